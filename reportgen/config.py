@@ -1,0 +1,334 @@
+"""Frozen settings: built-in defaults, loaded and validated once from `reportgen.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from reportgen.errors import InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+SAMPLE_DATA = PROJECT_ROOT / "data" / "sample" / "customers.csv"
+DEFAULT_BRAND = PROJECT_ROOT / "brand" / "_brand.yml"
+DEFAULT_PLAYBOOK = TEMPLATES_DIR / "playbook.toml"
+
+CC_FEATURES: tuple[str, ...] = (
+    "BALANCE",
+    "BALANCE_FREQUENCY",
+    "PURCHASES",
+    "ONEOFF_PURCHASES",
+    "INSTALLMENTS_PURCHASES",
+    "CASH_ADVANCE",
+    "PURCHASES_FREQUENCY",
+    "ONEOFF_PURCHASES_FREQUENCY",
+    "PURCHASES_INSTALLMENTS_FREQUENCY",
+    "CASH_ADVANCE_FREQUENCY",
+    "CASH_ADVANCE_TRX",
+    "PURCHASES_TRX",
+    "CREDIT_LIMIT",
+    "PAYMENTS",
+    "MINIMUM_PAYMENTS",
+    "PRC_FULL_PAYMENT",
+    "TENURE",
+)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    kind: str = "customers"
+    path: Path | None = None
+    id_column: str = "CUST_ID"
+    features: tuple[str, ...] = CC_FEATURES
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    engineered: bool = True
+    transform: str = "log1p"
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    k: int | None = None  # None means "auto"
+    k_min: int = 2
+    k_max: int = 10
+    n_init: int = 10
+    random_state: int = 0
+    silhouette_sample: int = 10000
+
+
+@dataclass(frozen=True)
+class TransactionConfig:
+    customer: str = "CustomerID"
+    invoice: str = "InvoiceNo"
+    timestamp: str = "InvoiceDate"
+    quantity: str = "Quantity"
+    unit_price: str = "UnitPrice"
+    product: str | None = "StockCode"
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    starttls: bool = False
+    username: str = ""
+    sender: str = "reports@example.com"
+    recipients: tuple[str, ...] = ("a@example.com",)
+    archive_url: str = "https://intranet.example.com/segments/"
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class BrandConfig:
+    file: Path = DEFAULT_BRAND
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    title: str = "Customer Segmentation Report"
+    playbook: Path = DEFAULT_PLAYBOOK
+
+
+@dataclass(frozen=True)
+class Settings:
+    data: DataConfig = field(default_factory=DataConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    clustering: ClusterConfig = field(default_factory=ClusterConfig)
+    transactions: TransactionConfig = field(default_factory=TransactionConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    brand: BrandConfig = field(default_factory=BrandConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    source: Path | None = None  # the reportgen.toml these came from, if any
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the settings as plain JSON-ready values (for the reproducibility block and hashes)."""
+        out: dict[str, Any] = {}
+        for section in fields(self):
+            if section.name == "source":
+                continue
+            value = getattr(self, section.name)
+            out[section.name] = {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        try:
+            return str(value.relative_to(PROJECT_ROOT))
+        except ValueError:
+            return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+# Expected type of every key, as (python types, description for the error message).
+_STR = ((str,), "a string")
+_BOOL = ((bool,), "true or false")
+_INT = ((int,), "an integer")
+_NUM = ((int, float), "a number")
+_STRLIST = ((list,), "a list of strings")
+
+_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
+    "data": {"kind": _STR, "path": _STR, "id_column": _STR, "features": _STRLIST},
+    "features": {"engineered": _BOOL, "transform": _STR},
+    "clustering": {
+        "k": ((str, int), 'an integer >= 2 or "auto"'),
+        "k_min": _INT,
+        "k_max": _INT,
+        "n_init": _INT,
+        "random_state": _INT,
+        "silhouette_sample": _INT,
+    },
+    "transactions": {
+        "customer": _STR,
+        "invoice": _STR,
+        "timestamp": _STR,
+        "quantity": _STR,
+        "unit_price": _STR,
+        "product": _STR,
+    },
+    "email": {
+        "smtp_host": _STR,
+        "smtp_port": _INT,
+        "starttls": _BOOL,
+        "username": _STR,
+        "sender": _STR,
+        "recipients": _STRLIST,
+        "archive_url": _STR,
+        "timeout": _NUM,
+    },
+    "brand": {"file": _STR},
+    "report": {"title": _STR, "playbook": _STR},
+}
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and validate a reportgen.toml; None gives the built-in defaults."""
+    if path is None:
+        return Settings()
+    where = str(path)
+    if not path.exists():
+        raise InputError(f"{where}: config file not found")
+    if path.is_dir():
+        raise InputError(f"{where}: is a directory, expected a reportgen.toml file")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{where}: invalid TOML: {exc}") from None
+    _check_schema(raw, where)
+    return settings_from_dict(raw, base=path.resolve().parent, where=where, source=path.resolve())
+
+
+def _check_schema(raw: dict[str, Any], where: str) -> None:
+    for section, body in raw.items():
+        if section not in _SCHEMA:
+            known = ", ".join(f"[{s}]" for s in _SCHEMA)
+            raise InputError(f"{where}: unknown section [{section}]; expected one of {known}")
+        if not isinstance(body, dict):
+            raise InputError(f"{where}: [{section}] must be a table, got {type(body).__name__}")
+        for key, value in body.items():
+            spec = _SCHEMA[section].get(key)
+            if spec is None:
+                known = ", ".join(_SCHEMA[section])
+                raise InputError(f"{where}: unknown key {section}.{key}; expected one of {known}")
+            types, expected = spec
+            # bool is an int in Python; a TOML `true` is never a valid integer here.
+            if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+                raise InputError(f"{where}: {section}.{key} must be {expected}, got {_describe(value)}")
+            if types == (list,) and not all(isinstance(v, str) and v for v in value):
+                raise InputError(f"{where}: {section}.{key} must be {expected}, got {_describe(value)}")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f'string "{value}"'
+    return f"{type(value).__name__} {value!r}"
+
+
+def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path | None = None) -> Settings:
+    """Build validated Settings from an already type-checked TOML dict; paths resolve against `base`."""
+    d = raw.get("data", {})
+    f = raw.get("features", {})
+    c = raw.get("clustering", {})
+    t = raw.get("transactions", {})
+    e = raw.get("email", {})
+    b = raw.get("brand", {})
+    r = raw.get("report", {})
+
+    kind = d.get("kind", "customers")
+    if kind not in ("customers", "transactions"):
+        raise InputError(f'{where}: data.kind must be "customers" or "transactions", got "{kind}"')
+    features = tuple(d.get("features", CC_FEATURES))
+    if not features:
+        raise InputError(f"{where}: data.features must name at least one column")
+    if len(set(features)) != len(features):
+        dup = sorted({x for x in features if features.count(x) > 1})
+        raise InputError(f"{where}: data.features names {', '.join(dup)} more than once")
+    data = DataConfig(
+        kind=kind,
+        path=(base / d["path"]) if "path" in d else None,
+        id_column=d.get("id_column", "CUST_ID"),
+        features=features,
+    )
+
+    transform = f.get("transform", "log1p")
+    if transform not in ("log1p", "none"):
+        raise InputError(f'{where}: features.transform must be "log1p" or "none", got "{transform}"')
+    feats = FeatureConfig(engineered=f.get("engineered", True), transform=transform)
+
+    clustering = _cluster_config(c, where)
+
+    tx = TransactionConfig(**{k: v for k, v in t.items()})
+    if "product" in t and not t["product"]:
+        tx = replace(tx, product=None)
+
+    port = e.get("smtp_port", 25)
+    if not 0 < port < 65536:
+        raise InputError(f"{where}: email.smtp_port must be between 1 and 65535, got {port}")
+    timeout = float(e.get("timeout", 30.0))
+    if timeout <= 0:
+        raise InputError(f"{where}: email.timeout must be > 0 seconds, got {timeout}")
+    email = EmailConfig(
+        smtp_host=e.get("smtp_host", "localhost"),
+        smtp_port=port,
+        starttls=e.get("starttls", False),
+        username=e.get("username", ""),
+        sender=e.get("sender", "reports@example.com"),
+        recipients=tuple(e.get("recipients", ("a@example.com",))),
+        archive_url=e.get("archive_url", "https://intranet.example.com/segments/"),
+        timeout=timeout,
+    )
+
+    brand = BrandConfig(file=_existing_file(base, b["file"], "brand.file", where)) if "file" in b else BrandConfig()
+    report = ReportConfig(
+        title=r.get("title", "Customer Segmentation Report"),
+        playbook=(
+            _existing_file(base, r["playbook"], "report.playbook", where)
+            if "playbook" in r
+            else DEFAULT_PLAYBOOK
+        ),
+    )
+    return Settings(
+        data=data,
+        features=feats,
+        clustering=clustering,
+        transactions=tx,
+        email=email,
+        brand=brand,
+        report=report,
+        source=source,
+    )
+
+
+def _cluster_config(c: dict[str, Any], where: str) -> ClusterConfig:
+    k_raw = c.get("k", "auto")
+    k: int | None
+    if isinstance(k_raw, str):
+        if k_raw != "auto":
+            raise InputError(f'{where}: clustering.k must be an integer >= 2 or "auto", got "{k_raw}"')
+        k = None
+    else:
+        k = k_raw
+        if k < 2:
+            raise InputError(f"{where}: clustering.k must be an integer >= 2, got {k}")
+    k_min = c.get("k_min", 2)
+    k_max = c.get("k_max", 10)
+    if k_min < 2:
+        raise InputError(f"{where}: clustering.k_min must be >= 2, got {k_min}")
+    if k_min > k_max:
+        raise InputError(f"{where}: clustering.k_min={k_min} must be <= clustering.k_max={k_max}")
+    n_init = c.get("n_init", 10)
+    if n_init < 1:
+        raise InputError(f"{where}: clustering.n_init must be >= 1, got {n_init}")
+    sample = c.get("silhouette_sample", 10000)
+    if sample < 0 or 0 < sample < 100:
+        raise InputError(f"{where}: clustering.silhouette_sample must be 0 (every row) or >= 100, got {sample}")
+    seed = c.get("random_state", 0)
+    if seed < 0:
+        raise InputError(f"{where}: clustering.random_state must be >= 0, got {seed}")
+    return ClusterConfig(
+        k=k, k_min=k_min, k_max=k_max, n_init=n_init, random_state=seed, silhouette_sample=sample
+    )
+
+
+def _existing_file(base: Path, value: str, key: str, where: str) -> Path:
+    path = (base / value).resolve()
+    if not path.is_file():
+        raise InputError(f"{where}: {key} = {value!r}: file not found at {path}")
+    return path
+
+
+def with_k(settings: Settings, k: int) -> Settings:
+    """Return settings with the number of segments fixed (the --k flag)."""
+    if k < 2:
+        raise InputError(f"--k: the number of segments must be >= 2, got {k}")
+    return replace(settings, clustering=replace(settings.clustering, k=k))

@@ -1,0 +1,194 @@
+"""The typed objects that cross module boundaries, in the order the data flows through them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+ID = "customer_id"  # the id column's name inside the pipeline, whatever the input calls it
+
+
+@dataclass(frozen=True)
+class ColumnStats:
+    """Summary statistics of one input column (before imputation), for the data-quality section."""
+
+    name: str
+    count: int
+    missing: int
+    mean: float | None
+    std: float | None
+    min: float | None
+    p25: float | None
+    median: float | None
+    p75: float | None
+    max: float | None
+    zeros: int
+
+
+@dataclass(frozen=True)
+class Imputation:
+    column: str
+    method: str
+    value: float
+    count: int
+
+
+@dataclass(frozen=True)
+class LoadedTable:
+    """A validated input table: the id column is `customer_id` (text), features are Float64."""
+
+    path: Path
+    sha256: str
+    frame: pl.DataFrame
+    features: tuple[str, ...]
+    rows: int  # data rows read from the file
+    kind: str = "customers"
+    dropped_rows: int = 0
+    notes: tuple[str, ...] = ()
+    # counts of the dirty-row rules applied while loading (transaction logs), name -> rows
+    rules: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    rows: int
+    customers: int
+    missing: dict[str, int]  # only columns with at least one gap
+    imputed: dict[str, Imputation]
+    dropped_rows: int
+    dropped_columns: tuple[str, ...]
+    notes: tuple[str, ...]
+    stats: tuple[ColumnStats, ...]
+    rules: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FeatureMatrix:
+    """What K-Means sees (`X`, scaled) next to the raw values it came from."""
+
+    customer_ids: pl.Series
+    raw: pl.DataFrame  # input features after imputation + engineered features, raw units
+    input_features: tuple[str, ...]  # the profiled input columns (constant ones included)
+    used: tuple[str, ...]  # the columns of X, in order
+    engineered: tuple[str, ...]
+    transformed: tuple[str, ...]  # the columns log1p was applied to
+    transform: str
+    X: FloatArray
+    center: FloatArray
+    scale: FloatArray
+    quality: DataQuality
+
+
+@dataclass(frozen=True)
+class KCandidate:
+    k: int
+    inertia: float
+    silhouette: float | None
+    calinski_harabasz: float | None
+    davies_bouldin: float | None
+
+
+@dataclass(frozen=True)
+class KSelection:
+    method: str  # "auto" or "fixed"
+    chosen_k: int
+    reason: str
+    candidates: tuple[KCandidate, ...]
+    elbow_k: int | None
+    scored_rows: int  # rows the candidates were fitted on
+    silhouette_rows: int  # rows the silhouette was computed on
+    sampled: bool
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    labels: IntArray  # segment id per customer, ids numbered by the documented rule
+    centroids: FloatArray  # k x len(used), in scaled space, row i = segment id i
+    k: int
+    inertia: float
+    silhouette: float | None
+    calinski_harabasz: float | None
+    davies_bouldin: float | None
+
+
+@dataclass(frozen=True)
+class FeatureStat:
+    mean: float
+    median: float
+    lift: float | None  # segment mean / all-customer mean; None where the overall mean is 0
+
+
+@dataclass(frozen=True)
+class Trait:
+    feature: str
+    label: str  # readable feature name
+    lift: float
+    segment_mean: float
+    overall_mean: float
+    text: str  # "Purchases 7.7x the average"
+
+
+@dataclass(frozen=True)
+class SegmentProfile:
+    id: int
+    name: str
+    archetype: str
+    size: int
+    share: float
+    stats: dict[str, FeatureStat]
+    value_shares: dict[str, float]  # e.g. {"PURCHASES": 0.31}: share of the all-customer total
+    traits: tuple[Trait, ...]
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    segment_id: int
+    archetype: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PcaMap:
+    x: FloatArray
+    y: FloatArray
+    labels: IntArray
+    explained_variance: tuple[float, float]
+    loadings: dict[str, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything computed for one run; the report, summary and e-mail are views of it."""
+
+    table: LoadedTable
+    features: FeatureMatrix
+    selection: KSelection
+    segmentation: Segmentation
+    profiles: tuple[SegmentProfile, ...]
+    recommendations: tuple[Recommendation, ...]
+    pca: PcaMap
+
+    def recommendations_for(self, segment_id: int) -> tuple[Recommendation, ...]:
+        """Return the recommendations written for one segment."""
+        return tuple(r for r in self.recommendations if r.segment_id == segment_id)
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    """A chart rendered ahead of time (WeasyPrint runs no JavaScript): SVG text or PNG bytes, plus alt text."""
+
+    name: str  # stable identifier, e.g. "sizes", "map", "segment-2"
+    title: str
+    alt: str  # text alternative written from the chart's data
+    svg: str | None = None
+    png: bytes | None = None
+    width: float = 0.0  # CSS pixels at which it was designed
+    height: float = 0.0
