@@ -190,6 +190,11 @@ def _check_schema(raw: dict[str, Any], where: str) -> None:
     for section, body in raw.items():
         if section not in _SCHEMA:
             known = ", ".join(f"[{s}]" for s in _SCHEMA)
+            if not isinstance(body, dict):
+                # A key written above every [section] header, e.g. `k = 4` at the top of the file.
+                homes = [f"[{s}]" for s, keys in _SCHEMA.items() if section in keys]
+                hint = f"put it under {' or '.join(homes)}" if homes else f"expected a section: {known}"
+                raise InputError(f"{where}: key {section} is outside any section; {hint}")
             raise InputError(f"{where}: unknown section [{section}]; expected one of {known}")
         if not isinstance(body, dict):
             raise InputError(f"{where}: [{section}] must be a table, got {type(body).__name__}")
@@ -202,7 +207,7 @@ def _check_schema(raw: dict[str, Any], where: str) -> None:
             # bool is an int in Python; a TOML `true` is never a valid integer here.
             if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
                 raise InputError(f"{where}: {section}.{key} must be {expected}, got {_describe(value)}")
-            if types == (list,) and not all(isinstance(v, str) and v for v in value):
+            if isinstance(value, list) and not all(isinstance(v, str) and v for v in value):
                 raise InputError(f"{where}: {section}.{key} must be {expected}, got {_describe(value)}")
 
 
@@ -227,7 +232,13 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     kind = d.get("kind", "customers")
     if kind not in ("customers", "transactions"):
         raise InputError(f'{where}: data.kind must be "customers" or "transactions", got "{kind}"')
-    features = tuple(d.get("features", CC_FEATURES))
+    # The loader strips spaces around header names, so names here are compared stripped too.
+    features = tuple(name.strip() for name in d.get("features", CC_FEATURES))
+    if not all(features):
+        raise InputError(f"{where}: data.features holds an empty column name")
+    id_column = d.get("id_column", "CUST_ID").strip()
+    if not id_column:
+        raise InputError(f"{where}: data.id_column must name a column, got an empty string")
     if not features:
         raise InputError(f"{where}: data.features must name at least one column")
     if len(set(features)) != len(features):
@@ -236,7 +247,7 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     data = DataConfig(
         kind=kind,
         path=(base / d["path"]) if "path" in d else None,
-        id_column=d.get("id_column", "CUST_ID"),
+        id_column=id_column,
         features=features,
     )
 
@@ -268,7 +279,11 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
         timeout=timeout,
     )
 
-    brand = BrandConfig(file=_existing_file(base, b["file"], "brand.file", where)) if "file" in b else BrandConfig()
+    brand = (
+        BrandConfig(file=_existing_file(base, b["file"], "brand.file", where))
+        if "file" in b
+        else BrandConfig()
+    )
     report = ReportConfig(
         title=r.get("title", "Customer Segmentation Report"),
         playbook=(
@@ -311,7 +326,9 @@ def _cluster_config(c: dict[str, Any], where: str) -> ClusterConfig:
         raise InputError(f"{where}: clustering.n_init must be >= 1, got {n_init}")
     sample = c.get("silhouette_sample", 10000)
     if sample < 0 or 0 < sample < 100:
-        raise InputError(f"{where}: clustering.silhouette_sample must be 0 (every row) or >= 100, got {sample}")
+        raise InputError(
+            f"{where}: clustering.silhouette_sample must be 0 (every row) or >= 100, got {sample}"
+        )
     seed = c.get("random_state", 0)
     if seed < 0:
         raise InputError(f"{where}: clustering.random_state must be >= 0, got {seed}")

@@ -1,0 +1,115 @@
+"""Command line: parse arguments, load settings, call the pipeline; no logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from reportgen import __version__
+from reportgen.config import Settings, load_settings, with_k
+from reportgen.errors import DeliveryError, InputError
+
+EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one `error:` line and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {self.prog}: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def _positive_k(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for `reportgen run` and `reportgen send`."""
+    parser = _Parser(prog="reportgen", description="Customer-segmentation reports from a customer extract.")
+    parser.add_argument("--version", action="version", version=f"reportgen {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="analyse a month's data and write the report")
+    run.add_argument("--data", type=Path, help="input table: CSV, gzip CSV or Parquet")
+    run.add_argument("--config", type=Path, help="reportgen.toml (default: ./reportgen.toml if present)")
+    run.add_argument("--period", help="reporting month YYYY-MM (default: the current month)")
+    run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: output)")
+    run.add_argument("--k", type=_positive_k, help="fix the number of segments")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    send = sub.add_parser("send", help="e-mail a period's briefing over SMTP (once)")
+    send.add_argument("--period", required=True, help="reporting month YYYY-MM")
+    send.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: output)")
+    send.add_argument("--config", type=Path, help="reportgen.toml (default: ./reportgen.toml if present)")
+    send.add_argument("--resend", action="store_true", help="deliver again even if already sent")
+    send.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return parser
+
+
+def _settings(config: Path | None) -> Settings:
+    if config is None and Path("reportgen.toml").is_file():
+        config = Path("reportgen.toml")
+    return load_settings(config)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from reportgen.pipeline import quiet, run, stderr_progress
+
+    settings = _settings(args.config)
+    if args.k is not None:
+        settings = with_k(settings, args.k)
+    period = args.period or date.today().strftime("%Y-%m")
+    progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
+    result = run(settings, period, args.out, args.data, progress)
+    if not args.quiet:
+        print(f"wrote {result.period_dir}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _send(args: argparse.Namespace) -> int:
+    from reportgen.deliver import send_briefing
+    from reportgen.pipeline import period_end
+
+    settings = _settings(args.config)
+    period_end(args.period)
+    folder = args.out / args.period
+    result = send_briefing(
+        folder, settings.email, resend=args.resend, password=os.environ.get("REPORTGEN_SMTP_PASSWORD")
+    )
+    if not args.quiet:
+        print(result.message, file=sys.stderr)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args) if args.command == "run" else _send(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except DeliveryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("error: interrupted; earlier output left as it was", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal failure: one line for the user, the traceback only on request
+        if os.environ.get("REPORTGEN_DEBUG"):
+            raise
+        print(
+            f"error: internal failure: {type(exc).__name__}: {exc} (set REPORTGEN_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE

@@ -1,0 +1,256 @@
+"""Choosing k (elbow, silhouette, Calinski-Harabasz, Davies-Bouldin) and the final K-Means fit.
+
+The rule for k, as the report states it:
+1. Score every k in k_min..k_max: inertia, silhouette (on a seeded sample of `silhouette_sample` rows),
+   Calinski-Harabasz and Davies-Bouldin.
+2. Locate the elbow of the inertia curve with the kneedle method (the point farthest below the chord joining
+   the first and last points of the normalised curve).
+3. Keep the k whose silhouette is within SILHOUETTE_TOLERANCE (relative) of the best silhouette; among those,
+   take the one nearest the elbow; ties go to the lower Davies-Bouldin index, then to fewer segments.
+
+Segment ids: 0 is the largest segment, then by decreasing size; equal sizes are ordered by their centroids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+
+from reportgen.config import ClusterConfig
+from reportgen.errors import InputError
+from reportgen.models import FloatArray, IntArray, KCandidate, KSelection, PcaMap, Segmentation
+
+SILHOUETTE_TOLERANCE = 0.10
+# Above this many rows, candidate k are scored on a seeded sample of this size; the final fit uses every row.
+SCORING_SAMPLE = 50_000
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def sample_rows(n: int, size: int, seed: int) -> IntArray | None:
+    """Return sorted seeded row indices of a sample, or None when every row is used (size 0 or >= n)."""
+    if size <= 0 or size >= n:
+        return None
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=size, replace=False)).astype(np.int64)
+
+
+def fitted_kmeans(X: FloatArray, k: int, cfg: ClusterConfig) -> KMeans:
+    """Return K-Means fitted with the configured n_init and random_state."""
+    if X.shape[0] < k:
+        raise InputError(f"n_samples={X.shape[0]} should be >= n_clusters={k}.")
+    return KMeans(n_clusters=k, n_init=cfg.n_init, random_state=cfg.random_state).fit(X)
+
+
+def elbow_k(ks: list[int], inertias: list[float]) -> int | None:
+    """Return the elbow of a decreasing inertia curve by the kneedle method, or None if it has no bend."""
+    if len(ks) < 3:
+        return None
+    x = np.asarray(ks, dtype=float)
+    y = np.asarray(inertias, dtype=float)
+    if y.max() == y.min():
+        return None
+    xn = (x - x.min()) / (x.max() - x.min())
+    yn = (y - y.min()) / (y.max() - y.min())
+    gap = (1.0 - xn) - yn  # distance below the chord from (0, 1) to (1, 0)
+    best = int(np.argmax(gap))
+    return ks[best] if gap[best] > 0 else None
+
+
+def silhouette_scores(
+    X: FloatArray, label_sets: list[IntArray], block: int = 16_000_000
+) -> list[float | None]:
+    """Return the mean silhouette of several labelings of the same rows, sharing one pass over distances.
+
+    Same definition as scikit-learn's silhouette_score (Euclidean; 0 for members of singleton clusters), but the
+    pairwise distances are computed once, block by block, and reduced for every labeling with one matrix product.
+    """
+    n = X.shape[0]
+    ks = [int(labels.max()) + 1 for labels in label_sets]
+    onehot = np.zeros((n, sum(ks)), dtype=np.float64)
+    offsets = np.cumsum([0, *ks])
+    for labels, off in zip(label_sets, offsets, strict=False):
+        onehot[np.arange(n), off + labels] = 1.0
+    counts = onehot.sum(axis=0)
+    sums = np.empty((n, onehot.shape[1]), dtype=np.float64)
+    sq = np.einsum("ij,ij->i", X, X)
+    step = max(1, block // max(n, 1))
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (X[start:stop] @ X.T)
+        np.maximum(d2, 0.0, out=d2)
+        d2[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        sums[start:stop] = np.sqrt(d2, out=d2) @ onehot
+    out: list[float | None] = []
+    rows = np.arange(n)
+    for labels, k, off in zip(label_sets, ks, offsets, strict=False):
+        if k < 2 or k >= n:
+            out.append(None)
+            continue
+        s_k = sums[:, off : off + k]
+        c_k = counts[off : off + k]
+        own = c_k[labels]
+        a = s_k[rows, labels] / np.maximum(own - 1.0, 1.0)
+        means = s_k / np.maximum(c_k, 1.0)
+        means[rows, labels] = np.inf
+        means[:, c_k == 0] = np.inf
+        b = means.min(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sil = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+        out.append(float(np.nan_to_num(sil).mean()))
+    return out
+
+
+def k_candidates(
+    X: FloatArray, cfg: ClusterConfig, ks: list[int], progress: Progress = _quiet
+) -> tuple[tuple[KCandidate, ...], int, int]:
+    """Return the scores of every k, with the rows fitted and the rows used for silhouettes."""
+    fit_idx = sample_rows(X.shape[0], SCORING_SAMPLE, cfg.random_state)
+    Xf = X if fit_idx is None else X[fit_idx]
+    sil_idx = sample_rows(Xf.shape[0], cfg.silhouette_sample, cfg.random_state + 1)
+    fits = []
+    for k in ks:
+        progress(f"scoring k={k}")
+        model = fitted_kmeans(Xf, k, cfg)
+        fits.append((k, model.labels_.astype(np.int64), float(model.inertia_)))
+    Xs = Xf if sil_idx is None else Xf[sil_idx]
+    progress("scoring separation (silhouette)")
+    sils = silhouette_scores(Xs, [labels if sil_idx is None else labels[sil_idx] for _, labels, _ in fits])
+    out = tuple(
+        KCandidate(
+            k=k,
+            inertia=inertia,
+            silhouette=sil,
+            calinski_harabasz=float(calinski_harabasz_score(Xf, labels)),
+            davies_bouldin=float(davies_bouldin_score(Xf, labels)),
+        )
+        for (k, labels, inertia), sil in zip(fits, sils, strict=True)
+    )
+    return out, Xf.shape[0], Xs.shape[0]
+
+
+def _silhouette(X: FloatArray, labels: IntArray, idx: IntArray | None) -> float | None:
+    Xs, ls = (X, labels) if idx is None else (X[idx], labels[idx])
+    return silhouette_scores(Xs, [ls])[0]
+
+
+def k_selection(X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet) -> KSelection:
+    """Score the k range and choose k by the documented rule (or take the configured k)."""
+    n = X.shape[0]
+    top = max(cfg.k_max, cfg.k or 0)
+    if n <= top:
+        raise InputError(f"{n} customers are too few for k up to {top}: need at least {top + 1}")
+    ks = list(range(cfg.k_min, cfg.k_max + 1))
+    if cfg.k is not None and cfg.k not in ks:
+        ks = sorted([*ks, cfg.k])
+    candidates, fitted_rows, sil_rows = k_candidates(X, cfg, ks, progress)
+    elbow = elbow_k([c.k for c in candidates], [c.inertia for c in candidates])
+    auto_k, auto_reason = _auto_choice(candidates, elbow)
+    if cfg.k is None:
+        method, chosen, reason = "auto", auto_k, auto_reason
+    else:
+        method, chosen = "fixed", cfg.k
+        reason = (
+            f"The number of segments was fixed at {cfg.k} by the configuration or the --k option; "
+            f"left to the data, the rule would have chosen {auto_k}."
+        )
+    if fitted_rows < n:
+        reason += f" Candidates were scored on a random sample of {fitted_rows:,} of the {n:,} customers."
+    return KSelection(
+        method=method,
+        chosen_k=chosen,
+        reason=reason,
+        candidates=candidates,
+        elbow_k=elbow,
+        scored_rows=fitted_rows,
+        silhouette_rows=sil_rows,
+        sampled=fitted_rows < n or sil_rows < fitted_rows,
+    )
+
+
+def _auto_choice(candidates: tuple[KCandidate, ...], elbow: int | None) -> tuple[int, str]:
+    scored = [c for c in candidates if c.silhouette is not None]
+    if not scored:
+        k = elbow if elbow is not None else candidates[0].k
+        return k, f"We chose {k} segments at the elbow of the spread curve (separation could not be scored)."
+    best = max(scored, key=lambda c: (c.silhouette or 0.0, -c.k))
+    best_sil = best.silhouette or 0.0
+    floor = best_sil - abs(best_sil) * SILHOUETTE_TOLERANCE
+    near = [c for c in scored if (c.silhouette or 0.0) >= floor]
+    anchor = elbow if elbow is not None else best.k
+    pick = min(near, key=lambda c: (abs(c.k - anchor), c.davies_bouldin or 0.0, c.k))
+    sil = pick.silhouette or 0.0
+    tried = f"{candidates[0].k} to {candidates[-1].k} segments were tried"
+    if pick.k == best.k and (elbow is None or elbow == pick.k):
+        where = "" if elbow is None else ", and the spread curve bends (the elbow) there too"
+        return pick.k, (
+            f"We chose {pick.k} segments: they are the most clearly separated grouping "
+            f"(silhouette {sil:.2f}; {tried}){where}."
+        )
+    if pick.k == best.k:
+        return pick.k, (
+            f"We chose {pick.k} segments: they are the most clearly separated grouping "
+            f"(silhouette {sil:.2f}; {tried}), although the spread curve bends earlier, at {elbow}."
+        )
+    return pick.k, (
+        f"We chose {pick.k} segments, near where the spread curve bends (the elbow at {elbow}): their separation "
+        f"(silhouette {sil:.2f}) is within {SILHOUETTE_TOLERANCE:.0%} of the best ({best_sil:.2f} at {best.k} "
+        f"segments), and {pick.k} segments give a finer, still distinct picture."
+        if pick.k > best.k
+        else f"We chose {pick.k} segments, at the elbow of the spread curve: their separation (silhouette "
+        f"{sil:.2f}) is within {SILHOUETTE_TOLERANCE:.0%} of the best ({best_sil:.2f} at {best.k} segments) "
+        f"with fewer segments to act on."
+    )
+
+
+def segmentation(
+    X: FloatArray, k: int, cfg: ClusterConfig, silhouette_rows: int | None = None
+) -> Segmentation:
+    """Fit K-Means with k on every row and number the segments by decreasing size."""
+    model = fitted_kmeans(X, k, cfg)
+    raw_labels = model.labels_.astype(np.int64)
+    centroids = np.asarray(model.cluster_centers_, dtype=np.float64)
+    sizes = np.bincount(raw_labels, minlength=k)
+    order = sorted(range(k), key=lambda j: (-sizes[j], tuple(np.round(centroids[j], 12))))
+    remap = np.empty(k, dtype=np.int64)
+    remap[order] = np.arange(k)
+    labels = remap[raw_labels]
+    centroids = centroids[order]
+    sample = cfg.silhouette_sample if silhouette_rows is None else silhouette_rows
+    sil_idx = sample_rows(X.shape[0], sample, cfg.random_state + 1)
+    distinct = len(np.unique(labels))
+    return Segmentation(
+        labels=labels,
+        centroids=centroids,
+        k=k,
+        inertia=float(model.inertia_),
+        silhouette=_silhouette(X, labels, sil_idx),
+        calinski_harabasz=float(calinski_harabasz_score(X, labels)) if distinct > 1 else None,
+        davies_bouldin=float(davies_bouldin_score(X, labels)) if distinct > 1 else None,
+    )
+
+
+def segment_map(X: FloatArray, labels: IntArray, used: tuple[str, ...], seed: int) -> PcaMap:
+    """Return the 2-D PCA projection of every customer, with explained variance and loadings."""
+    n_comp = min(2, X.shape[1])
+    pca = PCA(n_components=n_comp, svd_solver="covariance_eigh", random_state=seed)
+    coords = pca.fit_transform(X)
+    if n_comp == 1:
+        coords = np.column_stack([coords[:, 0], np.zeros(X.shape[0])])
+    ratio = [float(v) for v in pca.explained_variance_ratio_] + [0.0]
+    components = np.vstack([pca.components_, np.zeros((2 - n_comp, X.shape[1]))])
+    return PcaMap(
+        x=np.ascontiguousarray(coords[:, 0]),
+        y=np.ascontiguousarray(coords[:, 1]),
+        labels=labels,
+        explained_variance=(ratio[0], ratio[1]),
+        loadings={c: (float(components[0, i]), float(components[1, i])) for i, c in enumerate(used)},
+    )

@@ -1,0 +1,215 @@
+"""Preparation: data-quality statistics, median imputation, engineered ratios, log1p, standard scaling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from reportgen.config import FeatureConfig
+from reportgen.models import ID, ColumnStats, DataQuality, FeatureMatrix, Imputation, LoadedTable
+
+# A column is "skewed" (and gets log1p) when it is non-negative and its sample skewness exceeds this.
+SKEW_THRESHOLD = 1.0
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """An engineered feature: numerator / denominator, 0 where the denominator is 0 or missing."""
+
+    name: str
+    numerator: str
+    denominator: str
+    label: str
+
+
+ENGINEERED_RATIOS: tuple[Ratio, ...] = (
+    Ratio("MONTHLY_PURCHASES", "PURCHASES", "TENURE", "Monthly purchases"),
+    Ratio("MONTHLY_CASH_ADVANCE", "CASH_ADVANCE", "TENURE", "Monthly cash advance"),
+    Ratio("LIMIT_USAGE", "BALANCE", "CREDIT_LIMIT", "Limit usage (balance / limit)"),
+    Ratio("PAYMENT_TO_MINIMUM", "PAYMENTS", "MINIMUM_PAYMENTS", "Payments / minimum payments"),
+    Ratio("INSTALLMENT_SHARE", "INSTALLMENTS_PURCHASES", "PURCHASES", "Instalment share of purchases"),
+    Ratio("AVG_PURCHASE_VALUE", "PURCHASES", "PURCHASES_TRX", "Average purchase value"),
+    Ratio("AVG_CASH_ADVANCE_VALUE", "CASH_ADVANCE", "CASH_ADVANCE_TRX", "Average cash-advance value"),
+)
+
+FEATURE_LABELS: dict[str, str] = {
+    "BALANCE": "Balance",
+    "BALANCE_FREQUENCY": "Balance update frequency",
+    "PURCHASES": "Purchases",
+    "ONEOFF_PURCHASES": "One-off purchases",
+    "INSTALLMENTS_PURCHASES": "Instalment purchases",
+    "CASH_ADVANCE": "Cash advance",
+    "PURCHASES_FREQUENCY": "Purchase frequency",
+    "ONEOFF_PURCHASES_FREQUENCY": "One-off purchase frequency",
+    "PURCHASES_INSTALLMENTS_FREQUENCY": "Instalment purchase frequency",
+    "CASH_ADVANCE_FREQUENCY": "Cash-advance frequency",
+    "CASH_ADVANCE_TRX": "Cash-advance transactions",
+    "PURCHASES_TRX": "Purchase transactions",
+    "CREDIT_LIMIT": "Credit limit",
+    "PAYMENTS": "Payments",
+    "MINIMUM_PAYMENTS": "Minimum payments",
+    "PRC_FULL_PAYMENT": "Share of months paid in full",
+    "TENURE": "Tenure (months)",
+    "recency_days": "Days since last purchase",
+    "frequency": "Orders",
+    "monetary": "Net spend",
+    "tenure_days": "Customer for (days)",
+    "avg_basket": "Average basket value",
+    "return_rate": "Return rate",
+    "distinct_products": "Distinct products",
+    **{r.name: r.label for r in ENGINEERED_RATIOS},
+}
+
+
+def feature_label(name: str) -> str:
+    """Return the readable label of a column, falling back to a tidied column name."""
+    return FEATURE_LABELS.get(name) or name.replace("_", " ").strip().capitalize()
+
+
+def column_stats(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[ColumnStats, ...]:
+    """Return summary statistics per column, computed before any imputation."""
+    if not columns:
+        return ()
+    aggs: list[pl.Expr] = []
+    for c in columns:
+        col = pl.col(c)
+        aggs += [
+            col.count().alias(f"{c}|count"),
+            col.null_count().alias(f"{c}|missing"),
+            col.mean().alias(f"{c}|mean"),
+            col.std(ddof=1).alias(f"{c}|std"),
+            col.min().alias(f"{c}|min"),
+            col.quantile(0.25, "linear").alias(f"{c}|p25"),
+            col.median().alias(f"{c}|median"),
+            col.quantile(0.75, "linear").alias(f"{c}|p75"),
+            col.max().alias(f"{c}|max"),
+            (col == 0).sum().alias(f"{c}|zeros"),
+        ]
+    row = frame.select(aggs).row(0, named=True)
+
+    def num(c: str, stat: str) -> float | None:
+        v = row[f"{c}|{stat}"]
+        return None if v is None else float(v)
+
+    return tuple(
+        ColumnStats(
+            name=c,
+            count=int(row[f"{c}|count"]),
+            missing=int(row[f"{c}|missing"]),
+            mean=num(c, "mean"),
+            std=num(c, "std"),
+            min=num(c, "min"),
+            p25=num(c, "p25"),
+            median=num(c, "median"),
+            p75=num(c, "p75"),
+            max=num(c, "max"),
+            zeros=int(row[f"{c}|zeros"] or 0),
+        )
+        for c in columns
+    )
+
+
+def imputed_frame(
+    frame: pl.DataFrame, columns: tuple[str, ...]
+) -> tuple[pl.DataFrame, dict[str, Imputation]]:
+    """Return the frame with each column's gaps filled by its median, and what was filled."""
+    missing = frame.select(pl.col(c).null_count() for c in columns).row(0)
+    gaps = {c: int(n) for c, n in zip(columns, missing, strict=True) if n}
+    if not gaps:
+        return frame, {}
+    medians = frame.select(pl.col(c).median() for c in gaps).row(0)
+    record = {
+        c: Imputation(column=c, method="median", value=float(m), count=gaps[c])
+        for c, m in zip(gaps, medians, strict=True)
+    }
+    filled = frame.with_columns(pl.col(c).fill_null(record[c].value) for c in gaps)
+    return filled, record
+
+
+def engineered_frame(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Return the frame with every engineered ratio whose inputs are present, and their names."""
+    ratios = [r for r in ENGINEERED_RATIOS if r.numerator in frame.columns and r.denominator in frame.columns]
+    ratios = [r for r in ratios if r.name not in frame.columns]
+    exprs = [
+        pl.when(pl.col(r.denominator).is_null() | (pl.col(r.denominator) == 0))
+        .then(0.0)
+        .otherwise(pl.col(r.numerator) / pl.col(r.denominator))
+        .alias(r.name)
+        for r in ratios
+    ]
+    return frame.with_columns(exprs), tuple(r.name for r in ratios)
+
+
+def skewed_columns(values: np.ndarray, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the non-negative columns whose sample skewness exceeds SKEW_THRESHOLD."""
+    mean = values.mean(axis=0)
+    centred = values - mean
+    m2 = (centred**2).mean(axis=0)
+    m3 = (centred**3).mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skew = np.where(m2 > 0, m3 / np.power(m2, 1.5), 0.0)
+    nonneg = values.min(axis=0) >= 0
+    return tuple(c for c, s, ok in zip(columns, skew, nonneg, strict=True) if ok and s > SKEW_THRESHOLD)
+
+
+def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
+    """Return the scaled matrix K-Means sees, with the raw values and the data-quality record."""
+    inputs = table.features
+    stats = column_stats(table.frame, inputs)
+    filled, imputations = imputed_frame(table.frame, inputs)
+    engineered: tuple[str, ...] = ()
+    if cfg.engineered:
+        filled, engineered = engineered_frame(filled)
+
+    candidates = inputs + engineered
+    values = filled.select(candidates).to_numpy().astype(np.float64, copy=False)
+    spread = values.max(axis=0) - values.min(axis=0)
+    constant = tuple(c for c, s in zip(candidates, spread, strict=True) if s == 0)
+    keep = [i for i, c in enumerate(candidates) if c not in constant]
+    used = tuple(candidates[i] for i in keep)
+    notes = list(table.notes)
+    if constant:
+        notes.append(
+            f"Dropped {len(constant)} constant column{'s' if len(constant) > 1 else ''} "
+            f"from clustering (no variation): {', '.join(constant)}."
+        )
+    X = np.ascontiguousarray(values[:, keep])
+
+    transformed: tuple[str, ...] = ()
+    if cfg.transform == "log1p":
+        transformed = skewed_columns(X, used)
+        idx = [used.index(c) for c in transformed]
+        if idx:
+            X[:, idx] = np.log1p(X[:, idx])
+
+    center = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    X = (X - center) / scale
+
+    quality = DataQuality(
+        rows=table.rows,
+        customers=table.frame.height,
+        missing={s.name: s.missing for s in stats if s.missing},
+        imputed=imputations,
+        dropped_rows=table.dropped_rows,
+        dropped_columns=constant,
+        notes=tuple(notes),
+        stats=stats,
+        rules=dict(table.rules),
+    )
+    return FeatureMatrix(
+        customer_ids=table.frame.get_column(ID),
+        raw=filled.select(candidates),
+        input_features=inputs,
+        used=used,
+        engineered=engineered,
+        transformed=transformed,
+        transform=cfg.transform,
+        X=X,
+        center=center,
+        scale=scale,
+        quality=quality,
+    )

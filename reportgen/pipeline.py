@@ -1,0 +1,146 @@
+"""The only place that sequences the steps: load -> features -> k -> segments -> profiles -> outputs."""
+
+from __future__ import annotations
+
+import calendar
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from reportgen import __version__
+from reportgen.cluster import k_selection, segment_map, segmentation
+from reportgen.config import SAMPLE_DATA, Settings
+from reportgen.errors import InputError
+from reportgen.features import feature_matrix
+from reportgen.io.load import load_customers, require_customers
+from reportgen.io.write import publish_period
+from reportgen.models import Analysis, LoadedTable
+from reportgen.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
+from reportgen.recommend import archetype_names, load_playbook, recommendations
+from reportgen.summary import segments_csv, summary_document, summary_json
+
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+GENERATOR = f"reportgen {__version__}"
+
+Progress = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    """Discard a progress message."""
+    return None
+
+
+def stderr_progress() -> Progress:
+    """Return a progress printer for a terminal: elapsed seconds and the step."""
+    start = time.perf_counter()
+
+    def say(message: str) -> None:
+        print(f"[{time.perf_counter() - start:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def period_end(period: str) -> date:
+    """Return the last day of a YYYY-MM period, validating it."""
+    m = PERIOD_RE.match(period)
+    if not m:
+        raise InputError(f"--period: expected a month as YYYY-MM (e.g. 2026-11), got {period!r}")
+    year, month = int(m.group(1)), int(m.group(2))
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def data_path(settings: Settings, override: Path | None) -> Path:
+    """Return the input path: --data, else the config's data.path, else the bundled sample."""
+    if override is not None:
+        return override
+    if settings.data.path is not None:
+        return settings.data.path
+    if settings.data.kind == "transactions":
+        raise InputError(
+            'data.path: a transaction log is needed when data.kind = "transactions" (or pass --data)'
+        )
+    return SAMPLE_DATA
+
+
+def loaded_table(settings: Settings, path: Path, period: str) -> LoadedTable:
+    """Read and validate the input table of the configured kind."""
+    if settings.data.kind == "transactions":
+        from reportgen.io.transactions import load_transactions
+
+        return load_transactions(path, settings.transactions, period_end(period))
+    return load_customers(path, settings.data)
+
+
+def analyse(settings: Settings, path: Path, period: str, progress: Progress = quiet) -> Analysis:
+    """Run the analysis: load, prepare, choose k, segment, profile, name and recommend."""
+    progress(f"loading {path}")
+    table = loaded_table(settings, path, period)
+    cluster = settings.clustering
+    if cluster.k is not None and cluster.k > cluster.k_max:
+        require_customers(table, cluster.k, "--k / clustering.k")
+    else:
+        require_customers(table, cluster.k_max, "clustering.k_max")
+    progress(f"preparing features for {table.frame.height:,} customers")
+    features = feature_matrix(table, settings.features)
+    selection = k_selection(features.X, settings.clustering, progress)
+    progress(f"fitting {selection.chosen_k} segments")
+    seg = segmentation(features.X, selection.chosen_k, settings.clustering)
+    book = load_playbook(settings.report.playbook)
+    scorer, names = _naming_rules(table.kind)
+    profiles = segment_profiles(features, seg, scorer, {**names, **archetype_names(book)})
+    recs = recommendations(profiles, book)
+    pca = segment_map(features.X, seg.labels, features.used, settings.clustering.random_state)
+    return Analysis(
+        table=table,
+        features=features,
+        selection=selection,
+        segmentation=seg,
+        profiles=profiles,
+        recommendations=recs,
+        pca=pca,
+    )
+
+
+def _naming_rules(kind: str) -> tuple[Scorer, dict[str, str]]:
+    if kind == "transactions":
+        from reportgen.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores
+
+        return rfm_archetype_scores, dict(RFM_ARCHETYPE_NAMES)
+    return card_archetype_scores, dict(ARCHETYPE_NAMES)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    period_dir: Path
+    analysis: Analysis
+
+
+def run(
+    settings: Settings,
+    period: str,
+    out_dir: Path,
+    data: Path | None = None,
+    progress: Progress = quiet,
+) -> RunResult:
+    """Analyse the input and publish every output of the period atomically under out_dir/<period>/."""
+    period_end(period)
+    path = data_path(settings, data)
+    analysis = analyse(settings, path, period, progress)
+    document = summary_document(
+        analysis,
+        period=period,
+        generator=GENERATOR,
+        input_label=str(path),
+        config=settings.as_dict(),
+    )
+    files = {
+        "summary.json": summary_json(document),
+        "segments.csv": segments_csv(analysis),
+    }
+    progress(f"publishing {out_dir / period}")
+    target = publish_period(out_dir, period, files)
+    return RunResult(period_dir=target, analysis=analysis)

@@ -1,0 +1,185 @@
+"""Loading reportgen.toml: defaults, path resolution, and one clear error per kind of mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reportgen.config import CC_FEATURES, DEFAULT_BRAND, DEFAULT_PLAYBOOK, Settings, load_settings, with_k
+from reportgen.errors import InputError
+
+
+def write(tmp_path: Path, text: str, name: str = "reportgen.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(path: Path) -> str:
+    with pytest.raises(InputError) as info:
+        load_settings(path)
+    message = str(info.value)
+    assert "\n" not in message, "errors are one line"
+    assert str(path) in message, "errors name the file"
+    return message
+
+
+def test_defaults_when_no_file() -> None:
+    settings = load_settings(None)
+    assert settings == Settings()
+    assert (
+        settings.clustering.k is None and settings.clustering.k_min == 2 and settings.clustering.k_max == 10
+    )
+    assert settings.data.features == CC_FEATURES and settings.data.id_column == "CUST_ID"
+    assert settings.brand.file == DEFAULT_BRAND and settings.report.playbook == DEFAULT_PLAYBOOK
+    assert settings.source is None
+
+
+def test_empty_file_gives_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    settings = load_settings(path)
+    assert settings.clustering == Settings().clustering
+    assert settings.source == path.resolve()
+
+
+def test_values_are_read(tmp_path: Path) -> None:
+    text = """
+[data]
+id_column = "ID"
+features = ["A", "B"]
+[clustering]
+k = 4
+k_max = 8
+random_state = 7
+[features]
+transform = "none"
+"""
+    settings = load_settings(write(tmp_path, text))
+    assert settings.data.id_column == "ID" and settings.data.features == ("A", "B")
+    assert (
+        settings.clustering.k == 4
+        and settings.clustering.k_max == 8
+        and settings.clustering.random_state == 7
+    )
+    assert settings.features.transform == "none"
+
+
+def test_bom_prefixed_toml_works(tmp_path: Path) -> None:
+    path = tmp_path / "reportgen.toml"
+    path.write_bytes(b"\xef\xbb\xbf[clustering]\nk_max = 6\n")
+    assert load_settings(path).clustering.k_max == 6
+
+
+def test_relative_paths_resolve_against_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "conf"
+    (folder / "brand").mkdir(parents=True)
+    (folder / "brand" / "_brand.yml").write_text("meta:\n  name: Acme\n")
+    (folder / "play.toml").write_text("")
+    text = '[data]\npath = "data/customers.csv"\n[brand]\nfile = "brand/_brand.yml"\n'
+    write(folder, text + '[report]\nplaybook = "play.toml"\n')
+    monkeypatch.chdir(tmp_path)  # the working directory must not matter
+    settings = load_settings(Path("conf/reportgen.toml"))
+    assert settings.data.path == folder.resolve() / "data" / "customers.csv"
+    assert settings.brand.file == (folder / "brand" / "_brand.yml").resolve()
+    assert settings.report.playbook == (folder / "play.toml").resolve()
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    assert "not found" in error_of(tmp_path / "reportgen.toml")
+
+
+def test_bad_toml(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "[clustering]\nk_max = \n"))
+    assert "invalid TOML" in message and "line 2" in message
+
+
+def test_unknown_section(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "[clusterin]\nk = 3\n"))
+    assert "unknown section [clusterin]" in message and "[clustering]" in message
+
+
+def test_key_outside_any_section(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "k = 3\n"))
+    assert "key k is outside any section; put it under [clustering]" in message
+
+
+def test_unknown_key(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "[clustering]\nkmax = 3\n"))
+    assert "unknown key clustering.kmax" in message and "k_max" in message
+
+
+def test_string_for_an_integer(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, '[clustering]\nk_max = "10"\n'))
+    assert 'clustering.k_max must be an integer, got string "10"' in message
+
+
+def test_true_is_not_an_integer(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "[clustering]\nn_init = true\n"))
+    assert "clustering.n_init must be an integer, got boolean true" in message
+
+
+def test_true_is_not_a_k(tmp_path: Path) -> None:
+    assert "clustering.k must be" in error_of(write(tmp_path, "[clustering]\nk = true\n"))
+
+
+def test_k_below_two(tmp_path: Path) -> None:
+    assert "clustering.k must be an integer >= 2, got 1" in error_of(write(tmp_path, "[clustering]\nk = 1\n"))
+
+
+def test_k_many(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, '[clustering]\nk = "many"\n'))
+    assert 'clustering.k must be an integer >= 2 or "auto", got "many"' in message
+
+
+def test_k_auto(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, '[clustering]\nk = "auto"\n')).clustering.k is None
+
+
+def test_k_min_above_k_max(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "[clustering]\nk_min = 6\nk_max = 4\n"))
+    assert "clustering.k_min=6 must be <= clustering.k_max=4" in message
+
+
+def test_features_must_be_a_list_of_names(tmp_path: Path) -> None:
+    assert "data.features must be a list of strings" in error_of(write(tmp_path, '[data]\nfeatures = "A"\n'))
+    assert "data.features" in error_of(write(tmp_path, "[data]\nfeatures = []\n"))
+
+
+def test_empty_id_column(tmp_path: Path) -> None:
+    assert "data.id_column must name a column" in error_of(write(tmp_path, '[data]\nid_column = " "\n'))
+
+
+def test_column_names_are_stripped(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[data]\nid_column = " ID "\nfeatures = [" A", "B "]\n'))
+    assert settings.data.id_column == "ID" and settings.data.features == ("A", "B")
+
+
+def test_unknown_transform(tmp_path: Path) -> None:
+    assert "features.transform" in error_of(write(tmp_path, '[features]\ntransform = "log"\n'))
+
+
+def test_brand_file_that_does_not_exist(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, '[brand]\nfile = "nope/_brand.yml"\n'))
+    assert "brand.file" in message and "nope/_brand.yml" in message and "not found" in message
+
+
+def test_playbook_file_that_does_not_exist(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, '[report]\nplaybook = "missing.toml"\n'))
+    assert "report.playbook" in message and "missing.toml" in message and "not found" in message
+
+
+def test_config_path_is_a_directory(tmp_path: Path) -> None:
+    assert "directory" in error_of(tmp_path)
+
+
+def test_smtp_port_range(tmp_path: Path) -> None:
+    assert "email.smtp_port" in error_of(write(tmp_path, "[email]\nsmtp_port = 70000\n"))
+
+
+def test_with_k() -> None:
+    assert with_k(Settings(), 5).clustering.k == 5
+    with pytest.raises(InputError, match="--k"):
+        with_k(Settings(), 1)

@@ -1,0 +1,337 @@
+"""Loading customer tables: the happy paths, the quietly-handled oddities, and one test per bad input."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from reportgen.config import DataConfig
+from reportgen.errors import InputError
+from reportgen.io.load import detect_format, file_sha256, load_customers, require_customers
+from reportgen.models import ID
+
+CC_GENERAL = Path("/work/shared/data/cc_general.csv")
+CC_SHA256 = "ad6a9c388ad2ae32407996d2aaaab8aef31e10b64805106f9e6e06a99405b910"
+CFG = DataConfig(id_column="CUST_ID", features=("BALANCE", "PURCHASES"))
+GOOD = "CUST_ID,BALANCE,PURCHASES\nC1,10.5,0\nC2,20,3.25\nC3,,7\n"
+
+
+def write(tmp_path: Path, content: str | bytes, name: str = "data.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def error_of(path: Path, data: DataConfig = CFG) -> str:
+    with pytest.raises(InputError) as info:
+        load_customers(path, data)
+    message = str(info.value)
+    assert "\n" not in message, "errors are one line"
+    assert path.name in message, "errors name the file"
+    return message
+
+
+# --- happy paths -------------------------------------------------------------------------------------
+
+
+def test_csv_gives_id_then_features_as_float64(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    table = load_customers(path, CFG)
+    assert table.frame.columns == [ID, "BALANCE", "PURCHASES"]
+    assert table.frame.dtypes == [pl.String, pl.Float64, pl.Float64]
+    assert table.frame[ID].to_list() == ["C1", "C2", "C3"]
+    assert table.frame["BALANCE"].to_list() == [10.5, 20.0, None]
+    assert table.rows == 3
+    assert table.kind == "customers"
+    assert table.features == ("BALANCE", "PURCHASES")
+    assert table.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() == file_sha256(path)
+    assert table.notes == ()
+
+
+def test_integer_looking_column_that_later_holds_decimals_stays_exact(tmp_path: Path) -> None:
+    rows = "".join(f"C{i},{i},1\n" for i in range(2000)) + "C9999,2.5,1\n"
+    table = load_customers(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\n" + rows), CFG)
+    assert table.frame["BALANCE"][-1] == 2.5
+    assert table.rows == 2001
+
+
+def test_ids_keep_leading_zeros(tmp_path: Path) -> None:
+    table = load_customers(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\n007,1,2\n0008,3,4\n"), CFG)
+    assert table.frame[ID].to_list() == ["007", "0008"]
+
+
+def test_utf8_bom_is_ignored(tmp_path: Path) -> None:
+    table = load_customers(write(tmp_path, b"\xef\xbb\xbf" + GOOD.encode()), CFG)
+    assert table.frame[ID].to_list() == ["C1", "C2", "C3"]
+
+
+def test_crlf_line_endings(tmp_path: Path) -> None:
+    table = load_customers(write(tmp_path, GOOD.replace("\n", "\r\n")), CFG)
+    assert table.frame["PURCHASES"].to_list() == [0.0, 3.25, 7.0]
+    assert table.frame[ID].to_list() == ["C1", "C2", "C3"]
+
+
+@pytest.mark.parametrize("token", ["NA", "N/A", "NaN", "null", "", "nan"])
+def test_missing_value_tokens_become_null(tmp_path: Path, token: str) -> None:
+    table = load_customers(write(tmp_path, f"CUST_ID,BALANCE,PURCHASES\nC1,{token},1\nC2,2,2\n"), CFG)
+    assert table.frame["BALANCE"].to_list() == [None, 2.0]
+
+
+def test_extra_columns_are_dropped_and_noted(tmp_path: Path) -> None:
+    text = "NAME,CUST_ID,PURCHASES,SEGMENT,BALANCE\nAnn,C1,1,x,2\nBob,C2,3,y,4\n"
+    table = load_customers(write(tmp_path, text), CFG)
+    assert table.frame.columns == [ID, "BALANCE", "PURCHASES"]
+    assert table.frame.row(0) == ("C1", 2.0, 1.0)
+    assert table.notes == ("ignored 2 extra columns: NAME, SEGMENT",)
+
+
+def test_latin1_ids_are_decoded_and_noted(tmp_path: Path) -> None:
+    path = write(tmp_path, "CUST_ID,BALANCE,PURCHASES\nJosé,1,2\nZoë,3,4\n".encode("latin-1"))
+    table = load_customers(path, CFG)
+    assert table.frame[ID].to_list() == ["José", "Zoë"]
+    assert any("Latin-1" in note for note in table.notes)
+
+
+def test_utf8_ids_are_not_mangled(tmp_path: Path) -> None:
+    table = load_customers(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\nJosé,1,2\n"), CFG)
+    assert table.frame[ID].to_list() == ["José"]
+    assert table.notes == ()
+
+
+def test_whitespace_around_headers_and_cells(tmp_path: Path) -> None:
+    text = " CUST_ID , BALANCE ,PURCHASES \n C1 , 1.5 , NA \nC2,2, 3\n"
+    table = load_customers(write(tmp_path, text), CFG)
+    assert table.frame.rows() == [("C1", 1.5, None), ("C2", 2.0, 3.0)]
+
+
+def test_blank_lines_are_skipped_and_noted(tmp_path: Path) -> None:
+    table = load_customers(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\nC1,1,2\n\nC2,3,4\n\n"), CFG)
+    assert table.frame[ID].to_list() == ["C1", "C2"]
+    assert table.rows == 2
+    assert table.notes == ("skipped 2 blank lines (lines 3, 5)",)
+
+
+def test_gzip_round_trip(tmp_path: Path) -> None:
+    path = write(tmp_path, gzip.compress(GOOD.encode()), "data.csv.gz")
+    assert detect_format(path) == "csv.gz"
+    table = load_customers(path, CFG)
+    assert table.frame.equals(load_customers(write(tmp_path, GOOD), CFG).frame)
+    assert table.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_parquet_round_trip(tmp_path: Path) -> None:
+    source = pl.DataFrame(
+        {"X": ["a", "b"], "CUST_ID": ["C1", "C2"], "PURCHASES": [1, 2], "BALANCE": [0.5, None]}
+    )
+    path = tmp_path / "data.parquet"
+    source.write_parquet(path)
+    assert detect_format(path) == "parquet"
+    table = load_customers(path, CFG)
+    assert table.frame.rows() == [("C1", 0.5, 1.0), ("C2", None, 2.0)]
+    assert table.frame.dtypes == [pl.String, pl.Float64, pl.Float64]
+    assert table.rows == 2
+    assert table.notes == ("ignored 1 extra column: X",)
+
+
+def test_parquet_integer_ids_become_text(tmp_path: Path) -> None:
+    path = tmp_path / "data.parquet"
+    pl.DataFrame({"CUST_ID": [7, 8], "BALANCE": [1.0, 2.0], "PURCHASES": [3.0, 4.0]}).write_parquet(path)
+    assert load_customers(path, CFG).frame[ID].to_list() == ["7", "8"]
+
+
+def test_format_is_detected_by_content_not_name(tmp_path: Path) -> None:
+    parquet = tmp_path / "export.csv"
+    pl.DataFrame({"CUST_ID": ["C1"], "BALANCE": [1.0], "PURCHASES": [2.0]}).write_parquet(parquet)
+    assert detect_format(parquet) == "parquet"
+    assert load_customers(parquet, CFG).frame.height == 1
+    gz = write(tmp_path, gzip.compress(GOOD.encode()), "export.csv")
+    assert detect_format(gz) == "csv.gz"
+    plain = write(tmp_path, GOOD, "export.parquet")
+    assert detect_format(plain) == "csv"
+    assert any("content is csv" in note for note in load_customers(plain, CFG).notes)
+
+
+@pytest.mark.skipif(not CC_GENERAL.exists(), reason="reference data not available")
+def test_reference_table_cc_general() -> None:
+    table = load_customers(CC_GENERAL, DataConfig())
+    frame = table.frame
+    assert table.rows == frame.height == 8950
+    assert frame[ID].n_unique() == 8950
+    assert frame[ID][0] == "C10001"
+    assert frame.columns == [ID, *DataConfig().features]
+    assert all(dtype == pl.Float64 for dtype in frame.dtypes[1:])
+    nulls = {c: n for c, n in zip(frame.columns, frame.null_count().row(0), strict=True) if n}
+    assert nulls == {"MINIMUM_PAYMENTS": 313, "CREDIT_LIMIT": 1}
+    assert table.sha256 == CC_SHA256
+    assert table.notes == ()
+
+
+@pytest.mark.slow
+def test_a_million_rows_load_fast(tmp_path: Path) -> None:
+    n = 1_000_000
+    features = tuple(f"F{i}" for i in range(17))
+    frame = pl.DataFrame({"CUST_ID": pl.int_range(n, eager=True).cast(pl.String)}).with_columns(
+        (pl.int_range(n) % (97 + i) * 1.25).alias(f) for i, f in enumerate(features)
+    )
+    path = tmp_path / "big.csv"
+    frame.write_csv(path)
+    start = time.perf_counter()
+    table = load_customers(path, DataConfig(features=features))
+    elapsed = time.perf_counter() - start
+    assert table.rows == n
+    assert elapsed < 6.0, f"1M x 18 took {elapsed:.1f} s"  # ~1-2 s on a quiet machine; slack for busy CI
+
+
+# --- bad input: one test each ------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    message = error_of(tmp_path / "nothere.csv")
+    assert "not found" in message
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    assert "empty" in error_of(write(tmp_path, b""))
+
+
+def test_whitespace_only_file(tmp_path: Path) -> None:
+    assert "empty" in error_of(write(tmp_path, "\n \r\n"))
+
+
+def test_directory(tmp_path: Path) -> None:
+    folder = tmp_path / "data.csv"
+    folder.mkdir()
+    assert "directory" in error_of(folder)
+
+
+def test_header_only(tmp_path: Path) -> None:
+    assert "no data rows" in error_of(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\n"))
+
+
+def test_binary_garbage(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, bytes(range(256)) * 8))
+    assert "not CSV or Parquet" in message
+
+
+def test_excel_workbook_saved_as_csv(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, b"PK\x03\x04" + bytes(200)))
+    assert "Excel" in message and "CSV" in message
+
+
+@pytest.mark.parametrize(("sep", "label"), [(";", "';'"), ("\t", "tab")])
+def test_wrong_delimiter(tmp_path: Path, sep: str, label: str) -> None:
+    message = error_of(write(tmp_path, GOOD.replace(",", sep)))
+    assert f"looks {label}-separated, expected ','" in message
+
+
+def test_missing_required_columns(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "ID,BALANCE,OTHER\nC1,1,2\n"))
+    assert "missing required columns CUST_ID, PURCHASES" in message
+    assert "found: ID, BALANCE, OTHER" in message
+
+
+def test_missing_id_column(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "ID,BALANCE,PURCHASES\nC1,1,2\n"))
+    assert "id column CUST_ID" in message and "found: ID, BALANCE, PURCHASES" in message
+
+
+def test_features_name_an_absent_column(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "CUST_ID,BALANCE\nC1,1\n"))
+    assert "data.features names column PURCHASES that is not in the file" in message
+    assert "found: CUST_ID, BALANCE" in message
+
+
+def test_text_in_numeric_column(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\nC1,1,2\nC2,3,2\nC3,4,abc\n"))
+    assert "column PURCHASES, line 4: 'abc' is not a number" in message
+
+
+def test_text_in_numeric_column_after_a_multiline_quoted_field(tmp_path: Path) -> None:
+    text = 'CUST_ID,BALANCE,PURCHASES,NOTE\nC1,1,2,"two\nlines"\nC2,oops,2,x\n'
+    assert "column BALANCE, line 4: 'oops'" in error_of(write(tmp_path, text))
+
+
+def test_decimal_comma_gets_a_hint(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, 'CUST_ID,BALANCE,PURCHASES\nC1,"1,5",2\n'))
+    assert "column BALANCE, line 2: '1,5' is not a number" in message and "decimal mark" in message
+
+
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "1e999"])
+def test_infinite_values(tmp_path: Path, value: str) -> None:
+    message = error_of(write(tmp_path, f"CUST_ID,BALANCE,PURCHASES\nC1,1,2\nC2,{value},2\n"))
+    assert "column BALANCE, line 3: infinite value" in message
+
+
+def test_all_empty_column(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\nC1,1,\nC2,2,NA\n"))
+    assert "column PURCHASES is empty on every row" in message
+
+
+def test_duplicate_customer_ids(tmp_path: Path) -> None:
+    text = "CUST_ID,BALANCE,PURCHASES\nC1,1,2\nC2,1,2\nC3,1,2\nC2,5,6\n"
+    message = error_of(write(tmp_path, text))
+    assert "customer id 'C2' appears more than once, on line 3 and line 5" in message
+
+
+def test_duplicate_ids_differing_only_in_spaces(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\nC1,1,2\n C1 ,1,2\n"))
+    assert "'C1'" in message and "line 2 and line 3" in message
+
+
+def test_empty_customer_id(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\nC1,1,2\n,3,4\n"))
+    assert "empty customer id in column CUST_ID, line 3" in message
+
+
+def test_row_with_too_many_fields(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\nC1,1,2\nC2,3,4,5\n"))
+    assert "line 3 has 4 fields" in message and "header (line 1) has 3" in message
+
+
+def test_truncated_gzip(tmp_path: Path) -> None:
+    data = gzip.compress(("CUST_ID,BALANCE,PURCHASES\n" + "C1,1,2\n" * 1000).encode())
+    message = error_of(write(tmp_path, data[: len(data) // 2], "data.csv.gz"))
+    assert "truncated gzip" in message
+
+
+def test_corrupt_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "data.parquet"
+    pl.DataFrame({"CUST_ID": ["C1"], "BALANCE": [1.0], "PURCHASES": [2.0]}).write_parquet(path)
+    path.write_bytes(path.read_bytes()[:40])
+    assert "corrupt Parquet" in error_of(path)
+
+
+def test_parquet_text_in_numeric_column_names_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "data.parquet"
+    pl.DataFrame({"CUST_ID": ["C1", "C2"], "BALANCE": ["1", "lots"], "PURCHASES": [1.0, 2.0]}).write_parquet(
+        path
+    )
+    assert "column BALANCE, row 2: 'lots' is not a number" in error_of(path)
+
+
+def test_parquet_duplicate_ids_name_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "data.parquet"
+    pl.DataFrame({"CUST_ID": ["C1", "C1"], "BALANCE": [1.0, 2.0], "PURCHASES": [1.0, 2.0]}).write_parquet(
+        path
+    )
+    assert "row 1 and row 2" in error_of(path)
+
+
+# --- enough customers for the k range ----------------------------------------------------------------
+
+
+def test_require_customers(tmp_path: Path) -> None:
+    rows = "".join(f"C{i},1,2\n" for i in range(5))
+    table = load_customers(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\n" + rows), CFG)
+    require_customers(table, 4, "clustering.k_max")  # 5 customers suffice for 4 segments
+    with pytest.raises(InputError) as info:
+        require_customers(table, 10, "clustering.k_max")
+    assert str(info.value) == (
+        f"{table.path}: 5 customers, but clustering.k_max=10 needs at least 11; "
+        "lower clustering.k_max or add data"
+    )
