@@ -93,7 +93,10 @@ def _send(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage errors (exit 2), --help and --version (exit 0)
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
     try:
         return _run(args) if args.command == "run" else _send(args)
     except InputError as exc:

@@ -62,7 +62,7 @@ def elbow_k(ks: list[int], inertias: list[float]) -> int | None:
     yn = (y - y.min()) / (y.max() - y.min())
     gap = (1.0 - xn) - yn  # distance below the chord from (0, 1) to (1, 0)
     best = int(np.argmax(gap))
-    return ks[best] if gap[best] > 0 else None
+    return ks[best] if gap[best] > 1e-6 else None
 
 
 def silhouette_scores(

@@ -172,7 +172,10 @@ def card_archetype_scores(stats: Mapping[str, FeatureStat]) -> dict[str, float]:
         scores["cash_advance_users"] = cash - 1.0 + dominance
     if inst is not None and "PURCHASES" in stats and stats["PURCHASES"].mean > 0:
         share = stats["INSTALLMENTS_PURCHASES"].mean / stats["PURCHASES"].mean
-        scores["instalment_buyers"] = inst + 2.0 * (share - 0.5) - 0.5 if share > 0.5 else -1.0
+        share = min(share, 1.0)
+        # Mostly-instalment purchases make instalment buyers only when there is real purchase activity.
+        fit = inst + 2.0 * (share - 0.5) - 0.5 if share > 0.5 else -1.0
+        scores["instalment_buyers"] = min(fit, (purchases if purchases is not None else 0.0) + 1.0)
     if full is not None:
         paid_in_full = stats["PRC_FULL_PAYMENT"].mean
         scores["full_payers"] = min(full - 1.0, 3.0 * (paid_in_full - 0.4))

@@ -1,0 +1,80 @@
+"""Shared fixtures: the reference table from ../shared/data and small synthetic tables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from reportgen.config import CC_FEATURES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shared_data() -> Path:
+    env = os.environ.get("REPORTGEN_SHARED_DATA")
+    if env:
+        return Path(env)
+    for base in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data"):
+        if (base / "cc_general.csv").is_file():
+            return base
+    return ROOT.parent / "shared" / "data"
+
+
+CC_GENERAL = _shared_data() / "cc_general.csv"
+
+
+@pytest.fixture(scope="session")
+def cc_path() -> Path:
+    """Return the path of the real credit-card table (read in place, never copied)."""
+    if not CC_GENERAL.is_file():
+        pytest.fail(f"reference table not found at {CC_GENERAL}; set REPORTGEN_SHARED_DATA")
+    return CC_GENERAL
+
+
+def blob_table(n_per_group: int = 60, seed: int = 0) -> pl.DataFrame:
+    """Return a small credit-card-shaped table with three well-separated behaviour groups."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for g in range(3):
+        for _ in range(n_per_group):
+            base = {c: float(rng.uniform(0.0, 1.0)) for c in CC_FEATURES}
+            base["TENURE"] = 12.0
+            if g == 0:  # low activity
+                base.update(
+                    PURCHASES=rng.uniform(0, 50),
+                    ONEOFF_PURCHASES=0.0,
+                    CASH_ADVANCE=0.0,
+                    BALANCE=rng.uniform(0, 100),
+                )
+            elif g == 1:  # high spenders
+                base.update(
+                    PURCHASES=rng.uniform(8000, 9000),
+                    ONEOFF_PURCHASES=rng.uniform(6000, 7000),
+                    CASH_ADVANCE=0.0,
+                    BALANCE=rng.uniform(1000, 2000),
+                )
+            else:  # cash-advance users
+                base.update(
+                    PURCHASES=rng.uniform(0, 100),
+                    ONEOFF_PURCHASES=0.0,
+                    CASH_ADVANCE=rng.uniform(5000, 6000),
+                    BALANCE=rng.uniform(5000, 6000),
+                )
+            base["INSTALLMENTS_PURCHASES"] = max(0.0, base["PURCHASES"] - base["ONEOFF_PURCHASES"])
+            base["CREDIT_LIMIT"] = float(rng.uniform(1000, 10000))
+            rows.append(base)
+    frame = pl.DataFrame(rows).select(CC_FEATURES)
+    ids = pl.Series("CUST_ID", [f"T{i:05d}" for i in range(frame.height)])
+    return frame.insert_column(0, ids)
+
+
+@pytest.fixture
+def blob_csv(tmp_path: Path) -> Path:
+    """Write the three-group table as CSV and return its path."""
+    path = tmp_path / "customers.csv"
+    blob_table().write_csv(path)
+    return path

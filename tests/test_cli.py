@@ -1,0 +1,168 @@
+"""The command line end to end: outputs, exit codes, one-line errors, atomic output, determinism."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reportgen.cli import main
+from tests.conftest import ROOT
+
+FAST = "[clustering]\nk_min = 2\nk_max = 5\nn_init = 2\n"
+
+
+def _config(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "reportgen.toml"
+    path.write_text(FAST + extra)
+    return path
+
+
+def _run(*args: str) -> int:
+    return main(["run", "--quiet", *args])
+
+
+def test_run_writes_summary_and_segments(tmp_path: Path, blob_csv: Path) -> None:
+    out = tmp_path / "out"
+    assert (
+        _run(
+            "--data",
+            str(blob_csv),
+            "--config",
+            str(_config(tmp_path)),
+            "--period",
+            "2026-11",
+            "--out",
+            str(out),
+        )
+        == 0
+    )
+    folder = out / "2026-11"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["period"] == "2026-11" and summary["schema_version"] == 1
+    assert summary["input"]["rows"] == 180 and summary["input"]["customers"] == 180
+    assert summary["k_selection"]["chosen_k"] == 3
+    assert [c["k"] for c in summary["k_selection"]["candidates"]] == [2, 3, 4, 5]
+    names = {s["name"] for s in summary["segments"]}
+    assert {"Low activity", "High spenders", "Cash-advance users"} == names
+    for seg in summary["segments"]:
+        assert set(seg["profile"]) >= {"PURCHASES", "CASH_ADVANCE", "TENURE"}
+        assert seg["recommendations"]
+    lines = (folder / "segments.csv").read_text().splitlines()
+    assert lines[0] == "customer_id,segment_id,segment_name" and len(lines) == 181
+
+
+def test_same_input_config_and_period_give_the_same_bytes(tmp_path: Path, blob_csv: Path) -> None:
+    cfg = str(_config(tmp_path))
+    for out in ("a", "b"):
+        assert (
+            _run(
+                "--data", str(blob_csv), "--config", cfg, "--period", "2026-11", "--out", str(tmp_path / out)
+            )
+            == 0
+        )
+    for name in ("summary.json", "segments.csv"):
+        assert (tmp_path / "a/2026-11" / name).read_bytes() == (tmp_path / "b/2026-11" / name).read_bytes()
+
+
+def test_k_flag_fixes_the_number_of_segments(tmp_path: Path, blob_csv: Path) -> None:
+    out = tmp_path / "out"
+    assert (
+        _run(
+            "--data",
+            str(blob_csv),
+            "--config",
+            str(_config(tmp_path)),
+            "--period",
+            "2026-11",
+            "--out",
+            str(out),
+            "--k",
+            "4",
+        )
+        == 0
+    )
+    ks = json.loads((out / "2026-11/summary.json").read_text())["k_selection"]
+    assert ks["method"] == "fixed" and ks["chosen_k"] == 4 and "fixed at 4" in ks["reason"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--data", "nowhere.csv"], "nowhere.csv"),
+        (["--period", "2026-13"], "--period"),
+        (["--period", "Nov 2026"], "YYYY-MM"),
+        (["--k", "1"], "--k"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_exit_2(
+    tmp_path: Path, blob_csv: Path, capsys: pytest.CaptureFixture[str], args: list[str], fragment: str
+) -> None:
+    base = [
+        "--data",
+        str(blob_csv),
+        "--config",
+        str(_config(tmp_path)),
+        "--period",
+        "2026-11",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    code = _run(*base, *args)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err
+    assert "Traceback" not in err
+
+
+def test_failed_run_leaves_the_earlier_report_intact(tmp_path: Path, blob_csv: Path) -> None:
+    out = tmp_path / "out"
+    cfg = str(_config(tmp_path))
+    assert _run("--data", str(blob_csv), "--config", cfg, "--period", "2026-11", "--out", str(out)) == 0
+    before = {p.name: p.read_bytes() for p in (out / "2026-11").iterdir()}
+    broken = tmp_path / "broken.csv"
+    broken.write_text(blob_csv.read_text().replace("\nT00003,", "\nT00003,abc", 1))
+    assert _run("--data", str(broken), "--config", cfg, "--period", "2026-11", "--out", str(out)) == 2
+    after = {p.name: p.read_bytes() for p in (out / "2026-11").iterdir()}
+    assert after == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def test_config_error_names_file_and_key(
+    tmp_path: Path, blob_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = _config(tmp_path, "[report]\ncolour = 'red'\n")
+    assert (
+        _run("--data", str(blob_csv), "--config", str(cfg), "--period", "2026-11", "--out", str(tmp_path))
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "reportgen.toml" in err and "report.colour" in err
+
+
+def test_module_entry_point_reports_errors_without_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reportgen",
+            "run",
+            "--data",
+            str(tmp_path / "missing.csv"),
+            "--period",
+            "2026-11",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert (
+        proc.stderr.startswith("error: ") and "missing.csv" in proc.stderr and "Traceback" not in proc.stderr
+    )

@@ -1,0 +1,92 @@
+"""Preparation: statistics, median imputation, engineered ratios, log1p rule, scaling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from reportgen.config import FeatureConfig
+from reportgen.features import column_stats, engineered_frame, feature_matrix, imputed_frame, skewed_columns
+from reportgen.models import ID, LoadedTable
+
+
+def _table(frame: pl.DataFrame, features: tuple[str, ...]) -> LoadedTable:
+    ids = pl.Series(ID, [f"c{i}" for i in range(frame.height)])
+    return LoadedTable(
+        path=Path("t.csv"),
+        sha256="0",
+        frame=frame.insert_column(0, ids),
+        features=features,
+        rows=frame.height,
+    )
+
+
+def test_median_imputation_is_recorded_and_does_not_touch_the_input() -> None:
+    frame = pl.DataFrame({"a": [1.0, None, 3.0, 10.0], "b": [1.0, 2.0, 3.0, 4.0]})
+    filled, record = imputed_frame(frame, ("a", "b"))
+    assert filled["a"].to_list() == [1.0, 3.0, 3.0, 10.0]
+    assert record["a"].value == 3.0 and record["a"].count == 1 and record["a"].method == "median"
+    assert "b" not in record
+    assert frame["a"].null_count() == 1  # pure: the argument is unchanged
+
+
+def test_engineered_ratios_guard_division_by_zero() -> None:
+    frame = pl.DataFrame(
+        {
+            "PURCHASES": [100.0, 0.0],
+            "INSTALLMENTS_PURCHASES": [25.0, 0.0],
+            "PURCHASES_TRX": [4.0, 0.0],
+            "TENURE": [10.0, 12.0],
+        }
+    )
+    out, names = engineered_frame(frame)
+    assert set(names) == {"MONTHLY_PURCHASES", "INSTALLMENT_SHARE", "AVG_PURCHASE_VALUE"}
+    assert out["INSTALLMENT_SHARE"].to_list() == [0.25, 0.0]
+    assert out["AVG_PURCHASE_VALUE"].to_list() == [25.0, 0.0]
+    assert out["MONTHLY_PURCHASES"].to_list() == [10.0, 0.0]
+
+
+def test_log1p_goes_to_skewed_non_negative_columns_only() -> None:
+    rng = np.random.default_rng(0)
+    skewed = rng.lognormal(3, 1.5, 500)
+    symmetric = rng.normal(50, 5, 500)
+    signed = skewed - 1000
+    values = np.column_stack([skewed, symmetric, signed])
+    assert skewed_columns(values, ("skewed", "symmetric", "signed")) == ("skewed",)
+
+
+def test_feature_matrix_scales_drops_constants_and_keeps_raw_units() -> None:
+    rng = np.random.default_rng(1)
+    frame = pl.DataFrame(
+        {"amount": rng.lognormal(5, 1, 200), "flat": np.full(200, 7.0), "score": rng.normal(0, 1, 200)}
+    )
+    fm = feature_matrix(
+        _table(frame, ("amount", "flat", "score")), FeatureConfig(engineered=True, transform="log1p")
+    )
+    assert fm.used == ("amount", "score")
+    assert fm.quality.dropped_columns == ("flat",)
+    assert any("flat" in note for note in fm.quality.notes)
+    assert fm.transformed == ("amount",)
+    assert np.allclose(fm.X.mean(axis=0), 0.0) and np.allclose(fm.X.std(axis=0), 1.0)
+    assert fm.raw["amount"].to_list() == frame["amount"].to_list()  # profiles stay in raw units
+    assert fm.engineered == ()  # none of the credit-card ratio inputs are present
+
+
+def test_column_stats_before_imputation() -> None:
+    frame = pl.DataFrame({"x": [0.0, 2.0, None, 4.0]})
+    (s,) = column_stats(frame, ("x",))
+    assert (s.count, s.missing, s.zeros) == (3, 1, 1)
+    assert s.mean == pytest.approx(2.0) and s.median == 2.0 and s.max == 4.0
+
+
+def test_real_table_quality_record(cc_path: Path) -> None:
+    from reportgen.config import DataConfig
+    from reportgen.io.load import load_customers
+
+    fm = feature_matrix(load_customers(cc_path, DataConfig()), FeatureConfig())
+    assert fm.quality.missing == {"CREDIT_LIMIT": 1, "MINIMUM_PAYMENTS": 313}
+    assert fm.quality.imputed["MINIMUM_PAYMENTS"].value == pytest.approx(312.3439, abs=1e-3)
+    assert fm.X.shape == (8950, 17 + 7) and not np.isnan(fm.X).any()
