@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+if TYPE_CHECKING:
+    from reportgen.stability import SegmentChange
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -165,8 +169,23 @@ class PcaMap:
 
 
 @dataclass(frozen=True)
+class MonthOverMonth:
+    """What changed since the latest earlier period in the same output folder."""
+
+    from_period: str
+    migration: dict[str, Any]  # summary.json "migration"
+    matching: dict[str, Any]  # which segments kept their identity, which are new or vanished
+    changes: tuple[SegmentChange, ...]  # per current segment: previous size, key-figure deltas
+    sentences: tuple[str, ...]  # two or three sentences on the largest movements
+
+
+@dataclass(frozen=True)
 class Analysis:
-    """Everything computed for one run; the report, summary and e-mail are views of it."""
+    """Everything computed for one run; the report, summary and e-mail are views of it.
+
+    Segment ids are stable across months: `profiles` are in id order, `segmentation.labels` hold ids and
+    row i of `segmentation.centroids` belongs to profiles[i].
+    """
 
     table: LoadedTable
     features: FeatureMatrix
@@ -175,6 +194,8 @@ class Analysis:
     profiles: tuple[SegmentProfile, ...]
     recommendations: tuple[Recommendation, ...]
     pca: PcaMap
+    history: MonthOverMonth | None = None
+    model: dict[str, Any] = field(default_factory=dict)  # model.json: what the next month needs
 
     def recommendations_for(self, segment_id: int) -> tuple[Recommendation, ...]:
         """Return the recommendations written for one segment."""

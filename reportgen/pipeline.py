@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import calendar
+import hashlib
+import json
 import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+
+import polars as pl
 
 from reportgen import __version__
 from reportgen.cluster import k_selection, segment_map, segmentation
@@ -18,9 +22,21 @@ from reportgen.errors import InputError
 from reportgen.features import feature_matrix
 from reportgen.io.load import load_customers, require_customers
 from reportgen.io.write import publish_period
-from reportgen.models import Analysis, LoadedTable
+from reportgen.models import ID, Analysis, LoadedTable, MonthOverMonth
 from reportgen.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
 from reportgen.recommend import archetype_names, load_playbook, recommendations
+from reportgen.stability import (
+    PreviousModel,
+    change_sentences,
+    load_previous_model,
+    matched_profiles,
+    migration,
+    model_document,
+    model_json,
+    segment_changes,
+    segment_matching,
+    stable_labels,
+)
 from reportgen.summary import segments_csv, summary_document, summary_json
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -75,8 +91,22 @@ def loaded_table(settings: Settings, path: Path, period: str) -> LoadedTable:
     return load_customers(path, settings.data)
 
 
-def analyse(settings: Settings, path: Path, period: str, progress: Progress = quiet) -> Analysis:
-    """Run the analysis: load, prepare, choose k, segment, profile, name and recommend."""
+def config_hash(settings: Settings) -> str:
+    """Return a short hash of the settings that shape the model (saved in model.json)."""
+    doc = settings.as_dict()
+    shaping = {key: doc[key] for key in ("data", "features", "clustering", "transactions")}
+    shaping["data"] = {k: v for k, v in shaping["data"].items() if k != "path"}
+    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def analyse(
+    settings: Settings,
+    path: Path,
+    period: str,
+    progress: Progress = quiet,
+    previous: PreviousModel | None = None,
+) -> Analysis:
+    """Run the analysis: load, prepare, choose k, segment, profile, name, recommend, compare months."""
     progress(f"loading {path}")
     table = loaded_table(settings, path, period)
     cluster = settings.clustering
@@ -86,22 +116,43 @@ def analyse(settings: Settings, path: Path, period: str, progress: Progress = qu
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features)
-    selection = k_selection(features.X, settings.clustering, progress)
-    progress(f"fitting {selection.chosen_k} segments")
-    seg = segmentation(features.X, selection.chosen_k, settings.clustering)
+    selection = k_selection(features.X, cluster, progress)
+    progress(f"fitting {selection.chosen_k} segments on every customer")
+    fit = segmentation(features.X, selection.chosen_k, cluster)
     book = load_playbook(settings.report.playbook)
     scorer, names = _naming_rules(table.kind)
-    profiles = segment_profiles(features, seg, scorer, {**names, **archetype_names(book)})
-    recs = recommendations(profiles, book)
-    pca = segment_map(features.X, seg.labels, features.used, settings.clustering.random_state)
+    profiles = segment_profiles(features, fit, scorer, {**names, **archetype_names(book)})
+    pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
+    matching = segment_matching(previous, features, fit.labels) if previous is not None else None
+    model = model_document(features, fit, profiles, config_hash(settings), period, matching)
+    seg, history = fit, None
+    if previous is not None and matching is not None:
+        progress(f"comparing with {previous.period}")
+        ids = stable_labels(fit.labels, matching)
+        order = sorted(range(fit.k), key=lambda label: matching.ids[label])
+        seg = replace(fit, labels=ids, centroids=fit.centroids[order])
+        profiles = matched_profiles(profiles, matching)
+        pca = replace(pca, labels=ids)
+        current = pl.DataFrame({ID: features.customer_ids, "segment_id": ids})
+        moves = migration(previous.assignments, current, previous.period)
+        changes = segment_changes(previous.summary_segments, profiles)
+        history = MonthOverMonth(
+            from_period=previous.period,
+            migration=moves,
+            matching=matching.as_dict(),
+            changes=changes,
+            sentences=change_sentences(moves, changes, matching),
+        )
     return Analysis(
         table=table,
         features=features,
         selection=selection,
         segmentation=seg,
         profiles=profiles,
-        recommendations=recs,
+        recommendations=recommendations(profiles, book),
         pca=pca,
+        history=history,
+        model=model,
     )
 
 
@@ -129,18 +180,27 @@ def run(
     """Analyse the input and publish every output of the period atomically under out_dir/<period>/."""
     period_end(period)
     path = data_path(settings, data)
-    analysis = analyse(settings, path, period, progress)
+    previous = load_previous_model(out_dir, period)
+    analysis = analyse(settings, path, period, progress, previous)
     document = summary_document(
         analysis,
         period=period,
         generator=GENERATOR,
-        input_label=str(path),
-        config=settings.as_dict(),
+        input_label=input_label(path),
     )
     files = {
         "summary.json": summary_json(document),
         "segments.csv": segments_csv(analysis),
+        "model.json": model_json(analysis.model),
     }
     progress(f"publishing {out_dir / period}")
     target = publish_period(out_dir, period, files)
     return RunResult(period_dir=target, analysis=analysis)
+
+
+def input_label(path: Path) -> str:
+    """Return the input path as the summary shows it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

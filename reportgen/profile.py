@@ -161,9 +161,10 @@ def card_archetype_scores(stats: Mapping[str, FeatureStat]) -> dict[str, float]:
     full = _log2_lift(stats, "PRC_FULL_PAYMENT")
     if purchases is not None:
         scores["high_spenders"] = purchases - 1.0
-        scores["moderate_spenders"] = 0.25 - abs(purchases)
-        quiet_cash = -cash + 0.5 if cash is not None else LOG2_CLAMP
-        scores["low_activity"] = min(-purchases, quiet_cash) - 0.5
+        # Amounts are right-skewed, so a typical spender sits a little below the mean: centre on 0.84x.
+        scores["moderate_spenders"] = 0.5 - abs(purchases + 0.25)
+        quiet_cash = -cash + 2.0 if cash is not None else LOG2_CLAMP
+        scores["low_activity"] = min(-purchases, quiet_cash) - 1.5
     if cash is not None:
         dominance = 0.0
         if "PURCHASES" in stats:

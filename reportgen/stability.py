@@ -400,7 +400,8 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
 def stable_labels(labels: IntArray, matching: Matching) -> IntArray:
     """Return the per-customer segment ids after matching (labels mapped to kept or fresh ids)."""
     lookup = matching.ids
-    return np.asarray([lookup[int(x)] for x in labels], dtype=np.int64)
+    table = np.asarray([lookup[label] for label in range(len(lookup))], dtype=np.int64)
+    return table[labels]
 
 
 def matched_profiles(profiles: Sequence[SegmentProfile], matching: Matching) -> tuple[SegmentProfile, ...]:

@@ -27,15 +27,13 @@ def _candidate(c: KCandidate) -> dict[str, Any]:
     }
 
 
-def summary_document(
-    analysis: Analysis, *, period: str, generator: str, input_label: str, config: dict[str, Any]
-) -> dict[str, Any]:
+def summary_document(analysis: Analysis, *, period: str, generator: str, input_label: str) -> dict[str, Any]:
     """Return the summary.json content for an analysis (SPEC field names; more fields may follow)."""
     fm = analysis.features
     q = fm.quality
     sel = analysis.selection
     seg = analysis.segmentation
-    return {
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "period": period,
         "generator": generator,
@@ -98,6 +96,14 @@ def summary_document(
             for p in analysis.profiles
         ],
     }
+    history = analysis.history
+    if history is not None:
+        document["migration"] = history.migration
+        document["segment_matching"] = history.matching
+        changes = {c.id: c.as_dict() for c in history.changes}
+        for segment in document["segments"]:
+            segment.update(changes.get(segment["id"], {}))
+    return document
 
 
 def summary_json(document: dict[str, Any]) -> bytes:

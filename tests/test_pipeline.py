@@ -1,0 +1,60 @@
+"""pipeline.run across months: stable ids and names, migration that matches the generator's known churn."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reportgen.config import ClusterConfig, Settings
+from reportgen.pipeline import run
+from reportgen.sample import generate_months, write_sample_csv
+
+SETTINGS = Settings(clustering=ClusterConfig(k_min=3, k_max=7, n_init=3))
+
+
+@pytest.fixture(scope="module")
+def two_months(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple]:  # type: ignore[type-arg]
+    base = tmp_path_factory.mktemp("months")
+    months = generate_months(2000, ["2026-10", "2026-11"], seed=11)
+    for m in months:
+        write_sample_csv(m.frame, base / f"{m.period}.csv")
+        run(SETTINGS, m.period, base / "out", base / f"{m.period}.csv")
+    return base / "out", months
+
+
+def _summary(out: Path, period: str) -> dict:  # type: ignore[type-arg]
+    return json.loads((out / period / "summary.json").read_text())
+
+
+def test_second_month_keeps_ids_and_names(two_months) -> None:  # type: ignore[no-untyped-def]
+    out, _ = two_months
+    oct_, nov = _summary(out, "2026-10"), _summary(out, "2026-11")
+    assert {s["id"]: s["name"] for s in oct_["segments"]} == {s["id"]: s["name"] for s in nov["segments"]}
+    assert nov["segment_matching"]["new"] == [] and nov["segment_matching"]["vanished"] == []
+    assert "migration" not in oct_
+
+
+def test_migration_counts_match_the_generator(two_months) -> None:  # type: ignore[no-untyped-def]
+    out, months = two_months
+    moves = _summary(out, "2026-11")["migration"]
+    nov = months[1]
+    assert moves["from_period"] == "2026-10"
+    assert moves["new_customers"] == len(nov.arrived)
+    assert moves["lost_customers"] == len(nov.left)
+    assert moves["customers_in_both"] == months[0].frame.height - len(nov.left)
+    assert sum(f["customers"] for f in moves["flows"]) == moves["customers_in_both"]
+    switched = sum(f["customers"] for f in moves["flows"] if f["from"] != f["to"])
+    # the known behaviour changes, give or take a little K-Means boundary noise
+    assert abs(switched - len(nov.switched)) <= 0.03 * moves["customers_in_both"]
+
+
+def test_each_period_saves_its_model(two_months) -> None:  # type: ignore[no-untyped-def]
+    out, _ = two_months
+    model = json.loads((out / "2026-11" / "model.json").read_text())
+    assert (
+        model["period"] == "2026-11"
+        and len(model["segments"]) == _summary(out, "2026-11")["k_selection"]["chosen_k"]
+    )
+    assert {"used", "transformed", "transform"} <= set(model["features"])
