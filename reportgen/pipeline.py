@@ -16,12 +16,13 @@ from pathlib import Path
 import polars as pl
 
 from reportgen import __version__
+from reportgen.brand import Brand
 from reportgen.cluster import k_selection, segment_map, segmentation
 from reportgen.config import SAMPLE_DATA, Settings
 from reportgen.errors import InputError
-from reportgen.features import feature_matrix
+from reportgen.features import feature_label, feature_matrix
 from reportgen.io.load import load_customers, require_customers
-from reportgen.io.write import publish_period
+from reportgen.io.write import publish_period, write_atomic
 from reportgen.models import ID, Analysis, LoadedTable, MonthOverMonth
 from reportgen.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
 from reportgen.recommend import archetype_names, load_playbook, recommendations
@@ -118,7 +119,7 @@ def analyse(
     features = feature_matrix(table, settings.features)
     selection = k_selection(features.X, cluster, progress)
     progress(f"fitting {selection.chosen_k} segments on every customer")
-    fit = segmentation(features.X, selection.chosen_k, cluster)
+    fit = segmentation(features.X, selection.chosen_k, cluster, selection)
     book = load_playbook(settings.report.playbook)
     scorer, names = _naming_rules(table.kind)
     profiles = segment_profiles(features, fit, scorer, {**names, **archetype_names(book)})
@@ -170,6 +171,88 @@ class RunResult:
     analysis: Analysis
 
 
+def period_files(
+    analysis: Analysis,
+    settings: Settings,
+    brand: Brand,
+    period: str,
+    out_dir: Path,
+    path: Path,
+    progress: Progress,
+) -> dict[str, bytes]:
+    """Return every file of a period folder: report, summary, segments, model, briefing."""
+    from reportgen.charts import (
+        ChartTheme,
+        report_charts,
+        segment_sizes_alt,
+        segment_sizes_chart,
+        to_png_image,
+    )
+    from reportgen.deliver import briefing_content, briefing_message, eml_bytes, kept_send_record
+    from reportgen.pdf import pdf_bytes, pdf_metadata
+    from reportgen.render import render_html
+    from reportgen.report import changes_section, report_model
+
+    document = summary_document(analysis, period=period, generator=GENERATOR, input_label=input_label(path))
+    progress("drawing charts")
+    theme = ChartTheme(
+        primary=brand.colors["primary"],
+        foreground=brand.colors["foreground"],
+        background=brand.colors["background"],
+    )
+    labels = {c: feature_label(c) for c in analysis.features.raw.columns}
+    charts = report_charts(analysis, theme, labels)
+    history = analysis.history
+    changes = None
+    if history is not None:
+        names = {p.id: p.name for p in analysis.profiles}
+        names.update({int(v["id"]): str(v["name"]) for v in history.matching.get("vanished", [])})
+        chart = next((c for c in charts if c.name == "migration"), None)
+        changes = changes_section(history.migration, names, chart)
+    model = report_model(
+        analysis, charts, brand, settings.report.title, period, GENERATOR, settings.as_dict(), changes=changes
+    )
+    progress("writing the HTML and PDF report")
+    html = render_html(model, target="html").encode("utf-8")
+    pdf = pdf_bytes(render_html(model, target="pdf"), metadata=pdf_metadata(model))
+    progress("writing the e-mail briefing")
+    mail_charts = [
+        to_png_image(
+            segment_sizes_chart(analysis.profiles, theme),
+            "sizes",
+            "Segment sizes",
+            segment_sizes_alt(analysis.profiles),
+            560,
+            90 + 46 * len(analysis.profiles),
+        )
+    ]
+    briefing = briefing_content(
+        analysis,
+        period,
+        brand_name=brand.name,
+        archive_url=settings.email.archive_url,
+        title=settings.report.title,
+        changes=history.changes if history is not None else (),
+        change_sentences=history.sentences if history is not None else (),
+        colors=brand.colors,
+    )
+    eml = eml_bytes(
+        briefing_message(briefing, mail_charts, pdf, settings.email.sender, settings.email.recipients)
+    )
+    files = {
+        "report.pdf": pdf,
+        "report.html": html,
+        "summary.json": summary_json(document),
+        "segments.csv": segments_csv(analysis),
+        "model.json": model_json(analysis.model),
+        "briefing.eml": eml,
+    }
+    kept = kept_send_record(out_dir / period, eml)
+    if kept is not None:  # re-running a period with an identical briefing must not allow a second send
+        files["sent.json"] = kept
+    return files
+
+
 def run(
     settings: Settings,
     period: str,
@@ -177,24 +260,20 @@ def run(
     data: Path | None = None,
     progress: Progress = quiet,
 ) -> RunResult:
-    """Analyse the input and publish every output of the period atomically under out_dir/<period>/."""
+    """Analyse the input and publish every output of the period atomically, then refresh the archive."""
+    from reportgen.archive import archive_index
+    from reportgen.brand import load_brand
+
     period_end(period)
     path = data_path(settings, data)
+    brand = load_brand(settings.brand.file)  # a bad brand fails before any work
     previous = load_previous_model(out_dir, period)
     analysis = analyse(settings, path, period, progress, previous)
-    document = summary_document(
-        analysis,
-        period=period,
-        generator=GENERATOR,
-        input_label=input_label(path),
-    )
-    files = {
-        "summary.json": summary_json(document),
-        "segments.csv": segments_csv(analysis),
-        "model.json": model_json(analysis.model),
-    }
+    files = period_files(analysis, settings, brand, period, out_dir, path, progress)
     progress(f"publishing {out_dir / period}")
     target = publish_period(out_dir, period, files)
+    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)
+    write_atomic(out_dir / "index.html", index.encode("utf-8"))
     return RunResult(period_dir=target, analysis=analysis)
 
 

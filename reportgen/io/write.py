@@ -14,10 +14,21 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()
+_DIR_MODE = 0o777 & ~_umask()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write bytes to path through a temporary file and a rename, so readers see old or new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; the archive is meant to be read by a web server
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -36,6 +47,7 @@ def publish_period(out_dir: Path, period: str, files: Mapping[str, bytes]) -> Pa
     target = out_dir / period
     # hidden names: the archive, load_previous_model and web servers' listings all skip them
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{period}-", dir=out_dir))
+    os.chmod(staging, _DIR_MODE)
     try:
         for name, data in files.items():
             (staging / name).write_bytes(data)

@@ -1,0 +1,71 @@
+"""The project font (Lato, from the `font_lato` package): file paths, chart registration, @font-face CSS."""
+
+from __future__ import annotations
+
+import base64
+from functools import cache
+from pathlib import Path
+
+import font_lato
+import vl_convert
+
+FAMILY = "Lato"
+
+# style key -> (file name, CSS font-weight, CSS font-style)
+_FACES: dict[str, tuple[str, int, str]] = {
+    "regular": ("Lato-Regular.ttf", 400, "normal"),
+    "bold": ("Lato-Bold.ttf", 700, "normal"),
+    "italic": ("Lato-Italic.ttf", 400, "italic"),
+    "bolditalic": ("Lato-BoldItalic.ttf", 700, "italic"),
+    "light": ("Lato-Light.ttf", 300, "normal"),
+}
+
+
+def font_directory() -> Path:
+    """Return the directory holding the packaged Lato .ttf files."""
+    return Path(font_lato.__file__).resolve().parent / "files"
+
+
+def font_files() -> dict[str, Path]:
+    """Return the Lato files by style: regular, bold, italic, bolditalic, light."""
+    directory = font_directory()
+    files = {style: directory / name for style, (name, _, _) in _FACES.items()}
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        # an installation problem, not a user input error: the package is a pinned dependency
+        raise FileNotFoundError(f"font_lato is missing {', '.join(missing)}; reinstall the font-lato package")
+    return files
+
+
+@cache
+def _register(directory: str) -> None:
+    vl_convert.register_font_directory(directory)
+
+
+def register_chart_fonts() -> None:
+    """Register the Lato directory with vl-convert (once per process) so chart text renders in PNGs."""
+    # without this, text in a font vl-convert does not know is silently dropped from PNG output
+    _register(str(font_directory()))
+
+
+def _font_src(path: Path, embed: bool) -> str:
+    if embed:
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'url("data:font/ttf;base64,{data}") format("truetype")'
+    return f'url("{path.as_uri()}") format("truetype")'
+
+
+def font_face_css(embed: bool) -> str:
+    """Return @font-face rules for family Lato: base64 data URIs if `embed`, else file:// URLs."""
+    files = font_files()
+    rules = []
+    for style, (_, weight, font_style) in _FACES.items():
+        rules.append(
+            "@font-face {\n"
+            f'  font-family: "{FAMILY}";\n'
+            f"  font-style: {font_style};\n"
+            f"  font-weight: {weight};\n"
+            f"  src: {_font_src(files[style], embed)};\n"
+            "}"
+        )
+    return "\n".join(rules) + "\n"

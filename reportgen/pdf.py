@@ -1,0 +1,132 @@
+"""HTML -> PDF with WeasyPrint, fetching nothing but data: URIs and the project's own asset files."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import mimetypes
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from reportgen.config import PROJECT_ROOT, TEMPLATES_DIR
+from reportgen.fonts import font_directory
+
+if TYPE_CHECKING:
+    from reportgen.report import ReportModel
+
+
+@dataclass(frozen=True)
+class PdfMetadata:
+    """The PDF's document information; dates derive from the period, never from the clock."""
+
+    title: str
+    author: str
+    subject: str
+    keywords: tuple[str, ...]
+    created: str  # W3C date, e.g. "2026-11-30"
+    generator: str
+
+
+def pdf_metadata(model: ReportModel) -> PdfMetadata:
+    """Return the PDF metadata of a report: title, brand as author, subject, keywords, period-derived dates."""
+    return PdfMetadata(
+        title=f"{model.title} · {model.period_label}",
+        author=model.brand.name,
+        subject=f"{model.segment_count} customer segments, {model.period_label}",
+        keywords=model.keywords,
+        created=model.issued_iso,
+        generator=model.generator,
+    )
+
+
+def asset_roots() -> tuple[Path, ...]:
+    """Return the only folders whose files WeasyPrint may read: templates/, brand/ and the Lato fonts."""
+    return (TEMPLATES_DIR.resolve(), (PROJECT_ROOT / "brand").resolve(), font_directory().resolve())
+
+
+_IMAGE_DATA_URI = re.compile(r'src="data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=]{4096,})"')
+_MEMORY = "reportgen-memory"
+
+
+class AssetFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher that serves data: URIs and project asset files, and refuses everything else."""
+
+    def __init__(self, roots: tuple[Path, ...], memory: tuple[tuple[str, bytes], ...] = ()) -> None:
+        super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
+        self._roots = roots
+        self._memory = memory  # (mime, bytes) of large data: URIs lifted out of the HTML
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        """Return the resource behind an allowed URL; raise ValueError for any other."""
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == _MEMORY:
+            index = url.split(":", 1)[1].strip("/")
+            if index.isdigit() and int(index) < len(self._memory):
+                mime, body = self._memory[int(index)]
+                return URLFetcherResponse(url, body, {"Content-Type": mime})
+        if scheme == "file":
+            parsed = urlparse(url)
+            if parsed.netloc not in ("", "localhost"):
+                raise ValueError(f"refused {url}: remote file URL")
+            path = Path(url2pathname(unquote(parsed.path))).resolve()
+            if path.is_file() and any(path.is_relative_to(root) for root in self._roots):
+                mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+        raise ValueError(f"refused {url}: only data: URIs and the project's asset files may be loaded")
+
+
+@contextmanager
+def _quiet_weasyprint() -> Iterator[None]:
+    # WeasyPrint warns about CSS it ignores (e.g. screen-only rules); the CLI's stderr is for the analyst
+    logger = logging.getLogger("weasyprint")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _lifted_images(html: str) -> tuple[str, tuple[tuple[str, bytes], ...]]:
+    """Return the HTML with large base64 images replaced by in-memory references, and those images."""
+    # WeasyPrint's HTML tokenizer crawls through megabyte-long attributes; decoding them here is instant
+    images: list[tuple[str, bytes]] = []
+
+    def lift(match: re.Match[str]) -> str:
+        images.append((match.group(1), base64.b64decode(match.group(2))))
+        return f'src="{_MEMORY}:/{len(images) - 1}"'
+
+    return _IMAGE_DATA_URI.sub(lift, html), tuple(images)
+
+
+def pdf_bytes(html: str, *, metadata: PdfMetadata) -> bytes:
+    """Render report HTML (target 'pdf') to PDF bytes; the same input gives the same bytes."""
+    light_html, images = _lifted_images(html)
+    fetcher = AssetFetcher(asset_roots(), images)
+    with _quiet_weasyprint():
+        document = HTML(
+            string=light_html, base_url=TEMPLATES_DIR.resolve().as_uri() + "/", url_fetcher=fetcher
+        ).render()
+        document.metadata.title = metadata.title
+        document.metadata.authors = [metadata.author] if metadata.author else []
+        document.metadata.description = metadata.subject
+        document.metadata.keywords = list(metadata.keywords)
+        document.metadata.generator = metadata.generator
+        document.metadata.created = metadata.created
+        document.metadata.modified = metadata.created
+        # a fixed file identifier (WeasyPrint's default is random): derived from what was rendered
+        digest = hashlib.sha256(html.encode("utf-8") + repr(metadata).encode("utf-8")).hexdigest()[:32]
+        result: bytes = document.write_pdf(pdf_identifier=digest.encode("ascii"))
+    return result

@@ -1,0 +1,566 @@
+"""Analysis + charts + brand -> ReportModel: every string and number the template displays, prepared."""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from reportgen.brand import Brand, clean_svg
+from reportgen.errors import InputError
+from reportgen.features import feature_label
+from reportgen.models import Analysis, ChartImage, DataQuality, KSelection, Segmentation, SegmentProfile
+from reportgen.render import decimal, lift, money, percent, thousands
+
+# Which value share is "share of spend", in order of preference (customers table, transaction log).
+SPEND_KEYS: tuple[str, ...] = ("PURCHASES", "monetary", "PAYMENTS")
+TOP_ACTIONS = 3
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart ready to place: sanitised inline SVG markup or a data: URI for a PNG."""
+
+    name: str
+    title: str
+    alt: str
+    svg: str | None
+    src: str | None
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class BrandStyle:
+    name: str
+    colors: dict[str, str]
+    font_family: str
+    logo_src: str | None  # data: URI, never a path
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    anchor: str
+    title: str
+    level: int
+
+
+@dataclass(frozen=True)
+class Headline:
+    label: str
+    value: float
+    kind: str  # "count" | "percent" | "decimal": picks the filter in the template
+    note: str
+
+
+@dataclass(frozen=True)
+class SegmentParagraph:
+    anchor: str
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Action:
+    segment: str
+    anchor: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TraitRow:
+    label: str
+    segment_mean: float
+    overall_mean: float
+    lift: float | None
+
+
+@dataclass(frozen=True)
+class RecommendationItem:
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SegmentPage:
+    id: int
+    number: int  # 1-based position in the report
+    anchor: str
+    name: str
+    size: int
+    share: float
+    spend_share: float | None
+    spend_label: str
+    summary: str
+    traits: tuple[TraitRow, ...]
+    figure: Figure | None
+    recommendations: tuple[RecommendationItem, ...]
+
+
+@dataclass(frozen=True)
+class MissingRow:
+    column: str
+    missing: int
+    share: float
+    handling: str
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    k: int
+    inertia: float
+    silhouette: float | None
+    calinski_harabasz: float | None
+    davies_bouldin: float | None
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class QualityMetric:
+    name: str
+    value: float | None
+    better: str  # "higher" / "lower" is better
+    reading: str
+
+
+@dataclass(frozen=True)
+class Methodology:
+    rows: int
+    customers: int
+    dropped_rows: int
+    dropped_columns: tuple[str, ...]
+    missing: tuple[MissingRow, ...]
+    notes: tuple[str, ...]
+    rules: tuple[tuple[str, int], ...]
+    features_used: tuple[str, ...]
+    engineered: tuple[str, ...]
+    transform_text: str
+    selection_method: str
+    chosen_k: int
+    reason: str
+    sampling_note: str
+    candidates: tuple[CandidateRow, ...]
+    elbow: Figure | None
+    silhouette: Figure | None
+    metrics: tuple[QualityMetric, ...]
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    label: str
+    feature: str
+    overall: float
+    values: tuple[float, ...]  # one per segment, in segment order
+
+
+@dataclass(frozen=True)
+class Appendix:
+    segment_names: tuple[str, ...]
+    rows: tuple[ProfileRow, ...]
+    reproducibility: tuple[tuple[str, str], ...]
+    configuration: str  # pretty-printed JSON
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    from_segment: str
+    to_segment: str
+    customers: int
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Month-over-month movement (the optional 'What changed' section); built by the migration step."""
+
+    from_period_label: str
+    customers_in_both: int
+    new_customers: int
+    lost_customers: int
+    flows: tuple[FlowRow, ...]
+    figure: Figure | None = None
+
+
+def changes_section(
+    migration: Mapping[str, Any], names: Mapping[int, str], chart: ChartImage | None = None
+) -> Changes:
+    """Return the 'What changed' section from summary.json's `migration` block and the segment names."""
+    label, _ = period_dates(str(migration["from_period"]))
+    flows = sorted(
+        (f for f in migration.get("flows", ()) if f["from"] != f["to"] and f["customers"] > 0),
+        key=lambda f: (-int(f["customers"]), int(f["from"]), int(f["to"])),
+    )
+    return Changes(
+        from_period_label=label,
+        customers_in_both=int(migration["customers_in_both"]),
+        new_customers=int(migration["new_customers"]),
+        lost_customers=int(migration["lost_customers"]),
+        flows=tuple(
+            FlowRow(
+                names.get(f["from"], f"Segment {f['from']}"),
+                names.get(f["to"], f"Segment {f['to']}"),
+                int(f["customers"]),
+            )
+            for f in flows[:10]
+        ),
+        figure=figure(chart) if chart is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    title: str
+    period: str  # "2026-11"
+    period_label: str  # "November 2026"
+    issued: str  # "30 November 2026": the last day of the period
+    issued_iso: str  # "2026-11-30"
+    generator: str
+    brand: BrandStyle
+    customers: int
+    segment_count: int
+    contents: tuple[ContentsEntry, ...]
+    headlines: tuple[Headline, ...]
+    paragraphs: tuple[SegmentParagraph, ...]
+    actions: tuple[Action, ...]
+    overview: tuple[Figure, ...]
+    segments: tuple[SegmentPage, ...]
+    methodology: Methodology
+    appendix: Appendix
+    keywords: tuple[str, ...]
+    changes: Changes | None = None
+
+
+def period_dates(period: str) -> tuple[str, date]:
+    """Return the month's label ('November 2026') and its last day for a 'YYYY-MM' period."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", period)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise InputError(f"--period: expected a month as YYYY-MM, got {period!r}")
+    year, month = int(match.group(1)), int(match.group(2))
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    return f"{calendar.month_name[month]} {year}", last
+
+
+def figure(chart: ChartImage) -> Figure:
+    """Return a chart as something the template can place inline (SVG sanitised, PNG as a data: URI)."""
+    svg = clean_svg(chart.svg, f"chart {chart.name}", id_prefix=f"{chart.name}-") if chart.svg else None
+    src = None
+    if svg is None and chart.png is not None:
+        src = "data:image/png;base64," + base64.b64encode(chart.png).decode("ascii")
+    return Figure(chart.name, chart.title, chart.alt, svg, src, chart.width, chart.height)
+
+
+def _brand_style(brand: Brand) -> BrandStyle:
+    logo = None
+    if brand.logo is not None and brand.logo_mime is not None:
+        logo = f"data:{brand.logo_mime};base64," + base64.b64encode(brand.logo).decode("ascii")
+    return BrandStyle(brand.name, dict(brand.colors), brand.font_family, logo)
+
+
+def _labels(analysis: Analysis) -> dict[str, str]:
+    labels = {t.feature: t.label for p in analysis.profiles for t in p.traits}
+    return labels
+
+
+def _spend(profile: SegmentProfile) -> tuple[str | None, float | None]:
+    for key in SPEND_KEYS:
+        if key in profile.value_shares:
+            return key, profile.value_shares[key]
+    if profile.value_shares:
+        key = next(iter(profile.value_shares))
+        return key, profile.value_shares[key]
+    return None, None
+
+
+def _segment_text(profile: SegmentProfile, spend_label: str) -> str:
+    _, spend = _spend(profile)
+    parts = [f"{thousands(profile.size)} customers ({percent(profile.share)} of the base)"]
+    if spend is not None:
+        parts.append(f"account for {percent(spend)} of all {spend_label.lower()}")
+        # worth saying only where the segment punches above its weight
+        if profile.share > 0 and spend / profile.share >= 1.15:
+            parts[-1] += f", {lift(spend / profile.share)} their share of customers"
+    text = " ".join([parts[0], *(["who " + p for p in parts[1:]])]) + "."
+    traits = [t.text for t in profile.traits[:3]]
+    if traits:
+        text += " Compared with the average customer: " + "; ".join(traits) + "."
+    return text[:1].upper() + text[1:]
+
+
+def _headlines(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
+    profiles = analysis.profiles
+    largest = max(profiles, key=lambda p: (p.size, -p.id))
+    out = [
+        Headline(
+            "Customers analysed", analysis.features.quality.customers, "count", "in this month's extract"
+        ),
+        Headline(
+            "Segments",
+            len(profiles),
+            "count",
+            "number chosen from the data"
+            if analysis.selection.method == "auto"
+            else "number fixed in the settings",
+        ),
+        Headline("Largest segment", largest.share, "percent", largest.name),
+    ]
+    valued = [p for p in profiles if _spend(p)[1] is not None]
+    if valued:
+        top = max(valued, key=lambda p: (_spend(p)[1] or 0.0, p.size, -p.id))
+        out.append(
+            Headline(f"Top share of {spend_label.lower()}", _spend(top)[1] or 0.0, "percent", top.name)
+        )
+    return tuple(out)
+
+
+def _actions(analysis: Analysis) -> tuple[Action, ...]:
+    # most valuable first (share of spend), then largest: where a first action pays off most
+    ranked = sorted(analysis.profiles, key=lambda p: (-(_spend(p)[1] or 0.0), -p.size, p.id))
+    actions = []
+    for profile in ranked:
+        recs = analysis.recommendations_for(profile.id)
+        if recs:
+            actions.append(Action(profile.name, f"segment-{profile.id}", recs[0].title, recs[0].text))
+        if len(actions) == TOP_ACTIONS:
+            break
+    return tuple(actions)
+
+
+def _segment_page(
+    analysis: Analysis,
+    number: int,
+    profile: SegmentProfile,
+    charts: Mapping[str, ChartImage],
+    spend_label: str,
+) -> SegmentPage:
+    chart = charts.get(f"segment-{profile.id}")
+    return SegmentPage(
+        id=profile.id,
+        number=number,
+        anchor=f"segment-{profile.id}",
+        name=profile.name,
+        size=profile.size,
+        share=profile.share,
+        spend_share=_spend(profile)[1],
+        spend_label=spend_label,
+        summary=_segment_text(profile, spend_label),
+        traits=tuple(TraitRow(t.label, t.segment_mean, t.overall_mean, t.lift) for t in profile.traits),
+        figure=figure(chart) if chart else None,
+        recommendations=tuple(
+            RecommendationItem(r.title, r.text) for r in analysis.recommendations_for(profile.id)
+        ),
+    )
+
+
+def _handling(column: str, quality: DataQuality) -> str:
+    if column in quality.imputed:
+        imp = quality.imputed[column]
+        value = money(imp.value) if abs(imp.value) >= 100 else decimal(imp.value)
+        return f"replaced by the {imp.method} ({value})"
+    if column in quality.dropped_columns:
+        return "column left out of the analysis"
+    return "rows without a value left out"
+
+
+def _missing_rows(quality: DataQuality) -> tuple[MissingRow, ...]:
+    rows = max(quality.rows, 1)
+    return tuple(
+        MissingRow(col, n, n / rows, _handling(col, quality)) for col, n in sorted(quality.missing.items())
+    )
+
+
+def _silhouette_reading(value: float | None) -> str:
+    if value is None:
+        return "Not computed for this run."
+    if value >= 0.5:
+        return "The segments are clearly separated: most customers sit well inside their own segment."
+    if value >= 0.25:
+        return "The segments are distinct, with some overlap at the edges; treat them as reliable groupings."
+    if value >= 0.1:
+        return (
+            "The segments overlap noticeably, as is usual for customer behaviour: the centres differ "
+            "clearly, but customers near a boundary could belong to either neighbour. Act on the "
+            "segment profiles, not on individual borderline assignments."
+        )
+    return "The data has little natural grouping: read the segments as a convenient split, not as types."
+
+
+def _ch_reading(value: float | None, selection: KSelection) -> str:
+    if value is None:
+        return "Not computed for this run."
+    scored = [c.calinski_harabasz for c in selection.candidates if c.calinski_harabasz is not None]
+    rank = ""
+    if scored:
+        if value >= max(scored) - 1e-9:
+            rank = " It is the highest of all the numbers of segments tried."
+        else:
+            rank = f" The best of the numbers of segments tried was {thousands(max(scored))}."
+    return (
+        "Compares the spread between segments with the spread inside them; it has no absolute scale, "
+        "higher means tighter, better separated segments." + rank
+    )
+
+
+def _db_reading(value: float | None) -> str:
+    if value is None:
+        return "Not computed for this run."
+    if value < 1.0:
+        return "Below 1: each segment is compact compared with its distance to the nearest other segment."
+    if value < 2.0:
+        return (
+            "Between 1 and 2: segments are reasonably compact but neighbours partly touch; "
+            "the profiles are trustworthy, the boundaries are soft."
+        )
+    return "Above 2: neighbouring segments are close relative to their size; look at the profiles with care."
+
+
+def _metrics(seg: Segmentation, selection: KSelection) -> tuple[QualityMetric, ...]:
+    return (
+        QualityMetric(
+            "Silhouette score", seg.silhouette, "higher, from -1 to 1", _silhouette_reading(seg.silhouette)
+        ),
+        QualityMetric(
+            "Calinski-Harabasz index",
+            seg.calinski_harabasz,
+            "higher",
+            _ch_reading(seg.calinski_harabasz, selection),
+        ),
+        QualityMetric(
+            "Davies-Bouldin index", seg.davies_bouldin, "lower, 0 is best", _db_reading(seg.davies_bouldin)
+        ),
+    )
+
+
+def _methodology(analysis: Analysis, charts: Mapping[str, ChartImage]) -> Methodology:
+    quality = analysis.features.quality
+    fm = analysis.features
+    sel = analysis.selection
+    if fm.transform == "log1p" and fm.transformed:
+        transform = (
+            f"log(1 + x) applied to {len(fm.transformed)} skewed, non-negative features to damp extreme "
+            "values, then every feature standardised (mean 0, standard deviation 1)."
+        )
+    else:
+        transform = "No transform; every feature standardised (mean 0, standard deviation 1)."
+    sampling = f"Candidates were fitted on {thousands(sel.scored_rows)} customers"
+    sampling += (
+        f"; silhouette scores on a seeded random sample of {thousands(sel.silhouette_rows)}."
+        if sel.sampled
+        else f"; silhouette scores on all {thousands(sel.silhouette_rows)}."
+    )
+    elbow, sil = charts.get("elbow"), charts.get("silhouette")
+    return Methodology(
+        rows=quality.rows,
+        customers=quality.customers,
+        dropped_rows=quality.dropped_rows,
+        dropped_columns=tuple(quality.dropped_columns),
+        missing=_missing_rows(quality),
+        notes=tuple(quality.notes),
+        rules=tuple(sorted(quality.rules.items())),
+        features_used=tuple(fm.used),
+        engineered=tuple(fm.engineered),
+        transform_text=transform,
+        selection_method="chosen automatically" if sel.method == "auto" else "fixed by configuration",
+        chosen_k=sel.chosen_k,
+        reason=sel.reason,
+        sampling_note=sampling,
+        candidates=tuple(
+            CandidateRow(
+                c.k, c.inertia, c.silhouette, c.calinski_harabasz, c.davies_bouldin, c.k == sel.chosen_k
+            )
+            for c in sel.candidates
+        ),
+        elbow=figure(elbow) if elbow else None,
+        silhouette=figure(sil) if sil else None,
+        metrics=_metrics(analysis.segmentation, sel),
+    )
+
+
+def _appendix(
+    analysis: Analysis, labels: Mapping[str, str], period: str, generator: str, config: Mapping[str, Any]
+) -> Appendix:
+    profiles = analysis.profiles
+    order = list(analysis.features.input_features)
+    for p in profiles:
+        order += [f for f in p.stats if f not in order]
+    total = sum(p.size for p in profiles) or 1
+    rows = []
+    for feature in order:
+        if not all(feature in p.stats for p in profiles):
+            continue
+        values = tuple(p.stats[feature].mean for p in profiles)
+        # the all-customer mean is the size-weighted mean of the segment means
+        overall = sum(v * p.size for v, p in zip(values, profiles, strict=True)) / total
+        rows.append(ProfileRow(labels.get(feature, feature_label(feature)), feature, overall, values))
+    table = analysis.table
+    repro = (
+        ("Input file", table.path.name),
+        ("SHA-256", table.sha256),
+        ("Rows read", thousands(table.rows)),
+        ("Period", period),
+        ("Generator", generator),
+        ("Random seed", str(config.get("clustering", {}).get("random_state", ""))),
+    )
+    return Appendix(
+        segment_names=tuple(p.name for p in profiles),
+        rows=tuple(rows),
+        reproducibility=repro,
+        configuration=json.dumps(config, indent=2, sort_keys=True, default=str),
+    )
+
+
+def _contents(segments: Iterable[SegmentPage], changes: Changes | None) -> tuple[ContentsEntry, ...]:
+    entries = [ContentsEntry("summary", "Executive summary", 1)]
+    if changes is not None:
+        entries.append(ContentsEntry("changes", "What changed", 1))
+    entries.append(ContentsEntry("overview", "Segment overview", 1))
+    entries += [ContentsEntry(s.anchor, s.name, 2) for s in segments]
+    entries += [ContentsEntry("methodology", "Methodology", 1), ContentsEntry("appendix", "Appendix", 1)]
+    return tuple(entries)
+
+
+def report_model(
+    analysis: Analysis,
+    charts: Iterable[ChartImage],
+    brand: Brand,
+    title: str,
+    period: str,
+    generator: str,
+    config_dict: Mapping[str, Any],
+    changes: Changes | None = None,
+) -> ReportModel:
+    """Return everything the report shows, prepared: no DataFrames, nothing to compute in the template."""
+    period_label, last_day = period_dates(period)
+    by_name = {c.name: c for c in charts}
+    labels = {**{f: feature_label(f) for f in analysis.features.input_features}, **_labels(analysis)}
+    spend_key = next((k for p in analysis.profiles if (k := _spend(p)[0]) is not None), None)
+    spend_label = labels.get(spend_key, feature_label(spend_key)) if spend_key else "spend"
+    segments = tuple(
+        _segment_page(analysis, i, p, by_name, spend_label) for i, p in enumerate(analysis.profiles, 1)
+    )
+    overview = tuple(figure(by_name[n]) for n in ("sizes", "map", "heatmap") if n in by_name)
+    return ReportModel(
+        title=" ".join(title.split()),
+        period=period,
+        period_label=period_label,
+        issued=f"{last_day.day} {period_label}",
+        issued_iso=last_day.isoformat(),
+        generator=generator,
+        brand=_brand_style(brand),
+        customers=analysis.features.quality.customers,
+        segment_count=len(analysis.profiles),
+        contents=_contents(segments, changes),
+        headlines=_headlines(analysis, spend_label),
+        paragraphs=tuple(SegmentParagraph(s.anchor, s.name, s.summary) for s in segments),
+        actions=_actions(analysis),
+        overview=overview,
+        segments=segments,
+        methodology=_methodology(analysis, by_name),
+        appendix=_appendix(analysis, labels, period, generator, config_dict),
+        keywords=("customer segmentation", period_label, *(p.name for p in analysis.profiles)),
+        changes=changes,
+    )

@@ -1,0 +1,512 @@
+"""Tests for the chart builders (via chart.to_dict()), their alt texts and the offline renderers."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from PIL import Image
+
+from reportgen import charts
+from reportgen.charts import ChartTheme
+from reportgen.models import (
+    Analysis,
+    DataQuality,
+    FeatureMatrix,
+    FeatureStat,
+    KCandidate,
+    KSelection,
+    LoadedTable,
+    MonthOverMonth,
+    PcaMap,
+    Segmentation,
+    SegmentProfile,
+    Trait,
+)
+
+THEME = ChartTheme()
+NAMES = ("Low activity", "High spenders", "Cash advance users", "Instalment buyers")
+FEATURES = ("BALANCE", "PURCHASES", "CASH_ADVANCE", "PRC_FULL_PAYMENT")
+LABELS = {"BALANCE": "Balance", "PURCHASES": "Purchases", "CASH_ADVANCE": "Cash advance"}
+LIFTS = ((0.8, 0.2, 0.5, 0.4), (1.4, 7.7, 0.6, 2.0), (2.5, 0.3, 4.1, 0.5), (0.6, 1.5, 0.3, 1.0))
+SHARES = (0.44, 0.05, 0.2, 0.31)
+PURCHASE_SHARES = (0.12, 0.38, 0.05, 0.45)
+
+
+def _profile(i: int, value_key: str = "PURCHASES") -> SegmentProfile:
+    stats = {
+        f: FeatureStat(mean=100 * LIFTS[i][j], median=90.0, lift=LIFTS[i][j]) for j, f in enumerate(FEATURES)
+    }
+    traits = tuple(
+        Trait(f, LABELS.get(f, f), LIFTS[i][j], 100 * LIFTS[i][j], 100.0, f"{f} {LIFTS[i][j]}x the average")
+        for j, f in enumerate(FEATURES)
+        if abs(math.log2(LIFTS[i][j])) >= 0.5
+    )
+    return SegmentProfile(
+        id=i,
+        name=NAMES[i],
+        archetype="x",
+        size=int(SHARES[i] * 1000),
+        share=SHARES[i],
+        stats=stats,
+        value_shares={value_key: PURCHASE_SHARES[i]},
+        traits=traits,
+    )
+
+
+@pytest.fixture
+def profiles() -> tuple[SegmentProfile, ...]:
+    # deliberately out of id order: builders must order by id
+    return tuple(_profile(i) for i in (2, 0, 3, 1))
+
+
+@pytest.fixture
+def selection() -> KSelection:
+    inertia = (1000.0, 800.0, 650.0, 600.0, 570.0)
+    silhouette = (0.21, 0.19, 0.25, None, 0.18)
+    candidates = tuple(
+        KCandidate(
+            k=k,
+            inertia=inertia[k - 2],
+            silhouette=silhouette[k - 2],
+            calinski_harabasz=None,
+            davies_bouldin=None,
+        )
+        for k in range(2, 7)
+    )
+    return KSelection(
+        "auto",
+        4,
+        "best silhouette",
+        candidates,
+        elbow_k=3,
+        scored_rows=1000,
+        silhouette_rows=1000,
+        sampled=False,
+    )
+
+
+def _pca(n: int, seed: int = 1, shares: tuple[float, ...] = SHARES) -> PcaMap:
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(len(shares), size=n, p=shares).astype(np.int64)
+    centres = np.array([[-2.0, -1.0], [4.0, 3.0], [1.0, -3.0], [2.0, 2.0]])
+    xy = centres[labels] + rng.normal(size=(n, 2))
+    return PcaMap(x=xy[:, 0], y=xy[:, 1], labels=labels, explained_variance=(0.312, 0.18), loadings={})
+
+
+def _layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return spec.get("layer", [spec])
+
+
+def _values(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the inline data of the chart (or of its first layer that has some); JSON strings decoded."""
+    for layer in [spec, *_layers(spec)]:
+        if "data" in layer:
+            values = layer["data"]["values"]
+            return json.loads(values) if isinstance(values, str) else values
+    raise AssertionError("no inline data")
+
+
+# ---- theme ---------------------------------------------------------------------------------------------
+
+
+def test_segment_colours_are_stable_by_id() -> None:
+    theme = ChartTheme(palette=("#111111", "#222222", "#333333"))
+    assert [charts.segment_color(i, theme) for i in range(5)] == [
+        "#111111",
+        "#222222",
+        "#333333",
+        "#111111",
+        "#222222",
+    ]
+
+
+def test_default_palette_is_okabe_ito_without_black() -> None:
+    assert len(THEME.palette) == 7 and "#000000" not in THEME.palette
+    assert set(THEME.palette) == {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+
+
+def test_every_chart_carries_the_theme_config(profiles, selection) -> None:
+    theme = ChartTheme(font="Lato", foreground="#123456")
+    for chart in (
+        charts.segment_sizes_chart(profiles, theme),
+        charts.profile_heatmap(profiles, FEATURES, LABELS, theme),
+        charts.elbow_chart(selection, theme),
+        charts.segment_traits_chart(profiles[0], theme),
+    ):
+        config = chart.to_dict()["config"]
+        assert config["font"] == "Lato"
+        assert config["view"]["stroke"] is None  # no border around the plot
+        assert config["title"]["color"] == "#123456"
+        assert config["axis"]["gridColor"] == theme.grid
+
+
+# ---- sizes ---------------------------------------------------------------------------------------------
+
+
+def test_sizes_chart_pairs_customer_and_purchase_shares(profiles) -> None:
+    spec = charts.segment_sizes_chart(profiles, THEME).to_dict()
+    rows = _values(spec)
+    assert {tuple(sorted(r)) for r in rows} == {("label", "measure", "segment", "share")}
+    by = {(r["segment"], r["measure"]): r for r in rows}
+    assert by[("High spenders", "% of customers")]["label"] == "5.0%"
+    assert by[("High spenders", "% of purchases")]["share"] == pytest.approx(0.38)
+    assert by[("Low activity", "% of customers")]["label"] == "44%"
+    bars = _layers(spec)[0]["encoding"]
+    assert bars["y"]["sort"] == list(NAMES)  # segment id order
+    assert bars["yOffset"]["field"] == "measure"
+    assert bars["x"]["axis"]["format"] == "%"
+
+
+def test_sizes_chart_falls_back_to_the_first_value_share_key() -> None:
+    profiles = tuple(_profile(i, value_key="monetary") for i in range(4))
+    rows = _values(charts.segment_sizes_chart(profiles, THEME).to_dict())
+    assert {r["measure"] for r in rows} == {"% of customers", "% of spend"}
+    assert "of spend" in charts.segment_sizes_alt(profiles)
+
+
+def test_sizes_alt_names_every_segment_with_its_numbers(profiles) -> None:
+    text = charts.segment_sizes_alt(profiles)
+    assert text.startswith("Bar chart of segment sizes: Low activity 44% of customers and 12% of purchases;")
+    assert "High spenders 5.0% of customers and 38% of purchases" in text
+
+
+# ---- heatmap -------------------------------------------------------------------------------------------
+
+
+def test_heatmap_colours_log2_lift_around_zero(profiles) -> None:
+    spec = charts.profile_heatmap(profiles, FEATURES, LABELS, THEME).to_dict()
+    rows = _values(spec)
+    assert len(rows) == len(NAMES) * len(FEATURES)
+    cell = next(
+        r
+        for r in rows
+        if r["segment"].replace("\n", " ").strip() == "High spenders" and r["feature"] == "Purchases"
+    )
+    assert cell["text"] == "7.7x"
+    assert cell["log2_lift"] == pytest.approx(math.log2(7.7), abs=1e-6)
+    # labels fall back to the column name
+    assert {r["feature"] for r in rows} == {"Balance", "Purchases", "Cash advance", "PRC_FULL_PAYMENT"}
+    colour = _layers(spec)[0]["encoding"]["color"]
+    assert colour["field"] == "log2_lift"
+    low, mid, high = colour["scale"]["domain"]
+    assert mid == 0 and low == -high  # 2x and 0.5x equally strong
+    assert colour["scale"]["range"] == list(THEME.diverging)
+    half = next(r for r in rows if r["feature"] == "Balance" and "Instalment" in r["segment"])
+    assert half["log2_lift"] == pytest.approx(math.log2(0.6), abs=1e-6)
+    text = _layers(spec)[1]
+    assert text["mark"]["type"] == "text" and text["encoding"]["text"]["field"] == "text"
+
+
+def test_heatmap_shows_missing_lift_as_not_available(profiles) -> None:
+    broken = list(profiles)
+    stats = dict(broken[0].stats)
+    stats["BALANCE"] = FeatureStat(mean=0.0, median=0.0, lift=None)
+    broken[0] = SegmentProfile(**{**broken[0].__dict__, "stats": stats})
+    rows = _values(charts.profile_heatmap(broken, FEATURES, LABELS, THEME).to_dict())
+    cell = next(r for r in rows if "Cash advance" in r["segment"] and r["feature"] == "Balance")
+    assert cell["text"] == "n/a" and cell["log2_lift"] is None
+
+
+def test_heatmap_alt_mentions_every_segment(profiles) -> None:
+    text = charts.profile_heatmap_alt(profiles, FEATURES, LABELS)
+    for name in NAMES:
+        assert name in text
+    assert "High spenders: highest Purchases 7.7x, PRC_FULL_PAYMENT 2.0x; lowest Cash advance 0.6x" in text
+
+
+# ---- map -----------------------------------------------------------------------------------------------
+
+
+def test_map_sample_is_capped_proportional_and_keeps_every_segment() -> None:
+    labels = np.array([0] * 9000 + [1] * 990 + [2] * 10, dtype=np.int64)
+    idx = charts.map_sample(labels, max_points=5000, seed=0)
+    assert len(idx) == 5000 and len(set(idx.tolist())) == 5000
+    counts = np.bincount(labels[idx], minlength=3)
+    assert counts[2] == 10  # a tiny segment is kept whole
+    assert abs(counts[0] / 5000 - 0.9) < 0.01 and counts[1] > 400
+    assert np.array_equal(idx, charts.map_sample(labels, max_points=5000, seed=0))
+    assert not np.array_equal(idx, charts.map_sample(labels, max_points=5000, seed=1))
+
+
+def test_map_keeps_all_points_when_small() -> None:
+    labels = np.array([0, 1, 1, 0], dtype=np.int64)
+    assert charts.map_sample(labels, max_points=10).tolist() == [0, 1, 2, 3]
+
+
+def test_segment_map_spec(profiles) -> None:
+    pca = _pca(12000)
+    spec = charts.segment_map(pca, profiles, THEME).to_dict()
+    rows = _values(spec)
+    assert len(rows) <= 5000
+    assert {r["segment"] for r in rows} == set(NAMES)
+    assert set(rows[0]) == {"pc1", "pc2", "segment"}
+    enc = spec["encoding"]
+    assert enc["x"]["title"] == "PC1 (31.2% of variance)"
+    assert enc["y"]["title"] == "PC2 (18.0% of variance)"
+    assert enc["color"]["scale"]["domain"] == list(NAMES)
+    assert enc["color"]["scale"]["range"] == [charts.segment_color(i, THEME) for i in range(4)]
+    assert "12,000" in spec["title"]["subtitle"]
+
+
+def test_segment_map_alt(profiles) -> None:
+    text = charts.segment_map_alt(_pca(12000), profiles)
+    assert "a sample of 5,000 of 12,000 customers" in text
+    assert "PC1 explains 31.2%" in text
+    for name in NAMES:
+        assert name in text
+
+
+# ---- choosing k ----------------------------------------------------------------------------------------
+
+
+def _layer_with(spec: dict[str, Any], mark: str) -> list[dict[str, Any]]:
+    return [
+        layer
+        for layer in _layers(spec)
+        if (layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]) == mark
+    ]
+
+
+def test_elbow_chart_marks_chosen_k_and_elbow(selection) -> None:
+    spec = charts.elbow_chart(selection, THEME).to_dict()
+    line = _layer_with(spec, "line")[0]
+    assert [r["k"] for r in line["data"]["values"]] == [2, 3, 4, 5, 6]
+    assert line["encoding"]["y"]["field"] == "inertia"
+    rule = _layer_with(spec, "rule")[0]
+    assert rule["data"]["values"][0]["k"] == 4
+    labels = [layer["data"]["values"][0]["label"] for layer in _layer_with(spec, "text")]
+    assert "chosen: k = 4" in labels and "elbow" in labels
+    elbow = _layer_with(spec, "point")[0]["data"]["values"][0]
+    assert elbow["k"] == 3 and elbow["inertia"] == 800.0
+
+
+def test_elbow_chart_without_elbow(selection) -> None:
+    no_elbow = KSelection(**{**selection.__dict__, "elbow_k": None})
+    spec = charts.elbow_chart(no_elbow, THEME).to_dict()
+    assert not _layer_with(spec, "point")
+    assert "no clear elbow" in charts.elbow_alt(no_elbow)
+
+
+def test_silhouette_chart_skips_unscored_k(selection) -> None:
+    spec = charts.silhouette_chart(selection, THEME).to_dict()
+    line = _layer_with(spec, "line")[0]
+    assert [r["k"] for r in line["data"]["values"]] == [2, 3, 4, 6]
+    assert _layer_with(spec, "rule")[0]["data"]["values"][0]["k"] == 4
+
+
+def test_k_alt_texts(selection) -> None:
+    elbow = charts.elbow_alt(selection)
+    assert "k=2 1,000" in elbow and "chosen k = 4" in elbow and "elbow is at k = 3" in elbow
+    sil = charts.silhouette_alt(selection)
+    assert "k=4 0.250" in sil and "not scored for k = 5" in sil and "chosen k = 4" in sil
+
+
+# ---- traits --------------------------------------------------------------------------------------------
+
+
+def test_traits_chart_uses_log2_lift_with_average_rule(profiles) -> None:
+    profile = next(p for p in profiles if p.id == 1)
+    spec = charts.segment_traits_chart(profile, THEME).to_dict()
+    bars = _layer_with(spec, "bar")[0]
+    rows = bars["data"]["values"] if "data" in bars else _values(spec)
+    assert [r["trait"] for r in rows] == [
+        "Purchases",
+        "PRC_FULL_PAYMENT",
+        "Cash advance",
+    ]  # by lift, descending
+    assert rows[0]["text"] == "7.7x"
+    x = bars["encoding"]["x"]
+    assert x["field"] == "log2_lift"
+    lo, hi = x["scale"]["domain"]
+    assert lo <= -1 and hi >= math.log2(7.7)
+    assert x["axis"]["values"] == list(range(int(lo), int(hi) + 1))  # whole powers of two: 0.5x .. 16x
+    assert bars["mark"]["color"] == charts.segment_color(1, THEME)
+    rule = _layer_with(spec, "rule")[0]
+    assert rule["data"]["values"][0]["x"] == 0  # log2(1x)
+    half = charts.segment_traits_chart(next(p for p in profiles if p.id == 2), THEME).to_dict()
+    logs = {r["trait"]: r["log2_lift"] for r in _values(half)}
+    assert logs["Purchases"] == pytest.approx(math.log2(0.3), abs=1e-6)
+
+
+def test_traits_alt(profiles) -> None:
+    text = charts.segment_traits_alt(next(p for p in profiles if p.id == 2))
+    assert "Cash advance users" in text and "Cash advance 4.1x" in text and "Purchases 0.3x" in text
+
+
+# ---- migration -----------------------------------------------------------------------------------------
+
+
+FLOWS = [(0, 0, 300), (0, 1, 12), (1, 1, 40), (2, 0, 30), (2, 2, 150), (3, 3, 170)]
+
+
+def test_migration_chart_is_a_full_grid_of_counts() -> None:
+    names = dict(enumerate(NAMES))
+    spec = charts.migration_chart(FLOWS, names, THEME).to_dict()
+    rows = _values(spec)
+    assert len(rows) == 16
+    moved = next(r for r in rows if r["from"] == "Low activity" and r["to"].strip() == "High spenders")
+    assert moved["customers"] == 12 and moved["text"] == "12"
+    assert sum(r["customers"] for r in rows) == sum(n for _, _, n in FLOWS)
+    cells = _layers(spec)[0]["encoding"]
+    assert cells["color"]["field"] == "customers"
+
+
+def test_migration_alt() -> None:
+    text = charts.migration_alt(FLOWS, dict(enumerate(NAMES)))
+    for name in NAMES:
+        assert name in text
+    assert "Low activity kept 300 of 312" in text
+    assert "Cash advance users to Low activity 30; Low activity to High spenders 12" in text
+
+
+# ---- rendering -----------------------------------------------------------------------------------------
+
+
+def test_svg_rendering_is_deterministic_and_self_contained(profiles) -> None:
+    chart = charts.profile_heatmap(profiles, FEATURES, LABELS, THEME)
+    first = charts.to_svg_image(chart, "heatmap", "Heatmap", "alt", 640, 240)
+    second = charts.to_svg_image(
+        charts.profile_heatmap(profiles, FEATURES, LABELS, THEME), "heatmap", "Heatmap", "alt", 640, 240
+    )
+    assert first.svg == second.svg
+    assert first.svg is not None and first.svg.startswith("<svg")
+    assert (first.width, first.height) == (640, 240)
+    assert 'width="640"' in first.svg
+    assert "<script" not in first.svg and "http" not in first.svg.replace("http://www.w3.org", "")
+    assert "High spenders" in first.svg and "7.7x" in first.svg and 'font-family="Lato' in first.svg
+    # ids carry the chart name, so several inline SVGs can share one page
+    ids = re.findall(r'\bid="([^"]+)"', first.svg)
+    assert ids and all(i.startswith("heatmap-") for i in ids)
+    refs = re.findall(r"url\(#([^)]+)\)", first.svg)
+    assert set(refs) <= set(ids)
+
+
+def _png(image: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(image)).convert("RGB")
+
+
+def test_png_rendering_is_deterministic_and_draws_text(profiles) -> None:
+    def render() -> bytes:
+        image = charts.to_png_image(
+            charts.segment_sizes_chart(profiles, THEME), "sizes", "Sizes", "alt", 640, 280, scale=2
+        )
+        assert (image.width, image.height) == (640, 280)
+        assert image.png is not None
+        return image.png
+
+    first = render()
+    assert first == render()
+    picture = _png(first)
+    assert picture.size == (1280, 560)
+    # the title "Segment sizes" sits in the top-left corner: it must have dark (text) pixels
+    title = picture.crop((0, 0, 400, 50)).convert("L")
+    assert title.getextrema()[0] < 100
+    assert picture.getpixel((picture.width - 2, 2)) == (255, 255, 255)
+
+
+def test_map_png_renders(profiles) -> None:
+    image = charts.to_png_image(
+        charts.segment_map(_pca(3000), profiles, THEME), "map", "Map", "alt", 640, 460
+    )
+    assert image.png is not None and image.svg is None
+    assert charts.png_size(image.png) == (1280, 920)
+
+
+def test_unsafe_svg_is_refused(monkeypatch, profiles) -> None:
+    monkeypatch.setattr(
+        charts.vl_convert, "vegalite_to_svg", lambda spec: '<svg width="1" height="1"><script/></svg>'
+    )
+    with pytest.raises(ValueError, match="script"):
+        charts.to_svg_image(charts.segment_sizes_chart(profiles, THEME), "x", "x", "x", 10, 10)
+
+
+# ---- the whole set -------------------------------------------------------------------------------------
+
+
+def _analysis(profiles: tuple[SegmentProfile, ...], selection: KSelection) -> Analysis:
+    pca = _pca(2000)
+    frame = pl.DataFrame({"customer_id": [str(i) for i in range(3)]})
+    quality = DataQuality(3, 3, {}, {}, 0, (), (), ())
+    table = LoadedTable(Path("x.csv"), "0" * 64, frame, FEATURES, 3)
+    matrix = FeatureMatrix(
+        frame["customer_id"],
+        frame,
+        FEATURES,
+        FEATURES,
+        (),
+        (),
+        "log1p",
+        np.zeros((3, 4)),
+        np.zeros(4),
+        np.ones(4),
+        quality,
+    )
+    segmentation = Segmentation(pca.labels, np.zeros((4, 4)), 4, 600.0, 0.25, None, None)
+    return Analysis(table, matrix, selection, segmentation, profiles, (), pca)
+
+
+def test_report_charts_renders_the_whole_set(profiles, selection) -> None:
+    images = charts.report_charts(_analysis(profiles, selection), THEME, LABELS)
+    names = [i.name for i in images]
+    assert names == [
+        "sizes",
+        "heatmap",
+        "map",
+        "elbow",
+        "silhouette",
+        "segment-0",
+        "segment-1",
+        "segment-2",
+        "segment-3",
+    ]
+    for image in images:
+        assert image.alt and image.title
+        assert image.width == 640 and image.height > 100
+        if image.name == "map":
+            assert image.png is not None and image.svg is None
+        else:
+            assert image.svg is not None and image.png is None
+    by = {i.name: i for i in images}
+    assert "Instalment buyers" in by["segment-3"].title
+    assert by["segment-1"].height >= 220
+
+
+def test_markup_in_names_is_escaped_in_svg() -> None:
+    hostile = '<script>alert(1)</script> & "Co"'
+    profile = SegmentProfile(**{**_profile(0).__dict__, "name": hostile})
+    chart = charts.segment_sizes_chart((profile,), THEME)
+    image = charts.to_svg_image(chart, "sizes", "Sizes", charts.segment_sizes_alt((profile,)), 640, 200)
+    assert image.svg is not None
+    assert "<script" not in image.svg
+    assert "&lt;script&gt;" in image.svg
+    # the alt text labels the root element for screen readers, escaped as an attribute
+    root = image.svg[: image.svg.index(">") + 1]
+    assert 'role="img"' in root and 'aria-label="Bar chart of segment sizes: &lt;script&gt;' in root
+    assert "&quot;Co&quot;" in root
+
+
+def test_report_charts_adds_migration_when_there_is_history(profiles, selection) -> None:
+    history = MonthOverMonth(
+        from_period="2026-10",
+        migration={
+            "from_period": "2026-10",
+            "flows": [{"from": f, "to": t, "customers": n} for f, t, n in FLOWS],
+        },
+        matching={},
+        changes=(),
+        sentences=(),
+    )
+    analysis = dataclasses.replace(_analysis(profiles, selection), history=history)
+    images = {i.name: i for i in charts.report_charts(analysis, THEME, LABELS)}
+    migration = images["migration"]
+    assert migration.svg is not None and "Low activity kept 300 of 312" in migration.alt
+    assert ">300<" in migration.svg and ">12<" in migration.svg

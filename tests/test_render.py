@@ -1,0 +1,419 @@
+"""The report model and its HTML: golden file, self-containment, escaping, number filters."""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from reportgen.brand import Brand, load_brand
+from reportgen.config import DEFAULT_BRAND, Settings
+from reportgen.errors import InputError
+from reportgen.models import (
+    Analysis,
+    ChartImage,
+    DataQuality,
+    FeatureMatrix,
+    FeatureStat,
+    Imputation,
+    KCandidate,
+    KSelection,
+    LoadedTable,
+    PcaMap,
+    Recommendation,
+    Segmentation,
+    SegmentProfile,
+    Trait,
+)
+from reportgen.render import lift, money, number, percent, render_html, thousands
+from reportgen.report import ReportModel, changes_section, period_dates, report_model
+
+GOLDEN = Path(__file__).parent / "golden" / "report.html"
+GENERATOR = "reportgen test"
+PERIOD = "2026-11"
+FEATURES = ("BALANCE", "PURCHASES", "CASH_ADVANCE", "PRC_FULL_PAYMENT", "TENURE")
+
+
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """Return a valid solid-colour PNG: a stand-in for the rendered customer map."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+TINY_PNG = _png(64, 44, (42, 157, 143))
+
+# segment id -> (name, archetype, size, means per feature, purchases share)
+SEGMENTS = {
+    0: ("Big spenders", "spender", 120, (2100.0, 4800.0, 90.0, 0.55, 11.9), 0.62),
+    1: ("Cash-advance users", "cash", 300, (4200.0, 240.0, 3100.0, 0.02, 11.4), 0.08),
+    2: ("Low activity", "dormant", 580, (650.0, 410.0, 260.0, 0.12, 11.6), 0.30),
+}
+
+
+def _overall() -> tuple[float, ...]:
+    total = sum(s[2] for s in SEGMENTS.values())
+    return tuple(sum(s[3][i] * s[2] for s in SEGMENTS.values()) / total for i in range(len(FEATURES)))
+
+
+def _profile(seg_id: int) -> SegmentProfile:
+    name, archetype, size, means, spend = SEGMENTS[seg_id]
+    overall = _overall()
+    stats = {
+        f: FeatureStat(m, m * 0.8, m / o if o else None)
+        for f, m, o in zip(FEATURES, means, overall, strict=True)
+    }
+    ranked = sorted(FEATURES, key=lambda f: -abs(np.log((stats[f].lift or 1.0) + 1e-9)))[:3]
+    traits = tuple(
+        Trait(
+            feature=f,
+            label=f.replace("_", " ").capitalize(),
+            lift=stats[f].lift or 0.0,
+            segment_mean=stats[f].mean,
+            overall_mean=overall[FEATURES.index(f)],
+            text=f"{f.replace('_', ' ').capitalize()} {stats[f].lift or 0.0:.1f}x the average",
+        )
+        for f in ranked
+    )
+    return SegmentProfile(
+        id=seg_id,
+        name=name,
+        archetype=archetype,
+        size=size,
+        share=size / 1000,
+        stats=stats,
+        value_shares={"PURCHASES": spend},
+        traits=traits,
+    )
+
+
+def sample_analysis() -> Analysis:
+    """Return a small hand-built Analysis: three segments, 1,000 customers."""
+    quality = DataQuality(
+        rows=1003,
+        customers=1000,
+        missing={"MINIMUM_PAYMENTS": 31, "CREDIT_LIMIT": 1},
+        imputed={"MINIMUM_PAYMENTS": Imputation("MINIMUM_PAYMENTS", "median", 312.34, 31)},
+        dropped_rows=3,
+        dropped_columns=(),
+        notes=("3 rows without a customer id were left out.",),
+        stats=(),
+    )
+    table = LoadedTable(
+        path=Path("/data/in/customers.csv"),
+        sha256="ab" * 32,
+        frame=pl.DataFrame({"customer_id": ["C1"]}),
+        features=FEATURES,
+        rows=1003,
+        dropped_rows=3,
+    )
+    features = FeatureMatrix(
+        customer_ids=pl.Series("customer_id", ["C1"]),
+        raw=pl.DataFrame({f: [1.0] for f in FEATURES}),
+        input_features=FEATURES,
+        used=(*FEATURES, "PURCHASES_PER_MONTH"),
+        engineered=("PURCHASES_PER_MONTH",),
+        transformed=("BALANCE", "PURCHASES", "CASH_ADVANCE"),
+        transform="log1p",
+        X=np.zeros((1, 6)),
+        center=np.zeros(6),
+        scale=np.ones(6),
+        quality=quality,
+    )
+    candidates = tuple(
+        KCandidate(k, 9000.0 / k, s, 400.0 + 10 * k, 1.9 - 0.1 * k)
+        for k, s in ((2, 0.21), (3, 0.27), (4, 0.24), (5, None))
+    )
+    selection = KSelection(
+        method="auto",
+        chosen_k=3,
+        reason="3 segments: the highest silhouette among the candidates, and each segment holds over 10% of customers.",
+        candidates=candidates,
+        elbow_k=3,
+        scored_rows=1000,
+        silhouette_rows=1000,
+        sampled=False,
+    )
+    seg = Segmentation(
+        labels=np.zeros(1000, dtype=np.int64),
+        centroids=np.zeros((3, 6)),
+        k=3,
+        inertia=3000.0,
+        silhouette=0.27,
+        calinski_harabasz=430.0,
+        davies_bouldin=1.6,
+    )
+    recs = []
+    for seg_id, (name, archetype, *_rest) in SEGMENTS.items():
+        recs.append(
+            Recommendation(seg_id, archetype, f"First action for {name}", f"Do the first thing for {name}.")
+        )
+        recs.append(Recommendation(seg_id, archetype, f"Second action for {name}", "Then the second thing."))
+    return Analysis(
+        table=table,
+        features=features,
+        selection=selection,
+        segmentation=seg,
+        profiles=tuple(_profile(i) for i in SEGMENTS),
+        recommendations=tuple(recs),
+        pca=PcaMap(np.zeros(3), np.zeros(3), np.zeros(3, dtype=np.int64), (0.4, 0.2), {}),
+    )
+
+
+def _svg(label: str, height: int = 120) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="640" height="{height}" viewBox="0 0 640 {height}">'
+        f'<defs><clipPath id="c"><rect width="640" height="{height}"/></clipPath></defs>'
+        f'<g clip-path="url(#c)"><rect x="20" y="20" width="400" height="30" fill="#14426b"/>'
+        f'<text x="20" y="90" font-family="Lato" font-size="14">{label}</text></g></svg>'
+    )
+
+
+def sample_charts() -> tuple[ChartImage, ...]:
+    """Return stand-ins for the chart helper's output: the names, kinds and sizes the report expects."""
+    charts = [
+        ChartImage(
+            "sizes", "Segment sizes", "Bar chart of segment sizes.", svg=_svg("sizes"), width=640, height=120
+        ),
+        ChartImage(
+            "heatmap", "Profiles", "Heatmap of lifts.", svg=_svg("heatmap", 200), width=640, height=200
+        ),
+        ChartImage("map", "Customer map", "Scatter of customers.", png=TINY_PNG, width=640, height=440),
+        ChartImage(
+            "elbow", "Inertia by k", "Line chart of inertia.", svg=_svg("elbow"), width=640, height=120
+        ),
+        ChartImage(
+            "silhouette", "Silhouette by k", "Line chart.", svg=_svg("silhouette"), width=640, height=120
+        ),
+    ]
+    charts += [
+        ChartImage(
+            f"segment-{i}",
+            f"{s[0]}: traits",
+            f"Traits of {s[0]}.",
+            svg=_svg(f"traits {i}"),
+            width=640,
+            height=120,
+        )
+        for i, s in SEGMENTS.items()
+    ]
+    return tuple(charts)
+
+
+def sample_model(title: str = "Customer Segmentation Report", brand: Brand | None = None) -> ReportModel:
+    """Return the report model of the hand-built analysis."""
+    return report_model(
+        sample_analysis(),
+        sample_charts(),
+        brand or load_brand(DEFAULT_BRAND),
+        title,
+        PERIOD,
+        GENERATOR,
+        Settings().as_dict(),
+    )
+
+
+def scrubbed(html: str) -> str:
+    """Return the HTML with volatile or bulky parts (base64 payloads) replaced by placeholders."""
+    return re.sub(r"(data:[a-z/+.-]+;base64,)[A-Za-z0-9+/=]+", r"\1...", html)
+
+
+class _References(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href", "xlink:href", "action", "srcset", "poster", "data", "background"):
+                self.refs.append((tag, name, value or ""))
+
+
+# ---- number filters --------------------------------------------------------------------------------------
+
+
+def test_filters_format_numbers_as_a_reader_expects() -> None:
+    assert thousands(8950) == "8,950"
+    assert thousands(1234567.6) == "1,234,568"
+    assert percent(0.0457) == "4.6%"
+    assert lift(3.14) == "3.1x"
+    assert lift(0.05) == "0.05x"
+    assert lift(None) == "–"
+    assert money(1234.5) == "1,234" or money(1234.5) == "1,235"
+    assert number(7681.6) == "7,682"
+    assert number(0.493) == "0.49"
+    assert number(float("nan")) == "–"
+
+
+def test_period_gives_month_name_and_last_day() -> None:
+    label, last = period_dates("2026-11")
+    assert label == "November 2026"
+    assert last.isoformat() == "2026-11-30"
+    assert period_dates("2028-02")[1].day == 29
+    with pytest.raises(InputError, match="YYYY-MM"):
+        period_dates("2026-13")
+
+
+# ---- report model ------------------------------------------------------------------------------------------
+
+
+def test_model_writes_segment_paragraphs_from_the_numbers() -> None:
+    model = sample_model()
+    para = {p.name: p.text for p in model.paragraphs}
+    assert "120 customers (12.0% of the base)" in para["Big spenders"]
+    assert "62.0% of all purchases" in para["Big spenders"]
+    assert "5.2x their share of customers" in para["Big spenders"]
+    assert "Purchases" in para["Big spenders"]  # its strongest trait is named
+
+
+def test_top_actions_start_with_the_most_valuable_segment() -> None:
+    model = sample_model()
+    assert [a.segment for a in model.actions] == ["Big spenders", "Low activity", "Cash-advance users"]
+    assert model.actions[0].title == "First action for Big spenders"
+
+
+def test_appendix_overall_is_the_all_customer_mean() -> None:
+    model = sample_model()
+    balance = next(r for r in model.appendix.rows if r.feature == "BALANCE")
+    assert balance.overall == pytest.approx((2100 * 120 + 4200 * 300 + 650 * 580) / 1000)
+    assert balance.values == (2100.0, 4200.0, 650.0)
+    assert dict(model.appendix.reproducibility)["Input file"] == "customers.csv"
+    assert dict(model.appendix.reproducibility)["SHA-256"] == "ab" * 32
+
+
+def test_methodology_reads_the_quality_metrics() -> None:
+    m = sample_model().methodology
+    assert [r.column for r in m.missing] == ["CREDIT_LIMIT", "MINIMUM_PAYMENTS"]
+    assert "median" in m.missing[1].handling
+    assert [c.k for c in m.candidates if c.chosen] == [3]
+    names = [q.name for q in m.metrics]
+    assert names == ["Silhouette score", "Calinski-Harabasz index", "Davies-Bouldin index"]
+    assert all(q.reading for q in m.metrics)
+
+
+def test_dates_come_from_the_period_only() -> None:
+    model = sample_model()
+    assert (model.period_label, model.issued, model.issued_iso) == (
+        "November 2026",
+        "30 November 2026",
+        "2026-11-30",
+    )
+
+
+# ---- HTML ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def html() -> str:
+    return render_html(sample_model(), target="html")
+
+
+def test_html_matches_golden_file(html: str) -> None:
+    got = scrubbed(html)
+    if os.environ.get("REPORTGEN_UPDATE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN.write_text(got, encoding="utf-8")
+    assert GOLDEN.exists(), f"{GOLDEN} is missing; create it with `make golden`"
+    assert got == GOLDEN.read_text(encoding="utf-8"), "HTML changed; run `make golden` if intended"
+
+
+def test_html_is_the_same_twice(html: str) -> None:
+    assert render_html(sample_model(), target="html") == html
+
+
+def test_html_has_every_section_and_segment(html: str) -> None:
+    for text in ("Executive summary", "Segment overview", "Methodology", "Appendix", "Reproducibility"):
+        assert text in html
+    for name, *_ in SEGMENTS.values():
+        assert f">{name}<" in html
+    assert "November 2026" in html
+    assert "Do the first thing for Big spenders." in html
+
+
+def test_html_fetches_nothing(html: str) -> None:
+    parser = _References()
+    parser.feed(html)
+    for tag, attr, value in parser.refs:
+        assert value.startswith(("#", "data:")), f"<{tag} {attr}={value[:60]!r}> refers outside the file"
+    assert not {"script", "link", "iframe", "object", "embed", "base"} & set(parser.tags)
+    urls = re.findall(r"url\(\s*['\"]?([^'\")]*)", html)
+    assert urls and all(u.startswith(("data:", "#")) for u in urls)
+    assert "@import" not in html
+    assert "file:" not in html  # no file URL of any kind
+    # fonts, styles and images are inline
+    assert html.count("@font-face") >= 4 and "data:font/ttf;base64," in html
+    assert "data:image/png;base64," in html and "<svg" in html
+
+
+def test_pdf_target_has_page_numbers_in_contents_and_uses_font_files() -> None:
+    html = render_html(sample_model(), target="pdf")
+    assert 'class="target-pdf"' in html
+    assert "target-counter" in html
+    assert "font_lato" in html and "data:font/ttf" not in html
+
+
+def test_injected_title_and_brand_name_are_escaped() -> None:
+    brand = load_brand(DEFAULT_BRAND)
+    evil_brand = Brand(
+        name="<img src=x onerror=alert(1)>",
+        logo=brand.logo,
+        logo_mime=brand.logo_mime,
+        colors=brand.colors,
+        palette=brand.palette,
+        font_family=brand.font_family,
+    )
+    for target in ("html", "pdf"):
+        html = render_html(sample_model("<script>alert(1)</script>", evil_brand), target=target)  # type: ignore[arg-type]
+        assert "<script>alert(1)" not in html
+        assert "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_render_refuses_unknown_target() -> None:
+    with pytest.raises(ValueError, match="target"):
+        render_html(sample_model(), target="docx")  # type: ignore[arg-type]
+
+
+def test_what_changed_section_appears_only_with_migration_data() -> None:
+    assert 'id="changes"' not in render_html(sample_model(), target="html")
+    migration = {
+        "from_period": "2026-10",
+        "customers_in_both": 950,
+        "new_customers": 50,
+        "lost_customers": 40,
+        "flows": [{"from": 0, "to": 0, "customers": 100}, {"from": 2, "to": 1, "customers": 31}],
+    }
+    names = {i: s[0] for i, s in SEGMENTS.items()}
+    model = report_model(
+        sample_analysis(),
+        sample_charts(),
+        load_brand(DEFAULT_BRAND),
+        "Report",
+        PERIOD,
+        GENERATOR,
+        {},
+        changes=changes_section(migration, names),
+    )
+    html = render_html(model, target="html")
+    assert 'id="changes"' in html and "October 2026" in html
+    assert "<td>Low activity</td><td>Cash-advance users</td>" in html
+    assert [e.title for e in model.contents][:2] == ["Executive summary", "What changed"]
