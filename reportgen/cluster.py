@@ -128,8 +128,7 @@ def k_candidates(
         model = fitted_kmeans(Xf, k, cfg)
         labels = model.labels_.astype(np.int64)
         fits.append((k, labels, float(model.inertia_)))
-        if fit_idx is None:
-            models[k] = (labels, np.asarray(model.cluster_centers_, dtype=np.float64))
+        models[k] = (labels, np.asarray(model.cluster_centers_, dtype=np.float64))
     Xs = Xf if sil_idx is None else Xf[sil_idx]
     progress("scoring separation (silhouette)")
     sils = silhouette_scores(Xs, [labels if sil_idx is None else labels[sil_idx] for _, labels, _ in fits])
@@ -225,9 +224,16 @@ def segmentation(
     X: FloatArray, k: int, cfg: ClusterConfig, selection: KSelection | None = None
 ) -> Segmentation:
     """Fit K-Means with k on every row (or reuse the scoring fit) and number segments by decreasing size."""
-    scored = selection.fits.get(k) if selection is not None else None
+    fit = selection.fits.get(k) if selection is not None else None
+    scored = fit if fit is not None and selection is not None and selection.scored_rows == X.shape[0] else None
     if scored is not None:
         raw_labels, centroids = scored
+    elif fit is not None:
+        # Scored on a sample: refine the sample's best solution on every row (one run of Lloyd's algorithm
+        # started from its centroids) instead of n_init fresh starts on the full table.
+        model = KMeans(n_clusters=k, init=fit[1], n_init=1, random_state=cfg.random_state).fit(X)
+        raw_labels = model.labels_.astype(np.int64)
+        centroids = np.asarray(model.cluster_centers_, dtype=np.float64)
     else:
         model = fitted_kmeans(X, k, cfg)
         raw_labels = model.labels_.astype(np.int64)

@@ -14,6 +14,7 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 SAMPLE_DATA = PROJECT_ROOT / "data" / "sample" / "customers.csv"
 DEFAULT_BRAND = PROJECT_ROOT / "brand" / "_brand.yml"
 DEFAULT_PLAYBOOK = TEMPLATES_DIR / "playbook.toml"
+TRANSACTIONS_PLAYBOOK = TEMPLATES_DIR / "playbook_transactions.toml"
 
 CC_FEATURES: tuple[str, ...] = (
     "BALANCE",
@@ -90,7 +91,7 @@ class BrandConfig:
 @dataclass(frozen=True)
 class ReportConfig:
     title: str = "Customer Segmentation Report"
-    playbook: Path = DEFAULT_PLAYBOOK
+    playbook: Path | None = None  # None: the bundled playbook for the data kind
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,7 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
         playbook=(
             _existing_file(base, r["playbook"], "report.playbook", where)
             if "playbook" in r
-            else DEFAULT_PLAYBOOK
+            else None
         ),
     )
     return Settings(
@@ -342,6 +343,13 @@ def _existing_file(base: Path, value: str, key: str, where: str) -> Path:
     if not path.is_file():
         raise InputError(f"{where}: {key} = {value!r}: file not found at {path}")
     return path
+
+
+def playbook_path(settings: Settings) -> Path:
+    """Return the playbook in force: the configured one, else the bundled one for the data kind."""
+    if settings.report.playbook is not None:
+        return settings.report.playbook
+    return TRANSACTIONS_PLAYBOOK if settings.data.kind == "transactions" else DEFAULT_PLAYBOOK
 
 
 def with_k(settings: Settings, k: int) -> Settings:

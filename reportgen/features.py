@@ -142,16 +142,19 @@ def engineered_frame(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]
     return frame.with_columns(exprs), tuple(r.name for r in ratios)
 
 
-def skewed_columns(values: np.ndarray, columns: tuple[str, ...]) -> tuple[str, ...]:
+def skewed_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[str, ...]:
     """Return the non-negative columns whose sample skewness exceeds SKEW_THRESHOLD."""
-    mean = values.mean(axis=0)
-    centred = values - mean
-    m2 = (centred**2).mean(axis=0)
-    m3 = (centred**3).mean(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skew = np.where(m2 > 0, m3 / np.power(m2, 1.5), 0.0)
-    nonneg = values.min(axis=0) >= 0
-    return tuple(c for c, s, ok in zip(columns, skew, nonneg, strict=True) if ok and s > SKEW_THRESHOLD)
+    if not columns:
+        return ()
+    row = frame.select(
+        [pl.col(c).skew(bias=True).alias(f"{c}|skew") for c in columns]
+        + [pl.col(c).min().alias(f"{c}|min") for c in columns]
+    ).row(0, named=True)
+    return tuple(
+        c
+        for c in columns
+        if (row[f"{c}|min"] or 0.0) >= 0 and row[f"{c}|skew"] is not None and row[f"{c}|skew"] > SKEW_THRESHOLD
+    )
 
 
 def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
@@ -164,30 +167,23 @@ def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
         filled, engineered = engineered_frame(filled)
 
     candidates = inputs + engineered
-    values = filled.select(candidates).to_numpy().astype(np.float64, copy=False)
-    spread = values.max(axis=0) - values.min(axis=0)
-    constant = tuple(c for c, s in zip(candidates, spread, strict=True) if s == 0)
-    keep = [i for i, c in enumerate(candidates) if c not in constant]
-    used = tuple(candidates[i] for i in keep)
+    spread = filled.select((pl.col(c).max() - pl.col(c).min()).alias(c) for c in candidates).row(0)
+    constant = tuple(c for c, s in zip(candidates, spread, strict=True) if not s)
+    used = tuple(c for c in candidates if c not in constant)
     notes = list(table.notes)
     if constant:
         notes.append(
             f"Dropped {len(constant)} constant column{'s' if len(constant) > 1 else ''} "
             f"from clustering (no variation): {', '.join(constant)}."
         )
-    X = np.ascontiguousarray(values[:, keep])
-
-    transformed: tuple[str, ...] = ()
-    if cfg.transform == "log1p":
-        transformed = skewed_columns(X, used)
-        idx = [used.index(c) for c in transformed]
-        if idx:
-            X[:, idx] = np.log1p(X[:, idx])
-
+    transformed = skewed_columns(filled, used) if cfg.transform == "log1p" else ()
+    model_input = filled.select(pl.col(c).log1p() if c in transformed else pl.col(c) for c in used)
+    X = np.ascontiguousarray(model_input.to_numpy(), dtype=np.float64)
     center = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale == 0] = 1.0
-    X = (X - center) / scale
+    X -= center
+    X /= scale
 
     quality = DataQuality(
         rows=table.rows,

@@ -109,7 +109,7 @@ class KSelection:
     scored_rows: int  # rows the candidates were fitted on
     silhouette_rows: int  # rows the silhouette was computed on
     sampled: bool
-    # K-Means fits made while scoring on every row (k -> labels, centroids), reused by the final fit
+    # K-Means fits made while scoring (k -> labels, centroids), reused or refined by the final fit
     fits: dict[int, tuple[IntArray, FloatArray]] = field(default_factory=dict, compare=False, repr=False)
 
 

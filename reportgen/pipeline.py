@@ -18,7 +18,7 @@ import polars as pl
 from reportgen import __version__
 from reportgen.brand import Brand
 from reportgen.cluster import k_selection, segment_map, segmentation
-from reportgen.config import SAMPLE_DATA, Settings
+from reportgen.config import SAMPLE_DATA, Settings, playbook_path
 from reportgen.errors import InputError
 from reportgen.features import feature_label, feature_matrix
 from reportgen.io.load import load_customers, require_customers
@@ -120,7 +120,7 @@ def analyse(
     selection = k_selection(features.X, cluster, progress)
     progress(f"fitting {selection.chosen_k} segments on every customer")
     fit = segmentation(features.X, selection.chosen_k, cluster, selection)
-    book = load_playbook(settings.report.playbook)
+    book = load_playbook(playbook_path(settings))
     scorer, names = _naming_rules(table.kind)
     profiles = segment_profiles(features, fit, scorer, {**names, **archetype_names(book)})
     pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)

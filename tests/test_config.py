@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.config import CC_FEATURES, DEFAULT_BRAND, DEFAULT_PLAYBOOK, Settings, load_settings, with_k
+from reportgen.config import (
+    CC_FEATURES,
+    DEFAULT_BRAND,
+    DEFAULT_PLAYBOOK,
+    Settings,
+    load_settings,
+    playbook_path,
+    with_k,
+)
 from reportgen.errors import InputError
 
 
@@ -32,7 +40,7 @@ def test_defaults_when_no_file() -> None:
         settings.clustering.k is None and settings.clustering.k_min == 2 and settings.clustering.k_max == 10
     )
     assert settings.data.features == CC_FEATURES and settings.data.id_column == "CUST_ID"
-    assert settings.brand.file == DEFAULT_BRAND and settings.report.playbook == DEFAULT_PLAYBOOK
+    assert settings.brand.file == DEFAULT_BRAND and playbook_path(settings) == DEFAULT_PLAYBOOK
     assert settings.source is None
 
 

