@@ -45,7 +45,6 @@ Customer ids are text; a float-looking id such as "17850.0" becomes "17850".
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -53,6 +52,7 @@ import polars as pl
 
 from reportgen.config import TransactionConfig
 from reportgen.errors import InputError
+from reportgen.io.load import detect_format, file_sha256
 from reportgen.models import ID, LoadedTable
 from reportgen.rfm import rfm_scores
 
@@ -128,7 +128,7 @@ def load_transactions(path: Path, tx: TransactionConfig, period_end: date) -> Lo
     dropped = sum(rules[k] for k in _EXCLUDING_RULES)
     return LoadedTable(
         path=path,
-        sha256=_file_sha256(path),
+        sha256=file_sha256(path),
         frame=frame,
         features=features,
         rows=rows,
@@ -153,19 +153,8 @@ _EXCLUDING_RULES = (
 
 def _file_format(path: Path) -> str:
     """Return "parquet", "gzip" or "csv" from the file's first bytes (the name may lie)."""
-    if not path.exists():
-        raise InputError(f"{path}: file not found; expected a transaction log (CSV, gzip CSV or Parquet)")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory; expected a transaction log file")
-    with path.open("rb") as fh:
-        head = fh.read(4)
-    if not head:
-        raise InputError(f"{path}: the file is empty; expected a transaction log with a header row")
-    if head == b"PAR1":
-        return "parquet"
-    if head[:2] == b"\x1f\x8b":
-        return "gzip"
-    return "csv"
+    fmt = detect_format(path)
+    return "gzip" if fmt == "csv.gz" else fmt
 
 
 def _scan(path: Path, kind: str, floats: tuple[str, ...] = ()) -> pl.LazyFrame:
@@ -554,12 +543,3 @@ _FORMAT_NAMES = {f: "ISO 8601 dates" for f in ISO_FORMATS} | {
 def _rule_summary(rules: dict[str, int]) -> str:
     parts = [f"{k.replace('_', ' ')}: {v:,}" for k, v in rules.items() if v]
     return "; ".join(parts) if parts else "no rows"
-
-
-def _file_sha256(path: Path) -> str:
-    """Return the file's SHA-256 (private twin of io.load's; the lead will dedupe)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
