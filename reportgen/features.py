@@ -178,7 +178,7 @@ def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
         )
     transformed = skewed_columns(filled, used) if cfg.transform == "log1p" else ()
     model_input = filled.select(pl.col(c).log1p() if c in transformed else pl.col(c) for c in used)
-    X = np.ascontiguousarray(model_input.to_numpy(), dtype=np.float64)
+    X = np.ascontiguousarray(model_input.to_numpy(order="c", writable=True), dtype=np.float64)
     center = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale == 0] = 1.0

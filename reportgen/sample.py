@@ -50,17 +50,17 @@ DEFAULT_WEIGHTS: tuple[float, ...] = (0.24, 0.11, 0.25, 0.22, 0.18)
 # non-zero amount (zero inflation). Frequencies are logistic curves of a normal latent: `*_at` is the logit of
 # the group's typical value. Separation between groups is what the planted-truth tests rely on.
 _P: dict[str, tuple[float, ...]] = {
-    #                   low     high    moder.  instal. cash    full payers
+    # each tuple: low activity, high spenders, moderate, instalment buyers, cash-advance users, full payers
     "balance_on": (0.96, 1.0, 1.0, 1.0, 1.0, 0.97),
     "balance_med": (110.0, 2200.0, 850.0, 320.0, 3900.0, 45.0),
     "balance_sd": (1.0, 0.75, 0.8, 0.85, 0.7, 0.9),
-    "balfreq_at": (-0.2, 2.6, 2.0, 1.5, 3.0, 0.3),
-    "buy_on": (0.08, 1.0, 1.0, 1.0, 0.14, 1.0),  # share with any purchase; buyers have one-off or instalments
+    "balfreq_at": (0.3, 4.5, 3.8, 3.2, 5.0, 0.8),
+    "buy_on": (0.12, 1.0, 1.0, 1.0, 0.3, 1.0),  # share with any purchase; buyers have one-off or instalments
     "oneoff_on": (0.6, 0.98, 0.95, 0.05, 0.7, 0.96),
     "oneoff_med": (60.0, 4000.0, 420.0, 120.0, 150.0, 1100.0),
     "inst_on": (0.5, 0.93, 0.06, 1.0, 0.4, 0.75),
     "inst_med": (55.0, 1300.0, 280.0, 950.0, 150.0, 500.0),
-    "cash_on": (0.05, 0.08, 0.12, 0.05, 0.98, 0.02),
+    "cash_on": (0.05, 0.08, 0.2, 0.1, 0.98, 0.02),
     "cash_med": (250.0, 700.0, 350.0, 250.0, 3100.0, 200.0),
     "purfreq_at": (-1.6, 2.6, 0.3, 2.3, -1.3, 2.2),
     "oneoff_share_at": (0.0, 0.5, -0.3, -1.5, 0.0, 0.9),
@@ -74,12 +74,12 @@ _P: dict[str, tuple[float, ...]] = {
     "minpay_ratio": (0.25, 0.2, 0.3, 0.35, 0.3, 0.03),  # minimum payment per unit of balance (median)
     "minpay_floor": (110.0, 180.0, 150.0, 140.0, 200.0, 40.0),
     "full_on": (0.12, 0.9, 0.3, 0.3, 0.04, 1.0),
-    "full_at": (-2.2, 0.0, -2.0, -1.8, -2.5, 3.5),
-    "short_tenure": (0.7, 0.03, 0.03, 0.03, 0.03, 0.03),  # share with tenure < 12: low activity = newer accounts
+    "full_at": (-2.2, 0.8, -1.8, -1.5, -2.5, 3.5),
+    # share with tenure < 12: low-activity accounts are mostly newer ones
+    "short_tenure": (0.7, 0.03, 0.03, 0.03, 0.03, 0.03),
     "churn_weight": (2.0, 0.7, 1.0, 0.9, 1.5, 0.6),  # relative monthly churn propensity
 }
 _PARAMS: dict[str, FloatArray] = {k: np.asarray(v, dtype=np.float64) for k, v in _P.items()}
-_ALL_GROUPS = len(GROUP_NAMES) + 1
 
 # Latent columns: each customer has one standard normal per entry; month-to-month noise is an AR(1) step on them.
 _LATENTS = (
@@ -110,8 +110,7 @@ _LATENTS = (
 )
 _L = {name: i for i, name in enumerate(_LATENTS)}
 _WEALTH_LOADING = 0.45
-_SPREAD = float(os.environ.get("SPREAD", "1.0"))
-_MINPAY_GAP_SHARE = 0.018  # missing MINIMUM_PAYMENTS besides rows with no payments (real table: 313 of 8,950)
+_MINPAY_GAP_SHARE = 0.028  # missing MINIMUM_PAYMENTS besides rows with no payments (real table: 313 of 8,950)
 _TENURE_VALUES = np.arange(6, 13)
 _TENURE_PROBS = np.array([0.15, 0.14, 0.14, 0.13, 0.18, 0.26])  # tenure 6..11 among the shorter accounts
 _MONTH_RHO = 0.97  # month-to-month correlation of each latent: small noise for customers who keep their group
@@ -136,9 +135,8 @@ class Month:
     group_names: tuple[str, ...]
     left: frozenset[str]  # ids in the previous month, gone now
     arrived: frozenset[str]  # ids new this month
-    switched: dict[
-        str, tuple[int, int]
-    ]  # id -> (previous group, this month's group), customers in both months
+    # id -> (previous group, this month's group), for customers in both months whose group changed
+    switched: dict[str, tuple[int, int]]
 
 
 def generate_customers(
@@ -185,6 +183,8 @@ def generate_months(
     for name, rate in (("churn", churn), ("arrivals", arrivals), ("switch", switch)):
         if not 0.0 <= rate < 1.0:
             raise InputError(f"{name}: expected a monthly rate in [0, 1), got {rate}")
+    if new_group and len(periods) < 2:
+        raise InputError("new_group: expected at least two months (the new group appears in the last one)")
     if new_group and not 0.0 < new_group_share < 1.0:
         raise InputError(f"new_group_share: expected a share in (0, 1), got {new_group_share}")
     shares = _group_shares(weights)
@@ -205,7 +205,7 @@ def generate_months(
         if index > 0:
             size = ids.size
             # Churn: weighted sampling without replacement (Efraimidis-Spirakis keys), O(n).
-            n_left = min(int(round(churn * size)), size - 1)
+            n_left = min(round(churn * size), size - 1)
             keys = np.log(rng.random(size)) / _PARAMS["churn_weight"][groups]
             gone = np.zeros(size, dtype=bool)
             if n_left > 0:
@@ -220,18 +220,18 @@ def generate_months(
             tenure = np.minimum(tenure + 1, 12)
 
             old = groups.copy()
-            n_switch = int(round(switch * stay))
+            n_switch = round(switch * stay)
             movers = rng.permutation(stay)[:n_switch]
             groups = groups.copy()
             groups[movers] = (groups[movers] + rng.integers(1, k, size=n_switch)) % k
             if new_group and last:
                 others = np.setdiff1d(np.arange(stay), movers)
-                shifted = rng.permutation(others)[: int(round(new_group_share * stay))]
+                shifted = rng.permutation(others)[: round(new_group_share * stay)]
                 groups[shifted] = k
             changed = np.flatnonzero(groups != old)
             switched = {_cust_id(int(ids[i])): (int(old[i]), int(groups[i])) for i in changed}
 
-            n_new = int(round(arrivals * size))
+            n_new = round(arrivals * size)
             arrived = np.arange(next_id, next_id + n_new, dtype=np.int64)
             next_id += n_new
             new_groups = _planted_groups(rng, n_new, shares)
@@ -330,7 +330,7 @@ def customer_frame(
     minimum_payments = np.where(minpay_missing, np.nan, _money(minpay_raw))
 
     full_on = gate(p["full_on"], z["full_on"])
-    full_steps = np.clip(np.rint(12 * _sigmoid(p["full_at"] + 1.0 * z["full"])), 1, 12)
+    full_steps = np.clip(np.rint(12 * _sigmoid(p["full_at"] + 1.4 * z["full"])), 1, 12)
     prc_full = np.where(full_on & (payments > 0), _ratio(full_steps, 12.0), 0.0)
 
     columns: dict[str, pl.Series] = {
