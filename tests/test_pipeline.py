@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from reportgen.config import ClusterConfig, Settings
@@ -58,3 +59,25 @@ def test_each_period_saves_its_model(two_months) -> None:  # type: ignore[no-unt
         and len(model["segments"]) == _summary(out, "2026-11")["k_selection"]["chosen_k"]
     )
     assert {"used", "transformed", "transform"} <= set(model["features"])
+
+
+def test_default_method_recovers_the_planted_groups_of_the_bundled_sample() -> None:
+    from sklearn.metrics import adjusted_rand_score
+
+    from reportgen.config import SAMPLE_DATA
+    from reportgen.pipeline import analyse
+    from reportgen.sample import DEFAULT_ROWS, DEFAULT_SEED, GROUP_NAMES, generate_customers
+
+    truth = generate_customers(DEFAULT_ROWS, DEFAULT_SEED)
+    analysis = analyse(Settings(), SAMPLE_DATA, "2026-11")
+    assert analysis.selection.method == "auto"
+    assert analysis.selection.chosen_k == len(GROUP_NAMES)  # auto-k finds the number of planted groups
+    ids = analysis.features.customer_ids.to_list()
+    assert ids == truth.frame["CUST_ID"].to_list()
+    assert adjusted_rand_score(truth.truth, analysis.segmentation.labels) >= 0.9
+    # each planted group's majority segment carries the group's name
+    names = {p.id: p.name for p in analysis.profiles}
+    for g, group in enumerate(GROUP_NAMES):
+        members = analysis.segmentation.labels[truth.truth == g]
+        majority = int(np.bincount(members).argmax())
+        assert names[majority] == group
