@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SYSSTAMP := $(VENV)/.sysdeps
+TESTSTAMP := $(VENV)/.sysdeps-test
 PERIOD ?= $(shell date +%Y-%m)
 OUT ?= output
 ARGS ?=
@@ -23,13 +24,17 @@ $(STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-$(SYSSTAMP): scripts/sysdeps.sh
+$(SYSSTAMP): scripts/sysdeps.sh | $(VENV)/bin/python
 	bash scripts/sysdeps.sh
-	@mkdir -p $(VENV) && touch $(SYSSTAMP)
+	@touch $(SYSSTAMP)
 
-sysdeps: $(SYSSTAMP) ## install missing system libraries and tools (pango, poppler, chromium)
+$(TESTSTAMP): scripts/sysdeps.sh | $(VENV)/bin/python
+	bash scripts/sysdeps.sh test
+	@touch $(TESTSTAMP)
 
-install: $(STAMP) $(SYSSTAMP) ## create .venv with the pinned packages (idempotent)
+sysdeps: $(SYSSTAMP) $(TESTSTAMP) ## install missing system libraries and test tools (pango, poppler, chromium)
+
+install: $(STAMP) $(SYSSTAMP) ## create .venv with the pinned packages and the system libraries (idempotent)
 
 report: install ## write the report for the bundled sample (PERIOD=YYYY-MM, OUT=dir, ARGS=extra flags)
 	$(PY) -m reportgen run --period $(PERIOD) --out $(OUT) $(ARGS)
@@ -37,7 +42,7 @@ report: install ## write the report for the bundled sample (PERIOD=YYYY-MM, OUT=
 send: install ## e-mail the briefing of PERIOD over SMTP (ARGS=--resend to send again)
 	$(PY) -m reportgen send --period $(PERIOD) --out $(OUT) $(ARGS)
 
-test: install ## run the whole test suite, linters and type checks
+test: install $(TESTSTAMP) ## run the whole test suite, linters and type checks
 	$(PY) -m ruff check reportgen tests
 	$(PY) -m ruff format --check reportgen tests
 	$(PY) -m mypy

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Install the system packages reportgen needs, only those that are missing (Debian/Ubuntu).
-# WeasyPrint needs Pango; the tests look at PDFs with poppler-utils and open the archive in Chromium.
+# `sysdeps.sh` : what a report needs (WeasyPrint needs Pango and HarfBuzz).
+# `sysdeps.sh test` : also what the tests need (poppler-utils to read PDFs, Chromium to open the archive).
 set -euo pipefail
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fontconfig)
+if [ "${1:-}" = "test" ]; then
+  packages+=(poppler-utils chromium)
+fi
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fontconfig poppler-utils chromium; do
+for pkg in "${packages[@]}"; do
   have "$pkg" || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then
