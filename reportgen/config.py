@@ -287,11 +287,7 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     )
     report = ReportConfig(
         title=r.get("title", "Customer Segmentation Report"),
-        playbook=(
-            _existing_file(base, r["playbook"], "report.playbook", where)
-            if "playbook" in r
-            else None
-        ),
+        playbook=(_existing_file(base, r["playbook"], "report.playbook", where) if "playbook" in r else None),
     )
     return Settings(
         data=data,

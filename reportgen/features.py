@@ -153,7 +153,9 @@ def skewed_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[str, 
     return tuple(
         c
         for c in columns
-        if (row[f"{c}|min"] or 0.0) >= 0 and row[f"{c}|skew"] is not None and row[f"{c}|skew"] > SKEW_THRESHOLD
+        if (row[f"{c}|min"] or 0.0) >= 0
+        and row[f"{c}|skew"] is not None
+        and row[f"{c}|skew"] > SKEW_THRESHOLD
     )
 
 
