@@ -225,7 +225,9 @@ def segmentation(
 ) -> Segmentation:
     """Fit K-Means with k on every row (or reuse the scoring fit) and number segments by decreasing size."""
     fit = selection.fits.get(k) if selection is not None else None
-    scored = fit if fit is not None and selection is not None and selection.scored_rows == X.shape[0] else None
+    scored = (
+        fit if fit is not None and selection is not None and selection.scored_rows == X.shape[0] else None
+    )
     if scored is not None:
         raw_labels, centroids = scored
     elif fit is not None:
