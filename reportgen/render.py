@@ -30,6 +30,10 @@ def percent(value: float | None, digits: int = 1) -> str:
     """Format a fraction as a percentage: 0.0457 -> '4.6%'."""
     if value is None or not math.isfinite(value):
         return DASH
+    step = 10.0**-digits
+    # a share that rounds to zero but is not zero reads as "nothing" in a report: say it is small instead
+    if 0 < value * 100 < step / 2:
+        return f"<{step:.{digits}f}%"
     return f"{value * 100:.{digits}f}%"
 
 
@@ -68,6 +72,15 @@ def decimal(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+def measure(value: float | None, unit: str = "number") -> str:
+    """Format a measured value in its unit: 'percent' 0.23 -> '23.0%', 'days' 52.9 -> '53', else number()."""
+    if unit == "percent":
+        return percent(value)
+    if unit == "days":
+        return thousands(value)
+    return number(value)
+
+
 @cache
 def environment() -> Environment:
     """Return the report's Jinja2 environment: autoescaped, strict on undefined names, number filters."""
@@ -80,7 +93,13 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        thousands=thousands, percent=percent, lift=lift, money=money, number=number, decimal=decimal
+        thousands=thousands,
+        percent=percent,
+        lift=lift,
+        money=money,
+        number=number,
+        decimal=decimal,
+        measure=measure,
     )
     return env
 

@@ -7,19 +7,40 @@ import calendar
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from reportgen.brand import Brand, clean_svg
 from reportgen.errors import InputError
 from reportgen.features import feature_label
-from reportgen.models import Analysis, ChartImage, DataQuality, KSelection, Segmentation, SegmentProfile
+from reportgen.models import (
+    Analysis,
+    ChartImage,
+    DataQuality,
+    KSelection,
+    MonthOverMonth,
+    Segmentation,
+    SegmentProfile,
+)
 from reportgen.render import decimal, lift, money, percent, thousands
 
 # Which value share is "share of spend", in order of preference (customers table, transaction log).
 SPEND_KEYS: tuple[str, ...] = ("PURCHASES", "monetary", "PAYMENTS")
 TOP_ACTIONS = 3
+TOP_FLOWS = 6  # the largest moves listed under "What changed": the chart shows them all
+# Measures that are fractions of a whole read as percentages ("23.0%", not "0.23"); day counts as whole days.
+PERCENT_FEATURES = frozenset({"PRC_FULL_PAYMENT", "INSTALLMENT_SHARE", "return_rate"})
+DAY_FEATURES = frozenset({"recency_days", "tenure_days"})
+
+
+def measure_unit(feature: str) -> str:
+    """Return how a measure's values are shown: 'percent', 'days' or 'number' (picks the template filter)."""
+    if feature in PERCENT_FEATURES:
+        return "percent"
+    if feature in DAY_FEATURES:
+        return "days"
+    return "number"
 
 
 @dataclass(frozen=True)
@@ -79,6 +100,7 @@ class TraitRow:
     segment_mean: float
     overall_mean: float
     lift: float | None
+    unit: str = "number"  # "percent" | "days" | "number", from measure_unit
 
 
 @dataclass(frozen=True)
@@ -101,6 +123,7 @@ class SegmentPage:
     traits: tuple[TraitRow, ...]
     figure: Figure | None
     recommendations: tuple[RecommendationItem, ...]
+    is_new: bool = False  # first seen this month (no match in the previous period)
 
 
 @dataclass(frozen=True)
@@ -109,6 +132,7 @@ class MissingRow:
     missing: int
     share: float
     handling: str
+    label: str = ""  # the column's readable name; the raw name stays beside it for the data team
 
 
 @dataclass(frozen=True)
@@ -125,12 +149,14 @@ class CandidateRow:
 class QualityMetric:
     name: str
     value: float | None
-    better: str  # "higher" / "lower" is better
+    better: str  # how to read the value, as a sentence: "Higher is better; ..."
     reading: str
 
 
 @dataclass(frozen=True)
 class Methodology:
+    source_text: str  # the first sentence: what was read, in the words of the data kind
+    features_intro: str  # what describes each customer, in the words of the data kind
     rows: int
     customers: int
     dropped_rows: int
@@ -138,8 +164,8 @@ class Methodology:
     missing: tuple[MissingRow, ...]
     notes: tuple[str, ...]
     rules: tuple[tuple[str, int], ...]
-    features_used: tuple[str, ...]
-    engineered: tuple[str, ...]
+    features_used: tuple[str, ...]  # readable labels, in the order used
+    engineered: tuple[str, ...]  # readable labels of the derived features
     transform_text: str
     selection_method: str
     chosen_k: int
@@ -157,6 +183,7 @@ class ProfileRow:
     feature: str
     overall: float
     values: tuple[float, ...]  # one per segment, in segment order
+    unit: str = "number"  # "percent" | "days" | "number", from measure_unit
 
 
 @dataclass(frozen=True)
@@ -164,7 +191,7 @@ class Appendix:
     segment_names: tuple[str, ...]
     rows: tuple[ProfileRow, ...]
     reproducibility: tuple[tuple[str, str], ...]
-    configuration: str  # pretty-printed JSON
+    configuration: str  # the settings that shaped the analysis, as reportgen.toml text
 
 
 @dataclass(frozen=True)
@@ -172,6 +199,15 @@ class FlowRow:
     from_segment: str
     to_segment: str
     customers: int
+
+
+@dataclass(frozen=True)
+class SizeChangeRow:
+    name: str
+    previous: int | None  # None: new this month
+    current: int  # 0: no longer found
+    change: int | None
+    status: str  # "" | "new" | "gone"
 
 
 @dataclass(frozen=True)
@@ -184,6 +220,34 @@ class Changes:
     lost_customers: int
     flows: tuple[FlowRow, ...]
     figure: Figure | None = None
+    highlights: tuple[str, ...] = ()  # the analysis' sentences on the largest movements
+    sizes: tuple[SizeChangeRow, ...] = ()  # every segment, this month and last
+
+
+def _size_rows(history: MonthOverMonth) -> tuple[SizeChangeRow, ...]:
+    rows = [
+        SizeChangeRow(
+            c.name,
+            c.previous_size,
+            c.size,
+            c.size if c.new and c.size_change is None else c.size_change,
+            "new" if c.new else "",
+        )
+        for c in history.changes
+    ]
+    for gone in history.matching.get("vanished", ()):
+        previous = int(gone.get("previous_size") or 0)
+        rows.append(SizeChangeRow(str(gone["name"]), previous, 0, -previous, "gone"))
+    return tuple(rows)
+
+
+def with_history(changes: Changes, history: MonthOverMonth | None) -> Changes:
+    """Return the 'What changed' section completed with the analysis' highlight sentences and size table."""
+    if history is None:
+        return changes
+    # the opening count of stayers, joiners and leavers is already the section's first paragraph
+    highlights = tuple(t for t in history.sentences if not t.startswith("Since "))
+    return replace(changes, highlights=highlights, sizes=_size_rows(history))
 
 
 def changes_section(
@@ -206,7 +270,7 @@ def changes_section(
                 names.get(f["to"], f"Segment {f['to']}"),
                 int(f["customers"]),
             )
-            for f in flows[:10]
+            for f in flows[:TOP_FLOWS]
         ),
         figure=figure(chart) if chart is not None else None,
     )
@@ -276,7 +340,15 @@ def _spend(profile: SegmentProfile) -> tuple[str | None, float | None]:
     return None, None
 
 
-def _segment_text(profile: SegmentProfile, spend_label: str) -> str:
+def _in_sentence(text: str) -> str:
+    """Return a trait phrase as it reads mid-sentence: 'Balance 51% below' -> 'balance 51% below'."""
+    # only a capitalised word: 'RFM score' or 'PC1' keep their capitals
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _segment_text(profile: SegmentProfile, spend_label: str, traits_shown: int = 3) -> str:
     _, spend = _spend(profile)
     parts = [f"{thousands(profile.size)} customers ({percent(profile.share)} of the base)"]
     if spend is not None:
@@ -285,10 +357,16 @@ def _segment_text(profile: SegmentProfile, spend_label: str) -> str:
         if profile.share > 0 and spend / profile.share >= 1.15:
             parts[-1] += f", {lift(spend / profile.share)} their share of customers"
     text = " ".join([parts[0], *(["who " + p for p in parts[1:]])]) + "."
-    traits = [t.text for t in profile.traits[:3]]
+    traits = [_in_sentence(t.text) for t in profile.traits[:traits_shown]]
     if traits:
         text += " Compared with the average customer: " + "; ".join(traits) + "."
     return text[:1].upper() + text[1:]
+
+
+def _summary_traits(segment_count: int) -> int:
+    """Return how many traits each segment's summary paragraph names: fewer when there are many segments."""
+    # the executive summary should stay one page: eight three-trait paragraphs push the actions over
+    return 3 if segment_count <= 4 else 2 if segment_count <= 6 else 1
 
 
 def _headlines(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
@@ -296,7 +374,12 @@ def _headlines(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
     largest = max(profiles, key=lambda p: (p.size, -p.id))
     out = [
         Headline(
-            "Customers analysed", analysis.features.quality.customers, "count", "in this month's extract"
+            "Customers analysed",
+            analysis.features.quality.customers,
+            "count",
+            "buying in this month's log"
+            if analysis.table.kind == "transactions"
+            else "in this month's extract",
         ),
         Headline(
             "Segments",
@@ -320,11 +403,14 @@ def _headlines(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
 def _actions(analysis: Analysis) -> tuple[Action, ...]:
     # most valuable first (share of spend), then largest: where a first action pays off most
     ranked = sorted(analysis.profiles, key=lambda p: (-(_spend(p)[1] or 0.0), -p.size, p.id))
-    actions = []
+    actions: list[Action] = []
     for profile in ranked:
-        recs = analysis.recommendations_for(profile.id)
-        if recs:
-            actions.append(Action(profile.name, f"segment-{profile.id}", recs[0].title, recs[0].text))
+        # two segments sharing an archetype share a playbook: the summary should not say the same thing twice
+        fresh = [
+            r for r in analysis.recommendations_for(profile.id) if r.title not in {a.title for a in actions}
+        ]
+        if fresh:
+            actions.append(Action(profile.name, f"segment-{profile.id}", fresh[0].title, fresh[0].text))
         if len(actions) == TOP_ACTIONS:
             break
     return tuple(actions)
@@ -348,11 +434,16 @@ def _segment_page(
         spend_share=_spend(profile)[1],
         spend_label=spend_label,
         summary=_segment_text(profile, spend_label),
-        traits=tuple(TraitRow(t.label, t.segment_mean, t.overall_mean, t.lift) for t in profile.traits),
+        traits=tuple(
+            TraitRow(t.label, t.segment_mean, t.overall_mean, t.lift, measure_unit(t.feature))
+            for t in profile.traits
+        ),
         figure=figure(chart) if chart else None,
         recommendations=tuple(
             RecommendationItem(r.title, r.text) for r in analysis.recommendations_for(profile.id)
         ),
+        is_new=analysis.history is not None
+        and any(c.id == profile.id and c.new for c in analysis.history.changes),
     )
 
 
@@ -366,10 +457,11 @@ def _handling(column: str, quality: DataQuality) -> str:
     return "rows without a value left out"
 
 
-def _missing_rows(quality: DataQuality) -> tuple[MissingRow, ...]:
+def _missing_rows(quality: DataQuality, labels: Mapping[str, str]) -> tuple[MissingRow, ...]:
     rows = max(quality.rows, 1)
     return tuple(
-        MissingRow(col, n, n / rows, _handling(col, quality)) for col, n in sorted(quality.missing.items())
+        MissingRow(col, n, n / rows, _handling(col, quality), labels.get(col, feature_label(col)))
+        for col, n in sorted(quality.missing.items())
     )
 
 
@@ -421,21 +513,29 @@ def _db_reading(value: float | None) -> str:
 def _metrics(seg: Segmentation, selection: KSelection) -> tuple[QualityMetric, ...]:
     return (
         QualityMetric(
-            "Silhouette score", seg.silhouette, "higher, from -1 to 1", _silhouette_reading(seg.silhouette)
+            "Silhouette score",
+            seg.silhouette,
+            "Higher is better; ranges from −1 to 1",
+            _silhouette_reading(seg.silhouette),
         ),
         QualityMetric(
             "Calinski-Harabasz index",
             seg.calinski_harabasz,
-            "higher",
+            "Higher is better; no fixed scale",
             _ch_reading(seg.calinski_harabasz, selection),
         ),
         QualityMetric(
-            "Davies-Bouldin index", seg.davies_bouldin, "lower, 0 is best", _db_reading(seg.davies_bouldin)
+            "Davies-Bouldin index",
+            seg.davies_bouldin,
+            "Lower is better; 0 is the best possible",
+            _db_reading(seg.davies_bouldin),
         ),
     )
 
 
-def _methodology(analysis: Analysis, charts: Mapping[str, ChartImage]) -> Methodology:
+def _methodology(
+    analysis: Analysis, charts: Mapping[str, ChartImage], labels: Mapping[str, str]
+) -> Methodology:
     quality = analysis.features.quality
     fm = analysis.features
     sel = analysis.selection
@@ -453,16 +553,34 @@ def _methodology(analysis: Analysis, charts: Mapping[str, ChartImage]) -> Method
         else f"; silhouette scores on all {thousands(sel.silhouette_rows)}."
     )
     elbow, sil = charts.get("elbow"), charts.get("silhouette")
+    used = len(fm.used)
+    if analysis.table.kind == "transactions":
+        source = (
+            f"The transaction log held {thousands(quality.rows)} order lines from "
+            f"{thousands(quality.customers)} customers."
+        )
+        intro = (
+            f"{used} measures describe each customer's buying: recency (days since the last purchase), "
+            "frequency (orders) and monetary value (net spend), the classic RFM measures, plus the others "
+            "listed below."
+        )
+    else:
+        source = (
+            f"The extract held {thousands(quality.rows)} rows for {thousands(quality.customers)} customers."
+        )
+        intro = f"{used} features from the account data describe each customer."
     return Methodology(
+        source_text=source,
+        features_intro=intro,
         rows=quality.rows,
         customers=quality.customers,
         dropped_rows=quality.dropped_rows,
         dropped_columns=tuple(quality.dropped_columns),
-        missing=_missing_rows(quality),
+        missing=_missing_rows(quality, labels),
         notes=tuple(quality.notes),
         rules=tuple(sorted(quality.rules.items())),
-        features_used=tuple(fm.used),
-        engineered=tuple(fm.engineered),
+        features_used=tuple(labels.get(f, feature_label(f)) for f in fm.used),
+        engineered=tuple(labels.get(f, feature_label(f)) for f in fm.engineered),
         transform_text=transform,
         selection_method="chosen automatically" if sel.method == "auto" else "fixed by configuration",
         chosen_k=sel.chosen_k,
@@ -480,6 +598,45 @@ def _methodology(analysis: Analysis, charts: Mapping[str, ChartImage]) -> Method
     )
 
 
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        items = [_toml_value(v) for v in value]
+        if sum(len(i) + 2 for i in items) <= 60:
+            return "[" + ", ".join(items) + "]"
+        lines: list[str] = []  # wrapped, several to a line: a column list should not fill a page
+        for item in items:
+            if lines and len(lines[-1]) + len(item) + 2 <= 76:
+                lines[-1] += f" {item},"
+            else:
+                lines.append(f"  {item},")
+        return "[\n" + "\n".join(lines) + "\n]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def config_text(config: Mapping[str, Any]) -> str:
+    """Return the settings that shape the analysis as reportgen.toml text: sections, keys, no unset values."""
+    # e-mail settings and the input path are about delivery, not results (and name people and folders);
+    # the transaction columns matter only for a transaction log
+    skip = {"email"} | ({"transactions"} if config.get("data", {}).get("kind") != "transactions" else set())
+    blocks = []
+    for section in sorted(k for k in config if k not in skip):
+        values = config[section]
+        if not isinstance(values, Mapping):
+            continue
+        lines = [f"[{section}]"]
+        for key in sorted(values):
+            value = values[key]
+            if value is None or (section == "data" and key == "path"):
+                continue
+            lines.append(f"{key} = {_toml_value(value)}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
 def _appendix(
     analysis: Analysis, labels: Mapping[str, str], period: str, generator: str, config: Mapping[str, Any]
 ) -> Appendix:
@@ -495,7 +652,8 @@ def _appendix(
         values = tuple(p.stats[feature].mean for p in profiles)
         # the all-customer mean is the size-weighted mean of the segment means
         overall = sum(v * p.size for v, p in zip(values, profiles, strict=True)) / total
-        rows.append(ProfileRow(labels.get(feature, feature_label(feature)), feature, overall, values))
+        label = labels.get(feature, feature_label(feature))
+        rows.append(ProfileRow(label, feature, overall, values, measure_unit(feature)))
     table = analysis.table
     repro = (
         ("Input file", table.path.name),
@@ -509,7 +667,7 @@ def _appendix(
         segment_names=tuple(p.name for p in profiles),
         rows=tuple(rows),
         reproducibility=repro,
-        configuration=json.dumps(config, indent=2, sort_keys=True, default=str),
+        configuration=config_text(config),
     )
 
 
@@ -555,12 +713,15 @@ def report_model(
         segment_count=len(analysis.profiles),
         contents=_contents(segments, changes),
         headlines=_headlines(analysis, spend_label),
-        paragraphs=tuple(SegmentParagraph(s.anchor, s.name, s.summary) for s in segments),
+        paragraphs=tuple(
+            SegmentParagraph(s.anchor, s.name, _segment_text(p, spend_label, _summary_traits(len(segments))))
+            for s, p in zip(segments, analysis.profiles, strict=True)
+        ),
         actions=_actions(analysis),
         overview=overview,
         segments=segments,
-        methodology=_methodology(analysis, by_name),
+        methodology=_methodology(analysis, by_name, labels),
         appendix=_appendix(analysis, labels, period, generator, config_dict),
         keywords=("customer segmentation", period_label, *(p.name for p in analysis.profiles)),
-        changes=changes,
+        changes=with_history(changes, analysis.history) if changes is not None else None,
     )

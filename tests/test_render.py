@@ -6,6 +6,7 @@ import os
 import re
 import struct
 import zlib
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -32,8 +33,8 @@ from reportgen.models import (
     SegmentProfile,
     Trait,
 )
-from reportgen.render import lift, money, number, percent, render_html, thousands
-from reportgen.report import ReportModel, changes_section, period_dates, report_model
+from reportgen.render import lift, measure, money, number, percent, render_html, thousands
+from reportgen.report import ReportModel, changes_section, config_text, period_dates, report_model
 
 GOLDEN = Path(__file__).parent / "golden" / "report.html"
 GENERATOR = "reportgen test"
@@ -281,7 +282,68 @@ def test_model_writes_segment_paragraphs_from_the_numbers() -> None:
     assert "120 customers (12.0% of the base)" in para["Big spenders"]
     assert "62.0% of all purchases" in para["Big spenders"]
     assert "5.2x their share of customers" in para["Big spenders"]
-    assert "Purchases" in para["Big spenders"]  # its strongest trait is named
+    # its strongest traits are named, as prose after the colon (not "...: Purchases 5.4x")
+    assert (
+        "Compared with the average customer: cash advance 0.1x the average; purchases 5.4x"
+        in para["Big spenders"]
+    )
+
+
+def test_tiny_shares_do_not_read_as_zero() -> None:
+    assert percent(0.00011) == "<0.1%"
+    assert percent(0.0) == "0.0%"
+    assert percent(0.0005) == "0.1%"
+
+
+def test_shares_and_rates_show_as_percentages_and_days_as_whole_days() -> None:
+    model = sample_model()
+    html = render_html(model, target="html")
+    trait = next(t for s in model.segments for t in s.traits if t.label == "Prc full payment")
+    assert trait.unit == "percent"
+    assert "55.0%" in html  # Big spenders' PRC_FULL_PAYMENT mean 0.55, not "0.55"
+    assert measure(52.9, "days") == "53" and measure(0.014, "percent") == "1.4%"
+
+
+def test_top_actions_never_repeat_a_title() -> None:
+    analysis = sample_analysis()
+    # two segments with the same playbook: the second gets its next action instead of the same one twice
+    same = tuple(
+        Recommendation(
+            r.segment_id, r.archetype, r.title.replace("Cash-advance users", "Big spenders"), r.text
+        )
+        for r in analysis.recommendations
+    )
+    model = report_model(
+        replace(analysis, recommendations=same),
+        sample_charts(),
+        load_brand(DEFAULT_BRAND),
+        "Report",
+        PERIOD,
+        GENERATOR,
+        {},
+    )
+    titles = [a.title for a in model.actions]
+    assert len(titles) == len(set(titles)) == 3
+    assert "Second action for Big spenders" in titles
+
+
+def test_configuration_leaves_out_mail_settings_and_paths() -> None:
+    text = config_text(Settings().as_dict())
+    assert "[clustering]" in text and "k_max = 10" in text
+    assert "[email]" not in text and "@" not in text
+    assert "[transactions]" not in text  # only for a transaction log
+    assert "path" not in text.split("[features]")[0].split("[data]")[1]
+
+
+def test_transaction_log_is_described_in_rfm_words() -> None:
+    analysis = sample_analysis()
+    tx = replace(analysis, table=replace(analysis.table, kind="transactions"))
+    model = report_model(tx, sample_charts(), load_brand(DEFAULT_BRAND), "Report", PERIOD, GENERATOR, {})
+    m = model.methodology
+    assert m.source_text.startswith("The transaction log held 1,003 order lines")
+    assert "recency" in m.features_intro and "RFM" in m.features_intro
+    assert model.headlines[0].note == "buying in this month's log"
+    assert sample_model().methodology.source_text.startswith("The extract held 1,003 rows")
 
 
 def test_top_actions_start_with_the_most_valuable_segment() -> None:
@@ -381,7 +443,7 @@ def test_injected_title_and_brand_name_are_escaped() -> None:
         font_family=brand.font_family,
     )
     for target in ("html", "pdf"):
-        html = render_html(sample_model("<script>alert(1)</script>", evil_brand), target=target)  # type: ignore[arg-type]
+        html = render_html(sample_model("<script>alert(1)</script>", evil_brand), target=target)
         assert "<script>alert(1)" not in html
         assert "<img src=x" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -417,3 +479,32 @@ def test_what_changed_section_appears_only_with_migration_data() -> None:
     assert 'id="changes"' in html and "October 2026" in html
     assert "<td>Low activity</td><td>Cash-advance users</td>" in html
     assert [e.title for e in model.contents][:2] == ["Executive summary", "What changed"]
+
+
+def test_what_changed_lists_sizes_new_and_vanished_segments() -> None:
+    from reportgen.models import MonthOverMonth
+    from reportgen.report import with_history
+    from reportgen.stability import SegmentChange
+
+    history = MonthOverMonth(
+        from_period="2026-10",
+        migration={},
+        matching={"vanished": [{"id": 4, "name": "High spenders", "previous_size": 675}]},
+        changes=(
+            SegmentChange(0, "Big spenders", 120, 0.12, False, 150, 0.15, -30, ()),
+            SegmentChange(5, "Full payers", 80, 0.08, True, None, None, None, ()),
+        ),
+        sentences=("Since October 2026, 950 customers stayed.", "Segments new this month: Full payers."),
+    )
+    base = changes_section(
+        {"from_period": "2026-10", "customers_in_both": 950, "new_customers": 50, "lost_customers": 40},
+        {0: "Big spenders"},
+    )
+    changes = with_history(base, history)
+    assert changes.highlights == ("Segments new this month: Full payers.",)  # the count is the intro already
+    rows = {r.name: (r.previous, r.current, r.change, r.status) for r in changes.sizes}
+    assert rows == {
+        "Big spenders": (150, 120, -30, ""),
+        "Full payers": (None, 80, 80, "new"),
+        "High spenders": (675, 0, -675, "gone"),
+    }
