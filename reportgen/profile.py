@@ -187,6 +187,7 @@ def segment_names(
     all_stats: list[dict[str, FeatureStat]],
     scorer: Scorer,
     names: Mapping[str, str],
+    columns: tuple[str, ...] | None = None,
 ) -> list[tuple[str, str]]:
     """Return (archetype, unique name) per segment: best archetype, ties told apart by the next trait."""
     picks: list[tuple[str, float]] = []
@@ -206,7 +207,7 @@ def segment_names(
         out[leader] = (key, base)
         taken.add(base)
         for i in members[1:]:
-            name = f"{base} · {_distinguishing_trait(all_stats[i], all_stats[leader])}"
+            name = f"{base} · {_distinguishing_trait(all_stats[i], all_stats[leader], columns)}"
             while name in taken:
                 name += "+"
             out[i] = (key, name)
@@ -214,18 +215,30 @@ def segment_names(
     return out
 
 
-def _distinguishing_trait(stats: Mapping[str, FeatureStat], other: Mapping[str, FeatureStat]) -> str:
-    best: tuple[float, str, str] = (0.0, "", "")
-    for col, st in stats.items():
-        mine, theirs = st.lift, other[col].lift
+def _distinguishing_trait(
+    stats: Mapping[str, FeatureStat], other: Mapping[str, FeatureStat], columns: tuple[str, ...] | None = None
+) -> str:
+    """Name the feature that most sets a segment apart from its namesake, and true against all customers too.
+
+    Readers take "higher balance" against the average customer, so the feature must also lean that way against
+    everyone (lift above 1 for "higher", below 1 for "lower"); only if none does, the sibling alone decides.
+    """
+    candidates = []
+    for col in columns or tuple(stats):
+        mine, theirs = stats[col].lift, other[col].lift if col in other else None
         if mine is None or theirs is None or mine <= 0 or theirs <= 0:
             continue
-        gap = math.log2(mine) - math.log2(theirs)
-        if abs(gap) > best[0] or (abs(gap) == best[0] and col < best[1]):
-            best = (abs(gap), col, "higher" if gap > 0 else "lower")
-    if not best[1]:
+        gap = _clamped(math.log2(mine)) - _clamped(math.log2(theirs))
+        agrees = (gap > 0 and mine > 1) or (gap < 0 and mine < 1)
+        candidates.append((agrees, abs(gap), col, "higher" if gap > 0 else "lower"))
+    if not candidates:
         return "variant"
-    return f"{best[2]} {feature_label(best[1]).lower()}"
+    agrees, _, col, word = max(candidates, key=lambda c: (c[0], c[1], c[2]))
+    return f"{word} {feature_label(col).lower()}"
+
+
+def _clamped(value: float) -> float:
+    return max(-LOG2_CLAMP, min(LOG2_CLAMP, value))
 
 
 def _generic_archetype(stats: Mapping[str, FeatureStat]) -> str:
@@ -252,7 +265,7 @@ def segment_profiles(
     """Return each segment's statistics, traits and unique business name, in segment-id order."""
     overall, all_stats = segment_stats(features.raw, seg.labels, seg.k)
     shares = value_shares(features.raw, seg.labels, seg.k)
-    named = segment_names(all_stats, scorer, names)
+    named = segment_names(all_stats, scorer, names, features.input_features)
     sizes = np.bincount(seg.labels, minlength=seg.k)
     n = int(sizes.sum())
     return tuple(

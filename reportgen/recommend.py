@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.errors import InputError
+from reportgen.formats import amount_text, lift_text
 from reportgen.models import Recommendation, SegmentProfile
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_]+))?\}")
@@ -15,10 +16,24 @@ _NEEDS_COLUMN = {"lift", "mean", "median", "value_share"}
 _NO_COLUMN = {"share", "size"}
 
 
+CONDITION = re.compile(r"^\s*(lift|mean|median|value_share):([A-Za-z0-9_]+)\s*(<=|>=|<|>)\s*(-?[0-9.]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`when = "lift:PURCHASES < 1"`: the action applies only to segments that meet it."""
+
+    kind: str
+    column: str
+    op: str
+    value: float
+
+
 @dataclass(frozen=True)
 class Action:
     title: str
     text: str
+    when: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,9 +76,55 @@ def load_playbook(path: Path) -> Playbook:
             ):
                 raise InputError(f"{where}.actions[{i}] must have string title and text")
             _check_placeholders(action["text"], f"{where}.actions[{i}].text")
-            parsed.append(Action(title=action["title"], text=action["text"]))
+            when = _conditions(action.get("when", []), f"{where}.actions[{i}].when")
+            parsed.append(Action(title=action["title"], text=action["text"], when=when))
         book[key] = Play(key=key, name=body["name"], summary=body["summary"], actions=tuple(parsed))
     return book
+
+
+def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        raise InputError(f'{where} must be a condition or a list of them, like "lift:PURCHASES < 1"')
+    out = []
+    for text in items:
+        m = CONDITION.match(text)
+        if m is None:
+            raise InputError(
+                f'{where}: cannot read condition "{text}"; expected KIND:COLUMN OP NUMBER, '
+                'e.g. "lift:PURCHASES < 1" (KIND: lift, mean, median, value_share; OP: <, <=, >, >=)'
+            )
+        try:
+            value = float(m.group(4))
+        except ValueError:
+            raise InputError(f'{where}: "{m.group(4)}" in "{text}" is not a number') from None
+        out.append(Condition(kind=m.group(1), column=m.group(2), op=m.group(3), value=value))
+    return tuple(out)
+
+
+def applies(action: Action, profile: SegmentProfile) -> bool:
+    """Return whether a segment meets every condition of an action (a column it lacks fails the test)."""
+    for cond in action.when:
+        if cond.kind == "value_share":
+            actual: float | None = profile.value_shares.get(cond.column)
+        else:
+            stat = profile.stats.get(cond.column)
+            actual = (
+                None
+                if stat is None
+                else {"lift": stat.lift, "mean": stat.mean, "median": stat.median}[cond.kind]
+            )
+        if actual is None:
+            return False
+        ok = {
+            "<": actual < cond.value,
+            "<=": actual <= cond.value,
+            ">": actual > cond.value,
+            ">=": actual >= cond.value,
+        }[cond.op]
+        if not ok:
+            return False
+    return True
 
 
 def _check_placeholders(text: str, where: str) -> None:
@@ -104,20 +165,11 @@ def filled_text(template: str, profile: SegmentProfile) -> str | None:
             if stat.lift is None:
                 missing = True
                 return ""
-            return f"{stat.lift:.1f}x"
-        return format_amount(stat.mean if kind == "mean" else stat.median)
+            return lift_text(stat.lift)
+        return amount_text(stat.mean if kind == "mean" else stat.median)
 
     text = PLACEHOLDER.sub(fill, template)
     return None if missing else text
-
-
-def format_amount(value: float) -> str:
-    """Format a raw-unit figure for prose: thousands separators, decimals only for small values."""
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 1:
-        return f"{value:,.1f}"
-    return f"{value:.2f}"
 
 
 def recommendations(profiles: tuple[SegmentProfile, ...], book: Playbook) -> tuple[Recommendation, ...]:
@@ -127,7 +179,7 @@ def recommendations(profiles: tuple[SegmentProfile, ...], book: Playbook) -> tup
         play = book.get(p.archetype) or book.get("default")
         if play is None:
             continue
-        filled = [(a.title, filled_text(a.text, p)) for a in play.actions]
+        filled = [(a.title, filled_text(a.text, p)) for a in play.actions if applies(a, p)]
         usable = [(t, x) for t, x in filled if x is not None]
         if not usable and "default" in book and play.key != "default":
             usable = [

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from reportgen.config import TEMPLATES_DIR
 from reportgen.fonts import font_face_css
+from reportgen.formats import lift_text
 
 if TYPE_CHECKING:
     from reportgen.report import ReportModel
@@ -39,11 +40,7 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 def lift(value: float | None) -> str:
     """Format a ratio to the average: 3.14 -> '3.1x'."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    if value < 0.01:
-        return "<0.01x" if value > 0 else "0x"
-    return f"{value:.2f}x" if value < 0.1 else f"{value:.1f}x"
+    return lift_text(value)
 
 
 def money(value: float | None) -> str:

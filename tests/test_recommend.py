@@ -91,3 +91,34 @@ def test_bad_playbooks_name_the_file_and_the_key(tmp_path: Path, body: str, mess
     with pytest.raises(InputError, match=r"bad\.toml") as info:
         load_playbook(path)
     assert message in str(info.value)
+
+
+def test_conditions_limit_an_action_to_segments_that_meet_them(tmp_path: Path) -> None:
+    path = tmp_path / "cond.toml"
+    path.write_text(
+        '[archetypes.instalment_buyers]\nname = "n"\nsummary = "s"\n'
+        '[[archetypes.instalment_buyers.actions]]\ntitle = "Low buyers only"\ntext = "x"\nwhen = "lift:PURCHASES < 1"\n'
+        '[[archetypes.instalment_buyers.actions]]\ntitle = "Big instalments"\ntext = "y"\n'
+        'when = ["lift:INSTALLMENTS_PURCHASES >= 3", "value_share:PURCHASES > 0.4"]\n'
+    )
+    (rec,) = recommendations((_profile(),), load_playbook(path))  # purchases are 1.23x: the first is skipped
+    assert rec.title == "Big instalments"
+
+
+def test_a_bad_condition_names_the_file_and_the_action(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[archetypes.x]\nname = "n"\nsummary = "s"\n[[archetypes.x.actions]]\ntitle = "t"\ntext = "x"\nwhen = "purchases are low"\n'
+    )
+    with pytest.raises(
+        InputError, match=r"bad\.toml: archetypes\.x\.actions\[0\]\.when: cannot read condition"
+    ):
+        load_playbook(path)
+
+
+def test_small_lifts_and_whole_amounts_read_naturally() -> None:
+    profile = _profile()
+    tiny = SegmentProfile(
+        **{**profile.__dict__, "stats": {"PURCHASES": FeatureStat(mean=91.0, median=91.0, lift=0.0004)}}
+    )
+    assert filled_text("{lift:PURCHASES} / {mean:PURCHASES}", tiny) == "<0.01x / 91"
