@@ -34,35 +34,46 @@ ARCHETYPE_NAMES: dict[str, str] = {
 Scorer = Callable[[Mapping[str, FeatureStat]], dict[str, float]]
 
 
+def _segment_sums(raw: pl.DataFrame, cols: list[str], labels: np.ndarray, k: int) -> np.ndarray:
+    """Return per-segment sums (k x columns) added in row order.
+
+    numpy's bincount adds in row order; a polars group_by sum adds in thread order, so its last bit varies
+    from run to run, and that would change chart coordinates and so the report's bytes.
+    """
+    sums = np.empty((k, len(cols)), dtype=np.float64)
+    for j, c in enumerate(cols):
+        values = raw.get_column(c).cast(pl.Float64).fill_null(0.0).to_numpy()
+        sums[:, j] = np.bincount(labels, weights=values, minlength=k)
+    return sums
+
+
 def segment_stats(
     raw: pl.DataFrame, labels: np.ndarray, k: int
 ) -> tuple[dict[str, float], list[dict[str, FeatureStat]]]:
     """Return the all-customer means and, per segment id, each column's mean, median and lift."""
-    frame = raw.with_columns(pl.Series("_seg", labels))
     cols = raw.columns
-    overall = {c: float(v) for c, v in zip(cols, raw.select(pl.all().mean()).row(0), strict=True)}
-    grouped = (
-        frame.group_by("_seg")
-        .agg(
-            [pl.col(c).mean().alias(f"{c}|mean") for c in cols]
-            + [pl.col(c).median().alias(f"{c}|median") for c in cols]
-        )
+    sums = _segment_sums(raw, cols, labels, k)
+    sizes = np.bincount(labels, minlength=k).astype(np.float64)
+    totals = sums.sum(axis=0)
+    overall = {c: float(totals[j] / max(len(labels), 1)) for j, c in enumerate(cols)}
+    medians = (
+        raw.with_columns(pl.Series("_seg", labels))
+        .group_by("_seg")
+        .agg(pl.col(c).median() for c in cols)
         .sort("_seg")
     )
-    rows = {r["_seg"]: r for r in grouped.iter_rows(named=True)}
+    median_rows = {r[0]: r[1:] for r in medians.iter_rows()}
     out: list[dict[str, FeatureStat]] = []
     for seg in range(k):
-        r = rows[seg]
-        out.append(
-            {
-                c: FeatureStat(
-                    mean=float(r[f"{c}|mean"]),
-                    median=float(r[f"{c}|median"]),
-                    lift=(float(r[f"{c}|mean"]) / overall[c]) if overall[c] != 0 else None,
-                )
-                for c in cols
-            }
-        )
+        stats = {}
+        for j, c in enumerate(cols):
+            mean = float(sums[seg, j] / sizes[seg]) if sizes[seg] else 0.0
+            stats[c] = FeatureStat(
+                mean=mean,
+                median=float(median_rows[seg][j]),
+                lift=(mean / overall[c]) if overall[c] != 0 else None,
+            )
+        out.append(stats)
     return overall, out
 
 
@@ -71,11 +82,10 @@ def value_shares(raw: pl.DataFrame, labels: np.ndarray, k: int) -> list[dict[str
     cols = [c for c in VALUE_COLUMNS if c in raw.columns]
     if not cols:
         return [{} for _ in range(k)]
-    frame = raw.select(cols).with_columns(pl.Series("_seg", labels))
-    totals = frame.select(pl.col(c).sum() for c in cols).row(0)
-    sums = {r[0]: r[1:] for r in frame.group_by("_seg").agg(pl.col(c).sum() for c in cols).iter_rows()}
+    sums = _segment_sums(raw, cols, labels, k)
+    totals = sums.sum(axis=0)
     return [
-        {c: (float(s) / float(t) if t else 0.0) for c, s, t in zip(cols, sums[seg], totals, strict=True)}
+        {c: (float(sums[seg, j] / totals[j]) if totals[j] else 0.0) for j, c in enumerate(cols)}
         for seg in range(k)
     ]
 
@@ -281,11 +291,3 @@ def segment_profiles(
         )
         for i in range(seg.k)
     )
-
-
-def overall_means(features: FeatureMatrix) -> dict[str, float]:
-    """Return the all-customer mean of every profiled column."""
-    return {
-        c: float(v)
-        for c, v in zip(features.raw.columns, features.raw.select(pl.all().mean()).row(0), strict=True)
-    }

@@ -184,14 +184,22 @@ def model_document(
     period: str,
     matching: Matching | None = None,
 ) -> dict[str, Any]:
-    """Return model.json: features, transform and scaling, centroids, stable ids and names, config hash."""
-    ids = matching.ids if matching is not None else {label: label for label in range(segmentation.k)}
-    by_id = {p.id: p for p in profiles}
+    """Return model.json: features, transform and scaling, centroids, stable ids and names, config hash.
+
+    `profiles` are the fit's own, one per label (as segment_profiles returns them, before matching); with a
+    matching each label is saved under its stable id and its kept (or new, made-unique) name.
+    """
+    by_label = {p.id: p for p in profiles}
+    if matching is None:
+        ids, by_id = {label: label for label in range(segmentation.k)}, by_label
+    else:
+        # look profiles up by label, then rename: a label's number is not its stable id once months differ
+        ids, by_id = matching.ids, {p.id: p for p in matched_profiles(profiles, matching)}
     segments = []
     for label in range(segmentation.k):
         stable = ids[label]
         profile = by_id.get(stable)
-        if profile is None:
+        if profile is None or label not in by_label:
             raise ValueError(f"no profile for segment id {stable} (label {label})")
         segments.append(
             {

@@ -389,3 +389,36 @@ def test_new_segment_name_never_duplicates_a_kept_name() -> None:
         [_profile_with(0, "Low", 1, 1.0), _profile_with(1, "High spenders", 1, 1.0)], matching
     )
     assert [p.name for p in profiles] == ["High spenders", "High spenders (new)"]
+
+
+def test_model_document_saves_each_segment_under_its_kept_id_and_name() -> None:
+    """The pipeline passes the fit's own profiles (id = label); model.json must not mix label and id up."""
+    previous = _toy_previous([[0, 0], [10, 0]], ["Savers", "Spenders"])
+    # label 0 (the largest) sits on last month's "Spenders", label 1 on "Savers", label 2 is new
+    points = [[10, 0.5], [9.5, 0], [10, -0.5], [0.5, 0], [50, 50]]
+    labels = np.array([0, 0, 0, 1, 2])
+    features = _toy_features(points)
+    matching = segment_matching(previous, features, labels)
+    assert matching.ids == {0: 1, 1: 0, 2: 2}
+    centroids = np.vstack([np.asarray(points)[labels == lb].mean(axis=0) for lb in range(3)])
+    fit = Segmentation(
+        labels=labels,
+        centroids=centroids,
+        k=3,
+        inertia=0.0,
+        silhouette=None,
+        calinski_harabasz=None,
+        davies_bouldin=None,
+    )
+    own = (
+        _profile_with(0, "Big", 3, 1.0),
+        _profile_with(1, "Small", 1, 1.0),
+        _profile_with(2, "Spenders", 1, 1.0),
+    )
+    doc = model_document(features, fit, own, "cfg", "2026-11", matching)
+    saved = [(s["id"], s["name"], s["size"], s["centroid"]) for s in doc["segments"]]
+    assert saved == [
+        (0, "Savers", 1, centroids[1].tolist()),
+        (1, "Spenders", 3, centroids[0].tolist()),
+        (2, "Spenders (new)", 1, centroids[2].tolist()),
+    ]
