@@ -21,6 +21,7 @@ from reportgen.config import EmailConfig
 from reportgen.errors import DeliveryError, InputError
 from reportgen.io.write import write_atomic
 from reportgen.models import Analysis, ChartImage
+from reportgen.recommend import top_actions
 from reportgen.stability import SegmentChange, month_label
 
 BRIEFING_FILE = "briefing.eml"
@@ -136,8 +137,9 @@ def briefing_content(
         ("Separation (silhouette)", f"{silhouette:.2f}" if silhouette is not None else "–"),
     )
     actions = tuple(
-        f"{p.name}: {recs[0].title}" for p in profiles if (recs := analysis.recommendations_for(p.id))
-    )[:max_actions]
+        f"{p.name}: {rec.title}"
+        for p, rec in top_actions(analysis.profiles, analysis.recommendations, max_actions)
+    )
     return Briefing(
         period=period,
         period_label=label,

@@ -192,3 +192,34 @@ def recommendations(profiles: tuple[SegmentProfile, ...], book: Playbook) -> tup
 def archetype_names(book: Playbook) -> dict[str, str]:
     """Return the display name of each archetype in the playbook."""
     return {key: play.name for key, play in book.items() if key != "default"}
+
+
+SPEND_KEYS = ("PURCHASES", "monetary")
+
+
+def spend_share(profile: SegmentProfile) -> float:
+    """Return the segment's share of spend: purchases (cards) or net spend (logs), else its first value share."""
+    for key in SPEND_KEYS:
+        if key in profile.value_shares:
+            return profile.value_shares[key]
+    return next(iter(profile.value_shares.values()), 0.0)
+
+
+def top_actions(
+    profiles: tuple[SegmentProfile, ...], recs: tuple[Recommendation, ...], limit: int = 3
+) -> tuple[tuple[SegmentProfile, Recommendation], ...]:
+    """Return the first action of the most valuable segments, never the same action twice.
+
+    Most valuable first (share of spend), then largest: that is where a first action pays off most. Two
+    segments sharing an archetype share a playbook, so the second one gets its next, different action.
+    """
+    ranked = sorted(profiles, key=lambda p: (-spend_share(p), -p.size, p.id))
+    chosen: list[tuple[SegmentProfile, Recommendation]] = []
+    for profile in ranked:
+        titles = {r.title for _, r in chosen}
+        fresh = [r for r in recs if r.segment_id == profile.id and r.title not in titles]
+        if fresh:
+            chosen.append((profile, fresh[0]))
+        if len(chosen) == limit:
+            break
+    return tuple(chosen)

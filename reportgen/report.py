@@ -23,6 +23,7 @@ from reportgen.models import (
     Segmentation,
     SegmentProfile,
 )
+from reportgen.recommend import top_actions
 from reportgen.render import decimal, lift, money, percent, thousands
 
 # Which value share is "share of spend", in order of preference (customers table, transaction log).
@@ -401,19 +402,10 @@ def _headlines(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
 
 
 def _actions(analysis: Analysis) -> tuple[Action, ...]:
-    # most valuable first (share of spend), then largest: where a first action pays off most
-    ranked = sorted(analysis.profiles, key=lambda p: (-(_spend(p)[1] or 0.0), -p.size, p.id))
-    actions: list[Action] = []
-    for profile in ranked:
-        # two segments sharing an archetype share a playbook: the summary should not say the same thing twice
-        fresh = [
-            r for r in analysis.recommendations_for(profile.id) if r.title not in {a.title for a in actions}
-        ]
-        if fresh:
-            actions.append(Action(profile.name, f"segment-{profile.id}", fresh[0].title, fresh[0].text))
-        if len(actions) == TOP_ACTIONS:
-            break
-    return tuple(actions)
+    return tuple(
+        Action(profile.name, f"segment-{profile.id}", rec.title, rec.text)
+        for profile, rec in top_actions(analysis.profiles, analysis.recommendations, TOP_ACTIONS)
+    )
 
 
 def _segment_page(
