@@ -127,3 +127,17 @@ def test_sample_rows_is_seeded_and_bounded() -> None:
     assert sample_rows(100, 0, 1) is None and sample_rows(100, 200, 1) is None
     a, b = sample_rows(1000, 50, 4), sample_rows(1000, 50, 4)
     assert a is not None and b is not None and np.array_equal(a, b) and len(np.unique(a)) == 50
+
+
+def test_separation_scores_match_scikit_learn() -> None:
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+
+    from reportgen.cluster import separation_scores
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((3000, 5)) * rng.uniform(0.5, 3, 5)
+    labels = rng.integers(0, 4, 3000)
+    ch, db = separation_scores(X, labels, block=500)
+    assert ch == pytest.approx(calinski_harabasz_score(X, labels), rel=1e-9)
+    assert db == pytest.approx(davies_bouldin_score(X, labels), rel=1e-9)
+    assert separation_scores(X, np.zeros(3000, dtype=np.int64)) == (None, None)

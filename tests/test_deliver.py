@@ -234,6 +234,7 @@ def test_briefing_content_from_an_analysis() -> None:
     recs = (Recommendation(segment_id=0, archetype="x", title="Reward loyalty", text="..."),)
     analysis = SimpleNamespace(
         profiles=profiles,
+        recommendations=recs,
         recommendations_for=lambda i: tuple(r for r in recs if r.segment_id == i),
         features=SimpleNamespace(quality=SimpleNamespace(customers=100)),
         segmentation=SimpleNamespace(silhouette=0.3123),

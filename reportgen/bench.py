@@ -1,0 +1,588 @@
+"""`make bench`: wall time and peak memory per stage, reportgen next to the plain pandas + scikit-learn method.
+
+Every measured job runs in a fresh Python process, so imports and peak memory belong to one job. A worker
+reports each finished stage (wall seconds, peak resident memory during the stage: VmHWM, reset between stages
+through /proc/self/clear_refs) as a JSON line in a result file; the parent times the whole process (interpreter
+start to exit) as "end to end", takes the median over repeats and prints one table.
+
+Scenarios: the real 8,950-row table, synthetic customer tables (100k, 1M rows, CSV) and synthetic purchase logs
+(1M rows CSV, 10M rows Parquet), generated once into the cache folder (build/bench/) and reused. The plain method
+is the seed notebook's: pandas read, median fill, StandardScaler, KMeans(k, n_init=10) for every k in 2..10 with
+silhouette_score on a 10,000-row sample, a final fit, groupby means (for logs: a pandas groupby to recency,
+frequency and monetary first). It can take minutes on a million rows, so it is stopped after --plain-timeout
+seconds and reported as "more than" that.
+
+    python -m reportgen.bench [--only NAME[,NAME]] [--quick] [--repeat N] [--plain-timeout S] [--no-plain]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REAL_TABLE = Path("/work/shared/data/cc_general.csv")
+DEFAULT_CACHE = Path("build/bench")
+PERIOD = "2026-11"
+SEED = 2026
+PLAIN_TIMEOUT = 900.0
+K_RANGE = range(2, 11)
+
+Emit = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One benchmark input and the targets its end-to-end run is held to."""
+
+    name: str
+    kind: str  # "customers" or "transactions"
+    rows: int  # table rows or log lines; 0 for the real table
+    customers: int
+    fmt: str  # "csv" or "parquet"
+    repeat: int
+    quick: bool  # part of --quick
+    wall_target: float | None = None  # seconds, end to end (process start to finished PDF + HTML)
+    peak_target_mb: float | None = None
+    plain_ratio_target: float | None = None  # at most this share of the plain method's time
+    analysis_target: float | None = None  # seconds from loading to summary.json, imports excluded
+    path: Path | None = None  # a fixed input instead of a generated one
+
+    def label(self) -> str:
+        """Return the scenario as the table shows it."""
+        if self.kind == "transactions":
+            return f"{self.name} ({self.rows:,} lines, {self.fmt})"
+        return f"{self.name} ({self.customers:,} rows, {self.fmt})"
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "real",
+        "customers",
+        8950,
+        8950,
+        "csv",
+        repeat=5,
+        quick=True,
+        wall_target=4.0,
+        analysis_target=1.5,
+        path=REAL_TABLE,
+    ),
+    Scenario("customers-100k", "customers", 100_000, 100_000, "csv", repeat=1, quick=True),
+    Scenario(
+        "customers-1m",
+        "customers",
+        1_000_000,
+        1_000_000,
+        "csv",
+        repeat=1,
+        quick=False,
+        wall_target=20.0,
+        peak_target_mb=2500.0,
+        plain_ratio_target=0.25,
+    ),
+    Scenario("transactions-1m", "transactions", 1_000_000, 40_000, "csv", repeat=1, quick=True),
+    Scenario(
+        "transactions-10m",
+        "transactions",
+        10_000_000,
+        400_000,
+        "parquet",
+        repeat=1,
+        quick=False,
+        wall_target=60.0,
+        peak_target_mb=4000.0,
+    ),
+)
+
+
+# ---- inputs ------------------------------------------------------------------------------------------
+
+
+def input_path(scenario: Scenario, cache: Path) -> Path:
+    """Return where a scenario's input lives (generated inputs are named by size, seed and format)."""
+    if scenario.path is not None:
+        return scenario.path
+    stem = "customers" if scenario.kind == "customers" else "transactions"
+    return cache / "inputs" / f"{stem}-{scenario.rows}-{scenario.customers}-s{SEED}.{scenario.fmt}"
+
+
+def ensure_input(scenario: Scenario, cache: Path, say: Emit) -> Path:
+    """Return the scenario's input file, generating it first unless a previous run left it in the cache."""
+    path = input_path(scenario, cache)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    say(f"generating {path} (once; reused by later runs)")
+    start = time.perf_counter()
+    # A temporary name with the same suffix, renamed when complete: an interrupted run leaves nothing to reuse.
+    tmp = path.with_name(f".tmp-{path.name}")
+    if scenario.kind == "customers":
+        from reportgen.sample import generate_customers, write_sample_csv
+
+        write_sample_csv(generate_customers(scenario.rows, seed=SEED).frame, tmp)
+    else:
+        from datetime import date
+
+        from reportgen.sample_transactions import generate_transactions, write_transactions
+
+        log = generate_transactions(scenario.rows, scenario.customers, SEED, date(2026, 11, 30))
+        write_transactions(log, tmp)
+        del log
+    os.replace(tmp, path)
+    say(f"generated {path.name} in {time.perf_counter() - start:.1f} s ({path.stat().st_size / 1e6:,.0f} MB)")
+    return path
+
+
+# ---- workers (run in a fresh process) ------------------------------------------------------------------
+
+
+def peak_mb(reset: bool = True) -> float:
+    """Return this process's peak resident memory (VmHWM) in MB, then reset the peak to the current size."""
+    kb = 0
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                kb = int(line.split()[1])
+                break
+    if reset:
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+        except OSError:  # not permitted: later stages then report the peak so far
+            pass
+    return kb / 1024.0
+
+
+def _cpu_seconds() -> float:
+    """Return the CPU time (user + system, every thread) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class StageClock:
+    """Record stages as JSON lines in the result file: name, wall seconds, peak MB during the stage."""
+
+    def __init__(self, result: Path) -> None:
+        self.fh = result.open("a", encoding="utf-8")
+        self.stage: str | None = None
+        self.started = time.perf_counter()
+        self.cpu = _cpu_seconds()
+
+    def start(self, stage: str) -> None:
+        """End the current stage (if any) and start the next."""
+        now, cpu = time.perf_counter(), _cpu_seconds()
+        if self.stage is not None:
+            self.write(
+                {"stage": self.stage, "wall": now - self.started, "cpu": cpu - self.cpu, "peak_mb": peak_mb()}
+            )
+        self.stage, self.started, self.cpu = stage, now, cpu
+
+    def finish(self) -> None:
+        """End the last stage and mark the job complete."""
+        self.start("")
+        self.write({"done": True})
+        self.fh.close()
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record and flush it, so a job stopped by a timeout keeps what it measured."""
+        self.fh.write(json.dumps(record) + "\n")
+        self.fh.flush()
+
+
+# progress message prefix -> stage name (pipeline.run's messages)
+STAGES: tuple[tuple[str, str], ...] = (
+    ("loading", "load"),
+    ("preparing features", "features"),
+    ("scoring k=", "k sweep (K-Means)"),
+    ("scoring separation", "silhouettes"),
+    ("fitting", "final fit, profiles, summary"),
+    ("comparing with", "month over month"),
+    ("drawing charts", "charts"),
+    ("writing the HTML and PDF", "HTML + PDF"),
+    ("writing the e-mail briefing", "briefing"),
+    ("publishing", "publish"),
+)
+ANALYSIS_STAGES = ("load", "features", "k sweep (K-Means)", "silhouettes", "final fit, profiles, summary")
+
+
+def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
+    """Run `reportgen run` in this process, one stage per progress message."""
+    clock.start("imports")
+    from dataclasses import replace
+
+    # Everything run() imports, including what it imports lazily, so the stages after this one are pure work.
+    import reportgen.archive
+    import reportgen.charts
+    import reportgen.deliver
+    import reportgen.pdf
+    import reportgen.render
+    import reportgen.report  # noqa: F401
+    from reportgen.config import Settings
+    from reportgen.pipeline import run
+
+    settings = Settings()
+    if kind == "transactions":
+        settings = replace(settings, data=replace(settings.data, kind="transactions"))
+    clock.start("setup")
+
+    def progress(message: str) -> None:
+        stage = next((name for prefix, name in STAGES if message.startswith(prefix)), None)
+        if stage is not None and stage != clock.stage:
+            clock.start(stage)
+
+    run(settings, PERIOD, out, data, progress)
+
+
+def plain_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
+    """Do the job the plain way: pandas and scikit-learn, full k sweep with n_init=10 (the seed notebook)."""
+    clock.start("imports")
+    import numpy as np
+    import pandas as pd
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from sklearn.preprocessing import StandardScaler
+
+    clock.start("load")
+    if kind == "customers":
+        frame = pd.read_csv(data)
+        clock.start("features")
+        values = frame.drop(columns=["CUST_ID"])
+        values = values.fillna(values.median())
+    else:
+        log = pd.read_parquet(data) if data.suffix == ".parquet" else pd.read_csv(data)
+        clock.start("features")
+        values = _plain_rfm(log, pd.Timestamp("2026-11-30 23:59:59"))
+        del log
+    X = StandardScaler().fit_transform(values)
+    fits = 0.0
+    sils = 0.0
+    scores: dict[int, float] = {}
+    clock.start("k sweep + silhouettes")
+    for k in K_RANGE:
+        t = time.perf_counter()
+        model = KMeans(n_clusters=k, n_init=10, random_state=0).fit(X)
+        fits += time.perf_counter() - t
+        t = time.perf_counter()
+        try:
+            scores[k] = float(silhouette_score(X, model.labels_, sample_size=10000, random_state=0))
+        except ValueError:  # the sample can miss a tiny cluster (heavy-tailed spend): no score for this k
+            scores[k] = float("-inf")
+        sils += time.perf_counter() - t
+        clock.write({"partial": f"k={k}", "fits": fits, "silhouettes": sils})
+    clock.write({"split": "k sweep + silhouettes", "fits": fits, "silhouettes": sils})
+    best = max(scores, key=lambda k: scores[k])
+    clock.start("final fit")
+    labels = KMeans(n_clusters=best, n_init=10, random_state=0).fit_predict(X)
+    clock.start("profiles")
+    profiles = values.assign(segment=labels).groupby("segment").mean()
+    (out / "plain-profiles.csv").write_text(profiles.to_csv())
+    _ = np  # numpy is imported for parity with the notebook's imports
+
+
+def _plain_rfm(log: Any, end: Any) -> Any:
+    """Return recency, frequency and monetary per customer the plain pandas way."""
+    import pandas as pd
+
+    log = log.dropna(subset=["CustomerID"])
+    log = log[(log["UnitPrice"] > 0) & (log["Quantity"] != 0)]
+    dates = log["InvoiceDate"]
+    if not pd.api.types.is_datetime64_any_dtype(dates):
+        dates = pd.to_datetime(dates, format="%m/%d/%Y %H:%M")
+    log = log.assign(InvoiceDate=dates, value=log["Quantity"] * log["UnitPrice"])
+    rfm = log.groupby("CustomerID").agg(
+        last=("InvoiceDate", "max"), frequency=("InvoiceNo", "nunique"), monetary=("value", "sum")
+    )
+    rfm = rfm[rfm["monetary"] > 0]
+    rfm["recency"] = (end - rfm["last"]).dt.days
+    return rfm[["recency", "frequency", "monetary"]]
+
+
+def worker(method: str, kind: str, data: Path, out: Path, result: Path) -> int:
+    """Run one job in this process and record its stages in `result`."""
+    clock = StageClock(result)
+    job = reportgen_job if method == "reportgen" else plain_job
+    job(kind, data, out, clock)
+    clock.finish()
+    return 0
+
+
+# ---- the parent: run jobs, collect, print -------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    """What one worker process measured."""
+
+    wall: float  # process start to exit, measured by the parent
+    cpu: float  # user + system seconds of the whole process, every thread
+    stages: dict[str, tuple[float, float, float]]  # name -> (wall s, CPU s, peak MB)
+    extra: dict[str, float] = field(default_factory=dict)  # split timings (plain: fits vs silhouettes)
+    complete: bool = True
+    note: str = ""
+
+    def peak(self) -> float:
+        """Return the largest stage peak: the job's peak resident memory."""
+        return max((p for _, _, p in self.stages.values()), default=0.0)
+
+
+def _wait(pid: int, timeout: float | None) -> tuple[int | None, float]:
+    """Wait for a child: return its exit status (None if it ran out of time) and its CPU seconds."""
+    deadline = None if timeout is None else time.perf_counter() + timeout
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
+        if deadline is not None and time.perf_counter() > deadline:
+            os.killpg(pid, signal.SIGKILL)  # the session of the process this bench started
+            _, _, usage = os.wait4(pid, 0)
+            return None, usage.ru_utime + usage.ru_stime
+        time.sleep(0.02)
+
+
+def run_job(method: str, scenario: Scenario, data: Path, cache: Path, timeout: float | None) -> Job:
+    """Run one job in a fresh process (its own session, so a timeout stops all of it) and read its stages."""
+    work = cache / "runs"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        result = Path(tmp) / "result.jsonl"
+        log = Path(tmp) / "stderr.txt"
+        out = Path(tmp) / "out"
+        out.mkdir()
+        cmd = [sys.executable, "-m", "reportgen.bench", "--worker", method, "--kind", scenario.kind]
+        cmd += ["--data", str(data), "--out", str(out), "--result", str(result)]
+        start = time.perf_counter()
+        with log.open("wb") as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+            code, cpu = _wait(proc.pid, timeout)
+            proc.returncode = code if code is not None else -9  # reaped by _wait; keep Popen from waiting
+        wall = time.perf_counter() - start
+        records = [json.loads(line) for line in result.read_text().splitlines()] if result.exists() else []
+        stages = {r["stage"]: (r["wall"], r["cpu"], r["peak_mb"]) for r in records if "stage" in r}
+        split = next((r for r in records if "split" in r), None)
+        partial = [r for r in records if "partial" in r]
+        extra = {k: float(v) for k, v in (split or (partial[-1] if partial else {})).items() if k != "split"}
+        extra.pop("partial", None)
+        if code is None:
+            reached = f", reached {partial[-1]['partial']}" if partial else ""
+            note = f"stopped at the {timeout:.0f} s limit{reached}"
+            return Job(wall, cpu, stages, extra, complete=False, note=note)
+        if code != 0 or not any(r.get("done") for r in records):
+            tail = (log.read_text(errors="replace").strip().splitlines() or [""])[-1][:120]
+            return Job(wall, cpu, stages, extra, complete=False, note=f"failed (exit {code}): {tail}")
+        return Job(wall, cpu, stages, extra)
+
+
+def median_job(jobs: Sequence[Job]) -> Job:
+    """Return per-stage medians (wall, CPU, peak) over complete repeats, with the median end-to-end figures."""
+    done = [j for j in jobs if j.complete] or list(jobs)
+    names = list(dict.fromkeys(name for j in done for name in j.stages))
+    stages = {
+        name: (
+            statistics.median(j.stages[name][0] for j in done if name in j.stages),
+            statistics.median(j.stages[name][1] for j in done if name in j.stages),
+            statistics.median(j.stages[name][2] for j in done if name in j.stages),
+        )
+        for name in names
+    }
+    keys = list(dict.fromkeys(k for j in done for k in j.extra))
+    extra = {k: statistics.median(j.extra[k] for j in done if k in j.extra) for k in keys}
+    extra["_peak"] = statistics.median(j.peak() for j in done)
+    extra["_spread"] = max(j.wall for j in done) - min(j.wall for j in done)
+    wall = statistics.median(j.wall for j in done)
+    return Job(wall, statistics.median(j.cpu for j in done), stages, extra, done[0].complete, done[0].note)
+
+
+def load_average() -> str:
+    """Return the 1, 5 and 15 minute load averages."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def _verdict(value: float, target: float | None, unit: str) -> str:
+    if target is None:
+        return ""
+    return f"{'ok' if value <= target else 'OVER'} (target <= {target:g}{unit})"
+
+
+Row = tuple[str, str, str, str, str, str]
+
+
+def _split_text(extra: dict[str, float]) -> str:
+    return f"fits {extra.get('fits', 0):.1f} s, silhouettes {extra.get('silhouettes', 0):.1f} s"
+
+
+def report_rows(scenario: Scenario, mine: Job, plain: Job | None, runs: int) -> list[Row]:
+    """Return the table rows of one scenario: reportgen's stages, the plain method's, and the verdicts."""
+    rows: list[Row] = []
+    for name, (wall, cpu, peak) in mine.stages.items():
+        rows.append(("reportgen", name, f"{wall:.2f}", f"{cpu:.2f}", f"{peak:,.0f}", ""))
+    analysis = [(w, c) for n, (w, c, _) in mine.stages.items() if n in ANALYSIS_STAGES]
+    wall_a, cpu_a = sum(w for w, _ in analysis), sum(c for _, c in analysis)
+    verdict = _verdict(wall_a, scenario.analysis_target, " s")
+    rows.append(("reportgen", "= analysis (load to summary)", f"{wall_a:.2f}", f"{cpu_a:.2f}", "", verdict))
+    peak = mine.extra.get("_peak", mine.peak())
+    status = "" if mine.complete else f" [{mine.note}]"
+    spread = f"runs spread {mine.extra['_spread']:.2f} s; " if runs > 1 else ""
+    verdicts = [
+        _verdict(mine.wall, scenario.wall_target, " s"),
+        _verdict(peak, scenario.peak_target_mb, " MB"),
+    ]
+    rows.append(
+        (
+            "reportgen",
+            f"= END TO END (median of {runs}){status}",
+            f"{mine.wall:.2f}",
+            f"{mine.cpu:.2f}",
+            f"{peak:,.0f}",
+            spread + " ".join(v for v in verdicts if v),
+        )
+    )
+    if plain is None:
+        return rows
+    for name, (wall, cpu, peak_stage) in plain.stages.items():
+        detail = _split_text(plain.extra) if name.startswith("k sweep") and plain.extra else ""
+        rows.append(("plain", name, f"{wall:.2f}", f"{cpu:.2f}", f"{peak_stage:,.0f}", detail))
+    if not plain.complete and plain.extra:
+        rows.append(("plain", "(unfinished stage)", "", "", "", _split_text(plain.extra)))
+    ratio = mine.wall / plain.wall
+    verdict = _verdict(ratio, scenario.plain_ratio_target, "")
+    more = "" if plain.complete else f" > [{plain.note}]"
+    rows.append(
+        (
+            "plain",
+            f"= END TO END{more}",
+            f"{plain.wall:.2f}",
+            f"{plain.cpu:.2f}",
+            f"{plain.extra.get('_peak', plain.peak()):,.0f}",
+            f"reportgen / plain = {'' if plain.complete else '< '}{ratio:.2f} {verdict}".strip(),
+        )
+    )
+    return rows
+
+
+def print_table(title: str, rows: list[Row]) -> None:
+    """Print one scenario's rows as aligned columns."""
+    print(f"\n{title}")
+    head: Row = ("method", "stage", "wall s", "CPU s", "peak MB", "vs target / plain")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]
+    for r in [head, *rows]:
+        cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1])] + [r[i].rjust(widths[i]) for i in (2, 3, 4)]
+        print(f"  {'  '.join(cells)}  {r[5]}".rstrip())
+    sys.stdout.flush()
+
+
+def selected(names: Sequence[str], quick: bool) -> list[Scenario]:
+    """Return the scenarios to run: those named by --only, else every one (only the quick ones with --quick)."""
+    wanted = [n for part in names for n in part.split(",") if n]
+    known = {s.name for s in SCENARIOS}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise SystemExit(f"error: unknown scenario {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if wanted:
+        return [s for s in SCENARIOS if s.name in wanted]
+    return [s for s in SCENARIOS if s.quick or not quick]
+
+
+def bench(args: argparse.Namespace) -> int:
+    """Run the selected scenarios and print the table."""
+    cache: Path = args.cache
+    scenarios = selected(args.only, args.quick)
+
+    def say(message: str) -> None:
+        print(f"  .. {message}", file=sys.stderr, flush=True)
+
+    cpus = os.cpu_count()
+    mem = next(
+        (ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in ln), "0"
+    )
+    print(f"reportgen bench: {cpus} cores, {int(mem) / 2**20:.0f} GiB, {sys.executable}")
+    print(f"load average at start: {load_average()}")
+    summary: list[dict[str, Any]] = []
+    for scenario in scenarios:
+        data = ensure_input(scenario, cache, say)
+        runs = args.repeat or (min(scenario.repeat, 3) if args.quick else scenario.repeat)
+        mine: list[Job] = []
+        plain: list[Job] = []
+        loads = [load_average()]
+        for i in range(runs):
+            say(f"{scenario.name}: reportgen run {i + 1}/{runs}")
+            mine.append(run_job("reportgen", scenario, data, cache, None))
+            if not mine[-1].complete:
+                say(f"{scenario.name}: reportgen {mine[-1].note}")
+            if not args.no_plain:
+                say(f"{scenario.name}: plain run {i + 1}/{runs} (limit {args.plain_timeout:.0f} s)")
+                plain.append(run_job("plain", scenario, data, cache, args.plain_timeout))
+                loads.append(load_average())
+                if not plain[-1].complete:
+                    break  # a plain run that hit the limit will not get faster on a repeat
+        m = median_job(mine)
+        p = median_job(plain) if plain else None
+        title = f"{scenario.label()}: load average {' -> '.join(dict.fromkeys(loads))}"
+        print_table(title, report_rows(scenario, m, p, len(mine)))
+        summary.append(
+            {
+                "scenario": scenario.name,
+                "reportgen_wall": m.wall,
+                "reportgen_cpu": m.cpu,
+                "reportgen_peak_mb": m.extra.get("_peak"),
+                "reportgen_stages": m.stages,
+                "plain_wall": p.wall if p else None,
+                "plain_cpu": p.cpu if p else None,
+                "plain_complete": p.complete if p else None,
+                "load_average": loads,
+            }
+        )
+    print(f"\nload average at end: {load_average()}")
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "last.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reportgen.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", default=[], help="scenario name(s), comma-separated")
+    parser.add_argument("--quick", action="store_true", help="smaller inputs and fewer repeats")
+    parser.add_argument("--repeat", type=int, default=0, help="runs per scenario (default: 5 real, 1 large)")
+    parser.add_argument("--plain-timeout", type=float, default=PLAIN_TIMEOUT, help="seconds per plain run")
+    parser.add_argument("--no-plain", action="store_true", help="skip the plain pandas + scikit-learn method")
+    parser.add_argument(
+        "--cache", type=Path, default=DEFAULT_CACHE, help="folder for inputs and scratch runs"
+    )
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    # internal: one job in this process
+    parser.add_argument("--worker", choices=("reportgen", "plain"), help=argparse.SUPPRESS)
+    parser.add_argument("--kind", default="customers", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark (or, with the internal --worker flag, one measured job)."""
+    args = _parser().parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.kind, args.data, args.out, args.result)
+    if args.list:
+        for s in SCENARIOS:
+            print(f"{s.name:18} {s.label()}{'  (--quick)' if s.quick else ''}")
+        return 0
+    return bench(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
