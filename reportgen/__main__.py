@@ -1,7 +1,5 @@
 """`python -m reportgen` runs the command line."""
 
-import sys
+from reportgen.cli import console
 
-from reportgen.cli import main
-
-sys.exit(main())
+console()

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy.optimize import linear_sum_assignment
 
 from reportgen.errors import InputError
 from reportgen.models import ID, FeatureMatrix, FloatArray, IntArray, Segmentation, SegmentProfile
@@ -343,6 +342,8 @@ def acceptance_radii(centroids: FloatArray) -> FloatArray:
 
 def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: IntArray) -> Matching:
     """Match this month's segments to last month's on centroid distance, keeping ids and names."""
+    from scipy.optimize import linear_sum_assignment  # imported here: it costs 0.3 s at start-up
+
     new_labels = sorted(int(x) for x in np.unique(labels))
     next_id = max(previous.ids) + 1
     missing = [c for c in previous.used if c not in features.raw.columns]
