@@ -16,16 +16,28 @@ from pathlib import Path
 import polars as pl
 
 from reportgen import __version__
-from reportgen.brand import Brand
+from reportgen.archive import archive_index
+from reportgen.brand import Brand, load_brand
+from reportgen.charts import (
+    ChartTheme,
+    report_charts,
+    segment_sizes_alt,
+    segment_sizes_chart,
+    to_png_image,
+)
 from reportgen.cluster import k_selection, segment_map, segmentation
 from reportgen.config import SAMPLE_DATA, Settings, playbook_path
+from reportgen.deliver import briefing_content, briefing_message, eml_bytes, kept_send_record
 from reportgen.errors import InputError
 from reportgen.features import feature_label, feature_matrix
 from reportgen.io.load import load_customers, require_customers
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.models import ID, Analysis, LoadedTable, MonthOverMonth
+from reportgen.pdf import pdf_bytes, pdf_metadata
 from reportgen.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
 from reportgen.recommend import archetype_names, load_playbook, recommendations
+from reportgen.render import render_html
+from reportgen.report import changes_section, report_model
 from reportgen.stability import (
     PreviousModel,
     change_sentences,
@@ -181,18 +193,6 @@ def period_files(
     progress: Progress,
 ) -> dict[str, bytes]:
     """Return every file of a period folder: report, summary, segments, model, briefing."""
-    from reportgen.charts import (
-        ChartTheme,
-        report_charts,
-        segment_sizes_alt,
-        segment_sizes_chart,
-        to_png_image,
-    )
-    from reportgen.deliver import briefing_content, briefing_message, eml_bytes, kept_send_record
-    from reportgen.pdf import pdf_bytes, pdf_metadata
-    from reportgen.render import render_html
-    from reportgen.report import changes_section, report_model
-
     document = summary_document(analysis, period=period, generator=GENERATOR, input_label=input_label(path))
     progress("drawing charts")
     theme = ChartTheme(
@@ -261,9 +261,6 @@ def run(
     progress: Progress = quiet,
 ) -> RunResult:
     """Analyse the input and publish every output of the period atomically, then refresh the archive."""
-    from reportgen.archive import archive_index
-    from reportgen.brand import load_brand
-
     period_end(period)
     path = data_path(settings, data)
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
