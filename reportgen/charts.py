@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import colorsys
 import functools
 import html
 import json
@@ -10,7 +11,7 @@ import re
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import altair as alt
 import numpy as np
@@ -18,10 +19,23 @@ import vl_convert
 from altair.utils.schemapi import debug_mode
 
 from reportgen.fonts import FAMILY, register_chart_fonts
+from reportgen.formats import lift_text
 from reportgen.models import Analysis, ChartImage, IntArray, KSelection, PcaMap, SegmentProfile
 
-# Okabe-Ito without black, strongest colours first so small reports get the most distinct ones
-OKABE_ITO: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442")
+# Okabe-Ito without black and without its yellow (1.3:1 on white, unreadable), strongest colours first so small
+# reports get the most distinct ones; a neutral grey and a dark teal make eight
+SEGMENT_PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#56B4E9",
+    "#CC79A7",
+    "#6B7280",
+    "#115E59",
+)
+MIN_BRAND_COLOURS = 4  # fewer legible brand colours than this and segments would repeat colours too soon
+MIN_CONTRAST = 2.5  # against white: a brand colour must stand out this much to mark a segment
 
 AnyChart = alt.Chart | alt.LayerChart
 
@@ -31,7 +45,31 @@ MAP_HEIGHT = 440
 K_CHART_HEIGHT = 240
 MAX_MAP_POINTS = 5000
 MIN_POINTS_PER_SEGMENT = 25
-LOG2_FLOOR = -6.0  # lifts below 1/64 (and zero) are drawn as 1/64: log2(0) has no place on an axis
+LOG2_LIMIT = 4  # lift axes run from 1/16x to 16x; further out (and zero) is drawn at the edge, labelled true
+# Lato Bold advance widths in em, rounded to 0.05 (Regular is at most 7% narrower), to wrap labels to a width
+# in px; other characters count as 0.6 em
+_EM_WIDTHS: dict[str, float] = {
+    char: em
+    for em, chars in (
+        (0.2, ",. "),
+        (0.25, "ijl':;"),
+        (0.3, "I()[]`{|}·"),
+        (0.35, "f!-"),
+        (0.4, 'rt"*/?\\_'),
+        (0.45, "szJ"),
+        (0.5, "acgL"),
+        (0.55, "bdehknopquvxyFS"),
+        (0.6, "EPTZ0123456789#$+<=>^~"),
+        (0.65, "BRY"),
+        (0.7, "ACKVX&"),
+        (0.75, "DGHNU"),
+        (0.8, "wOQ%@"),
+        (0.85, "m"),
+        (0.95, "M"),
+        (1.05, "W"),
+    )
+    for char in chars
+}
 
 
 @dataclass(frozen=True)
@@ -39,7 +77,7 @@ class ChartTheme:
     """Fonts and colours of every chart; built from the brand file by the caller."""
 
     font: str = FAMILY
-    palette: tuple[str, ...] = OKABE_ITO  # segment id i gets palette[i % len(palette)]
+    palette: tuple[str, ...] = SEGMENT_PALETTE  # segment id i gets palette[i % len(palette)]
     sequential: tuple[str, str] = ("#EFF5FB", "#0B4F8A")  # low -> high
     diverging: tuple[str, str, str] = ("#B35806", "#F7F7F7", "#2166AC")  # below, at, above the average
     foreground: str = "#1F2933"
@@ -49,6 +87,110 @@ class ChartTheme:
     primary: str = "#0072B2"
     title_size: int = 14
     label_size: int = 11
+
+
+def srgb(color: str) -> tuple[float, float, float] | None:
+    """Return a hex, rgb() or hsl() CSS colour as sRGB channels in 0..1 over white; None for other forms."""
+    text = color.strip().lower()
+    alpha = 1.0
+    if re.fullmatch(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})", text):
+        digits = text[1:]
+        if len(digits) <= 4:
+            digits = "".join(d * 2 for d in digits)
+        channels = [int(digits[i : i + 2], 16) / 255 for i in range(0, len(digits), 2)]
+        rgb, alpha = channels[:3], (channels[3] if len(channels) == 4 else 1.0)
+    else:
+        found = re.fullmatch(r"(rgba?|hsla?)\((.*)\)", text)
+        if not found:
+            return None
+        numbers = re.findall(r"[+-]?(?:\d+\.?\d*|\.\d+)%?", found.group(2))
+        if len(numbers) not in (3, 4):
+            return None
+
+        def number(token: str, full: float) -> float:
+            return float(token[:-1]) / 100 * full if token.endswith("%") else float(token)
+
+        if len(numbers) == 4:
+            alpha = number(numbers[3], 1.0)
+        if found.group(1).startswith("rgb"):
+            rgb = [number(t, 255.0) / 255 for t in numbers[:3]]
+        else:
+            hue = float(numbers[0].rstrip("%")) / 360 % 1.0
+            rgb = list(colorsys.hls_to_rgb(hue, number(numbers[2], 1.0), number(numbers[1], 1.0)))
+    # a translucent colour is seen over the white page
+    a = min(max(alpha, 0.0), 1.0)
+    r, g, b = (min(max(c, 0.0), 1.0) * a + (1 - a) for c in rgb)
+    return (r, g, b)
+
+
+def relative_luminance(rgb: tuple[float, float, float]) -> float:
+    """Return the WCAG 2 relative luminance of sRGB channels in 0..1."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first: tuple[float, float, float], second: tuple[float, float, float]) -> float:
+    """Return the WCAG 2 contrast ratio of two colours (1 to 21)."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+WHITE = (1.0, 1.0, 1.0)
+
+
+def _lab(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
+    """Return CIE L*a*b* (D65) of sRGB channels in 0..1."""
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+    xyz = (
+        (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
+        0.2126 * r + 0.7152 * g + 0.0722 * b,
+        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
+    )
+    fx, fy, fz = (t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in xyz)
+    return (116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz))
+
+
+MIN_COLOUR_DISTANCE = 15.0  # CIE76 delta E: closer colours read as one segment (or as the text colour)
+
+
+def legible_colours(palette: Sequence[str], foreground: str = "#1F2933") -> tuple[str, ...]:
+    """Return the palette's colours that read on white (contrast >= 2.5), in order, look-alikes dropped.
+
+    A colour is dropped when it is within MIN_COLOUR_DISTANCE of an earlier kept one or of the text colour.
+    """
+    text = srgb(foreground)
+    seen = [_lab(text)] if text is not None else []
+    kept: list[str] = []
+    for color in palette:
+        rgb = srgb(color)
+        if rgb is None or contrast_ratio(rgb, WHITE) < MIN_CONTRAST:
+            continue
+        lab = _lab(rgb)
+        if any(math.dist(lab, other) < MIN_COLOUR_DISTANCE for other in seen):
+            continue
+        seen.append(lab)
+        kept.append(color)
+    return tuple(kept)
+
+
+def chart_theme(colors: Mapping[str, str], palette: Sequence[str]) -> ChartTheme:
+    """Return the chart theme of a brand: its role colours, and its palette for segments when legible."""
+    default = ChartTheme()
+    legible = legible_colours(palette, colors.get("foreground", default.foreground))
+    return ChartTheme(
+        primary=colors.get("primary", default.primary),
+        foreground=colors.get("foreground", default.foreground),
+        background=colors.get("background", default.background),
+        palette=legible if len(legible) >= MIN_BRAND_COLOURS else default.palette,
+    )
+
+
+def ink_on(fill: str, theme: ChartTheme) -> str:
+    """Return white or the foreground colour, whichever reads better on `fill`."""
+    rgb, dark = srgb(fill), srgb(theme.foreground)
+    if rgb is None or dark is None:
+        return theme.foreground
+    return "#FFFFFF" if contrast_ratio(rgb, WHITE) > contrast_ratio(rgb, dark) else theme.foreground
 
 
 def segment_color(segment_id: int, theme: ChartTheme) -> str:
@@ -120,27 +262,59 @@ def pct_text(share: float) -> str:
     return f"{value:.1f}%" if value < 9.95 else f"{value:.0f}%"
 
 
-def lift_text(lift: float) -> str:
-    """Return a lift as a multiplier such as "3.1x" (two significant digits for small lifts)."""
-    if lift >= 9.95:
-        return f"{lift:.0f}x"
-    if lift >= 0.095 or lift == 0:
-        return f"{lift:.1f}x"
-    return f"{lift:.2g}x"
-
-
 def _log2(lift: float) -> float:
-    return round(max(math.log2(lift), LOG2_FLOOR) if lift > 0 else LOG2_FLOOR, 6)
+    """Return log2(lift) clamped to the lift axes (1/16x to 16x); zero lands on the lower edge."""
+    value = math.log2(lift) if lift > 0 else -LOG2_LIMIT
+    return round(min(max(value, -LOG2_LIMIT), LOG2_LIMIT), 6)
 
 
-def _wrap(text: str, width: int) -> str:
-    """Break a label into lines of about `width` characters (joined by newlines)."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
+def _line_px(line: str, size: float) -> float:
+    return sum(_EM_WIDTHS.get(char, 0.6) for char in line) * size
+
+
+def _text_px(text: str, size: float) -> float:
+    """Return the width in px of the longest line of a label in Lato at `size` px."""
+    return max((_line_px(line, size) for line in text.split("\n")), default=0.0)
+
+
+def _pieces(word: str, width: float, size: float) -> list[str]:
+    """Split a word wider than `width` px after its hyphens, and hard (adding a hyphen) only if still too wide."""
+    pieces: list[str] = []
+    for part in re.findall(r"[^-]+-?|-", word):
+        if pieces and _line_px(pieces[-1] + part, size) <= width:
+            pieces[-1] += part
         else:
-            lines.append(word)
+            pieces.append(part)
+    fitted: list[str] = []
+    for piece in pieces:
+        # a tenth too wide may overhang into the gaps between columns: better than "frequen-cy"
+        while len(piece) >= 6 and _line_px(piece, size) > 1.1 * width:
+            cut = 3  # at least three letters either side of a hard break
+            while cut + 4 <= len(piece) and _line_px(piece[: cut + 1] + "-", size) <= width:
+                cut += 1
+            fitted.append(piece[:cut] + "-")
+            piece = piece[cut:]
+        fitted.append(piece)
+    return fitted
+
+
+def _wrap(text: str, width: float, size: float) -> str:
+    """Break a label into lines of at most `width` px at `size` px: first before each " · ", then at spaces."""
+    if _line_px(text, size) <= width:
+        return text
+    lines: list[str] = []
+    for index, part in enumerate(text.split(" · ")):
+        words = part.split()
+        if index and words:
+            words[0] = "· " + words[0]  # the qualifier starts its own line, led by its dot
+        start = len(lines)
+        for word in words:
+            for number, piece in enumerate(_pieces(word, width, size)):
+                glue = "" if number else " "  # the rest of a split word follows without a space
+                if len(lines) > start and _line_px(lines[-1] + glue + piece, size) <= width:
+                    lines[-1] += glue + piece
+                else:
+                    lines.append(piece)
     return "\n".join(lines) or text
 
 
@@ -155,26 +329,55 @@ _TIMES_LABEL = (
 
 
 _LINE_HEIGHT = 13
-MAX_UPRIGHT_COLUMNS = 6  # beyond this many segment columns, headers are slanted instead of wrapped
+WIDE_LEGEND_COLUMNS = 6  # beyond this many columns a grid's legend moves below it, so the columns get wider
+_LEGEND_PX = 80  # a vertical swatch legend with its offset
+_ROW_PX = 24  # a grid row with one line of text
+_TITLE_PX = 60  # title, subtitle and padding above a chart
 
 
-def _headers(names: Sequence[str], width: int = 14) -> list[str]:
+def _headers(names: Sequence[str], width: float, size: float) -> list[str]:
     """Wrap column headers and pad them with blank first lines to one height, so they align at the bottom."""
-    if len(names) > MAX_UPRIGHT_COLUMNS:
-        return list(names)
-    wrapped = [_wrap(name, width).split("\n") for name in names]
+    wrapped = [_wrap(name, width, size).split("\n") for name in names]
     lines = max((len(w) for w in wrapped), default=1)
     return ["\n".join([""] * (lines - len(w)) + w) for w in wrapped]
 
 
-def _top_axis(headers: Sequence[str]) -> alt.Axis:
+@dataclass(frozen=True)
+class GridLayout:
+    """How a segments grid (heatmap, migration) fits the page: wrapped headers, legend place, height."""
+
+    headers: tuple[str, ...]  # one per column, wrapped and padded to the same number of lines
+    header_size: int  # px: smaller when many columns share the width
+    legend: Literal["right", "bottom"]  # beside the grid, or below it to leave the width to many columns
+    height: int  # CSS px of the whole chart
+
+
+def grid_layout(
+    columns: Sequence[str], rows: Sequence[str], theme: ChartTheme, row_title: bool = False
+) -> GridLayout:
+    """Return how a grid of `columns` x `rows` (row labels may hold line breaks) fits FULL_WIDTH."""
+    many = len(columns) > WIDE_LEGEND_COLUMNS
+    # a point smaller for 7-8 columns, two for more: long names then wrap into fewer, still legible, lines
+    size = theme.label_size - (0 if not many else 1 if len(columns) <= 8 else 2)
+    row_px = min(220.0, max((_text_px(r, theme.label_size) for r in rows), default=0)) + 8
+    row_px += theme.label_size + 8 if row_title else 0
+    plot = FULL_WIDTH - 16 - row_px - (0 if many else _LEGEND_PX)
+    # the header wraps to its column; a little overhang into the 1.5 px cell gaps is harmless
+    headers = _headers(columns, min(110.0, plot / max(len(columns), 1) - 3), size)
+    header_lines = max((h.count("\n") + 1 for h in headers), default=1)
+    row_lines = max((r.count("\n") + 1 for r in rows), default=1)
+    grid = max(_ROW_PX, _LINE_HEIGHT * row_lines + 8) * max(len(rows), 3)
+    if not many:
+        grid = max(grid, 120)  # room for the seven swatches of the legend beside it
+    height = _TITLE_PX + _LINE_HEIGHT * header_lines + 10 + grid + (44 if many else 0)
+    height += theme.label_size + 8 if row_title else 0  # the column title above the headers
+    return GridLayout(tuple(headers), size, "bottom" if many else "right", int(height))
+
+
+def _top_axis(layout: GridLayout) -> alt.Axis:
     # Vega grows multi-line labels downwards from the axis whatever the baseline, so the padding lifts
     # every (equally tall) header clear of the cells
-    if len(headers) > MAX_UPRIGHT_COLUMNS:
-        return alt.Axis(
-            orient="top", labelAngle=-35, labelAlign="left", labelLimit=150, labelFontWeight="bold"
-        )
-    lines = max((h.count("\n") + 1 for h in headers), default=1)
+    lines = max((h.count("\n") + 1 for h in layout.headers), default=1)
     return alt.Axis(
         orient="top",
         labelAngle=0,
@@ -182,6 +385,29 @@ def _top_axis(headers: Sequence[str]) -> alt.Axis:
         labelLineHeight=_LINE_HEIGHT,
         labelPadding=6 + _LINE_HEIGHT * (lines - 1),
         labelFontWeight="bold",
+        labelFontSize=layout.header_size,
+        labelLimit=0,  # no ellipsis: the wrapping already fits each header to its column
+    )
+
+
+def _swatch_legend(
+    title: str, values: Sequence[float], layout: GridLayout, theme: ChartTheme, **label: Any
+) -> alt.Legend:
+    """Return a legend of square swatches at `values`: a gradient legend leaves stray marks in PDF viewers."""
+    vertical = layout.legend == "right"
+    return alt.Legend(
+        title=title,
+        type="symbol",
+        orient=layout.legend,
+        direction="vertical" if vertical else "horizontal",
+        values=list(reversed(values)) if vertical else list(values),  # high at the top, like the cells
+        symbolType="square",
+        symbolSize=140,
+        # a visible outline: the swatch at the average is nearly white; zero-width strokes are hairlines in PDF
+        symbolStrokeColor=theme.grid,
+        symbolStrokeWidth=1,
+        symbolOpacity=1,
+        **label,
     )
 
 
@@ -247,27 +473,59 @@ def _value_noun(key: str) -> str:
     return {"PURCHASES": "purchases", "monetary": "spend"}.get(key, key.replace("_", " ").lower())
 
 
+def _size_labels(profiles: Sequence[SegmentProfile], theme: ChartTheme, width: float) -> dict[int, str]:
+    # names wrap into a third of the width rather than being cut short
+    return {p.id: _wrap(p.name, width / 3, theme.label_size) for p in profiles}
+
+
+def sizes_height(
+    profiles: Sequence[SegmentProfile], theme: ChartTheme | None = None, width: float = FULL_WIDTH
+) -> int:
+    """Return the segment sizes chart height in CSS px: a pair of bars and the wrapped name per segment."""
+    theme = theme or ChartTheme()
+    lines = max((n.count("\n") + 1 for n in _size_labels(profiles, theme, width).values()), default=1)
+    band = max(46, (theme.label_size + 2) * lines + 14, 4 * theme.label_size)
+    return 60 + 2 * theme.label_size + band * len(profiles)
+
+
 @_unvalidated
-def segment_sizes_chart(profiles: Sequence[SegmentProfile], theme: ChartTheme) -> AnyChart:
+def segment_sizes_chart(
+    profiles: Sequence[SegmentProfile], theme: ChartTheme, width: float = FULL_WIDTH
+) -> AnyChart:
     """Return grouped horizontal bars: each segment's share of customers next to its share of value."""
     key = value_share_key(profiles)
     measures = ["customers"] + ([_value_noun(key)] if key else [])
+    label = _size_labels(profiles, theme, width)
+    lines = max((n.count("\n") for n in label.values()), default=0)
     rows: list[dict[str, Any]] = []
     for p in _by_id(profiles):
         shares = [p.share] + ([p.value_shares.get(key, 0.0)] if key else [])
         for measure, share in zip(measures, shares, strict=True):
             rows.append(
                 {
-                    "segment": p.name,
+                    "segment": label[p.id],
                     "measure": f"% of {measure}",
                     "share": round(share, 6),
                     "label": pct_text(share),
                 }
             )
-    order = [p.name for p in _by_id(profiles)]
+    order = [label[p.id] for p in _by_id(profiles)]
     measure_names = [f"% of {m}" for m in measures]
     top = max([p.share for p in profiles] + [p.value_shares.get(key, 0.0) for p in profiles if key])
-    y = alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, labelFontWeight="bold"))
+    y = alt.Y(
+        "segment:N",
+        sort=order,
+        title=None,
+        # lifted by half the extra lines of the longest name, as in the migration chart: Vega grows
+        # multi-line labels downwards from the middle of their band
+        axis=alt.Axis(
+            labelExpr=_SPLIT_LINES,
+            labelLineHeight=theme.label_size + 2,
+            labelOffset=-(theme.label_size + 2) * lines / 2,
+            labelLimit=0,
+            labelFontWeight="bold",
+        ),
+    )
     x = alt.X(
         "share:Q",
         title=None,
@@ -318,6 +576,13 @@ def _ink(value: float, limit: float, theme: ChartTheme) -> str:
     return "#FFFFFF" if abs(value) > 0.6 * limit else theme.foreground
 
 
+def heatmap_layout(
+    profiles: Sequence[SegmentProfile], features: Sequence[str], labels: Mapping[str, str], theme: ChartTheme
+) -> GridLayout:
+    """Return how the features x segments heatmap fits the page (its height is the image height)."""
+    return grid_layout([p.name for p in _by_id(profiles)], [labels.get(f, f) for f in features], theme)
+
+
 @_unvalidated
 def profile_heatmap(
     profiles: Sequence[SegmentProfile], features: Sequence[str], labels: Mapping[str, str], theme: ChartTheme
@@ -326,8 +591,9 @@ def profile_heatmap(
     ordered = _by_id(profiles)
     logs = [_log2(lift) for p in ordered for f in features if (lift := _lift(p, f)) is not None]
     # a symmetric domain makes 2x and 0.5x equally strong; clamp at 8x so one outlier doesn't wash out the rest
-    limit = float(min(3, max([1, *(math.ceil(abs(v) - 0.05) for v in logs)])))
-    segments = _headers([p.name for p in ordered])
+    limit = int(min(3, max([1, *(math.ceil(abs(v) - 0.05) for v in logs)])))
+    layout = heatmap_layout(ordered, features, labels, theme)
+    segments = list(layout.headers)
     rows = []
     for p, header in zip(ordered, segments, strict=True):
         for f in features:
@@ -344,25 +610,15 @@ def profile_heatmap(
             )
     feature_labels = [labels.get(f, f) for f in features]
     base = alt.Chart().encode(
-        x=alt.X(
-            "segment:N",
-            sort=segments,
-            title=None,
-            axis=_top_axis(segments),
-        ),
+        x=alt.X("segment:N", sort=segments, title=None, axis=_top_axis(layout)),
         y=alt.Y("feature:N", sort=feature_labels, title=None, axis=alt.Axis(labelLimit=220)),
     )
     cells = base.mark_rect(stroke=theme.background, strokeWidth=1.5).encode(
         color=alt.Color(
             "log2_lift:Q",
             scale=alt.Scale(domain=[-limit, 0, limit], range=list(theme.diverging), clamp=True),
-            legend=alt.Legend(
-                title="vs average",
-                orient="right",
-                values=list(range(-int(limit), int(limit) + 1)),
-                labelExpr=_TIMES_LABEL,
-                # no longer than the cells beside it, or the end labels are clipped
-                gradientLength=max(60, min(160, 20 * len(features))),
+            legend=_swatch_legend(
+                "vs average", range(-limit, limit + 1), layout, theme, labelExpr=_TIMES_LABEL
             ),
         )
     )
@@ -437,17 +693,6 @@ def legend_columns(names: Sequence[str], width: float = FULL_WIDTH) -> int:
 def legend_rows(names: Sequence[str]) -> int:
     """Return the number of legend rows the map needs."""
     return math.ceil(len(names) / legend_columns(names))
-
-
-def heatmap_height(segment_names: Sequence[str], n_features: int) -> int:
-    """Return the heatmap height in CSS px: a readable row per feature plus room for the headers."""
-    headers = _headers(segment_names)
-    if len(headers) > MAX_UPRIGHT_COLUMNS:
-        header = 6 * max((len(n) for n in segment_names), default=0) // 2 + 20  # slanted at 35 degrees
-        header = min(header, 100)
-    else:
-        header = _LINE_HEIGHT * max((h.count("\n") + 1 for h in headers), default=1) + 10
-    return 60 + header + 24 * max(n_features, 3)
 
 
 def _pc_title(index: int, share: float) -> str:
@@ -626,21 +871,41 @@ def silhouette_alt(selection: KSelection) -> str:
 # ---- one segment's traits ------------------------------------------------------------------------------
 
 
+def _lift_domain(logs: Sequence[float], room: Sequence[float], plot_px: float) -> tuple[int, int]:
+    """Return whole powers of two (low, high) to show every bar and, where the axis allows, its end label."""
+    low = high = 1
+    for _ in range(3):  # the room a label needs, in log2 units, depends on the domain itself
+        unit = plot_px / (low + high)
+        low = min(LOG2_LIMIT, max([1, *(math.ceil(-v + r / unit) for v, r in zip(logs, room, strict=True))]))
+        high = min(LOG2_LIMIT, max([1, *(math.ceil(v + r / unit) for v, r in zip(logs, room, strict=True))]))
+    return low, high
+
+
 @_unvalidated
 def segment_traits_chart(profile: SegmentProfile, theme: ChartTheme) -> AnyChart:
     """Return horizontal bars of the segment's key traits on a log2 lift axis, with the average at 1x."""
     traits = sorted(profile.traits, key=lambda t: -t.lift)
     logs = [_log2(t.lift) for t in traits]
-    rows = [
-        {"trait": t.label, "log2_lift": v, "text": lift_text(t.lift)}
-        for t, v in zip(traits, logs, strict=True)
-    ]
+    texts = [lift_text(t.lift) for t in traits]
+    size = theme.label_size - 1
+    room = [_text_px(t, size) + 8 for t in texts]
+    label_px = min(230.0, max((_text_px(t.label, theme.label_size) for t in traits), default=0))
+    plot_px = FULL_WIDTH - 16 - label_px - 8
     # whole powers of two on a log2 axis: 0.5x and 2x sit at equal distances from the average;
-    # the extra 0.35 leaves room for the end-of-bar label
-    low = max([1, *(math.ceil(-v + 0.35) for v in logs)])
-    high = max([1, *(math.ceil(v + 0.35) for v in logs)])
-    ticks = list(range(-low, high + 1))
+    # the axis stops at 1/16x and 16x, so a bar beyond (or with no room for its label) carries it inside
+    low, high = _lift_domain(logs, room, plot_px)
+    unit = plot_px / (low + high)
     color = segment_color(profile.id, theme)
+    rows = [
+        {
+            "trait": t.label,
+            "log2_lift": v,
+            "text": text,
+            "inside": (v - r / unit < -low) if v < 0 else (v + r / unit > high),
+        }
+        for t, v, text, r in zip(traits, logs, texts, room, strict=True)
+    ]
+    ticks = list(range(-low, high + 1))
     base = alt.Chart().encode(
         y=alt.Y("trait:N", sort=[t.label for t in traits], title=None, axis=alt.Axis(labelLimit=230)),
         x=alt.X(
@@ -651,15 +916,25 @@ def segment_traits_chart(profile: SegmentProfile, theme: ChartTheme) -> AnyChart
         ),
     )
     bars = base.mark_bar(color=color, height={"band": 0.65}, cornerRadiusEnd=2)
-    above = base.transform_filter("datum.log2_lift >= 0").mark_text(align="left", baseline="middle", dx=4)
-    below = base.transform_filter("datum.log2_lift < 0").mark_text(align="right", baseline="middle", dx=-4)
+    ink = ink_on(color, theme)
+    labels = [
+        base.transform_filter(f"{'' if inside else '!'}datum.inside && datum.log2_lift {side} 0")
+        .mark_text(
+            align="right" if (side == "<") != inside else "left",
+            baseline="middle",
+            dx=(-4 if (side == "<") != inside else 4),
+            color=ink if inside else theme.foreground,
+        )
+        .encode(text=alt.Text("text:N"))
+        for inside in (False, True)
+        for side in (">=", "<")
+    ]
     average = (
         alt.Chart(_data([{"x": 0, "label": "average"}]))
         .mark_rule(color=theme.foreground, strokeWidth=1.2)
         .encode(x=alt.X("x:Q"))
     )
-    layers = [bars, above.encode(text=alt.Text("text:N")), below.encode(text=alt.Text("text:N")), average]
-    return _finish(_layer(*layers, data=_data(rows)), theme, f"{profile.name}: key traits")
+    return _finish(_layer(bars, *labels, average, data=_data(rows)), theme, f"{profile.name}: key traits")
 
 
 def segment_traits_alt(profile: SegmentProfile) -> str:
@@ -675,49 +950,86 @@ def segment_traits_alt(profile: SegmentProfile) -> str:
 # ---- month-over-month migration ------------------------------------------------------------------------
 
 
+def _migration_grid(
+    flows: Sequence[tuple[int, int, int]], names: Mapping[int, str]
+) -> tuple[list[int], list[int], dict[tuple[int, int], int], dict[int, str]]:
+    """Return the row ids (had customers before), column ids (have customers now), counts and names."""
+    ids = sorted(set(names) | {f for f, _, _ in flows} | {t for _, t, _ in flows})
+    counts = {(f, t): 0 for f in ids for t in ids}
+    for f, t, n in flows:
+        counts[(f, t)] += n
+    # a new segment had nobody last period and a vanished one has nobody now: their all-zero row or column
+    # says nothing the table above does not
+    rows = [f for f in ids if any(counts[(f, t)] for t in ids)]
+    columns = [t for t in ids if any(counts[(f, t)] for f in ids)]
+    return rows, columns, counts, {i: names.get(i, f"Segment {i}") for i in ids}
+
+
+_MIGRATION_ROW_PX = 170.0  # previous-period names wrap to this width
+
+
+def migration_layout(
+    flows: Sequence[tuple[int, int, int]], names: Mapping[int, str], theme: ChartTheme
+) -> GridLayout:
+    """Return how the migration heatmap fits the page (its height is the image height)."""
+    rows, columns, _, full = _migration_grid(flows, names)
+    row_labels = [_wrap(full[i], _MIGRATION_ROW_PX, theme.label_size) for i in rows]
+    return grid_layout([full[i] for i in columns], row_labels, theme, row_title=True)
+
+
+def _count_swatches(top: int) -> list[int]:
+    """Return 0, round counts in steps of 1, 2 or 5 x 10^k (at most 4 of them), and `top` itself."""
+    magnitude = 10 ** max(0, len(str(max(top, 1))) - 1)
+    step = next(m * magnitude for m in (1, 2, 5, 10) if top / (m * magnitude) <= 4)
+    values = list(range(0, top + 1, step))
+    return values if values[-1] == top else [*values, top]  # the darkest cell's colour is always shown
+
+
 @_unvalidated
 def migration_chart(
     flows: Sequence[tuple[int, int, int]], names: Mapping[int, str], theme: ChartTheme
 ) -> AnyChart:
     """Return a from-segment x to-segment heatmap of customer counts since the previous period."""
-    ids = sorted(set(names) | {f for f, _, _ in flows} | {t for _, t, _ in flows})
-    counts = {(f, t): 0 for f in ids for t in ids}
-    for f, t, n in flows:
-        counts[(f, t)] += n
+    row_ids, column_ids, counts, full = _migration_grid(flows, names)
+    layout = migration_layout(flows, names, theme)
+    header = dict(zip(column_ids, layout.headers, strict=True))
+    row = {i: _wrap(full[i], _MIGRATION_ROW_PX, theme.label_size) for i in row_ids}
     top = max([1, *counts.values()])
-    full = {i: names.get(i, f"Segment {i}") for i in ids}
-    header = dict(zip(ids, _headers([full[i] for i in ids]), strict=True))
-    row = {i: _wrap(full[i], 16) for i in ids}
     rows = [
         {
             "from": row[f],
             "to": header[t],
-            "customers": n,
-            "text": f"{n:,}",
-            "ink": "#FFFFFF" if n > 0.55 * top else (theme.foreground if n else theme.muted),
+            "customers": counts[(f, t)],
+            "text": f"{counts[(f, t)]:,}",
+            "ink": "#FFFFFF"
+            if counts[(f, t)] > 0.55 * top
+            else (theme.foreground if counts[(f, t)] else theme.muted),
         }
-        for (f, t), n in counts.items()
+        for f in row_ids
+        for t in column_ids
     ]
-    columns = [header[i] for i in ids]
+    columns = [header[i] for i in column_ids]
     base = alt.Chart().encode(
-        x=alt.X(
-            "to:N",
-            sort=columns,
-            title="This period's segment",
-            axis=_top_axis(columns),
-        ),
+        x=alt.X("to:N", sort=columns, title="This period's segment", axis=_top_axis(layout)),
         y=alt.Y(
             "from:N",
-            sort=[row[i] for i in ids],
+            sort=[row[i] for i in row_ids],
             title="Previous period's segment",
-            axis=alt.Axis(labelExpr=_SPLIT_LINES, labelLineHeight=_LINE_HEIGHT),
+            # Vega starts a multi-line label at the row's middle and grows it downwards: lifting every label
+            # by half the extra lines of the tallest centres the tallest and top-aligns all within their rows
+            axis=alt.Axis(
+                labelExpr=_SPLIT_LINES,
+                labelLineHeight=_LINE_HEIGHT,
+                labelLimit=0,
+                labelOffset=-_LINE_HEIGHT * (max(r.count("\n") for r in row.values()) if row else 0) / 2,
+            ),
         ),
     )
     cells = base.mark_rect(stroke=theme.background, strokeWidth=1.5).encode(
         color=alt.Color(
             "customers:Q",
             scale=alt.Scale(domain=[0, top], range=list(theme.sequential)),
-            legend=alt.Legend(title="Customers", orient="right", format=",.0f", gradientLength=140),
+            legend=_swatch_legend("Customers", _count_swatches(top), layout, theme, format=",.0f"),
         )
     )
     text = base.mark_text(baseline="middle").encode(
@@ -730,19 +1042,12 @@ def migration_chart(
 
 def migration_alt(flows: Sequence[tuple[int, int, int]], names: Mapping[int, str], top: int = 10) -> str:
     """Return the text alternative of the migration heatmap: who stayed, and the largest moves."""
-    ids = sorted(set(names) | {f for f, _, _ in flows} | {t for _, t, _ in flows})
-    name = {i: names.get(i, f"Segment {i}") for i in ids}
-    stayed = {i: 0 for i in ids}
-    was = {i: 0 for i in ids}
-    moves: dict[tuple[int, int], int] = {}
-    for f, t, n in flows:
-        was[f] += n
-        if f == t:
-            stayed[f] += n
-        else:
-            moves[(f, t)] = moves.get((f, t), 0) + n
-    kept = "; ".join(f"{name[i]} kept {stayed[i]:,} of {was[i]:,}" for i in ids)
-    largest = sorted(((n, f, t) for (f, t), n in moves.items() if n > 0), key=lambda m: (-m[0], m[1], m[2]))
+    rows, _, counts, name = _migration_grid(flows, names)
+    stayed = {i: counts[(i, i)] for i in rows}
+    was = {i: sum(n for (f, _), n in counts.items() if f == i) for i in rows}
+    moves = {(f, t): n for (f, t), n in counts.items() if f != t and n > 0}
+    kept = "; ".join(f"{name[i]} kept {stayed[i]:,} of {was[i]:,}" for i in rows)
+    largest = sorted(((n, f, t) for (f, t), n in moves.items()), key=lambda m: (-m[0], m[1], m[2]))
     moved = "; ".join(f"{name[f]} to {name[t]} {n:,}" for n, f, t in largest[:top]) or "none"
     return f"Heatmap of customers by previous and current segment: {kept}. Largest moves: {moved}."
 
@@ -844,7 +1149,6 @@ def report_charts(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, st
     """Render every chart of the report: sizes, heatmap, map (PNG), elbow, silhouette, segment-<id>, migration."""
     profiles = _by_id(analysis.profiles)
     features = heatmap_features(analysis)
-    k = len(profiles)
     images = [
         to_svg_image(
             segment_sizes_chart(profiles, theme),
@@ -852,7 +1156,7 @@ def report_charts(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, st
             "Segment sizes",
             segment_sizes_alt(profiles),
             FULL_WIDTH,
-            90 + 46 * k,
+            sizes_height(profiles),
         ),
         to_svg_image(
             profile_heatmap(profiles, features, labels, theme),
@@ -860,7 +1164,7 @@ def report_charts(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, st
             "How segments differ from the average customer",
             profile_heatmap_alt(profiles, features, labels),
             FULL_WIDTH,
-            heatmap_height([p.name for p in profiles], len(features)),
+            heatmap_layout(profiles, features, labels, theme).height,
         ),
         to_png_image(
             segment_map(analysis.pca, profiles, theme),
@@ -901,9 +1205,10 @@ def report_charts(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, st
     history = analysis.history
     if history is not None and history.migration.get("flows"):
         flows = [(int(f["from"]), int(f["to"]), int(f["customers"])) for f in history.migration["flows"]]
-        # ids persist across months, so today's names label last month's segments too
+        # ids persist across months, so today's names label last month's segments too; a vanished segment
+        # keeps the name it had
         names = {p.id: p.name for p in profiles}
-        ids = len(set(names) | {f for f, _, _ in flows} | {t for _, t, _ in flows})
+        names.update({int(v["id"]): str(v["name"]) for v in history.matching.get("vanished", ())})
         images.append(
             to_svg_image(
                 migration_chart(flows, names, theme),
@@ -911,7 +1216,7 @@ def report_charts(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, st
                 "Movement between segments",
                 migration_alt(flows, names),
                 FULL_WIDTH,
-                heatmap_height([names.get(i, "") for i in range(ids)], ids) + 30,
+                migration_layout(flows, names, theme).height,
             )
         )
     return tuple(images)

@@ -19,10 +19,11 @@ from reportgen import __version__
 from reportgen.archive import archive_index
 from reportgen.brand import Brand, load_brand
 from reportgen.charts import (
-    ChartTheme,
+    chart_theme,
     report_charts,
     segment_sizes_alt,
     segment_sizes_chart,
+    sizes_height,
     to_png_image,
 )
 from reportgen.cluster import k_selection, segment_map, segmentation
@@ -195,11 +196,7 @@ def period_files(
     """Return every file of a period folder: report, summary, segments, model, briefing."""
     document = summary_document(analysis, period=period, generator=GENERATOR, input_label=input_label(path))
     progress("drawing charts")
-    theme = ChartTheme(
-        primary=brand.colors["primary"],
-        foreground=brand.colors["foreground"],
-        background=brand.colors["background"],
-    )
+    theme = chart_theme(brand.colors, tuple(brand.palette.values()))
     labels = {c: feature_label(c) for c in analysis.features.raw.columns}
     charts = report_charts(analysis, theme, labels)
     history = analysis.history
@@ -216,14 +213,16 @@ def period_files(
     html = render_html(model, target="html").encode("utf-8")
     pdf = pdf_bytes(render_html(model, target="pdf"), metadata=pdf_metadata(model))
     progress("writing the e-mail briefing")
+    # the briefing chart is drawn narrower with larger text: mail clients on phones shrink it to fit
+    mail_theme = replace(theme, label_size=13, title_size=16)
     mail_charts = [
         to_png_image(
-            segment_sizes_chart(analysis.profiles, theme),
+            segment_sizes_chart(analysis.profiles, mail_theme, width=420),
             "sizes",
             "Segment sizes",
             segment_sizes_alt(analysis.profiles),
-            560,
-            90 + 46 * len(analysis.profiles),
+            420,
+            sizes_height(analysis.profiles, mail_theme, 420),
         )
     ]
     briefing = briefing_content(

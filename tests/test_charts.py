@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from PIL import Image
 
-from reportgen import charts
+from reportgen import charts, formats
 from reportgen.charts import ChartTheme
 from reportgen.models import (
     Analysis,
@@ -129,9 +129,50 @@ def test_segment_colours_are_stable_by_id() -> None:
     ]
 
 
-def test_default_palette_is_okabe_ito_without_black() -> None:
-    assert len(THEME.palette) == 7 and "#000000" not in THEME.palette
-    assert set(THEME.palette) == {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+def test_default_palette_is_colour_blind_aware_without_yellow_or_black() -> None:
+    palette = THEME.palette
+    assert len(palette) == len(set(palette)) == 8
+    assert "#F0E442" not in palette and "#000000" not in palette
+    assert palette[:6] == ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7")
+    assert "#6B7280" in palette
+
+
+def test_contrast_ratio_follows_wcag() -> None:
+    black, white = charts.srgb("#000"), charts.srgb("#FFFFFF")
+    assert black is not None and white is not None
+    assert charts.contrast_ratio(black, white) == pytest.approx(21.0)
+    grey = charts.srgb("rgb(119, 119, 119)")
+    assert grey is not None and charts.contrast_ratio(grey, white) == pytest.approx(4.48, abs=0.01)
+    assert charts.srgb("hsl(0, 100%, 50%)") == pytest.approx((1.0, 0.0, 0.0))
+    assert charts.srgb("#0000FF80") == pytest.approx((0.498, 0.498, 1.0), abs=0.01)  # seen over white
+    assert charts.srgb("teal") is None
+
+
+def test_chart_theme_takes_the_brand_roles_and_a_legible_palette() -> None:
+    colors = {"primary": "#14426b", "foreground": "#111111", "background": "#fafafa", "light": "#f3f5f8"}
+    palette = [
+        "#14426b",
+        "#F0E442",
+        "#2a9d8f",
+        "#f3f5f8",
+        "#c77d14",
+        "#b83232",
+        "#14426c",
+        "rgb(91, 107, 123)",
+    ]
+    theme = charts.chart_theme(colors, palette)
+    assert (theme.primary, theme.foreground, theme.background) == ("#14426b", "#111111", "#fafafa")
+    # yellow and the light tint are dropped, and so is a near-twin of the navy
+    assert theme.palette == ("#14426b", "#2a9d8f", "#c77d14", "#b83232", "rgb(91, 107, 123)")
+    assert charts.segment_color(1, theme) == "#2a9d8f"
+
+
+def test_chart_theme_keeps_the_default_palette_for_a_thin_or_pale_brand_palette() -> None:
+    colors = {"primary": "#14426b", "foreground": "#111111", "background": "#ffffff"}
+    assert charts.chart_theme(colors, ["#14426b", "#2a9d8f", "#c77d14"]).palette == THEME.palette
+    pale = ["#14426b", "#2a9d8f", "#c77d14", "#F0E442", "#ffe4e1", "teal"]
+    assert charts.chart_theme(colors, pale).palette == THEME.palette
+    assert charts.chart_theme(colors, []).palette == THEME.palette
 
 
 def test_every_chart_carries_the_theme_config(profiles, selection) -> None:
@@ -384,9 +425,13 @@ def test_svg_rendering_is_deterministic_and_self_contained(profiles) -> None:
     assert "<script" not in first.svg and "http" not in first.svg.replace("http://www.w3.org", "")
     assert "High spenders" in first.svg and "7.7x" in first.svg and 'font-family="Lato' in first.svg
     # ids carry the chart name, so several inline SVGs can share one page
-    ids = re.findall(r'\bid="([^"]+)"', first.svg)
-    assert ids and all(i.startswith("heatmap-") for i in ids)
-    refs = re.findall(r"url\(#([^)]+)\)", first.svg)
+    sizes = charts.to_svg_image(
+        charts.segment_sizes_chart(profiles, THEME), "sizes", "Sizes", "alt", 640, 280
+    )
+    assert sizes.svg is not None
+    ids = re.findall(r'\bid="([^"]+)"', sizes.svg)
+    assert ids and all(i.startswith("sizes-") for i in ids)
+    refs = re.findall(r"url\(#([^)]+)\)", sizes.svg)
     assert set(refs) <= set(ids)
 
 
@@ -510,3 +555,175 @@ def test_report_charts_adds_migration_when_there_is_history(profiles, selection)
     migration = images["migration"]
     assert migration.svg is not None and "Low activity kept 300 of 312" in migration.alt
     assert ">300<" in migration.svg and ">12<" in migration.svg
+
+
+# ---- reviewer's fixes: lift labels, clamped axes, wrapped names, migration names, legends ---------------
+
+LONG_NAMES = (
+    "Cash-advance users · higher one-off purchase frequency",
+    "Instalment buyers · higher share of months paid in full",
+    "High spenders",
+    "Instalment buyers · lower cash-advance transactions",
+    "Moderate spenders",
+    "Low activity · higher cash advance",
+    "Full payers",
+    "Low activity",
+    "Cash-advance users · lower balance",
+    "Revolvers · higher minimum payments",
+)
+
+
+def _named(count: int) -> tuple[SegmentProfile, ...]:
+    """Return `count` profiles with long names; lifts and shares cycle through the four base segments."""
+    return tuple(
+        dataclasses.replace(_profile(i % 4), id=i, name=LONG_NAMES[i], share=1 / count) for i in range(count)
+    )
+
+
+def _svg_text(svg: str) -> str:
+    """Return the visible text of an SVG, lines of a label joined by spaces."""
+    return " ".join(re.findall(r">([^<>]+)<", svg.replace("</tspan><tspan", "</tspan> <tspan")))
+
+
+def _letters(text: str) -> str:
+    """Return the text without spaces, line breaks, hyphens and dots: what wrapping may add or move."""
+    return re.sub(r"[\s\-·]", "", text)
+
+
+def test_lift_labels_use_the_shared_format() -> None:
+    stats = {
+        f: FeatureStat(mean=1.0, median=1.0, lift=v)
+        for f, v in zip(FEATURES, (0.00069, 0.037, 3.14, 0), strict=True)
+    }
+    traits = (
+        Trait("BALANCE", "Balance", 0.00069, 0.1, 100.0, "x"),
+        Trait("PURCHASES", "Purchases", 0.037, 3.7, 100.0, "x"),
+    )
+    profile = dataclasses.replace(_profile(0), stats=stats, traits=traits)
+    cells = {
+        r["feature"]: r["text"]
+        for r in _values(charts.profile_heatmap((profile,), FEATURES, LABELS, THEME).to_dict())
+    }
+    assert cells == {
+        "Balance": "<0.01x",
+        "Purchases": "0.04x",
+        "Cash advance": "3.1x",
+        "PRC_FULL_PAYMENT": "0x",
+    }
+    bars = {r["trait"]: r["text"] for r in _values(charts.segment_traits_chart(profile, THEME).to_dict())}
+    assert bars == {"Balance": "<0.01x", "Purchases": "0.04x"}
+    assert "Balance <0.01x" in charts.segment_traits_alt(profile)
+    assert charts.lift_text is formats.lift_text  # one implementation for prose, tables and charts
+
+
+def test_traits_axis_stops_at_a_sixteenth_and_sixteen_times_and_labels_clipped_bars_inside() -> None:
+    traits = (
+        Trait("A", "Far above", 40.0, 40.0, 1.0, "x"),
+        Trait("B", "Above", 2.0, 2.0, 1.0, "x"),
+        Trait("C", "Far below", 0.0005, 0.0005, 1.0, "x"),
+        Trait("D", "None at all", 0.0, 0.0, 1.0, "x"),
+    )
+    profile = dataclasses.replace(_profile(0), traits=traits)
+    spec = charts.segment_traits_chart(profile, THEME).to_dict()
+    x = _layer_with(spec, "bar")[0]["encoding"]["x"]
+    assert x["scale"]["domain"] == [-4, 4]
+    assert x["axis"]["values"] == list(range(-4, 5))  # 1/16x .. 16x: no 1/64x or 1/128x ticks to collide
+    rows = {r["trait"]: r for r in _values(spec)}
+    assert rows["Far above"]["log2_lift"] == 4 and rows["Far above"]["text"] == "40.0x"
+    assert rows["Far below"]["log2_lift"] == -4 and rows["Far below"]["text"] == "<0.01x"
+    assert rows["None at all"]["text"] == "0x"
+    assert [t for t, r in rows.items() if r["inside"]] == ["Far above", "Far below", "None at all"]
+    image = charts.to_svg_image(charts.segment_traits_chart(profile, THEME), "t", "t", "t", 640, 220)
+    assert image.svg is not None
+    for label in ("40.0x", "2.0x", "&lt;0.01x", "0x", "1/16x", "16x"):
+        assert f">{label}<" in image.svg
+
+
+def test_wrap_breaks_before_the_qualifier_then_between_words() -> None:
+    name = "Cash-advance users · higher one-off purchase frequency"
+    assert charts._wrap("High spenders", 200, 11) == "High spenders"
+    assert charts._wrap(name, 213, 11) == "Cash-advance users\n· higher one-off purchase frequency"
+    assert charts._wrap(name, 90, 10) == "Cash-advance users\n· higher one-off\npurchase frequency"
+    # narrower than a word: after its hyphen, and a hard break only for what is still far too wide
+    assert charts._wrap(name, 45, 10).split("\n")[:3] == ["Cash-", "advance", "users"]
+    assert charts._wrap("Supercalifragilistic", 40, 10).replace("-\n", "") == "Supercalifragilistic"
+
+
+@pytest.mark.parametrize("count", [8, 10])
+def test_heatmap_headers_wrap_upright_with_many_long_names(count: int) -> None:
+    profiles = _named(count)
+    spec = charts.profile_heatmap(profiles, FEATURES, LABELS, THEME).to_dict()
+    axis = _layers(spec)[0]["encoding"]["x"]["axis"]
+    assert axis["labelAngle"] == 0 and axis["labelLimit"] == 0
+    headers = _layers(spec)[0]["encoding"]["x"]["sort"]
+    assert len({h.count("\n") for h in headers}) == 1  # padded to one height, aligned at the bottom
+    assert [_letters(h) for h in headers] == [_letters(n) for n in LONG_NAMES[:count]]  # nothing cut
+    legend = _layers(spec)[0]["encoding"]["color"]["legend"]
+    assert legend["orient"] == "bottom" and legend["type"] == "symbol"
+    layout = charts.heatmap_layout(profiles, FEATURES, LABELS, THEME)
+    image = charts.to_svg_image(
+        charts.profile_heatmap(profiles, FEATURES, LABELS, THEME), "heatmap", "h", "h", 640, layout.height
+    )
+    assert image.svg is not None and "…" not in image.svg and "linearGradient" not in image.svg
+    text = _svg_text(image.svg)
+    for name in LONG_NAMES[:count]:
+        assert _letters(name) in _letters(text)
+
+
+def test_sizes_chart_wraps_long_names_instead_of_cutting_them() -> None:
+    profiles = _named(10)
+    spec = charts.segment_sizes_chart(profiles, THEME).to_dict()
+    order = _layers(spec)[0]["encoding"]["y"]["sort"]
+    assert order[0] == "Cash-advance users\n· higher one-off purchase frequency"
+    assert _layers(spec)[0]["encoding"]["y"]["axis"]["labelLimit"] == 0
+    image = charts.to_svg_image(
+        charts.segment_sizes_chart(profiles, THEME), "sizes", "s", "s", 640, charts.sizes_height(profiles)
+    )
+    assert image.svg is not None and "…" not in image.svg
+    text = _svg_text(image.svg)
+    for name in LONG_NAMES:
+        assert _letters(name) in _letters(text)
+
+
+def test_migration_drops_the_empty_row_of_a_new_and_column_of_a_vanished_segment() -> None:
+    # segment 4 vanished (nobody is in it now), segment 5 is new (nobody was in it before)
+    flows = [*FLOWS, (4, 0, 25), (4, 5, 33), (0, 5, 20)]
+    names = {**dict(enumerate(NAMES)), 4: "Moderate spenders", 5: "Full payers"}
+    spec = charts.migration_chart(flows, names, THEME).to_dict()
+    rows = _values(spec)
+    assert {r["from"] for r in rows} == {*NAMES, "Moderate spenders"}
+    assert {r["to"].replace("\n", " ").strip() for r in rows} == {*NAMES, "Full payers"}
+    assert len(rows) == 5 * 5 and sum(r["customers"] for r in rows) == sum(n for _, _, n in flows)
+    legend = _layers(spec)[0]["encoding"]["color"]["legend"]
+    assert legend["type"] == "symbol" and legend["values"] == [300, 200, 100, 0]
+    assert charts._count_swatches(280) == [0, 100, 200, 280]
+    text = charts.migration_alt(flows, names)
+    assert "Moderate spenders kept 0 of 58" in text and "Full payers kept" not in text
+
+
+def test_report_charts_names_a_vanished_segment_in_the_migration_chart(profiles, selection) -> None:
+    flows = [*FLOWS, (7, 0, 25), (7, 2, 33)]
+    history = MonthOverMonth(
+        from_period="2026-10",
+        migration={"flows": [{"from": f, "to": t, "customers": n} for f, t, n in flows]},
+        matching={"vanished": [{"id": 7, "name": "Revolvers", "previous_size": 58}]},
+        changes=(),
+        sentences=(),
+    )
+    analysis = dataclasses.replace(_analysis(profiles, selection), history=history)
+    migration = {i.name: i for i in charts.report_charts(analysis, THEME, LABELS)}["migration"]
+    assert migration.svg is not None
+    assert "Revolvers" in migration.svg and "Revolvers kept 0 of 58" in migration.alt
+    assert not re.search(r"Segment \d", migration.svg + migration.alt)
+    assert "linearGradient" not in migration.svg  # swatches, not a gradient, in the legend
+
+
+def test_the_project_brand_gives_seven_segment_colours_without_its_text_and_tint_colours() -> None:
+    from reportgen.brand import load_brand
+    from reportgen.config import DEFAULT_BRAND
+
+    brand = load_brand(DEFAULT_BRAND)
+    theme = charts.chart_theme(brand.colors, tuple(brand.palette.values()))
+    # ink is the text colour, night looks like it, mist is too pale on white
+    assert theme.palette == ("#14426b", "#5b6b7b", "#2a9d8f", "#d08c2b", "#c8553d", "#4d8fcc", "#2e7d4f")
+    assert theme.primary == brand.colors["primary"] and theme.foreground == brand.colors["foreground"]

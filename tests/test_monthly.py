@@ -330,9 +330,6 @@ def test_shifted_month_reports_the_new_segment_in_what_changed(history: History)
         assert re.search(rf"no longer (found|seen)[^.]*{re.escape(vanished['name'])}", report)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="charts.report_charts labels a vanished segment 'Segment <id>' in the migration chart"
-)
 def test_what_changed_names_every_segment(history: History) -> None:
     report = changes_text((history.shifted_out / NOV / "report.html").read_text(encoding="utf-8"))
     assert re.findall(r"\bSegment \d+\b", report) == []
