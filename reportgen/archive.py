@@ -36,7 +36,9 @@ class ArchiveEntry:
 
 
 @dataclass(frozen=True)
-class ArchiveColours:
+class PageColours:
+    """The four colours of the archive page and the e-mail briefing, each a plain CSS literal."""
+
     primary: str = "#14426b"
     text: str = "#1f2933"
     muted: str = "#5b6b7b"
@@ -125,11 +127,11 @@ def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def archive_colours(colors: Mapping[str, str] | None) -> ArchiveColours:
-    """Return the archive palette from brand role colours (primary, foreground, secondary, light)."""
+def page_colours(colors: Mapping[str, str] | None) -> PageColours:
+    """Return the page palette from brand role colours (primary, foreground, secondary, light)."""
     given = colors or {}
-    d = ArchiveColours()
-    return ArchiveColours(
+    d = PageColours()
+    return PageColours(
         primary=safe_colour(given.get("primary"), d.primary),
         text=safe_colour(given.get("foreground"), d.text),
         muted=safe_colour(given.get("secondary"), d.muted),
@@ -146,5 +148,5 @@ def archive_index(
     """Return the self-contained HTML of DIR/index.html: all periods newest first, relative links."""
     template = template_environment().get_template("index.html.j2")
     return template.render(
-        brand_name=brand_name, title=title, colours=archive_colours(colors), entries=archive_entries(out_dir)
+        brand_name=brand_name, title=title, colours=page_colours(colors), entries=archive_entries(out_dir)
     )

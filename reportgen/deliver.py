@@ -7,7 +7,7 @@ import json
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -16,7 +16,7 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-from reportgen.archive import safe_colour, template_environment
+from reportgen.archive import PageColours, page_colours, template_environment
 from reportgen.config import EmailConfig
 from reportgen.errors import DeliveryError, InputError
 from reportgen.io.write import write_atomic
@@ -41,14 +41,6 @@ class BriefingSegment:
 
 
 @dataclass(frozen=True)
-class BriefingColours:
-    primary: str = "#14426b"
-    text: str = "#1f2933"
-    muted: str = "#5b6b7b"
-    light: str = "#f3f5f8"
-
-
-@dataclass(frozen=True)
 class Briefing:
     """Everything the e-mail says, prepared: the templates only lay it out."""
 
@@ -63,7 +55,7 @@ class Briefing:
     actions: tuple[str, ...]
     archive_url: str
     report_url: str  # the period's web report inside the archive
-    colours: BriefingColours = BriefingColours()
+    colours: PageColours = field(default_factory=PageColours)
 
 
 @dataclass(frozen=True)
@@ -83,16 +75,9 @@ def safe_url(url: str, key: str = "email.archive_url") -> str:
     return cleaned
 
 
-def briefing_colours(colors: Mapping[str, str] | None) -> BriefingColours:
-    """Return the e-mail palette from brand role colours (primary, foreground, secondary, light)."""
-    given = colors or {}
-    d = BriefingColours()
-    return BriefingColours(
-        primary=safe_colour(given.get("primary"), d.primary),
-        text=safe_colour(given.get("foreground"), d.text),
-        muted=safe_colour(given.get("secondary"), d.muted),
-        light=safe_colour(given.get("light"), d.light),
-    )
+def briefing_colours(colors: Mapping[str, str] | None) -> PageColours:
+    """Return the e-mail palette from brand role colours (the archive page's palette)."""
+    return page_colours(colors)
 
 
 def briefing_content(
