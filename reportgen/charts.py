@@ -735,6 +735,8 @@ def segment_map(
                     symbolOpacity=1,
                     symbolSize=80,
                     columnPadding=16,
+                    # a column is as wide as the chart allows it: long names are shown whole, not cut
+                    labelLimit=int((FULL_WIDTH - 20) / columns - 40),
                 ),
             ),
         )
