@@ -198,16 +198,17 @@ def segment_names(
     scorer: Scorer,
     names: Mapping[str, str],
     columns: tuple[str, ...] | None = None,
+    standardized: list[dict[str, float]] | None = None,
 ) -> list[tuple[str, str]]:
     """Return (archetype, unique name) per segment: best archetype, ties told apart by the next trait."""
     picks: list[tuple[str, float]] = []
-    for stats in all_stats:
+    for i, stats in enumerate(all_stats):
         scores = scorer(stats)
         if scores:
             key = max(sorted(scores), key=lambda a: scores[a])
             picks.append((key, scores[key]))
         else:
-            picks.append((_generic_archetype(stats), 0.0))
+            picks.append((_generic_archetype(stats, standardized[i] if standardized else None), 0.0))
     out: list[tuple[str, str]] = [("", "")] * len(all_stats)
     taken: set[str] = set()
     for key in sorted({p[0] for p in picks}):
@@ -251,7 +252,15 @@ def _clamped(value: float) -> float:
     return max(-LOG2_CLAMP, min(LOG2_CLAMP, value))
 
 
-def _generic_archetype(stats: Mapping[str, FeatureStat]) -> str:
+def _generic_archetype(stats: Mapping[str, FeatureStat], standardized: Mapping[str, float] | None) -> str:
+    """Name a segment by its most distinctive feature when no archetype applies to the data's columns.
+
+    With the standardized differences at hand ((segment mean - overall mean) / overall standard deviation)
+    every column compares fairly, signed ones included; lifts are the fallback.
+    """
+    if standardized:
+        col = max(sorted(standardized), key=lambda c: abs(standardized[c]))
+        return f"{'high' if standardized[col] >= 0 else 'low'}:{col}"
     lifted = [(abs(math.log2(s.lift)), c, s.lift) for c, s in stats.items() if s.lift and s.lift > 0]
     if not lifted:
         return "typical"
@@ -275,7 +284,15 @@ def segment_profiles(
     """Return each segment's statistics, traits and unique business name, in segment-id order."""
     overall, all_stats = segment_stats(features.raw, seg.labels, seg.k)
     shares = value_shares(features.raw, seg.labels, seg.k)
-    named = segment_names(all_stats, scorer, names, features.input_features)
+    inputs = features.input_features
+    spread = features.raw.select(pl.col(c).std(ddof=0) for c in inputs).row(0)
+    standardized = [
+        {c: (st[c].mean - overall[c]) / sd for c, sd in zip(inputs, spread, strict=True) if sd}
+        for st in all_stats
+    ]
+    named = segment_names(all_stats, scorer, names, inputs, standardized)
+    # a lift says "x times the average" only for amounts that cannot be negative
+    lift_columns = tuple(c for c in inputs if (features.raw.get_column(c).min() or 0.0) >= 0)  # type: ignore[operator]
     sizes = np.bincount(seg.labels, minlength=seg.k)
     n = int(sizes.sum())
     return tuple(
@@ -287,7 +304,7 @@ def segment_profiles(
             share=float(sizes[i]) / n,
             stats=all_stats[i],
             value_shares=shares[i],
-            traits=key_traits(all_stats[i], overall, features.input_features),
+            traits=key_traits(all_stats[i], overall, lift_columns),
         )
         for i in range(seg.k)
     )

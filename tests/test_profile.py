@@ -117,3 +117,30 @@ def test_profiles_cover_every_input_feature_in_raw_units() -> None:
     assert set(profiles[1].stats) == {"PURCHASES", "TENURE"}
     assert profiles[1].stats["PURCHASES"].mean == 200.0 and profiles[1].stats["PURCHASES"].lift == 2.0
     assert profiles[0].value_shares["PURCHASES"] == 0.0
+
+
+def test_columns_without_an_archetype_are_named_by_their_most_distinctive_feature() -> None:
+    from reportgen.models import ID, LoadedTable
+
+    rng = np.random.default_rng(0)
+    n = 300
+    margin = np.r_[rng.normal(-20, 2, 150), rng.normal(20, 2, 150)]  # signed: a lift means nothing here
+    visits = np.r_[rng.poisson(2, 150), rng.poisson(2, 150)].astype(float)
+    frame = pl.DataFrame({ID: [f"c{i}" for i in range(n)], "margin": margin, "visits": visits})
+    table = LoadedTable(path=Path("t.csv"), sha256="0", frame=frame, features=("margin", "visits"), rows=n)
+    fm = feature_matrix(table, FeatureConfig(engineered=False, transform="none"))
+    labels = (margin > 0).astype(np.int64)
+    seg = Segmentation(
+        labels=labels,
+        centroids=np.zeros((2, 2)),
+        k=2,
+        inertia=0.0,
+        silhouette=None,
+        calinski_harabasz=None,
+        davies_bouldin=None,
+    )
+    profiles = segment_profiles(fm, seg)
+    assert [p.name for p in profiles] == ["Low margin", "High margin"]
+    assert all(
+        t.feature != "margin" for p in profiles for t in p.traits
+    )  # no "x times the average" for signed
