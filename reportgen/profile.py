@@ -218,21 +218,27 @@ def segment_names(
         out[leader] = (key, base)
         taken.add(base)
         for i in members[1:]:
-            name = f"{base} · {_distinguishing_trait(all_stats[i], all_stats[leader], columns)}"
-            while name in taken:
-                name += "+"
+            # the strongest distinguishing trait whose name is still free (a third namesake takes the next one)
+            options = [
+                f"{base} · {t}" for t in _distinguishing_traits(all_stats[i], all_stats[leader], columns)
+            ]
+            name = next((o for o in options if o not in taken), None)
+            n = 2
+            while name is None or name in taken:  # every trait taken: number the variants
+                name = f"{base} ({n})"
+                n += 1
             out[i] = (key, name)
             taken.add(name)
     return out
 
 
-def _distinguishing_trait(
+def _distinguishing_traits(
     stats: Mapping[str, FeatureStat], other: Mapping[str, FeatureStat], columns: tuple[str, ...] | None = None
-) -> str:
-    """Name the feature that most sets a segment apart from its namesake, and true against all customers too.
+) -> list[str]:
+    """Name the features that set a segment apart from its namesake, strongest first ("higher balance").
 
-    Readers take "higher balance" against the average customer, so the feature must also lean that way against
-    everyone (lift above 1 for "higher", below 1 for "lower"); only if none does, the sibling alone decides.
+    Readers take "higher balance" against the average customer, so features that also lean that way against
+    everyone (lift above 1 for "higher", below 1 for "lower") come first; the sibling alone decides the rest.
     """
     candidates = []
     for col in columns or tuple(stats):
@@ -240,12 +246,12 @@ def _distinguishing_trait(
         if mine is None or theirs is None or mine <= 0 or theirs <= 0:
             continue
         gap = _clamped(math.log2(mine)) - _clamped(math.log2(theirs))
+        if gap == 0:
+            continue
         agrees = (gap > 0 and mine > 1) or (gap < 0 and mine < 1)
         candidates.append((agrees, abs(gap), col, "higher" if gap > 0 else "lower"))
-    if not candidates:
-        return "variant"
-    agrees, _, col, word = max(candidates, key=lambda c: (c[0], c[1], c[2]))
-    return f"{word} {feature_label(col).lower()}"
+    candidates.sort(key=lambda c: (not c[0], -c[1], c[2]))
+    return [f"{word} {feature_label(col).lower()}" for _, _, col, word in candidates]
 
 
 def _clamped(value: float) -> float:
