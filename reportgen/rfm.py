@@ -33,6 +33,7 @@ RFM_ARCHETYPE_NAMES: dict[str, str] = {
     "at_risk": "At risk",
     "cant_lose_them": "Can't lose them",
     "hibernating": "Hibernating",
+    "heavy_returners": "Heavy returners",
 }
 
 RFM_LABELS: dict[str, str] = {
@@ -51,18 +52,22 @@ RFM_LABELS: dict[str, str] = {
 
 # Prototype positions on (recent, frequency, monetary, tenure); +1 = far above average, -1 = far below.
 # None = the archetype does not care about that axis.
-_AXES = ("recent", "frequency", "monetary", "tenure")
-_PROTOTYPES: dict[str, tuple[float | None, float | None, float | None, float | None]] = {
-    "champions": (1.0, 1.0, 1.0, None),
-    "loyal_customers": (0.3, 0.7, 0.5, 0.5),
-    "potential_loyalists": (0.7, 0.0, 0.0, -0.3),
-    "new_customers": (1.0, -0.8, -0.6, -1.0),
-    "at_risk": (-0.6, 0.2, 0.2, 0.3),
-    "cant_lose_them": (-0.7, 1.0, 1.0, 0.5),
-    "hibernating": (-1.0, -1.0, -1.0, None),
+_AXES = ("recent", "frequency", "monetary", "tenure", "returns")
+_PROTOTYPES: dict[str, tuple[float | None, float | None, float | None, float | None, float | None]] = {
+    "champions": (1.0, 1.0, 1.0, None, None),
+    "loyal_customers": (0.3, 0.7, 0.5, 0.5, None),
+    "potential_loyalists": (0.7, 0.0, 0.0, -0.3, None),
+    "new_customers": (1.0, -0.8, -0.6, -1.0, None),
+    "at_risk": (-0.6, 0.2, 0.2, 0.3, None),
+    "cant_lose_them": (-0.7, 1.0, 1.0, 0.5, None),
+    "hibernating": (-1.0, -1.0, -1.0, None, None),
+    # returns dominate whatever else they do: only the return rate places them
+    "heavy_returners": (None, None, None, None, 1.0),
 }
 # Recency, frequency and money define RFM; tenure only separates the new from the established.
-_WEIGHTS = {"recent": 1.0, "frequency": 1.0, "monetary": 1.0, "tenure": 0.5}
+_WEIGHTS = {"recent": 1.0, "frequency": 1.0, "monetary": 1.0, "tenure": 0.5, "returns": 2.0}
+# A segment is "heavy returners" only when returns are a real part of its value, not just above a tiny average.
+HEAVY_RETURN_RATE = 0.15
 _SQUASH = 0.7  # log-lift scale: tanh(ln(2) / 0.7) = 0.76
 
 
@@ -98,6 +103,9 @@ def rfm_archetype_scores(stats: Mapping[str, FeatureStat]) -> dict[str, float]:
                 continue
             distance += _WEIGHTS[axis] * (value - target) ** 2
         scores[key] = -distance
+    returns = stats.get("return_rate")
+    if returns is None or returns.mean < HEAVY_RETURN_RATE:
+        scores["heavy_returners"] = -100.0  # out of the running, whatever the lift
     return scores
 
 
@@ -121,4 +129,5 @@ def _position(stats: Mapping[str, FeatureStat]) -> dict[str, float | None]:
         "frequency": axis("frequency", 1.0),
         "monetary": axis("monetary", 1.0),
         "tenure": axis("tenure_days", 1.0),
+        "returns": axis("return_rate", 1.0),
     }

@@ -156,3 +156,12 @@ def test_playbook_placeholders_are_supported_and_name_real_columns() -> None:
         kind, _, column = token.partition(":")
         assert kind in ("mean", "median", "lift", "value_share"), token
         assert column in columns, token
+
+
+def test_a_segment_that_returns_much_of_its_value_is_heavy_returners() -> None:
+    segment = stats(1.0, 1.2, 0.8, 1.0)
+    segment["return_rate"] = FeatureStat(mean=0.45, median=0.4, lift=9.0)
+    assert best(rfm_archetype_scores(segment)) == "heavy_returners"
+    # an above-average but small return rate does not make a segment "heavy returners"
+    segment["return_rate"] = FeatureStat(mean=0.05, median=0.0, lift=4.0)
+    assert best(rfm_archetype_scores(segment)) != "heavy_returners"
