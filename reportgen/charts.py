@@ -1070,16 +1070,6 @@ def _sized_spec(chart: AnyChart, width: float, height: float) -> dict[str, Any]:
     return spec
 
 
-def warm_up_renderer() -> None:
-    """Start the chart renderer (its JavaScript engine and fonts) so that the first chart does not wait for it.
-
-    The first conversion in a process costs ~0.7 s and later ones ~0.03 s of that; run this in a background
-    thread while the analysis computes (the conversion runs outside the GIL).
-    """
-    register_chart_fonts()
-    vl_convert.vegalite_to_svg({"mark": "point", "data": {"values": [{"a": 1}]}, "encoding": {}})
-
-
 def _scoped_svg(svg: str, name: str) -> str:
     """Renumber the SVG's ids as <name>-<n>: unique when several charts share a page, same on every run."""
     # vl-convert numbers gradients with a process-wide counter, which would make the same chart differ

@@ -10,6 +10,7 @@ from pathlib import Path
 from reportgen.errors import InputError
 from reportgen.formats import amount_text, lift_text
 from reportgen.models import Recommendation, SegmentProfile
+from reportgen.profile import spend_share
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_]+))?\}")
 _NEEDS_COLUMN = {"lift", "mean", "median", "value_share"}
@@ -194,17 +195,6 @@ def archetype_names(book: Playbook) -> dict[str, str]:
     return {key: play.name for key, play in book.items() if key != "default"}
 
 
-SPEND_KEYS = ("PURCHASES", "monetary")
-
-
-def spend_share(profile: SegmentProfile) -> float:
-    """Return the segment's share of spend: purchases (cards) or net spend (logs), else its first value share."""
-    for key in SPEND_KEYS:
-        if key in profile.value_shares:
-            return profile.value_shares[key]
-    return next(iter(profile.value_shares.values()), 0.0)
-
-
 def top_actions(
     profiles: tuple[SegmentProfile, ...], recs: tuple[Recommendation, ...], limit: int = 3
 ) -> tuple[tuple[SegmentProfile, Recommendation], ...]:
@@ -213,7 +203,7 @@ def top_actions(
     Most valuable first (share of spend), then largest: that is where a first action pays off most. Two
     segments sharing an archetype share a playbook, so the second one gets its next, different action.
     """
-    ranked = sorted(profiles, key=lambda p: (-spend_share(p), -p.size, p.id))
+    ranked = sorted(profiles, key=lambda p: (-(spend_share(p)[1] or 0.0), -p.size, p.id))
     chosen: list[tuple[SegmentProfile, Recommendation]] = []
     for profile in ranked:
         titles = {r.title for _, r in chosen}

@@ -23,11 +23,11 @@ from reportgen.models import (
     Segmentation,
     SegmentProfile,
 )
+from reportgen.profile import spend_share
 from reportgen.recommend import top_actions
 from reportgen.render import decimal, lift, money, percent, thousands
 
 # Which value share is "share of spend", in order of preference (customers table, transaction log).
-SPEND_KEYS: tuple[str, ...] = ("PURCHASES", "monetary", "PAYMENTS")
 TOP_ACTIONS = 3
 TOP_FLOWS = 6  # the largest moves listed under "What changed": the chart shows them all
 # Measures that are fractions of a whole read as percentages ("23.0%", not "0.23"); day counts as whole days.
@@ -331,16 +331,6 @@ def _labels(analysis: Analysis) -> dict[str, str]:
     return labels
 
 
-def _spend(profile: SegmentProfile) -> tuple[str | None, float | None]:
-    for key in SPEND_KEYS:
-        if key in profile.value_shares:
-            return key, profile.value_shares[key]
-    if profile.value_shares:
-        key = next(iter(profile.value_shares))
-        return key, profile.value_shares[key]
-    return None, None
-
-
 def _in_sentence(text: str) -> str:
     """Return a trait phrase as it reads mid-sentence: 'Balance 51% below' -> 'balance 51% below'."""
     # only a capitalised word: 'RFM score' or 'PC1' keep their capitals
@@ -350,7 +340,7 @@ def _in_sentence(text: str) -> str:
 
 
 def _segment_text(profile: SegmentProfile, spend_label: str, traits_shown: int = 3) -> str:
-    _, spend = _spend(profile)
+    _, spend = spend_share(profile)
     parts = [f"{thousands(profile.size)} customers ({percent(profile.share)} of the base)"]
     if spend is not None:
         parts.append(f"account for {percent(spend)} of all {spend_label.lower()}")
@@ -392,11 +382,11 @@ def _headlines(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
         ),
         Headline("Largest segment", largest.share, "percent", largest.name),
     ]
-    valued = [p for p in profiles if _spend(p)[1] is not None]
+    valued = [p for p in profiles if spend_share(p)[1] is not None]
     if valued:
-        top = max(valued, key=lambda p: (_spend(p)[1] or 0.0, p.size, -p.id))
+        top = max(valued, key=lambda p: (spend_share(p)[1] or 0.0, p.size, -p.id))
         out.append(
-            Headline(f"Top share of {spend_label.lower()}", _spend(top)[1] or 0.0, "percent", top.name)
+            Headline(f"Top share of {spend_label.lower()}", spend_share(top)[1] or 0.0, "percent", top.name)
         )
     return tuple(out)
 
@@ -423,7 +413,7 @@ def _segment_page(
         name=profile.name,
         size=profile.size,
         share=profile.share,
-        spend_share=_spend(profile)[1],
+        spend_share=spend_share(profile)[1],
         spend_label=spend_label,
         summary=_segment_text(profile, spend_label),
         traits=tuple(
@@ -687,7 +677,7 @@ def report_model(
     period_label, last_day = period_dates(period)
     by_name = {c.name: c for c in charts}
     labels = {**{f: feature_label(f) for f in analysis.features.input_features}, **_labels(analysis)}
-    spend_key = next((k for p in analysis.profiles if (k := _spend(p)[0]) is not None), None)
+    spend_key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
     spend_label = labels.get(spend_key, feature_label(spend_key)) if spend_key else "spend"
     segments = tuple(
         _segment_page(analysis, i, p, by_name, spend_label) for i, p in enumerate(analysis.profiles, 1)

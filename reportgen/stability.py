@@ -468,56 +468,33 @@ def segment_changes(
     """Return per current segment its previous size and share and the change in its key figures."""
     prev_by_id = {int(s["id"]): s for s in previous_segments if "id" in s}
     figures = _key_figure_names(previous_segments, current_profiles, key_figures)
-    out = []
-    for p in sorted(current_profiles, key=lambda p: p.id):
-        before = prev_by_id.get(p.id)
-        if before is None:
-            out.append(
-                SegmentChange(
-                    id=p.id,
-                    name=p.name,
-                    size=p.size,
-                    share=p.share,
-                    new=True,
-                    previous_size=None,
-                    previous_share=None,
-                    size_change=None,
-                    figures=(),
-                )
-            )
+    return tuple(
+        _segment_change(p, prev_by_id.get(p.id), figures)
+        for p in sorted(current_profiles, key=lambda p: p.id)
+    )
+
+
+def _segment_change(
+    p: SegmentProfile, before: Mapping[str, Any] | None, figures: Sequence[str]
+) -> SegmentChange:
+    """Return one segment's change; a segment with no previous record is new."""
+    if before is None:
+        return SegmentChange(p.id, p.name, p.size, p.share, True, None, None, None, ())
+    prev_size = int(before.get("size", 0))
+    profile = before.get("profile", {}) or {}
+    changes = []
+    for f in figures:
+        stat = p.stats.get(f)
+        old = profile.get(f, {}).get("mean") if isinstance(profile.get(f), dict) else None
+        if stat is None or old is None:
             continue
-        prev_size = int(before.get("size", 0))
-        profile = before.get("profile", {}) or {}
-        changes = []
-        for f in figures:
-            stat = p.stats.get(f)
-            old = profile.get(f, {}).get("mean") if isinstance(profile.get(f), dict) else None
-            if stat is None or old is None:
-                continue
-            old_f = float(old)
-            changes.append(
-                FigureChange(
-                    feature=f,
-                    previous_mean=old_f,
-                    mean=stat.mean,
-                    change=stat.mean - old_f,
-                    change_pct=None if old_f == 0 else (stat.mean - old_f) / abs(old_f),
-                )
-            )
-        out.append(
-            SegmentChange(
-                id=p.id,
-                name=p.name,
-                size=p.size,
-                share=p.share,
-                new=False,
-                previous_size=prev_size,
-                previous_share=float(before["share"]) if "share" in before else None,
-                size_change=p.size - prev_size,
-                figures=tuple(changes),
-            )
-        )
-    return tuple(out)
+        old_f = float(old)
+        change_pct = None if old_f == 0 else (stat.mean - old_f) / abs(old_f)
+        changes.append(FigureChange(f, old_f, stat.mean, stat.mean - old_f, change_pct))
+    previous_share = float(before["share"]) if "share" in before else None
+    return SegmentChange(
+        p.id, p.name, p.size, p.share, False, prev_size, previous_share, p.size - prev_size, tuple(changes)
+    )
 
 
 def _key_figure_names(

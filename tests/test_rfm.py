@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from reportgen.config import TEMPLATES_DIR
+from reportgen.io.transactions import FEATURES as TRANSACTION_FEATURES
 from reportgen.models import ID, FeatureStat
 from reportgen.rfm import RFM_ARCHETYPE_NAMES, RFM_LABELS, rfm_archetype_scores, rfm_scores
 
@@ -137,15 +138,7 @@ def test_names_labels_and_playbook_cover_every_archetype() -> None:
 
 
 def test_playbook_placeholders_are_supported_and_name_real_columns() -> None:
-    columns = {
-        "recency_days",
-        "frequency",
-        "monetary",
-        "tenure_days",
-        "avg_basket",
-        "return_rate",
-        "distinct_products",
-    }
+    columns = set(TRANSACTION_FEATURES)
     text = (TEMPLATES_DIR / "playbook_transactions.toml").read_text(encoding="utf-8")
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     tokens = re.findall(r"\{([^{}]*)\}", body)
