@@ -210,7 +210,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("fitting", "final fit, profiles, summary"),
     ("comparing with", "month over month"),
     ("drawing charts", "charts"),
-    ("writing the HTML and PDF", "HTML + PDF"),
+    ("writing the HTML and PDF", "charts + HTML + PDF (workers)"),
     ("writing the e-mail briefing", "briefing"),
     ("publishing", "publish"),
 )
@@ -218,26 +218,33 @@ ANALYSIS_STAGES = ("load", "features", "k sweep (K-Means)", "silhouettes", "fina
 
 
 def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
-    """Run `reportgen run` in this process, one stage per progress message."""
+    """Run `reportgen run` in this process the way the command line does, one stage per progress message.
+
+    As in the CLI, the render workers start first and load the rendering stack while this process imports
+    the analysis stack; their peak memory is added to this process's (they run at the same time).
+    """
     clock.start("imports")
     from dataclasses import replace
 
-    # What the command line imports; run() imports the rendering stack itself, in a thread that overlaps the
-    # analysis, so that cost lands in the stages where a user would wait for it.
-    from reportgen.config import Settings
-    from reportgen.pipeline import run
+    from reportgen.worker import RenderWorker
 
-    settings = Settings()
-    if kind == "transactions":
-        settings = replace(settings, data=replace(settings.data, kind="transactions"))
-    clock.start("setup")
+    with RenderWorker.start() as renderer:
+        from reportgen.config import Settings
+        from reportgen.pipeline import run
 
-    def progress(message: str) -> None:
-        stage = next((name for prefix, name in STAGES if message.startswith(prefix)), None)
-        if stage is not None and stage != clock.stage:
-            clock.start(stage)
+        settings = Settings()
+        if kind == "transactions":
+            settings = replace(settings, data=replace(settings.data, kind="transactions"))
+        clock.start("setup")
 
-    run(settings, PERIOD, out, data, progress)
+        def progress(message: str) -> None:
+            stage = next((name for prefix, name in STAGES if message.startswith(prefix)), None)
+            if stage is not None and stage != clock.stage:
+                clock.start(stage)
+
+        result = run(settings, PERIOD, out, data, progress, renderer)
+    stats = result.renderer_stats
+    clock.write({"workers_peak_mb": stats.get("peak_mb", 0.0) + stats.get("charts_peak_mb", 0.0)})
 
 
 def plain_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
@@ -310,6 +317,10 @@ def worker(method: str, kind: str, data: Path, out: Path, result: Path) -> int:
     job = reportgen_job if method == "reportgen" else plain_job
     job(kind, data, out, clock)
     clock.finish()
+    if method == "reportgen":  # the `reportgen` command skips the interpreter's teardown (cli.console)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 
@@ -326,10 +337,11 @@ class Job:
     extra: dict[str, float] = field(default_factory=dict)  # split timings (plain: fits vs silhouettes)
     complete: bool = True
     note: str = ""
+    workers_peak: float = 0.0  # MB: the render workers' peaks, which run alongside the measured process
 
     def peak(self) -> float:
-        """Return the largest stage peak: the job's peak resident memory."""
-        return max((p for _, _, p in self.stages.values()), default=0.0)
+        """Return the job's peak resident memory: its largest stage peak plus its render workers' peaks."""
+        return max((p for _, _, p in self.stages.values()), default=0.0) + self.workers_peak
 
 
 def _wait(pid: int, timeout: float | None) -> tuple[int | None, float]:
@@ -365,6 +377,7 @@ def run_job(method: str, scenario: Scenario, data: Path, cache: Path, timeout: f
         wall = time.perf_counter() - start
         records = [json.loads(line) for line in result.read_text().splitlines()] if result.exists() else []
         stages = {r["stage"]: (r["wall"], r["cpu"], r["peak_mb"]) for r in records if "stage" in r}
+        workers_peak = next((float(r["workers_peak_mb"]) for r in records if "workers_peak_mb" in r), 0.0)
         split = next((r for r in records if "split" in r), None)
         partial = [r for r in records if "partial" in r]
         extra = {k: float(v) for k, v in (split or (partial[-1] if partial else {})).items() if k != "split"}
@@ -376,7 +389,7 @@ def run_job(method: str, scenario: Scenario, data: Path, cache: Path, timeout: f
         if code != 0 or not any(r.get("done") for r in records):
             tail = (log.read_text(errors="replace").strip().splitlines() or [""])[-1][:120]
             return Job(wall, cpu, stages, extra, complete=False, note=f"failed (exit {code}): {tail}")
-        return Job(wall, cpu, stages, extra)
+        return Job(wall, cpu, stages, extra, workers_peak=workers_peak)
 
 
 def median_job(jobs: Sequence[Job]) -> Job:

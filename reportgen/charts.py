@@ -10,7 +10,7 @@ import math
 import re
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar, cast
 
 import altair as alt
@@ -18,9 +18,10 @@ import numpy as np
 import vl_convert
 from altair.utils.schemapi import debug_mode
 
+from reportgen.features import feature_label
 from reportgen.fonts import FAMILY, register_chart_fonts
 from reportgen.formats import lift_text
-from reportgen.models import Analysis, ChartImage, IntArray, KSelection, PcaMap, SegmentProfile
+from reportgen.models import Analysis, ChartImage, IntArray, KSelection, PcaMap, ReportJob, SegmentProfile
 
 # Okabe-Ito without black and without its yellow (1.3:1 on white, unreadable), strongest colours first so small
 # reports get the most distinct ones; a neutral grey and a dark teal make eight
@@ -40,6 +41,7 @@ MIN_CONTRAST = 2.5  # against white: a brand colour must stand out this much to 
 AnyChart = alt.Chart | alt.LayerChart
 
 FULL_WIDTH = 640  # CSS px: A4 content width (~170 mm) at 96 px per inch
+BRIEFING_WIDTH = 420  # CSS px: the e-mail's chart, legible on a phone
 SEGMENT_HEIGHT = 220
 MAP_HEIGHT = 440
 K_CHART_HEIGHT = 240
@@ -1137,61 +1139,80 @@ def heatmap_features(analysis: Analysis) -> tuple[str, ...]:
     )
 
 
-def report_charts(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str]) -> tuple[ChartImage, ...]:
-    """Render every chart of the report: sizes, heatmap, map (PNG), elbow, silhouette, segment-<id>, migration."""
+@dataclass(frozen=True)
+class PlannedChart:
+    """A chart of the report before it is drawn: its place (name, size), its text alternative, its builder.
+
+    Everything the page layout needs is known before vl-convert runs, so the PDF can be laid out while the
+    charts are still being drawn.
+    """
+
+    name: str
+    title: str
+    alt: str
+    width: float
+    height: float
+    png: bool  # PNG (the scatter) instead of SVG
+    build: Callable[[], AnyChart]
+
+    def draw(self) -> ChartImage:
+        """Return the rendered chart."""
+        render = to_png_image if self.png else to_svg_image
+        return render(self.build(), self.name, self.title, self.alt, self.width, self.height)
+
+    def placeholder(self) -> ChartImage:
+        """Return the chart's name, text and size, without the image."""
+        return ChartImage(
+            name=self.name, title=self.title, alt=self.alt, width=self.width, height=self.height
+        )
+
+
+def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str]) -> tuple[PlannedChart, ...]:
+    """Return every chart of the report in the order the report shows them: sizes, map (PNG), heatmap,
+    segment-<id>, migration, elbow, silhouette."""
     profiles = _by_id(analysis.profiles)
     features = heatmap_features(analysis)
-    images = [
-        to_svg_image(
-            segment_sizes_chart(profiles, theme),
+    selection = analysis.selection
+    names = [p.name for p in profiles]
+    plan = [
+        PlannedChart(
             "sizes",
             "Segment sizes",
             segment_sizes_alt(profiles),
             FULL_WIDTH,
             sizes_height(profiles),
+            False,
+            lambda: segment_sizes_chart(profiles, theme),
         ),
-        to_svg_image(
-            profile_heatmap(profiles, features, labels, theme),
+        PlannedChart(
+            "map",
+            "Customer map",
+            segment_map_alt(analysis.pca, profiles),
+            FULL_WIDTH,
+            MAP_HEIGHT + 20 * legend_rows(names),
+            True,
+            lambda: segment_map(analysis.pca, profiles, theme),
+        ),
+        PlannedChart(
             "heatmap",
             "How segments differ from the average customer",
             profile_heatmap_alt(profiles, features, labels),
             FULL_WIDTH,
             heatmap_layout(profiles, features, labels, theme).height,
-        ),
-        to_png_image(
-            segment_map(analysis.pca, profiles, theme),
-            "map",
-            "Customer map",
-            segment_map_alt(analysis.pca, profiles),
-            FULL_WIDTH,
-            MAP_HEIGHT + 20 * legend_rows([p.name for p in profiles]),
-        ),
-        to_svg_image(
-            elbow_chart(analysis.selection, theme),
-            "elbow",
-            "Choosing the number of segments: inertia",
-            elbow_alt(analysis.selection),
-            FULL_WIDTH,
-            K_CHART_HEIGHT,
-        ),
-        to_svg_image(
-            silhouette_chart(analysis.selection, theme),
-            "silhouette",
-            "Silhouette score by k",
-            silhouette_alt(analysis.selection),
-            FULL_WIDTH,
-            K_CHART_HEIGHT,
+            False,
+            lambda: profile_heatmap(profiles, features, labels, theme),
         ),
     ]
     for p in profiles:
-        images.append(
-            to_svg_image(
-                segment_traits_chart(p, theme),
+        plan.append(
+            PlannedChart(
                 f"segment-{p.id}",
                 f"{p.name}: key traits",
                 segment_traits_alt(p),
                 FULL_WIDTH,
                 max(SEGMENT_HEIGHT, 90 + 30 * len(p.traits)),
+                False,
+                functools.partial(segment_traits_chart, p, theme),
             )
         )
     history = analysis.history
@@ -1199,16 +1220,64 @@ def report_charts(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, st
         flows = [(int(f["from"]), int(f["to"]), int(f["customers"])) for f in history.migration["flows"]]
         # ids persist across months, so today's names label last month's segments too; a vanished segment
         # keeps the name it had
-        names = {p.id: p.name for p in profiles}
-        names.update({int(v["id"]): str(v["name"]) for v in history.matching.get("vanished", ())})
-        images.append(
-            to_svg_image(
-                migration_chart(flows, names, theme),
+        segment_names = {p.id: p.name for p in profiles}
+        segment_names.update({int(v["id"]): str(v["name"]) for v in history.matching.get("vanished", ())})
+        plan.append(
+            PlannedChart(
                 "migration",
                 "Movement between segments",
-                migration_alt(flows, names),
+                migration_alt(flows, segment_names),
                 FULL_WIDTH,
-                migration_layout(flows, names, theme).height,
+                migration_layout(flows, segment_names, theme).height,
+                False,
+                lambda: migration_chart(flows, segment_names, theme),
             )
         )
-    return tuple(images)
+    plan += [
+        PlannedChart(
+            "elbow",
+            "Choosing the number of segments: inertia",
+            elbow_alt(selection),
+            FULL_WIDTH,
+            K_CHART_HEIGHT,
+            False,
+            lambda: elbow_chart(selection, theme),
+        ),
+        PlannedChart(
+            "silhouette",
+            "Silhouette score by k",
+            silhouette_alt(selection),
+            FULL_WIDTH,
+            K_CHART_HEIGHT,
+            False,
+            lambda: silhouette_chart(selection, theme),
+        ),
+    ]
+    return tuple(plan)
+
+
+def report_charts(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str]) -> tuple[ChartImage, ...]:
+    """Render every chart of the report (see `chart_plan`), one after the other."""
+    return tuple(planned.draw() for planned in chart_plan(analysis, theme, labels))
+
+
+def briefing_chart_plan(profiles: Sequence[SegmentProfile], theme: ChartTheme) -> PlannedChart:
+    """Return the briefing's chart: segment sizes as a PNG, narrower and with larger text (phones shrink it)."""
+    mail_theme = replace(theme, label_size=13, title_size=16)
+    return PlannedChart(
+        "sizes",
+        "Segment sizes",
+        segment_sizes_alt(profiles),
+        BRIEFING_WIDTH,
+        sizes_height(profiles, mail_theme, BRIEFING_WIDTH),
+        True,
+        lambda: segment_sizes_chart(profiles, mail_theme, width=BRIEFING_WIDTH),
+    )
+
+
+def job_charts(job: ReportJob) -> tuple[tuple[PlannedChart, ...], PlannedChart]:
+    """Return the charts of a period's documents: the report's (in report order) and the briefing's."""
+    analysis, brand = job.analysis, job.brand
+    theme = chart_theme(brand.colors, tuple(brand.palette.values()))
+    labels = {c: feature_label(c) for c in analysis.features.raw.columns}
+    return chart_plan(analysis, theme, labels), briefing_chart_plan(analysis.profiles, theme)

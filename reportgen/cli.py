@@ -11,6 +11,7 @@ from pathlib import Path
 from reportgen import __version__
 from reportgen.config import Settings, load_settings, with_k
 from reportgen.errors import DeliveryError, InputError
+from reportgen.worker import RenderWorker
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -63,14 +64,16 @@ def _settings(config: Path | None) -> Settings:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from reportgen.pipeline import quiet, run, stderr_progress
-
     settings = _settings(args.config)
     if args.k is not None:
         settings = with_k(settings, args.k)
     period = args.period or date.today().strftime("%Y-%m")
-    progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
-    result = run(settings, period, args.out, args.data, progress)
+    # started before the analysis stack is imported: it loads the rendering stack on the other core meanwhile
+    with RenderWorker.start() as renderer:
+        from reportgen.pipeline import quiet, run, stderr_progress
+
+        progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
+        result = run(settings, period, args.out, args.data, progress, renderer)
     if not args.quiet:
         print(f"wrote {result.period_dir}", file=sys.stderr)
     return EXIT_OK

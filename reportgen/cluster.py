@@ -13,7 +13,9 @@ Segment ids: 0 is the largest segment, then by decreasing size; equal sizes are 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -53,6 +55,28 @@ def fitted_kmeans(X: FloatArray, k: int, cfg: ClusterConfig) -> KMeans:
     return KMeans(n_clusters=k, n_init=cfg.n_init, random_state=cfg.random_state).fit(X)
 
 
+def cpu_lanes() -> int:
+    """Return how many cores this process may run on (the width of the k sweep's thread pool)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _single_thread_fit(X: FloatArray, k: int, cfg: ClusterConfig) -> KMeans:
+    # One OpenMP thread per fit (the limit is per calling thread): the same sums in the same order on any
+    # machine, and the sweep's fits run side by side instead (Lloyd's loop releases the GIL). On the 8,950-row
+    # table a fit is no slower on one thread than on two, and the sweep takes 0.6 s instead of 1.0 s.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return fitted_kmeans(X, k, cfg)
+
+
+def sweep_fits(X: FloatArray, ks: list[int], cfg: ClusterConfig) -> dict[int, KMeans]:
+    """Return K-Means fitted for every k, fitted side by side on the available cores."""
+    # the largest k take longest: start them first so the lanes finish together
+    order = sorted(ks, reverse=True)
+    with ThreadPoolExecutor(max_workers=min(cpu_lanes(), len(ks))) as pool:
+        fitted = pool.map(lambda k: _single_thread_fit(X, k, cfg), order)
+        return dict(zip(order, fitted, strict=True))
+
+
 def elbow_k(ks: list[int], inertias: list[float]) -> int | None:
     """Return the elbow of a decreasing inertia curve by the kneedle method, or None if it has no bend."""
     if len(ks) < 3:
@@ -88,7 +112,8 @@ def silhouette_scores(
     sums = np.empty((n, onehot.shape[1]), dtype=np.float64)
     sq = np.einsum("ij,ij->i", X32, X32)
     step = max(1, block // max(n, 1))
-    for start in range(0, n, step):
+
+    def distance_sums(start: int) -> None:  # each block writes its own rows: blocks may run in any order
         stop = min(n, start + step)
         d2 = X32[start:stop] @ X32.T
         d2 *= -2.0
@@ -97,6 +122,10 @@ def silhouette_scores(
         np.maximum(d2, 0.0, out=d2)
         d2[np.arange(stop - start), np.arange(start, stop)] = 0.0
         sums[start:stop] = np.sqrt(d2, out=d2) @ onehot
+
+    starts = range(0, n, step)
+    with ThreadPoolExecutor(max_workers=min(cpu_lanes(), len(starts))) as pool:
+        list(pool.map(distance_sums, starts))  # numpy releases the GIL in the products
     out: list[float | None] = []
     rows = np.arange(n)
     for labels, k, off in zip(label_sets, ks, offsets, strict=False):
@@ -189,9 +218,10 @@ def k_candidates(
     fits = []
     models: dict[int, tuple[IntArray, FloatArray]] = {}
     with one_blas_thread():
+        progress(f"scoring k={ks[0]}..{ks[-1]}")
+        fitted = sweep_fits(Xf, ks, cfg)
         for k in ks:
-            progress(f"scoring k={k}")
-            model = fitted_kmeans(Xf, k, cfg)
+            model = fitted[k]
             labels = model.labels_.astype(np.int64)
             fits.append((k, labels, float(model.inertia_)))
             models[k] = (labels, np.asarray(model.cluster_centers_, dtype=np.float64))

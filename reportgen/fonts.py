@@ -48,6 +48,19 @@ def register_chart_fonts() -> None:
     _register(str(font_directory()))
 
 
+def warm_chart_engine() -> None:
+    """Register the fonts and draw a one-word chart: vl-convert starts its JavaScript engine on the first
+    chart (about 0.4 s), which a worker pays while it waits for the analysis."""
+    register_chart_fonts()
+    vl_convert.vegalite_to_svg(
+        {
+            "data": {"values": [{"x": 1}]},
+            "mark": {"type": "text", "text": "warm", "font": FAMILY},
+            "encoding": {"x": {"field": "x", "type": "quantitative"}},
+        }
+    )
+
+
 def _font_src(path: Path, embed: bool) -> str:
     if embed:
         data = base64.b64encode(path.read_bytes()).decode("ascii")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +11,8 @@ import numpy.typing as npt
 import polars as pl
 
 if TYPE_CHECKING:
+    from reportgen.brand import Brand
+    from reportgen.config import Settings
     from reportgen.stability import SegmentChange
 
 FloatArray = npt.NDArray[np.float64]
@@ -202,6 +204,35 @@ class Analysis:
     def recommendations_for(self, segment_id: int) -> tuple[Recommendation, ...]:
         """Return the recommendations written for one segment."""
         return tuple(r for r in self.recommendations if r.segment_id == segment_id)
+
+    def report_view(self) -> Analysis:
+        """Return this analysis without the per-customer tables the documents never read (input rows,
+        scaled matrix, scoring fits, model.json): a million-row run hands the render worker megabytes, not
+        gigabytes. The documents read those tables' column names, the profiles, the scores and the map."""
+        table, features = self.table, self.features
+        return replace(
+            self,
+            table=replace(table, frame=table.frame.clear()),
+            features=replace(
+                features,
+                customer_ids=features.customer_ids.clear(),
+                raw=features.raw.clear(),
+                X=features.X[:0],
+            ),
+            selection=replace(self.selection, fits={}),
+            model={},
+        )
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """What a period's documents (PDF, HTML, briefing) are made from: picklable, for the render worker."""
+
+    analysis: Analysis
+    settings: Settings
+    brand: Brand
+    period: str
+    generator: str
 
 
 @dataclass(frozen=True)

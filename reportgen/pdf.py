@@ -7,11 +7,11 @@ import hashlib
 import logging
 import mimetypes
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
@@ -20,9 +20,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.config import PROJECT_ROOT, TEMPLATES_DIR
 from reportgen.fonts import font_directory
-
-if TYPE_CHECKING:
-    from reportgen.report import ReportModel
+from reportgen.report import CHART_SCHEME, ReportModel
 
 
 @dataclass(frozen=True)
@@ -54,23 +52,40 @@ def asset_roots() -> tuple[Path, ...]:
     return (TEMPLATES_DIR.resolve(), (PROJECT_ROOT / "brand").resolve(), font_directory().resolve())
 
 
-_IMAGE_DATA_URI = re.compile(r'src="data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=]{4096,})"')
+_IMAGE_DATA_URI = re.compile(r'src="data:(image/(?:png|jpeg|svg\+xml));base64,([A-Za-z0-9+/=]{4096,})"')
 _MEMORY = "reportgen-memory"
 
 
-class AssetFetcher(URLFetcher):
-    """A WeasyPrint URL fetcher that serves data: URIs and project asset files, and refuses everything else."""
+ChartSource = Callable[[str], tuple[str, bytes]]  # chart name -> (MIME type, bytes); may wait for the drawing
 
-    def __init__(self, roots: tuple[Path, ...], memory: tuple[tuple[str, bytes], ...] = ()) -> None:
+
+def _no_charts(name: str) -> tuple[str, bytes]:
+    raise ValueError(f"no chart named {name!r}")
+
+
+class AssetFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher that serves data: URIs, the report's charts and project asset files, and
+    refuses everything else."""
+
+    def __init__(
+        self,
+        roots: tuple[Path, ...],
+        memory: tuple[tuple[str, bytes], ...] = (),
+        charts: ChartSource = _no_charts,
+    ) -> None:
         super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
         self._roots = roots
         self._memory = memory  # (mime, bytes) of large data: URIs lifted out of the HTML
+        self._charts = charts
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         """Return the resource behind an allowed URL; raise ValueError for any other."""
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
             return super().fetch(url, headers)
+        if scheme == CHART_SCHEME:
+            mime, body = self._charts(unquote(url.split(":", 1)[1].lstrip("/")))
+            return URLFetcherResponse(url, body, {"Content-Type": mime})
         if scheme == _MEMORY:
             index = url.split(":", 1)[1].strip("/")
             if index.isdigit() and int(index) < len(self._memory):
@@ -111,10 +126,23 @@ def _lifted_images(html: str) -> tuple[str, tuple[tuple[str, bytes], ...]]:
     return _IMAGE_DATA_URI.sub(lift, html), tuple(images)
 
 
-def pdf_bytes(html: str, *, metadata: PdfMetadata) -> bytes:
-    """Render report HTML (target 'pdf') to PDF bytes; the same input gives the same bytes."""
+def pdf_bytes(html: str, *, metadata: PdfMetadata, charts: ChartSource) -> bytes:
+    """Render report HTML (target 'pdf') to PDF bytes; the same input gives the same bytes.
+
+    `charts` gives each chart's image by name when WeasyPrint paints its page (it may still be being drawn
+    when the layout starts); a chart it cannot give is an error, not a blank space.
+    """
     light_html, images = _lifted_images(html)
-    fetcher = AssetFetcher(asset_roots(), images)
+    failures: list[str] = []
+
+    def chart(name: str) -> tuple[str, bytes]:
+        try:
+            return charts(name)
+        except Exception as exc:  # WeasyPrint would log it and leave the space blank
+            failures.append(f"chart {name!r}: {type(exc).__name__}: {exc}")
+            raise
+
+    fetcher = AssetFetcher(asset_roots(), images, chart)
     with _quiet_weasyprint():
         document = HTML(
             string=light_html, base_url=TEMPLATES_DIR.resolve().as_uri() + "/", url_fetcher=fetcher
@@ -129,4 +157,21 @@ def pdf_bytes(html: str, *, metadata: PdfMetadata) -> bytes:
         # a fixed file identifier (WeasyPrint's default is random): derived from what was rendered
         digest = hashlib.sha256(html.encode("utf-8") + repr(metadata).encode("utf-8")).hexdigest()[:32]
         result: bytes = document.write_pdf(pdf_identifier=digest.encode("ascii"))
+    if failures:
+        raise RuntimeError("the PDF is missing a chart: " + "; ".join(failures))
     return result
+
+
+def warm_pdf_engine() -> None:
+    """Render a one-line document in the report's fonts: WeasyPrint's first document pays for loading Pango,
+    fontconfig and the font files; a worker does this while it waits for the analysis."""
+    from reportgen.fonts import font_face_css
+
+    html = (
+        f"<!DOCTYPE html><html><head><style>{font_face_css(embed=False)}"
+        "body { font-family: Lato; }</style></head>"
+        "<body><p>Segments <b>bold</b> <i>italic</i></p></body></html>"
+    )
+    fetcher = AssetFetcher(asset_roots())
+    with _quiet_weasyprint():
+        HTML(string=html, base_url=TEMPLATES_DIR.resolve().as_uri() + "/", url_fetcher=fetcher).write_pdf()

@@ -9,36 +9,26 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from reportgen import __version__
 from reportgen.archive import archive_index
 from reportgen.brand import Brand, load_brand
-from reportgen.charts import (
-    chart_theme,
-    report_charts,
-    segment_sizes_alt,
-    segment_sizes_chart,
-    sizes_height,
-    to_png_image,
-)
 from reportgen.cluster import k_selection, segment_map, segmentation
 from reportgen.config import SAMPLE_DATA, Settings, playbook_path
-from reportgen.deliver import briefing_content, briefing_message, eml_bytes, kept_send_record
+from reportgen.deliver import kept_send_record
 from reportgen.errors import InputError
-from reportgen.features import feature_label, feature_matrix
+from reportgen.features import feature_matrix
 from reportgen.io.load import load_customers, require_customers
 from reportgen.io.write import publish_period, write_atomic
-from reportgen.models import ID, Analysis, LoadedTable, MonthOverMonth
-from reportgen.pdf import pdf_bytes, pdf_metadata
+from reportgen.models import ID, Analysis, LoadedTable, MonthOverMonth, ReportJob
 from reportgen.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
 from reportgen.recommend import archetype_names, load_playbook, recommendations
-from reportgen.render import render_html
-from reportgen.report import changes_section, report_model
 from reportgen.stability import (
     PreviousModel,
     change_sentences,
@@ -53,8 +43,12 @@ from reportgen.stability import (
 )
 from reportgen.summary import segments_csv, summary_document, summary_json
 
+if TYPE_CHECKING:
+    from reportgen.worker import RenderWorker
+
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 GENERATOR = f"reportgen {__version__}"
+PERIOD_FILES = ("report.pdf", "report.html", "summary.json", "segments.csv", "model.json", "briefing.eml")
 
 Progress = Callable[[str], None]
 
@@ -182,6 +176,22 @@ def _naming_rules(kind: str) -> tuple[Scorer, dict[str, str]]:
 class RunResult:
     period_dir: Path
     analysis: Analysis
+    renderer_stats: dict[str, float] = field(default_factory=dict)  # the render worker's own figures
+
+
+def data_files(analysis: Analysis, period: str, path: Path) -> dict[str, bytes]:
+    """Return the period's data files: summary.json, segments.csv and model.json."""
+    document = summary_document(analysis, period=period, generator=GENERATOR, input_label=input_label(path))
+    return {
+        "summary.json": summary_json(document),
+        "segments.csv": segments_csv(analysis),
+        "model.json": model_json(analysis.model),
+    }
+
+
+def report_job(analysis: Analysis, settings: Settings, brand: Brand, period: str) -> ReportJob:
+    """Return what the documents (PDF, HTML, briefing) are made from."""
+    return ReportJob(analysis=analysis, settings=settings, brand=brand, period=period, generator=GENERATOR)
 
 
 def period_files(
@@ -192,61 +202,27 @@ def period_files(
     out_dir: Path,
     path: Path,
     progress: Progress,
+    renderer: RenderWorker | None = None,
 ) -> dict[str, bytes]:
-    """Return every file of a period folder: report, summary, segments, model, briefing."""
-    document = summary_document(analysis, period=period, generator=GENERATOR, input_label=input_label(path))
-    progress("drawing charts")
-    theme = chart_theme(brand.colors, tuple(brand.palette.values()))
-    labels = {c: feature_label(c) for c in analysis.features.raw.columns}
-    charts = report_charts(analysis, theme, labels)
-    history = analysis.history
-    changes = None
-    if history is not None:
-        names = {p.id: p.name for p in analysis.profiles}
-        names.update({int(v["id"]): str(v["name"]) for v in history.matching.get("vanished", [])})
-        chart = next((c for c in charts if c.name == "migration"), None)
-        changes = changes_section(history.migration, names, chart)
-    model = report_model(
-        analysis, charts, brand, settings.report.title, period, GENERATOR, settings.as_dict(), changes=changes
-    )
-    progress("writing the HTML and PDF report")
-    html = render_html(model, target="html").encode("utf-8")
-    pdf = pdf_bytes(render_html(model, target="pdf"), metadata=pdf_metadata(model))
-    progress("writing the e-mail briefing")
-    # the briefing chart is drawn narrower with larger text: mail clients on phones shrink it to fit
-    mail_theme = replace(theme, label_size=13, title_size=16)
-    mail_charts = [
-        to_png_image(
-            segment_sizes_chart(analysis.profiles, mail_theme, width=420),
-            "sizes",
-            "Segment sizes",
-            segment_sizes_alt(analysis.profiles),
-            420,
-            sizes_height(analysis.profiles, mail_theme, 420),
-        )
-    ]
-    briefing = briefing_content(
-        analysis,
-        period,
-        brand_name=brand.name,
-        archive_url=settings.email.archive_url,
-        title=settings.report.title,
-        changes=history.changes if history is not None else (),
-        change_sentences=history.sentences if history is not None else (),
-        colors=brand.colors,
-    )
-    eml = eml_bytes(
-        briefing_message(briefing, mail_charts, pdf, settings.email.sender, settings.email.recipients)
-    )
-    files = {
-        "report.pdf": pdf,
-        "report.html": html,
-        "summary.json": summary_json(document),
-        "segments.csv": segments_csv(analysis),
-        "model.json": model_json(analysis.model),
-        "briefing.eml": eml,
-    }
-    kept = kept_send_record(out_dir / period, eml)
+    """Return every file of a period folder: report, summary, segments, model, briefing.
+
+    With a render worker, the documents are made in the worker processes (from a view of the analysis without
+    its per-customer tables) while this one makes the data files; without, everything is made here. Both give
+    the same bytes.
+    """
+    if renderer is None:
+        from reportgen.rendering import DrawnCharts, report_files
+
+        job = report_job(analysis, settings, brand, period)
+        progress("drawing charts")
+        files = report_files(job, DrawnCharts(job), progress)
+        files.update(data_files(analysis, period, path))
+    else:
+        renderer.render(report_job(analysis.report_view(), settings, brand, period), progress)
+        files = data_files(analysis, period, path)
+        files.update(renderer.result())
+    files = {name: files[name] for name in PERIOD_FILES}  # one order, whichever process made what
+    kept = kept_send_record(out_dir / period, files["briefing.eml"])
     if kept is not None:  # re-running a period with an identical briefing must not allow a second send
         files["sent.json"] = kept
     return files
@@ -258,19 +234,25 @@ def run(
     out_dir: Path,
     data: Path | None = None,
     progress: Progress = quiet,
+    renderer: RenderWorker | None = None,
 ) -> RunResult:
-    """Analyse the input and publish every output of the period atomically, then refresh the archive."""
+    """Analyse the input and publish every output of the period atomically, then refresh the archive.
+
+    `renderer`: a started render worker to make the documents in (the command line's way); None makes them
+    in this process.
+    """
     period_end(period)
     path = data_path(settings, data)
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
     previous = load_previous_model(out_dir, period)
     analysis = analyse(settings, path, period, progress, previous)
-    files = period_files(analysis, settings, brand, period, out_dir, path, progress)
+    files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
     progress(f"publishing {out_dir / period}")
     target = publish_period(out_dir, period, files)
     index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)
     write_atomic(out_dir / "index.html", index.encode("utf-8"))
-    return RunResult(period_dir=target, analysis=analysis)
+    stats = renderer.stats if renderer is not None else {}
+    return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)
 
 
 def input_label(path: Path) -> str:

@@ -10,17 +10,19 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from test_render import SEGMENTS, sample_model
+from test_render import SEGMENTS, sample_charts, sample_model
 
 from reportgen.brand import load_brand
 from reportgen.fonts import font_files
 from reportgen.pdf import AssetFetcher, asset_roots, pdf_bytes, pdf_metadata
 from reportgen.render import render_html
+from reportgen.report import chart_lookup
 
 
 def _pdf(title: str = "Customer Segmentation Report", brand_path: Path | None = None) -> bytes:
     model = sample_model(title, load_brand(brand_path) if brand_path else None)
-    return pdf_bytes(render_html(model, target="pdf"), metadata=pdf_metadata(model))
+    charts = chart_lookup(sample_charts())
+    return pdf_bytes(render_html(model, target="pdf"), metadata=pdf_metadata(model), charts=charts)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,124 @@
+"""Analysis -> the period's documents: the HTML and PDF report and the e-mail briefing, around their charts.
+
+This is the rendering half of a run. The command line runs it in worker processes (`reportgen.worker`): one
+lays out the documents (Jinja2, WeasyPrint) while another draws the charts (Altair, vl-convert), and both
+load their libraries while the analysis runs. Library callers and tests run it in this process with
+`DrawnCharts`. Either way, the same job gives the same bytes.
+
+The PDF is laid out around same-sized chart frames whose images WeasyPrint reads only when it paints their
+page (see `report.chart_frame_uri`), so layout and chart drawing overlap when they run in two processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from reportgen.deliver import briefing_content, briefing_message, eml_bytes
+from reportgen.models import ChartImage, ReportJob
+from reportgen.pdf import pdf_bytes, pdf_metadata, warm_pdf_engine
+from reportgen.render import environment, render_html
+from reportgen.report import ReportModel, changes_section, chart_content, report_model
+
+Progress = Callable[[str], None]
+REPORT_FILES = ("report.pdf", "report.html", "briefing.eml")
+
+
+class ChartSource(Protocol):
+    """Where the documents get their charts from; `chart` may wait until that chart is drawn."""
+
+    def planned(self) -> tuple[ChartImage, ...]:
+        """Return the report's charts in report order, as placeholders: name, title, alt text and size."""
+        ...
+
+    def chart(self, name: str) -> ChartImage:
+        """Return a drawn report chart."""
+        ...
+
+    def briefing_chart(self) -> ChartImage:
+        """Return the drawn chart of the e-mail briefing."""
+        ...
+
+
+class DrawnCharts:
+    """Every chart of a job, drawn in this process before the documents are made."""
+
+    def __init__(self, job: ReportJob) -> None:
+        from reportgen.charts import job_charts
+
+        plan, briefing = job_charts(job)
+        self._planned = tuple(p.placeholder() for p in plan)
+        self._drawn = {p.name: p.draw() for p in plan}
+        self._briefing = briefing.draw()
+
+    def planned(self) -> tuple[ChartImage, ...]:
+        """Return the report's charts as placeholders, in report order."""
+        return self._planned
+
+    def chart(self, name: str) -> ChartImage:
+        """Return a drawn report chart."""
+        return self._drawn[name]
+
+    def briefing_chart(self) -> ChartImage:
+        """Return the drawn briefing chart."""
+        return self._briefing
+
+
+def report_files(job: ReportJob, charts: ChartSource, progress: Progress) -> dict[str, bytes]:
+    """Return report.pdf, report.html and briefing.eml for an analysed period."""
+    analysis, brand, settings = job.analysis, job.brand, job.settings
+    progress("writing the HTML and PDF report")
+    planned = charts.planned()
+    framed = report_model_for(job, planned)
+    pdf = pdf_bytes(
+        render_html(framed, target="pdf"),
+        metadata=pdf_metadata(framed),
+        charts=lambda name: chart_content(charts.chart(name)),
+    )
+    drawn = tuple(charts.chart(p.name) for p in planned)
+    html = render_html(report_model_for(job, drawn), target="html").encode("utf-8")
+    progress("writing the e-mail briefing")
+    history = analysis.history
+    briefing = briefing_content(
+        analysis,
+        job.period,
+        brand_name=brand.name,
+        archive_url=settings.email.archive_url,
+        title=settings.report.title,
+        changes=history.changes if history is not None else (),
+        change_sentences=history.sentences if history is not None else (),
+        colors=brand.colors,
+    )
+    message = briefing_message(
+        briefing, [charts.briefing_chart()], pdf, settings.email.sender, settings.email.recipients
+    )
+    return {"report.pdf": pdf, "report.html": html, "briefing.eml": eml_bytes(message)}
+
+
+def report_model_for(job: ReportJob, charts: tuple[ChartImage, ...]) -> ReportModel:
+    """Return the report model of a job with these charts (drawn, or placeholders for the PDF's frames)."""
+    analysis = job.analysis
+    changes = None
+    history = analysis.history
+    if history is not None:
+        names = {p.id: p.name for p in analysis.profiles}
+        names.update({int(v["id"]): str(v["name"]) for v in history.matching.get("vanished", [])})
+        chart = next((c for c in charts if c.name == "migration"), None)
+        changes = changes_section(history.migration, names, chart)
+    return report_model(
+        analysis,
+        charts,
+        job.brand,
+        job.settings.report.title,
+        job.period,
+        job.generator,
+        job.settings.as_dict(),
+        changes=changes,
+    )
+
+
+def warm_up() -> None:
+    """Pay the documents' first-use costs ahead of a job: Jinja2 compiles the template, WeasyPrint loads Pango,
+    fontconfig and the fonts on its first document."""
+    environment().get_template("report.html.j2")
+    warm_pdf_engine()

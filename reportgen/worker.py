@@ -1,0 +1,383 @@
+"""Render workers: processes that make a run's documents while the first one analyses.
+
+Loading the rendering stack (Jinja2 and WeasyPrint, Altair and vl-convert: about 1 s) and starting the chart
+engine (about 0.4 s) do not depend on the data, and vl-convert holds the GIL while it draws. So the command
+line starts a documents worker before it imports the analysis stack; that worker starts a charts worker.
+While the first process imports scikit-learn and fits K-Means, they load their libraries on the other core.
+Given the analysis, the charts worker draws the charts in report order while the documents worker lays out
+the PDF around same-sized frames, waiting for a chart only when it paints that page (`reportgen.rendering`).
+
+Workers only compute bytes: every file is written by the first process, atomically, so a worker that fails
+or is killed loses nothing.
+
+Protocol, the same for both workers: the parent writes one pickled `ReportJob` to the worker's stdin and
+closes it. The worker answers on a separate pipe with pickled frames, then `("done", payload)` or
+`("failed", "input" | "internal", message)`:
+- documents worker: `("progress", message)`*, then done with `(files, stats)`;
+- charts worker: `("plan", placeholders)`, `("chart", image)`* in plan order, `("briefing", image)`, then done.
+A worker whose stdin closes without a job exits (its parent stopped: bad input, Ctrl-C).
+
+This module imports only the standard library at the top: a worker must start before anything heavy loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from reportgen.errors import InputError
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from reportgen.models import ChartImage, ReportJob
+
+Progress = Callable[[str], None]
+Frame = tuple[Any, ...]
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder that holds the reportgen package
+ROLES = ("documents", "charts")
+
+
+class RenderWorkerError(RuntimeError):
+    """A worker failed or stopped without answering (an internal failure: exit status 1)."""
+
+
+class _Worker:
+    """A worker process seen from its parent: start it, hand it one job, read its frames in a thread."""
+
+    def __init__(self, role: str) -> None:
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ)
+        # the worker must import this very package, wherever the parent found it (a checkout, a venv)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "reportgen.worker", role, str(write_fd)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                pass_fds=(write_fd,),
+                env=env,
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        self._replies = os.fdopen(read_fd, "rb")
+        self._reader: threading.Thread | None = None
+        self.role = role
+
+    def submit(self, job: ReportJob) -> None:
+        """Hand the job to the worker and read its answer in a thread (`on_frame`, then `on_end`)."""
+        if self._reader is not None:
+            raise RuntimeError("a worker takes one job")
+        self._reader = threading.Thread(target=self._exchange, args=(job,), name=self.role, daemon=True)
+        self._reader.start()
+
+    def _exchange(self, job: ReportJob) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        # the worker already stopped if this fails: its reply (if any) says why
+        with contextlib.suppress(OSError), stdin:
+            pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        end: Frame | None = None
+        try:
+            while True:
+                frame = pickle.load(self._replies)
+                if frame[0] in ("done", "failed"):
+                    end = frame
+                    break
+                self.on_frame(frame)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            end = None
+        self.on_end(end)
+
+    def on_frame(self, frame: Frame) -> None:
+        """Handle a frame before the end (in the reader thread)."""
+
+    def on_end(self, frame: Frame | None) -> None:
+        """Handle the final frame: done, failed, or None when the worker stopped without one."""
+
+    def wait(self) -> None:
+        """Wait until the worker's answer has been read."""
+        if self._reader is None:
+            raise RuntimeError("no job was submitted")
+        self._reader.join()
+
+    def failure(self, frame: Frame | None) -> Exception:
+        """Return the exception a final frame that is not `done` stands for."""
+        if frame is None:
+            code = self._process.wait()
+            return RenderWorkerError(f"the {self.role} worker stopped without an answer (exit status {code})")
+        if frame[1] == "input":
+            return InputError(str(frame[2]))
+        return RenderWorkerError(f"{self.role} worker: {frame[2]}")
+
+    def close(self) -> None:
+        """Stop the worker if it is still running and release the pipes."""
+        if self._process.poll() is None and (self._reader is None or self._reader.is_alive()):
+            self._process.kill()
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+        self._process.wait()
+        self._replies.close()
+
+
+class RenderWorker(_Worker):
+    """The first process's handle on the documents worker: start it early, submit the job, collect files."""
+
+    def __init__(self) -> None:
+        super().__init__("documents")
+        self._progress: Progress = lambda _: None
+        self._end: Frame | None = None
+        self.stats: dict[str, float] = {}  # what the workers measured about themselves, e.g. peak MB
+
+    @classmethod
+    def start(cls) -> RenderWorker:
+        """Start the documents worker (which starts the charts worker); both warm up and wait for a job."""
+        return cls()
+
+    def render(self, job: ReportJob, progress: Progress) -> None:
+        """Hand over the job; progress messages are passed on as they come; `result()` collects the files."""
+        self._progress = progress
+        self.submit(job)
+
+    def on_frame(self, frame: Frame) -> None:
+        """Pass a progress message on."""
+        if frame[0] == "progress":
+            self._progress(str(frame[1]))
+
+    def on_end(self, frame: Frame | None) -> None:
+        """Keep the final frame for `result()`."""
+        self._end = frame
+
+    def result(self) -> dict[str, bytes]:
+        """Wait for the documents; raise InputError or RenderWorkerError if a worker failed."""
+        self.wait()
+        frame = self._end
+        if frame is None or frame[0] != "done":
+            raise self.failure(frame)
+        files, stats = frame[1]
+        self.stats = dict(stats)
+        return dict(files)
+
+    def __enter__(self) -> RenderWorker:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class ChartWorker(_Worker):
+    """The documents worker's handle on the charts worker: a chart source that waits for each drawing."""
+
+    def __init__(self) -> None:
+        super().__init__("charts")
+        self._arrived = threading.Condition()
+        self._plan: tuple[ChartImage, ...] | None = None
+        self._charts: dict[str, ChartImage] = {}
+        self._briefing: ChartImage | None = None
+        self._end: Frame | None = None
+        self._ended = False
+        self.stats: dict[str, float] = {}
+
+    def on_frame(self, frame: Frame) -> None:
+        """Store a plan or a chart and wake whoever waits for it."""
+        with self._arrived:
+            if frame[0] == "plan":
+                self._plan = tuple(frame[1])
+            elif frame[0] == "chart":
+                self._charts[frame[1].name] = frame[1]
+            elif frame[0] == "briefing":
+                self._briefing = frame[1]
+            self._arrived.notify_all()
+
+    def on_end(self, frame: Frame | None) -> None:
+        """Record the end; a waiter for something that never came gets the failure."""
+        with self._arrived:
+            self._end, self._ended = frame, True
+            if frame is not None and frame[0] == "done":
+                self.stats = dict(frame[1])
+            self._arrived.notify_all()
+
+    def _await(self, ready: Callable[[], Any]) -> Any:
+        with self._arrived:
+            while (value := ready()) is None:
+                if self._ended:
+                    frame = self._end
+                    raise (
+                        self.failure(frame)
+                        if frame is None or frame[0] != "done"
+                        else RenderWorkerError("the charts worker finished without the chart asked for")
+                    )
+                self._arrived.wait()
+            return value
+
+    def planned(self) -> tuple[ChartImage, ...]:
+        """Return the report's charts as placeholders, in report order (waits for the plan)."""
+        plan: tuple[ChartImage, ...] = self._await(lambda: self._plan)
+        return plan
+
+    def chart(self, name: str) -> ChartImage:
+        """Return a drawn report chart (waits for it)."""
+        image: ChartImage = self._await(lambda: self._charts.get(name))
+        return image
+
+    def briefing_chart(self) -> ChartImage:
+        """Return the drawn briefing chart (waits for it)."""
+        image: ChartImage = self._await(lambda: self._briefing)
+        return image
+
+
+# ---- the workers' side ---------------------------------------------------------------------------------
+
+
+def _peak_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+def _failure_frame(exc: BaseException) -> Frame:
+    if isinstance(exc, InputError):
+        return ("failed", "input", str(exc))
+    return ("failed", "internal", f"{type(exc).__name__}: {exc}")
+
+
+WARM_UP_NICENESS = 10  # the warm-up's share of a core against the analysis: about a tenth
+
+
+class _Background:
+    """Work run in a thread of lower priority, whose failure is raised where it is joined.
+
+    On Linux the nice value belongs to the thread, so the warm-up (imports, first use of the libraries)
+    yields the CPU to the analysis process while the thread that renders the job keeps normal priority.
+    """
+
+    def __init__(self, work: Callable[[], None], niceness: int = WARM_UP_NICENESS) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            with contextlib.suppress(OSError):
+                os.nice(niceness)
+            try:
+                work()
+            except BaseException as exc:  # handed to join()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="warm-up", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        """Wait for the work; raise what it raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+def _warm_documents() -> None:
+    from reportgen import rendering
+
+    rendering.warm_up()
+
+
+def _import_charts() -> None:
+    import reportgen.charts  # noqa: F401  (Altair and the chart builders: the bulk of the start-up)
+
+
+def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
+    """The documents worker: start the charts worker, warm up, take the job, lay out and write documents."""
+    started = time.perf_counter()
+    charts = ChartWorker()
+    try:
+        warming = _Background(_warm_documents)
+        try:
+            job = pickle.load(jobs)
+        except EOFError:
+            return  # the parent stopped before the analysis was done
+        stats = {"job_at_s": time.perf_counter() - started}
+        charts.submit(job)
+        warming.join()
+        stats["warm_s"] = time.perf_counter() - started
+        from reportgen import rendering
+
+        files = rendering.report_files(job, charts, lambda message: send(("progress", message)))
+        charts.wait()
+        stats["done_at_s"] = time.perf_counter() - started
+        stats["peak_mb"] = _peak_mb()
+        stats["charts_peak_mb"] = charts.stats.get("peak_mb", 0.0)
+        send(("done", (files, stats)))
+    except BrokenPipeError:
+        return
+    except Exception as exc:  # reported to the parent, which exits with this line
+        send(_failure_frame(exc))
+    finally:
+        charts.close()
+
+
+def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
+    """The charts worker: warm the chart engine, take the job, send the plan, then each chart as it is drawn."""
+    try:
+        importing = _Background(_import_charts)
+        # the chart engine's threads start with the thread that first uses it, and inherit its priority:
+        # start it from this one, which keeps normal priority for the drawing
+        from reportgen.fonts import warm_chart_engine
+
+        warm_chart_engine()
+        try:
+            job = pickle.load(jobs)
+        except EOFError:
+            return
+        importing.join()
+        from reportgen.charts import job_charts
+
+        plan, briefing = job_charts(job)
+        send(("plan", tuple(p.placeholder() for p in plan)))
+        for planned in plan:
+            send(("chart", planned.draw()))
+        send(("briefing", briefing.draw()))
+        send(("done", {"peak_mb": _peak_mb()}))
+    except BrokenPipeError:
+        return
+    except Exception as exc:
+        send(_failure_frame(exc))
+
+
+def main() -> None:
+    """Entry point of `python -m reportgen.worker ROLE REPLY_FD`."""
+    # Ctrl-C reaches the whole process group: the first process handles it and closes the pipes
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    role, fd = sys.argv[1], int(sys.argv[2])
+    if role not in ROLES:
+        raise SystemExit(f"error: unknown worker role {role!r}")
+    with os.fdopen(fd, "wb") as replies:
+
+        def send(frame: Frame) -> None:
+            pickle.dump(frame, replies, protocol=pickle.HIGHEST_PROTOCOL)
+            replies.flush()
+
+        serve = serve_documents if role == "documents" else serve_charts
+        with contextlib.suppress(BrokenPipeError):
+            serve(sys.stdin.buffer, send)
+    os._exit(0)  # everything was sent; skip the interpreter's teardown
+
+
+if __name__ == "__main__":
+    main()
