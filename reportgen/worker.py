@@ -76,6 +76,11 @@ class _Worker:
         self._reader: threading.Thread | None = None
         self.role = role
 
+    @property
+    def pid(self) -> int:
+        """Return the worker's process id."""
+        return self._process.pid
+
     def submit(self, job: ReportJob) -> None:
         """Hand the job to the worker and read its answer in a thread (`on_frame`, then `on_end`)."""
         if self._reader is not None:

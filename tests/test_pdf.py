@@ -171,3 +171,18 @@ def test_each_segment_starts_its_own_page(pages: list[str]) -> None:
         kicker = f"SEGMENT {number} OF {len(SEGMENTS)}"
         starts = [p.upper().index(kicker) for p in pages if kicker in p.upper()]
         assert len(starts) == 1 and starts[0] < 80  # only the running header comes before it
+
+
+def test_a_chart_that_cannot_be_given_is_an_error_not_a_blank_space() -> None:
+    model = sample_model()
+    drawn = chart_lookup(sample_charts())
+
+    def charts(name: str) -> tuple[str, bytes]:
+        if name == "heatmap":
+            raise ValueError("the chart engine crashed")
+        return drawn(name)
+
+    with pytest.raises(
+        RuntimeError, match=r"missing a chart: chart 'heatmap': ValueError: the chart engine crashed"
+    ):
+        pdf_bytes(render_html(model, target="pdf"), metadata=pdf_metadata(model), charts=charts)
