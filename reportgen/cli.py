@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -63,13 +65,25 @@ def _settings(config: Path | None) -> Settings:
     return load_settings(config)
 
 
+@contextmanager
+def _render_worker() -> Iterator[RenderWorker | None]:
+    """Yield a started render worker, or None (render in this process) where processes cannot be started."""
+    try:
+        worker = RenderWorker.start()
+    except OSError:  # e.g. the process limit: slower, same bytes
+        yield None
+        return
+    with worker:
+        yield worker
+
+
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     if args.k is not None:
         settings = with_k(settings, args.k)
     period = args.period or date.today().strftime("%Y-%m")
     # started before the analysis stack is imported: it loads the rendering stack on the other core meanwhile
-    with RenderWorker.start() as renderer:
+    with _render_worker() as renderer:
         from reportgen.pipeline import quiet, run, stderr_progress
 
         progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet

@@ -58,6 +58,7 @@ class Figure:
     width: float
     height: float
     pdf_src: str
+    caption: str = ""  # how to read it, written from the data
 
 
 @dataclass(frozen=True)
@@ -350,7 +351,7 @@ def chart_lookup(charts: Iterable[ChartImage]) -> Callable[[str], tuple[str, byt
     return lambda name: chart_content(by_name[name])
 
 
-def figure(chart: ChartImage) -> Figure:
+def figure(chart: ChartImage, caption: str = "") -> Figure:
     """Return a chart as the template places it: inline SVG or PNG data: URI, and the PDF's frame.
 
     A chart not drawn yet (`PlannedChart.placeholder()`) has only the frame: enough for the PDF."""
@@ -358,9 +359,52 @@ def figure(chart: ChartImage) -> Figure:
     src = None
     if svg is None and chart.png is not None:
         src = "data:image/png;base64," + base64.b64encode(chart.png).decode("ascii")
-    return Figure(
-        chart.name, chart.title, chart.alt, svg, src, chart.width, chart.height, chart_frame_uri(chart)
+    frame = chart_frame_uri(chart)
+    return Figure(chart.name, chart.title, chart.alt, svg, src, chart.width, chart.height, frame, caption)
+
+
+def _axis_phrase(loadings: Mapping[str, tuple[float, float]], axis: int, labels: Mapping[str, str]) -> str:
+    """Return what grows along one map axis: 'higher purchases and monthly purchases, lower cash advance'."""
+    ranked = sorted(loadings.items(), key=lambda item: (-abs(item[1][axis]), item[0]))
+    if not ranked or abs(ranked[0][1][axis]) == 0:
+        return ""
+    # the columns that carry the axis: within 80% of the strongest loading, at most four
+    top = [(f, w[axis]) for f, w in ranked[:4] if abs(w[axis]) >= 0.8 * abs(ranked[0][1][axis])]
+    parts = []
+    for sign, word in ((1, "higher"), (-1, "lower")):
+        names = [_in_sentence(labels.get(f, feature_label(f))) for f, w in top if w * sign > 0]
+        if names:
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            parts.append(f"{word} {listed}")
+    return ", ".join(parts)
+
+
+def map_caption(analysis: Analysis, labels: Mapping[str, str]) -> str:
+    """Return how to read the customer map: what its axes stand for and how much of the picture they show."""
+    pca = analysis.pca
+    right = _axis_phrase(pca.loadings, 0, labels)
+    up = _axis_phrase(pca.loadings, 1, labels) if pca.explained_variance[1] > 0 else ""
+    if not right:
+        return ""
+    sentences = [
+        f"Customers further right have {right}" + (f"; customers higher up have {up}." if up else ".")
+    ]
+    shown = sum(pca.explained_variance)
+    sentences.append(
+        f"The two axes capture {percent(shown, 0)} of the differences between customers, so segments that "
+        "overlap here can still differ on the measures below."
     )
+    return " ".join(sentences)
+
+
+def heatmap_caption(analysis: Analysis) -> str:
+    """Return how to read the heatmap, with each segment's strongest difference from the average."""
+    standouts = [f"{p.name}: {_in_sentence(p.traits[0].text)}" for p in analysis.profiles if p.traits]
+    text = (
+        "Each cell is a segment's average as a multiple of the all-customer average (1x is average); "
+        "the stronger the colour, the bigger the difference."
+    )
+    return text + (" What stands out: " + "; ".join(standouts) + "." if standouts else "")
 
 
 def _brand_style(brand: Brand) -> BrandStyle:
@@ -726,7 +770,10 @@ def report_model(
     segments = tuple(
         _segment_page(analysis, i, p, by_name, spend_label) for i, p in enumerate(analysis.profiles, 1)
     )
-    overview = tuple(figure(by_name[n]) for n in ("sizes", "map", "heatmap") if n in by_name)
+    captions = {"map": map_caption(analysis, labels), "heatmap": heatmap_caption(analysis)}
+    overview = tuple(
+        figure(by_name[n], captions.get(n, "")) for n in ("sizes", "map", "heatmap") if n in by_name
+    )
     return ReportModel(
         title=" ".join(title.split()),
         period=period,

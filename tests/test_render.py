@@ -34,7 +34,15 @@ from reportgen.models import (
     Trait,
 )
 from reportgen.render import lift, measure, money, number, percent, render_html, thousands
-from reportgen.report import ReportModel, changes_section, config_text, period_dates, report_model
+from reportgen.report import (
+    ReportModel,
+    changes_section,
+    config_text,
+    heatmap_caption,
+    map_caption,
+    period_dates,
+    report_model,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "report.html"
 GENERATOR = "reportgen test"
@@ -508,3 +516,54 @@ def test_what_changed_lists_sizes_new_and_vanished_segments() -> None:
         "Full payers": (None, 80, 80, "new"),
         "High spenders": (675, 0, -675, "gone"),
     }
+
+
+def test_map_caption_says_what_the_axes_stand_for() -> None:
+    loadings = {
+        "PURCHASES": (0.6, 0.1),
+        "ONEOFF_PURCHASES": (0.55, 0.0),
+        "CASH_ADVANCE": (-0.5, 0.2),
+        "TENURE": (0.05, 0.05),
+        "BALANCE": (0.1, 0.7),
+    }
+    analysis = replace(
+        sample_analysis(), pca=PcaMap(np.zeros(3), np.zeros(3), np.zeros(3), (0.37, 0.19), loadings)
+    )
+    caption = map_caption(analysis, {})
+    # the columns that carry each axis, with their direction; weak ones are left out
+    assert caption.startswith(
+        "Customers further right have higher purchases and one-off purchases, lower cash advance; "
+        "customers higher up have higher balance."
+    )
+    assert "tenure" not in caption.lower()
+    assert "56%" in caption  # 37% + 19% of the variance
+
+
+def test_heatmap_caption_names_each_segments_strongest_difference() -> None:
+    analysis = sample_analysis()
+    caption = heatmap_caption(analysis)
+    for profile in analysis.profiles:
+        assert f"{profile.name}: " in caption
+        assert profile.traits[0].text[1:] in caption  # the first trait, lower-cased mid-sentence
+
+
+def test_overview_figures_carry_their_reading_guides() -> None:
+    pca = PcaMap(
+        np.zeros(3), np.zeros(3), np.zeros(3), (0.4, 0.2), {"PURCHASES": (0.5, 0.0), "BALANCE": (0.0, 0.5)}
+    )
+    analysis = replace(sample_analysis(), pca=pca)
+    model = report_model(
+        analysis,
+        sample_charts(),
+        load_brand(DEFAULT_BRAND),
+        "Report",
+        PERIOD,
+        GENERATOR,
+        Settings().as_dict(),
+    )
+    for target in ("html", "pdf"):
+        page = render_html(model, target=target)
+        captions = re.findall(r"<figcaption>(.*?)</figcaption>", page, re.S)
+        assert len(captions) == 2, target
+        assert captions[0].startswith("Customers further right have higher purchases")
+        assert captions[1].startswith("Each cell is a segment")
