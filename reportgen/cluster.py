@@ -16,9 +16,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from functools import cache
+from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from reportgen.imports import without_optional_module
 
@@ -70,7 +73,7 @@ def _single_thread_fit(X: FloatArray, k: int, cfg: ClusterConfig) -> KMeans:
     # One OpenMP thread per fit (the limit is per calling thread): the same sums in the same order on any
     # machine, and the sweep's fits run side by side instead (Lloyd's loop releases the GIL). On the 8,950-row
     # table a fit is no slower on one thread than on two, and the sweep takes 0.6 s instead of 1.0 s.
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with thread_pools().limit(limits=1, user_api="openmp"):
         return fitted_kmeans(X, k, cfg)
 
 
@@ -152,7 +155,13 @@ def silhouette_scores(
     return out
 
 
-def one_blas_thread() -> threadpool_limits:
+@cache
+def thread_pools() -> ThreadpoolController:
+    """Return the controller of the loaded OpenMP and BLAS pools (finding them takes ~3 ms: once is enough)."""
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> AbstractContextManager[Any]:
     """Return a context that keeps BLAS (OpenBLAS) to one thread.
 
     The products in k-means++ seeding and the silhouette blocks are skinny; OpenBLAS's second thread gains
@@ -160,7 +169,8 @@ def one_blas_thread() -> threadpool_limits:
     CPU and wall time while the other core was busy (measured on the shared 2-core machine). K-Means's own
     OpenMP threads are not affected.
     """
-    return threadpool_limits(limits=1, user_api="blas")
+    limiter: AbstractContextManager[Any] = thread_pools().limit(limits=1, user_api="blas")
+    return limiter
 
 
 def separation_scores(

@@ -17,11 +17,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from reportgen import __version__
-from reportgen.archive import archive_index
 from reportgen.brand import Brand, load_brand
 from reportgen.cluster import k_selection, segment_map, segmentation
 from reportgen.config import SAMPLE_DATA, Settings, playbook_path
-from reportgen.deliver import kept_send_record
 from reportgen.errors import InputError
 from reportgen.features import feature_matrix
 from reportgen.io.load import load_customers, require_customers
@@ -222,6 +220,8 @@ def period_files(
         files = data_files(analysis, period, path)
         files.update(renderer.result())
     files = {name: files[name] for name in PERIOD_FILES}  # one order, whichever process made what
+    from reportgen.deliver import kept_send_record  # here: the e-mail stack is not needed before this
+
     kept = kept_send_record(out_dir / period, files["briefing.eml"])
     if kept is not None:  # re-running a period with an identical briefing must not allow a second send
         files["sent.json"] = kept
@@ -249,6 +249,8 @@ def run(
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
     progress(f"publishing {out_dir / period}")
     target = publish_period(out_dir, period, files)
+    from reportgen.archive import archive_index  # here: Jinja2 is not needed before this
+
     index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)
     write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import resource
 import signal
 import subprocess
 import sys
@@ -260,6 +261,11 @@ def _peak_mb() -> float:
     return 0.0
 
 
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _failure_frame(exc: BaseException) -> Frame:
     if isinstance(exc, InputError):
         return ("failed", "input", str(exc))
@@ -327,6 +333,8 @@ def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
         charts.wait()
         stats["done_at_s"] = time.perf_counter() - started
         stats["peak_mb"] = _peak_mb()
+        stats["cpu_s"] = _cpu_s()
+        stats["charts_cpu_s"] = charts.stats.get("cpu_s", 0.0)
         stats["charts_peak_mb"] = charts.stats.get("peak_mb", 0.0)
         send(("done", (files, stats)))
     except BrokenPipeError:
@@ -358,7 +366,7 @@ def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
         for planned in plan:
             send(("chart", planned.draw()))
         send(("briefing", briefing.draw()))
-        send(("done", {"peak_mb": _peak_mb()}))
+        send(("done", {"peak_mb": _peak_mb(), "cpu_s": _cpu_s()}))
     except BrokenPipeError:
         return
     except Exception as exc:
