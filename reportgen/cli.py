@@ -68,6 +68,9 @@ def _settings(config: Path | None) -> Settings:
 @contextmanager
 def _render_worker() -> Iterator[RenderWorker | None]:
     """Yield a started render worker, or None (render in this process) where processes cannot be started."""
+    if os.name != "posix":  # the workers talk over inherited pipe descriptors
+        yield None
+        return
     try:
         worker = RenderWorker.start()
     except OSError:  # e.g. the process limit: slower, same bytes

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import resource
 import signal
 import subprocess
 import sys
@@ -262,6 +261,8 @@ def _peak_mb() -> float:
 
 
 def _cpu_s() -> float:
+    import resource  # POSIX only, like the workers themselves
+
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
