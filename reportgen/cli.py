@@ -13,7 +13,7 @@ from pathlib import Path
 from reportgen import __version__
 from reportgen.config import Settings, load_settings, with_k
 from reportgen.errors import DeliveryError, InputError
-from reportgen.worker import RenderWorker
+from reportgen.worker import RenderWorker, release_temporary_files
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -145,6 +145,7 @@ def console() -> None:
     garbage collection and thread-pool shutdown after a report) only delays the prompt: skip it.
     """
     code = main()
+    release_temporary_files()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

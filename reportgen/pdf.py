@@ -7,15 +7,18 @@ import hashlib
 import logging
 import mimetypes
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.config import PROJECT_ROOT, TEMPLATES_DIR
@@ -126,6 +129,35 @@ def _lifted_images(html: str) -> tuple[str, tuple[tuple[str, bytes], ...]]:
     return _IMAGE_DATA_URI.sub(lift, html), tuple(images)
 
 
+class ProjectFonts(FontConfiguration):
+    """WeasyPrint's font configuration, whose copies of the font files can be deleted on demand.
+
+    WeasyPrint copies @font-face files to a temporary folder and deletes it when the configuration is garbage
+    collected, which never happens in a process that ends with os._exit: `close()` deletes it explicitly.
+    """
+
+    _folder: Path | None  # set by FontConfiguration.add_font_face
+
+    def close(self) -> None:
+        """Delete the temporary copies of the font files."""
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+@cache
+def shared_fonts() -> ProjectFonts:
+    """Return this process's font configuration: loaded once, reused by every document (same bytes)."""
+    return ProjectFonts()
+
+
+def release_fonts() -> None:
+    """Delete the temporary font copies of this process's documents, if any (before os._exit)."""
+    if shared_fonts.cache_info().currsize:
+        shared_fonts().close()
+        shared_fonts.cache_clear()
+
+
 def pdf_bytes(html: str, *, metadata: PdfMetadata, charts: ChartSource) -> bytes:
     """Render report HTML (target 'pdf') to PDF bytes; the same input gives the same bytes.
 
@@ -146,7 +178,7 @@ def pdf_bytes(html: str, *, metadata: PdfMetadata, charts: ChartSource) -> bytes
     with _quiet_weasyprint():
         document = HTML(
             string=light_html, base_url=TEMPLATES_DIR.resolve().as_uri() + "/", url_fetcher=fetcher
-        ).render()
+        ).render(font_config=shared_fonts())
         document.metadata.title = metadata.title
         document.metadata.authors = [metadata.author] if metadata.author else []
         document.metadata.description = metadata.subject
@@ -174,4 +206,5 @@ def warm_pdf_engine() -> None:
     )
     fetcher = AssetFetcher(asset_roots())
     with _quiet_weasyprint():
-        HTML(string=html, base_url=TEMPLATES_DIR.resolve().as_uri() + "/", url_fetcher=fetcher).write_pdf()
+        page = HTML(string=html, base_url=TEMPLATES_DIR.resolve().as_uri() + "/", url_fetcher=fetcher)
+        page.render(font_config=shared_fonts()).write_pdf()

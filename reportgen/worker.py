@@ -374,6 +374,14 @@ def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
         send(_failure_frame(exc))
 
 
+def release_temporary_files() -> None:
+    """Delete what the rendering libraries left in the temporary folder (WeasyPrint's font copies), if they
+    were used: a process that ends with os._exit skips their clean-up."""
+    pdf = sys.modules.get("reportgen.pdf")
+    if pdf is not None:
+        pdf.release_fonts()
+
+
 def main() -> None:
     """Entry point of `python -m reportgen.worker ROLE REPLY_FD`."""
     # Ctrl-C reaches the whole process group: the first process handles it and closes the pipes
@@ -390,6 +398,7 @@ def main() -> None:
         serve = serve_documents if role == "documents" else serve_charts
         with contextlib.suppress(BrokenPipeError):
             serve(sys.stdin.buffer, send)
+    release_temporary_files()
     os._exit(0)  # everything was sent; skip the interpreter's teardown
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,22 @@ def test_module_entry_point_reports_errors_without_traceback(tmp_path: Path) -> 
     assert (
         proc.stderr.startswith("error: ") and "missing.csv" in proc.stderr and "Traceback" not in proc.stderr
     )
+
+
+def test_a_run_leaves_nothing_behind_in_the_temporary_folder(tmp_path: Path) -> None:
+    # WeasyPrint copies the fonts to a temporary folder; the command ends without garbage collection, in three
+    # processes, so it has to delete them itself
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "reportgen", "run", "--period", "2026-11", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "2026-11" / "report.pdf").is_file()
+    assert sorted(p.name for p in scratch.iterdir()) == []
