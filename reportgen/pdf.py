@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import logging
@@ -148,7 +149,9 @@ class ProjectFonts(FontConfiguration):
 @cache
 def shared_fonts() -> ProjectFonts:
     """Return this process's font configuration: loaded once, reused by every document (same bytes)."""
-    return ProjectFonts()
+    fonts = ProjectFonts()
+    atexit.register(fonts.close)  # a normal exit; os._exit callers use release_fonts()
+    return fonts
 
 
 def release_fonts() -> None:
