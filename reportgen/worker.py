@@ -91,8 +91,8 @@ class _Worker:
     def _exchange(self, job: ReportJob) -> None:
         stdin = self._process.stdin
         assert stdin is not None
-        # the worker already stopped if this fails: its reply (if any) says why
-        with contextlib.suppress(OSError), stdin:
+        # the worker already stopped (or is being stopped) if this fails: its reply, if any, says why
+        with contextlib.suppress(OSError, ValueError), stdin:
             pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
         end: Frame | None = None
         try:
@@ -102,9 +102,10 @@ class _Worker:
                     end = frame
                     break
                 self.on_frame(frame)
-        except (EOFError, OSError, pickle.UnpicklingError):
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
             end = None
-        self.on_end(end)
+        finally:
+            self.on_end(end)
 
     def on_frame(self, frame: Frame) -> None:
         """Handle a frame before the end (in the reader thread)."""
@@ -131,10 +132,12 @@ class _Worker:
         """Stop the worker if it is still running and release the pipes."""
         if self._process.poll() is None and (self._reader is None or self._reader.is_alive()):
             self._process.kill()
-        if self._process.stdin is not None and not self._process.stdin.closed:
-            with contextlib.suppress(OSError):
-                self._process.stdin.close()
         self._process.wait()
+        if self._reader is not None:  # it sees the end of the pipe now that the worker is gone
+            self._reader.join(timeout=10)
+        if self._process.stdin is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._process.stdin.close()
         self._replies.close()
 
 
