@@ -13,6 +13,7 @@ from pathlib import Path
 from reportgen import __version__
 from reportgen.config import Settings, load_settings, with_k
 from reportgen.errors import DeliveryError, InputError
+from reportgen.runtime import cpu_lanes
 from reportgen.worker import RenderWorker, release_temporary_files
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
@@ -68,7 +69,8 @@ def _settings(config: Path | None) -> Settings:
 @contextmanager
 def _render_worker() -> Iterator[RenderWorker | None]:
     """Yield a started render worker, or None (render in this process) where processes cannot be started."""
-    if os.name != "posix":  # the workers talk over inherited pipe descriptors
+    # the workers talk over inherited pipe descriptors, and need a second core to gain anything
+    if os.name != "posix" or cpu_lanes() < 2:
         yield None
         return
     try:

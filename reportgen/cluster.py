@@ -13,7 +13,6 @@ Segment ids: 0 is the largest segment, then by decreasing size; equal sizes are 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from reportgen.imports import without_optional_module
+from reportgen.runtime import cpu_lanes, without_optional_module
 
 # scikit-learn imports pandas, if installed, only to accept pandas inputs (0.2 s of a 4 s run; ours are NumPy
 # arrays): let it see pandas as absent while it loads. Later imports of pandas are unaffected.
@@ -62,11 +61,6 @@ def fitted_kmeans(X: FloatArray, k: int, cfg: ClusterConfig) -> KMeans:
     if X.shape[0] < k:
         raise InputError(f"n_samples={X.shape[0]} should be >= n_clusters={k}.")
     return KMeans(n_clusters=k, n_init=cfg.n_init, random_state=cfg.random_state).fit(X)
-
-
-def cpu_lanes() -> int:
-    """Return how many cores this process may run on (the width of the k sweep's thread pool)."""
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def _single_thread_fit(X: FloatArray, k: int, cfg: ClusterConfig) -> KMeans:

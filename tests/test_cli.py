@@ -186,3 +186,17 @@ def test_a_run_leaves_nothing_behind_in_the_temporary_folder(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "2026-11" / "report.pdf").is_file()
     assert sorted(p.name for p in scratch.iterdir()) == []
+
+
+def test_on_a_single_core_the_report_is_made_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reportgen.cli as cli
+
+    def no_workers() -> None:
+        raise AssertionError("a render worker was started on a single core")
+
+    monkeypatch.setattr(cli, "cpu_lanes", lambda: 1)
+    monkeypatch.setattr(cli.RenderWorker, "start", no_workers)
+    assert _run("--period", "2026-11", "--out", str(tmp_path)) == 0
+    assert (tmp_path / "2026-11" / "report.pdf").read_bytes().startswith(b"%PDF-")

@@ -1,7 +1,8 @@
-"""Start-up time: keep a library from loading an optional dependency this program never hands it."""
+"""How the process uses the machine: the cores it may run on, and libraries it does not need to load."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,3 +24,10 @@ def without_optional_module(name: str) -> Iterator[None]:
     finally:
         if sys.modules.get(name, 0) is None:
             del sys.modules[name]
+
+
+def cpu_lanes() -> int:
+    """Return how many cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
