@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -273,7 +274,10 @@ def _cpu_s() -> float:
 def _failure_frame(exc: BaseException) -> Frame:
     if isinstance(exc, InputError):
         return ("failed", "input", str(exc))
-    return ("failed", "internal", f"{type(exc).__name__}: {exc}")
+    message = f"{type(exc).__name__}: {exc}"
+    if os.environ.get("REPORTGEN_DEBUG"):  # the traceback is in this process: hand it over with the message
+        message += "\n" + "".join(traceback.format_exception(exc))
+    return ("failed", "internal", message)
 
 
 WARM_UP_NICENESS = 10  # the warm-up's share of a core against the analysis: about a tenth
