@@ -92,9 +92,17 @@ class _Worker:
     def _exchange(self, job: ReportJob) -> None:
         stdin = self._process.stdin
         assert stdin is not None
-        # the worker already stopped (or is being stopped) if this fails: its reply, if any, says why
-        with contextlib.suppress(OSError, ValueError), stdin:
-            pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            with stdin:
+                pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        except (OSError, ValueError):
+            pass  # the worker already stopped (or is being stopped): its reply, if any, says why
+        except Exception as exc:  # the job itself cannot be sent: nothing to wait for
+            self._process.kill()
+            self.on_end(
+                ("failed", "internal", f"the job could not be handed over: {type(exc).__name__}: {exc}")
+            )
+            return
         end: Frame | None = None
         try:
             while True:
@@ -123,6 +131,8 @@ class _Worker:
     def failure(self, frame: Frame | None) -> Exception:
         """Return the exception a final frame that is not `done` stands for."""
         if frame is None:
+            if self._process.poll() is None:  # alive but not answering: its replies cannot be read
+                self._process.kill()
             code = self._process.wait()
             return RenderWorkerError(f"the {self.role} worker stopped without an answer (exit status {code})")
         if frame[1] == "input":
