@@ -18,7 +18,7 @@ import numpy as np
 import vl_convert
 from altair.utils.schemapi import debug_mode
 
-from reportgen.features import feature_label
+from reportgen.columns import feature_label
 from reportgen.fonts import FAMILY, register_chart_fonts
 from reportgen.formats import lift_text
 from reportgen.models import Analysis, ChartImage, IntArray, KSelection, PcaMap, ReportJob, SegmentProfile

@@ -19,10 +19,10 @@ from typing import Any
 from reportgen.archive import PageColours, page_colours, template_environment
 from reportgen.config import EmailConfig
 from reportgen.errors import DeliveryError, InputError
+from reportgen.formats import month_label
 from reportgen.io.write import write_atomic
-from reportgen.models import Analysis, ChartImage
+from reportgen.models import Analysis, ChartImage, SegmentChange
 from reportgen.recommend import top_actions
-from reportgen.stability import SegmentChange, month_label
 
 BRIEFING_FILE = "briefing.eml"
 SENT_FILE = "sent.json"

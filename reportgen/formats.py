@@ -25,3 +25,25 @@ def amount_text(value: float) -> str:
     if abs(value) >= 1:
         return f"{value:,.1f}"
     return f"{value:.2f}"
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def month_label(period: str) -> str:
+    """Return "November 2026" for "2026-11" (English, independent of the machine's locale)."""
+    year, month = period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"

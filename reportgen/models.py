@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 
-if TYPE_CHECKING:
+from reportgen.columns import SPEND_COLUMNS
+
+if TYPE_CHECKING:  # annotations only: the render workers use these types without loading Polars
+    import polars as pl
+
     from reportgen.brand import Brand
     from reportgen.config import Settings
-    from reportgen.stability import SegmentChange
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -155,6 +157,14 @@ class SegmentProfile:
     traits: tuple[Trait, ...]
 
 
+def spend_share(profile: SegmentProfile) -> tuple[str | None, float | None]:
+    """Return the column that counts as spend and the segment's share of its total (first value share else)."""
+    for key in (*SPEND_COLUMNS, *profile.value_shares):
+        if key in profile.value_shares:
+            return key, profile.value_shares[key]
+    return None, None
+
+
 @dataclass(frozen=True)
 class Recommendation:
     segment_id: int
@@ -170,6 +180,51 @@ class PcaMap:
     labels: IntArray
     explained_variance: tuple[float, float]
     loadings: dict[str, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class FigureChange:
+    feature: str
+    previous_mean: float
+    mean: float
+    change: float
+    change_pct: float | None  # None where the previous mean is 0
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    id: int
+    name: str
+    size: int
+    share: float
+    new: bool
+    previous_size: int | None
+    previous_share: float | None
+    size_change: int | None
+    figures: tuple[FigureChange, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the change as JSON-ready values for a summary.json segment."""
+        return {
+            "new": self.new,
+            "previous_size": self.previous_size,
+            "previous_share": rounded(self.previous_share),
+            "size_change": self.size_change,
+            "key_figures": {
+                f.feature: {
+                    "previous_mean": rounded(f.previous_mean),
+                    "mean": rounded(f.mean),
+                    "change": rounded(f.change),
+                    "change_pct": rounded(f.change_pct),
+                }
+                for f in self.figures
+            },
+        }
+
+
+def rounded(value: float | None, digits: int = 4) -> float | None:
+    """Return a float rounded for JSON output (None stays None)."""
+    return None if value is None else round(float(value), digits)
 
 
 @dataclass(frozen=True)

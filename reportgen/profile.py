@@ -13,13 +13,11 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import polars as pl
 
-from reportgen.features import feature_label
+from reportgen.columns import feature_label
 from reportgen.models import FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, Trait
 
 # Amount columns whose share of the all-customer total each segment holds ("share of spend").
 VALUE_COLUMNS: tuple[str, ...] = ("PURCHASES", "BALANCE", "CASH_ADVANCE", "monetary")
-# The amount that counts as "spend" in headlines and rankings: purchases (cards) or net spend (logs).
-SPEND_COLUMNS: tuple[str, ...] = ("PURCHASES", "monetary")
 # Traits need at least this lift away from 1 (x or 1/x) to be called out.
 TRAIT_MIN_LIFT = 1.25
 MAX_TRAITS = 5
@@ -316,11 +314,3 @@ def segment_profiles(
         )
         for i in range(seg.k)
     )
-
-
-def spend_share(profile: SegmentProfile) -> tuple[str | None, float | None]:
-    """Return the column that counts as spend and the segment's share of its total (first value share else)."""
-    for key in (*SPEND_COLUMNS, *profile.value_shares):
-        if key in profile.value_shares:
-            return key, profile.value_shares[key]
-    return None, None

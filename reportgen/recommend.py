@@ -9,8 +9,7 @@ from pathlib import Path
 
 from reportgen.errors import InputError
 from reportgen.formats import amount_text, lift_text
-from reportgen.models import Recommendation, SegmentProfile
-from reportgen.profile import spend_share
+from reportgen.models import Recommendation, SegmentProfile, spend_share
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_]+))?\}")
 _NEEDS_COLUMN = {"lift", "mean", "median", "value_share"}

@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from reportgen.brand import Brand, clean_svg
+from reportgen.columns import feature_label
 from reportgen.errors import InputError
-from reportgen.features import feature_label
 from reportgen.models import (
     Analysis,
     ChartImage,
@@ -23,8 +23,8 @@ from reportgen.models import (
     MonthOverMonth,
     Segmentation,
     SegmentProfile,
+    spend_share,
 )
-from reportgen.profile import spend_share
 from reportgen.recommend import top_actions
 from reportgen.render import decimal, lift, money, percent, thousands
 

@@ -24,25 +24,22 @@ import numpy as np
 import polars as pl
 
 from reportgen.errors import InputError
-from reportgen.models import ID, FeatureMatrix, FloatArray, IntArray, Segmentation, SegmentProfile
+from reportgen.formats import month_label
+from reportgen.models import (
+    ID,
+    FeatureMatrix,
+    FigureChange,
+    FloatArray,
+    IntArray,
+    Segmentation,
+    SegmentChange,
+    SegmentProfile,
+    rounded,
+)
 
 MODEL_FILE = "model.json"
 MODEL_SCHEMA = 1
 TOLERANCE_FACTOR = 0.5  # accept a match within this fraction of the partner's nearest-neighbour distance
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 # Figures compared month over month, in this order, where the profiles carry them.
@@ -119,7 +116,12 @@ class Matching:
             "from_period": self.from_period,
             "tolerance_rule": f"distance <= {TOLERANCE_FACTOR} x distance to nearest other previous centroid",
             "matched": [
-                {"id": m.id, "name": m.name, "distance": _round(m.distance), "tolerance": _round(m.tolerance)}
+                {
+                    "id": m.id,
+                    "name": m.name,
+                    "distance": rounded(m.distance),
+                    "tolerance": rounded(m.tolerance),
+                }
                 for m in self.matches
                 if not m.new
             ],
@@ -129,50 +131,6 @@ class Matching:
             ],
             "note": self.note,
         }
-
-
-@dataclass(frozen=True)
-class FigureChange:
-    feature: str
-    previous_mean: float
-    mean: float
-    change: float
-    change_pct: float | None  # None where the previous mean is 0
-
-
-@dataclass(frozen=True)
-class SegmentChange:
-    id: int
-    name: str
-    size: int
-    share: float
-    new: bool
-    previous_size: int | None
-    previous_share: float | None
-    size_change: int | None
-    figures: tuple[FigureChange, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the change as JSON-ready values for a summary.json segment."""
-        return {
-            "new": self.new,
-            "previous_size": self.previous_size,
-            "previous_share": _round(self.previous_share),
-            "size_change": self.size_change,
-            "key_figures": {
-                f.feature: {
-                    "previous_mean": _round(f.previous_mean),
-                    "mean": _round(f.mean),
-                    "change": _round(f.change),
-                    "change_pct": _round(f.change_pct),
-                }
-                for f in self.figures
-            },
-        }
-
-
-def _round(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(float(value), digits)
 
 
 def model_document(
@@ -550,9 +508,3 @@ def change_sentences(
             parts.append(f"no longer found: {', '.join(gone)}")
         sentences.append("Segments " + "; ".join(parts) + ".")
     return tuple(sentences[:4])
-
-
-def month_label(period: str) -> str:
-    """Return "November 2026" for "2026-11" (English, independent of the machine's locale)."""
-    year, month = period.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"

@@ -37,8 +37,7 @@ from reportgen.deliver import (
     send_briefing,
 )
 from reportgen.errors import DeliveryError, InputError
-from reportgen.models import ChartImage, FeatureStat, Recommendation, SegmentProfile
-from reportgen.stability import SegmentChange
+from reportgen.models import ChartImage, FeatureStat, Recommendation, SegmentChange, SegmentProfile
 
 PDF = b"%PDF-1.7\n% a tiny stand-in report\n%%EOF\n"
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)

@@ -490,9 +490,8 @@ def test_what_changed_section_appears_only_with_migration_data() -> None:
 
 
 def test_what_changed_lists_sizes_new_and_vanished_segments() -> None:
-    from reportgen.models import MonthOverMonth
+    from reportgen.models import MonthOverMonth, SegmentChange
     from reportgen.report import with_history
-    from reportgen.stability import SegmentChange
 
     history = MonthOverMonth(
         from_period="2026-10",

@@ -226,3 +226,42 @@ def test_worker_progress_reaches_the_caller_and_the_files_match(tmp_path: Path, 
     assert messages.index("writing the e-mail briefing") < publishing  # passed on as they came, not after
     assert result.renderer_stats["peak_mb"] > 0 and result.renderer_stats["charts_peak_mb"] > 0
     assert _files(tmp_path / PERIOD) == _files(in_process / PERIOD)
+
+
+WORKER_SIDE = """
+import sys
+from reportgen.worker import _JobUnpickler
+job = _JobUnpickler(sys.stdin.buffer).load()
+from reportgen.charts import job_charts
+from reportgen.rendering import DrawnCharts, report_files
+files = report_files(job, DrawnCharts(job), lambda message: None)
+print(sorted(files), "polars" in sys.modules, job.analysis.features.raw.columns == COLUMNS)
+"""
+
+
+def test_a_job_reaches_a_worker_without_its_tables_and_without_polars(
+    analysis: Analysis, job: ReportJob
+) -> None:
+    import io
+
+    from reportgen.worker import _JobPickler
+
+    view = replace(job, analysis=analysis.report_view())
+    sent = io.BytesIO()
+    _JobPickler(sent).dump(view)
+    # the per-customer tables travel as their column names only
+    assert len(sent.getvalue()) < 1_000_000
+    columns = list(analysis.features.raw.columns)
+    code = WORKER_SIDE.replace("COLUMNS", repr(columns))
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=sent.getvalue(), capture_output=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    # the worker made every document from it, never loaded Polars, and still knows the column names
+    assert done.stdout.decode().split() == [
+        "['briefing.eml',",
+        "'report.html',",
+        "'report.pdf']",
+        "False",
+        "True",
+    ]

@@ -1,0 +1,65 @@
+"""The columns reportgen knows: readable labels, the engineered ratios, which column counts as spend.
+
+Plain data and text, no table library: the render workers use these without loading Polars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# the column whose share of the all-customer total is "share of spend" (cards, then transaction logs)
+SPEND_COLUMNS: tuple[str, ...] = ("PURCHASES", "monetary")
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """An engineered feature: numerator / denominator, 0 where the denominator is 0 or missing."""
+
+    name: str
+    numerator: str
+    denominator: str
+    label: str
+
+
+ENGINEERED_RATIOS: tuple[Ratio, ...] = (
+    Ratio("MONTHLY_PURCHASES", "PURCHASES", "TENURE", "Monthly purchases"),
+    Ratio("MONTHLY_CASH_ADVANCE", "CASH_ADVANCE", "TENURE", "Monthly cash advance"),
+    Ratio("LIMIT_USAGE", "BALANCE", "CREDIT_LIMIT", "Limit usage (balance / limit)"),
+    Ratio("PAYMENT_TO_MINIMUM", "PAYMENTS", "MINIMUM_PAYMENTS", "Payments / minimum payments"),
+    Ratio("INSTALLMENT_SHARE", "INSTALLMENTS_PURCHASES", "PURCHASES", "Instalment share of purchases"),
+    Ratio("AVG_PURCHASE_VALUE", "PURCHASES", "PURCHASES_TRX", "Average purchase value"),
+    Ratio("AVG_CASH_ADVANCE_VALUE", "CASH_ADVANCE", "CASH_ADVANCE_TRX", "Average cash-advance value"),
+)
+
+FEATURE_LABELS: dict[str, str] = {
+    "BALANCE": "Balance",
+    "BALANCE_FREQUENCY": "Balance update frequency",
+    "PURCHASES": "Purchases",
+    "ONEOFF_PURCHASES": "One-off purchases",
+    "INSTALLMENTS_PURCHASES": "Instalment purchases",
+    "CASH_ADVANCE": "Cash advance",
+    "PURCHASES_FREQUENCY": "Purchase frequency",
+    "ONEOFF_PURCHASES_FREQUENCY": "One-off purchase frequency",
+    "PURCHASES_INSTALLMENTS_FREQUENCY": "Instalment purchase frequency",
+    "CASH_ADVANCE_FREQUENCY": "Cash-advance frequency",
+    "CASH_ADVANCE_TRX": "Cash-advance transactions",
+    "PURCHASES_TRX": "Purchase transactions",
+    "CREDIT_LIMIT": "Credit limit",
+    "PAYMENTS": "Payments",
+    "MINIMUM_PAYMENTS": "Minimum payments",
+    "PRC_FULL_PAYMENT": "Share of months paid in full",
+    "TENURE": "Tenure (months)",
+    "recency_days": "Days since last purchase",
+    "frequency": "Orders",
+    "monetary": "Net spend",
+    "tenure_days": "Customer for (days)",
+    "avg_basket": "Average basket value",
+    "return_rate": "Return rate",
+    "distinct_products": "Distinct products",
+    **{r.name: r.label for r in ENGINEERED_RATIOS},
+}
+
+
+def feature_label(name: str) -> str:
+    """Return the readable label of a column, falling back to a tidied column name."""
+    return FEATURE_LABELS.get(name) or name.replace("_", " ").strip().capitalize()
