@@ -56,13 +56,8 @@ class LeftOut:
     error, which the tests comparing worker and in-process output would show.
     """
 
-    height = 0
-
     def __init__(self, columns: tuple[str, ...]) -> None:
         self.columns = list(columns)
-
-    def __len__(self) -> int:
-        return 0
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"a render worker has no per-customer rows (asked for {name!r})")
