@@ -46,6 +46,7 @@ Progress = Callable[[str], None]
 Frame = tuple[Any, ...]
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder that holds the reportgen package
 ROLES = ("documents", "charts")
+STOP_TIMEOUT = 5.0  # seconds a worker gets to clean up after SIGTERM before it is killed
 
 
 class LeftOut:
@@ -184,7 +185,12 @@ class _Worker:
     def close(self) -> None:
         """Stop the worker if it is still running and release the pipes."""
         if self._process.poll() is None and (self._reader is None or self._reader.is_alive()):
-            self._process.kill()
+            # SIGTERM lets it delete its temporary files (and stop its own worker) first
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
         self._process.wait()
         if self._reader is not None:  # it sees the end of the pipe now that the worker is gone
             self._reader.join(timeout=10)
@@ -441,24 +447,31 @@ def release_temporary_files() -> None:
         pdf.release_fonts()
 
 
+def _stop(signum: int, frame: Any) -> None:
+    raise SystemExit(0)  # unwinds the job (a documents worker stops its charts worker), then cleans up
+
+
 def main() -> None:
     """Entry point of `python -m reportgen.worker ROLE REPLY_FD`."""
-    # Ctrl-C reaches the whole process group: the first process handles it and closes the pipes
+    # Ctrl-C reaches the whole process group: the first process handles it and stops the workers (SIGTERM)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
     role, fd = sys.argv[1], int(sys.argv[2])
     if role not in ROLES:
         raise SystemExit(f"error: unknown worker role {role!r}")
-    with os.fdopen(fd, "wb") as replies:
+    try:
+        with os.fdopen(fd, "wb") as replies:
 
-        def send(frame: Frame) -> None:
-            pickle.dump(frame, replies, protocol=pickle.HIGHEST_PROTOCOL)
-            replies.flush()
+            def send(frame: Frame) -> None:
+                pickle.dump(frame, replies, protocol=pickle.HIGHEST_PROTOCOL)
+                replies.flush()
 
-        serve = serve_documents if role == "documents" else serve_charts
-        with contextlib.suppress(BrokenPipeError):
-            serve(sys.stdin.buffer, send)
-    release_temporary_files()
-    os._exit(0)  # everything was sent; skip the interpreter's teardown
+            serve = serve_documents if role == "documents" else serve_charts
+            with contextlib.suppress(BrokenPipeError):
+                serve(sys.stdin.buffer, send)
+    finally:
+        release_temporary_files()
+        os._exit(0)  # everything was sent (or the parent stopped us); skip the interpreter's teardown
 
 
 if __name__ == "__main__":

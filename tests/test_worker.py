@@ -265,3 +265,25 @@ def test_a_job_reaches_a_worker_without_its_tables_and_without_polars(
         "False",
         "True",
     ]
+
+
+def test_stopping_a_warmed_up_worker_deletes_its_temporary_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # e.g. bad input found after the warm-up, or Ctrl-C: the workers are stopped, and clean up first
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    worker = RenderWorker.start()
+    try:
+        # WeasyPrint's copies of the fonts appear while the documents worker makes its warm-up document
+        def font_copies() -> list[Path]:
+            return [f for d in scratch.glob("weasyprint-*") for f in d.iterdir()]
+
+        assert _wait_until(font_copies, 60), "the worker never warmed up"
+        charts = _wait_until(lambda: _charts_child(worker.pid), 10)
+    finally:
+        _within(30, worker.close)
+    assert not _running(worker.pid)
+    assert charts is None or _wait_until(lambda: not _running(charts), 10)
+    assert list(scratch.iterdir()) == []
