@@ -442,9 +442,11 @@ def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
 def release_temporary_files() -> None:
     """Delete what the rendering libraries left in the temporary folder (WeasyPrint's font copies), if they
     were used: a process that ends with os._exit skips their clean-up."""
-    pdf = sys.modules.get("reportgen.pdf")
-    if pdf is not None:
-        pdf.release_fonts()
+    # the module may be half-imported (a worker stopped during its warm-up): then it has made no fonts yet
+    release = getattr(sys.modules.get("reportgen.pdf"), "release_fonts", None)
+    if release is not None:
+        with contextlib.suppress(Exception):  # clean-up never turns into an error message
+            release()
 
 
 def _stop(signum: int, frame: Any) -> None:
