@@ -226,11 +226,13 @@ def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
     clock.start("imports")
     from dataclasses import replace
 
+    from reportgen.runtime import collector_paused
     from reportgen.worker import RenderWorker
 
     with RenderWorker.start() as renderer:
-        from reportgen.config import Settings
-        from reportgen.pipeline import run
+        with collector_paused():  # as the command line does
+            from reportgen.config import Settings
+            from reportgen.pipeline import run
 
         settings = Settings()
         if kind == "transactions":

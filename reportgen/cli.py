@@ -13,7 +13,7 @@ from pathlib import Path
 from reportgen import __version__
 from reportgen.config import Settings, load_settings, with_k
 from reportgen.errors import DeliveryError, InputError
-from reportgen.runtime import cpu_lanes
+from reportgen.runtime import collector_paused, cpu_lanes
 from reportgen.worker import RenderWorker, release_temporary_files
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
@@ -89,7 +89,8 @@ def _run(args: argparse.Namespace) -> int:
     period = args.period or date.today().strftime("%Y-%m")
     # started before the analysis stack is imported: it loads the rendering stack on the other core meanwhile
     with _render_worker() as renderer:
-        from reportgen.pipeline import quiet, run, stderr_progress
+        with collector_paused():
+            from reportgen.pipeline import quiet, run, stderr_progress
 
         progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
         result = run(settings, period, args.out, args.data, progress, renderer)

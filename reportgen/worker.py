@@ -23,6 +23,7 @@ This module imports only the standard library at the top: a worker must start be
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -392,6 +393,7 @@ def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
         stats = {"job_at_s": time.perf_counter() - started}
         charts.submit(job)
         warming.join()
+        _resume_collector()
         stats["warm_s"] = time.perf_counter() - started
         from reportgen import rendering
 
@@ -425,6 +427,7 @@ def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
         except EOFError:
             return
         importing.join()
+        _resume_collector()
         from reportgen.charts import job_charts
 
         plan, briefing = job_charts(job)
@@ -449,6 +452,13 @@ def release_temporary_files() -> None:
             release()
 
 
+def _resume_collector() -> None:
+    # the warm-up ran with the garbage collector paused (see runtime.collector_paused): what it loaded is
+    # frozen, so the job's collections never walk the libraries' objects
+    gc.freeze()
+    gc.enable()
+
+
 def _stop(signum: int, frame: Any) -> None:
     raise SystemExit(0)  # unwinds the job (a documents worker stops its charts worker), then cleans up
 
@@ -458,6 +468,7 @@ def main() -> None:
     # Ctrl-C reaches the whole process group: the first process handles it and stops the workers (SIGTERM)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
+    gc.disable()  # until the warm-up is done: _resume_collector
     role, fd = sys.argv[1], int(sys.argv[2])
     if role not in ROLES:
         raise SystemExit(f"error: unknown worker role {role!r}")
