@@ -203,7 +203,7 @@ def segment_color(segment_id: int, theme: ChartTheme) -> str:
 def altair_config(theme: ChartTheme) -> dict[str, Any]:
     """Return the Altair config applied to every chart."""
     text = {"font": theme.font, "color": theme.foreground}
-    axis = {
+    labels = {  # axis and legend text alike
         "labelFont": theme.font,
         "titleFont": theme.font,
         "labelFontSize": theme.label_size,
@@ -211,6 +211,9 @@ def altair_config(theme: ChartTheme) -> dict[str, Any]:
         "titleFontWeight": "normal",
         "labelColor": theme.foreground,
         "titleColor": theme.foreground,
+    }
+    axis = {
+        **labels,
         "gridColor": theme.grid,
         "gridWidth": 0.8,
         "domainColor": theme.muted,
@@ -239,13 +242,7 @@ def altair_config(theme: ChartTheme) -> dict[str, Any]:
         "axis": axis,
         "axisBand": {"grid": False, "ticks": False, "domain": False},
         "legend": {
-            "labelFont": theme.font,
-            "titleFont": theme.font,
-            "labelFontSize": theme.label_size,
-            "titleFontSize": theme.label_size,
-            "titleFontWeight": "normal",
-            "labelColor": theme.foreground,
-            "titleColor": theme.foreground,
+            **labels,
             "labelLimit": 260,
         },
         "text": {**text, "fontSize": theme.label_size - 1},
@@ -1218,10 +1215,7 @@ def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str])
     history = analysis.history
     if history is not None and history.migration.get("flows"):
         flows = [(int(f["from"]), int(f["to"]), int(f["customers"])) for f in history.migration["flows"]]
-        # ids persist across months, so today's names label last month's segments too; a vanished segment
-        # keeps the name it had
-        segment_names = {p.id: p.name for p in profiles}
-        segment_names.update({int(v["id"]): str(v["name"]) for v in history.matching.get("vanished", ())})
+        segment_names = analysis.segment_names()
         plan.append(
             PlannedChart(
                 "migration",

@@ -256,6 +256,18 @@ class Analysis:
     history: MonthOverMonth | None = None
     model: dict[str, Any] = field(default_factory=dict)  # model.json: what the next month needs
 
+    def segment_names(self) -> dict[int, str]:
+        """Return segment id -> name for this month's segments and, with history, the vanished ones.
+
+        Ids persist across months, so these names label last month's segments too; a vanished segment keeps
+        the name it had.
+        """
+        names = {p.id: p.name for p in self.profiles}
+        if self.history is not None:
+            vanished = self.history.matching.get("vanished", ())
+            names.update({int(v["id"]): str(v["name"]) for v in vanished})
+        return names
+
     def recommendations_for(self, segment_id: int) -> tuple[Recommendation, ...]:
         """Return the recommendations written for one segment."""
         return tuple(r for r in self.recommendations if r.segment_id == segment_id)

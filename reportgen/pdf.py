@@ -56,7 +56,7 @@ def asset_roots() -> tuple[Path, ...]:
     return (TEMPLATES_DIR.resolve(), (PROJECT_ROOT / "brand").resolve(), font_directory().resolve())
 
 
-_IMAGE_DATA_URI = re.compile(r'src="data:(image/(?:png|jpeg|svg\+xml));base64,([A-Za-z0-9+/=]{4096,})"')
+_IMAGE_DATA_URI = re.compile(r'src="data:(image/(?:png|jpeg));base64,([A-Za-z0-9+/=]{4096,})"')
 _MEMORY = "reportgen-memory"
 
 

@@ -21,7 +21,6 @@ from reportgen.render import environment, render_html
 from reportgen.report import ReportModel, changes_section, chart_content, report_model
 
 Progress = Callable[[str], None]
-REPORT_FILES = ("report.pdf", "report.html", "briefing.eml")
 
 
 class ChartSource(Protocol):
@@ -101,10 +100,8 @@ def report_model_for(job: ReportJob, charts: tuple[ChartImage, ...]) -> ReportMo
     changes = None
     history = analysis.history
     if history is not None:
-        names = {p.id: p.name for p in analysis.profiles}
-        names.update({int(v["id"]): str(v["name"]) for v in history.matching.get("vanished", [])})
         chart = next((c for c in charts if c.name == "migration"), None)
-        changes = changes_section(history.migration, names, chart)
+        changes = changes_section(history.migration, analysis.segment_names(), chart)
     return report_model(
         analysis,
         charts,
