@@ -63,10 +63,10 @@ golden: install ## accept intended changes to the golden files in tests/golden/
 	REPORTGEN_UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_render.py
 
 sample: install ## regenerate the bundled sample data (byte-identical for the same seed)
-	$(PY) -m reportgen.sample --out data/sample/customers.csv
+	$(PY) -m reportgen.dev.sample --out data/sample/customers.csv
 
 bench: install ## benchmark the analysis and the report (wall time, peak memory)
-	$(PY) -m reportgen.bench $(ARGS)
+	$(PY) -m reportgen.dev.bench $(ARGS)
 
 clean: ## remove generated output and caches (keeps .venv)
 	rm -rf output .pytest_cache .mypy_cache .ruff_cache

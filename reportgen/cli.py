@@ -13,8 +13,8 @@ from pathlib import Path
 from reportgen import __version__
 from reportgen.config import Settings, load_settings, with_k
 from reportgen.errors import DeliveryError, InputError
-from reportgen.runtime import collector_paused, cpu_lanes
-from reportgen.worker import RenderWorker, release_temporary_files
+from reportgen.parallel.runtime import collector_paused, cpu_lanes
+from reportgen.parallel.worker import RenderWorker, release_temporary_files
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -100,7 +100,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from reportgen.deliver import send_briefing
+    from reportgen.delivery.deliver import send_briefing
     from reportgen.pipeline import period_end
 
     settings = _settings(args.config)

@@ -17,17 +17,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from reportgen import __version__
-from reportgen.brand import Brand, load_brand
-from reportgen.cluster import k_selection, segment_map, segmentation
-from reportgen.config import SAMPLE_DATA, Settings, playbook_path
-from reportgen.errors import InputError
-from reportgen.features import feature_matrix
-from reportgen.io.load import load_customers, require_customers
-from reportgen.io.write import publish_period, write_atomic
-from reportgen.models import ID, Analysis, LoadedTable, MonthOverMonth, ReportJob
-from reportgen.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
-from reportgen.recommend import archetype_names, load_playbook, recommendations
-from reportgen.stability import (
+from reportgen.analysis.cluster import k_selection, segment_map, segmentation
+from reportgen.analysis.features import feature_matrix
+from reportgen.analysis.matching import (
     PreviousModel,
     change_sentences,
     load_previous_model,
@@ -39,10 +31,18 @@ from reportgen.stability import (
     segment_matching,
     stable_labels,
 )
-from reportgen.summary import segments_csv, summary_document, summary_json
+from reportgen.analysis.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
+from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
+from reportgen.analysis.summary import segments_csv, summary_document, summary_json
+from reportgen.config import SAMPLE_DATA, Settings, playbook_path
+from reportgen.documents.brand import Brand, load_brand
+from reportgen.errors import InputError
+from reportgen.io.load import load_customers, require_customers
+from reportgen.io.write import publish_period, write_atomic
+from reportgen.model import ID, Analysis, LoadedTable, MonthOverMonth, ReportJob
 
 if TYPE_CHECKING:
-    from reportgen.worker import RenderWorker
+    from reportgen.parallel.worker import RenderWorker
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 GENERATOR = f"reportgen {__version__}"
@@ -164,7 +164,7 @@ def analyse(
 
 def _naming_rules(kind: str) -> tuple[Scorer, dict[str, str]]:
     if kind == "transactions":
-        from reportgen.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores
+        from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores
 
         return rfm_archetype_scores, dict(RFM_ARCHETYPE_NAMES)
     return card_archetype_scores, dict(ARCHETYPE_NAMES)
@@ -209,7 +209,7 @@ def period_files(
     the same bytes.
     """
     if renderer is None:
-        from reportgen.rendering import DrawnCharts, report_files
+        from reportgen.documents.rendering import DrawnCharts, report_files
 
         job = report_job(analysis, settings, brand, period)
         progress("drawing charts")
@@ -220,7 +220,9 @@ def period_files(
         files = data_files(analysis, period, path)
         files.update(renderer.result())
     files = {name: files[name] for name in PERIOD_FILES}  # one order, whichever process made what
-    from reportgen.deliver import kept_send_record  # here: the e-mail stack is not needed before this
+    from reportgen.delivery.deliver import (
+        kept_send_record,  # here: the e-mail stack is not needed before this
+    )
 
     kept = kept_send_record(out_dir / period, files["briefing.eml"])
     if kept is not None:  # re-running a period with an identical briefing must not allow a second send
@@ -249,7 +251,7 @@ def run(
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
     progress(f"publishing {out_dir / period}")
     target = publish_period(out_dir, period, files)
-    from reportgen.archive import archive_index  # here: Jinja2 is not needed before this
+    from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 
     index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)
     write_atomic(out_dir / "index.html", index.encode("utf-8"))

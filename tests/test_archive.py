@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from reportgen.archive import archive_entries, archive_index, safe_colour
+from reportgen.documents.archive import archive_entries, archive_index, safe_colour
 from reportgen.io.write import publish_period, write_atomic
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.bench import (
+from reportgen.dev.bench import (
     SCENARIOS,
     Job,
     StageClock,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.brand import ROLES, clean_svg, is_css_color, load_brand
 from reportgen.config import DEFAULT_BRAND
+from reportgen.documents.brand import ROLES, clean_svg, is_css_color, load_brand
 from reportgen.errors import InputError
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 from PIL import Image
 
-from reportgen import charts, formats
-from reportgen.charts import ChartTheme
-from reportgen.models import (
+from reportgen.documents import charts, formats
+from reportgen.documents.charts import ChartTheme
+from reportgen.model import (
     Analysis,
     DataQuality,
     FeatureMatrix,
@@ -720,8 +720,8 @@ def test_report_charts_names_a_vanished_segment_in_the_migration_chart(profiles,
 
 
 def test_the_project_brand_gives_seven_segment_colours_without_its_text_and_tint_colours() -> None:
-    from reportgen.brand import load_brand
     from reportgen.config import DEFAULT_BRAND
+    from reportgen.documents.brand import load_brand
 
     brand = load_brand(DEFAULT_BRAND)
     theme = charts.chart_theme(brand.colors, tuple(brand.palette.values()))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import silhouette_score
 
-from reportgen.cluster import (
+from reportgen.analysis.cluster import (
     SILHOUETTE_TOLERANCE,
     _auto_choice,
     elbow_k,
@@ -17,11 +17,11 @@ from reportgen.cluster import (
     segmentation,
     silhouette_scores,
 )
+from reportgen.analysis.features import feature_matrix
 from reportgen.config import ClusterConfig, DataConfig, FeatureConfig
 from reportgen.errors import InputError
-from reportgen.features import feature_matrix
 from reportgen.io.load import load_customers
-from reportgen.models import KCandidate
+from reportgen.model import KCandidate
 
 PUBLISHED = {
     2: (127784.53, 0.2100),
@@ -132,7 +132,7 @@ def test_sample_rows_is_seeded_and_bounded() -> None:
 def test_separation_scores_match_scikit_learn() -> None:
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
-    from reportgen.cluster import separation_scores
+    from reportgen.analysis.cluster import separation_scores
 
     rng = np.random.default_rng(1)
     X = rng.standard_normal((3000, 5)) * rng.uniform(0.5, 3, 5)

@@ -24,7 +24,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 from reportgen.cli import main as cli_main
 from reportgen.config import EmailConfig
-from reportgen.deliver import (
+from reportgen.delivery.deliver import (
     MAX_HTML_BYTES,
     Briefing,
     BriefingSegment,
@@ -37,7 +37,7 @@ from reportgen.deliver import (
     send_briefing,
 )
 from reportgen.errors import DeliveryError, InputError
-from reportgen.models import ChartImage, FeatureStat, Recommendation, SegmentChange, SegmentProfile
+from reportgen.model import ChartImage, FeatureStat, Recommendation, SegmentChange, SegmentProfile
 
 PDF = b"%PDF-1.7\n% a tiny stand-in report\n%%EOF\n"
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)

@@ -8,9 +8,15 @@ import numpy as np
 import polars as pl
 import pytest
 
+from reportgen.analysis.features import (
+    column_stats,
+    engineered_frame,
+    feature_matrix,
+    imputed_frame,
+    skewed_columns,
+)
 from reportgen.config import FeatureConfig
-from reportgen.features import column_stats, engineered_frame, feature_matrix, imputed_frame, skewed_columns
-from reportgen.models import ID, LoadedTable
+from reportgen.model import ID, LoadedTable
 
 
 def _table(frame: pl.DataFrame, features: tuple[str, ...]) -> LoadedTable:

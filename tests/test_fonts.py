@@ -12,7 +12,7 @@ import font_lato
 import vl_convert
 from PIL import Image
 
-from reportgen import fonts
+from reportgen.documents import fonts
 
 
 def test_font_files_are_the_packaged_lato_ttfs() -> None:

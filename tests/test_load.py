@@ -12,7 +12,7 @@ import pytest
 from reportgen.config import DataConfig
 from reportgen.errors import InputError
 from reportgen.io.load import detect_format, file_sha256, load_customers, require_customers
-from reportgen.models import ID
+from reportgen.model import ID
 
 CC_GENERAL = Path("/work/shared/data/cc_general.csv")
 CC_SHA256 = "ad6a9c388ad2ae32407996d2aaaab8aef31e10b64805106f9e6e06a99405b910"

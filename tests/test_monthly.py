@@ -35,10 +35,10 @@ import numpy as np
 import pytest
 from aiosmtpd.controller import Controller
 
-from reportgen.archive import archive_entries, archive_index
+from reportgen.analysis.matching import load_previous_model
 from reportgen.cli import main as cli_main
-from reportgen.sample import Month, generate_months, write_sample_csv
-from reportgen.stability import load_previous_model
+from reportgen.dev.sample import Month, generate_months, write_sample_csv
+from reportgen.documents.archive import archive_entries, archive_index
 from tests.test_archive import CHROMIUM, Browser
 from tests.test_deliver import Recorder, _bad_server, _free_port
 
@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OCT, NOV = "2026-10", "2026-11"
 CUSTOMERS = 1500
 SEED = 11
-NEW_GROUP = 5  # reportgen.sample's index of the "Full payers" group a shifted month introduces
+NEW_GROUP = 5  # reportgen.dev.sample's index of the "Full payers" group a shifted month introduces
 RECIPIENTS = ("lead@example.com", "cfo@example.com")
 PERIOD_FILES = ("report.pdf", "report.html", "summary.json", "segments.csv", "model.json", "briefing.eml")
 

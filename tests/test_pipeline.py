@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from reportgen.config import ClusterConfig, Settings
+from reportgen.dev.sample import generate_months, write_sample_csv
 from reportgen.pipeline import run
-from reportgen.sample import generate_months, write_sample_csv
 
 SETTINGS = Settings(clustering=ClusterConfig(k_min=3, k_max=7, n_init=3))
 
@@ -65,8 +65,8 @@ def test_default_method_recovers_the_planted_groups_of_the_bundled_sample() -> N
     from sklearn.metrics import adjusted_rand_score
 
     from reportgen.config import SAMPLE_DATA
+    from reportgen.dev.sample import DEFAULT_ROWS, DEFAULT_SEED, GROUP_NAMES, generate_customers
     from reportgen.pipeline import analyse
-    from reportgen.sample import DEFAULT_ROWS, DEFAULT_SEED, GROUP_NAMES, generate_customers
 
     truth = generate_customers(DEFAULT_ROWS, DEFAULT_SEED)
     analysis = analyse(Settings(), SAMPLE_DATA, "2026-11")

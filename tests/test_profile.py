@@ -8,18 +8,18 @@ import numpy as np
 import polars as pl
 import pytest
 
-from reportgen.cluster import segmentation
-from reportgen.config import ClusterConfig, DataConfig, FeatureConfig
-from reportgen.features import feature_matrix
-from reportgen.io.load import load_customers
-from reportgen.models import FeatureStat, Segmentation
-from reportgen.profile import (
+from reportgen.analysis.cluster import segmentation
+from reportgen.analysis.features import feature_matrix
+from reportgen.analysis.profile import (
     ARCHETYPE_NAMES,
     card_archetype_scores,
     segment_names,
     segment_profiles,
     segment_stats,
 )
+from reportgen.config import ClusterConfig, DataConfig, FeatureConfig
+from reportgen.io.load import load_customers
+from reportgen.model import FeatureStat, Segmentation
 
 
 def test_segment_stats_mean_median_lift_by_hand() -> None:
@@ -94,7 +94,7 @@ def test_real_table_k4_names_match_behaviour(cc_path: Path) -> None:
 
 def test_profiles_cover_every_input_feature_in_raw_units() -> None:
     raw = pl.DataFrame({"PURCHASES": [0.0, 0.0, 100.0, 300.0], "TENURE": [12.0] * 4})
-    from reportgen.models import ID, LoadedTable
+    from reportgen.model import ID, LoadedTable
 
     table = LoadedTable(
         path=Path("t.csv"),
@@ -120,7 +120,7 @@ def test_profiles_cover_every_input_feature_in_raw_units() -> None:
 
 
 def test_columns_without_an_archetype_are_named_by_their_most_distinctive_feature() -> None:
-    from reportgen.models import ID, LoadedTable
+    from reportgen.model import ID, LoadedTable
 
     rng = np.random.default_rng(0)
     n = 300

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.analysis.recommend import archetype_names, filled_text, load_playbook, recommendations
 from reportgen.config import DEFAULT_PLAYBOOK
 from reportgen.errors import InputError
-from reportgen.models import FeatureStat, SegmentProfile
-from reportgen.recommend import archetype_names, filled_text, load_playbook, recommendations
+from reportgen.model import FeatureStat, SegmentProfile
 
 
 def _profile(archetype: str = "instalment_buyers") -> SegmentProfile:

@@ -14,10 +14,20 @@ import numpy as np
 import polars as pl
 import pytest
 
-from reportgen.brand import Brand, load_brand
 from reportgen.config import DEFAULT_BRAND, Settings
+from reportgen.documents.brand import Brand, load_brand
+from reportgen.documents.html import lift, measure, money, number, percent, render_html, thousands
+from reportgen.documents.report_model import (
+    ReportModel,
+    changes_section,
+    config_text,
+    heatmap_caption,
+    map_caption,
+    period_dates,
+    report_model,
+)
 from reportgen.errors import InputError
-from reportgen.models import (
+from reportgen.model import (
     Analysis,
     ChartImage,
     DataQuality,
@@ -32,16 +42,6 @@ from reportgen.models import (
     Segmentation,
     SegmentProfile,
     Trait,
-)
-from reportgen.render import lift, measure, money, number, percent, render_html, thousands
-from reportgen.report import (
-    ReportModel,
-    changes_section,
-    config_text,
-    heatmap_caption,
-    map_caption,
-    period_dates,
-    report_model,
 )
 
 GOLDEN = Path(__file__).parent / "golden" / "report.html"
@@ -490,8 +490,8 @@ def test_what_changed_section_appears_only_with_migration_data() -> None:
 
 
 def test_what_changed_lists_sizes_new_and_vanished_segments() -> None:
-    from reportgen.models import MonthOverMonth, SegmentChange
-    from reportgen.report import with_history
+    from reportgen.documents.report_model import with_history
+    from reportgen.model import MonthOverMonth, SegmentChange
 
     history = MonthOverMonth(
         from_period="2026-10",

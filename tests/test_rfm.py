@@ -8,10 +8,10 @@ import tomllib
 import polars as pl
 import pytest
 
+from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, RFM_LABELS, rfm_archetype_scores, rfm_scores
 from reportgen.config import TEMPLATES_DIR
 from reportgen.io.transactions import FEATURES as TRANSACTION_FEATURES
-from reportgen.models import ID, FeatureStat
-from reportgen.rfm import RFM_ARCHETYPE_NAMES, RFM_LABELS, rfm_archetype_scores, rfm_scores
+from reportgen.model import ID, FeatureStat
 
 
 def customers(recency: list[float], frequency: list[float], monetary: list[float]) -> pl.DataFrame:

@@ -7,14 +7,14 @@ import os
 import subprocess
 import sys
 
-from reportgen.runtime import collector_paused, cpu_lanes, without_optional_module
+from reportgen.parallel.runtime import collector_paused, cpu_lanes, without_optional_module
 from tests.conftest import ROOT
 
 
 def test_a_library_loaded_without_an_optional_module_falls_back_and_the_module_stays_importable() -> None:
     code = (
         "import sys\n"
-        "from reportgen.runtime import without_optional_module\n"
+        "from reportgen.parallel.runtime import without_optional_module\n"
         "with without_optional_module('pandas'):\n"
         "    import sklearn.utils.fixes as fixes\n"
         "print(fixes.pd is None, 'pandas' in sys.modules)\n"

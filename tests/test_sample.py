@@ -14,8 +14,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from reportgen.config import CC_FEATURES, SAMPLE_DATA
-from reportgen.errors import InputError
-from reportgen.sample import (
+from reportgen.dev.sample import (
     COLUMNS,
     DEFAULT_ROWS,
     DEFAULT_SEED,
@@ -28,6 +27,7 @@ from reportgen.sample import (
     parse_periods,
     write_sample_csv,
 )
+from reportgen.errors import InputError
 
 AMOUNTS = ("BALANCE", "PURCHASES", "ONEOFF_PURCHASES", "INSTALLMENTS_PURCHASES", "CASH_ADVANCE", "PAYMENTS")
 FREQUENCIES = (

@@ -11,15 +11,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from reportgen.cluster import segmentation
-from reportgen.config import ClusterConfig, Settings
-from reportgen.errors import InputError
-from reportgen.features import feature_matrix
-from reportgen.io.load import load_customers
-from reportgen.models import ID, FeatureMatrix, FeatureStat, Segmentation, SegmentProfile
-from reportgen.profile import ARCHETYPE_NAMES, card_archetype_scores, segment_profiles
-from reportgen.sample import Month, generate_months, write_sample_csv
-from reportgen.stability import (
+from reportgen.analysis.cluster import segmentation
+from reportgen.analysis.features import feature_matrix
+from reportgen.analysis.matching import (
     PreviousModel,
     acceptance_radii,
     change_sentences,
@@ -33,6 +27,12 @@ from reportgen.stability import (
     segment_matching,
     stable_labels,
 )
+from reportgen.analysis.profile import ARCHETYPE_NAMES, card_archetype_scores, segment_profiles
+from reportgen.config import ClusterConfig, Settings
+from reportgen.dev.sample import Month, generate_months, write_sample_csv
+from reportgen.errors import InputError
+from reportgen.io.load import load_customers
+from reportgen.model import ID, FeatureMatrix, FeatureStat, Segmentation, SegmentProfile
 
 FAST = ClusterConfig(n_init=3, silhouette_sample=500, random_state=0)
 PERIODS = ["2026-10", "2026-11"]

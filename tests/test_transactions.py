@@ -11,10 +11,10 @@ import polars as pl
 import pytest
 
 from reportgen.config import TransactionConfig
+from reportgen.dev.sample_transactions import generate_transactions, write_transactions
 from reportgen.errors import InputError
 from reportgen.io.transactions import FEATURES, load_transactions
-from reportgen.models import ID, LoadedTable
-from reportgen.sample_transactions import generate_transactions, write_transactions
+from reportgen.model import ID, LoadedTable
 
 PERIOD_END = date(2011, 12, 31)
 TX = TransactionConfig()

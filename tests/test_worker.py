@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 
 from reportgen import pipeline
-from reportgen.brand import Brand, load_brand
 from reportgen.config import SAMPLE_DATA, Settings
+from reportgen.documents.brand import Brand, load_brand
+from reportgen.documents.rendering import DrawnCharts, report_files
 from reportgen.errors import InputError
-from reportgen.models import Analysis, ReportJob
-from reportgen.rendering import DrawnCharts, report_files
-from reportgen.worker import RenderWorker, RenderWorkerError
+from reportgen.model import Analysis, ReportJob
+from reportgen.parallel.worker import RenderWorker, RenderWorkerError
 from tests.conftest import ROOT
 
 PERIOD = "2026-11"
@@ -84,7 +84,9 @@ def _charts_child(parent: int) -> int | None:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"reportgen.worker" in argv and b"charts" in argv:  # exec'd already, not a fork of the parent
+        if (
+            b"reportgen.parallel.worker" in argv and b"charts" in argv
+        ):  # exec'd already, not a fork of the parent
             return int(entry.name)
     return None
 
@@ -230,10 +232,10 @@ def test_worker_progress_reaches_the_caller_and_the_files_match(tmp_path: Path, 
 
 WORKER_SIDE = """
 import sys
-from reportgen.worker import _JobUnpickler
+from reportgen.parallel.worker import _JobUnpickler
 job = _JobUnpickler(sys.stdin.buffer).load()
-from reportgen.charts import job_charts
-from reportgen.rendering import DrawnCharts, report_files
+from reportgen.documents.charts import job_charts
+from reportgen.documents.rendering import DrawnCharts, report_files
 files = report_files(job, DrawnCharts(job), lambda message: None)
 print(sorted(files), "polars" in sys.modules, job.analysis.features.raw.columns == COLUMNS)
 """
@@ -244,7 +246,7 @@ def test_a_job_reaches_a_worker_without_its_tables_and_without_polars(
 ) -> None:
     import io
 
-    from reportgen.worker import _JobPickler
+    from reportgen.parallel.worker import _JobPickler
 
     view = replace(job, analysis=analysis.report_view())
     sent = io.BytesIO()

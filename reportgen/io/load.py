@@ -15,7 +15,7 @@ import polars as pl
 
 from reportgen.config import DataConfig
 from reportgen.errors import InputError
-from reportgen.models import ID, LoadedTable
+from reportgen.model import ID, LoadedTable
 
 # Cell texts that mean "no value"; polars applies them before parsing, so they never reach Float64 parsing.
 NULL_TOKENS: tuple[str, ...] = (

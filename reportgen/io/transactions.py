@@ -33,7 +33,7 @@ Features per customer (Float64), computed from the remaining rows:
 Money sums are rounded to 6 decimals so thread scheduling cannot change a result; distinct invoices and
 products are counted by 64-bit hash (see `_distinct_on_sales`).
 
-Then the RFM scores r_score, f_score, m_score (1-5) and rfm_score ("545"), see reportgen.rfm.
+Then the RFM scores r_score, f_score, m_score (1-5) and rfm_score ("545"), see reportgen.analysis.rfm.
 
 Timestamps: Parquet datetime and date columns are used as they are. Text is read by a documented rule: ISO
 8601 first ("2010-12-01", "2010-12-01 08:26", "2010-12-01T08:26:00.5"; a time-zone suffix is dropped and the
@@ -50,11 +50,11 @@ from pathlib import Path
 
 import polars as pl
 
+from reportgen.analysis.rfm import rfm_scores
 from reportgen.config import TransactionConfig
 from reportgen.errors import InputError
 from reportgen.io.load import detect_format, file_sha256
-from reportgen.models import ID, LoadedTable
-from reportgen.rfm import rfm_scores
+from reportgen.model import ID, LoadedTable
 
 FEATURES: tuple[str, ...] = (
     "recency_days",

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from reportgen.models import ID, FeatureStat
+from reportgen.model import ID, FeatureStat
 
 SCORE_COLUMNS: tuple[str, ...] = ("r_score", "f_score", "m_score", "rfm_score")
 

@@ -5,7 +5,7 @@ engine (about 0.4 s) do not depend on the data, and vl-convert holds the GIL whi
 line starts a documents worker before it imports the analysis stack; that worker starts a charts worker.
 While the first process imports scikit-learn and fits K-Means, they load their libraries on the other core.
 Given the analysis, the charts worker draws the charts in report order while the documents worker lays out
-the PDF around same-sized frames, waiting for a chart only when it paints that page (`reportgen.rendering`).
+the PDF around same-sized frames, waiting for a chart only when it paints that page (`reportgen.documents.rendering`).
 
 Workers only compute bytes: every file is written by the first process, atomically, so a worker that fails
 or is killed loses nothing.
@@ -41,11 +41,11 @@ from reportgen.errors import InputError
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from reportgen.models import ChartImage, ReportJob
+    from reportgen.model import ChartImage, ReportJob
 
 Progress = Callable[[str], None]
 Frame = tuple[Any, ...]
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder that holds the reportgen package
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the reportgen package
 ROLES = ("documents", "charts")
 STOP_TIMEOUT = 5.0  # seconds a worker gets to clean up after SIGTERM before it is killed
 
@@ -106,7 +106,7 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "reportgen.worker", role, str(write_fd)],
+                [sys.executable, "-m", "reportgen.parallel.worker", role, str(write_fd)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 pass_fds=(write_fd,),
@@ -371,13 +371,13 @@ class _Background:
 
 
 def _warm_documents() -> None:
-    from reportgen import rendering
+    from reportgen.documents import rendering
 
     rendering.warm_up()
 
 
 def _import_charts() -> None:
-    import reportgen.charts  # noqa: F401  (Altair and the chart builders: the bulk of the start-up)
+    import reportgen.documents.charts  # noqa: F401  (Altair and the chart builders: the bulk of the start-up)
 
 
 def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
@@ -395,7 +395,7 @@ def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
         warming.join()
         _resume_collector()
         stats["warm_s"] = time.perf_counter() - started
-        from reportgen import rendering
+        from reportgen.documents import rendering
 
         files = rendering.report_files(job, charts, lambda message: send(("progress", message)))
         charts.wait()
@@ -419,7 +419,7 @@ def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
         importing = _Background(_import_charts)
         # the chart engine's threads start with the thread that first uses it, and inherit its priority:
         # start it from this one, which keeps normal priority for the drawing
-        from reportgen.fonts import warm_chart_engine
+        from reportgen.documents.fonts import warm_chart_engine
 
         warm_chart_engine()
         try:
@@ -428,7 +428,7 @@ def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
             return
         importing.join()
         _resume_collector()
-        from reportgen.charts import job_charts
+        from reportgen.documents.charts import job_charts
 
         plan, briefing = job_charts(job)
         send(("plan", tuple(p.placeholder() for p in plan)))
@@ -446,7 +446,7 @@ def release_temporary_files() -> None:
     """Delete what the rendering libraries left in the temporary folder (WeasyPrint's font copies), if they
     were used: a process that ends with os._exit skips their clean-up."""
     # the module may be half-imported (a worker stopped during its warm-up): then it has made no fonts yet
-    release = getattr(sys.modules.get("reportgen.pdf"), "release_fonts", None)
+    release = getattr(sys.modules.get("reportgen.documents.pdf"), "release_fonts", None)
     if release is not None:
         with contextlib.suppress(Exception):  # clean-up never turns into an error message
             release()
@@ -464,7 +464,7 @@ def _stop(signum: int, frame: Any) -> None:
 
 
 def main() -> None:
-    """Entry point of `python -m reportgen.worker ROLE REPLY_FD`."""
+    """Entry point of `python -m reportgen.parallel.worker ROLE REPLY_FD`."""
     # Ctrl-C reaches the whole process group: the first process handles it and stops the workers (SIGTERM)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from reportgen.runtime import cpu_lanes, without_optional_module
+from reportgen.parallel.runtime import cpu_lanes, without_optional_module
 
 # scikit-learn imports pandas, if installed, only to accept pandas inputs (0.2 s of a 4 s run; ours are NumPy
 # arrays): let it see pandas as absent while it loads. Later imports of pandas are unaffected.
@@ -32,7 +32,7 @@ with without_optional_module("pandas"):
 
 from reportgen.config import ClusterConfig
 from reportgen.errors import InputError
-from reportgen.models import FloatArray, IntArray, KCandidate, KSelection, PcaMap, Segmentation
+from reportgen.model import FloatArray, IntArray, KCandidate, KSelection, PcaMap, Segmentation
 
 SILHOUETTE_TOLERANCE = 0.10
 # Above this many rows, candidate k are scored on a seeded sample of this size; the final fit uses every row.

@@ -23,8 +23,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.config import PROJECT_ROOT, TEMPLATES_DIR
-from reportgen.fonts import font_directory
-from reportgen.report import CHART_SCHEME, ReportModel
+from reportgen.documents.fonts import font_directory
+from reportgen.documents.report_model import CHART_SCHEME, ReportModel
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def pdf_bytes(html: str, *, metadata: PdfMetadata, charts: ChartSource) -> bytes
 def warm_pdf_engine() -> None:
     """Render a one-line document in the report's fonts: WeasyPrint's first document pays for loading Pango,
     fontconfig and the font files; a worker does this while it waits for the analysis."""
-    from reportgen.fonts import font_face_css
+    from reportgen.documents.fonts import font_face_css
 
     html = (
         f"<!DOCTYPE html><html><head><style>{font_face_css(embed=False)}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from reportgen.columns import ENGINEERED_RATIOS
 from reportgen.config import FeatureConfig
-from reportgen.models import ID, ColumnStats, DataQuality, FeatureMatrix, Imputation, LoadedTable
+from reportgen.model import ID, ColumnStats, DataQuality, FeatureMatrix, Imputation, LoadedTable
+from reportgen.model.columns import ENGINEERED_RATIOS
 
 # A column is "skewed" (and gets log1p) when it is non-negative and its sample skewness exceeds this.
 SKEW_THRESHOLD = 1.0

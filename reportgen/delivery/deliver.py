@@ -16,13 +16,13 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-from reportgen.archive import PageColours, page_colours, template_environment
+from reportgen.analysis.recommend import top_actions
 from reportgen.config import EmailConfig
+from reportgen.documents.archive import PageColours, page_colours, template_environment
+from reportgen.documents.formats import month_label
 from reportgen.errors import DeliveryError, InputError
-from reportgen.formats import month_label
 from reportgen.io.write import write_atomic
-from reportgen.models import Analysis, ChartImage, SegmentChange
-from reportgen.recommend import top_actions
+from reportgen.model import Analysis, ChartImage, SegmentChange
 
 BRIEFING_FILE = "briefing.eml"
 SENT_FILE = "sent.json"

@@ -18,10 +18,10 @@ import numpy as np
 import vl_convert
 from altair.utils.schemapi import debug_mode
 
-from reportgen.columns import feature_label
-from reportgen.fonts import FAMILY, register_chart_fonts
-from reportgen.formats import lift_text
-from reportgen.models import Analysis, ChartImage, IntArray, KSelection, PcaMap, ReportJob, SegmentProfile
+from reportgen.documents.fonts import FAMILY, register_chart_fonts
+from reportgen.documents.formats import lift_text
+from reportgen.model import Analysis, ChartImage, IntArray, KSelection, PcaMap, ReportJob, SegmentProfile
+from reportgen.model.columns import feature_label
 
 # Okabe-Ito without black and without its yellow (1.3:1 on white, unreadable), strongest colours first so small
 # reports get the most distinct ones; a neutral grey and a dark teal make eight

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import polars as pl
 
-from reportgen.columns import feature_label
-from reportgen.models import FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, Trait
+from reportgen.model import FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, Trait
+from reportgen.model.columns import feature_label
 
 # Amount columns whose share of the all-customer total each segment holds ("share of spend").
 VALUE_COLUMNS: tuple[str, ...] = ("PURCHASES", "BALANCE", "CASH_ADVANCE", "monetary")

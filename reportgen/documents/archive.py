@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reportgen.config import TEMPLATES_DIR
-from reportgen.formats import month_label
+from reportgen.documents.formats import month_label
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # only plain colour literals may reach a style attribute: anything else could smuggle CSS (e.g. url(...))

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from reportgen.columns import SPEND_COLUMNS
+from reportgen.model.columns import SPEND_COLUMNS
 
 if TYPE_CHECKING:  # annotations only: the render workers use these types without loading Polars
     import polars as pl
 
-    from reportgen.brand import Brand
     from reportgen.config import Settings
+    from reportgen.documents.brand import Brand
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -12,10 +12,11 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from reportgen.brand import Brand, clean_svg
-from reportgen.columns import feature_label
+from reportgen.analysis.recommend import top_actions
+from reportgen.documents.brand import Brand, clean_svg
+from reportgen.documents.html import decimal, lift, money, percent, thousands
 from reportgen.errors import InputError
-from reportgen.models import (
+from reportgen.model import (
     Analysis,
     ChartImage,
     DataQuality,
@@ -25,8 +26,7 @@ from reportgen.models import (
     SegmentProfile,
     spend_share,
 )
-from reportgen.recommend import top_actions
-from reportgen.render import decimal, lift, money, percent, thousands
+from reportgen.model.columns import feature_label
 
 # Which value share is "share of spend", in order of preference (customers table, transaction log).
 TOP_ACTIONS = 3

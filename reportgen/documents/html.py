@@ -10,11 +10,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from reportgen.config import TEMPLATES_DIR
-from reportgen.fonts import font_face_css
-from reportgen.formats import lift_text
+from reportgen.documents.fonts import font_face_css
+from reportgen.documents.formats import lift_text
 
 if TYPE_CHECKING:
-    from reportgen.report import ReportModel
+    from reportgen.documents.report_model import ReportModel
 
 Target = Literal["html", "pdf"]
 DASH = "–"  # shown where a number does not exist (e.g. a lift over a zero average)

@@ -12,7 +12,7 @@ silhouette_score on a 10,000-row sample, a final fit, groupby means (for logs: a
 frequency and monetary first). It can take minutes on a million rows, so it is stopped after --plain-timeout
 seconds and reported as "more than" that.
 
-    python -m reportgen.bench [--only NAME[,NAME]] [--quick] [--repeat N] [--plain-timeout S] [--no-plain]
+    python -m reportgen.dev.bench [--only NAME[,NAME]] [--quick] [--repeat N] [--plain-timeout S] [--no-plain]
 """
 
 from __future__ import annotations
@@ -129,13 +129,13 @@ def ensure_input(scenario: Scenario, cache: Path, say: Emit) -> Path:
     # A temporary name with the same suffix, renamed when complete: an interrupted run leaves nothing to reuse.
     tmp = path.with_name(f".tmp-{path.name}")
     if scenario.kind == "customers":
-        from reportgen.sample import generate_customers, write_sample_csv
+        from reportgen.dev.sample import generate_customers, write_sample_csv
 
         write_sample_csv(generate_customers(scenario.rows, seed=SEED).frame, tmp)
     else:
         from datetime import date
 
-        from reportgen.sample_transactions import generate_transactions, write_transactions
+        from reportgen.dev.sample_transactions import generate_transactions, write_transactions
 
         log = generate_transactions(scenario.rows, scenario.customers, SEED, date(2026, 11, 30))
         write_transactions(log, tmp)
@@ -226,8 +226,8 @@ def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
     clock.start("imports")
     from dataclasses import replace
 
-    from reportgen.runtime import collector_paused
-    from reportgen.worker import RenderWorker
+    from reportgen.parallel.runtime import collector_paused
+    from reportgen.parallel.worker import RenderWorker
 
     with RenderWorker.start() as renderer:
         with collector_paused():  # as the command line does
@@ -369,7 +369,7 @@ def run_job(method: str, scenario: Scenario, data: Path, cache: Path, timeout: f
         log = Path(tmp) / "stderr.txt"
         out = Path(tmp) / "out"
         out.mkdir()
-        cmd = [sys.executable, "-m", "reportgen.bench", "--worker", method, "--kind", scenario.kind]
+        cmd = [sys.executable, "-m", "reportgen.dev.bench", "--worker", method, "--kind", scenario.kind]
         cmd += ["--data", str(data), "--out", str(out), "--result", str(result)]
         start = time.perf_counter()
         with log.open("wb") as err:
@@ -563,7 +563,9 @@ def bench(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m reportgen.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m reportgen.dev.bench", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--only", action="append", default=[], help="scenario name(s), comma-separated")
     parser.add_argument("--quick", action="store_true", help="smaller inputs and fewer repeats")
     parser.add_argument("--repeat", type=int, default=0, help="runs per scenario (default: 5 real, 1 large)")

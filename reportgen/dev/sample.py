@@ -5,7 +5,7 @@ with known churn, arrivals and behaviour changes. Every column is a deterministi
 tenure and a row of standard-normal latents, so a month's small noise is an AR(1) step on the latents and a
 behaviour change is a new group with the same latents. `write_sample_csv` writes the bytes the bundled sample holds.
 
-Run `python -m reportgen.sample --out data/sample/customers.csv` to rebuild the bundled sample byte for byte.
+Run `python -m reportgen.dev.sample --out data/sample/customers.csv` to rebuild the bundled sample byte for byte.
 """
 
 from __future__ import annotations
@@ -458,7 +458,7 @@ def parse_periods(text: str) -> tuple[str, ...]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m reportgen.sample",
+        prog="python -m reportgen.dev.sample",
         description="Write a seeded synthetic customer table (credit-card schema) with planted behaviour groups.",
     )
     parser.add_argument("--out", type=Path, help="CSV file to write (one extract)")

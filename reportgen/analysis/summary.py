@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from reportgen.models import ID, Analysis, KCandidate
+from reportgen.model import ID, Analysis, KCandidate
 
 SCHEMA_VERSION = 1
 RFM_COLUMNS = ("r_score", "f_score", "m_score", "rfm_score")

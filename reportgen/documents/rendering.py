@@ -1,6 +1,6 @@
 """Analysis -> the period's documents: the HTML and PDF report and the e-mail briefing, around their charts.
 
-This is the rendering half of a run. The command line runs it in worker processes (`reportgen.worker`): one
+This is the rendering half of a run. The command line runs it in worker processes (`reportgen.parallel.worker`): one
 lays out the documents (Jinja2, WeasyPrint) while another draws the charts (Altair, vl-convert), and both
 load their libraries while the analysis runs. Library callers and tests run it in this process with
 `DrawnCharts`. Either way, the same job gives the same bytes.
@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from reportgen.deliver import briefing_content, briefing_message, eml_bytes
-from reportgen.models import ChartImage, ReportJob
-from reportgen.pdf import pdf_bytes, pdf_metadata, warm_pdf_engine
-from reportgen.render import environment, render_html
-from reportgen.report import ReportModel, changes_section, chart_content, report_model
+from reportgen.delivery.deliver import briefing_content, briefing_message, eml_bytes
+from reportgen.documents.html import environment, render_html
+from reportgen.documents.pdf import pdf_bytes, pdf_metadata, warm_pdf_engine
+from reportgen.documents.report_model import ReportModel, changes_section, chart_content, report_model
+from reportgen.model import ChartImage, ReportJob
 
 Progress = Callable[[str], None]
 
@@ -43,7 +43,7 @@ class DrawnCharts:
     """Every chart of a job, drawn in this process before the documents are made."""
 
     def __init__(self, job: ReportJob) -> None:
-        from reportgen.charts import job_charts
+        from reportgen.documents.charts import job_charts
 
         plan, briefing = job_charts(job)
         self._planned = tuple(p.placeholder() for p in plan)

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from reportgen.documents.formats import month_label
 from reportgen.errors import InputError
-from reportgen.formats import month_label
-from reportgen.models import (
+from reportgen.model import (
     ID,
     FeatureMatrix,
     FigureChange,

@@ -7,9 +7,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportgen.documents.formats import amount_text, lift_text
 from reportgen.errors import InputError
-from reportgen.formats import amount_text, lift_text
-from reportgen.models import Recommendation, SegmentProfile, spend_share
+from reportgen.model import Recommendation, SegmentProfile, spend_share
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_]+))?\}")
 _NEEDS_COLUMN = {"lift", "mean", "median", "value_share"}
