@@ -59,6 +59,8 @@ class ClusterConfig:
     n_init: int = 10
     random_state: int = 0
     silhouette_sample: int = 10000
+    stability_resamples: int = 20  # seeded resamples measuring how stable each k and segment is; 0 = off
+    min_segment_share: float = 0.02  # auto-k never chooses a k with a smaller segment than this share
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "n_init": _INT,
         "random_state": _INT,
         "silhouette_sample": _INT,
+        "stability_resamples": _INT,
+        "min_segment_share": _NUM,
     },
     "transactions": {
         "customer": _STR,
@@ -329,8 +333,25 @@ def _cluster_config(c: dict[str, Any], where: str) -> ClusterConfig:
     seed = c.get("random_state", 0)
     if seed < 0:
         raise InputError(f"{where}: clustering.random_state must be >= 0, got {seed}")
+    resamples = c.get("stability_resamples", 20)
+    if not 0 <= resamples <= 1000:
+        raise InputError(
+            f"{where}: clustering.stability_resamples must be 0 (off) or a count up to 1000, got {resamples}"
+        )
+    min_share = float(c.get("min_segment_share", 0.02))
+    if not 0.0 <= min_share < 0.5:
+        raise InputError(
+            f"{where}: clustering.min_segment_share must be a share in [0, 0.5), e.g. 0.02, got {min_share}"
+        )
     return ClusterConfig(
-        k=k, k_min=k_min, k_max=k_max, n_init=n_init, random_state=seed, silhouette_sample=sample
+        k=k,
+        k_min=k_min,
+        k_max=k_max,
+        n_init=n_init,
+        random_state=seed,
+        silhouette_sample=sample,
+        stability_resamples=resamples,
+        min_segment_share=min_share,
     )
 
 

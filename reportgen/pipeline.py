@@ -33,6 +33,7 @@ from reportgen.analysis.matching import (
 )
 from reportgen.analysis.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
+from reportgen.analysis.stability import segmentation_trust
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
 from reportgen.config import SAMPLE_DATA, Settings, playbook_path
 from reportgen.documents.brand import Brand, load_brand
@@ -122,7 +123,10 @@ def analyse(
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features)
-    selection = k_selection(features.X, cluster, progress)
+    previous_k = (
+        len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
+    )
+    selection = k_selection(features.X, cluster, progress, previous_k)
     progress(f"fitting {selection.chosen_k} segments on every customer")
     fit = segmentation(features.X, selection.chosen_k, cluster, selection)
     book = load_playbook(playbook_path(settings))
@@ -136,7 +140,12 @@ def analyse(
         progress(f"comparing with {previous.period}")
         ids = stable_labels(fit.labels, matching)
         order = sorted(range(fit.k), key=lambda label: matching.ids[label])
-        seg = replace(fit, labels=ids, centroids=fit.centroids[order])
+        seg = replace(
+            fit,
+            labels=ids,
+            centroids=fit.centroids[order],
+            stability=tuple(fit.stability[label] for label in order) if fit.stability else (),
+        )
         profiles = matched_profiles(profiles, matching)
         pca = replace(pca, labels=ids)
         current = pl.DataFrame({ID: features.customer_ids, "segment_id": ids})
@@ -149,7 +158,15 @@ def analyse(
             changes=changes,
             sentences=change_sentences(moves, changes, matching),
         )
+    measured = selection.stabilities.get(seg.k)
+    trust = segmentation_trust(
+        seg.silhouette,
+        measured.ari if measured is not None else None,
+        [p.id for p in profiles] if seg.stability else [],
+        seg.stability,
+    )
     return Analysis(
+        trust=trust,
         table=table,
         features=features,
         selection=selection,

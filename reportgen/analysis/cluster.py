@@ -1,12 +1,21 @@
-"""Choosing k (elbow, silhouette, Calinski-Harabasz, Davies-Bouldin) and the final K-Means fit.
+"""Choosing k (separation, elbow, resampling stability, segment sizes) and the final K-Means fit.
 
-The rule for k, as the report states it:
+The rule for k, as the README states it:
 1. Score every k in k_min..k_max: inertia, silhouette (on a seeded sample of `silhouette_sample` rows),
-   Calinski-Harabasz and Davies-Bouldin.
-2. Locate the elbow of the inertia curve with the kneedle method (the point farthest below the chord joining
-   the first and last points of the normalised curve).
-3. Keep the k whose silhouette is within SILHOUETTE_TOLERANCE (relative) of the best silhouette; among those,
-   take the one nearest the elbow; ties go to the lower Davies-Bouldin index, then to fewer segments.
+   Calinski-Harabasz, Davies-Bouldin and the smallest segment's share. Locate the elbow of the inertia curve
+   with the kneedle method (the point farthest below the chord joining the ends of the normalised curve).
+2. A k is eligible when no segment is smaller than `min_segment_share` of the customers.
+3. Two segments are chosen when the customers clearly form two groups: k = 2 has a silhouette of at least
+   TWO_GROUPS_SILHOUETTE (a "reasonable" structure), every k >= 3 separates under DISTINCT_SHARE of it, and
+   (with stability on) every segment of the split holds up under resampling at FAIR_SEGMENT or more.
+4. Otherwise the k >= 3 are considered that are eligible, separate within DISTINCT_SHARE of the best-separated
+   k >= 3, and are no finer than the later of that k and the elbow (past the bend, more segments explain
+   little more of the spread unless they also separate best). Their stability is measured by resampling.
+5. Of those, the finest whose segments all hold up (each segment's mean Jaccard >= STABLE_SEGMENT) is chosen;
+   else the most stable (highest mean adjusted Rand) of those whose segments all reach FAIR_SEGMENT; else 2
+   if its split holds up; else the most stable considered k, said to be rough.
+6. Month to month: last period's k is kept while it is eligible, holds up at FAIR_SEGMENT, and the rule's
+   choice does not beat its silhouette by more than MONTH_MARGIN (relative).
 
 Segment ids: 0 is the largest segment, then by decreasing size; equal sizes are ordered by their centroids.
 """
@@ -16,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -32,9 +42,21 @@ with without_optional_module("pandas"):
 
 from reportgen.config import ClusterConfig
 from reportgen.errors import InputError
-from reportgen.model import FloatArray, IntArray, KCandidate, KSelection, PcaMap, Segmentation
+from reportgen.model import (
+    FloatArray,
+    IntArray,
+    KCandidate,
+    KSelection,
+    KStability,
+    PcaMap,
+    Segmentation,
+)
 
-SILHOUETTE_TOLERANCE = 0.10
+DISTINCT_SHARE = 0.90  # "distinct": a silhouette at least this share of the best-separated k >= 3
+TWO_GROUPS_SILHOUETTE = 0.50  # k = 2 only when its split is at least a "reasonable" structure
+STABLE_SEGMENT = 0.75  # clusterboot's "stable" mean Jaccard; the finest k whose segments all reach it wins
+FAIR_SEGMENT = 0.60  # clusterboot's "patterns worth a look": the floor for any chosen segmentation
+MONTH_MARGIN = 0.03  # another k replaces last period's only with a silhouette more than 3% higher
 # Above this many rows, candidate k are scored on a seeded sample of this size; the final fit uses every row.
 # 20,000 rows recover the planted groups of the synthetic million-row tables as 50,000 did, 2.5x faster.
 SCORING_SAMPLE = 20_000
@@ -242,8 +264,15 @@ def k_candidates(
         )
         separations = [separation_scores(Xf, labels) for _, labels, _ in fits]
     out = tuple(
-        KCandidate(k=k, inertia=spread, silhouette=sil, calinski_harabasz=ch, davies_bouldin=db)
-        for (k, _, spread), sil, (ch, db) in zip(fits, sils, separations, strict=True)
+        KCandidate(
+            k=k,
+            inertia=spread,
+            silhouette=sil,
+            calinski_harabasz=ch,
+            davies_bouldin=db,
+            smallest_share=float(np.bincount(labels, minlength=k).min()) / labels.shape[0],
+        )
+        for (k, labels, spread), sil, (ch, db) in zip(fits, sils, separations, strict=True)
     )
     return out, Xf.shape[0], Xs.shape[0], models
 
@@ -253,8 +282,15 @@ def _silhouette(X: FloatArray, labels: IntArray, idx: IntArray | None) -> float 
     return silhouette_scores(Xs, [ls])[0]
 
 
-def k_selection(X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet) -> KSelection:
-    """Score the k range and choose k by the documented rule (or take the configured k)."""
+def k_selection(
+    X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet, previous_k: int | None = None
+) -> KSelection:
+    """Score the k range and choose k by the documented rule (or take the configured k).
+
+    `previous_k`: the k of the earlier period, kept unless another k is clearly better (MONTH_MARGIN).
+    """
+    from reportgen.analysis.stability import k_stabilities  # stability builds on this module's fits
+
     n = X.shape[0]
     top = max(cfg.k_max, cfg.k or 0)
     if n <= top:
@@ -264,7 +300,24 @@ def k_selection(X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet) 
         ks = sorted([*ks, cfg.k])
     candidates, fitted_rows, sil_rows, fits = k_candidates(X, cfg, ks, progress)
     elbow = elbow_k([c.k for c in candidates], [c.inertia for c in candidates])
-    auto_k, auto_reason = _auto_choice(candidates, elbow)
+    fit_idx = sample_rows(n, SCORING_SAMPLE, cfg.random_state)
+    Xf = X if fit_idx is None else X[fit_idx]
+    stabilities: dict[int, KStability] = {}
+
+    def stability(wanted: list[int]) -> dict[int, KStability]:
+        missing = sorted({k for k in wanted if k not in stabilities and k in fits})
+        if missing and cfg.stability_resamples > 0:
+            progress(f"resampling k={', '.join(map(str, missing))} for stability")
+            labels = {k: fits[k][0] for k in missing}
+            with one_blas_thread():
+                stabilities.update(k_stabilities(Xf, labels, cfg.stability_resamples, cfg.random_state))
+        return stabilities
+
+    rule = KRule(candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability)
+    auto_k, auto_reason = rule.choice()
+    kept_previous = previous_k is not None and cfg.k is None
+    if kept_previous and previous_k is not None:
+        auto_k, auto_reason = rule.month_choice(previous_k, auto_k, auto_reason)
     if cfg.k is None:
         method, chosen, reason = "auto", auto_k, auto_reason
     else:
@@ -273,54 +326,237 @@ def k_selection(X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet) 
             f"The number of segments was fixed at {cfg.k} by the configuration or the --k option; "
             f"left to the data, the rule would have chosen {auto_k}."
         )
+    stability([chosen])
     if fitted_rows < n:
         reason += f" Candidates were scored on a random sample of {fitted_rows:,} of the {n:,} customers."
+    scored = tuple(
+        replace(c, stability=stabilities[c.k].ari if c.k in stabilities else None) for c in candidates
+    )
     return KSelection(
         method=method,
         chosen_k=chosen,
         reason=reason,
-        candidates=candidates,
+        candidates=scored,
         elbow_k=elbow,
         scored_rows=fitted_rows,
         silhouette_rows=sil_rows,
         sampled=fitted_rows < n or sil_rows < fitted_rows,
+        previous_k=previous_k,
+        stabilities=dict(sorted(stabilities.items())),
         fits=fits,
     )
 
 
-def _auto_choice(candidates: tuple[KCandidate, ...], elbow: int | None) -> tuple[int, str]:
-    scored = [c for c in candidates if c.silhouette is not None]
-    if not scored:
-        k = elbow if elbow is not None else candidates[0].k
-        return k, f"We chose {k} segments at the elbow of the spread curve (separation could not be scored)."
-    best = max(scored, key=lambda c: (c.silhouette or 0.0, -c.k))
-    best_sil = best.silhouette or 0.0
-    floor = best_sil - abs(best_sil) * SILHOUETTE_TOLERANCE
-    near = [c for c in scored if (c.silhouette or 0.0) >= floor]
-    anchor = elbow if elbow is not None else best.k
-    pick = min(near, key=lambda c: (abs(c.k - anchor), c.davies_bouldin or 0.0, c.k))
-    sil = pick.silhouette or 0.0
-    tried = f"{candidates[0].k} to {candidates[-1].k} segments were tried"
-    if pick.k == best.k and (elbow is None or elbow == pick.k):
-        where = "" if elbow is None else ", and the spread curve bends (the elbow) there too"
-        return pick.k, (
-            f"We chose {pick.k} segments: they are the most clearly separated grouping "
-            f"(silhouette {sil:.2f}; {tried}){where}."
+StabilityOf = Callable[[list[int]], dict[int, KStability]]
+
+
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def elbow_clause(k: int, elbow: int | None) -> str:
+    """Return where k sits against the elbow of the spread curve, as a clause."""
+    if elbow is None:
+        return "the spread curve has no clear bend"
+    if elbow == k:
+        return "the spread curve bends (the elbow) there too"
+    side = "earlier" if elbow < k else "later"
+    near = "close by, " if abs(elbow - k) == 1 else ""
+    return f"the spread curve bends {near}{side}, at {elbow}"
+
+
+@dataclass(frozen=True)
+class KRule:
+    """The documented rule for k, applied to scored candidates (stability is asked for as needed)."""
+
+    candidates: tuple[KCandidate, ...]
+    elbow: int | None
+    min_share: float
+    with_stability: bool
+    stability_of: StabilityOf
+
+    def candidate(self, k: int) -> KCandidate | None:
+        """Return the scores of one k, if it was tried."""
+        return next((c for c in self.candidates if c.k == k), None)
+
+    def eligible(self, c: KCandidate) -> bool:
+        """Return whether k was scored and leaves no segment under the minimum share."""
+        return c.silhouette is not None and (c.smallest_share or 0.0) >= self.min_share
+
+    def best_finer(self) -> KCandidate | None:
+        """Return the best-separated eligible k of 3 or more segments."""
+        finer = [c for c in self.candidates if c.k >= 3 and self.eligible(c)]
+        return max(finer, key=lambda c: (c.silhouette or 0.0, -c.k)) if finer else None
+
+    def considered(self, best: KCandidate) -> list[KCandidate]:
+        """Return the eligible k >= 3 within DISTINCT_SHARE of the best and no finer than best or elbow."""
+        limit = max(best.k, self.elbow if self.elbow is not None else best.k)
+        floor = DISTINCT_SHARE * (best.silhouette or 0.0)
+        return [
+            c
+            for c in self.candidates
+            if c.k >= 3 and self.eligible(c) and (c.silhouette or 0.0) >= floor and c.k <= limit
+        ]
+
+    def lost(self, c: KCandidate, best: KCandidate | None) -> str:
+        """Return why a candidate was not chosen, as a clause that names its numbers."""
+        if c.silhouette is None:
+            return f"{c.k} segments could not be scored"
+        if (c.smallest_share or 0.0) < self.min_share:
+            return (
+                f"{c.k} segments would leave a segment of {c.smallest_share or 0.0:.1%} of customers, "
+                f"under the {self.min_share:.0%} minimum"
+            )
+        if best is not None and c.k >= 3 and c.silhouette < DISTINCT_SHARE * (best.silhouette or 0.0):
+            return (
+                f"{c.k} segments separate less well (silhouette {c.silhouette:.2f}, under "
+                f"{DISTINCT_SHARE:.0%} of {_s(best.silhouette)})"
+            )
+        if best is not None and self.elbow is not None and c.k > max(best.k, self.elbow):
+            return f"{c.k} segments go past the elbow without separating best"
+        st = self.stability_of([c.k]).get(c.k) if self.with_stability else None
+        if st is not None and min(st.jaccard) < STABLE_SEGMENT:
+            return (
+                f"{c.k} segments do not all hold up under resampling (a segment's Jaccard "
+                f"{min(st.jaccard):.2f}, under {STABLE_SEGMENT})"
+            )
+        return f"{c.k} segments were less stable or less distinct"
+
+    def runner_up(self, k: int, best: KCandidate | None) -> str:
+        """Return the clause on the next finer k and why it lost ('' when k is the finest tried)."""
+        finer = self.candidate(k + 1)
+        return "" if finer is None else f"; {self.lost(finer, best)}"
+
+    def two_groups(self, best: KCandidate | None) -> str | None:
+        """Return the reason for 2 segments when the customers clearly form two groups, else None."""
+        two = self.candidate(2)
+        if two is None or not self.eligible(two) or (two.silhouette or 0.0) < TWO_GROUPS_SILHOUETTE:
+            return None
+        if best is not None and (best.silhouette or 0.0) >= DISTINCT_SHARE * (two.silhouette or 0.0):
+            return None
+        st2 = self.stability_of([2]).get(2) if self.with_stability else None
+        if st2 is not None and min(st2.jaccard) < FAIR_SEGMENT:
+            return None
+        held = "" if st2 is None else f", and the split holds up under resampling (stability {st2.ari:.2f})"
+        versus = "" if best is None else f", against at most {_s(best.silhouette)} for 3 or more"
+        return (
+            f"We chose 2 segments: the customers fall clearly into two groups "
+            f"(silhouette {_s(two.silhouette)}{versus}){held}."
         )
-    if pick.k == best.k:
+
+    def choice(self) -> tuple[int, str]:
+        """Return the chosen k and the one sentence that explains it."""
+        tried = f"{self.candidates[0].k} to {self.candidates[-1].k} segments were tried"
+        eligible = [c for c in self.candidates if self.eligible(c)]
+        if not eligible:
+            scored = [c for c in self.candidates if c.silhouette is not None] or list(self.candidates)
+            pick = max(scored, key=lambda c: (c.smallest_share or 0.0, -c.k))
+            return pick.k, (
+                f"We chose {pick.k} segments: every number of segments tried ({tried.split(' segments')[0]}) "
+                f"leaves a segment under the {self.min_share:.0%} minimum, and {pick.k} segments leave the "
+                f"largest smallest segment ({pick.smallest_share or 0.0:.1%} of customers)."
+            )
+        best = self.best_finer()
+        two = self.candidate(2)
+        two_ok = two is not None and self.eligible(two)
+        clear = self.two_groups(best)
+        if clear is not None:
+            return 2, clear
+        if best is None:
+            assert two is not None
+            return (
+                2,
+                f"We chose 2 segments: no finer grouping leaves every segment at {self.min_share:.0%} or more of customers ({tried}).",
+            )
+        considered = self.considered(best)
+        sil_best = _s(best.silhouette)
+
+        def separation(pick: KCandidate) -> str:
+            if pick.k == best.k:
+                return f"separates best of the choices with 3 or more (silhouette {sil_best})"
+            return (
+                f"separates at least {DISTINCT_SHARE:.0%} as well as the best of 3 or more (silhouette "
+                f"{_s(pick.silhouette)} against {sil_best} at {best.k})"
+            )
+
+        if not self.with_stability:
+            pick = considered[-1]
+            return pick.k, (
+                f"We chose {pick.k} segments: the finest grouping that {separation(pick)}; "
+                f"{elbow_clause(pick.k, self.elbow)}{self.runner_up(pick.k, best)} "
+                f"(stability was not measured: clustering.stability_resamples = 0)."
+            )
+        # finest first, stopping at the first that holds up: coarser candidates are not resampled
+        for pick in reversed(considered):
+            st = self.stability_of([pick.k])[pick.k]
+            if min(st.jaccard) >= STABLE_SEGMENT:
+                return pick.k, (
+                    f"We chose {pick.k} segments: the finest grouping whose segments all held up when the "
+                    f"customers were resampled (stability {st.ari:.2f}) and that {separation(pick)}; "
+                    f"{elbow_clause(pick.k, self.elbow)}{self.runner_up(pick.k, best)}."
+                )
+        stab = self.stability_of([c.k for c in considered])
+        fair = [c for c in considered if min(stab[c.k].jaccard) >= FAIR_SEGMENT]
+        if fair:
+            pick = max(fair, key=lambda c: (stab[c.k].ari, c.k))
+            st = stab[pick.k]
+            return pick.k, (
+                f"We chose {pick.k} segments: no well-separated grouping of 3 or more held up fully when the "
+                f"customers were resampled, and {pick.k} segments are the most stable of those that mostly did "
+                f"(stability {st.ari:.2f}, every segment's Jaccard {min(st.jaccard):.2f} or more; silhouette "
+                f"{_s(pick.silhouette)}); {elbow_clause(pick.k, self.elbow)}."
+            )
+        if two is not None and two_ok:
+            st2 = self.stability_of([2])[2]
+            if min(st2.jaccard) >= FAIR_SEGMENT:
+                return 2, (
+                    f"We chose 2 segments: no grouping of 3 or more segments held up under resampling (each "
+                    f"had a segment with a Jaccard under {FAIR_SEGMENT}), while the two-way split did "
+                    f"(stability {st2.ari:.2f}, silhouette {_s(two.silhouette)})."
+                )
+        pick = max(considered, key=lambda c: (stab[c.k].ari, c.k))
         return pick.k, (
-            f"We chose {pick.k} segments: they are the most clearly separated grouping "
-            f"(silhouette {sil:.2f}; {tried}), although the spread curve bends earlier, at {elbow}."
+            f"We chose {pick.k} segments, the most stable of the well-separated choices (stability "
+            f"{stab[pick.k].ari:.2f}, silhouette {_s(pick.silhouette)}), but no grouping held up well when "
+            f"the customers were resampled: treat the segments as rough."
         )
-    return pick.k, (
-        f"We chose {pick.k} segments, near where the spread curve bends (the elbow at {elbow}): their separation "
-        f"(silhouette {sil:.2f}) is within {SILHOUETTE_TOLERANCE:.0%} of the best ({best_sil:.2f} at {best.k} "
-        f"segments), and {pick.k} segments give a finer, still distinct picture."
-        if pick.k > best.k
-        else f"We chose {pick.k} segments, at the elbow of the spread curve: their separation (silhouette "
-        f"{sil:.2f}) is within {SILHOUETTE_TOLERANCE:.0%} of the best ({best_sil:.2f} at {best.k} segments) "
-        f"with fewer segments to act on."
-    )
+
+    def month_choice(self, previous_k: int, auto_k: int, auto_reason: str) -> tuple[int, str]:
+        """Return last period's k unless the rule's choice separates clearly better (MONTH_MARGIN)."""
+        said = auto_reason.removesuffix(".")
+        if previous_k == auto_k:
+            return auto_k, f"{said}; last period had {auto_k} segments too."
+        prev, auto = self.candidate(previous_k), self.candidate(auto_k)
+        if prev is None or auto is None:
+            return auto_k, f"{said}; last period's {previous_k} segments are outside the range tried now."
+        if not self.eligible(prev):
+            return (
+                auto_k,
+                f"{said}; last period's {previous_k} segments no longer fit ({self.lost(prev, None)}).",
+            )
+        st = self.stability_of([previous_k]).get(previous_k) if self.with_stability else None
+        if st is not None and min(st.jaccard) < FAIR_SEGMENT:
+            return auto_k, (
+                f"{said}; last period's {previous_k} segments no longer hold up under resampling (a "
+                f"segment's Jaccard {min(st.jaccard):.2f}, under {FAIR_SEGMENT})."
+            )
+        a, b = auto.silhouette or 0.0, prev.silhouette or 0.0
+        if a > b * (1.0 + MONTH_MARGIN):
+            return auto_k, (
+                f"{said}; this changes last period's {previous_k} segments because {auto_k} separate clearly "
+                f"better now (silhouette {a:.2f} against {b:.2f}, more than {MONTH_MARGIN:.0%} higher)."
+            )
+        held = (
+            ""
+            if st is None
+            else f" and every segment still holds up under resampling (stability {st.ari:.2f})"
+        )
+        return previous_k, (
+            f"We kept last period's {previous_k} segments: the choice on this month alone, {auto_k}, does not "
+            f"separate clearly better (silhouette {a:.2f} against {b:.2f}; a change needs more than "
+            f"{MONTH_MARGIN:.0%}), and {previous_k} segments leave every segment at {self.min_share:.0%} of "
+            f"customers or more{held}."
+        )
 
 
 def segmentation(
@@ -361,6 +597,9 @@ def segmentation(
         else:
             sil = _silhouette(X, labels, sample_rows(X.shape[0], cfg.silhouette_sample, cfg.random_state + 1))
             ch, db = separation_scores(X, labels)
+    # the scoring fit's label j is the refined fit's label j (it starts from centroid j): its resampling
+    # stability carries over to the segment it became
+    measured = selection.stabilities.get(k) if selection is not None and fit is not None else None
     return Segmentation(
         labels=labels,
         centroids=centroids,
@@ -369,6 +608,7 @@ def segmentation(
         silhouette=sil,
         calinski_harabasz=ch,
         davies_bouldin=db,
+        stability=() if measured is None else tuple(measured.jaccard[j] for j in order),
     )
 
 

@@ -101,6 +101,19 @@ class KCandidate:
     silhouette: float | None
     calinski_harabasz: float | None
     davies_bouldin: float | None
+    smallest_share: float | None = None  # the smallest segment's share of the scored customers
+    stability: float | None = None  # mean adjusted Rand index over resamples; None where not scored
+
+
+@dataclass(frozen=True)
+class KStability:
+    """The resampling stability of one K-Means fit."""
+
+    k: int
+    ari: float  # mean adjusted Rand index between the full fit and each resample's fit
+    jaccard: tuple[float, ...]  # per label of the full fit: mean Jaccard with its best resample match
+    resamples: int
+    rows: int  # the rows each resample's fit was compared over
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,8 @@ class KSelection:
     scored_rows: int  # rows the candidates were fitted on
     silhouette_rows: int  # rows the silhouette was computed on
     sampled: bool
+    previous_k: int | None = None  # the k of the earlier period the choice started from
+    stabilities: dict[int, KStability] = field(default_factory=dict)  # the k that were resampled
     # K-Means fits made while scoring (k -> labels, centroids), reused or refined by the final fit
     fits: dict[int, tuple[IntArray, FloatArray]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -126,6 +141,31 @@ class Segmentation:
     silhouette: float | None
     calinski_harabasz: float | None
     davies_bouldin: float | None
+    stability: tuple[float, ...] = ()  # per segment id: mean Jaccard with its best resample match; () = off
+
+
+@dataclass(frozen=True)
+class SegmentTrust:
+    """How far one segment holds up under resampling, as a reading and in words."""
+
+    id: int
+    stability: float  # mean Jaccard similarity with its best match across resamples
+    reading: str  # "stable" | "fairly stable" | "unstable" (clusterboot's readings)
+    text: str  # one sentence for the segment's page
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How far to trust the segmentation: the structure and stability readings and the verdict sentence."""
+
+    structure: str  # "strong" | "reasonable" | "weak" | "none" (Kaufman-Rousseeuw reading of the silhouette)
+    stability: float | None  # the chosen k's mean adjusted Rand index; None when resampling is off
+    verdict: str  # one plain sentence: the readings and what the segments can be used for
+    segments: tuple[SegmentTrust, ...] = ()  # in segment id order; () when resampling is off
+
+    def for_segment(self, segment_id: int) -> SegmentTrust | None:
+        """Return one segment's stability, or None when it was not measured."""
+        return next((s for s in self.segments if s.id == segment_id), None)
 
 
 @dataclass(frozen=True)
@@ -255,6 +295,7 @@ class Analysis:
     pca: PcaMap
     history: MonthOverMonth | None = None
     model: dict[str, Any] = field(default_factory=dict)  # model.json: what the next month needs
+    trust: Trust | None = None  # how far to trust the segments (structure, stability, verdict)
 
     def segment_names(self) -> dict[int, str]:
         """Return segment id -> name for this month's segments and, with history, the vanished ones.
