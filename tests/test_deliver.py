@@ -22,6 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
+from reportgen.analysis.stability import segmentation_trust
 from reportgen.cli import main as cli_main
 from reportgen.config import EmailConfig
 from reportgen.delivery.deliver import (
@@ -31,6 +32,7 @@ from reportgen.delivery.deliver import (
     briefing_colours,
     briefing_content,
     briefing_message,
+    briefing_text,
     eml_bytes,
     kept_send_record,
     safe_url,
@@ -237,6 +239,7 @@ def test_briefing_content_from_an_analysis() -> None:
         recommendations_for=lambda i: tuple(r for r in recs if r.segment_id == i),
         features=SimpleNamespace(quality=SimpleNamespace(customers=100)),
         segmentation=SimpleNamespace(silhouette=0.3123),
+        trust=segmentation_trust(0.3123, 0.9, [0, 1], [0.9, 0.7]),
     )
     changes = (
         SegmentChange(
@@ -276,6 +279,12 @@ def test_briefing_content_from_an_analysis() -> None:
     assert [s.change for s in b.segments] == ["new this month", "+10 customers"]
     assert dict(b.headline)["Separation (silhouette)"] == "0.31"
     assert b.actions == ("High spenders: Reward loyalty",)
+    assert b.verdict == "Weak separation, mostly stable segments: " + (
+        "use them as a guide for messages and campaign tests; the groups overlap, so do not use them for "
+        "eligibility rules or decisions about individual customers, and check the fairly stable segments "
+        "before acting on them."
+    )
+    assert b.verdict in briefing_text(b)
 
 
 # ---- delivery over a real SMTP server on loopback --------------------------------------------------------

@@ -40,6 +40,7 @@ with without_optional_module("pandas"):
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
 
+from reportgen.analysis.stability import k_stabilities
 from reportgen.config import ClusterConfig
 from reportgen.errors import InputError
 from reportgen.model import (
@@ -289,8 +290,6 @@ def k_selection(
 
     `previous_k`: the k of the earlier period, kept unless another k is clearly better (MONTH_MARGIN).
     """
-    from reportgen.analysis.stability import k_stabilities  # stability builds on this module's fits
-
     n = X.shape[0]
     top = max(cfg.k_max, cfg.k or 0)
     if n <= top:

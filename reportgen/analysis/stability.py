@@ -22,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from reportgen.analysis.cluster import KMeans, thread_pools
 from reportgen.model import FloatArray, IntArray, KStability, SegmentTrust, Trust
 from reportgen.parallel.runtime import cpu_lanes
 
@@ -80,6 +79,9 @@ def best_jaccard(table: IntArray) -> FloatArray:
 
 
 def _resample_fit(X32: np.ndarray, k: int, rows: IntArray, seed: int) -> IntArray:
+    # imported here: the documents read this module's readings without loading scikit-learn
+    from reportgen.analysis.cluster import KMeans, thread_pools
+
     with thread_pools().limit(limits=1, user_api="openmp"):
         model = KMeans(n_clusters=k, n_init=STABILITY_INITS, random_state=seed).fit(X32[rows])
         return np.asarray(model.predict(X32), dtype=np.int64)
@@ -170,10 +172,16 @@ def trust_verdict(structure: str, readings: Sequence[str]) -> str:
         stability = "mostly stable segments"
     else:
         stability = "some unstable segments"
-    if structure == "none":
+    if structure == "none" and stability in ("stable segments", "mostly stable segments"):
         use = (
-            "the customers form one continuum rather than distinct groups, so treat the segments as "
-            "convenient slices for planning, not as real customer types"
+            "the customers do not fall into well-apart groups, but these segments come back when the data "
+            "is resampled; use them to plan and tailor campaigns, not as distinct customer types or for "
+            "eligibility rules"
+        )
+    elif structure == "none":
+        use = (
+            "the customers do not fall into well-apart groups, so treat the segments as convenient slices "
+            "for planning, not as real customer types"
         )
     elif stability == "some unstable segments":
         use = "treat the segments as exploratory and do not base decisions on the unstable ones"

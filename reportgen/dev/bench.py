@@ -13,6 +13,7 @@ frequency and monetary first). It can take minutes on a million rows, so it is s
 seconds and reported as "more than" that.
 
     python -m reportgen.dev.bench [--only NAME[,NAME]] [--quick] [--repeat N] [--plain-timeout S] [--no-plain]
+        [--stability]   (each run is followed by one with stability_resamples = 0; prints the ratio)
 """
 
 from __future__ import annotations
@@ -207,6 +208,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("preparing features", "features"),
     ("scoring k=", "k sweep (K-Means)"),
     ("scoring separation", "silhouettes"),
+    ("resampling", "stability (resampling)"),
     ("fitting", "final fit, profiles, summary"),
     ("comparing with", "month over month"),
     ("drawing charts", "charts"),
@@ -214,10 +216,18 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("writing the e-mail briefing", "briefing"),
     ("publishing", "publish"),
 )
-ANALYSIS_STAGES = ("load", "features", "k sweep (K-Means)", "silhouettes", "final fit, profiles, summary")
+ANALYSIS_STAGES = (
+    "load",
+    "features",
+    "k sweep (K-Means)",
+    "silhouettes",
+    "stability (resampling)",
+    "final fit, profiles, summary",
+)
+STABILITY_RATIO_TARGET = 1.25  # end to end with resampling stability over without it (issue 10)
 
 
-def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
+def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock, resamples: int | None = None) -> None:
     """Run `reportgen run` in this process the way the command line does, one stage per progress message.
 
     As in the CLI, the render workers start first and load the rendering stack while this process imports
@@ -237,6 +247,9 @@ def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
         settings = Settings()
         if kind == "transactions":
             settings = replace(settings, data=replace(settings.data, kind="transactions"))
+        if resamples is not None:
+            cluster = replace(settings.clustering, stability_resamples=resamples)
+            settings = replace(settings, clustering=cluster)
         clock.start("setup")
 
         def progress(message: str) -> None:
@@ -313,11 +326,13 @@ def _plain_rfm(log: Any, end: Any) -> Any:
     return rfm[["recency", "frequency", "monetary"]]
 
 
-def worker(method: str, kind: str, data: Path, out: Path, result: Path) -> int:
+def worker(method: str, kind: str, data: Path, out: Path, result: Path, resamples: int | None = None) -> int:
     """Run one job in this process and record its stages in `result`."""
     clock = StageClock(result)
-    job = reportgen_job if method == "reportgen" else plain_job
-    job(kind, data, out, clock)
+    if method == "reportgen":
+        reportgen_job(kind, data, out, clock, resamples)
+    else:
+        plain_job(kind, data, out, clock)
     clock.finish()
     if method == "reportgen":  # the `reportgen` command skips the interpreter's teardown (cli.console)
         sys.stdout.flush()
@@ -360,7 +375,14 @@ def _wait(pid: int, timeout: float | None) -> tuple[int | None, float]:
         time.sleep(0.02)
 
 
-def run_job(method: str, scenario: Scenario, data: Path, cache: Path, timeout: float | None) -> Job:
+def run_job(
+    method: str,
+    scenario: Scenario,
+    data: Path,
+    cache: Path,
+    timeout: float | None,
+    resamples: int | None = None,
+) -> Job:
     """Run one job in a fresh process (its own session, so a timeout stops all of it) and read its stages."""
     work = cache / "runs"
     work.mkdir(parents=True, exist_ok=True)
@@ -371,6 +393,8 @@ def run_job(method: str, scenario: Scenario, data: Path, cache: Path, timeout: f
         out.mkdir()
         cmd = [sys.executable, "-m", "reportgen.dev.bench", "--worker", method, "--kind", scenario.kind]
         cmd += ["--data", str(data), "--out", str(out), "--result", str(result)]
+        if resamples is not None:
+            cmd += ["--resamples", str(resamples)]
         start = time.perf_counter()
         with log.open("wb") as err:
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
@@ -526,6 +550,7 @@ def bench(args: argparse.Namespace) -> int:
         data = ensure_input(scenario, cache, say)
         runs = args.repeat or (min(scenario.repeat, 3) if args.quick else scenario.repeat)
         mine: list[Job] = []
+        unstable: list[Job] = []  # the same runs with stability_resamples = 0 (--stability)
         plain: list[Job] = []
         loads = [load_average()]
         for i in range(runs):
@@ -533,6 +558,9 @@ def bench(args: argparse.Namespace) -> int:
             mine.append(run_job("reportgen", scenario, data, cache, None))
             if not mine[-1].complete:
                 say(f"{scenario.name}: reportgen {mine[-1].note}")
+            if args.stability:  # right after, so both see the same machine load
+                say(f"{scenario.name}: reportgen run {i + 1}/{runs} with stability_resamples = 0")
+                unstable.append(run_job("reportgen", scenario, data, cache, None, resamples=0))
             if not args.no_plain:
                 say(f"{scenario.name}: plain run {i + 1}/{runs} (limit {args.plain_timeout:.0f} s)")
                 plain.append(run_job("plain", scenario, data, cache, args.plain_timeout))
@@ -543,6 +571,13 @@ def bench(args: argparse.Namespace) -> int:
         p = median_job(plain) if plain else None
         title = f"{scenario.label()}: load average {' -> '.join(dict.fromkeys(loads))}"
         print_table(title, report_rows(scenario, m, p, len(mine)))
+        off = median_job(unstable) if unstable else None
+        if off is not None:
+            ratio = m.wall / off.wall
+            print(
+                f"  stability: {m.wall:.2f} s with, {off.wall:.2f} s with stability_resamples = 0, ratio "
+                f"{ratio:.2f} {_verdict(ratio, STABILITY_RATIO_TARGET, '')}"
+            )
         summary.append(
             {
                 "scenario": scenario.name,
@@ -554,6 +589,7 @@ def bench(args: argparse.Namespace) -> int:
                 "plain_cpu": p.cpu if p else None,
                 "plain_complete": p.complete if p else None,
                 "load_average": loads,
+                "without_stability_wall": off.wall if off else None,
             }
         )
     print(f"\nload average at end: {load_average()}")
@@ -574,6 +610,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cache", type=Path, default=DEFAULT_CACHE, help="folder for inputs and scratch runs"
     )
+    parser.add_argument(
+        "--stability",
+        action="store_true",
+        help="also run each scenario with stability_resamples = 0 and print the with/without ratio",
+    )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     # internal: one job in this process
     parser.add_argument("--worker", choices=("reportgen", "plain"), help=argparse.SUPPRESS)
@@ -581,6 +622,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--resamples", type=int, default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -588,7 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark (or, with the internal --worker flag, one measured job)."""
     args = _parser().parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.kind, args.data, args.out, args.result)
+        return worker(args.worker, args.kind, args.data, args.out, args.result, args.resamples)
     if args.list:
         for s in SCENARIOS:
             print(f"{s.name:18} {s.label()}{'  (--quick)' if s.quick else ''}")

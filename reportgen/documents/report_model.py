@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reportgen.analysis.recommend import top_actions
+from reportgen.analysis.stability import stability_reading, structure_reading
 from reportgen.documents.brand import Brand, clean_svg
 from reportgen.documents.html import decimal, lift, money, percent, thousands
 from reportgen.errors import InputError
@@ -129,6 +130,7 @@ class SegmentPage:
     figure: Figure | None
     recommendations: tuple[RecommendationItem, ...]
     is_new: bool = False  # first seen this month (no match in the previous period)
+    stability_text: str = ""  # the segment's resampling stability in words; "" when not measured
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class CandidateRow:
     calinski_harabasz: float | None
     davies_bouldin: float | None
     chosen: bool
+    stability: float | None = None  # mean adjusted Rand over resamples; None where not resampled
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,9 @@ class Methodology:
     elbow: Figure | None
     silhouette: Figure | None
     metrics: tuple[QualityMetric, ...]
+    verdict: str = ""  # how far to trust the segments, in one sentence
+    # per segment: name, mean Jaccard with its best resample match, reading
+    segment_stability: tuple[tuple[str, float, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -302,6 +308,7 @@ class ReportModel:
     appendix: Appendix
     keywords: tuple[str, ...]
     changes: Changes | None = None
+    verdict: str = ""  # how far to trust the segments, in one sentence (analysis.trust)
 
 
 def period_dates(period: str) -> tuple[str, date]:
@@ -514,7 +521,13 @@ def _segment_page(
         ),
         is_new=analysis.history is not None
         and any(c.id == profile.id and c.new for c in analysis.history.changes),
+        stability_text=_segment_stability_text(analysis, profile.id),
     )
+
+
+def _segment_stability_text(analysis: Analysis, segment_id: int) -> str:
+    found = analysis.trust.for_segment(segment_id) if analysis.trust is not None else None
+    return "" if found is None else found.text
 
 
 def _handling(column: str, quality: DataQuality) -> str:
@@ -536,19 +549,39 @@ def _missing_rows(quality: DataQuality, labels: Mapping[str, str]) -> tuple[Miss
 
 
 def _silhouette_reading(value: float | None) -> str:
+    # Kaufman and Rousseeuw's reading (structure_reading): > 0.70 strong, > 0.50 reasonable, > 0.25 weak
     if value is None:
         return "Not computed for this run."
-    if value >= 0.5:
-        return "The segments are clearly separated: most customers sit well inside their own segment."
-    if value >= 0.25:
-        return "The segments are distinct, with some overlap at the edges; treat them as reliable groupings."
-    if value >= 0.1:
+    reading = structure_reading(value)
+    if reading == "strong":
+        return "Strong structure: the segments are well apart and most customers sit deep inside their own."
+    if reading == "reasonable":
+        return "Reasonable structure: the segments are distinct, with some overlap at the edges."
+    if reading == "weak":
         return (
-            "The segments overlap noticeably, as is usual for customer behaviour: the centres differ "
-            "clearly, but customers near a boundary could belong to either neighbour. Act on the "
-            "segment profiles, not on individual borderline assignments."
+            "Weak structure (0.26 to 0.50): the segment centres differ, but the segments overlap and "
+            "customers near a boundary could belong to either neighbour. Act on the segment profiles, not "
+            "on individual borderline assignments."
         )
-    return "The data has little natural grouping: read the segments as a convenient split, not as types."
+    return (
+        "No substantial structure (0.25 or less): the customers form a continuum; read the segments as a "
+        "convenient split, not as distinct types."
+    )
+
+
+def _stability_metric(selection: KSelection, k: int) -> QualityMetric | None:
+    measured = selection.stabilities.get(k)
+    if measured is None:
+        return None
+    stable = sum(1 for j in measured.jaccard if stability_reading(j) == "stable")
+    return QualityMetric(
+        "Resampling stability",
+        measured.ari,
+        "Higher is better; 1 means the same segments on every resample",
+        f"The mean adjusted Rand index between this segmentation and fits on {measured.resamples} random "
+        f"80% samples of the customers; {stable} of {k} segments are stable (mean Jaccard with their best "
+        "match 0.75 or more, the clusterboot reading).",
+    )
 
 
 def _ch_reading(value: float | None, selection: KSelection) -> str:
@@ -581,6 +614,11 @@ def _db_reading(value: float | None) -> str:
 
 
 def _metrics(seg: Segmentation, selection: KSelection) -> tuple[QualityMetric, ...]:
+    stability = _stability_metric(selection, seg.k)
+    return (*((stability,) if stability is not None else ()), *_separation_metrics(seg, selection))
+
+
+def _separation_metrics(seg: Segmentation, selection: KSelection) -> tuple[QualityMetric, ...]:
     return (
         QualityMetric(
             "Silhouette score",
@@ -658,13 +696,24 @@ def _methodology(
         sampling_note=sampling,
         candidates=tuple(
             CandidateRow(
-                c.k, c.inertia, c.silhouette, c.calinski_harabasz, c.davies_bouldin, c.k == sel.chosen_k
+                c.k,
+                c.inertia,
+                c.silhouette,
+                c.calinski_harabasz,
+                c.davies_bouldin,
+                c.k == sel.chosen_k,
+                c.stability,
             )
             for c in sel.candidates
         ),
         elbow=figure(elbow) if elbow else None,
         silhouette=figure(sil) if sil else None,
         metrics=_metrics(analysis.segmentation, sel),
+        verdict=analysis.trust.verdict if analysis.trust is not None else "",
+        segment_stability=tuple(
+            (analysis.segment_names().get(s.id, f"segment {s.id}"), s.stability, s.reading)
+            for s in (analysis.trust.segments if analysis.trust is not None else ())
+        ),
     )
 
 
@@ -786,6 +835,7 @@ def report_model(
         segment_count=len(analysis.profiles),
         contents=_contents(segments, changes),
         headlines=_headlines(analysis, spend_label),
+        verdict=analysis.trust.verdict if analysis.trust is not None else "",
         paragraphs=tuple(
             SegmentParagraph(s.anchor, s.name, _segment_text(p, spend_label, _summary_traits(len(segments))))
             for s, p in zip(segments, analysis.profiles, strict=True)
