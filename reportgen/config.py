@@ -43,6 +43,8 @@ class DataConfig:
     path: Path | None = None
     id_column: str = "CUST_ID"
     features: tuple[str, ...] = CC_FEATURES
+    labels: dict[str, str] = field(default_factory=dict)  # column -> how the report names it
+    value: tuple[str, ...] = ()  # the columns summed into what a customer is worth; () = the default per kind
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class BrandConfig:
 class ReportConfig:
     title: str = "Customer Segmentation Report"
     playbook: Path | None = None  # None: the bundled playbook for the data kind
+    names: dict[str, str] = field(default_factory=dict)  # segment id (as text) -> the user's name for it
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,17 @@ _BOOL = ((bool,), "true or false")
 _INT = ((int,), "an integer")
 _NUM = ((int, float), "a number")
 _STRLIST = ((list,), "a list of strings")
+_STRTABLE = ((dict,), "a table of strings")
 
 _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
-    "data": {"kind": _STR, "path": _STR, "id_column": _STR, "features": _STRLIST},
+    "data": {
+        "kind": _STR,
+        "path": _STR,
+        "id_column": _STR,
+        "features": _STRLIST,
+        "labels": _STRTABLE,
+        "value": _STRLIST,
+    },
     "features": {"engineered": _BOOL, "transform": _STR},
     "clustering": {
         "k": ((str, int), 'an integer >= 2 or "auto"'),
@@ -164,7 +175,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "timeout": _NUM,
     },
     "brand": {"file": _STR},
-    "report": {"title": _STR, "playbook": _STR},
+    "report": {"title": _STR, "playbook": _STR, "names": _STRTABLE},
 }
 
 
@@ -210,6 +221,12 @@ def _check_schema(raw: dict[str, Any], where: str) -> None:
                 raise InputError(f"{where}: {section}.{key} must be {expected}, got {_describe(value)}")
             if isinstance(value, list) and not all(isinstance(v, str) and v for v in value):
                 raise InputError(f"{where}: {section}.{key} must be {expected}, got {_describe(value)}")
+            if isinstance(value, dict):
+                for name, text in value.items():
+                    if not isinstance(text, str) or not text.strip():
+                        raise InputError(
+                            f"{where}: {section}.{key}.{name} must be a non-empty string, got {_describe(text)}"
+                        )
 
 
 def _describe(value: Any) -> str:
@@ -250,6 +267,8 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
         path=(base / d["path"]) if "path" in d else None,
         id_column=id_column,
         features=features,
+        labels={str(k).strip(): v.strip() for k, v in d.get("labels", {}).items()},
+        value=tuple(name.strip() for name in d.get("value", ())),
     )
 
     transform = f.get("transform", "log1p")
@@ -288,6 +307,7 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     report = ReportConfig(
         title=r.get("title", "Customer Segmentation Report"),
         playbook=(_existing_file(base, r["playbook"], "report.playbook", where) if "playbook" in r else None),
+        names=_segment_names(r.get("names", {}), where),
     )
     return Settings(
         data=data,
@@ -332,6 +352,17 @@ def _cluster_config(c: dict[str, Any], where: str) -> ClusterConfig:
     return ClusterConfig(
         k=k, k_min=k_min, k_max=k_max, n_init=n_init, random_state=seed, silhouette_sample=sample
     )
+
+
+def _segment_names(raw: dict[str, str], where: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for key, name in raw.items():
+        if not key.strip().isdigit():
+            raise InputError(f'{where}: report.names keys must be segment ids like "0", got "{key}"')
+        if name.strip() in names.values():
+            raise InputError(f'{where}: report.names gives "{name.strip()}" to more than one segment')
+        names[str(int(key))] = name.strip()
+    return names
 
 
 def _existing_file(base: Path, value: str, key: str, where: str) -> Path:
