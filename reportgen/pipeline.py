@@ -27,6 +27,7 @@ from reportgen.analysis.matching import (
     migration,
     model_document,
     model_json,
+    redefinitions,
     segment_changes,
     segment_matching,
     stable_labels,
@@ -154,7 +155,7 @@ def analyse(
         history = MonthOverMonth(
             from_period=previous.period,
             migration=moves,
-            matching=matching.as_dict(),
+            matching={**matching.as_dict(), "redefined": [r.as_dict() for r in redefinitions(moves)]},
             changes=changes,
             sentences=change_sentences(moves, changes, matching),
         )

@@ -170,7 +170,7 @@ def test_rule_takes_the_finest_stable_distinct_k_up_to_the_elbow() -> None:
     rule, asked = _rule(SILS, {2: 0.98, 3: 0.99, 4: 0.98, 5: 0.95, 6: 0.9})
     k, reason = rule.choice()
     assert k == 5 and asked == [5]  # finest first; coarser candidates are not resampled
-    assert reason.startswith("We chose 5 segments: the finest grouping whose segments all held up")
+    assert reason.startswith("We chose 5 segments: the finest grouping that held up when the customers")
     assert "stability 0.97" in reason and "silhouette 0.25 against 0.26 at 3" in reason
     _elbow_words_are_true(reason, 5, 5)
     assert "6 segments go past the elbow without separating best" in reason  # 6 > max(best 3, elbow 5)
@@ -180,7 +180,7 @@ def test_rule_skips_an_unstable_finer_k_and_says_so() -> None:
     rule, asked = _rule(SILS, {3: 0.99, 4: 0.98, 5: 0.55})
     k, reason = rule.choice()
     assert k == 4 and asked == [5, 4]
-    assert "5 segments do not all hold up under resampling (a segment's Jaccard 0.55, under 0.75)" in reason
+    assert "5 segments are less stable under resampling (stability 0.57, under 0.80)" in reason
     _elbow_words_are_true(reason, 4, 5)
     assert "close by, later, at 5" in reason
 
@@ -219,7 +219,7 @@ def test_rule_falls_back_to_the_most_stable_fairly_stable_k() -> None:
     rule, _ = _rule(SILS, {3: 0.72, 4: 0.65, 5: 0.7})
     k, reason = rule.choice()
     assert k == 3  # none reaches 0.75 everywhere; 3 has the highest mean adjusted Rand
-    assert "no well-separated grouping of 3 or more held up fully" in reason
+    assert "no well-separated grouping of 3 or more reached a stability of 0.80" in reason
     assert "stability 0.74, every segment's Jaccard 0.72 or more" in reason
     _elbow_words_are_true(reason, 3, 5)
 
@@ -234,6 +234,27 @@ def test_rule_picks_two_only_for_two_clear_groups_or_when_nothing_finer_holds() 
     rule, _ = _rule({2: 0.40, 3: 0.38, 4: 0.37}, {2: 0.95, 3: 0.5, 4: 0.4}, elbow=4)
     k, reason = rule.choice()
     assert k == 2 and "no grouping of 3 or more segments held up" in reason and "stability 0.97" in reason
+
+
+def test_rule_names_a_segment_that_dissolves_and_never_prints_a_limit_as_under_itself() -> None:
+    # overall agreement is good but one segment's Jaccard is 0.598: told with 3 decimals, not as "0.60"
+    rule, _ = _rule(SILS, {3: 0.99, 4: 0.98, 5: 0.598})
+    rule = KRule(
+        rule.candidates,
+        5,
+        0.02,
+        True,
+        lambda ks: {
+            3: KStability(3, 0.99, (0.99, 0.99, 0.99), 20, 100),
+            4: KStability(4, 0.98, (0.98,) * 4, 20, 100),
+            5: KStability(5, 0.9, (0.598, 0.95, 0.95, 0.95, 0.95), 20, 100),
+        },
+    )
+    k, reason = rule.choice()
+    assert (
+        k == 4
+        and "5 segments do not all hold up under resampling (a segment's Jaccard 0.598, under 0.6)" in reason
+    )
 
 
 def test_rule_says_rough_when_nothing_holds_and_handles_tiny_segments() -> None:

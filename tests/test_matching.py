@@ -14,7 +14,9 @@ import pytest
 from reportgen.analysis.cluster import segmentation
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.matching import (
+    Matching,
     PreviousModel,
+    VanishedSegment,
     acceptance_radii,
     change_sentences,
     load_previous_model,
@@ -32,7 +34,7 @@ from reportgen.config import ClusterConfig, Settings
 from reportgen.dev.sample import Month, generate_months, write_sample_csv
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers
-from reportgen.model import ID, FeatureMatrix, FeatureStat, Segmentation, SegmentProfile
+from reportgen.model import ID, FeatureMatrix, FeatureStat, Segmentation, SegmentChange, SegmentProfile
 
 FAST = ClusterConfig(n_init=3, silhouette_sample=500, random_state=0)
 PERIODS = ["2026-10", "2026-11"]
@@ -422,3 +424,44 @@ def test_model_document_saves_each_segment_under_its_kept_id_and_name() -> None:
         (1, "Spenders", 3, centroids[0].tolist()),
         (2, "Spenders (new)", 1, centroids[2].tolist()),
     ]
+
+
+def test_redefinitions_find_merges_and_leave_ordinary_moves_alone() -> None:
+    from reportgen.analysis.matching import redefinitions
+
+    flows = [
+        {"from": 0, "to": 0, "customers": 100},
+        {"from": 1, "to": 0, "customers": 80},  # 80 of segment 1's 90 stayers now sit in segment 0: a merge
+        {"from": 1, "to": 1, "customers": 10},
+        {"from": 2, "to": 2, "customers": 50},
+        {"from": 2, "to": 0, "customers": 20},  # 20 of 70: an ordinary move
+    ]
+    moves = {"from_period": "2026-10", "customers_in_both": 260, "new_customers": 0, "lost_customers": 0}
+    found = redefinitions({**moves, "flows": flows})
+    assert [(r.id, r.sources, r.customers) for r in found] == [(0, (1,), 80)]
+    assert found[0].as_dict() == {"id": 0, "from": [1], "customers": 80}
+    assert redefinitions({**moves, "flows": [f for f in flows if f["from"] != 1]}) == ()
+
+
+def test_change_sentences_tell_a_redefinition_instead_of_moves_and_a_vanished_segment() -> None:
+    flows = [
+        {"from": 0, "to": 0, "customers": 100},
+        {"from": 1, "to": 0, "customers": 80},
+        {"from": 2, "to": 2, "customers": 50},
+        {"from": 2, "to": 0, "customers": 20},
+    ]
+    moves = {"from_period": "2026-10", "customers_in_both": 250, "new_customers": 0, "lost_customers": 0}
+    changes = (
+        SegmentChange(0, "Full payers", 200, 0.8, False, 110, 0.44, 90, ()),
+        SegmentChange(2, "Savers", 50, 0.2, False, 70, 0.28, -20, ()),
+    )
+    matching = Matching(
+        from_period="2026-10",
+        matches=(),
+        vanished=(VanishedSegment(id=1, name="High spenders", previous_size=80, nearest_distance=1.0),),
+    )
+    text = " ".join(change_sentences({**moves, "flows": flows}, changes, matching))
+    assert "Full payers was redefined: it now holds most of the customers of High spenders (80;" in text
+    assert "no longer found" not in text  # High spenders were merged, not lost
+    assert "The largest move was 20 customers from Savers to Full payers." in text  # the 80 are not moves
+    assert "Full payers grew" not in text and "Savers shrank by 20 customers to 50." in text

@@ -11,9 +11,10 @@ The rule for k, as the README states it:
 4. Otherwise the k >= 3 are considered that are eligible, separate within DISTINCT_SHARE of the best-separated
    k >= 3, and are no finer than the later of that k and the elbow (past the bend, more segments explain
    little more of the spread unless they also separate best). Their stability is measured by resampling.
-5. Of those, the finest whose segments all hold up (each segment's mean Jaccard >= STABLE_SEGMENT) is chosen;
-   else the most stable (highest mean adjusted Rand) of those whose segments all reach FAIR_SEGMENT; else 2
-   if its split holds up; else the most stable considered k, said to be rough.
+5. Of those, the finest that holds up under resampling is chosen: a mean adjusted Rand index of at least
+   STABLE_ARI (a "good" agreement) with every segment's mean Jaccard at least FAIR_SEGMENT. Else the most
+   stable (highest mean adjusted Rand) of those whose segments all reach FAIR_SEGMENT; else 2 if its split
+   holds up; else the most stable considered k, said to be rough.
 6. Month to month: last period's k is kept while it is eligible, holds up at FAIR_SEGMENT, and the rule's
    choice does not beat its silhouette by more than MONTH_MARGIN (relative).
 
@@ -55,8 +56,8 @@ from reportgen.model import (
 
 DISTINCT_SHARE = 0.90  # "distinct": a silhouette at least this share of the best-separated k >= 3
 TWO_GROUPS_SILHOUETTE = 0.50  # k = 2 only when its split is at least a "reasonable" structure
-STABLE_SEGMENT = 0.75  # clusterboot's "stable" mean Jaccard; the finest k whose segments all reach it wins
-FAIR_SEGMENT = 0.60  # clusterboot's "patterns worth a look": the floor for any chosen segmentation
+STABLE_ARI = 0.80  # a k "holds up" with a mean adjusted Rand index of at least this (Steinley's "good", 2004)
+FAIR_SEGMENT = 0.60  # clusterboot's "patterns worth a look": the floor for every segment of a chosen k
 MONTH_MARGIN = 0.03  # another k replaces last period's only with a silhouette more than 3% higher
 # Above this many rows, candidate k are scored on a seeded sample of this size; the final fit uses every row.
 # 20,000 rows recover the planted groups of the synthetic million-row tables as 50,000 did, 2.5x faster.
@@ -353,6 +354,17 @@ def _s(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
+def _under(value: float, limit: float) -> str:
+    """Return a value under a limit with enough decimals not to read as the limit (0.749 -> '0.749')."""
+    text = f"{value:.2f}"
+    return text if float(text) < limit else f"{value:.3f}"
+
+
+def holds_up(st: KStability) -> bool:
+    """Return whether a fit holds up under resampling: STABLE_ARI overall, FAIR_SEGMENT for every segment."""
+    return st.ari >= STABLE_ARI and min(st.jaccard) >= FAIR_SEGMENT
+
+
 def elbow_clause(k: int, elbow: int | None) -> str:
     """Return where k sits against the elbow of the spread curve, as a clause."""
     if elbow is None:
@@ -414,10 +426,15 @@ class KRule:
         if best is not None and self.elbow is not None and c.k > max(best.k, self.elbow):
             return f"{c.k} segments go past the elbow without separating best"
         st = self.stability_of([c.k]).get(c.k) if self.with_stability else None
-        if st is not None and min(st.jaccard) < STABLE_SEGMENT:
+        if st is not None and st.ari < STABLE_ARI:
+            return (
+                f"{c.k} segments are less stable under resampling (stability {_under(st.ari, STABLE_ARI)}, "
+                f"under {STABLE_ARI:.2f})"
+            )
+        if st is not None and min(st.jaccard) < FAIR_SEGMENT:
             return (
                 f"{c.k} segments do not all hold up under resampling (a segment's Jaccard "
-                f"{min(st.jaccard):.2f}, under {STABLE_SEGMENT})"
+                f"{_under(min(st.jaccard), FAIR_SEGMENT)}, under {FAIR_SEGMENT})"
             )
         return f"{c.k} segments were less stable or less distinct"
 
@@ -434,7 +451,7 @@ class KRule:
         if best is not None and (best.silhouette or 0.0) >= DISTINCT_SHARE * (two.silhouette or 0.0):
             return None
         st2 = self.stability_of([2]).get(2) if self.with_stability else None
-        if st2 is not None and min(st2.jaccard) < FAIR_SEGMENT:
+        if st2 is not None and not holds_up(st2):
             return None
         held = "" if st2 is None else f", and the split holds up under resampling (stability {st2.ari:.2f})"
         versus = "" if best is None else f", against at most {_s(best.silhouette)} for 3 or more"
@@ -488,11 +505,12 @@ class KRule:
         # finest first, stopping at the first that holds up: coarser candidates are not resampled
         for pick in reversed(considered):
             st = self.stability_of([pick.k])[pick.k]
-            if min(st.jaccard) >= STABLE_SEGMENT:
+            if holds_up(st):
                 return pick.k, (
-                    f"We chose {pick.k} segments: the finest grouping whose segments all held up when the "
-                    f"customers were resampled (stability {st.ari:.2f}) and that {separation(pick)}; "
-                    f"{elbow_clause(pick.k, self.elbow)}{self.runner_up(pick.k, best)}."
+                    f"We chose {pick.k} segments: the finest grouping that held up when the customers were "
+                    f"resampled (stability {st.ari:.2f}, every segment's Jaccard {min(st.jaccard):.2f} or more) "
+                    f"and that {separation(pick)}; {elbow_clause(pick.k, self.elbow)}"
+                    f"{self.runner_up(pick.k, best)}."
                 )
         stab = self.stability_of([c.k for c in considered])
         fair = [c for c in considered if min(stab[c.k].jaccard) >= FAIR_SEGMENT]
@@ -500,14 +518,15 @@ class KRule:
             pick = max(fair, key=lambda c: (stab[c.k].ari, c.k))
             st = stab[pick.k]
             return pick.k, (
-                f"We chose {pick.k} segments: no well-separated grouping of 3 or more held up fully when the "
-                f"customers were resampled, and {pick.k} segments are the most stable of those that mostly did "
-                f"(stability {st.ari:.2f}, every segment's Jaccard {min(st.jaccard):.2f} or more; silhouette "
-                f"{_s(pick.silhouette)}); {elbow_clause(pick.k, self.elbow)}."
+                f"We chose {pick.k} segments: no well-separated grouping of 3 or more reached a stability of "
+                f"{STABLE_ARI:.2f} when the customers were resampled, and {pick.k} segments are the most stable "
+                f"of those whose segments all held up at {FAIR_SEGMENT} or more (stability {st.ari:.2f}, every "
+                f"segment's Jaccard {min(st.jaccard):.2f} or more; silhouette {_s(pick.silhouette)}); "
+                f"{elbow_clause(pick.k, self.elbow)}."
             )
         if two is not None and two_ok:
             st2 = self.stability_of([2])[2]
-            if min(st2.jaccard) >= FAIR_SEGMENT:
+            if holds_up(st2):
                 return 2, (
                     f"We chose 2 segments: no grouping of 3 or more segments held up under resampling (each "
                     f"had a segment with a Jaccard under {FAIR_SEGMENT}), while the two-way split did "

@@ -40,6 +40,9 @@ from reportgen.model import (
 MODEL_FILE = "model.json"
 MODEL_SCHEMA = 1
 TOLERANCE_FACTOR = 0.5  # accept a match within this fraction of the partner's nearest-neighbour distance
+# a previous segment was redefined into a current one with another id when at least this share of its
+# staying customers sit there now (a merge, or an old segment mapped onto a larger new one)
+REDEFINED_SHARE = 0.5
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 # Figures compared month over month, in this order, where the profiles carry them.
@@ -472,19 +475,63 @@ def _key_figure_names(
     return tuple(f for f in order if f in previous)[:4]
 
 
+@dataclass(frozen=True)
+class Redefinition:
+    """A current segment that took in most of the customers of one or more previous segments with other ids."""
+
+    id: int
+    sources: tuple[int, ...]  # the previous segment ids redefined into it
+    customers: int  # customers who came with them: not counted as movers
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the redefinition as JSON-ready values for summary.json."""
+        return {"id": self.id, "from": list(self.sources), "customers": self.customers}
+
+
+def redefinitions(moves: Mapping[str, Any]) -> tuple[Redefinition, ...]:
+    """Return the current segments that previous segments were redefined into (REDEFINED_SHARE rule)."""
+    flows = [(int(f["from"]), int(f["to"]), int(f["customers"])) for f in moves["flows"]]
+    stayers: dict[int, int] = {}
+    for a, _, n in flows:
+        stayers[a] = stayers.get(a, 0) + n
+    into: dict[int, list[tuple[int, int]]] = {}
+    for a, b, n in flows:
+        if a != b and stayers[a] > 0 and n >= REDEFINED_SHARE * stayers[a]:
+            into.setdefault(b, []).append((a, n))
+    return tuple(
+        Redefinition(id=b, sources=tuple(sorted(a for a, _ in src)), customers=sum(n for _, n in src))
+        for b, src in sorted(into.items())
+    )
+
+
 def change_sentences(
     moves: Mapping[str, Any], changes: Sequence[SegmentChange], matching: Matching | None = None
 ) -> tuple[str, ...]:
-    """Return two or three plain sentences on the largest movements since the previous period."""
+    """Return up to five plain sentences on the largest movements since the previous period.
+
+    Customers of a redefined segment (see `redefinitions`) are not movers: the definitions changed, not the
+    customers' behaviour, so those flows are told as a redefinition and left out of the largest move.
+    """
     names = {c.id: c.name for c in changes}
     if matching is not None:
         names.update({v.id: v.name for v in matching.vanished})
+    redefined = redefinitions(moves)
+    carried = {(a, r.id) for r in redefined for a in r.sources}
     sentences = [
         f"Since {month_label(moves['from_period'])}, {moves['customers_in_both']:,} customers stayed on the "
         f"books, {moves['new_customers']:,} joined and {moves['lost_customers']:,} left."
     ]
+    redefined_ids = {r.id for r in redefined}
+    merged = {a for r in redefined for a in r.sources}
+    for r in redefined:
+        sources = " and ".join(names.get(a, f"segment {a}") for a in r.sources)
+        sentences.append(
+            f"{names.get(r.id, f'segment {r.id}')} was redefined: it now holds most of the customers of "
+            f"{sources} ({r.customers:,}; not counted as moves, since the segment definitions changed, not "
+            "their behaviour)."
+        )
     switches = sorted(
-        (f for f in moves["flows"] if f["from"] != f["to"]),
+        (f for f in moves["flows"] if f["from"] != f["to"] and (f["from"], f["to"]) not in carried),
         key=lambda f: (-f["customers"], f["from"], f["to"]),
     )
     if switches:
@@ -492,14 +539,14 @@ def change_sentences(
         source = names.get(top["from"], f"segment {top['from']}")
         target = names.get(top["to"], f"segment {top['to']}")
         sentences.append(f"The largest move was {top['customers']:,} customers from {source} to {target}.")
-    grown = [c for c in changes if c.size_change is not None]
+    grown = [c for c in changes if c.size_change is not None and c.id not in redefined_ids]
     if grown:
         big = max(grown, key=lambda c: (abs(c.size_change or 0), -c.id))
         if big.size_change:
             verb = "grew" if big.size_change > 0 else "shrank"
             sentences.append(f"{big.name} {verb} by {abs(big.size_change):,} customers to {big.size:,}.")
-    news = [c.name for c in changes if c.new]
-    gone = [v.name for v in matching.vanished] if matching is not None else []
+    news = [c.name for c in changes if c.new and c.id not in redefined_ids]
+    gone = [v.name for v in matching.vanished if v.id not in merged] if matching is not None else []
     if news or gone:
         parts = []
         if news:
@@ -507,4 +554,4 @@ def change_sentences(
         if gone:
             parts.append(f"no longer found: {', '.join(gone)}")
         sentences.append("Segments " + "; ".join(parts) + ".")
-    return tuple(sentences[:4])
+    return tuple(sentences[:5])
