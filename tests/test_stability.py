@@ -125,3 +125,12 @@ def test_segmentation_trust_reads_each_segment() -> None:
     assert trust.verdict.startswith("Weak separation, some unstable segments")
     off = segmentation_trust(0.6, None, [], [])
     assert off.segments == () and "not measured" in off.verdict
+
+
+def test_small_tables_get_more_starts_within_the_same_budget() -> None:
+    from reportgen.analysis.stability import STABILITY_BUDGET, resample_inits
+
+    assert resample_inits(16_000, 10) == 2  # large tables: 2 starts
+    assert resample_inits(352, 10) == 10  # a 440-row table: n_init starts, still a fraction of the budget
+    assert resample_inits(1_792, 10) * 1_792 <= STABILITY_BUDGET
+    assert resample_inits(352, 1) == 1  # never more than n_init

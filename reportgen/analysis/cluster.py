@@ -310,7 +310,9 @@ def k_selection(
             progress(f"resampling k={', '.join(map(str, missing))} for stability")
             labels = {k: fits[k][0] for k in missing}
             with one_blas_thread():
-                stabilities.update(k_stabilities(Xf, labels, cfg.stability_resamples, cfg.random_state))
+                stabilities.update(
+                    k_stabilities(Xf, labels, cfg.stability_resamples, cfg.random_state, cfg.n_init)
+                )
         return stabilities
 
     rule = KRule(candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability)

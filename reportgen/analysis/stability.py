@@ -10,9 +10,9 @@ would hide instability) and assigns every scored row to the nearest resample cen
   read as Hennig's fpc::clusterboot does (2007): >= 0.75 stable, 0.6-0.75 patterns worth a look, < 0.5
   dissolved.
 
-Speed: resample fits use STABILITY_INITS k-means++ starts instead of n_init (measured on the three real
-tables, 2 starts reproduce the 10-start figures within about 0.03) in float32, one OpenMP thread each,
-side by side on the available cores as the k sweep does.
+Speed: resample fits use STABILITY_INITS k-means++ starts instead of n_init on large tables, more on small
+ones (rows x starts at most STABILITY_BUDGET, so a small table costs no more than a large one), in float32,
+one OpenMP thread each, side by side on the available cores as the k sweep does.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from reportgen.model import FloatArray, IntArray, KStability, SegmentTrust, Trus
 from reportgen.parallel.runtime import cpu_lanes
 
 RESAMPLE_SHARE = 0.8
-STABILITY_INITS = 2
+STABILITY_INITS = 2  # k-means++ starts per resample fit on large tables
+# rows x starts per resample fit: small tables get more starts (up to n_init) at the cost of a large one's 2
+STABILITY_BUDGET = 20_000
 # clusterboot's readings of a segment's mean Jaccard similarity (Hennig 2007)
 STABLE_JACCARD = 0.75
 FAIRLY_STABLE_JACCARD = 0.6
@@ -78,12 +80,17 @@ def best_jaccard(table: IntArray) -> FloatArray:
     return np.asarray(jac.max(axis=1), dtype=np.float64)
 
 
-def _resample_fit(X32: np.ndarray, k: int, rows: IntArray, seed: int) -> IntArray:
+def resample_inits(rows: int, n_init: int) -> int:
+    """Return the k-means++ starts of each resample fit: STABILITY_INITS, more on small tables, at most n_init."""
+    return max(min(STABILITY_INITS, n_init), min(n_init, STABILITY_BUDGET // max(rows, 1)))
+
+
+def _resample_fit(X32: np.ndarray, k: int, rows: IntArray, seed: int, inits: int) -> IntArray:
     # imported here: the documents read this module's readings without loading scikit-learn
     from reportgen.analysis.cluster import KMeans, thread_pools
 
     with thread_pools().limit(limits=1, user_api="openmp"):
-        model = KMeans(n_clusters=k, n_init=STABILITY_INITS, random_state=seed).fit(X32[rows])
+        model = KMeans(n_clusters=k, n_init=inits, random_state=seed).fit(X32[rows])
         return np.asarray(model.predict(X32), dtype=np.int64)
 
 
@@ -95,7 +102,7 @@ def resample_rows(n: int, resamples: int, seed: int) -> list[IntArray]:
 
 
 def k_stabilities(
-    X: FloatArray, fits: dict[int, IntArray], resamples: int, seed: int
+    X: FloatArray, fits: dict[int, IntArray], resamples: int, seed: int, n_init: int = 10
 ) -> dict[int, KStability]:
     """Return the resampling stability of each given fit (k -> the full fit's labels over X's rows)."""
     if resamples <= 0 or not fits:
@@ -103,12 +110,13 @@ def k_stabilities(
     n = X.shape[0]
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     subsets = resample_rows(n, resamples, seed)
+    inits = resample_inits(len(subsets[0]), n_init)
     # the same resamples for every k, each fit seeded by (k, resample): results do not depend on scheduling
     jobs = [(k, r) for k in sorted(fits, reverse=True) for r in range(resamples)]
 
     def job(item: tuple[int, int]) -> IntArray:
         k, r = item
-        return _resample_fit(X32, k, subsets[r], seed + 1000 * k + r)
+        return _resample_fit(X32, k, subsets[r], seed + 1000 * k + r, inits)
 
     with ThreadPoolExecutor(max_workers=min(cpu_lanes(), len(jobs))) as pool:
         labels = dict(zip(jobs, pool.map(job, jobs), strict=True))

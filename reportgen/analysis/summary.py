@@ -30,10 +30,11 @@ def _candidate(c: KCandidate) -> dict[str, Any]:
 
 
 K_RULE = (
-    "every segment >= min_segment_share; 2 when its silhouette >= 0.50 and every k >= 3 is under 90% of it; "
-    "else among k >= 3 with silhouette >= 90% of the best k >= 3, no finer than that k or the elbow: the finest "
-    "whose segments all have resampling Jaccard >= 0.75, else the most stable with all >= 0.6; "
-    "last period's k is kept unless the choice's silhouette is more than 3% higher"
+    "every segment >= min_segment_share; 2 when its silhouette >= 0.50, every k >= 3 is under 90% of it and it "
+    "holds up; else among k >= 3 with silhouette >= 90% of the best k >= 3, no finer than that k or the elbow: "
+    "the finest that holds up under resampling (adjusted Rand >= 0.80, every segment's Jaccard >= 0.6), else "
+    "the most stable with every segment's Jaccard >= 0.6; last period's k is kept unless the choice's "
+    "silhouette is more than 3% higher"
 )
 
 
