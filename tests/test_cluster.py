@@ -290,3 +290,9 @@ def test_month_rule_keeps_last_k_unless_another_is_clearly_better() -> None:
     assert k == 6 and "no longer hold up under resampling" in text
     k, text = rule.month_choice(6, 6, "We chose 6 segments: x.")
     assert k == 6 and text == "We chose 6 segments: x; last period had 6 segments too."
+
+
+def test_rule_copes_with_negative_silhouettes() -> None:
+    rule, _ = _rule({2: -0.05, 3: -0.10, 4: -0.105, 5: -0.2}, {3: 0.9, 4: 0.9, 5: 0.9}, elbow=4)
+    k, reason = rule.choice()
+    assert k == 4 and "silhouette -0.10 against -0.10 at 3" in reason  # -0.105 is within 10% of -0.10

@@ -317,8 +317,7 @@ def k_selection(
 
     rule = KRule(candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability)
     auto_k, auto_reason = rule.choice()
-    kept_previous = previous_k is not None and cfg.k is None
-    if kept_previous and previous_k is not None:
+    if previous_k is not None and cfg.k is None:  # a fixed k needs no continuity
         auto_k, auto_reason = rule.month_choice(previous_k, auto_k, auto_reason)
     if cfg.k is None:
         method, chosen, reason = "auto", auto_k, auto_reason
@@ -360,6 +359,12 @@ def _under(value: float, limit: float) -> str:
     """Return a value under a limit with enough decimals not to read as the limit (0.749 -> '0.749')."""
     text = f"{value:.2f}"
     return text if float(text) < limit else f"{value:.3f}"
+
+
+def distinct_floor(silhouette: float | None) -> float:
+    """Return the silhouette a k needs to count as distinct from one with this silhouette (any sign)."""
+    value = silhouette or 0.0
+    return value - (1.0 - DISTINCT_SHARE) * abs(value)
 
 
 def holds_up(st: KStability) -> bool:
@@ -404,7 +409,7 @@ class KRule:
     def considered(self, best: KCandidate) -> list[KCandidate]:
         """Return the eligible k >= 3 within DISTINCT_SHARE of the best and no finer than best or elbow."""
         limit = max(best.k, self.elbow if self.elbow is not None else best.k)
-        floor = DISTINCT_SHARE * (best.silhouette or 0.0)
+        floor = distinct_floor(best.silhouette)
         return [
             c
             for c in self.candidates
@@ -420,7 +425,7 @@ class KRule:
                 f"{c.k} segments would leave a segment of {c.smallest_share or 0.0:.1%} of customers, "
                 f"under the {self.min_share:.0%} minimum"
             )
-        if best is not None and c.k >= 3 and c.silhouette < DISTINCT_SHARE * (best.silhouette or 0.0):
+        if best is not None and c.k >= 3 and c.silhouette < distinct_floor(best.silhouette):
             return (
                 f"{c.k} segments separate less well (silhouette {c.silhouette:.2f}, under "
                 f"{DISTINCT_SHARE:.0%} of {_s(best.silhouette)})"
@@ -450,7 +455,7 @@ class KRule:
         two = self.candidate(2)
         if two is None or not self.eligible(two) or (two.silhouette or 0.0) < TWO_GROUPS_SILHOUETTE:
             return None
-        if best is not None and (best.silhouette or 0.0) >= DISTINCT_SHARE * (two.silhouette or 0.0):
+        if best is not None and (best.silhouette or 0.0) >= distinct_floor(two.silhouette):
             return None
         st2 = self.stability_of([2]).get(2) if self.with_stability else None
         if st2 is not None and not holds_up(st2):
