@@ -132,7 +132,7 @@ def db_reading(value: float | None) -> str:
         return "Below 1: each segment is compact compared with its distance to the nearest other segment."
     if value < 2.0:
         return (
-            "Between 1 and 2: segments are reasonably compact but neighbours partly touch; "
-            "the profiles are trustworthy, the boundaries are soft."
+            "Between 1 and 2: segments are reasonably compact but neighbours partly touch, so the "
+            "boundaries are soft: read the profiles as descriptions of the segment centres."
         )
     return "Above 2: neighbouring segments are close relative to their size; look at the profiles with care."
