@@ -576,7 +576,8 @@ def bench(args: argparse.Namespace) -> int:
             ratio = m.wall / off.wall
             print(
                 f"  stability: {m.wall:.2f} s with, {off.wall:.2f} s with stability_resamples = 0, ratio "
-                f"{ratio:.2f} {_verdict(ratio, STABILITY_RATIO_TARGET, '')}"
+                f"{ratio:.2f} {_verdict(ratio, STABILITY_RATIO_TARGET, '')}; CPU {m.cpu:.2f} s against "
+                f"{off.cpu:.2f} s (ratio {m.cpu / off.cpu if off.cpu else 0.0:.2f})"
             )
         summary.append(
             {
