@@ -32,6 +32,7 @@ from reportgen.model import (
     SegmentProfile,
     Trait,
 )
+from reportgen.period import Period
 
 THEME = ChartTheme()
 NAMES = ("Low activity", "High spenders", "Cash advance users", "Instalment buyers")
@@ -543,7 +544,7 @@ def test_markup_in_names_is_escaped_in_svg() -> None:
 
 def test_report_charts_adds_migration_when_there_is_history(profiles, selection) -> None:
     history = MonthOverMonth(
-        from_period="2026-10",
+        from_period=Period(2026, 10),
         migration={
             "from_period": "2026-10",
             "flows": [{"from": f, "to": t, "customers": n} for f, t, n in FLOWS],
@@ -706,7 +707,7 @@ def test_migration_drops_the_empty_row_of_a_new_and_column_of_a_vanished_segment
 def test_report_charts_names_a_vanished_segment_in_the_migration_chart(profiles, selection) -> None:
     flows = [*FLOWS, (7, 0, 25), (7, 2, 33)]
     history = MonthOverMonth(
-        from_period="2026-10",
+        from_period=Period(2026, 10),
         migration={"flows": [{"from": f, "to": t, "customers": n} for f, t, n in flows]},
         matching={"vanished": [{"id": 7, "name": "Revolvers", "previous_size": 58}]},
         changes=(),

@@ -23,10 +23,8 @@ from reportgen.documents.report_model import (
     config_text,
     heatmap_caption,
     map_caption,
-    period_dates,
     report_model,
 )
-from reportgen.errors import InputError
 from reportgen.model import (
     Analysis,
     ChartImage,
@@ -43,10 +41,11 @@ from reportgen.model import (
     SegmentProfile,
     Trait,
 )
+from reportgen.period import Period
 
 GOLDEN = Path(__file__).parent / "golden" / "report.html"
 GENERATOR = "reportgen test"
-PERIOD = "2026-11"
+PERIOD = Period(2026, 11)
 FEATURES = ("BALANCE", "PURCHASES", "CASH_ADVANCE", "PRC_FULL_PAYMENT", "TENURE")
 
 
@@ -272,15 +271,6 @@ def test_filters_format_numbers_as_a_reader_expects() -> None:
     assert number(float("nan")) == "–"
 
 
-def test_period_gives_month_name_and_last_day() -> None:
-    label, last = period_dates("2026-11")
-    assert label == "November 2026"
-    assert last.isoformat() == "2026-11-30"
-    assert period_dates("2028-02")[1].day == 29
-    with pytest.raises(InputError, match="YYYY-MM"):
-        period_dates("2026-13")
-
-
 # ---- report model ------------------------------------------------------------------------------------------
 
 
@@ -494,7 +484,7 @@ def test_what_changed_lists_sizes_new_and_vanished_segments() -> None:
     from reportgen.model import MonthOverMonth, SegmentChange
 
     history = MonthOverMonth(
-        from_period="2026-10",
+        from_period=Period(2026, 10),
         migration={},
         matching={"vanished": [{"id": 4, "name": "High spenders", "previous_size": 675}]},
         changes=(

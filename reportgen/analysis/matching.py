@@ -14,7 +14,6 @@ differ from the previous run (a configuration change), nothing is matched and th
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,11 +35,11 @@ from reportgen.model import (
     SegmentProfile,
     rounded,
 )
+from reportgen.period import Period, parse_period, period_or_none
 
 MODEL_FILE = "model.json"
 MODEL_SCHEMA = 1
 TOLERANCE_FACTOR = 0.5  # accept a match within this fraction of the partner's nearest-neighbour distance
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 # Figures compared month over month, in this order, where the profiles carry them.
 KEY_FIGURES: tuple[str, ...] = (
@@ -59,7 +58,7 @@ KEY_FIGURES: tuple[str, ...] = (
 class PreviousModel:
     """The model and assignments an earlier run saved in DIR/<period>/."""
 
-    period: str
+    period: Period
     folder: Path
     config_hash: str
     used: tuple[str, ...]
@@ -95,7 +94,7 @@ class VanishedSegment:
 
 @dataclass(frozen=True)
 class Matching:
-    from_period: str
+    from_period: Period
     matches: tuple[SegmentMatch, ...]  # one per new label, in label order
     vanished: tuple[VanishedSegment, ...]
     note: str | None = None
@@ -113,7 +112,7 @@ class Matching:
     def as_dict(self) -> dict[str, Any]:
         """Return the matching as JSON-ready values for summary.json."""
         return {
-            "from_period": self.from_period,
+            "from_period": str(self.from_period),
             "tolerance_rule": f"distance <= {TOLERANCE_FACTOR} x distance to nearest other previous centroid",
             "matched": [
                 {
@@ -138,7 +137,7 @@ def model_document(
     segmentation: Segmentation,
     profiles: Sequence[SegmentProfile],
     config_hash: str,
-    period: str,
+    period: Period,
     matching: Matching | None = None,
 ) -> dict[str, Any]:
     """Return model.json: features, transform and scaling, centroids, stable ids and names, config hash.
@@ -169,7 +168,7 @@ def model_document(
     segments.sort(key=lambda s: int(str(s["id"])))
     return {
         "schema_version": MODEL_SCHEMA,
-        "period": period,
+        "period": str(period),
         "config_hash": config_hash,
         "features": {
             "used": list(features.used),
@@ -189,25 +188,24 @@ def model_json(document: Mapping[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def load_previous_model(out_dir: Path, period: str) -> PreviousModel | None:
+def load_previous_model(out_dir: Path, period: Period) -> PreviousModel | None:
     """Return the model of the latest period before `period` under out_dir, or None if there is none."""
     if not out_dir.is_dir():
         return None
     candidates = sorted(
         (
-            p
+            (month, p)
             for p in out_dir.iterdir()
-            if p.is_dir() and _PERIOD.match(p.name) and p.name < period
+            if p.is_dir() and (month := period_or_none(p.name)) is not None and month < period
             if (p / MODEL_FILE).is_file() and (p / "segments.csv").is_file()
         ),
-        key=lambda p: p.name,
     )
     if not candidates:
         return None
-    return _read_model(candidates[-1])
+    return _read_model(*candidates[-1])
 
 
-def _read_model(folder: Path) -> PreviousModel:
+def _read_model(period: Period, folder: Path) -> PreviousModel:
     path = folder / MODEL_FILE
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -238,7 +236,7 @@ def _read_model(folder: Path) -> PreviousModel:
     if not ids or len(set(ids)) != len(ids):
         raise InputError(f"{path}: segments must list at least one segment with unique ids")
     return PreviousModel(
-        period=folder.name,
+        period=period,
         folder=folder,
         config_hash=config_hash,
         used=used,
@@ -395,7 +393,9 @@ def matched_profiles(profiles: Sequence[SegmentProfile], matching: Matching) -> 
     return tuple(sorted(out, key=lambda p: p.id))
 
 
-def migration(previous_assignments: pl.DataFrame, current: pl.DataFrame, from_period: str) -> dict[str, Any]:
+def migration(
+    previous_assignments: pl.DataFrame, current: pl.DataFrame, from_period: Period
+) -> dict[str, Any]:
     """Return summary.json's "migration": customers in both months, arrivals, departures, segment flows."""
     prev = previous_assignments.select(pl.col(ID).cast(pl.Utf8), pl.col("segment_id").cast(pl.Int64))
     cur = current.select(pl.col(ID).cast(pl.Utf8), pl.col("segment_id").cast(pl.Int64))
@@ -406,7 +406,7 @@ def migration(previous_assignments: pl.DataFrame, current: pl.DataFrame, from_pe
         .sort(["segment_id", "segment_id_to"])
     )
     return {
-        "from_period": from_period,
+        "from_period": str(from_period),
         "customers_in_both": both.height,
         "new_customers": cur.join(prev, on=ID, how="anti").height,
         "lost_customers": prev.join(cur, on=ID, how="anti").height,
@@ -480,7 +480,7 @@ def change_sentences(
     if matching is not None:
         names.update({v.id: v.name for v in matching.vanished})
     sentences = [
-        f"Since {month_label(moves['from_period'])}, {moves['customers_in_both']:,} customers stayed on the "
+        f"Since {month_label(parse_period(moves['from_period'], 'migration.from_period'))}, {moves['customers_in_both']:,} customers stayed on the "
         f"books, {moves['new_customers']:,} joined and {moves['lost_customers']:,} left."
     ]
     switches = sorted(

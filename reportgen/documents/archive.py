@@ -13,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reportgen.config import TEMPLATES_DIR
 from reportgen.documents.formats import month_label
+from reportgen.period import Period, period_or_none
 
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # only plain colour literals may reach a style attribute: anything else could smuggle CSS (e.g. url(...))
 _COLOUR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
 
@@ -76,18 +76,25 @@ def archive_entries(out_dir: Path) -> tuple[ArchiveEntry, ...]:
     """Return one entry per published period folder under out_dir, newest first."""
     if not out_dir.is_dir():
         return ()
-    periods = sorted((p for p in out_dir.iterdir() if p.is_dir() and _PERIOD.match(p.name)), reverse=True)
-    return tuple(_entry(p) for p in periods)
+    periods = sorted(
+        (
+            (month, p)
+            for p in out_dir.iterdir()
+            if p.is_dir() and (month := period_or_none(p.name)) is not None
+        ),
+        reverse=True,
+    )
+    return tuple(_entry(month, p) for month, p in periods)
 
 
-def _entry(folder: Path) -> ArchiveEntry:
+def _entry(period: Period, folder: Path) -> ArchiveEntry:
     summary = _summary(folder / "summary.json")
     segments = summary.get("segments") if isinstance(summary.get("segments"), list) else None
     largest = max(segments, key=lambda s: _num(s.get("size")) or 0) if segments else None
     moves: dict[str, Any] = summary["migration"] if isinstance(summary.get("migration"), dict) else {}
     return ArchiveEntry(
-        period=folder.name,
-        label=month_label(folder.name),
+        period=str(period),
+        label=month_label(period),
         html=f"{folder.name}/report.html" if (folder / "report.html").is_file() else None,
         pdf=f"{folder.name}/report.pdf" if (folder / "report.pdf").is_file() else None,
         customers=_int(_get(summary, "input", "customers")),

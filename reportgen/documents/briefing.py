@@ -16,6 +16,7 @@ from reportgen.documents.archive import PageColours, page_colours, template_envi
 from reportgen.documents.formats import month_label
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange
+from reportgen.period import Period
 
 BRIEFING_FILE = "briefing.eml"
 MAX_HTML_BYTES = 100_000  # what mail clients and gateways handle without clipping, before images
@@ -35,7 +36,7 @@ class BriefingSegment:
 class Briefing:
     """Everything the e-mail says, prepared: the templates only lay it out."""
 
-    period: str
+    period: Period
     period_label: str  # "November 2026"
     subject: str
     title: str
@@ -64,7 +65,7 @@ def briefing_colours(colors: Mapping[str, str] | None) -> PageColours:
 
 def briefing_content(
     analysis: Analysis,
-    period: str,
+    period: Period,
     *,
     brand_name: str,
     archive_url: str,
@@ -148,7 +149,7 @@ def briefing_text(briefing: Briefing) -> str:
     return template_environment().get_template("briefing.txt.j2").render(b=briefing)
 
 
-def _chart_view(chart: ChartImage, period: str) -> dict[str, Any]:
+def _chart_view(chart: ChartImage, period: Period) -> dict[str, Any]:
     if chart.png is None:
         raise ValueError(f"chart {chart.name!r} has no PNG; e-mail clients do not render SVG")
     width = min(560, round(chart.width)) if chart.width else 560
@@ -162,16 +163,15 @@ def _chart_view(chart: ChartImage, period: str) -> dict[str, Any]:
     }
 
 
-def _content_id(name: str, period: str) -> str:
+def _content_id(name: str, period: Period) -> str:
     safe = "".join(c if c.isalnum() or c in "-." else "-" for c in name)
     return f"chart-{safe}.{period}@reportgen"
 
 
-def briefing_date(period: str) -> datetime:
+def briefing_date(period: Period) -> datetime:
     """Return the briefing's Date: the first day after the period, 08:00 UTC (derived, never the clock)."""
-    year, month = (int(x) for x in period.split("-"))
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return datetime(year, month, 1, 8, 0, tzinfo=UTC)
+    day = period.next.first_day
+    return datetime(day.year, day.month, day.day, 8, 0, tzinfo=UTC)
 
 
 def briefing_message(
@@ -198,7 +198,7 @@ def briefing_message(
     domain = sender.rpartition("@")[2] or "reportgen.invalid"
     msg["Message-ID"] = f"<briefing.{briefing.period}.{digest.hexdigest()[:20]}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Reportgen-Period"] = briefing.period
+    msg["X-Reportgen-Period"] = str(briefing.period)
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
     html_part = next(p for p in msg.walk() if p.get_content_type() == "text/html")

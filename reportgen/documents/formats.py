@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from reportgen.period import Period
+
 DASH = "–"
 
 
@@ -43,7 +45,6 @@ MONTHS = (
 )
 
 
-def month_label(period: str) -> str:
-    """Return "November 2026" for "2026-11" (English, independent of the machine's locale)."""
-    year, month = period.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"
+def month_label(period: Period) -> str:
+    """Return "November 2026" for 2026-11 (English, independent of the machine's locale)."""
+    return f"{MONTHS[period.month - 1]} {period.year}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reportgen.period import Period
+
 
 @dataclass(frozen=True)
 class FigureChange:
@@ -55,7 +57,7 @@ def rounded(value: float | None, digits: int = 4) -> float | None:
 class MonthOverMonth:
     """What changed since the latest earlier period in the same output folder."""
 
-    from_period: str
+    from_period: Period
     migration: dict[str, Any]  # summary.json "migration"
     matching: dict[str, Any]  # which segments kept their identity, which are new or vanished
     changes: tuple[SegmentChange, ...]  # per current segment: previous size, key-figure deltas

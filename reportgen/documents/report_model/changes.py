@@ -6,12 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reportgen.documents.report_model.dates import period_dates
+from reportgen.documents.formats import month_label
 from reportgen.documents.report_model.figures import Figure, figure
-from reportgen.model import (
-    ChartImage,
-    MonthOverMonth,
-)
+from reportgen.model import ChartImage, MonthOverMonth
+from reportgen.period import parse_period
 
 TOP_FLOWS = 6  # the largest moves listed under "What changed": the chart shows them all
 
@@ -76,7 +74,7 @@ def changes_section(
     migration: Mapping[str, Any], names: Mapping[int, str], chart: ChartImage | None = None
 ) -> Changes:
     """Return the 'What changed' section from summary.json's `migration` block and the segment names."""
-    label, _ = period_dates(str(migration["from_period"]))
+    label = month_label(parse_period(str(migration["from_period"]), "migration.from_period"))
     flows = sorted(
         (f for f in migration.get("flows", ()) if f["from"] != f["to"] and f["customers"] > 0),
         key=lambda f: (-int(f["customers"]), int(f["from"]), int(f["to"])),

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportgen.documents.brand import Brand
+from reportgen.documents.formats import month_label
 from reportgen.documents.report_model.appendix import Appendix, appendix_section
 from reportgen.documents.report_model.changes import Changes, with_history
-from reportgen.documents.report_model.dates import period_dates
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.methodology import Methodology, methodology_section
 from reportgen.documents.report_model.prose import (
@@ -33,6 +33,7 @@ from reportgen.model import (
     spend_share,
 )
 from reportgen.model.columns import feature_label
+from reportgen.period import Period
 
 
 @dataclass(frozen=True)
@@ -100,13 +101,13 @@ def report_model(
     charts: Iterable[ChartImage],
     brand: Brand,
     title: str,
-    period: str,
+    period: Period,
     generator: str,
     config_dict: Mapping[str, Any],
     changes: Changes | None = None,
 ) -> ReportModel:
     """Return everything the report shows, prepared: no DataFrames, nothing to compute in the template."""
-    period_label, last_day = period_dates(period)
+    period_label, last_day = month_label(period), period.last_day
     by_name = {c.name: c for c in charts}
     labels = {**{f: feature_label(f) for f in analysis.features.input_features}, **_labels(analysis)}
     spend_key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
@@ -120,7 +121,7 @@ def report_model(
     )
     return ReportModel(
         title=" ".join(title.split()),
-        period=period,
+        period=str(period),
         period_label=period_label,
         issued=f"{last_day.day} {period_label}",
         issued_iso=last_day.isoformat(),
