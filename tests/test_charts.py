@@ -616,7 +616,7 @@ def test_lift_labels_use_the_shared_format() -> None:
     bars = {r["trait"]: r["text"] for r in _values(charts.segment_traits_chart(profile, THEME).to_dict())}
     assert bars == {"Balance": "<0.01x", "Purchases": "0.04x"}
     assert "Balance <0.01x" in charts.segment_traits_alt(profile)
-    assert charts.segment.lift_text is formats.lift_text  # one implementation for prose, tables and charts
+    assert [bars[t.label] for t in traits] == [formats.lift(t.lift) for t in traits]  # one implementation
 
 
 def test_traits_axis_stops_at_a_sixteenth_and_sixteen_times_and_labels_clipped_bars_inside() -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from reportgen.config import DEFAULT_BRAND, Settings
 from reportgen.documents.brand import Brand, load_brand
-from reportgen.documents.html import lift, measure, money, number, percent, render_html, thousands
+from reportgen.documents.formats import lift, measure, money, number, percent, thousands
+from reportgen.documents.html import render_html
 from reportgen.documents.report_model import (
     ReportModel,
     changes_section,

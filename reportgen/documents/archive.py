@@ -9,10 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-from reportgen.config import TEMPLATES_DIR
-from reportgen.documents.formats import month_label
+from reportgen.documents.formats import environment, month_label
 from reportgen.period import Period, period_or_none
 
 # only plain colour literals may reach a style attribute: anything else could smuggle CSS (e.g. url(...))
@@ -50,26 +47,6 @@ def safe_colour(value: str | None, default: str) -> str:
     if value and _COLOUR.match(value.strip()):
         return value.strip()
     return default
-
-
-def _is_html(name: str | None) -> bool:
-    return name is not None and name.endswith((".html.j2", ".html"))
-
-
-def template_environment() -> Environment:
-    """Return the Jinja2 environment for the archive and briefing templates (HTML autoescaped)."""
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=_is_html,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["thousands"] = lambda v: f"{v:,}"
-    env.filters["pct"] = lambda v, d=1: f"{v * 100:.{d}f}%"
-    env.filters["fixed"] = lambda v, d=2: f"{v:.{d}f}"
-    return env
 
 
 def archive_entries(out_dir: Path) -> tuple[ArchiveEntry, ...]:
@@ -153,7 +130,7 @@ def archive_index(
     colors: Mapping[str, str] | None = None,
 ) -> str:
     """Return the self-contained HTML of DIR/index.html: all periods newest first, relative links."""
-    template = template_environment().get_template("index.html.j2")
+    template = environment().get_template("index.html.j2")
     return template.render(
         brand_name=brand_name, title=title, colours=page_colours(colors), entries=archive_entries(out_dir)
     )

@@ -12,8 +12,8 @@ from email.utils import format_datetime, formataddr
 from typing import Any
 
 from reportgen.analysis.recommend import top_actions
-from reportgen.documents.archive import PageColours, page_colours, template_environment
-from reportgen.documents.formats import month_label
+from reportgen.documents.archive import PageColours, page_colours
+from reportgen.documents.formats import DASH, decimal, environment, month_label, percent, signed, thousands
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange
 from reportgen.period import Period
@@ -99,10 +99,10 @@ def briefing_content(
     silhouette = analysis.segmentation.silhouette
     largest = profiles[0] if profiles else None
     headline = (
-        ("Customers", f"{customers:,}"),
-        ("Segments", str(len(profiles))),
-        ("Largest segment", f"{largest.name} ({largest.share * 100:.0f}%)" if largest else "–"),
-        ("Separation (silhouette)", f"{silhouette:.2f}" if silhouette is not None else "–"),
+        ("Customers", thousands(customers)),
+        ("Segments", thousands(len(profiles))),
+        ("Largest segment", f"{largest.name} ({percent(largest.share, 0)})" if largest else DASH),
+        ("Separation (silhouette)", decimal(silhouette)),
     )
     actions = tuple(
         f"{p.name}: {rec.title}"
@@ -131,12 +131,12 @@ def _change_text(change: SegmentChange | None) -> str | None:
         return "new this month"
     if change.size_change is None:
         return None
-    return f"{change.size_change:+,} customers"
+    return f"{signed(change.size_change)} customers"
 
 
 def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
     """Return the HTML part: table layout, inline styles, images only by cid:, no scripts."""
-    template = template_environment().get_template("briefing.html.j2")
+    template = environment().get_template("briefing.html.j2")
     html = template.render(b=briefing, charts=[_chart_view(c, briefing.period) for c in charts])
     size = len(html.encode("utf-8"))
     if size > MAX_HTML_BYTES:
@@ -146,7 +146,7 @@ def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
 
 def briefing_text(briefing: Briefing) -> str:
     """Return the plain-text part of the briefing."""
-    return template_environment().get_template("briefing.txt.j2").render(b=briefing)
+    return environment().get_template("briefing.txt.j2").render(b=briefing)
 
 
 def _chart_view(chart: ChartImage, period: Period) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reportgen.documents.html import thousands
+from reportgen.documents.formats import thousands
 from reportgen.documents.report_model.segments import measure_unit
 from reportgen.documents.report_model.settings_text import config_text
 from reportgen.model import (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportgen.documents.brand import Brand
-from reportgen.documents.formats import month_label
+from reportgen.documents.formats import day_label, month_label
 from reportgen.documents.report_model.appendix import Appendix, appendix_section
 from reportgen.documents.report_model.changes import Changes, with_history
 from reportgen.documents.report_model.figures import Figure, figure
@@ -123,7 +123,7 @@ def report_model(
         title=" ".join(title.split()),
         period=str(period),
         period_label=period_label,
-        issued=f"{last_day.day} {period_label}",
+        issued=day_label(last_day),
         issued_iso=last_day.isoformat(),
         generator=generator,
         brand=_brand_style(brand),
