@@ -92,9 +92,10 @@ def test_one_environment_escapes_html_templates_and_not_text_ones() -> None:
     env = environment()
     assert env is environment()  # built once per locale and currency
     html = env.from_string("{{ x }} {{ s | percent }}")
-    assert env.autoescape("briefing.html.j2") and not env.autoescape("briefing.txt.j2")
+    assert env.autoescape("briefing.html.j2") and env.autoescape("report.html.j2")
+    assert not env.autoescape("briefing.txt.j2")
     assert env.get_template("briefing.txt.j2").environment is env
-    assert html.render(x="<b>", s=0.0004) == "<b> <0.1%"  # from_string: no name, not escaped
+    assert html.render(x="<b>", s=0.0004) == "&lt;b&gt; &lt;0.1%"  # a template without a name is escaped too
     assert env.get_template("index.html.j2").environment is env
 
 

@@ -163,8 +163,9 @@ def day_label(day: date, locale: str = DEFAULT_LOCALE) -> str:
     return format_date(day, "d MMMM y", locale=_locale(locale))
 
 
-def _is_html(name: str | None) -> bool:
-    return name is not None and name.endswith((".html.j2", ".html"))
+def _escaped(name: str | None) -> bool:
+    # secure by default: everything is HTML-escaped but the plain-text templates (the briefing's text part)
+    return name is None or not name.endswith((".txt.j2", ".txt"))
 
 
 @cache
@@ -173,7 +174,7 @@ def environment(locale: str = DEFAULT_LOCALE, currency: str | None = None) -> En
     number filters of this module in one locale (and currency, for amounts)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=_is_html,
+        autoescape=_escaped,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
