@@ -7,26 +7,21 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import polars as pl
 
 from reportgen import __version__
 from reportgen.analysis.cluster import k_selection, segment_map, segmentation
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.matching import (
     PreviousModel,
-    change_sentences,
     load_previous_model,
-    matched_profiles,
-    migration,
     model_document,
     model_json,
-    segment_changes,
+    month_over_month,
     segment_matching,
-    stable_labels,
+    stable_segments,
 )
 from reportgen.analysis.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
@@ -36,7 +31,7 @@ from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers, require_customers
 from reportgen.io.write import publish_period, write_atomic
-from reportgen.model import ID, Analysis, LoadedTable, MonthOverMonth, ReportJob
+from reportgen.model import Analysis, LoadedTable, ReportJob
 from reportgen.period import Period, parse_period
 
 if TYPE_CHECKING:
@@ -122,21 +117,9 @@ def analyse(
     seg, history = fit, None
     if previous is not None and matching is not None:
         progress(f"comparing with {previous.period}")
-        ids = stable_labels(fit.labels, matching)
-        order = sorted(range(fit.k), key=lambda label: matching.ids[label])
-        seg = replace(fit, labels=ids, centroids=fit.centroids[order])
-        profiles = matched_profiles(profiles, matching)
-        pca = replace(pca, labels=ids)
-        current = pl.DataFrame({ID: features.customer_ids, "segment_id": ids})
-        moves = migration(previous.assignments, current, previous.period)
-        changes = segment_changes(previous.summary_segments, profiles)
-        history = MonthOverMonth(
-            from_period=previous.period,
-            migration=moves,
-            matching=matching.as_dict(),
-            changes=changes,
-            sentences=change_sentences(moves, changes, matching),
-        )
+        stable = stable_segments(fit, profiles, pca, matching)
+        seg, profiles, pca = stable.segmentation, stable.profiles, stable.pca
+        history = month_over_month(previous, features.customer_ids, stable, matching)
     return Analysis(
         table=table,
         features=features,

@@ -23,14 +23,18 @@ from reportgen.model import (
     DataQuality,
     FeatureMatrix,
     FeatureStat,
+    Flow,
     KCandidate,
     KSelection,
     LoadedTable,
+    Matching,
+    Migration,
     MonthOverMonth,
     PcaMap,
     Segmentation,
     SegmentProfile,
     Trait,
+    VanishedSegment,
 )
 from reportgen.period import Period
 
@@ -545,13 +549,9 @@ def test_markup_in_names_is_escaped_in_svg() -> None:
 def test_report_charts_adds_migration_when_there_is_history(profiles, selection) -> None:
     history = MonthOverMonth(
         from_period=Period(2026, 10),
-        migration={
-            "from_period": "2026-10",
-            "flows": [{"from": f, "to": t, "customers": n} for f, t, n in FLOWS],
-        },
-        matching={},
+        migration=Migration(Period(2026, 10), 0, 0, 0, tuple(Flow(f, t, n) for f, t, n in FLOWS)),
+        matching=Matching(Period(2026, 10), (), ()),
         changes=(),
-        sentences=(),
     )
     analysis = dataclasses.replace(_analysis(profiles, selection), history=history)
     images = {i.name: i for i in charts.report_charts(analysis, THEME, LABELS)}
@@ -708,10 +708,9 @@ def test_report_charts_names_a_vanished_segment_in_the_migration_chart(profiles,
     flows = [*FLOWS, (7, 0, 25), (7, 2, 33)]
     history = MonthOverMonth(
         from_period=Period(2026, 10),
-        migration={"flows": [{"from": f, "to": t, "customers": n} for f, t, n in flows]},
-        matching={"vanished": [{"id": 7, "name": "Revolvers", "previous_size": 58}]},
+        migration=Migration(Period(2026, 10), 0, 0, 0, tuple(Flow(f, t, n) for f, t, n in flows)),
+        matching=Matching(Period(2026, 10), (), (VanishedSegment(7, "Revolvers", 58, None),)),
         changes=(),
-        sentences=(),
     )
     analysis = dataclasses.replace(_analysis(profiles, selection), history=history)
     migration = {i.name: i for i in charts.report_charts(analysis, THEME, LABELS)}["migration"]

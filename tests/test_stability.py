@@ -16,7 +16,6 @@ from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.matching import (
     PreviousModel,
     acceptance_radii,
-    change_sentences,
     load_previous_model,
     matched_profiles,
     migration,
@@ -30,9 +29,10 @@ from reportgen.analysis.matching import (
 from reportgen.analysis.profile import ARCHETYPE_NAMES, card_archetype_scores, segment_profiles
 from reportgen.config import ClusterConfig, Settings
 from reportgen.dev.sample import Month, generate_months, write_sample_csv
+from reportgen.documents.month_over_month import change_sentences
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers
-from reportgen.model import ID, FeatureMatrix, FeatureStat, Segmentation, SegmentProfile
+from reportgen.model import ID, FeatureMatrix, FeatureStat, MonthOverMonth, Segmentation, SegmentProfile
 from reportgen.period import Period
 
 FAST = ClusterConfig(n_init=3, silhouette_sample=500, random_state=0)
@@ -137,7 +137,7 @@ def test_migration_counts_match_generator(runs: dict[str, object]) -> None:
     current = pl.DataFrame(
         {ID: november.features.customer_ids, "segment_id": stable_labels(november.seg.labels, matching)}
     )
-    moves = migration(previous.assignments, current, previous.period)
+    moves = migration(previous.assignments, current, previous.period).as_dict()
 
     month = november.month
     assert moves["from_period"] == "2026-10"
@@ -183,7 +183,7 @@ def test_shifted_month_reports_a_new_segment(runs: dict[str, object]) -> None:
     changes = segment_changes(previous.summary_segments, profiles)
     new_change = next(c for c in changes if c.id == new_id)
     assert new_change.new and new_change.previous_size is None
-    text = " ".join(change_sentences(moves, changes, matching))
+    text = " ".join(change_sentences(MonthOverMonth(previous.period, moves, matching, changes)))
     assert "new this month" in text and new_change.name in text
     assert matching.as_dict()["new"] == [new_id]
 
@@ -346,7 +346,7 @@ def test_model_document_round_trips_and_is_deterministic(runs: dict[str, object]
 def test_migration_on_a_toy_month() -> None:
     before = pl.DataFrame({ID: ["a", "b", "c", "d"], "segment_id": [0, 0, 1, 1]})
     after = pl.DataFrame({ID: ["b", "c", "d", "e", "f"], "segment_id": [2, 1, 0, 0, 1]})
-    assert migration(before, after, Period(2026, 10)) == {
+    assert migration(before, after, Period(2026, 10)).as_dict() == {
         "from_period": "2026-10",
         "customers_in_both": 3,
         "new_customers": 2,

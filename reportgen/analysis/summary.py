@@ -101,8 +101,8 @@ def summary_document(
     }
     history = analysis.history
     if history is not None:
-        document["migration"] = history.migration
-        document["segment_matching"] = history.matching
+        document["migration"] = history.migration.as_dict()
+        document["segment_matching"] = history.matching.as_dict()
         changes = {c.id: c.as_dict() for c in history.changes}
         for segment in document["segments"]:
             segment.update(changes.get(segment["id"], {}))

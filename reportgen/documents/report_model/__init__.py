@@ -7,7 +7,6 @@ from reportgen.documents.report_model.changes import (
     FlowRow,
     SizeChangeRow,
     changes_section,
-    with_history,
 )
 from reportgen.documents.report_model.figures import (
     CHART_SCHEME,
@@ -66,5 +65,4 @@ __all__ = [
     "map_caption",
     "measure_unit",
     "report_model",
-    "with_history",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 from reportgen.documents.brand import Brand
 from reportgen.documents.formats import day_label, month_label
 from reportgen.documents.report_model.appendix import Appendix, appendix_section
-from reportgen.documents.report_model.changes import Changes, with_history
+from reportgen.documents.report_model.changes import Changes, changes_section
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.methodology import Methodology, methodology_section
 from reportgen.documents.report_model.prose import (
@@ -104,11 +104,16 @@ def report_model(
     period: Period,
     generator: str,
     config_dict: Mapping[str, Any],
-    changes: Changes | None = None,
 ) -> ReportModel:
     """Return everything the report shows, prepared: no DataFrames, nothing to compute in the template."""
     period_label, last_day = month_label(period), period.last_day
     by_name = {c.name: c for c in charts}
+    history = analysis.history
+    changes = (
+        changes_section(history, analysis.segment_names(), by_name.get("migration"))
+        if history is not None
+        else None
+    )
     labels = {**{f: feature_label(f) for f in analysis.features.input_features}, **_labels(analysis)}
     spend_key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
     spend_label = labels.get(spend_key, feature_label(spend_key)) if spend_key else "spend"
@@ -141,5 +146,5 @@ def report_model(
         methodology=methodology_section(analysis, by_name, labels),
         appendix=appendix_section(analysis, labels, period, generator, config_dict),
         keywords=("customer segmentation", period_label, *(p.name for p in analysis.profiles)),
-        changes=with_history(changes, analysis.history) if changes is not None else None,
+        changes=changes,
     )
