@@ -36,20 +36,6 @@ RFM_ARCHETYPE_NAMES: dict[str, str] = {
     "heavy_returners": "Heavy returners",
 }
 
-RFM_LABELS: dict[str, str] = {
-    "recency_days": "Days since last purchase",
-    "frequency": "Purchases (invoices)",
-    "monetary": "Net spend",
-    "tenure_days": "Days since first purchase",
-    "avg_basket": "Average basket value",
-    "return_rate": "Share of value returned",
-    "distinct_products": "Distinct products bought",
-    "r_score": "Recency score (5 = most recent)",
-    "f_score": "Frequency score (5 = most frequent)",
-    "m_score": "Monetary score (5 = highest spend)",
-    "rfm_score": "RFM score",
-}
-
 # Prototype positions on (recent, frequency, monetary, tenure); +1 = far above average, -1 = far below.
 # None = the archetype does not care about that axis.
 _AXES = ("recent", "frequency", "monetary", "tenure", "returns")

@@ -45,9 +45,7 @@ def headline_figures(analysis: Analysis, spend_label: str) -> tuple[Headline, ..
             "Customers analysed",
             analysis.features.quality.customers,
             "count",
-            "buying in this month's log"
-            if analysis.table.kind == "transactions"
-            else "in this month's extract",
+            analysis.wording.headline_note,
         ),
         Headline(
             "Segments",
