@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.analysis.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores
-from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores
+from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores, with_rfm_scores
 from reportgen.config import DEFAULT_PLAYBOOK, TRANSACTIONS_PLAYBOOK, Settings
 from reportgen.model import LoadedTable
 from reportgen.model.kinds import CUSTOMERS_WORDING, TRANSACTIONS_WORDING, KindWording
@@ -38,7 +38,7 @@ def _load_customers(path: Path, settings: Settings, period: Period) -> LoadedTab
 def _load_transactions(path: Path, settings: Settings, period: Period) -> LoadedTable:
     from reportgen.io.transactions import load_transactions  # here: only a transaction log needs it
 
-    return load_transactions(path, settings.transactions, period.last_day)
+    return with_rfm_scores(load_transactions(path, settings.transactions, period.last_day))
 
 
 CUSTOMERS = DataKind(

@@ -11,14 +11,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
 
-from reportgen.analysis.recommend import top_actions
 from reportgen.documents.archive import PageColours, page_colours
 from reportgen.documents.formats import DASH, decimal, environment, month_label, percent, signed, thousands
 from reportgen.errors import InputError
-from reportgen.model import Analysis, ChartImage, SegmentChange
+from reportgen.model import Analysis, ChartImage, SegmentChange, top_actions
 from reportgen.period import Period
 
-BRIEFING_FILE = "briefing.eml"
 MAX_HTML_BYTES = 100_000  # what mail clients and gateways handle without clipping, before images
 
 

@@ -14,6 +14,7 @@ from reportgen.model import ID, PreviousModel
 from reportgen.period import Period, period_or_none
 
 MODEL_FILE = "model.json"
+BRIEFING_FILE = "briefing.eml"
 
 
 def load_previous_model(out_dir: Path, period: Period) -> PreviousModel | None:

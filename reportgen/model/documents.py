@@ -1,4 +1,4 @@
-"""What the documents stage is handed: the render job and the pre-rendered charts."""
+"""What the documents stage is handed: the render job, the validated brand and the pre-rendered charts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,19 @@ from reportgen.period import Period
 
 if TYPE_CHECKING:  # annotations only: the render workers use these types without loading Polars
     from reportgen.config import Settings
-    from reportgen.documents.brand import Brand
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A validated brand: every colour is a safe CSS colour, the logo is sanitised bytes."""
+
+    name: str
+    logo: bytes | None
+    logo_mime: str | None  # "image/png" | "image/jpeg" | "image/svg+xml"
+    colors: dict[str, str]  # role -> CSS colour, every role in ROLES present
+    palette: dict[str, str]  # name -> CSS colour
+    font_family: str  # always a font the project ships
+    requested_font: str | None = None  # what typography asked for, when it had to fall back
 
 
 @dataclass(frozen=True)

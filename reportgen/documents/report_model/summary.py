@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportgen.analysis.recommend import top_actions
 from reportgen.model import (
     Analysis,
     spend_share,
+    top_actions,
 )
 
 # Which value share is "share of spend", in order of preference (customers table, transaction log).
