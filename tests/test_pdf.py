@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -186,3 +188,38 @@ def test_a_chart_that_cannot_be_given_is_an_error_not_a_blank_space() -> None:
         RuntimeError, match=r"missing a chart: chart 'heatmap': ValueError: the chart engine crashed"
     ):
         pdf_bytes(render_html(model, target="pdf"), metadata=pdf_metadata(model), charts=charts)
+
+
+def _structure(node: Any, found: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """Return (tag, alt text) of every element below a node of the PDF's structure tree, in order."""
+    node = node.get_object()
+    if "/S" in node:
+        found.append((str(node["/S"]), node.get("/Alt")))
+    kids = node.get("/K")
+    for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+        kid = kid.get_object() if hasattr(kid, "get_object") else kid
+        if isinstance(kid, dict):
+            _structure(kid, found)
+    return found
+
+
+def test_pdf_is_tagged_with_language_title_and_every_charts_alt_text(pdf: bytes, tmp_path: Path) -> None:
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a PDF boolean object)
+    assert root["/Lang"] == "en"
+    # readers show the title, not the file name
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    tags = _structure(root["/StructTreeRoot"], [])
+    kinds = {tag for tag, _ in tags}
+    assert {"/H1", "/H2", "/Table", "/TH", "/TD", "/Figure", "/L"} <= kinds
+    figures = [alt for tag, alt in tags if tag == "/Figure"]
+    expected = re.findall(r'<img[^>]* alt="([^"]*)"', render_html(sample_model(), target="pdf"))
+    assert len(expected) >= 4  # the logo and the charts
+    assert all(alt for alt in figures)  # a figure without words is noise to a screen reader
+    assert sorted(figures) == sorted(html.unescape(alt) for alt in expected)
+    if shutil.which("pdfinfo"):
+        path = tmp_path / "report.pdf"
+        path.write_bytes(pdf)
+        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"^Tagged:\s+yes$", info, re.M), info
