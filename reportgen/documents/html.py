@@ -78,6 +78,13 @@ def measure(value: float | None, unit: str = "number") -> str:
     return number(value)
 
 
+def bar_width(value: float | None) -> str:
+    """Return a share as a CSS width for an in-table bar: 0.527 -> '52.7%' (0% when missing, at most 100%)."""
+    if value is None or not math.isfinite(value):
+        return "0%"
+    return f"{min(max(value, 0.0), 1.0) * 100:.1f}%"
+
+
 @cache
 def environment() -> Environment:
     """Return the report's Jinja2 environment: autoescaped, strict on undefined names, number filters."""
@@ -97,6 +104,7 @@ def environment() -> Environment:
         number=number,
         decimal=decimal,
         measure=measure,
+        bar_width=bar_width,
     )
     return env
 
