@@ -15,8 +15,7 @@ from markupsafe import Markup
 from reportgen.config import TEMPLATES_DIR
 from reportgen.documents.fonts import font_face_css
 from reportgen.documents.formats import month_label
-from reportgen.model import SPEND_COLUMNS
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import SPEND_COLUMNS, feature_label
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # only plain colour literals may reach a style attribute: anything else could smuggle CSS (e.g. url(...))
