@@ -8,6 +8,7 @@ from typing import Any
 
 from reportgen.documents.report_model.dates import period_dates
 from reportgen.documents.report_model.figures import Figure, figure
+from reportgen.documents.report_model.storyline import KeyFigureTable
 from reportgen.model import (
     ChartImage,
     MonthOverMonth,
@@ -44,6 +45,7 @@ class Changes:
     figure: Figure | None = None
     highlights: tuple[str, ...] = ()  # the analysis' sentences on the largest movements
     sizes: tuple[SizeChangeRow, ...] = ()  # every segment, this month and last
+    key_figures: KeyFigureTable | None = None  # every segment's key figures, this month against last
 
 
 def _size_rows(history: MonthOverMonth) -> tuple[SizeChangeRow, ...]:
