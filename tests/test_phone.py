@@ -15,22 +15,7 @@ from pathlib import Path
 import pytest
 from test_archive import CHROMIUM, Browser
 
-from reportgen.config import ClusterConfig, Settings
-from reportgen.dev.sample import generate_months, write_sample_csv
-from reportgen.pipeline import run
-
-SETTINGS = Settings(clustering=ClusterConfig(k_min=3, k_max=6, n_init=2))
 PHONES = (360, 390, 479)  # phone widths below 480 px: the narrowest common Android, a current iPhone
-
-
-@pytest.fixture(scope="module")
-def second_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return the period folder of a second month (so the e-mail and report carry changes)."""
-    base = tmp_path_factory.mktemp("phone")
-    for month in generate_months(1500, ["2026-10", "2026-11"], seed=5):
-        write_sample_csv(month.frame, base / f"{month.period}.csv")
-        run(SETTINGS, month.period, base / "out", base / f"{month.period}.csv")
-    return base / "out" / "2026-11"
 
 
 def email_html(eml: Path) -> str:
