@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from reportgen.config import TEMPLATES_DIR
 from reportgen.documents.fonts import font_face_css
-from reportgen.documents.formats import month_label
+from reportgen.documents.formats import environment, month_label, percent, signed
 from reportgen.model.columns import SPEND_COLUMNS, feature_label
+from reportgen.period import Period, period_or_none
 
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # only plain colour literals may reach a style attribute: anything else could smuggle CSS (e.g. url(...))
 _COLOUR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
 
@@ -55,6 +53,17 @@ class Headline:
     size_change_pct: float | None
     new: bool
 
+    @property
+    def change_text(self) -> str | None:
+        """Return the change in customers with its relative size: '-8, -4%' (None without a change)."""
+        if self.size_change is None:
+            return None
+        text = signed(self.size_change)
+        if self.size_change_pct is None:
+            return text
+        pct = percent(self.size_change_pct, 0)
+        return f"{text}, {pct if self.size_change_pct < 0 else '+' + pct}"
+
 
 @dataclass(frozen=True)
 class PageColours:
@@ -73,46 +82,29 @@ def safe_colour(value: str | None, default: str) -> str:
     return default
 
 
-def _is_html(name: str | None) -> bool:
-    return name is not None and name.endswith((".html.j2", ".html"))
-
-
-def template_environment() -> Environment:
-    """Return the Jinja2 environment for the archive and briefing templates (HTML autoescaped)."""
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=_is_html,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["thousands"] = lambda v: f"{v:,}"
-    env.filters["pct"] = lambda v, d=1: f"{v * 100:.{d}f}%"
-    env.filters["fixed"] = lambda v, d=2: f"{v:.{d}f}"
-    env.filters["signed"] = lambda v: f"+{v:,}" if v > 0 else f"−{-v:,}" if v < 0 else "0"
-    env.filters["signed_pct"] = lambda v: (
-        f"+{v * 100:.0f}%" if v > 0 else f"−{-v * 100:.0f}%" if v < 0 else "0%"
-    )
-    return env
-
-
 def archive_entries(out_dir: Path) -> tuple[ArchiveEntry, ...]:
     """Return one entry per published period folder under out_dir, newest first."""
     if not out_dir.is_dir():
         return ()
-    periods = sorted((p for p in out_dir.iterdir() if p.is_dir() and _PERIOD.match(p.name)), reverse=True)
-    return tuple(_entry(p) for p in periods)
+    periods = sorted(
+        (
+            (month, p)
+            for p in out_dir.iterdir()
+            if p.is_dir() and (month := period_or_none(p.name)) is not None
+        ),
+        reverse=True,
+    )
+    return tuple(_entry(month, p) for month, p in periods)
 
 
-def _entry(folder: Path) -> ArchiveEntry:
+def _entry(period: Period, folder: Path) -> ArchiveEntry:
     summary = _summary(folder / "summary.json")
     segments = summary.get("segments") if isinstance(summary.get("segments"), list) else None
     largest = max(segments, key=lambda s: _num(s.get("size")) or 0) if segments else None
     moves: dict[str, Any] = summary["migration"] if isinstance(summary.get("migration"), dict) else {}
     return ArchiveEntry(
-        period=folder.name,
-        label=month_label(folder.name),
+        period=str(period),
+        label=month_label(period),
         html=f"{folder.name}/report.html" if (folder / "report.html").is_file() else None,
         pdf=f"{folder.name}/report.pdf" if (folder / "report.pdf").is_file() else None,
         customers=_int(_get(summary, "input", "customers")),
@@ -222,7 +214,7 @@ def archive_index(
 
     `logo_src` is the brand logo as a data: URI; the page carries the report's font (Lato) inline.
     """
-    template = template_environment().get_template("index.html.j2")
+    template = environment().get_template("index.html.j2")
     return template.render(
         brand_name=brand_name,
         title=title,

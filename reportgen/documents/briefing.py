@@ -12,11 +12,12 @@ from email.utils import format_datetime, formataddr
 from typing import Any
 
 from reportgen.analysis.recommend import top_actions
-from reportgen.documents.archive import PageColours, page_colours, template_environment
-from reportgen.documents.formats import month_label
+from reportgen.documents.archive import PageColours, page_colours
+from reportgen.documents.formats import DASH, environment, month_label, percent, thousands
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share
 from reportgen.model.columns import feature_label
+from reportgen.period import Period
 
 BRIEFING_FILE = "briefing.eml"
 MAX_HTML_BYTES = 100_000  # what mail clients and gateways handle without clipping, before images
@@ -37,7 +38,7 @@ class BriefingSegment:
 class Briefing:
     """Everything the e-mail says, prepared: the templates only lay it out."""
 
-    period: str
+    period: Period
     period_label: str  # "November 2026"
     subject: str
     title: str
@@ -68,7 +69,7 @@ def briefing_colours(colors: Mapping[str, str] | None) -> PageColours:
 
 def briefing_content(
     analysis: Analysis,
-    period: str,
+    period: Period,
     *,
     brand_name: str,
     archive_url: str,
@@ -106,15 +107,15 @@ def briefing_content(
     top = _top_value(tuple(segments))
     moved = _largest_move(changes)
     headline: list[tuple[str, str]] = [
-        ("Customers", f"{customers:,}" + (f" ({_customers_change(changes)})" if changes else "")),
-        ("Largest segment", f"{largest.name} ({_pct(largest.share)})" if largest else "–"),
+        ("Customers", thousands(customers) + (f" ({_customers_change(changes)})" if changes else "")),
+        ("Largest segment", f"{largest.name} ({_pct(largest.share)})" if largest else DASH),
     ]
     if top is not None and value_label:
         headline.append((f"Top share of {value_label}", f"{top.name} ({_pct(top.value_share)})"))
     if moved is not None:
         headline.append(("Largest change", f"{moved.name} {_count_change(moved)}"))
     else:
-        headline.append(("Segments", str(len(profiles))))
+        headline.append(("Segments", thousands(len(profiles))))
     top_list = top_actions(analysis.profiles, analysis.recommendations, max_actions)
     actions = tuple(f"{p.name}: {rec.title}" for p, rec in top_list)
     preheader = change_sentences[0] if change_sentences else ""
@@ -140,7 +141,7 @@ def briefing_content(
 
 
 def _pct(share: float | None) -> str:
-    return "–" if share is None else f"{share * 100:.0f}%"
+    return percent(share, 0)
 
 
 def _signed(value: float, text: str) -> str:
@@ -152,12 +153,12 @@ def _count_change(change: SegmentChange) -> str:
     if change.new:
         return "new"
     if change.size_change is None:
-        return "–"
-    count = _signed(change.size_change, f"{abs(change.size_change):,}")
+        return DASH
+    count = _signed(change.size_change, thousands(abs(change.size_change)))
     if not change.previous_size:
         return count
     ratio = change.size_change / change.previous_size
-    return f"{count} ({_signed(round(ratio * 100), f'{abs(ratio) * 100:.0f}%')})"
+    return f"{count} ({_signed(round(ratio * 100), percent(abs(ratio), 0))})"
 
 
 def _customers_change(changes: Sequence[SegmentChange]) -> str:
@@ -165,7 +166,7 @@ def _customers_change(changes: Sequence[SegmentChange]) -> str:
     before = sum(c.previous_size or 0 for c in changes)
     after = sum(c.size for c in changes)
     diff = after - before
-    return _signed(diff, f"{abs(diff):,}")
+    return _signed(diff, thousands(abs(diff)))
 
 
 def _change_text(change: SegmentChange | None) -> str | None:
@@ -202,7 +203,7 @@ def briefing_subject(
 
 def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
     """Return the HTML part: table layout, inline styles, images only by cid:, no scripts."""
-    template = template_environment().get_template("briefing.html.j2")
+    template = environment().get_template("briefing.html.j2")
     html = template.render(b=briefing, charts=[_chart_view(c, briefing.period) for c in charts])
     size = len(html.encode("utf-8"))
     if size > MAX_HTML_BYTES:
@@ -212,10 +213,10 @@ def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
 
 def briefing_text(briefing: Briefing) -> str:
     """Return the plain-text part of the briefing."""
-    return template_environment().get_template("briefing.txt.j2").render(b=briefing)
+    return environment().get_template("briefing.txt.j2").render(b=briefing)
 
 
-def _chart_view(chart: ChartImage, period: str) -> dict[str, Any]:
+def _chart_view(chart: ChartImage, period: Period) -> dict[str, Any]:
     if chart.png is None:
         raise ValueError(f"chart {chart.name!r} has no PNG; e-mail clients do not render SVG")
     width = min(560, round(chart.width)) if chart.width else 560
@@ -229,16 +230,15 @@ def _chart_view(chart: ChartImage, period: str) -> dict[str, Any]:
     }
 
 
-def _content_id(name: str, period: str) -> str:
+def _content_id(name: str, period: Period) -> str:
     safe = "".join(c if c.isalnum() or c in "-." else "-" for c in name)
     return f"chart-{safe}.{period}@reportgen"
 
 
-def briefing_date(period: str) -> datetime:
+def briefing_date(period: Period) -> datetime:
     """Return the briefing's Date: the first day after the period, 08:00 UTC (derived, never the clock)."""
-    year, month = (int(x) for x in period.split("-"))
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return datetime(year, month, 1, 8, 0, tzinfo=UTC)
+    day = period.next.first_day
+    return datetime(day.year, day.month, day.day, 8, 0, tzinfo=UTC)
 
 
 def briefing_message(
@@ -265,7 +265,7 @@ def briefing_message(
     domain = sender.rpartition("@")[2] or "reportgen.invalid"
     msg["Message-ID"] = f"<briefing.{briefing.period}.{digest.hexdigest()[:20]}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Reportgen-Period"] = briefing.period
+    msg["X-Reportgen-Period"] = str(briefing.period)
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
     html_part = next(p for p in msg.walk() if p.get_content_type() == "text/html")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reportgen.documents.html import percent, thousands
+from reportgen.documents.formats import percent, thousands
 from reportgen.model import Analysis, MonthOverMonth, SegmentChange, SegmentProfile, spend_share
 from reportgen.model.columns import feature_label
 
