@@ -2,51 +2,47 @@
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
-import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 from reportgen import __version__
-from reportgen.analysis.cluster import k_selection, segment_map, segmentation
+from reportgen.parallel.runtime import cpu_lanes, without_optional_module
+
+# scikit-learn imports pandas, if installed, only to accept pandas inputs (0.2 s of a 4 s run; ours are NumPy
+# arrays): let it see pandas as absent while it loads. Later imports of pandas are unaffected.
+with without_optional_module("pandas"):
+    from reportgen.analysis.cluster import k_selection, segment_map, segmentation
 from reportgen.analysis.features import feature_matrix
+from reportgen.analysis.kinds import data_kind
 from reportgen.analysis.matching import (
-    PreviousModel,
-    change_sentences,
-    load_previous_model,
-    matched_profiles,
-    migration,
     model_document,
     model_json,
-    redefinitions,
-    segment_changes,
+    month_over_month,
     segment_matching,
-    stable_labels,
+    stable_segments,
 )
-from reportgen.analysis.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
+from reportgen.analysis.profile import segment_profiles
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
-from reportgen.config import SAMPLE_DATA, Settings, playbook_path
+from reportgen.config import SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
-from reportgen.io.load import load_customers, require_customers
+from reportgen.io.load import require_customers
+from reportgen.io.period_folder import load_previous_model
 from reportgen.io.write import publish_period, write_atomic
-from reportgen.model import ID, Analysis, LoadedTable, MonthOverMonth, ReportJob
+from reportgen.model import Analysis, PreviousModel, ReportJob
+from reportgen.period import Period, parse_period
 
 if TYPE_CHECKING:
     from reportgen.parallel.worker import RenderWorker
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 GENERATOR = f"reportgen {__version__}"
 PERIOD_FILES = ("report.pdf", "report.html", "summary.json", "segments.csv", "model.json", "briefing.eml")
 
@@ -68,35 +64,23 @@ def stderr_progress() -> Progress:
     return say
 
 
-def period_end(period: str) -> date:
-    """Return the last day of a YYYY-MM period, validating it."""
-    m = PERIOD_RE.match(period)
-    if not m:
-        raise InputError(f"--period: expected a month as YYYY-MM (e.g. 2026-11), got {period!r}")
-    year, month = int(m.group(1)), int(m.group(2))
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
 def data_path(settings: Settings, override: Path | None) -> Path:
     """Return the input path: --data, else the config's data.path, else the bundled sample."""
     if override is not None:
         return override
     if settings.data.path is not None:
         return settings.data.path
-    if settings.data.kind == "transactions":
+    kind = data_kind(settings)
+    if not kind.sample:
         raise InputError(
-            'data.path: a transaction log is needed when data.kind = "transactions" (or pass --data)'
+            f'data.path: a {kind.wording.noun} is needed when data.kind = "{kind.name}" (or pass --data)'
         )
     return SAMPLE_DATA
 
 
-def loaded_table(settings: Settings, path: Path, period: str) -> LoadedTable:
-    """Read and validate the input table of the configured kind."""
-    if settings.data.kind == "transactions":
-        from reportgen.io.transactions import load_transactions
-
-        return load_transactions(path, settings.transactions, period_end(period))
-    return load_customers(path, settings.data)
+def playbook_file(settings: Settings) -> Path:
+    """Return the playbook in force: the configured one, else the bundled one for the data kind."""
+    return settings.report.playbook if settings.report.playbook is not None else data_kind(settings).playbook
 
 
 def config_hash(settings: Settings) -> str:
@@ -110,13 +94,14 @@ def config_hash(settings: Settings) -> str:
 def analyse(
     settings: Settings,
     path: Path,
-    period: str,
+    period: Period,
     progress: Progress = quiet,
     previous: PreviousModel | None = None,
 ) -> Analysis:
     """Run the analysis: load, prepare, choose k, segment, profile, name, recommend, compare months."""
     progress(f"loading {path}")
-    table = loaded_table(settings, path, period)
+    kind = data_kind(settings)
+    table = kind.load(path, settings, period)
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:
         require_customers(table, cluster.k, "--k / clustering.k")
@@ -124,41 +109,25 @@ def analyse(
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features)
+    lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
     previous_k = (
         len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
     )
-    selection = k_selection(features.X, cluster, progress, previous_k)
+    selection = k_selection(features.X, cluster, progress, lanes, previous_k)
     progress(f"fitting {selection.chosen_k} segments on every customer")
-    fit = segmentation(features.X, selection.chosen_k, cluster, selection)
-    book = load_playbook(playbook_path(settings))
-    scorer, names = _naming_rules(table.kind)
-    profiles = segment_profiles(features, fit, scorer, {**names, **archetype_names(book)})
+    fit = segmentation(features.X, selection.chosen_k, cluster, selection, lanes)
+    book = load_playbook(playbook_file(settings))
+    names = {**kind.archetype_names, **archetype_names(book)}
+    profiles = segment_profiles(features, fit, kind.scorer, names)
     pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
     model = model_document(features, fit, profiles, config_hash(settings), period, matching)
     seg, history = fit, None
     if previous is not None and matching is not None:
         progress(f"comparing with {previous.period}")
-        ids = stable_labels(fit.labels, matching)
-        order = sorted(range(fit.k), key=lambda label: matching.ids[label])
-        seg = replace(
-            fit,
-            labels=ids,
-            centroids=fit.centroids[order],
-            stability=tuple(fit.stability[label] for label in order) if fit.stability else (),
-        )
-        profiles = matched_profiles(profiles, matching)
-        pca = replace(pca, labels=ids)
-        current = pl.DataFrame({ID: features.customer_ids, "segment_id": ids})
-        moves = migration(previous.assignments, current, previous.period)
-        changes = segment_changes(previous.summary_segments, profiles)
-        history = MonthOverMonth(
-            from_period=previous.period,
-            migration=moves,
-            matching={**matching.as_dict(), "redefined": [r.as_dict() for r in redefinitions(moves)]},
-            changes=changes,
-            sentences=change_sentences(moves, changes, matching),
-        )
+        stable = stable_segments(fit, profiles, pca, matching)
+        seg, profiles, pca = stable.segmentation, stable.profiles, stable.pca
+        history = month_over_month(previous, features.customer_ids, stable, matching)
     measured = selection.stabilities.get(seg.k)
     trust = segmentation_trust(
         seg.silhouette,
@@ -180,14 +149,6 @@ def analyse(
     )
 
 
-def _naming_rules(kind: str) -> tuple[Scorer, dict[str, str]]:
-    if kind == "transactions":
-        from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores
-
-        return rfm_archetype_scores, dict(RFM_ARCHETYPE_NAMES)
-    return card_archetype_scores, dict(ARCHETYPE_NAMES)
-
-
 @dataclass(frozen=True)
 class RunResult:
     period_dir: Path
@@ -195,7 +156,7 @@ class RunResult:
     renderer_stats: dict[str, float] = field(default_factory=dict)  # the render worker's own figures
 
 
-def data_files(analysis: Analysis, period: str, path: Path) -> dict[str, bytes]:
+def data_files(analysis: Analysis, period: Period, path: Path) -> dict[str, bytes]:
     """Return the period's data files: summary.json, segments.csv and model.json."""
     document = summary_document(analysis, period=period, generator=GENERATOR, input_label=input_label(path))
     return {
@@ -205,7 +166,7 @@ def data_files(analysis: Analysis, period: str, path: Path) -> dict[str, bytes]:
     }
 
 
-def report_job(analysis: Analysis, settings: Settings, brand: Brand, period: str) -> ReportJob:
+def report_job(analysis: Analysis, settings: Settings, brand: Brand, period: Period) -> ReportJob:
     """Return what the documents (PDF, HTML, briefing) are made from."""
     return ReportJob(analysis=analysis, settings=settings, brand=brand, period=period, generator=GENERATOR)
 
@@ -214,7 +175,7 @@ def period_files(
     analysis: Analysis,
     settings: Settings,
     brand: Brand,
-    period: str,
+    period: Period,
     out_dir: Path,
     path: Path,
     progress: Progress,
@@ -242,7 +203,7 @@ def period_files(
         kept_send_record,  # here: the e-mail stack is not needed before this
     )
 
-    kept = kept_send_record(out_dir / period, files["briefing.eml"])
+    kept = kept_send_record(out_dir / str(period), files["briefing.eml"])
     if kept is not None:  # re-running a period with an identical briefing must not allow a second send
         files["sent.json"] = kept
     return files
@@ -250,7 +211,7 @@ def period_files(
 
 def run(
     settings: Settings,
-    period: str,
+    period: Period | str,
     out_dir: Path,
     data: Path | None = None,
     progress: Progress = quiet,
@@ -261,17 +222,18 @@ def run(
     `renderer`: a started render worker to make the documents in (the command line's way); None makes them
     in this process.
     """
-    period_end(period)
+    if isinstance(period, str):  # the library's edge: a caller may name the month as text
+        period = parse_period(period)
     path = data_path(settings, data)
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
     previous = load_previous_model(out_dir, period)
     analysis = analyse(settings, path, period, progress, previous)
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
-    progress(f"publishing {out_dir / period}")
-    target = publish_period(out_dir, period, files)
+    progress(f"publishing {out_dir / str(period)}")
+    target = publish_period(out_dir, str(period), files)
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 
-    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)
+    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src)
     write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)

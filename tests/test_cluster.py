@@ -10,7 +10,6 @@ import pytest
 from sklearn.metrics import silhouette_score
 
 from reportgen.analysis.cluster import (
-    KRule,
     elbow_k,
     k_selection,
     sample_rows,
@@ -18,6 +17,7 @@ from reportgen.analysis.cluster import (
     silhouette_scores,
 )
 from reportgen.analysis.features import feature_matrix
+from reportgen.analysis.k_rule import KRule
 from reportgen.config import ClusterConfig, DataConfig, FeatureConfig
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers

@@ -10,7 +10,10 @@ import pytest
 
 from reportgen.config import ClusterConfig, DataConfig, Settings
 from reportgen.model import Analysis
+from reportgen.period import Period
 from reportgen.pipeline import analyse
+
+NOVEMBER = Period(2026, 11)
 
 WHOLESALE_SPEND = ("Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen")
 MARKETING_NUMERIC = (
@@ -49,9 +52,9 @@ def real(cc_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
         pl.read_csv(shared / "marketing_campaign.csv", separator="\t"), MARKETING_NUMERIC, base / "m.csv"
     )
     return {
-        "cc_general": analyse(Settings(), cc_path, "2026-11"),
-        "wholesale": analyse(wholesale, base / "w.csv", "2026-11"),
-        "marketing": analyse(marketing, base / "m.csv", "2026-11"),
+        "cc_general": analyse(Settings(), cc_path, NOVEMBER),
+        "wholesale": analyse(wholesale, base / "w.csv", NOVEMBER),
+        "marketing": analyse(marketing, base / "m.csv", NOVEMBER),
     }
 
 
@@ -92,7 +95,7 @@ def test_the_reason_states_the_chosen_ks_numbers(real: dict[str, Analysis]) -> N
 
 def test_stability_matches_the_measured_figures_on_cc_general_17_columns(cc_path: Path) -> None:
     """20 seeded 80% subsamples: k = 5 and 6 very stable (about 0.96, 0.94), k = 4 not (about 0.65)."""
-    from reportgen.analysis.cluster import k_selection
+    from reportgen.analysis.cluster import k_selection, resample_labels
     from reportgen.analysis.features import feature_matrix
     from reportgen.analysis.stability import k_stabilities
     from reportgen.config import FeatureConfig
@@ -101,7 +104,7 @@ def test_stability_matches_the_measured_figures_on_cc_general_17_columns(cc_path
     X = feature_matrix(load_customers(cc_path, DataConfig()), FeatureConfig(engineered=False)).X
     cfg = ClusterConfig(k_min=4, k_max=6, stability_resamples=0)
     fits = k_selection(X, cfg).fits
-    st = k_stabilities(X, {k: fits[k][0] for k in (4, 5, 6)}, 20, 0)
+    st = k_stabilities(X, {k: fits[k][0] for k in (4, 5, 6)}, 20, 0, resample_labels, lanes=2)
     assert st[4].ari < 0.75 and st[5].ari > 0.9 and st[6].ari > 0.9
     assert min(st[5].jaccard) > 0.85 and min(st[6].jaccard) > 0.85
 
@@ -118,7 +121,7 @@ def _planted(centres: np.ndarray, n: int, seed: int, path: Path) -> Settings:
 def test_two_well_separated_planted_groups_give_two(tmp_path: Path) -> None:
     centres = np.array([[0.0, 0.0, 0.0, 0.0], [6.0, 6.0, 6.0, 6.0]])
     settings = _planted(centres, 400, 1, tmp_path / "two.csv")
-    a = analyse(settings, tmp_path / "two.csv", "2026-11")
+    a = analyse(settings, tmp_path / "two.csv", NOVEMBER)
     assert a.selection.chosen_k == 2 and "fall clearly into two groups" in a.selection.reason
     assert a.trust is not None and a.trust.structure in ("strong", "reasonable")
     assert all(s.reading == "stable" for s in a.trust.segments)
@@ -126,7 +129,7 @@ def test_two_well_separated_planted_groups_give_two(tmp_path: Path) -> None:
 
 def test_one_gaussian_blob_reads_as_no_or_weak_structure(tmp_path: Path) -> None:
     settings = _planted(np.zeros((1, 5)), 1500, 2, tmp_path / "blob.csv")
-    a = analyse(settings, tmp_path / "blob.csv", "2026-11")
+    a = analyse(settings, tmp_path / "blob.csv", NOVEMBER)
     assert a.trust is not None and a.trust.structure in ("none", "weak")
     assert a.trust.verdict.split(",")[0] in ("No clear separation", "Weak separation")
     assert "target campaigns" not in a.trust.verdict and "reliable" not in a.trust.verdict
@@ -136,7 +139,7 @@ def test_summary_carries_the_stability_fields(real: dict[str, Analysis]) -> None
     from reportgen.analysis.summary import summary_document
 
     a = real["marketing"]
-    doc = summary_document(a, period="2026-11", generator="t", input_label="m.csv")
+    doc = summary_document(a, period=NOVEMBER, generator="t", input_label="m.csv")
     sel, quality = doc["k_selection"], doc["quality"]
     assert sel["previous_k"] is None and sel["stability_resamples"] == 20
     scored = {c["k"]: c["stability"] for c in sel["candidates"]}
@@ -153,12 +156,15 @@ def test_summary_carries_the_stability_fields(real: dict[str, Analysis]) -> None
 
 def test_stability_matches_the_measured_figures_on_wholesale_and_marketing(real: dict[str, Analysis]) -> None:
     """wholesale: about 0.96 at k=2, 0.90 at 3, 0.63-0.68 at 4..8; marketing: 0.99, 0.98, 0.80, 0.94 at 2..5."""
+    from reportgen.analysis.cluster import resample_labels
     from reportgen.analysis.stability import k_stabilities
 
     def ari(name: str, ks: range) -> dict[int, float]:
         a = real[name]
         fits = {k: a.selection.fits[k][0] for k in ks}
-        return {k: s.ari for k, s in k_stabilities(a.features.X, fits, 20, 0).items()}
+        return {
+            k: s.ari for k, s in k_stabilities(a.features.X, fits, 20, 0, resample_labels, lanes=2).items()
+        }
 
     wholesale = ari("wholesale", range(2, 9))
     assert wholesale[2] > 0.9 and wholesale[3] > 0.8 and max(wholesale[k] for k in range(4, 9)) < 0.8

@@ -14,17 +14,13 @@ import pytest
 from reportgen.analysis.cluster import segmentation
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.matching import (
-    Matching,
-    PreviousModel,
-    VanishedSegment,
     acceptance_radii,
-    change_sentences,
-    load_previous_model,
     matched_profiles,
     migration,
     model_document,
     model_json,
     projected_matrix,
+    redefinitions,
     segment_changes,
     segment_matching,
     stable_labels,
@@ -32,9 +28,25 @@ from reportgen.analysis.matching import (
 from reportgen.analysis.profile import ARCHETYPE_NAMES, card_archetype_scores, segment_profiles
 from reportgen.config import ClusterConfig, Settings
 from reportgen.dev.sample import Month, generate_months, write_sample_csv
+from reportgen.documents.month_over_month import change_sentences
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers
-from reportgen.model import ID, FeatureMatrix, FeatureStat, Segmentation, SegmentChange, SegmentProfile
+from reportgen.io.period_folder import load_previous_model
+from reportgen.model import (
+    ID,
+    FeatureMatrix,
+    FeatureStat,
+    Flow,
+    Matching,
+    Migration,
+    MonthOverMonth,
+    PreviousModel,
+    Segmentation,
+    SegmentChange,
+    SegmentProfile,
+    VanishedSegment,
+)
+from reportgen.period import Period
 
 FAST = ClusterConfig(n_init=3, silhouette_sample=500, random_state=0)
 PERIODS = ["2026-10", "2026-11"]
@@ -102,7 +114,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 def _previous(runs: dict[str, object]) -> PreviousModel:
-    previous = load_previous_model(runs["out"], "2026-11")  # type: ignore[arg-type]
+    previous = load_previous_model(runs["out"], Period(2026, 11))  # type: ignore[arg-type]
     assert previous is not None
     return previous
 
@@ -138,7 +150,7 @@ def test_migration_counts_match_generator(runs: dict[str, object]) -> None:
     current = pl.DataFrame(
         {ID: november.features.customer_ids, "segment_id": stable_labels(november.seg.labels, matching)}
     )
-    moves = migration(previous.assignments, current, previous.period)
+    moves = migration(previous.assignments, current, previous.period).as_dict()
 
     month = november.month
     assert moves["from_period"] == "2026-10"
@@ -184,7 +196,7 @@ def test_shifted_month_reports_a_new_segment(runs: dict[str, object]) -> None:
     changes = segment_changes(previous.summary_segments, profiles)
     new_change = next(c for c in changes if c.id == new_id)
     assert new_change.new and new_change.previous_size is None
-    text = " ".join(change_sentences(moves, changes, matching))
+    text = " ".join(change_sentences(MonthOverMonth(previous.period, moves, matching, changes)))
     assert "new this month" in text and new_change.name in text
     assert matching.as_dict()["new"] == [new_id]
 
@@ -195,7 +207,7 @@ def test_shifted_month_reports_a_new_segment(runs: dict[str, object]) -> None:
 def _toy_previous(centroids: list[list[float]], names: list[str] | None = None) -> PreviousModel:
     k = len(centroids)
     return PreviousModel(
-        period="2026-10",
+        period=Period(2026, 10),
         folder=Path("."),
         config_hash="x",
         used=("A", "B"),
@@ -310,28 +322,28 @@ def test_load_previous_model_takes_latest_earlier_published_period(tmp_path: Pat
     _write_period(tmp_path, "2026-11", _valid_model("2026-11"))  # the period itself: not "previous"
     _write_period(tmp_path, "2026-12", _valid_model("2026-12"))  # later: ignored
     _write_period(tmp_path, ".staging-2026-10-abc", _valid_model("x"))
-    previous = load_previous_model(tmp_path, "2026-11")
-    assert previous is not None and previous.period == "2026-09"
+    previous = load_previous_model(tmp_path, Period(2026, 11))
+    assert previous is not None and previous.period == Period(2026, 9)
     assert previous.assignments.to_dicts() == [{ID: "C1", "segment_id": 0}]
-    assert load_previous_model(tmp_path, "2026-08") is None
-    assert load_previous_model(tmp_path / "missing", "2026-08") is None
+    assert load_previous_model(tmp_path, Period(2026, 8)) is None
+    assert load_previous_model(tmp_path / "missing", Period(2026, 8)) is None
 
 
 def test_corrupt_model_is_an_input_error_naming_the_file(tmp_path: Path) -> None:
     _write_period(tmp_path, "2026-10", "{not json")
     with pytest.raises(InputError, match=r"2026-10/model\.json"):
-        load_previous_model(tmp_path, "2026-11")
+        load_previous_model(tmp_path, Period(2026, 11))
     broken = json.loads(_valid_model("2026-09"))
     del broken["scaling"]
     _write_period(tmp_path, "2026-09", json.dumps(broken))
     with pytest.raises(InputError, match=r"2026-09/model\.json: missing or malformed key 'scaling'"):
-        load_previous_model(tmp_path, "2026-10")
+        load_previous_model(tmp_path, Period(2026, 10))
 
 
 def test_model_document_round_trips_and_is_deterministic(runs: dict[str, object], tmp_path: Path) -> None:
     october: Fit = runs["october"]  # type: ignore[assignment]
-    doc = model_document(october.features, october.seg, october.profiles, "cfg", "2026-10")
-    again = model_document(october.features, october.seg, october.profiles, "cfg", "2026-10")
+    doc = model_document(october.features, october.seg, october.profiles, "cfg", Period(2026, 10))
+    again = model_document(october.features, october.seg, october.profiles, "cfg", Period(2026, 10))
     assert model_json(doc) == model_json(again)
     assert list(doc) == ["schema_version", "period", "config_hash", "features", "scaling", "segments"]
     previous = _previous(runs)
@@ -347,7 +359,7 @@ def test_model_document_round_trips_and_is_deterministic(runs: dict[str, object]
 def test_migration_on_a_toy_month() -> None:
     before = pl.DataFrame({ID: ["a", "b", "c", "d"], "segment_id": [0, 0, 1, 1]})
     after = pl.DataFrame({ID: ["b", "c", "d", "e", "f"], "segment_id": [2, 1, 0, 0, 1]})
-    assert migration(before, after, "2026-10") == {
+    assert migration(before, after, Period(2026, 10)).as_dict() == {
         "from_period": "2026-10",
         "customers_in_both": 3,
         "new_customers": 2,
@@ -417,7 +429,7 @@ def test_model_document_saves_each_segment_under_its_kept_id_and_name() -> None:
         _profile_with(1, "Small", 1, 1.0),
         _profile_with(2, "Spenders", 1, 1.0),
     )
-    doc = model_document(features, fit, own, "cfg", "2026-11", matching)
+    doc = model_document(features, fit, own, "cfg", Period(2026, 11), matching)
     saved = [(s["id"], s["name"], s["size"], s["centroid"]) for s in doc["segments"]]
     assert saved == [
         (0, "Savers", 1, centroids[1].tolist()),
@@ -426,41 +438,45 @@ def test_model_document_saves_each_segment_under_its_kept_id_and_name() -> None:
     ]
 
 
-def test_redefinitions_find_merges_and_leave_ordinary_moves_alone() -> None:
-    from reportgen.analysis.matching import redefinitions
+# ---- redefinitions: merges told as such, not as moves ------------------------------------------------
 
-    flows = [
-        {"from": 0, "to": 0, "customers": 100},
-        {"from": 1, "to": 0, "customers": 80},  # 80 of segment 1's 90 stayers now sit in segment 0: a merge
-        {"from": 1, "to": 1, "customers": 10},
-        {"from": 2, "to": 2, "customers": 50},
-        {"from": 2, "to": 0, "customers": 20},  # 20 of 70: an ordinary move
-    ]
-    moves = {"from_period": "2026-10", "customers_in_both": 260, "new_customers": 0, "lost_customers": 0}
-    found = redefinitions({**moves, "flows": flows})
+
+def _migration(flows: list[tuple[int, int, int]]) -> Migration:
+    return Migration(
+        from_period=Period(2026, 10),
+        customers_in_both=sum(n for _, _, n in flows),
+        new_customers=0,
+        lost_customers=0,
+        flows=tuple(Flow(a, b, n) for a, b, n in flows),
+    )
+
+
+def test_redefinitions_find_merges_and_leave_ordinary_moves_alone() -> None:
+    # 80 of segment 1's 90 stayers now sit in segment 0: a merge; 20 of segment 2's 70: an ordinary move
+    flows = [(0, 0, 100), (1, 0, 80), (1, 1, 10), (2, 2, 50), (2, 0, 20)]
+    found = redefinitions(_migration(flows))
     assert [(r.id, r.sources, r.customers) for r in found] == [(0, (1,), 80)]
     assert found[0].as_dict() == {"id": 0, "from": [1], "customers": 80}
-    assert redefinitions({**moves, "flows": [f for f in flows if f["from"] != 1]}) == ()
+    assert redefinitions(_migration([f for f in flows if f[0] != 1])) == ()
 
 
 def test_change_sentences_tell_a_redefinition_instead_of_moves_and_a_vanished_segment() -> None:
-    flows = [
-        {"from": 0, "to": 0, "customers": 100},
-        {"from": 1, "to": 0, "customers": 80},
-        {"from": 2, "to": 2, "customers": 50},
-        {"from": 2, "to": 0, "customers": 20},
-    ]
-    moves = {"from_period": "2026-10", "customers_in_both": 250, "new_customers": 0, "lost_customers": 0}
-    changes = (
-        SegmentChange(0, "Full payers", 200, 0.8, False, 110, 0.44, 90, ()),
-        SegmentChange(2, "Savers", 50, 0.2, False, 70, 0.28, -20, ()),
+    moves = _migration([(0, 0, 100), (1, 0, 80), (2, 2, 50), (2, 0, 20)])
+    history = MonthOverMonth(
+        from_period=Period(2026, 10),
+        migration=moves,
+        matching=Matching(
+            from_period=Period(2026, 10),
+            matches=(),
+            vanished=(VanishedSegment(id=1, name="High spenders", previous_size=80, nearest_distance=1.0),),
+        ),
+        changes=(
+            SegmentChange(0, "Full payers", 200, 0.8, False, 110, 0.44, 90, ()),
+            SegmentChange(2, "Savers", 50, 0.2, False, 70, 0.28, -20, ()),
+        ),
+        redefined=redefinitions(moves),
     )
-    matching = Matching(
-        from_period="2026-10",
-        matches=(),
-        vanished=(VanishedSegment(id=1, name="High spenders", previous_size=80, nearest_distance=1.0),),
-    )
-    text = " ".join(change_sentences({**moves, "flows": flows}, changes, matching))
+    text = " ".join(change_sentences(history))
     assert "Full payers was redefined: it now holds most of the customers of High spenders (80;" in text
     assert "no longer found" not in text  # High spenders were merged, not lost
     assert "The largest move was 20 customers from Savers to Full payers." in text  # the 80 are not moves

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.analysis.matching import load_previous_model
 from reportgen.config import Settings
 from reportgen.dev.sample import Month, generate_months, write_sample_csv
+from reportgen.documents.month_over_month import change_sentences
+from reportgen.io.period_folder import load_previous_model
 from reportgen.model import Analysis
+from reportgen.period import Period
 from reportgen.pipeline import analyse, run
 
 PERIODS = ["2026-10", "2026-11"]
@@ -22,7 +24,7 @@ PERIODS = ["2026-10", "2026-11"]
 def _november(base: Path, name: str, month: Month, out: Path, settings: Settings) -> Analysis:
     path = base / f"{name}.csv"
     write_sample_csv(month.frame, path)
-    return analyse(settings, path, "2026-11", previous=load_previous_model(out, "2026-11"))
+    return analyse(settings, path, Period(2026, 11), previous=load_previous_model(out, Period(2026, 11)))
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +61,8 @@ def test_an_ordinary_month_keeps_k_ids_and_names(months: dict[str, object]) -> N
     assert november.selection.reason.endswith("last period had 5 segments too.")
     assert _names(november) == _names(october)
     assert november.history is not None
-    assert november.history.matching["new"] == [] and november.history.matching["vanished"] == []
-    assert november.history.matching["redefined"] == []
+    assert november.history.matching.new_ids == () and november.history.matching.vanished == ()
+    assert november.history.redefined == ()
 
 
 def test_a_new_behaviour_group_is_added_as_one_new_segment(months: dict[str, object]) -> None:
@@ -75,12 +77,12 @@ def test_a_new_behaviour_group_is_added_as_one_new_segment(months: dict[str, obj
     assert {i: now[i] for i in old} == old  # every old segment keeps its id and name
     assert shifted.history is not None
     matching = shifted.history.matching
-    assert matching["vanished"] == [] and matching["redefined"] == []
-    assert len(matching["new"]) == 1 and set(now) - set(old) == set(matching["new"])
-    new_id = matching["new"][0]
+    assert matching.vanished == () and shifted.history.redefined == ()
+    assert len(matching.new_ids) == 1 and set(now) - set(old) == set(matching.new_ids)
+    new_id = matching.new_ids[0]
     members = month.truth[shifted.segmentation.labels == new_id]
     assert Counter(members.tolist()).most_common(1)[0][0] == 5  # the planted new group
-    text = " ".join(shifted.history.sentences)
+    text = " ".join(change_sentences(shifted.history))
     assert f"new this month: {now[new_id]}" in text and "no longer found" not in text
 
 
@@ -89,18 +91,18 @@ def test_a_merge_is_a_redefinition_not_a_move(months: dict[str, object]) -> None
     merged: Analysis = months["merged"]  # type: ignore[assignment]
     assert merged.selection.method == "fixed" and merged.segmentation.k == 4
     assert merged.history is not None
-    redefined = merged.history.matching["redefined"]
+    redefined = merged.history.redefined
     assert len(redefined) == 1
-    target, sources = redefined[0]["id"], redefined[0]["from"]
-    flows = {(f["from"], f["to"]): f["customers"] for f in merged.history.migration["flows"]}
+    target, sources = redefined[0].id, redefined[0].sources
+    flows = {(f.from_id, f.to_id): f.customers for f in merged.history.migration.flows}
     for source in sources:  # most of each source's staying customers now sit in the target
         stayed = sum(n for (a, _), n in flows.items() if a == source)
         assert flows[(source, target)] >= 0.5 * stayed
-    assert redefined[0]["customers"] == sum(flows[(s, target)] for s in sources)
-    text = " ".join(merged.history.sentences)
+    assert redefined[0].customers == sum(flows[(s, target)] for s in sources)
+    text = " ".join(change_sentences(merged.history))
     names = _names(october)
     assert f"{_names(merged)[target]} was redefined" in text
     gone = text.split("no longer found:")[1] if "no longer found:" in text else ""
     assert not any(names[s] in gone for s in sources)  # merged, not lost
     moves = [int(x.replace(",", "")) for x in re.findall(r"largest move was ([\d,]+)", text)]
-    assert all(m < redefined[0]["customers"] for m in moves)  # the merged customers are not the largest move
+    assert all(m < redefined[0].customers for m in moves)  # the merged customers are not the largest move

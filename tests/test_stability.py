@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from reportgen.analysis.cluster import resample_labels
 from reportgen.analysis.stability import (
     adjusted_rand,
     best_jaccard,
@@ -52,23 +53,23 @@ def _blobs(centres: list[list[float]], n: int, seed: int, sd: float = 1.0) -> tu
 
 def test_separated_groups_are_stable_and_a_blob_split_is_not() -> None:
     X, truth = _blobs([[0, 0], [10, 0], [0, 10]], 150, seed=1)
-    st = k_stabilities(X, {3: truth}, resamples=10, seed=0)[3]
+    st = k_stabilities(X, {3: truth}, resamples=10, seed=0, refit=resample_labels)[3]
     assert st.ari > 0.99 and min(st.jaccard) > 0.99 and st.resamples == 10 and st.rows == 450
     # one round blob cut in 5: k-means lands on different cuts each time
     blob = np.random.default_rng(2).normal(size=(600, 2))
     from sklearn.cluster import KMeans
 
     labels = KMeans(5, n_init=10, random_state=0).fit(blob).labels_.astype(np.int64)
-    loose = k_stabilities(blob, {5: labels}, resamples=10, seed=0)[5]
+    loose = k_stabilities(blob, {5: labels}, resamples=10, seed=0, refit=resample_labels)[5]
     assert loose.ari < st.ari and min(loose.jaccard) < 0.9
 
 
 def test_stability_is_deterministic_and_off_at_zero() -> None:
     X, truth = _blobs([[0, 0], [4, 0]], 100, seed=3)
-    a = k_stabilities(X, {2: truth}, resamples=6, seed=4)
-    b = k_stabilities(X, {2: truth}, resamples=6, seed=4)
+    a = k_stabilities(X, {2: truth}, resamples=6, seed=4, refit=resample_labels)
+    b = k_stabilities(X, {2: truth}, resamples=6, seed=4, refit=resample_labels)
     assert a == b
-    assert k_stabilities(X, {2: truth}, resamples=0, seed=4) == {}
+    assert k_stabilities(X, {2: truth}, resamples=0, seed=4, refit=resample_labels) == {}
 
 
 def test_readings_follow_the_published_thresholds() -> None:

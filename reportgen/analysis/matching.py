@@ -9,41 +9,49 @@ strictly closer to its partner than to any other previous centroid, so an identi
 unambiguous. A new segment without an accepted partner gets a fresh id (highest previous id + 1, ...) and is
 reported as new; a previous segment without a partner is reported as vanished. When the feature columns
 differ from the previous run (a configuration change), nothing is matched and the reason is noted.
+
+Redefinitions. When at least REDEFINED_SHARE of a previous segment's staying customers sit in a segment with
+another id (two segments merged, or an old one mapped onto a larger new one), that segment is reported as
+redefined: those customers are not movers and the previous segment is not "no longer found".
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from reportgen.documents.formats import month_label
-from reportgen.errors import InputError
 from reportgen.model import (
     ID,
     FeatureMatrix,
     FigureChange,
     FloatArray,
+    Flow,
     IntArray,
+    Matching,
+    Migration,
+    MonthOverMonth,
+    PcaMap,
+    PreviousModel,
+    Redefinition,
     Segmentation,
     SegmentChange,
+    SegmentMatch,
     SegmentProfile,
-    rounded,
+    VanishedSegment,
 )
+from reportgen.period import Period
 
-MODEL_FILE = "model.json"
 MODEL_SCHEMA = 1
 TOLERANCE_FACTOR = 0.5  # accept a match within this fraction of the partner's nearest-neighbour distance
 # a previous segment was redefined into a current one with another id when at least this share of its
-# staying customers sit there now (a merge, or an old segment mapped onto a larger new one)
+# staying customers sit there now (two merged, or an old one mapped onto a larger new one)
 REDEFINED_SHARE = 0.5
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+RULE = f"distance <= {TOLERANCE_FACTOR} x distance to nearest other previous centroid"
 
 # Figures compared month over month, in this order, where the profiles carry them.
 KEY_FIGURES: tuple[str, ...] = (
@@ -58,90 +66,12 @@ KEY_FIGURES: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class PreviousModel:
-    """The model and assignments an earlier run saved in DIR/<period>/."""
-
-    period: str
-    folder: Path
-    config_hash: str
-    used: tuple[str, ...]
-    transformed: tuple[str, ...]
-    transform: str
-    center: FloatArray
-    scale: FloatArray
-    ids: tuple[int, ...]
-    names: tuple[str, ...]
-    sizes: tuple[int, ...]
-    centroids: FloatArray  # row i belongs to ids[i], in the previous scaled space
-    assignments: pl.DataFrame  # customer_id (text), segment_id (Int64)
-    summary_segments: tuple[dict[str, Any], ...]  # the previous summary.json "segments", if readable
-
-
-@dataclass(frozen=True)
-class SegmentMatch:
-    label: int  # the new fit's label
-    id: int  # the kept (or fresh) segment id
-    name: str | None  # the kept name; None for a new segment
-    distance: float | None  # to the partner's previous centroid, scaled units; None when unmatched
-    tolerance: float | None  # the partner's acceptance radius
-    new: bool
-
-
-@dataclass(frozen=True)
-class VanishedSegment:
-    id: int
-    name: str
-    previous_size: int
-    nearest_distance: float | None  # to the closest new centroid, scaled units
-
-
-@dataclass(frozen=True)
-class Matching:
-    from_period: str
-    matches: tuple[SegmentMatch, ...]  # one per new label, in label order
-    vanished: tuple[VanishedSegment, ...]
-    note: str | None = None
-
-    @property
-    def ids(self) -> dict[int, int]:
-        """Return new label -> stable segment id."""
-        return {m.label: m.id for m in self.matches}
-
-    @property
-    def new_ids(self) -> tuple[int, ...]:
-        """Return the ids of segments that did not exist last period."""
-        return tuple(m.id for m in self.matches if m.new)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the matching as JSON-ready values for summary.json."""
-        return {
-            "from_period": self.from_period,
-            "tolerance_rule": f"distance <= {TOLERANCE_FACTOR} x distance to nearest other previous centroid",
-            "matched": [
-                {
-                    "id": m.id,
-                    "name": m.name,
-                    "distance": rounded(m.distance),
-                    "tolerance": rounded(m.tolerance),
-                }
-                for m in self.matches
-                if not m.new
-            ],
-            "new": [m.id for m in self.matches if m.new],
-            "vanished": [
-                {"id": v.id, "name": v.name, "previous_size": v.previous_size} for v in self.vanished
-            ],
-            "note": self.note,
-        }
-
-
 def model_document(
     features: FeatureMatrix,
     segmentation: Segmentation,
     profiles: Sequence[SegmentProfile],
     config_hash: str,
-    period: str,
+    period: Period,
     matching: Matching | None = None,
 ) -> dict[str, Any]:
     """Return model.json: features, transform and scaling, centroids, stable ids and names, config hash.
@@ -172,7 +102,7 @@ def model_document(
     segments.sort(key=lambda s: int(str(s["id"])))
     return {
         "schema_version": MODEL_SCHEMA,
-        "period": period,
+        "period": str(period),
         "config_hash": config_hash,
         "features": {
             "used": list(features.used),
@@ -190,92 +120,6 @@ def model_document(
 def model_json(document: Mapping[str, Any]) -> bytes:
     """Return model.json bytes: stable key order, readable, ends with a newline."""
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def load_previous_model(out_dir: Path, period: str) -> PreviousModel | None:
-    """Return the model of the latest period before `period` under out_dir, or None if there is none."""
-    if not out_dir.is_dir():
-        return None
-    candidates = sorted(
-        (
-            p
-            for p in out_dir.iterdir()
-            if p.is_dir() and _PERIOD.match(p.name) and p.name < period
-            if (p / MODEL_FILE).is_file() and (p / "segments.csv").is_file()
-        ),
-        key=lambda p: p.name,
-    )
-    if not candidates:
-        return None
-    return _read_model(candidates[-1])
-
-
-def _read_model(folder: Path) -> PreviousModel:
-    path = folder / MODEL_FILE
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(
-            f"{path}: not a readable model.json ({exc}); delete the period or re-run it"
-        ) from None
-    try:
-        feats = doc["features"]
-        used = tuple(str(c) for c in feats["used"])
-        transformed = tuple(str(c) for c in feats["transformed"])
-        center = np.asarray(doc["scaling"]["center"], dtype=np.float64)
-        scale = np.asarray(doc["scaling"]["scale"], dtype=np.float64)
-        segs = doc["segments"]
-        ids = tuple(int(s["id"]) for s in segs)
-        names = tuple(str(s["name"]) for s in segs)
-        sizes = tuple(int(s["size"]) for s in segs)
-        centroids = np.asarray([s["centroid"] for s in segs], dtype=np.float64)
-        config_hash = str(doc["config_hash"])
-        transform = str(feats["transform"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(
-            f"{path}: missing or malformed key {exc}; expected a model.json written by reportgen"
-        ) from None
-    width = len(used)
-    if center.shape != (width,) or scale.shape != (width,) or centroids.shape != (len(ids), width):
-        raise InputError(f"{path}: scaling/centroid sizes do not match features.used ({width} columns)")
-    if not ids or len(set(ids)) != len(ids):
-        raise InputError(f"{path}: segments must list at least one segment with unique ids")
-    return PreviousModel(
-        period=folder.name,
-        folder=folder,
-        config_hash=config_hash,
-        used=used,
-        transformed=transformed,
-        transform=transform,
-        center=center,
-        scale=scale,
-        ids=ids,
-        names=names,
-        sizes=sizes,
-        centroids=centroids,
-        assignments=_read_assignments(folder / "segments.csv"),
-        summary_segments=_read_summary_segments(folder / "summary.json"),
-    )
-
-
-def _read_assignments(path: Path) -> pl.DataFrame:
-    try:
-        frame = pl.read_csv(path, schema_overrides={"customer_id": pl.Utf8, "segment_id": pl.Int64})
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{path}: not a readable segments.csv ({exc})") from None
-    missing = [c for c in ("customer_id", "segment_id") if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: missing column {', '.join(missing)}; expected customer_id,segment_id,...")
-    return frame.select(pl.col("customer_id").alias(ID), "segment_id")
-
-
-def _read_summary_segments(path: Path) -> tuple[dict[str, Any], ...]:
-    # the summary only feeds the key-figure deltas; a missing or unreadable one just leaves them out
-    try:
-        segments = json.loads(path.read_text(encoding="utf-8")).get("segments", [])
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-        return ()
-    return tuple(s for s in segments if isinstance(s, dict))
 
 
 def projected_matrix(previous: PreviousModel, raw: pl.DataFrame) -> FloatArray:
@@ -321,7 +165,7 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
             f"The segmentation features changed since {previous.period}; segments were not matched "
             "and all are reported as new."
         )
-        return Matching(from_period=previous.period, matches=fresh, vanished=vanished, note=note)
+        return Matching(from_period=previous.period, matches=fresh, vanished=vanished, note=note, rule=RULE)
 
     projected = projected_matrix(previous, features.raw)
     new_centroids = np.vstack([projected[labels == lb].mean(axis=0) for lb in new_labels])
@@ -364,7 +208,7 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
         for c in range(len(previous.ids))
         if c not in kept
     )
-    return Matching(from_period=previous.period, matches=tuple(matches), vanished=vanished)
+    return Matching(from_period=previous.period, matches=tuple(matches), vanished=vanished, rule=RULE)
 
 
 def stable_labels(labels: IntArray, matching: Matching) -> IntArray:
@@ -398,8 +242,8 @@ def matched_profiles(profiles: Sequence[SegmentProfile], matching: Matching) -> 
     return tuple(sorted(out, key=lambda p: p.id))
 
 
-def migration(previous_assignments: pl.DataFrame, current: pl.DataFrame, from_period: str) -> dict[str, Any]:
-    """Return summary.json's "migration": customers in both months, arrivals, departures, segment flows."""
+def migration(previous_assignments: pl.DataFrame, current: pl.DataFrame, from_period: Period) -> Migration:
+    """Return the customers in both months, arrivals, departures and the flows between segments."""
     prev = previous_assignments.select(pl.col(ID).cast(pl.Utf8), pl.col("segment_id").cast(pl.Int64))
     cur = current.select(pl.col(ID).cast(pl.Utf8), pl.col("segment_id").cast(pl.Int64))
     both = prev.join(cur, on=ID, how="inner", suffix="_to")
@@ -408,17 +252,16 @@ def migration(previous_assignments: pl.DataFrame, current: pl.DataFrame, from_pe
         .agg(pl.len().alias("customers"))
         .sort(["segment_id", "segment_id_to"])
     )
-    return {
-        "from_period": from_period,
-        "customers_in_both": both.height,
-        "new_customers": cur.join(prev, on=ID, how="anti").height,
-        "lost_customers": prev.join(cur, on=ID, how="anti").height,
-        # every (from, to) pair with customers, stayers included, so the flows add up to customers_in_both
-        "flows": [
-            {"from": int(a), "to": int(b), "customers": int(n)}
+    return Migration(
+        from_period=from_period,
+        customers_in_both=both.height,
+        new_customers=cur.join(prev, on=ID, how="anti").height,
+        lost_customers=prev.join(cur, on=ID, how="anti").height,
+        flows=tuple(
+            Flow(int(a), int(b), int(n))
             for a, b, n in flows.select(["segment_id", "segment_id_to", "customers"]).iter_rows()
-        ],
-    }
+        ),
+    )
 
 
 def segment_changes(
@@ -476,82 +319,64 @@ def _key_figure_names(
 
 
 @dataclass(frozen=True)
-class Redefinition:
-    """A current segment that took in most of the customers of one or more previous segments with other ids."""
+class StableSegments:
+    """This month's segmentation, profiles and map under the stable ids a matching gave them."""
 
-    id: int
-    sources: tuple[int, ...]  # the previous segment ids redefined into it
-    customers: int  # customers who came with them: not counted as movers
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the redefinition as JSON-ready values for summary.json."""
-        return {"id": self.id, "from": list(self.sources), "customers": self.customers}
+    segmentation: Segmentation
+    profiles: tuple[SegmentProfile, ...]
+    pca: PcaMap
 
 
-def redefinitions(moves: Mapping[str, Any]) -> tuple[Redefinition, ...]:
-    """Return the current segments that previous segments were redefined into (REDEFINED_SHARE rule)."""
-    flows = [(int(f["from"]), int(f["to"]), int(f["customers"])) for f in moves["flows"]]
-    stayers: dict[int, int] = {}
-    for a, _, n in flows:
-        stayers[a] = stayers.get(a, 0) + n
-    into: dict[int, list[tuple[int, int]]] = {}
-    for a, b, n in flows:
-        if a != b and stayers[a] > 0 and n >= REDEFINED_SHARE * stayers[a]:
-            into.setdefault(b, []).append((a, n))
-    return tuple(
-        Redefinition(id=b, sources=tuple(sorted(a for a, _ in src)), customers=sum(n for _, n in src))
-        for b, src in sorted(into.items())
+def stable_segments(
+    fit: Segmentation, profiles: Sequence[SegmentProfile], pca: PcaMap, matching: Matching
+) -> StableSegments:
+    """Return the fit, profiles and map relabelled with stable ids: labels are ids, centroids in id order."""
+    ids = stable_labels(fit.labels, matching)
+    order = sorted(range(fit.k), key=lambda label: matching.ids[label])
+    stability = tuple(fit.stability[label] for label in order) if fit.stability else ()
+    return StableSegments(
+        segmentation=replace(fit, labels=ids, centroids=fit.centroids[order], stability=stability),
+        profiles=matched_profiles(profiles, matching),
+        pca=replace(pca, labels=ids),
     )
 
 
-def change_sentences(
-    moves: Mapping[str, Any], changes: Sequence[SegmentChange], matching: Matching | None = None
-) -> tuple[str, ...]:
-    """Return up to five plain sentences on the largest movements since the previous period.
+def month_over_month(
+    previous: PreviousModel,
+    customer_ids: pl.Series,
+    stable: StableSegments,
+    matching: Matching,
+) -> MonthOverMonth:
+    """Return what changed since the previous period: migration between segments, matching, size changes."""
+    current = pl.DataFrame({ID: customer_ids, "segment_id": stable.segmentation.labels})
+    moves = migration(previous.assignments, current, previous.period)
+    return MonthOverMonth(
+        from_period=previous.period,
+        migration=moves,
+        matching=matching,
+        changes=segment_changes(previous.summary_segments, stable.profiles),
+        redefined=redefinitions(moves),
+    )
 
-    Customers of a redefined segment (see `redefinitions`) are not movers: the definitions changed, not the
-    customers' behaviour, so those flows are told as a redefinition and left out of the largest move.
+
+def redefinitions(moves: Migration) -> tuple[Redefinition, ...]:
+    """Return the segments previous segments were redefined into (the REDEFINED_SHARE rule).
+
+    A previous segment whose staying customers mostly sit in a segment with another id now was merged into
+    it, or mapped onto a larger one: the segment definitions changed, not those customers' behaviour.
     """
-    names = {c.id: c.name for c in changes}
-    if matching is not None:
-        names.update({v.id: v.name for v in matching.vanished})
-    redefined = redefinitions(moves)
-    carried = {(a, r.id) for r in redefined for a in r.sources}
-    sentences = [
-        f"Since {month_label(moves['from_period'])}, {moves['customers_in_both']:,} customers stayed on the "
-        f"books, {moves['new_customers']:,} joined and {moves['lost_customers']:,} left."
-    ]
-    redefined_ids = {r.id for r in redefined}
-    merged = {a for r in redefined for a in r.sources}
-    for r in redefined:
-        sources = " and ".join(names.get(a, f"segment {a}") for a in r.sources)
-        sentences.append(
-            f"{names.get(r.id, f'segment {r.id}')} was redefined: it now holds most of the customers of "
-            f"{sources} ({r.customers:,}; not counted as moves, since the segment definitions changed, not "
-            "their behaviour)."
+    stayers: dict[int, int] = {}
+    for f in moves.flows:
+        stayers[f.from_id] = stayers.get(f.from_id, 0) + f.customers
+    into: dict[int, list[Flow]] = {}
+    for f in moves.flows:
+        if f.from_id != f.to_id and f.customers > 0 and f.customers >= REDEFINED_SHARE * stayers[f.from_id]:
+            into.setdefault(f.to_id, []).append(f)
+    return tuple(
+        Redefinition(
+            id=target,
+            sources=tuple(sorted(f.from_id for f in carried)),
+            customers=sum(f.customers for f in carried),
         )
-    switches = sorted(
-        (f for f in moves["flows"] if f["from"] != f["to"] and (f["from"], f["to"]) not in carried),
-        key=lambda f: (-f["customers"], f["from"], f["to"]),
+        for target, carried in sorted(into.items())
     )
-    if switches:
-        top = switches[0]
-        source = names.get(top["from"], f"segment {top['from']}")
-        target = names.get(top["to"], f"segment {top['to']}")
-        sentences.append(f"The largest move was {top['customers']:,} customers from {source} to {target}.")
-    grown = [c for c in changes if c.size_change is not None and c.id not in redefined_ids]
-    if grown:
-        big = max(grown, key=lambda c: (abs(c.size_change or 0), -c.id))
-        if big.size_change:
-            verb = "grew" if big.size_change > 0 else "shrank"
-            sentences.append(f"{big.name} {verb} by {abs(big.size_change):,} customers to {big.size:,}.")
-    news = [c.name for c in changes if c.new and c.id not in redefined_ids]
-    gone = [v.name for v in matching.vanished if v.id not in merged] if matching is not None else []
-    if news or gone:
-        parts = []
-        if news:
-            parts.append(f"new this month: {', '.join(news)}")
-        if gone:
-            parts.append(f"no longer found: {', '.join(gone)}")
-        sentences.append("Segments " + "; ".join(parts) + ".")
-    return tuple(sentences[:5])

@@ -17,30 +17,26 @@ one OpenMP thread each, side by side on the available cores as the k sweep does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from reportgen.model import FloatArray, IntArray, KStability, SegmentTrust, Trust
-from reportgen.parallel.runtime import cpu_lanes
+from reportgen.model import (
+    FloatArray,
+    IntArray,
+    KStability,
+    SegmentTrust,
+    Trust,
+    stability_reading,
+    structure_reading,
+)
 
+Refit = Callable[[np.ndarray, int, IntArray, int, int], IntArray]
 RESAMPLE_SHARE = 0.8
 STABILITY_INITS = 2  # k-means++ starts per resample fit on large tables
 # rows x starts per resample fit: small tables get more starts (up to n_init) at the cost of a large one's 2
 STABILITY_BUDGET = 20_000
-# clusterboot's readings of a segment's mean Jaccard similarity (Hennig 2007)
-STABLE_JACCARD = 0.75
-FAIRLY_STABLE_JACCARD = 0.6
-
-
-def stability_reading(jaccard: float) -> str:
-    """Return clusterboot's reading of a segment's mean Jaccard similarity."""
-    if jaccard >= STABLE_JACCARD:
-        return "stable"
-    if jaccard >= FAIRLY_STABLE_JACCARD:
-        return "fairly stable"
-    return "unstable"
 
 
 def adjusted_rand(a: IntArray, b: IntArray) -> float:
@@ -85,15 +81,6 @@ def resample_inits(rows: int, n_init: int) -> int:
     return max(min(STABILITY_INITS, n_init), min(n_init, STABILITY_BUDGET // max(rows, 1)))
 
 
-def _resample_fit(X32: np.ndarray, k: int, rows: IntArray, seed: int, inits: int) -> IntArray:
-    # imported here: the documents read this module's readings without loading scikit-learn
-    from reportgen.analysis.cluster import KMeans, thread_pools
-
-    with thread_pools().limit(limits=1, user_api="openmp"):
-        model = KMeans(n_clusters=k, n_init=inits, random_state=seed).fit(X32[rows])
-        return np.asarray(model.predict(X32), dtype=np.int64)
-
-
 def resample_rows(n: int, resamples: int, seed: int) -> list[IntArray]:
     """Return the seeded row subsets of each resample (RESAMPLE_SHARE of n, without replacement)."""
     rng = np.random.default_rng(seed)
@@ -102,9 +89,19 @@ def resample_rows(n: int, resamples: int, seed: int) -> list[IntArray]:
 
 
 def k_stabilities(
-    X: FloatArray, fits: dict[int, IntArray], resamples: int, seed: int, n_init: int = 10
+    X: FloatArray,
+    fits: dict[int, IntArray],
+    resamples: int,
+    seed: int,
+    refit: Refit,
+    n_init: int = 10,
+    lanes: int = 1,
 ) -> dict[int, KStability]:
-    """Return the resampling stability of each given fit (k -> the full fit's labels over X's rows)."""
+    """Return the resampling stability of each given fit (k -> the full fit's labels over X's rows).
+
+    `refit(X32, k, rows, seed, starts)` fits K-Means afresh on the rows and returns every row's nearest
+    centroid (cluster.resample_labels; passed in so this module needs no scikit-learn).
+    """
     if resamples <= 0 or not fits:
         return {}
     n = X.shape[0]
@@ -116,9 +113,9 @@ def k_stabilities(
 
     def job(item: tuple[int, int]) -> IntArray:
         k, r = item
-        return _resample_fit(X32, k, subsets[r], seed + 1000 * k + r, inits)
+        return refit(X32, k, subsets[r], seed + 1000 * k + r, inits)
 
-    with ThreadPoolExecutor(max_workers=min(cpu_lanes(), len(jobs))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(lanes, len(jobs)))) as pool:
         labels = dict(zip(jobs, pool.map(job, jobs), strict=True))
     out: dict[int, KStability] = {}
     for k, reference in fits.items():
@@ -137,21 +134,12 @@ def k_stabilities(
     return out
 
 
-# Kaufman and Rousseeuw's reading of the average silhouette width (Finding Groups in Data, 1990)
-STRUCTURE_READINGS: tuple[tuple[float, str], ...] = ((0.70, "strong"), (0.50, "reasonable"), (0.25, "weak"))
 _STRUCTURE_WORDS = {
     "strong": "Strong separation",
     "reasonable": "Moderate separation",
     "weak": "Weak separation",
     "none": "No clear separation",
 }
-
-
-def structure_reading(silhouette: float | None) -> str:
-    """Return the Kaufman-Rousseeuw reading of a silhouette: strong, reasonable, weak or none."""
-    if silhouette is None:
-        return "none"
-    return next((word for floor, word in STRUCTURE_READINGS if silhouette > floor), "none")
 
 
 def segment_sentence(reading: str) -> str:

@@ -33,12 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reportgen.dev.bench_plain import plain_job
+
 REAL_TABLE = Path("/work/shared/data/cc_general.csv")
 DEFAULT_CACHE = Path("build/bench")
 PERIOD = "2026-11"
 SEED = 2026
 PLAIN_TIMEOUT = 900.0
-K_RANGE = range(2, 11)
 
 Emit = Callable[[str], None]
 
@@ -216,15 +217,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("writing the e-mail briefing", "briefing"),
     ("publishing", "publish"),
 )
-ANALYSIS_STAGES = (
-    "load",
-    "features",
-    "k sweep (K-Means)",
-    "silhouettes",
-    "stability (resampling)",
-    "final fit, profiles, summary",
-)
-STABILITY_RATIO_TARGET = 1.25  # end to end with resampling stability over without it (issue 10)
+ANALYSIS_STAGES = tuple(name for _, name in STAGES[:6])  # load .. final fit, profiles, summary
 
 
 def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock, resamples: int | None = None) -> None:
@@ -247,9 +240,10 @@ def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock, resamples
         settings = Settings()
         if kind == "transactions":
             settings = replace(settings, data=replace(settings.data, kind="transactions"))
-        if resamples is not None:
-            cluster = replace(settings.clustering, stability_resamples=resamples)
-            settings = replace(settings, clustering=cluster)
+        if resamples is not None:  # --stability: the same run with another number of resamples
+            settings = replace(
+                settings, clustering=replace(settings.clustering, stability_resamples=resamples)
+            )
         clock.start("setup")
 
         def progress(message: str) -> None:
@@ -262,79 +256,15 @@ def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock, resamples
     clock.write({"workers_peak_mb": stats.get("peak_mb", 0.0) + stats.get("charts_peak_mb", 0.0)})
 
 
-def plain_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
-    """Do the job the plain way: pandas and scikit-learn, full k sweep with n_init=10 (the seed notebook)."""
-    clock.start("imports")
-    import numpy as np
-    import pandas as pd
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-    from sklearn.preprocessing import StandardScaler
-
-    clock.start("load")
-    if kind == "customers":
-        frame = pd.read_csv(data)
-        clock.start("features")
-        values = frame.drop(columns=["CUST_ID"])
-        values = values.fillna(values.median())
-    else:
-        log = pd.read_parquet(data) if data.suffix == ".parquet" else pd.read_csv(data)
-        clock.start("features")
-        values = _plain_rfm(log, pd.Timestamp("2026-11-30 23:59:59"))
-        del log
-    X = StandardScaler().fit_transform(values)
-    fits = 0.0
-    sils = 0.0
-    scores: dict[int, float] = {}
-    clock.start("k sweep + silhouettes")
-    for k in K_RANGE:
-        t = time.perf_counter()
-        model = KMeans(n_clusters=k, n_init=10, random_state=0).fit(X)
-        fits += time.perf_counter() - t
-        t = time.perf_counter()
-        try:
-            scores[k] = float(silhouette_score(X, model.labels_, sample_size=10000, random_state=0))
-        except ValueError:  # the sample can miss a tiny cluster (heavy-tailed spend): no score for this k
-            scores[k] = float("-inf")
-        sils += time.perf_counter() - t
-        clock.write({"partial": f"k={k}", "fits": fits, "silhouettes": sils})
-    clock.write({"split": "k sweep + silhouettes", "fits": fits, "silhouettes": sils})
-    best = max(scores, key=lambda k: scores[k])
-    clock.start("final fit")
-    labels = KMeans(n_clusters=best, n_init=10, random_state=0).fit_predict(X)
-    clock.start("profiles")
-    profiles = values.assign(segment=labels).groupby("segment").mean()
-    (out / "plain-profiles.csv").write_text(profiles.to_csv())
-    _ = np  # numpy is imported for parity with the notebook's imports
-
-
-def _plain_rfm(log: Any, end: Any) -> Any:
-    """Return recency, frequency and monetary per customer the plain pandas way."""
-    import pandas as pd
-
-    log = log.dropna(subset=["CustomerID"])
-    log = log[(log["UnitPrice"] > 0) & (log["Quantity"] != 0)]
-    dates = log["InvoiceDate"]
-    if not pd.api.types.is_datetime64_any_dtype(dates):
-        dates = pd.to_datetime(dates, format="%m/%d/%Y %H:%M")
-    log = log.assign(InvoiceDate=dates, value=log["Quantity"] * log["UnitPrice"])
-    rfm = log.groupby("CustomerID").agg(
-        last=("InvoiceDate", "max"), frequency=("InvoiceNo", "nunique"), monetary=("value", "sum")
-    )
-    rfm = rfm[rfm["monetary"] > 0]
-    rfm["recency"] = (end - rfm["last"]).dt.days
-    return rfm[["recency", "frequency", "monetary"]]
-
-
-def worker(method: str, kind: str, data: Path, out: Path, result: Path, resamples: int | None = None) -> int:
+def worker(method: str, kind: str, data: Path, out: Path, result: Path) -> int:
     """Run one job in this process and record its stages in `result`."""
     clock = StageClock(result)
-    if method == "reportgen":
-        reportgen_job(kind, data, out, clock, resamples)
-    else:
+    if method == "plain":
         plain_job(kind, data, out, clock)
+    else:  # "unstable": reportgen with stability_resamples = 0, the --stability comparison
+        reportgen_job(kind, data, out, clock, 0 if method == "unstable" else None)
     clock.finish()
-    if method == "reportgen":  # the `reportgen` command skips the interpreter's teardown (cli.console)
+    if method != "plain":  # the `reportgen` command skips the interpreter's teardown (cli.console)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
@@ -375,14 +305,7 @@ def _wait(pid: int, timeout: float | None) -> tuple[int | None, float]:
         time.sleep(0.02)
 
 
-def run_job(
-    method: str,
-    scenario: Scenario,
-    data: Path,
-    cache: Path,
-    timeout: float | None,
-    resamples: int | None = None,
-) -> Job:
+def run_job(method: str, scenario: Scenario, data: Path, cache: Path, timeout: float | None) -> Job:
     """Run one job in a fresh process (its own session, so a timeout stops all of it) and read its stages."""
     work = cache / "runs"
     work.mkdir(parents=True, exist_ok=True)
@@ -393,8 +316,6 @@ def run_job(
         out.mkdir()
         cmd = [sys.executable, "-m", "reportgen.dev.bench", "--worker", method, "--kind", scenario.kind]
         cmd += ["--data", str(data), "--out", str(out), "--result", str(result)]
-        if resamples is not None:
-            cmd += ["--resamples", str(resamples)]
         start = time.perf_counter()
         with log.open("wb") as err:
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
@@ -560,7 +481,7 @@ def bench(args: argparse.Namespace) -> int:
                 say(f"{scenario.name}: reportgen {mine[-1].note}")
             if args.stability:  # right after, so both see the same machine load
                 say(f"{scenario.name}: reportgen run {i + 1}/{runs} with stability_resamples = 0")
-                unstable.append(run_job("reportgen", scenario, data, cache, None, resamples=0))
+                unstable.append(run_job("unstable", scenario, data, cache, None))
             if not args.no_plain:
                 say(f"{scenario.name}: plain run {i + 1}/{runs} (limit {args.plain_timeout:.0f} s)")
                 plain.append(run_job("plain", scenario, data, cache, args.plain_timeout))
@@ -572,13 +493,12 @@ def bench(args: argparse.Namespace) -> int:
         title = f"{scenario.label()}: load average {' -> '.join(dict.fromkeys(loads))}"
         print_table(title, report_rows(scenario, m, p, len(mine)))
         off = median_job(unstable) if unstable else None
-        if off is not None:
-            ratio = m.wall / off.wall
+        if off is not None:  # issue 10's budget: at most 1.25x the time without stability
+            r, c = m.wall / off.wall, m.cpu / max(off.cpu, 1e-9)
             print(
-                f"  stability: {m.wall:.2f} s with, {off.wall:.2f} s with stability_resamples = 0, ratio "
-                f"{ratio:.2f} {_verdict(ratio, STABILITY_RATIO_TARGET, '')}; CPU {m.cpu:.2f} s against "
-                f"{off.cpu:.2f} s (ratio {m.cpu / off.cpu if off.cpu else 0.0:.2f})"
+                f"  stability: {m.wall:.2f} s / {off.wall:.2f} s without, ratio {r:.2f} {_verdict(r, 1.25, '')}"
             )
+            print(f"  stability CPU: {m.cpu:.2f} s / {off.cpu:.2f} s without, ratio {c:.2f}")
         summary.append(
             {
                 "scenario": scenario.name,
@@ -611,19 +531,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cache", type=Path, default=DEFAULT_CACHE, help="folder for inputs and scratch runs"
     )
-    parser.add_argument(
-        "--stability",
-        action="store_true",
-        help="also run each scenario with stability_resamples = 0 and print the with/without ratio",
-    )
+    parser.add_argument("--stability", action="store_true", help="also run with stability_resamples = 0")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     # internal: one job in this process
-    parser.add_argument("--worker", choices=("reportgen", "plain"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("reportgen", "unstable", "plain"), help=argparse.SUPPRESS)
     parser.add_argument("--kind", default="customers", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--resamples", type=int, default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -631,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark (or, with the internal --worker flag, one measured job)."""
     args = _parser().parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.kind, args.data, args.out, args.result, args.resamples)
+        return worker(args.worker, args.kind, args.data, args.out, args.result)
     if args.list:
         for s in SCENARIOS:
             print(f"{s.name:18} {s.label()}{'  (--quick)' if s.quick else ''}")

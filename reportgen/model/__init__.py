@@ -1,6 +1,6 @@
 """The typed objects that cross module boundaries, in the order the data flows through them."""
 
-from reportgen.model.advice import Recommendation
+from reportgen.model.advice import Recommendation, top_actions
 from reportgen.model.analysis import Analysis
 from reportgen.model.data import (
     ID,
@@ -12,9 +12,23 @@ from reportgen.model.data import (
     IntArray,
     LoadedTable,
 )
-from reportgen.model.documents import ChartImage, ReportJob
-from reportgen.model.history import FigureChange, MonthOverMonth, SegmentChange, rounded
+from reportgen.model.documents import Brand, ChartImage, ReportJob
+from reportgen.model.history import (
+    FigureChange,
+    Flow,
+    Matching,
+    Migration,
+    MonthOverMonth,
+    PreviousModel,
+    Redefinition,
+    SegmentChange,
+    SegmentMatch,
+    VanishedSegment,
+    rounded,
+)
 from reportgen.model.segments import (
+    FAIRLY_STABLE_JACCARD,
+    STABLE_JACCARD,
     FeatureStat,
     KCandidate,
     KSelection,
@@ -26,11 +40,16 @@ from reportgen.model.segments import (
     Trait,
     Trust,
     spend_share,
+    stability_reading,
+    structure_reading,
 )
 
 __all__ = [
+    "FAIRLY_STABLE_JACCARD",
     "ID",
+    "STABLE_JACCARD",
     "Analysis",
+    "Brand",
     "ChartImage",
     "ColumnStats",
     "DataQuality",
@@ -38,22 +57,32 @@ __all__ = [
     "FeatureStat",
     "FigureChange",
     "FloatArray",
+    "Flow",
     "Imputation",
     "IntArray",
     "KCandidate",
     "KSelection",
     "KStability",
     "LoadedTable",
+    "Matching",
+    "Migration",
     "MonthOverMonth",
     "PcaMap",
+    "PreviousModel",
     "Recommendation",
+    "Redefinition",
     "ReportJob",
     "SegmentChange",
+    "SegmentMatch",
     "SegmentProfile",
     "SegmentTrust",
     "Segmentation",
     "Trait",
     "Trust",
+    "VanishedSegment",
     "rounded",
     "spend_share",
+    "stability_reading",
+    "structure_reading",
+    "top_actions",
 ]

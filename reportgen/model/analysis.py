@@ -8,6 +8,7 @@ from typing import Any
 from reportgen.model.advice import Recommendation
 from reportgen.model.data import FeatureMatrix, LoadedTable
 from reportgen.model.history import MonthOverMonth
+from reportgen.model.kinds import KindWording, kind_wording
 from reportgen.model.segments import KSelection, PcaMap, Segmentation, SegmentProfile, Trust
 
 
@@ -30,6 +31,11 @@ class Analysis:
     model: dict[str, Any] = field(default_factory=dict)  # model.json: what the next month needs
     trust: Trust | None = None  # how far to trust the segments (structure, stability, verdict)
 
+    @property
+    def wording(self) -> KindWording:
+        """Return how the documents speak of this kind of input table."""
+        return kind_wording(self.table.kind)
+
     def segment_names(self) -> dict[int, str]:
         """Return segment id -> name for this month's segments and, with history, the vanished ones.
 
@@ -38,8 +44,7 @@ class Analysis:
         """
         names = {p.id: p.name for p in self.profiles}
         if self.history is not None:
-            vanished = self.history.matching.get("vanished", ())
-            names.update({int(v["id"]): str(v["name"]) for v in vanished})
+            names.update(self.history.vanished_names())
         return names
 
     def recommendations_for(self, segment_id: int) -> tuple[Recommendation, ...]:

@@ -58,6 +58,31 @@ class Segmentation:
     stability: tuple[float, ...] = ()  # per segment id: mean Jaccard with its best resample match; () = off
 
 
+# clusterboot's readings of a segment's mean Jaccard similarity (Hennig 2007)
+STABLE_JACCARD = 0.75
+FAIRLY_STABLE_JACCARD = 0.6
+
+
+def stability_reading(jaccard: float) -> str:
+    """Return clusterboot's reading of a segment's mean Jaccard similarity."""
+    if jaccard >= STABLE_JACCARD:
+        return "stable"
+    if jaccard >= FAIRLY_STABLE_JACCARD:
+        return "fairly stable"
+    return "unstable"
+
+
+# Kaufman and Rousseeuw's reading of the average silhouette width (Finding Groups in Data, 1990)
+STRUCTURE_READINGS: tuple[tuple[float, str], ...] = ((0.70, "strong"), (0.50, "reasonable"), (0.25, "weak"))
+
+
+def structure_reading(silhouette: float | None) -> str:
+    """Return the Kaufman-Rousseeuw reading of a silhouette: strong, reasonable, weak or none."""
+    if silhouette is None:
+        return "none"
+    return next((word for floor, word in STRUCTURE_READINGS if silhouette > floor), "none")
+
+
 @dataclass(frozen=True)
 class SegmentTrust:
     """How far one segment holds up under resampling, as a reading and in words."""

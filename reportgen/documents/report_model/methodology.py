@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reportgen.analysis.stability import stability_reading
-from reportgen.documents.html import decimal, money, thousands
+from reportgen.documents.formats import decimal, money, thousands
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import ch_reading, db_reading, silhouette_reading
 from reportgen.model import (
@@ -15,6 +14,7 @@ from reportgen.model import (
     DataQuality,
     KSelection,
     Segmentation,
+    stability_reading,
 )
 from reportgen.model.columns import feature_label
 
@@ -156,21 +156,9 @@ def methodology_section(
     )
     elbow, sil = charts.get("elbow"), charts.get("silhouette")
     used = len(fm.used)
-    if analysis.table.kind == "transactions":
-        source = (
-            f"The transaction log held {thousands(quality.rows)} order lines from "
-            f"{thousands(quality.customers)} customers."
-        )
-        intro = (
-            f"{used} measures describe each customer's buying: recency (days since the last purchase), "
-            "frequency (orders) and monetary value (net spend), the classic RFM measures, plus the others "
-            "listed below."
-        )
-    else:
-        source = (
-            f"The extract held {thousands(quality.rows)} rows for {thousands(quality.customers)} customers."
-        )
-        intro = f"{used} features from the account data describe each customer."
+    words = analysis.wording
+    source = words.source.format(rows=thousands(quality.rows), customers=thousands(quality.customers))
+    intro = words.features_intro.format(used=used)
     return Methodology(
         source_text=source,
         features_intro=intro,

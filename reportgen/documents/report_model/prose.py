@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reportgen.analysis.stability import structure_reading
-from reportgen.documents.html import lift, percent, thousands
+from reportgen.documents.formats import lift, percent, thousands
 from reportgen.model import (
     Analysis,
     KSelection,
     SegmentProfile,
     spend_share,
+    structure_reading,
 )
 from reportgen.model.columns import feature_label
 

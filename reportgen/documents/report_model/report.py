@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reportgen.documents.brand import Brand
+from reportgen.documents.formats import day_label, month_label
 from reportgen.documents.report_model.appendix import Appendix, appendix_section
-from reportgen.documents.report_model.changes import Changes, with_history
-from reportgen.documents.report_model.dates import period_dates
+from reportgen.documents.report_model.changes import Changes, changes_section
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.methodology import Methodology, methodology_section
 from reportgen.documents.report_model.prose import (
@@ -19,7 +19,14 @@ from reportgen.documents.report_model.prose import (
     segment_text,
     summary_traits,
 )
-from reportgen.documents.report_model.segments import SegmentPage, segment_page
+from reportgen.documents.report_model.segments import SegmentPage, measure_unit, segment_page
+from reportgen.documents.report_model.storyline import (
+    CoverFigure,
+    cover_figures,
+    key_figure_table,
+    key_message,
+    this_month,
+)
 from reportgen.documents.report_model.summary import (
     Action,
     Headline,
@@ -33,6 +40,7 @@ from reportgen.model import (
     spend_share,
 )
 from reportgen.model.columns import feature_label
+from reportgen.period import Period
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,9 @@ class ReportModel:
     keywords: tuple[str, ...]
     changes: Changes | None = None
     verdict: str = ""  # how far to trust the segments, in one sentence (analysis.trust)
+    key_message: str = ""  # the overview's and the cover's message: how concentrated value is
+    cover_figures: tuple[CoverFigure, ...] = ()  # three headline numbers
+    this_month: tuple[str, ...] = ()  # the executive summary's news when an earlier period exists
 
 
 def _brand_style(brand: Brand) -> BrandStyle:
@@ -101,14 +112,19 @@ def report_model(
     charts: Iterable[ChartImage],
     brand: Brand,
     title: str,
-    period: str,
+    period: Period,
     generator: str,
     config_dict: Mapping[str, Any],
-    changes: Changes | None = None,
 ) -> ReportModel:
     """Return everything the report shows, prepared: no DataFrames, nothing to compute in the template."""
-    period_label, last_day = period_dates(period)
+    period_label, last_day = month_label(period), period.last_day
     by_name = {c.name: c for c in charts}
+    history = analysis.history
+    changes = (
+        changes_section(history, analysis.segment_names(), by_name.get("migration"))
+        if history is not None
+        else None
+    )
     labels = {**{f: feature_label(f) for f in analysis.features.input_features}, **_labels(analysis)}
     spend_key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
     spend_label = labels.get(spend_key, feature_label(spend_key)) if spend_key else "spend"
@@ -121,9 +137,9 @@ def report_model(
     )
     return ReportModel(
         title=" ".join(title.split()),
-        period=period,
+        period=str(period),
         period_label=period_label,
-        issued=f"{last_day.day} {period_label}",
+        issued=day_label(last_day),
         issued_iso=last_day.isoformat(),
         generator=generator,
         brand=_brand_style(brand),
@@ -142,5 +158,15 @@ def report_model(
         methodology=methodology_section(analysis, by_name, labels),
         appendix=appendix_section(analysis, labels, period, generator, config_dict),
         keywords=("customer segmentation", period_label, *(p.name for p in analysis.profiles)),
-        changes=with_history(changes, analysis.history) if changes is not None else None,
+        changes=_with_key_figures(changes, analysis, labels) if changes is not None else None,
+        key_message=key_message(analysis, spend_label),
+        cover_figures=cover_figures(analysis, spend_label, changes.from_period_label if changes else None),
+        this_month=this_month(analysis, spend_label),
     )
+
+
+def _with_key_figures(changes: Changes, analysis: Analysis, labels: Mapping[str, str]) -> Changes:
+    if analysis.history is None:
+        return changes
+    units = {f: measure_unit(f) for c in analysis.history.changes for f in (g.feature for g in c.figures)}
+    return replace(changes, key_figures=key_figure_table(analysis.history, labels, units))
