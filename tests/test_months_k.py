@@ -106,3 +106,8 @@ def test_a_merge_is_a_redefinition_not_a_move(months: dict[str, object]) -> None
     assert not any(names[s] in gone for s in sources)  # merged, not lost
     moves = [int(x.replace(",", "")) for x in re.findall(r"largest move was ([\d,]+)", text)]
     assert all(m < redefined[0].customers for m in moves)  # the merged customers are not the largest move
+    from reportgen.analysis.summary import summary_document
+
+    doc = summary_document(merged, period=Period(2026, 11), generator="t", input_label="x.csv")
+    assert doc["segment_matching"]["redefined"] == [r.as_dict() for r in redefined]
+    assert [s["id"] for s in doc["segments"] if s["redefined"]] == [target]

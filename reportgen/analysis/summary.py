@@ -132,6 +132,7 @@ def summary_document(
         changes = {c.id: c.as_dict() for c in history.changes}
         for segment in document["segments"]:
             segment.update(changes.get(segment["id"], {}))
+            segment["redefined"] = segment["id"] in history.redefined_ids()  # the archive flags these
     return document
 
 
