@@ -145,7 +145,7 @@ _STRUCTURE_WORDS = {
 def segment_sentence(reading: str) -> str:
     """Return what a segment's stability reading means, in one sentence for its page."""
     if reading == "stable":
-        return "Stable: this segment reappears almost unchanged when the customers are resampled."
+        return "Stable: this segment reappears largely unchanged when the customers are resampled."
     if reading == "fairly stable":
         return (
             "Fairly stable: its core reappears when the customers are resampled but its borders shift; "
