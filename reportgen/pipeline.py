@@ -221,7 +221,7 @@ def run(
     target = publish_period(out_dir, str(period), files)
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 
-    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)
+    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src)
     write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,13 @@ class Brand:
     palette: dict[str, str]  # name -> CSS colour
     font_family: str  # always a font the project ships
     requested_font: str | None = None  # what typography asked for, when it had to fall back
+
+    @property
+    def logo_src(self) -> str | None:
+        """Return the logo as a data: URI (never a path), or None without a logo."""
+        if self.logo is None or self.logo_mime is None:
+            return None
+        return f"data:{self.logo_mime};base64," + base64.b64encode(self.logo).decode("ascii")
 
 
 @dataclass(frozen=True)
