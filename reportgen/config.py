@@ -103,6 +103,9 @@ class ReportConfig:
     title: str = "Customer Segmentation Report"
     playbook: Path | None = None  # None: the bundled playbook for the data kind
     names: dict[str, str] = field(default_factory=dict)  # segment id (as text) -> the user's name for it
+    currency: str = ""  # ISO 4217 code ("USD", "EUR"): amounts are shown with it; "" = plain numbers
+    locale: str = "en"  # number and currency formatting ("en_GB", "de_DE")
+    amounts_cover: str = ""  # the period the amounts cover, shown with them ("the last 6 months")
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,14 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "timeout": _NUM,
     },
     "brand": {"file": _STR},
-    "report": {"title": _STR, "playbook": _STR, "names": _STRTABLE},
+    "report": {
+        "title": _STR,
+        "playbook": _STR,
+        "names": _STRTABLE,
+        "currency": _STR,
+        "locale": _STR,
+        "amounts_cover": _STR,
+    },
 }
 
 
@@ -352,6 +362,9 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
         title=r.get("title", "Customer Segmentation Report"),
         playbook=(_existing_file(base, r["playbook"], "report.playbook", where) if "playbook" in r else None),
         names=_segment_names(r.get("names", {}), where),
+        currency=_currency(r.get("currency", ""), where),
+        locale=_locale(r.get("locale", "en"), where),
+        amounts_cover=" ".join(r.get("amounts_cover", "").split()),
     )
     return Settings(
         data=data,
@@ -442,6 +455,36 @@ def with_k(settings: Settings, k: int) -> Settings:
     if k < 2:
         raise InputError(f"--k: the number of segments must be >= 2, got {k}")
     return replace(settings, clustering=replace(settings.clustering, k=k))
+
+
+def _currency(code: str, where: str) -> str:
+    """Return an ISO 4217 currency code Babel knows, upper-cased; "" stays "" (amounts without a currency)."""
+    cleaned = code.strip().upper()
+    if not cleaned:
+        return ""
+    from babel.numbers import is_currency  # here: only a configured currency needs Babel at start-up
+
+    if not (len(cleaned) == 3 and cleaned.isalpha() and is_currency(cleaned)):
+        raise InputError(
+            f'{where}: report.currency: expected an ISO 4217 code such as "USD" or "EUR", got "{code}"'
+        )
+    return cleaned
+
+
+def _locale(name: str, where: str) -> str:
+    """Return a locale identifier Babel knows ("en", "en_GB", "de_DE"; "de-DE" is read as "de_DE")."""
+    cleaned = name.strip().replace("-", "_")
+    if cleaned == "en":
+        return cleaned
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(cleaned)
+    except (ValueError, UnknownLocaleError):
+        raise InputError(
+            f'{where}: report.locale: expected a locale such as "en_GB" or "de_DE", got "{name}"'
+        ) from None
+    return cleaned
 
 
 def _segment_names(raw: dict[str, str], where: str) -> dict[str, str]:

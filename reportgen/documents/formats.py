@@ -144,12 +144,21 @@ def decimal(value: Number, digits: int = 2, locale: str = DEFAULT_LOCALE) -> str
     return _apply("decimal", value, locale, digits)
 
 
-def measure(value: Number, unit: str = "number", locale: str = DEFAULT_LOCALE) -> str:
-    """Format a measured value in its unit: 'percent' 0.23 -> '23.0%', 'days' 52.9 -> '53', else number()."""
+def measure(
+    value: Number, unit: str = "number", locale: str = DEFAULT_LOCALE, currency: str | None = None
+) -> str:
+    """Format a measured value in its unit: 'percent' 0.23 -> '23.0%', 'days' 52.9 -> '53', 'amount'
+    1234.5 -> '$1,234' (with a currency), else number()."""
     if unit == "percent":
         return percent(value, locale=locale)
     if unit == "days":
         return thousands(value, locale)
+    if unit == "amount" and currency:
+        return (
+            money(value, locale, currency)
+            if value is not None and abs(value) >= 100
+            else amount(value, locale, currency)
+        )
     return number(value, locale)
 
 
@@ -195,7 +204,7 @@ def environment(locale: str = DEFAULT_LOCALE, currency: str | None = None) -> En
         "money": partial(money, locale=locale, currency=currency),
         "number": partial(number, locale=locale),
         "decimal": partial(decimal, locale=locale),
-        "measure": partial(measure, locale=locale),
+        "measure": partial(measure, locale=locale, currency=currency),
         "bar_width": bar_width,
     }
     env.filters.update(filters)
