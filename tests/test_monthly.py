@@ -35,10 +35,10 @@ import numpy as np
 import pytest
 from aiosmtpd.controller import Controller
 
-from reportgen.analysis.matching import load_previous_model
 from reportgen.cli import main as cli_main
 from reportgen.dev.sample import Month, generate_months, write_sample_csv
 from reportgen.documents.archive import archive_entries, archive_index
+from reportgen.io.period_folder import load_previous_model
 from reportgen.period import Period, parse_period
 from tests.test_archive import CHROMIUM, Browser
 from tests.test_deliver import Recorder, _bad_server, _free_port

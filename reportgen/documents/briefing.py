@@ -11,15 +11,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
 
-from reportgen.analysis.recommend import top_actions
 from reportgen.documents.archive import PageColours, page_colours
 from reportgen.documents.formats import DASH, environment, month_label, percent, thousands
 from reportgen.errors import InputError
-from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share
+from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share, top_actions
 from reportgen.model.columns import feature_label
 from reportgen.period import Period
 
-BRIEFING_FILE = "briefing.eml"
 MAX_HTML_BYTES = 100_000  # what mail clients and gateways handle without clipping, before images
 
 
