@@ -108,7 +108,8 @@ def lift(value: Number, locale: str = DEFAULT_LOCALE) -> str:
             if value > 0
             else _apply("decimal", 0, locale) + "x"
         )
-    return _apply("decimal", value, locale, 2 if value < 0.1 else 1, group=False) + "x"
+    # two decimals only where one would round to 0.1x or less: never "0.10x" beside "0.1x"
+    return _apply("decimal", value, locale, 2 if round(value, 2) < 0.1 else 1, group=False) + "x"
 
 
 def money(value: Number, locale: str = DEFAULT_LOCALE, currency: str | None = None) -> str:

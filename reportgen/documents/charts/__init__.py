@@ -36,7 +36,7 @@ from reportgen.documents.charts.plan import (
     job_charts,
     report_charts,
 )
-from reportgen.documents.charts.segment import segment_traits_alt, segment_traits_chart
+from reportgen.documents.charts.segment import segment_traits_alt, segment_traits_chart, shared_lift_domain
 from reportgen.documents.charts.selection import elbow_alt, elbow_chart, silhouette_alt, silhouette_chart
 from reportgen.documents.charts.theme import (
     BRIEFING_WIDTH,
@@ -116,6 +116,7 @@ __all__ = [
     "segment_sizes_chart",
     "segment_traits_alt",
     "segment_traits_chart",
+    "shared_lift_domain",
     "silhouette_alt",
     "silhouette_chart",
     "sizes_height",
