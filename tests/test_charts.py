@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import io
+import itertools
 import json
 import math
 import re
@@ -169,8 +170,9 @@ def test_chart_theme_takes_the_brand_roles_and_a_legible_palette() -> None:
     ]
     theme = charts.chart_theme(colors, palette)
     assert (theme.primary, theme.foreground, theme.background) == ("#14426b", "#111111", "#fafafa")
-    # yellow and the light tint are dropped, and so is a near-twin of the navy
-    assert theme.palette == ("#14426b", "#2a9d8f", "#c77d14", "#b83232", "rgb(91, 107, 123)")
+    # yellow and the light tint are dropped, and so is a near-twin of the navy; the slate, because a reader
+    # with deuteranopia sees it as the teal
+    assert theme.palette == ("#14426b", "#2a9d8f", "#c77d14", "#b83232")
     assert charts.segment_color(1, theme) == "#2a9d8f"
 
 
@@ -297,12 +299,42 @@ def test_segment_map_spec(profiles) -> None:
     assert len(rows) <= 5000
     assert {r["segment"] for r in rows} == set(NAMES)
     assert set(rows[0]) == {"pc1", "pc2", "segment"}
-    enc = spec["encoding"]
-    assert enc["x"]["title"] == "PC1 (31.2% of variance)"
+    enc = _layers(spec)[0]["encoding"]
+    assert enc["x"]["title"] == "PC1 (31.2% of variance)"  # no loadings: the component itself
     assert enc["y"]["title"] == "PC2 (18.0% of variance)"
     assert enc["color"]["scale"]["domain"] == list(NAMES)
     assert enc["color"]["scale"]["range"] == [charts.segment_color(i, THEME) for i in range(4)]
     assert "12,000" in spec["title"]["subtitle"]
+
+
+def test_map_axes_say_what_grows_along_them_and_segments_are_named_on_the_map(profiles) -> None:
+    pca = dataclasses.replace(
+        _pca(3000),
+        loadings={
+            "PURCHASES": (0.6, 0.1),
+            "CASH_ADVANCE": (-0.5, 0.2),
+            "BALANCE": (0.1, 0.7),
+            "TENURE": (0.05, -0.1),
+        },
+    )
+    spec = charts.segment_map(pca, profiles, THEME, labels=LABELS).to_dict()
+    enc = _layers(spec)[0]["encoding"]
+    assert enc["x"]["title"] == "left: higher cash advance  ·  right: higher purchases"
+    assert enc["y"]["title"] == "up: higher balance"  # TENURE weighs too little to name the other end
+    assert enc["x"]["axis"]["labels"] is False  # no unit a reader could use
+    named = [layer["data"]["values"] for layer in _layers(spec)[1:]]
+    assert all({r["name"] for r in values} == set(NAMES) for values in named)
+    labels = np.asarray(pca.labels)
+    high = next(r for r in named[0] if r["name"] == "High spenders")
+    assert high["pc1"] == pytest.approx(float(np.median(np.asarray(pca.x)[labels == 1])), abs=1e-4)
+
+
+def test_brand_colours_that_blur_for_colour_blind_readers_are_not_both_segment_colours() -> None:
+    # navy, slate and teal: apart in normal vision, alike under deuteranopia
+    kept = charts.legible_colours(("#14426b", "#5b6b7b", "#2a9d8f", "#d08c2b", "#c8553d", "#4d8fcc"))
+    for a, b in itertools.combinations(kept, 2):
+        assert min(charts.colour_distances(charts.srgb(a), charts.srgb(b))) >= 15, (a, b)  # type: ignore[arg-type]
+    assert "#2a9d8f" not in kept
 
 
 def test_segment_map_alt(profiles) -> None:
@@ -729,8 +761,9 @@ def test_the_project_brand_gives_seven_segment_colours_without_its_text_and_tint
 
     brand = load_brand(DEFAULT_BRAND)
     theme = charts.chart_theme(brand.colors, tuple(brand.palette.values()))
-    # ink is the text colour, night looks like it, mist is too pale on white
-    assert theme.palette == ("#14426b", "#5b6b7b", "#2a9d8f", "#d08c2b", "#c8553d", "#4d8fcc", "#2e7d4f")
+    # ink is the text colour, night looks like it, mist is too pale on white; teal and green blur into the
+    # slate and the amber under protanopia or deuteranopia
+    assert theme.palette == ("#14426b", "#5b6b7b", "#d08c2b", "#c8553d", "#4d8fcc")
     assert theme.primary == brand.colors["primary"] and theme.foreground == brand.colors["foreground"]
 
 

@@ -345,6 +345,23 @@ def _pc_title(index: int, share: float) -> str:
     return f"PC{index} ({formats.percent(share)} of variance)"
 
 
+def axis_meaning(loadings: Mapping[str, tuple[float, float]], axis: int, labels: Mapping[str, str]) -> str:
+    """Return a map axis title from its loadings: "left: higher cash advance · right: higher purchases"."""
+    ranked = sorted(loadings.items(), key=lambda item: (-abs(item[1][axis]), item[0]))
+    positive = next((f for f, w in ranked if w[axis] > 0), None)
+    negative = next((f for f, w in ranked if w[axis] < 0), None)
+    # a side is named only when its strongest column weighs at least half the axis' strongest
+    top = abs(ranked[0][1][axis]) if ranked else 0.0
+    # words, not arrows: the chart font has no arrow glyphs
+    low_end, high_end = ("left", "right") if axis == 0 else ("down", "up")
+    sides = []
+    if negative is not None and abs(loadings[negative][axis]) >= 0.5 * top > 0:
+        sides.append(f"{low_end}: higher {labels.get(negative, negative).lower()}")
+    if positive is not None and abs(loadings[positive][axis]) >= 0.5 * top > 0:
+        sides.append(f"{high_end}: higher {labels.get(positive, positive).lower()}")
+    return "  ·  ".join(sides)
+
+
 @unvalidated
 def segment_map(
     pca: PcaMap,
@@ -352,8 +369,10 @@ def segment_map(
     theme: ChartTheme,
     max_points: int = MAX_MAP_POINTS,
     seed: int = 0,
+    labels: Mapping[str, str] | None = None,
 ) -> AnyChart:
-    """Return the PCA scatter of a stratified sample of customers, coloured by segment."""
+    """Return the PCA scatter of a stratified sample of customers, coloured by segment, each segment named at
+    its centre; the axes say what grows along them (from the loadings), not "PC1"."""
     names = {p.id: p.name for p in profiles}
     rows = [
         {
@@ -364,12 +383,18 @@ def segment_map(
         for i in map_sample(pca.labels, max_points, seed)
     ]
     columns = legend_columns([p.name for p in profiles])
+    named = labels or {}
+    titles = [
+        axis_meaning(pca.loadings, axis, named) or _pc_title(axis + 1, pca.explained_variance[axis])
+        for axis in (0, 1)
+    ]
+    # positions on these axes have no unit a reader could use: the axes carry meaning, not numbers
     chart = (
         alt.Chart(json_data(rows))
         .mark_circle(size=14, opacity=0.55)
         .encode(
-            x=alt.X("pc1:Q", title=_pc_title(1, pca.explained_variance[0]), axis=alt.Axis(grid=True)),
-            y=alt.Y("pc2:Q", title=_pc_title(2, pca.explained_variance[1]), axis=alt.Axis(grid=True)),
+            x=alt.X("pc1:Q", title=titles[0], axis=alt.Axis(grid=True, labels=False, ticks=False)),
+            y=alt.Y("pc2:Q", title=titles[1], axis=alt.Axis(grid=True, labels=False, ticks=False)),
             color=alt.Color(
                 "segment:N",
                 scale=segment_scale(profiles, theme),
@@ -390,7 +415,24 @@ def segment_map(
     subtitle = "Each dot is a customer; nearby dots behave alike"
     if len(rows) < len(pca.labels):
         subtitle = f"A sample of {formats.thousands(len(rows))} of {formats.thousands(len(pca.labels))} customers; nearby dots behave alike"
-    return finished(chart, theme, "Customer map", subtitle)
+    # each segment named where its customers are (the median point), white-outlined over the dots
+    centres = []
+    for p in by_id(profiles):
+        members = np.flatnonzero(np.asarray(pca.labels) == p.id)
+        if len(members):
+            centres.append(
+                {
+                    "pc1": round(float(np.median(np.asarray(pca.x)[members])), 4),
+                    "pc2": round(float(np.median(np.asarray(pca.y)[members])), 4),
+                    "name": p.name,
+                }
+            )
+    names_at = alt.Chart(inline_data(centres)).encode(x="pc1:Q", y="pc2:Q", text="name:N")
+    halo = names_at.mark_text(
+        fontWeight="bold", fontSize=12, stroke=theme.background, strokeWidth=4, strokeOpacity=0.9
+    )
+    name_marks = names_at.mark_text(fontWeight="bold", fontSize=12, color=theme.foreground)
+    return finished(alt.LayerChart(layer=[chart, halo, name_marks]), theme, "Customer map", subtitle)
 
 
 def segment_map_alt(pca: PcaMap, profiles: Sequence[SegmentProfile], max_points: int = MAX_MAP_POINTS) -> str:

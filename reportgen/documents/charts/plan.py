@@ -98,7 +98,7 @@ def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str])
             FULL_WIDTH,
             MAP_HEIGHT + 20 * legend_rows(names),
             True,
-            lambda: segment_map(analysis.pca, profiles, theme),
+            lambda: segment_map(analysis.pca, profiles, theme, labels=labels),
         ),
         PlannedChart(
             "heatmap",
