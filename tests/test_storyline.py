@@ -130,3 +130,5 @@ def test_currency_and_period_appear_with_amounts_when_set(tmp_path: Path) -> Non
     assert re.search(r">\d+\.\d%<", rows["Purchase frequency (% of months)"])  # a share of months, in percent
     traits = html[html.index('id="segment-0"') :]
     assert "$" in traits[: traits.index("</table>")]
+    # scores are not money: inertia and Calinski-Harabasz carry no currency
+    assert "$" not in html[html.index('id="methodology"') : html.index('id="appendix"')]
