@@ -4,7 +4,7 @@ the chart and the web report's table so both show the same thing."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from reportgen.documents import formats
 from reportgen.documents.colours import mix, readable_ink
@@ -12,6 +12,7 @@ from reportgen.model import SegmentProfile
 
 LOG2_LIMIT = 4  # lift axes run from 1/16x to 16x; further out (and zero) is drawn at the edge, labelled true
 DIVERGING: tuple[str, str, str] = ("#B35806", "#F7F7F7", "#2166AC")  # below, at, above the average
+SEQUENTIAL: tuple[str, str] = ("#EFF5FB", "#0B4F8A")  # counts: low -> high
 ABSENT_FILL = "#E9ECEF"  # a measure a segment does not have at all: a quiet grey, not the loudest colour
 
 
@@ -73,3 +74,23 @@ def heatmap_limit(profiles: Sequence[SegmentProfile], features: Sequence[str]) -
 def heatmap_features(input_features: Sequence[str], profiles: Sequence[SegmentProfile]) -> tuple[str, ...]:
     """Return the features the heatmap shows: the profiled input columns with a lift in some segment."""
     return tuple(f for f in input_features if any(segment_lift(p, f) is not None for p in profiles))
+
+
+def count_fill(count: int, top: int, sequential: tuple[str, str]) -> str:
+    """Return the fill of a movement-matrix cell: its count on the sequential scale from 0 to `top`."""
+    return mix(sequential[0], sequential[1], min(1.0, count / top) if top else 0.0)
+
+
+def migration_grid(
+    flows: Sequence[tuple[int, int, int]], names: Mapping[int, str]
+) -> tuple[list[int], list[int], dict[tuple[int, int], int], dict[int, str]]:
+    """Return the row ids (had customers before), column ids (have customers now), counts and names."""
+    ids = sorted(set(names) | {f for f, _, _ in flows} | {t for _, t, _ in flows})
+    counts = {(f, t): 0 for f in ids for t in ids}
+    for f, t, n in flows:
+        counts[(f, t)] += n
+    # a new segment had nobody last period and a vanished one has nobody now: their all-zero row or column
+    # says nothing the table above does not
+    rows = [f for f in ids if any(counts[(f, t)] for t in ids)]
+    columns = [t for t in ids if any(counts[(f, t)] for f in ids)]
+    return rows, columns, counts, {i: names.get(i, f"Segment {i}") for i in ids}

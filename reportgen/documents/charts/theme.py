@@ -16,7 +16,7 @@ from reportgen.documents.colours import contrast_ratio as contrast_ratio
 from reportgen.documents.colours import relative_luminance as relative_luminance
 from reportgen.documents.colours import srgb as srgb
 from reportgen.documents.fonts import FAMILY
-from reportgen.documents.heat import DIVERGING
+from reportgen.documents.heat import DIVERGING, SEQUENTIAL
 from reportgen.documents.heat import LOG2_LIMIT as LOG2_LIMIT
 
 # Okabe-Ito without black and without its yellow (1.3:1 on white, unreadable), strongest colours first so small
@@ -95,7 +95,7 @@ class ChartTheme:
 
     font: str = FAMILY
     palette: tuple[str, ...] = SEGMENT_PALETTE  # segment id i gets palette[i % len(palette)]
-    sequential: tuple[str, str] = ("#EFF5FB", "#0B4F8A")  # low -> high
+    sequential: tuple[str, str] = SEQUENTIAL  # low -> high
     diverging: tuple[str, str, str] = DIVERGING  # below, at, above the average
     foreground: str = "#1F2933"
     background: str = "#FFFFFF"

@@ -131,7 +131,12 @@ def report_model(
     by_name = {c.name: c for c in charts}
     history = analysis.history
     changes = (
-        changes_section(history, analysis.segment_names(), by_name.get("migration"))
+        changes_section(
+            history,
+            analysis.segment_names(),
+            by_name.get("migration"),
+            brand.colors.get("foreground", "#1F2933"),
+        )
         if history is not None
         else None
     )

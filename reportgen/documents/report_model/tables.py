@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from reportgen.documents.formats import thousands
 from reportgen.documents.heat import (
+    SEQUENTIAL,
     cell_fill,
     cell_ink,
+    count_fill,
     heat_text,
     heatmap_limit,
+    migration_grid,
     segment_lift,
     separation_order,
 )
@@ -54,3 +58,25 @@ def heat_table(
             cells.append(HeatCell(heat_text(lift), fill, cell_ink(fill, foreground)))
         rows.append(HeatRow(labels.get(feature, feature_label(feature)), tuple(cells)))
     return HeatTable(tuple(p.name for p in ordered), tuple(rows))
+
+
+@dataclass(frozen=True)
+class MoveTable:
+    """Previous segment x this period's segment, customers in each cell; the diagonal stayed put."""
+
+    columns: tuple[str, ...]  # this period's segments
+    rows: tuple[HeatRow, ...]  # one per previous segment
+
+
+def move_table(flows: Sequence[tuple[int, int, int]], names: Mapping[int, str], foreground: str) -> MoveTable:
+    """Return the movement matrix as a table, with the chart's rows, columns, colours and text colours."""
+    row_ids, column_ids, counts, full = migration_grid(flows, names)
+    top = max([1, *counts.values()])
+    rows = []
+    for f in row_ids:
+        cells = []
+        for t in column_ids:
+            fill = count_fill(counts[(f, t)], top, SEQUENTIAL)
+            cells.append(HeatCell(thousands(counts[(f, t)]), fill, cell_ink(fill, foreground)))
+        rows.append(HeatRow(full[f], tuple(cells)))
+    return MoveTable(tuple(full[t] for t in column_ids), tuple(rows))
