@@ -37,6 +37,7 @@ from reportgen.analysis.summary import segments_csv, summary_document, summary_j
 from reportgen.config import SAMPLE_DATA, Settings, playbook_path
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
+from reportgen.interrupts import critical
 from reportgen.io.load import load_customers, require_customers
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.model import ID, Analysis, LoadedTable, MonthOverMonth, ReportJob
@@ -250,11 +251,12 @@ def run(
     analysis = analyse(settings, path, period, progress, previous)
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
     progress(f"publishing {out_dir / period}")
-    target = publish_period(out_dir, period, files)
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 
-    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)
-    write_atomic(out_dir / "index.html", index.encode("utf-8"))
+    with critical(completes=True):  # a Ctrl-C now waits for the period and the index to be in place
+        target = publish_period(out_dir, period, files)
+        index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)
+        write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)
 

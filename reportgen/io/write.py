@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from reportgen.errors import InputError
+from reportgen.interrupts import critical, forget, on_stop
+
+LOCK_FILE = ".reportgen.lock"
+LOCK_WAIT_S = 5.0  # how long a second run or send waits for the one holding the output folder
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -41,7 +49,15 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def publish_period(out_dir: Path, period: str, files: Mapping[str, bytes]) -> Path:
-    """Write every file of a period into a staging folder, then swap it in place of DIR/<period> whole."""
+    """Write every file of a period into a staging folder, then swap it in place of DIR/<period> whole.
+
+    A stop (Ctrl-C) waits until the swap is done or undone: the folder is always the old one or the new one.
+    """
+    with critical():
+        return _publish(out_dir, period, files)
+
+
+def _publish(out_dir: Path, period: str, files: Mapping[str, bytes]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     recover_period(out_dir, period)
     target = out_dir / period
@@ -121,3 +137,65 @@ def _fsync_path(path: Path) -> None:
         pass  # some file systems cannot fsync a directory; the data files are already synced
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: Path, command: str, create: bool = True) -> Iterator[None]:
+    """Hold the output folder for one command; a second `run` or `send` on it waits, then is refused.
+
+    Also checks, before any work, that the folder can be created and written to (the lock file is written
+    and synced: a read-only folder or a full disk fails here, not after the analysis). The lock is an flock,
+    so the system releases it when the holder ends, however it ends. `create=False` (send) does not create
+    a missing folder.
+    """
+    where = f"--out {out_dir}"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{where}: is a file, expected a folder for the reports; choose another --out")
+    if not out_dir.exists() and not create:
+        yield
+        return
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+    except OSError as exc:
+        raise InputError(f"{where}: cannot write there ({exc.strerror}); choose a writable --out") from None
+    try:
+        _take_lock(fd, out_dir)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}: reportgen {command}\n".encode(), 0)
+            os.fsync(fd)
+        except OSError as exc:
+            raise InputError(
+                f"{where}: cannot write there ({exc.strerror}); free some space or choose another --out"
+            ) from None
+        # the holder's line is for a waiting command's message only: emptied at the end, even by a stop
+        handle = on_stop(lambda: _empty(fd))
+        try:
+            yield
+        finally:
+            forget(handle)
+            _empty(fd)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _empty(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+
+
+def _take_lock(fd: int, out_dir: Path) -> None:
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+                raise InputError(
+                    f"{out_dir}: in use by another reportgen ({holder}) for more than {LOCK_WAIT_S:g} s; "
+                    "wait for it to finish, or use another --out"
+                ) from None
+            time.sleep(0.05)
