@@ -38,14 +38,15 @@ from reportgen.config import SAMPLE_DATA, Settings, playbook_path
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
 from reportgen.interrupts import critical
-from reportgen.io.load import load_customers, require_customers
+from reportgen.io.load import load_customers, refuse_formula_ids, require_customers
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.model import ID, Analysis, LoadedTable, MonthOverMonth, ReportJob
 
 if TYPE_CHECKING:
     from reportgen.parallel.worker import RenderWorker
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")  # ASCII digits only: the period names folders
+PERIOD_YEARS = (1900, 9998)  # the month after the period (the briefing's date) must exist too
 GENERATOR = f"reportgen {__version__}"
 PERIOD_FILES = ("report.pdf", "report.html", "summary.json", "segments.csv", "model.json", "briefing.eml")
 
@@ -69,10 +70,14 @@ def stderr_progress() -> Progress:
 
 def period_end(period: str) -> date:
     """Return the last day of a YYYY-MM period, validating it."""
-    m = PERIOD_RE.match(period)
+    m = PERIOD_RE.fullmatch(period)
     if not m:
         raise InputError(f"--period: expected a month as YYYY-MM (e.g. 2026-11), got {period!r}")
     year, month = int(m.group(1)), int(m.group(2))
+    if not PERIOD_YEARS[0] <= year <= PERIOD_YEARS[1]:
+        raise InputError(
+            f"--period: expected a year from {PERIOD_YEARS[0]} to {PERIOD_YEARS[1]}, got {period!r}"
+        )
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
@@ -116,6 +121,7 @@ def analyse(
     """Run the analysis: load, prepare, choose k, segment, profile, name, recommend, compare months."""
     progress(f"loading {path}")
     table = loaded_table(settings, path, period)
+    refuse_formula_ids(table, settings.report.allow_formula_ids)
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:
         require_customers(table, cluster.k, "--k / clustering.k")
@@ -123,6 +129,11 @@ def analyse(
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features)
+    if not features.used:
+        raise InputError(
+            f"{path}: every feature column holds a single value across all {table.frame.height:,} customers; "
+            "nothing tells them apart: check the export or data.features"
+        )
     selection = k_selection(features.X, cluster, progress)
     progress(f"fitting {selection.chosen_k} segments on every customer")
     fit = segmentation(features.X, selection.chosen_k, cluster, selection)

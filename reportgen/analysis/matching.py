@@ -215,6 +215,12 @@ def _read_model(folder: Path) -> PreviousModel:
         raise InputError(
             f"{path}: not a readable model.json ({exc}); delete the period or re-run it"
         ) from None
+    schema = doc.get("schema_version") if isinstance(doc, dict) else None
+    if isinstance(schema, int) and schema > MODEL_SCHEMA:
+        raise InputError(
+            f"{path}: written by a newer reportgen (model schema {schema}; this one reads {MODEL_SCHEMA}); "
+            f"upgrade reportgen, or move the {folder.name} folder out of the output folder to start afresh"
+        )
     try:
         feats = doc["features"]
         used = tuple(str(c) for c in feats["used"])
@@ -237,6 +243,10 @@ def _read_model(folder: Path) -> PreviousModel:
         raise InputError(f"{path}: scaling/centroid sizes do not match features.used ({width} columns)")
     if not ids or len(set(ids)) != len(ids):
         raise InputError(f"{path}: segments must list at least one segment with unique ids")
+    if not (np.isfinite(center).all() and np.isfinite(scale).all() and np.isfinite(centroids).all()):
+        raise InputError(
+            f"{path}: scaling or centroids hold a non-finite number; delete the period or re-run it"
+        )
     return PreviousModel(
         period=folder.name,
         folder=folder,
