@@ -93,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
     _check_period(period)
     # the output folder is checked (and held) before any work; the workers start before the analysis stack
     # is imported: they load the rendering stack on the other core meanwhile
-    with output_lock(args.out, f"run --period {period}"), run_scratch(), _render_worker() as renderer:
+    with output_lock(args.out), run_scratch(), _render_worker() as renderer:
         with collector_paused():
             from reportgen.pipeline import quiet, run, stderr_progress
 
@@ -116,7 +116,7 @@ def _send(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     _check_period(args.period)
     folder = args.out / args.period
-    with output_lock(args.out, f"send --period {args.period}", create=False):
+    with output_lock(args.out, create=False):
         result = send_briefing(
             folder, settings.email, resend=args.resend, password=os.environ.get("REPORTGEN_SMTP_PASSWORD")
         )

@@ -266,3 +266,50 @@ def test_labels_value_and_segment_names_are_read(tmp_path: Path) -> None:
 )
 def test_bad_labels_and_names(tmp_path: Path, body: str, message: str) -> None:
     assert message in error_of(write(tmp_path, body))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[clustering]\nrandom_state = 4294967296\n",
+            "clustering.random_state must be between 0 and 4294967295",
+        ),
+        (
+            "[email]\ntimeout = nan\n",
+            "email.timeout must be a number of seconds above 0 and at most 600, got nan",
+        ),
+        ("[email]\ntimeout = inf\n", "email.timeout must be a number of seconds above 0"),
+        (
+            '[email]\nsender = "me@example.com\\r\\nBcc: x@evil.example"\n',
+            "email.sender: 'me@example.com\\r\\nBcc",
+        ),
+        (
+            '[email]\nrecipients = ["a@example.com\\nb@evil.example"]\n',
+            "email.recipients: 'a@example.com\\nb@",
+        ),
+        (
+            '[email]\nrecipients = ["a@example.com, b@evil.example"]\n',
+            "expected one address like name@example.com",
+        ),
+        ('[email]\nrecipients = ["nobody"]\n', "email.recipients: expected one address"),
+        ('[email]\narchive_url = "javascript:alert(1)"\n', "email.archive_url: expected an absolute http"),
+        (f'[report]\ntitle = "{"x" * 1000}"\n', "report.title is 1,000 characters; at most 200"),
+        ('[report]\ntitle = "A\\u0000B"\n', "report.title holds a control character"),
+    ],
+)
+def test_values_that_would_fail_later_are_refused_naming_the_file(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert expected in error_of(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_config_that_is_not_a_regular_file_is_refused(tmp_path: Path, special: str) -> None:
+    import os
+
+    path = Path(special)
+    if special == "fifo":
+        path = tmp_path / "reportgen.toml"
+        os.mkfifo(path)
+    assert "is not a regular file" in error_of(path)

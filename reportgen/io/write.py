@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from reportgen.errors import InputError
-from reportgen.interrupts import critical, forget, on_stop
+from reportgen.interrupts import critical
 
-LOCK_FILE = ".reportgen.lock"
+PROBE_PREFIX = ".reportgen-probe-"
 LOCK_WAIT_S = 5.0  # how long a second run or send waits for the one holding the output folder
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -140,13 +140,13 @@ def _fsync_path(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def output_lock(out_dir: Path, command: str, create: bool = True) -> Iterator[None]:
+def output_lock(out_dir: Path, create: bool = True) -> Iterator[None]:
     """Hold the output folder for one command; a second `run` or `send` on it waits, then is refused.
 
-    Also checks, before any work, that the folder can be created and written to (the lock file is written
-    and synced: a read-only folder or a full disk fails here, not after the analysis). The lock is an flock,
-    so the system releases it when the holder ends, however it ends. `create=False` (send) does not create
-    a missing folder.
+    The lock is an flock on the folder itself (no lock file to leave behind), so the system releases it
+    when the holder ends, however it ends. Before any work, it also checks that the folder can be written
+    to: a small probe file is written, synced and deleted, so a read-only folder or a full disk fails here,
+    not after the analysis. `create=False` (send) does not create a missing folder.
     """
     where = f"--out {out_dir}"
     if out_dir.exists() and not out_dir.is_dir():
@@ -156,33 +156,33 @@ def output_lock(out_dir: Path, command: str, create: bool = True) -> Iterator[No
         return
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+        fd = os.open(out_dir, os.O_RDONLY)
     except OSError as exc:
         raise InputError(f"{where}: cannot write there ({exc.strerror}); choose a writable --out") from None
     try:
         _take_lock(fd, out_dir)
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()}: reportgen {command}\n".encode(), 0)
-            os.fsync(fd)
-        except OSError as exc:
-            raise InputError(
-                f"{where}: cannot write there ({exc.strerror}); free some space or choose another --out"
-            ) from None
-        # the holder's line is for a waiting command's message only: emptied at the end, even by a stop
-        handle = on_stop(lambda: _empty(fd))
-        try:
-            yield
-        finally:
-            forget(handle)
-            _empty(fd)
+        _probe_write(out_dir, where)
+        yield
     finally:
         os.close(fd)  # releases the lock
 
 
-def _empty(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        os.ftruncate(fd, 0)
+def _probe_write(out_dir: Path, where: str) -> None:
+    for stale in out_dir.glob(f"{PROBE_PREFIX}*"):  # left by a holder killed in the instant below
+        stale.unlink(missing_ok=True)
+    try:
+        fd, name = tempfile.mkstemp(prefix=PROBE_PREFIX, dir=out_dir)
+        try:
+            os.write(fd, b"reportgen checks that it can write here\n" * 100)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            Path(name).unlink(missing_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"{where}: cannot write there ({exc.strerror}); make it writable, free some space, or choose "
+            "another --out"
+        ) from None
 
 
 def _take_lock(fd: int, out_dir: Path) -> None:
@@ -193,9 +193,31 @@ def _take_lock(fd: int, out_dir: Path) -> None:
             return
         except BlockingIOError:
             if time.monotonic() >= deadline:
-                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
                 raise InputError(
-                    f"{out_dir}: in use by another reportgen ({holder}) for more than {LOCK_WAIT_S:g} s; "
+                    f"{out_dir}: in use by another reportgen ({_holder(fd)}) for more than {LOCK_WAIT_S:g} s; "
                     "wait for it to finish, or use another --out"
                 ) from None
             time.sleep(0.05)
+        except OSError:
+            return  # a file system without flock on folders (some network shares): run unlocked
+
+
+def _holder(fd: int) -> str:
+    """Describe the process holding the flock on fd's folder (Linux /proc/locks), or say 'another process'."""
+    inode = os.fstat(fd).st_ino
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return "another process"
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 5 and fields[1] == "FLOCK" and fields[5].rsplit(":", 1)[-1] == str(inode):
+            pid = fields[4]
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                return f"pid {pid}"
+            words = [a.decode("utf-8", "replace") for a in argv if a]
+            shown = " ".join(words[words.index("reportgen") :] if "reportgen" in words else words[-4:])
+            return f"pid {pid}: {shown}"
+    return "another process"

@@ -562,6 +562,10 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     gc.disable()  # until the warm-up is done: _resume_collector
+    if not os.environ.get("REPORTGEN_DEBUG"):
+        import warnings
+
+        warnings.simplefilter("ignore")  # as in the first process: library warnings are not for the reader
     role, fd = sys.argv[1], int(sys.argv[2])
     if role not in ROLES:
         raise SystemExit(f"error: unknown worker role {role!r}")
