@@ -18,6 +18,7 @@ from reportgen.interrupts import EXIT_INTERRUPTED, INTERRUPTED, STOPPER
 from reportgen.io.write import output_lock
 from reportgen.parallel.runtime import collector_paused, cpu_lanes, run_scratch
 from reportgen.parallel.worker import RenderWorker, release_temporary_files
+from reportgen.period import parse_period, period_of
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -89,8 +90,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     if args.k is not None:
         settings = with_k(settings, args.k)
-    period = args.period or date.today().strftime("%Y-%m")
-    _check_period(period)
+    period = parse_period(args.period) if args.period else period_of(date.today())
     # the output folder is checked (and held) before any work; the workers start before the analysis stack
     # is imported: they load the rendering stack on the other core meanwhile
     with output_lock(args.out), run_scratch(), _render_worker() as renderer:
@@ -104,18 +104,11 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_period(period: str) -> None:
-    from reportgen.pipeline import period_end
-
-    period_end(period)
-
-
 def _send(args: argparse.Namespace) -> int:
     from reportgen.delivery.deliver import send_briefing
 
     settings = _settings(args.config)
-    _check_period(args.period)
-    folder = args.out / args.period
+    folder = args.out / str(parse_period(args.period))
     with output_lock(args.out, create=False):
         result = send_briefing(
             folder, settings.email, resend=args.resend, password=os.environ.get("REPORTGEN_SMTP_PASSWORD")
