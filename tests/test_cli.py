@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -289,3 +290,31 @@ def test_library_warnings_do_not_reach_stderr_on_a_successful_run(tmp_path: Path
         timeout=120,
     )
     assert loud.returncode == 0 and "ConvergenceWarning" in loud.stderr  # the input does make them warn
+
+
+def _limited(max_file_bytes: int) -> Any:
+    """Return a preexec_fn that makes files bigger than max_file_bytes unwritable (EFBIG), like a full disk."""
+
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
+    return limit
+
+
+def test_an_out_that_cannot_take_a_file_fails_before_the_analysis(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "reportgen", "run", "--data", str(tmp_path / "missing.csv")]
+    done = subprocess.run(
+        [*command, "--period", "2026-11", "--out", str(out)],
+        preexec_fn=_limited(1000),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    # the missing data would be the first error of the analysis: the output folder is checked before it
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: --out {out}: cannot write there (File too large)")
+    assert list(out.iterdir()) == []  # the probe file is gone too

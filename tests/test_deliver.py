@@ -698,3 +698,27 @@ def test_ctrl_c_while_connecting_exits_130_and_leaves_no_record(period_dir: Path
         listener.close()
     assert send.returncode == 130 and err.decode().startswith("error: interrupted")
     assert not (period_dir / "sent.json").exists()  # nothing went out: no record, the next send will send
+
+
+def test_a_full_disk_sends_nothing(
+    smtp_server: tuple[Recorder, int], period_dir: Path, tmp_path: Path
+) -> None:
+    recorder, port = smtp_server
+    toml = _toml(tmp_path / "send.toml", port)
+
+    def full_disk() -> None:  # files cannot grow past 100 bytes (EFBIG), as on a full disk (ENOSPC)
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+    command = [sys.executable, "-m", "reportgen", "send", "--period", "2026-11"]
+    done = subprocess.run(
+        [*command, "--out", str(period_dir.parent), "--config", str(toml)],
+        preexec_fn=full_disk,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "cannot write there (File too large)" in done.stderr, done.stderr
+    assert recorder.received == [] and not (period_dir / "sent.json").exists()

@@ -173,10 +173,11 @@ def _probe_write(out_dir: Path, where: str) -> None:
     try:
         fd, name = tempfile.mkstemp(prefix=PROBE_PREFIX, dir=out_dir)
         try:
-            os.write(fd, b"reportgen checks that it can write here\n" * 100)
-            os.fsync(fd)
+            with os.fdopen(fd, "wb") as fh:  # write() repeats until every byte is in (or fails)
+                fh.write(b"reportgen checks that it can write here\n" * 100)
+                fh.flush()
+                os.fsync(fh.fileno())
         finally:
-            os.close(fd)
             Path(name).unlink(missing_ok=True)
     except OSError as exc:
         raise InputError(
