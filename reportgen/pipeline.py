@@ -30,7 +30,7 @@ from reportgen.config import SAMPLE_DATA, Settings, playbook_path
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
 from reportgen.interrupts import critical
-from reportgen.io.load import load_customers, refuse_formula_ids, require_customers
+from reportgen.io.load import load_customers, refuse_formula_ids, refuse_unusable_values, require_customers
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.model import Analysis, LoadedTable, ReportJob
 from reportgen.period import Period, parse_period
@@ -99,6 +99,7 @@ def analyse(
     """Run the analysis: load, prepare, choose k, segment, profile, name, recommend, compare months."""
     progress(f"loading {path}")
     table = loaded_table(settings, path, period)
+    refuse_unusable_values(table)
     refuse_formula_ids(table, settings.report.allow_formula_ids)
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:

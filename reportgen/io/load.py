@@ -147,6 +147,25 @@ def refuse_formula_ids(table: LoadedTable, allowed: bool) -> None:
         )
 
 
+def refuse_unusable_values(table: LoadedTable) -> None:
+    """Raise InputError for a feature value no statistic survives: non-finite, or beyond MAX_ABS_VALUE.
+
+    The customer-table readers already name the offending line; this covers what other readers build, e.g.
+    a transaction log's per-customer sums (1e308 x 2 is infinite).
+    """
+    for name in table.features:
+        if name not in table.frame.columns or not table.frame[name].dtype.is_float():
+            continue
+        col = table.frame[name]
+        bad = (col.is_infinite() | col.is_nan() | (col.abs() > MAX_ABS_VALUE)).fill_null(False)
+        if bad.any():
+            row = int(bad.arg_true()[0])
+            raise InputError(
+                f"{table.path}: {name} of customer {_show(str(table.frame[ID][row]))} is {col[row]:g}, beyond "
+                f"+/-{MAX_ABS_VALUE:g}; expected amounts and counts (check that customer's rows)"
+            )
+
+
 # --- checks shared by every format -----------------------------------------------------------------
 
 
