@@ -94,11 +94,16 @@ def _run(args: argparse.Namespace) -> int:
     # the output folder is checked (and held) before any work; the workers start before the analysis stack
     # is imported: they load the rendering stack on the other core meanwhile
     with output_lock(args.out), run_scratch(), _render_worker() as renderer:
-        with collector_paused():
-            from reportgen.pipeline import quiet, run, stderr_progress
+        try:
+            with collector_paused():
+                from reportgen.pipeline import quiet, run, stderr_progress
 
-        progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
-        result = run(settings, period, args.out, args.data, progress, renderer)
+            progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
+            result = run(settings, period, args.out, args.data, progress, renderer)
+        finally:
+            # fonts copied for an in-process render live in the run's folder, which goes now: a later
+            # document in this process (main() called again) makes new copies
+            release_temporary_files()
     if not args.quiet:
         print(f"wrote {result.period_dir}", file=sys.stderr)
     return EXIT_OK
