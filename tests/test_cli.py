@@ -318,3 +318,20 @@ def test_an_out_that_cannot_take_a_file_fails_before_the_analysis(tmp_path: Path
     assert done.returncode == 2
     assert done.stderr.startswith(f"error: --out {out}: cannot write there (File too large)")
     assert list(out.iterdir()) == []  # the probe file is gone too
+
+
+def test_a_formula_id_stops_the_run_unless_allowed(
+    tmp_path: Path, blob_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evil = tmp_path / "evil.csv"
+    evil.write_text(blob_csv.read_text().replace("\nT00003,", '\n"=HYPERLINK(""http://evil.example"")",', 1))
+    out = tmp_path / "out"
+    args = ["--data", str(evil), "--period", "2026-11", "--out", str(out), "--config"]
+    assert _run(*args, str(_config(tmp_path))) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {evil}: customer id '=HYPERLINK(") and "report.allow_formula_ids" in err
+    assert not (out / "2026-11").exists()
+    allowed = _config(tmp_path, "[report]\nallow_formula_ids = true\n")
+    assert _run(*args, str(allowed)) == 0
+    ids = (out / "2026-11" / "segments.csv").read_text().splitlines()
+    assert any(line.startswith('"=HYPERLINK(""http://evil.example"")",') for line in ids)  # exact, as chosen
