@@ -37,6 +37,7 @@ class Stopper:
         self._stopping = False
         self._completed = False
         self._depth = threading.local()  # critical blocks the current thread is inside
+        self._installed = False
 
     def on_stop(self, cleanup: Cleanup) -> int:
         """Run `cleanup` if the process is stopped; return a handle for `forget`."""
@@ -91,7 +92,10 @@ class Stopper:
             os._exit(code)
 
     def install(self) -> None:
-        """Turn SIGINT, SIGTERM and SIGHUP into a stop (call once, from the main thread)."""
+        """Turn SIGINT, SIGTERM and SIGHUP into a stop (from the main thread; again is a no-op)."""
+        if self._installed:
+            return
+        self._installed = True
         read_fd, write_fd = os.pipe()
         os.set_blocking(write_fd, False)
         # the C-level handler writes the signal number to the pipe at once, whatever the main thread is doing

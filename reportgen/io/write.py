@@ -161,7 +161,8 @@ def output_lock(out_dir: Path, create: bool = True) -> Iterator[None]:
         raise InputError(f"{where}: cannot write there ({exc.strerror}); choose a writable --out") from None
     try:
         _take_lock(fd, out_dir)
-        _probe_write(out_dir, where)
+        with critical():  # a stop (Ctrl-C) never leaves the probe file behind
+            _probe_write(out_dir, where)
         yield
     finally:
         os.close(fd)  # releases the lock

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reportgen.interrupts import forget, on_stop
+from reportgen.interrupts import critical, forget, on_stop
 
 
 @contextmanager
@@ -81,13 +81,14 @@ def run_scratch() -> Iterator[Path]:
     """
     base = temp_base()
     remove_stale_scratch(base)
-    folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=base))
+    with critical():  # a stop (Ctrl-C) waits until the folder is made and known to it
+        folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=base))
+        handle = on_stop(lambda: shutil.rmtree(folder, ignore_errors=True))
     lock = os.open(folder / SCRATCH_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(lock, fcntl.LOCK_EX)
     saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
     os.environ["TMPDIR"] = str(folder)
     tempfile.tempdir = str(folder)
-    handle = on_stop(lambda: shutil.rmtree(folder, ignore_errors=True))
     try:
         yield folder
     finally:

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from reportgen.errors import InputError
-from reportgen.interrupts import forget, on_stop
+from reportgen.interrupts import critical, forget, on_stop
 from reportgen.parallel.runtime import temp_base
 
 if TYPE_CHECKING:
@@ -119,6 +119,10 @@ class _Worker:
 
     def __init__(self, role: str) -> None:
         self.role = role
+        with critical():  # a stop (Ctrl-C) waits until the worker is started and known to it
+            self._start(role)
+
+    def _start(self, role: str) -> None:
         self._temp = Path(tempfile.mkdtemp(prefix=f"reportgen-{role}-", dir=temp_base()))
         read_fd, write_fd = os.pipe()
         env = dict(os.environ)
