@@ -12,10 +12,10 @@ from reportgen.config import (
     DEFAULT_PLAYBOOK,
     Settings,
     load_settings,
-    playbook_path,
     with_k,
 )
 from reportgen.errors import InputError
+from reportgen.pipeline import playbook_file
 
 
 def write(tmp_path: Path, text: str, name: str = "reportgen.toml") -> Path:
@@ -40,7 +40,7 @@ def test_defaults_when_no_file() -> None:
         settings.clustering.k is None and settings.clustering.k_min == 2 and settings.clustering.k_max == 10
     )
     assert settings.data.features == CC_FEATURES and settings.data.id_column == "CUST_ID"
-    assert settings.brand.file == DEFAULT_BRAND and playbook_path(settings) == DEFAULT_PLAYBOOK
+    assert settings.brand.file == DEFAULT_BRAND and playbook_file(settings) == DEFAULT_PLAYBOOK
     assert settings.source is None
 
 
@@ -266,6 +266,16 @@ def test_labels_value_and_segment_names_are_read(tmp_path: Path) -> None:
 )
 def test_bad_labels_and_names(tmp_path: Path, body: str, message: str) -> None:
     assert message in error_of(write(tmp_path, body))
+
+
+def test_report_currency_locale_and_amounts_cover_are_read_and_checked(tmp_path: Path) -> None:
+    text = '[report]\ncurrency = "eur"\nlocale = "de-DE"\namounts_cover = "the last  6 months"\n'
+    report = load_settings(write(tmp_path, text)).report
+    assert (report.currency, report.locale, report.amounts_cover) == ("EUR", "de_DE", "the last 6 months")
+    assert load_settings(None).report.currency == "" and load_settings(None).report.locale == "en"
+    assert "report.currency" in error_of(write(tmp_path, '[report]\ncurrency = "XYZ"\n'))
+    assert "ISO 4217" in error_of(write(tmp_path, '[report]\ncurrency = "dollars"\n'))
+    assert "report.locale" in error_of(write(tmp_path, '[report]\nlocale = "xx_YY"\n'))
 
 
 @pytest.mark.parametrize(

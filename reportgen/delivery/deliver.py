@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.config import EmailConfig
-from reportgen.documents.briefing import BRIEFING_FILE
 from reportgen.errors import DeliveryError, InputError
 from reportgen.interrupts import critical, forget, on_stop
+from reportgen.io.period_folder import BRIEFING_FILE
 from reportgen.io.write import write_atomic
 
 SENT_FILE = "sent.json"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import struct
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import yaml
 from tinycss2 import ast as css
 
 from reportgen.errors import InputError
+from reportgen.model import Brand
 
 ROLES: tuple[str, ...] = (
     "foreground",
@@ -92,19 +92,6 @@ MAX_SVG_DEPTH = 50  # nested elements
 MAX_SVG_USE_DEPTH = 8  # <use> of something that itself holds a <use>
 MAX_SVG_DRAWN = 20_000  # elements drawn once every <use> is expanded
 MAX_NAME_CHARS = 100  # meta.name
-
-
-@dataclass(frozen=True)
-class Brand:
-    """A validated brand: every colour is a safe CSS colour, the logo is sanitised bytes."""
-
-    name: str
-    logo: bytes | None
-    logo_mime: str | None  # "image/png" | "image/jpeg" | "image/svg+xml"
-    colors: dict[str, str]  # role -> CSS colour, every role in ROLES present
-    palette: dict[str, str]  # name -> CSS colour
-    font_family: str  # always a font the project ships
-    requested_font: str | None = None  # what typography asked for, when it had to fall back
 
 
 def is_css_color(value: str) -> bool:

@@ -114,7 +114,8 @@ def lift(value: Number, locale: str = DEFAULT_LOCALE) -> str:
             if value > 0
             else _apply("decimal", 0, locale) + "x"
         )
-    return _apply("decimal", value, locale, 2 if value < 0.1 else 1, group=False) + "x"
+    # two decimals only where one would round to 0.1x or less: never "0.10x" beside "0.1x"
+    return _apply("decimal", value, locale, 2 if round(value, 2) < 0.1 else 1, group=False) + "x"
 
 
 def money(value: Number, locale: str = DEFAULT_LOCALE, currency: str | None = None) -> str:
@@ -150,12 +151,21 @@ def decimal(value: Number, digits: int = 2, locale: str = DEFAULT_LOCALE) -> str
     return _apply("decimal", value, locale, digits)
 
 
-def measure(value: Number, unit: str = "number", locale: str = DEFAULT_LOCALE) -> str:
-    """Format a measured value in its unit: 'percent' 0.23 -> '23.0%', 'days' 52.9 -> '53', else number()."""
+def measure(
+    value: Number, unit: str = "number", locale: str = DEFAULT_LOCALE, currency: str | None = None
+) -> str:
+    """Format a measured value in its unit: 'percent' 0.23 -> '23.0%', 'days' 52.9 -> '53', 'amount'
+    1234.5 -> '$1,234' (with a currency), else number()."""
     if unit == "percent":
         return percent(value, locale=locale)
     if unit == "days":
         return thousands(value, locale)
+    if unit == "amount" and currency:
+        return (
+            money(value, locale, currency)
+            if value is not None and abs(value) >= 100
+            else amount(value, locale, currency)
+        )
     return number(value, locale)
 
 
@@ -167,6 +177,13 @@ def month_label(period: Period, locale: str = DEFAULT_LOCALE) -> str:
 def day_label(day: date, locale: str = DEFAULT_LOCALE) -> str:
     """Return a day as the report prints it: '30 November 2026'."""
     return format_date(day, "d MMMM y", locale=_locale(locale))
+
+
+def bar_width(value: Number) -> str:
+    """Return a share as a CSS width for an in-table bar: 0.527 -> '52.7%' (0% when missing, at most 100%)."""
+    if value is None or _missing(value):
+        return "0%"
+    return f"{min(max(value, 0.0), 1.0) * 100:.1f}%"  # CSS syntax, not a figure to read: never localised
 
 
 def _escaped(name: str | None) -> bool:
@@ -194,7 +211,8 @@ def environment(locale: str = DEFAULT_LOCALE, currency: str | None = None) -> En
         "money": partial(money, locale=locale, currency=currency),
         "number": partial(number, locale=locale),
         "decimal": partial(decimal, locale=locale),
-        "measure": partial(measure, locale=locale),
+        "measure": partial(measure, locale=locale, currency=currency),
+        "bar_width": bar_width,
     }
     env.filters.update(filters)
     return env
