@@ -260,6 +260,30 @@ def _check_schema(raw: dict[str, Any], where: str) -> None:
                         raise InputError(
                             f"{where}: {section}.{key}.{name} must be non-empty text, got {_describe(text)}"
                         )
+            _check_texts(value, f"{section}.{key}", where)
+
+
+MAX_TEXT_CHARS = 4096  # any text in the config; report.title has its own, tighter limit
+
+
+def _check_texts(value: Any, key: str, where: str) -> None:
+    """Refuse a text (or one in a list or table) that is huge or holds NUL: neither belongs in a report."""
+    texts = (
+        value
+        if isinstance(value, list)
+        else [*value, *value.values()]
+        if isinstance(value, dict)
+        else [value]
+    )
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(
+                f"{where}: {key} holds {len(text):,} characters of text; at most {MAX_TEXT_CHARS:,}"
+            )
+        if "\0" in text:
+            raise InputError(f"{where}: {key} holds a NUL character; remove it")
 
 
 def _describe(value: Any) -> str:

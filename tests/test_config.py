@@ -305,7 +305,8 @@ def test_report_currency_locale_and_amounts_cover_are_read_and_checked(tmp_path:
         ('[email]\nrecipients = ["nobody"]\n', "email.recipients: expected one address"),
         ('[email]\narchive_url = "javascript:alert(1)"\n', "email.archive_url: expected an absolute http"),
         (f'[report]\ntitle = "{"x" * 1000}"\n', "report.title is 1,000 characters; at most 200"),
-        ('[report]\ntitle = "A\\u0000B"\n', "report.title holds a control character"),
+        ('[report]\ntitle = "A\\u0000B"\n', "report.title holds a NUL character"),
+        ('[report]\ntitle = "A\\nB"\n', "report.title holds a control character"),
     ],
 )
 def test_values_that_would_fail_later_are_refused_naming_the_file(
@@ -323,3 +324,21 @@ def test_a_config_that_is_not_a_regular_file_is_refused(tmp_path: Path, special:
         path = tmp_path / "reportgen.toml"
         os.mkfifo(path)
     assert "is not a regular file" in error_of(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'[report.names]\n1 = "{"x" * 5000}"\n',
+            "report.names holds 5,000 characters of text; at most 4,096",
+        ),
+        (f'[data]\nlabels = {{ BALANCE = "{"y" * 5000}" }}\n', "data.labels holds 5,000 characters"),
+        ('[report]\namounts_cover = "the last\\u0000 month"\n', "report.amounts_cover holds a NUL character"),
+        ('[data]\nfeatures = ["A\\u0000B"]\n', "data.features holds a NUL character"),
+    ],
+)
+def test_huge_or_nul_texts_anywhere_in_the_config_are_refused(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert expected in error_of(write(tmp_path, text))
