@@ -11,7 +11,7 @@ import copy
 import math
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import cache, partial
 from typing import Any
 
@@ -55,9 +55,15 @@ def _apply(
 ) -> str:
     # Decimal(float) is the float's exact binary value: Babel then rounds it half-even as Python's own
     # formatting does (Decimal(str(x)) would round 2.675 up, where every earlier report printed 2.67)
-    return _pattern(locale, kind, digits).apply(
-        Decimal(value), _locale(locale), currency=currency, currency_digits=False, group_separator=group
-    )
+    # a precision for every float (up to 1e308): the default 28 digits make quantize() fail on e.g. a
+    # Calinski-Harabasz index of 1e30 (near-duplicate customers)
+    with localcontext(prec=_FLOAT_DIGITS):
+        return _pattern(locale, kind, digits).apply(
+            Decimal(value), _locale(locale), currency=currency, currency_digits=False, group_separator=group
+        )
+
+
+_FLOAT_DIGITS = 400
 
 
 def _missing(value: Number) -> bool:
