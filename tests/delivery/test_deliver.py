@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,6 +28,7 @@ from reportgen.documents.briefing import (
     eml_bytes,
 )
 from reportgen.errors import DeliveryError, InputError
+from tests.conftest import ROOT
 from tests.documents.test_briefing import briefing, check_briefing, message, parsed
 
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
@@ -268,3 +275,200 @@ def test_command_line_exit_status(
     err = capsys.readouterr().err
     assert err.startswith("error: could not send the 2026-11 briefing") and "Traceback" not in err
     assert not (period_dir / "sent.json").exists()
+
+
+# ---- exactly once: the record can always be written, or nothing is sent ---------------------------------
+
+
+def test_a_record_that_cannot_be_written_sends_nothing(
+    smtp_server: tuple[Recorder, int], period_dir: Path
+) -> None:
+    recorder, port = smtp_server
+    (period_dir / "sent.json").mkdir()  # e.g. a read-only folder or a full disk: the record cannot be written
+    with pytest.raises(InputError, match=r"sent\.json: not a readable send record: it is a folder"):
+        send_briefing(period_dir, config(port), resend=False, password=None, now=NOW)
+    with pytest.raises(InputError, match=r"sent\.json: cannot write the send record .*nothing was sent"):
+        send_briefing(period_dir, config(port), resend=True, password=None, now=NOW)
+    assert recorder.received == []
+
+
+class RecordBreaker(Recorder):
+    """Accepts the message, but first turns sent.json into a folder: the final record cannot be written."""
+
+    def __init__(self, record: Path) -> None:
+        super().__init__()
+        self.record = record
+        self.pending: dict[str, Any] = {}
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        self.pending = json.loads(self.record.read_text())
+        self.record.unlink()
+        self.record.mkdir()
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_delivered_but_not_recorded_says_so_and_the_next_send_refuses(period_dir: Path) -> None:
+    record = period_dir / "sent.json"
+    recorder = RecordBreaker(record)
+    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        with pytest.raises(
+            DeliveryError, match=r"delivered to lead@example.com, cfo@example.com, but not recorded"
+        ):
+            send_briefing(period_dir, config(controller.port), resend=False, password=None, now=NOW)
+        # before connecting, the send was recorded as pending
+        assert recorder.pending["pending"]["started_at"] == "2026-12-02T09:30:00+00:00"
+        assert recorder.pending["sends"] == []
+        with pytest.raises(InputError, match=r"sent\.json: not a readable send record.*--resend"):
+            send_briefing(period_dir, config(controller.port), resend=False, password=None, now=NOW)
+    finally:
+        controller.stop()
+    assert len(recorder.received) == 1
+
+
+def _confirmless_server() -> tuple[socket.socket, list[bytes]]:
+    """An SMTP server that takes the whole message, then closes the connection without confirming it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    received: list[bytes] = []
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                stream = conn.makefile("rb")
+                conn.sendall(b"220 ready\r\n")
+                while line := stream.readline():
+                    verb = line[:4].upper()
+                    if verb in (b"EHLO", b"HELO", b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+                        conn.sendall(b"250 OK\r\n")
+                    elif verb == b"DATA":
+                        conn.sendall(b"354 go ahead\r\n")
+                        body = b""
+                        while not body.endswith(b"\r\n.\r\n"):
+                            body += stream.readline()
+                        received.append(body)
+                        return  # gone before the 250
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, received
+
+
+def test_a_send_the_server_never_confirms_stays_unconfirmed_until_resend(
+    period_dir: Path, smtp_server: tuple[Recorder, int]
+) -> None:
+    listener, received = _confirmless_server()
+    try:
+        cfg = config(listener.getsockname()[1], timeout=2.0)
+        with pytest.raises(
+            DeliveryError,
+            match=r"the server closed the connection after the whole message was sent.*may have been delivered",
+        ) as failure:
+            send_briefing(period_dir, cfg, resend=False, password=None, now=NOW)
+        assert failure.value.may_be_delivered and len(received) == 1
+    finally:
+        listener.close()
+    record = json.loads((period_dir / "sent.json").read_text())
+    assert record["sends"] == [] and record["pending"]["recipients"] == [
+        "lead@example.com",
+        "cfo@example.com",
+    ]
+    recorder, port = smtp_server
+    with pytest.raises(InputError, match=r"never confirmed .*it may have been delivered.*--resend"):
+        send_briefing(period_dir, config(port), resend=False, password=None, now=NOW)
+    assert recorder.received == []
+    assert send_briefing(period_dir, config(port), resend=True, password=None, now=NOW).sent
+    record = json.loads((period_dir / "sent.json").read_text())
+    assert "pending" not in record and len(record["sends"]) == 1 and len(record["unconfirmed"]) == 1
+    assert len(recorder.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"briefing_sha256": "x", "sends": 5}', "sends must be a list of sends, got 5"),
+        ("[1, 2]", "expected a JSON object"),
+    ],
+)
+def test_a_corrupt_record_is_refused_not_taken_for_never_sent(
+    smtp_server: tuple[Recorder, int], period_dir: Path, content: str, problem: str
+) -> None:
+    recorder, port = smtp_server
+    (period_dir / "sent.json").write_text(content)
+    with pytest.raises(
+        InputError, match=rf"2026-11/sent\.json: not a readable send record: {re.escape(problem)}"
+    ):
+        send_briefing(period_dir, config(port), resend=False, password=None, now=NOW)
+    assert recorder.received == [] and (period_dir / "sent.json").read_text() == content
+    # a re-run keeps it (it may record a delivery)
+    assert kept_send_record(period_dir, (period_dir / "briefing.eml").read_bytes()) == content.encode()
+    assert send_briefing(period_dir, config(port), resend=True, password=None, now=NOW).sent
+    assert len(json.loads((period_dir / "sent.json").read_text())["sends"]) == 1
+
+
+def test_concurrent_sends_deliver_once(
+    smtp_server: tuple[Recorder, int], period_dir: Path, tmp_path: Path
+) -> None:
+    recorder, port = smtp_server
+    toml = _toml(tmp_path / "send.toml", port)
+    command = [sys.executable, "-m", "reportgen", "send", "--period", "2026-11"]
+    command += ["--out", str(period_dir.parent), "--config", str(toml)]
+    sends = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)
+    ]
+    outcomes = [(p.wait(timeout=60), p.communicate()[1].decode()) for p in sends]
+    assert [code for code, _ in outcomes] == [0, 0, 0], outcomes
+    assert len(recorder.received) == 1
+    assert sorted("already sent" in err for _, err in outcomes) == [False, True, True]
+    assert len(json.loads((period_dir / "sent.json").read_text())["sends"]) == 1
+
+
+def test_ctrl_c_while_connecting_exits_130_and_leaves_no_record(period_dir: Path, tmp_path: Path) -> None:
+    listener, stop = _bad_server("silent")
+    try:
+        toml = _toml(tmp_path / "send.toml", listener.getsockname()[1])
+        toml.write_text(toml.read_text().replace("timeout = 2", "timeout = 30"))
+        command = [sys.executable, "-m", "reportgen", "send", "--period", "2026-11"]
+        send = subprocess.Popen(
+            [*command, "--out", str(period_dir.parent), "--config", str(toml)],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 20
+        while not (period_dir / "sent.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)  # the pending record appears just before connecting
+        time.sleep(0.2)
+        send.send_signal(signal.SIGINT)
+        _, err = send.communicate(timeout=5)
+    finally:
+        stop.set()
+        listener.close()
+    assert send.returncode == 130 and err.decode().startswith("error: interrupted")
+    assert not (period_dir / "sent.json").exists()  # nothing went out: no record, the next send will send
+
+
+def test_a_full_disk_sends_nothing(
+    smtp_server: tuple[Recorder, int], period_dir: Path, tmp_path: Path
+) -> None:
+    recorder, port = smtp_server
+    toml = _toml(tmp_path / "send.toml", port)
+
+    def full_disk() -> None:  # files cannot grow past 100 bytes (EFBIG), as on a full disk (ENOSPC)
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+    command = [sys.executable, "-m", "reportgen", "send", "--period", "2026-11"]
+    done = subprocess.run(
+        [*command, "--out", str(period_dir.parent), "--config", str(toml)],
+        preexec_fn=full_disk,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "cannot write there (File too large)" in done.stderr, done.stderr
+    assert recorder.received == [] and not (period_dir / "sent.json").exists()
