@@ -31,7 +31,8 @@ from reportgen.analysis.matching import (
     segment_matching,
     stable_labels,
 )
-from reportgen.analysis.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
+from reportgen.analysis.naming import Archetype, configured_names
+from reportgen.analysis.profile import CARD_ARCHETYPES, segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
 from reportgen.config import SAMPLE_DATA, Settings, playbook_path
@@ -126,8 +127,10 @@ def analyse(
     progress(f"fitting {selection.chosen_k} segments on every customer")
     fit = segmentation(features.X, selection.chosen_k, cluster, selection)
     book = load_playbook(playbook_path(settings))
-    scorer, names = _naming_rules(table.kind)
-    profiles = segment_profiles(features, fit, scorer, {**names, **archetype_names(book)})
+    archetypes = _archetypes(table.kind)
+    names = {a.key: a.name for a in archetypes} | archetype_names(book)
+    value = value_columns(features, settings.data.value)
+    profiles = segment_profiles(features, fit, archetypes, names, settings.data.labels, value)
     pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
     model = model_document(features, fit, profiles, config_hash(settings), period, matching)
@@ -149,6 +152,7 @@ def analyse(
             changes=changes,
             sentences=change_sentences(moves, changes, matching),
         )
+    profiles = configured_names(profiles, settings.report.names)  # after matching: names follow the ids
     return Analysis(
         table=table,
         features=features,
@@ -162,12 +166,12 @@ def analyse(
     )
 
 
-def _naming_rules(kind: str) -> tuple[Scorer, dict[str, str]]:
+def _archetypes(kind: str) -> tuple[Archetype, ...]:
     if kind == "transactions":
-        from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores
+        from reportgen.analysis.rfm import RFM_ARCHETYPES
 
-        return rfm_archetype_scores, dict(RFM_ARCHETYPE_NAMES)
-    return card_archetype_scores, dict(ARCHETYPE_NAMES)
+        return RFM_ARCHETYPES
+    return CARD_ARCHETYPES
 
 
 @dataclass(frozen=True)
