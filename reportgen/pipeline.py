@@ -35,7 +35,7 @@ from reportgen.analysis.naming import Archetype, configured_names
 from reportgen.analysis.profile import CARD_ARCHETYPES, segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
-from reportgen.config import SAMPLE_DATA, Settings, playbook_path
+from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings, playbook_path
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers, require_customers
@@ -159,7 +159,9 @@ def analyse(
         selection=selection,
         segmentation=seg,
         profiles=profiles,
-        recommendations=recommendations(profiles, book),
+        recommendations=recommendations(
+            profiles, book, load_playbook(GENERIC_PLAYBOOK), settings.data.labels
+        ),
         pca=pca,
         history=history,
         model=model,

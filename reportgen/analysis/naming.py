@@ -19,10 +19,12 @@ characters; one assignment over all segments gives each a different name with th
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import polars as pl
 from scipy.optimize import linear_sum_assignment
 
 from reportgen.model import Claim, FeatureMatrix, FeatureStat, IntArray, Naming, SegmentProfile, Trait
@@ -33,9 +35,16 @@ MAINSTREAM_SD = 0.5
 MIN_STRENGTH = 0.25
 # A second feature joins a name only when it is at least this far from the mean (in standard deviations).
 PAIR_STRENGTH = 0.5
+NEAR_LIFT = 1.5
 ALMOST_NONE = 0.05  # "almost none": at most 5% of the all-customer mean
 MAX_NAME_LENGTH = 28
 ARCHETYPE_BONUS = 1.0
+SPECIFICITY = 0.25
+VALUE_NAME_BONUS = 0.5
+# Strengths above this many standard deviations count as this many: an outlier segment's 15 SD should not
+# make its name outrank every other consideration.
+MAX_STRENGTH = 4.0
+MAX_LOW_WEIGHT = 1.0  # half the average, or less, weighs as much as twice the average
 TRAIT_MIN_LIFT = 1.25
 MAX_TRAITS = 5
 # Two traits on columns this correlated (on the clustering's scale) and in the same direction state one fact.
@@ -62,6 +71,7 @@ class Archetype:
     name: str
     conditions: tuple[Condition, ...]
     low_rank: bool = False  # a "low" or "moderate" name: never for the segment with the most value
+    bonus: float = 0.0  # for a name whose condition says more than "above average" (a lift of 2, say)
 
 
 @dataclass(frozen=True)
@@ -87,13 +97,36 @@ class Evidence:
         return self.labels.get(column) or feature_label(column)
 
 
+VALUE = "@value"  # the summed value columns, measured like a column when there are several
+
+
 def naming_evidence(
-    features: FeatureMatrix, labels: IntArray, k: int, column_labels: Mapping[str, str]
+    features: FeatureMatrix,
+    labels: IntArray,
+    k: int,
+    column_labels: Mapping[str, str],
+    value: Sequence[str] = (),
+    value_label: str = "value",
 ) -> Evidence:
-    """Measure, per segment, the mean and the member shares on each side of the all-customer mean."""
+    """Measure, per segment, the mean and the member shares on each side of the all-customer mean.
+
+    Several value columns are also summed and measured as one more column (log1p when any part was
+    transformed, then standard scaling), so a segment can be named for its total value.
+    """
     used = tuple(c for c in features.used if c in features.raw.columns)
     index = {c: j for j, c in enumerate(features.used)}
     X = features.X
+    raw_frame = features.raw
+    if len(value) > 1:
+        total = features.raw.select(pl.sum_horizontal(value).cast(pl.Float64).alias(VALUE)).get_column(VALUE)
+        model = total.log1p() if any(c in features.transformed for c in value) else total
+        values = model.to_numpy()
+        spread = float(values.std()) or 1.0
+        X = np.column_stack([X, (values - values.mean()) / spread])
+        raw_frame = features.raw.with_columns(total)
+        index[VALUE] = X.shape[1] - 1
+        used = (*used, VALUE)
+        column_labels = {**column_labels, VALUE: value_label}
     sizes = np.bincount(labels, minlength=k).astype(np.float64)
     safe = np.where(sizes > 0, sizes, 1.0)
 
@@ -106,7 +139,7 @@ def naming_evidence(
     }
     nonnegative = set()
     for c in used:
-        raw = features.raw.get_column(c).cast(float).fill_null(0.0).to_numpy()
+        raw = raw_frame.get_column(c).cast(pl.Float64).fill_null(0.0).to_numpy()
         x = X[:, index[c]]
         mean = float(raw.mean()) if raw.size else 0.0
         overall[c] = mean
@@ -123,19 +156,20 @@ def naming_evidence(
         for name, values in columns.items():
             for s in range(k):
                 per_seg[name][s][c] = float(values[s])
-    cols = [index[c] for c in used]
+    cols = [index[c] for c in used if c != VALUE]
     rms = np.sqrt((X[:, cols] ** 2).mean(axis=1)) if cols else np.zeros(len(labels))
     central = shares(rms <= 1.0)
     corr: dict[tuple[str, str], float] = {}
-    if len(cols) > 1 and X.shape[0] > 1:
+    every = [index[c] for c in used]
+    if len(every) > 1 and X.shape[0] > 1:
         with np.errstate(invalid="ignore", divide="ignore"):
-            matrix = np.atleast_2d(np.corrcoef(X[:, cols], rowvar=False))
+            matrix = np.atleast_2d(np.corrcoef(X[:, every], rowvar=False))
         for a, ca in enumerate(used):
             for b, cb in enumerate(used):
                 corr[(ca, cb)] = float(np.nan_to_num(matrix[a, b]))
     return Evidence(
         columns=used,
-        inputs=tuple(c for c in features.input_features if c in used),
+        inputs=tuple(c for c in (*features.input_features, VALUE) if c in used),
         overall=overall,
         means=tuple(per_seg["means"]),
         centroids=tuple(per_seg["centroids"]),
@@ -182,10 +216,29 @@ def condition_claim(ev: Evidence, seg: int, cond: Condition) -> tuple[Claim, flo
     if cond.direction == "none":
         holds = col in ev.nonnegative and overall > 0 and mean <= ALMOST_NONE * overall
         return Claim(col, "almost_none", f"almost no {label}", holds, ev.none[seg][col]), max(-centre, 0.0)
-    # near the average: the centroid within a quarter SD and most members within one SD
-    holds = abs(centre) <= MAINSTREAM_SD - MIN_STRENGTH
+    # near the average: the centroid within half an SD, most members within one SD, and a mean that reads
+    # as average too (within NEAR_LIFT of the overall mean either way)
+    holds = abs(centre) <= MAINSTREAM_SD and (lift is None or 1 / NEAR_LIFT <= lift <= NEAR_LIFT)
     text = f"{label} near the all-customer average"
-    return Claim(col, "near", text, holds, ev.near[seg][col]), MAINSTREAM_SD - abs(centre)
+    return Claim(col, "near", text, holds, ev.near[seg][col]), MAINSTREAM_SD + MIN_STRENGTH - abs(centre)
+
+
+def claim_weight(ev: Evidence, seg: int, claim: Claim, strength: float) -> float:
+    """Return how much a true claim says, to rank names and traits: |log2 lift| where a lift means something.
+
+    Lifts are what the report prints ("3.5x the average"), so a segment is named for its largest printed
+    difference; standard deviations rank columns that can be negative. Capped at MAX_STRENGTH (16x); an
+    absence counts at most as much as doubling (MAX_LOW_WEIGHT), so a segment is named for what it does
+    rather than for what it does not.
+    """
+    lift = _lift(ev, seg, claim.feature)
+    if claim.direction == "almost_none":
+        return MAX_LOW_WEIGHT
+    if claim.direction == "above" and lift is not None and lift > 0:
+        return min(math.log2(lift), MAX_STRENGTH)
+    if claim.direction == "below" and lift is not None:
+        return min(-math.log2(lift), MAX_LOW_WEIGHT) if lift > 0 else MAX_LOW_WEIGHT
+    return min(strength, MAX_STRENGTH)
 
 
 def claim_holds(claim: Claim, strength: float) -> bool:
@@ -217,14 +270,24 @@ def _archetype_candidate(ev: Evidence, seg: int, arch: Archetype, name: str) -> 
         if found is None or not claim_holds(*found):
             return None
         claims.append(found[0])
-        total += found[1]
-    return Candidate(name, arch.key, total + ARCHETYPE_BONUS, "archetype", tuple(claims), arch.low_rank)
+        total += claim_weight(ev, seg, *found)
+    score = _score(total, len(claims)) + ARCHETYPE_BONUS + arch.bonus
+    return Candidate(name, arch.key, score, "archetype", tuple(claims), arch.low_rank)
+
+
+def _score(total_strength: float, conditions: int) -> float:
+    """Return a name's score: its conditions' mean strength, plus a little for each further true condition.
+
+    The mean, not the sum, so a name resting on one very strong difference ("High spenders" at 8x) is not
+    outscored by one listing two milder ones; the bonus prefers the more specific of two equally strong names.
+    """
+    return total_strength / conditions + SPECIFICITY * (conditions - 1)
 
 
 def _mainstream(ev: Evidence, seg: int) -> Candidate | None:
     if not ev.columns:
         return None
-    furthest = max(abs(ev.centroids[seg][c]) for c in ev.columns)
+    furthest = max(abs(ev.centroids[seg][c]) for c in ev.columns if c != VALUE)
     share = ev.central[seg]
     if furthest > MAINSTREAM_SD or share < MEMBER_SHARE:
         return None
@@ -240,31 +303,60 @@ def _mainstream(ev: Evidence, seg: int) -> Candidate | None:
 
 def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
     """Return names from one or two features whose difference holds for the mean and most members."""
-    singles: list[tuple[float, str, str, Claim]] = []
+    singles: list[tuple[float, str, str, Claim, float]] = []  # weight, column, direction, claim, SDs
     for col in ev.inputs:
         for direction in ("high", "low"):
             found = condition_claim(ev, seg, Condition(col, direction))
             if found is not None and claim_holds(*found):
-                singles.append((found[1], col, direction, found[0]))
+                singles.append((claim_weight(ev, seg, *found), col, direction, found[0], found[1]))
     singles.sort(key=lambda s: (-s[0], s[1]))
     out = []
-    for strength, col, direction, claim in singles:
-        name = f"{direction.capitalize()} {lower_first(ev.label(col))}"
+    for strength, col, direction, claim, _ in singles:
+        name = f"{direction.capitalize()} {_name_label(ev, col)}"
+        if col == VALUE:  # what a customer is worth names a segment before any one of its parts
+            name = VALUE_NAMES.get((ev.label(VALUE), direction), f"{direction.capitalize()}-value customers")
+            strength += VALUE_NAME_BONUS
         if len(name) <= MAX_NAME_LENGTH:
             out.append(
                 Candidate(name, f"{direction}:{col}", strength, "generic", (claim,), direction == "low")
             )
     top = singles[:4]
-    for i, (s1, c1, d1, claim1) in enumerate(top):
-        for s2, c2, d2, claim2 in top[i + 1 :]:
-            if s2 < PAIR_STRENGTH or abs(ev.correlation.get((c1, c2), 0.0)) > SAME_FACT_CORRELATION:
+    for i, (s1, c1, d1, claim1, _) in enumerate(top):
+        for s2, c2, d2, claim2, sd2 in top[i + 1 :]:
+            if sd2 < PAIR_STRENGTH or abs(ev.correlation.get((c1, c2), 0.0)) > SAME_FACT_CORRELATION:
                 continue
-            a, b = lower_first(ev.label(c1)), lower_first(ev.label(c2))
+            if VALUE in (c1, c2):
+                continue
+            a, b = _name_label(ev, c1), _name_label(ev, c2)
             name = f"{d1.capitalize()} {a} and {b}" if d1 == d2 else f"{d1.capitalize()} {a}, {d2} {b}"
             if len(name) <= MAX_NAME_LENGTH:
                 key = f"{d1}:{c1}+{d2}:{c2}"
-                out.append(Candidate(name, key, s1 + s2, "generic", (claim1, claim2), "low" in (d1, d2)))
+                score = _score(s1 + s2, 2)
+                out.append(Candidate(name, key, score, "generic", (claim1, claim2), "low" in (d1, d2)))
     return out
+
+
+VALUE_NAMES = {("total spend", "high"): "High spenders", ("total spend", "low"): "Low spenders"}
+_UNIT = re.compile(r"\s*\([^)]*\)")
+
+
+# Shorter words for the purchase-log columns, as names use them ("Low tenure and orders").
+NAME_WORDS = {
+    "recency_days": "recency",
+    "frequency": "orders",
+    "monetary": "net spend",
+    "tenure_days": "tenure",
+    "avg_basket": "basket value",
+    "distinct_products": "product range",
+}
+
+
+def _name_label(ev: Evidence, col: str) -> str:
+    """Return a column's label as a name uses it: mid-sentence case, without a unit in brackets."""
+    if col in NAME_WORDS and col not in ev.labels:
+        return NAME_WORDS[col]
+    label = lower_first(ev.label(col))
+    return _UNIT.sub("", label).strip() or label
 
 
 def segment_names(
@@ -288,7 +380,7 @@ def segment_names(
             if cand is not None:
                 found.append(cand)
         found += _plain_candidates(ev, seg)
-        if seg == top:
+        if seg == top:  # the segment holding the most value is never "low" or "moderate"
             found = [c for c in found if not c.low_rank]
         options.append(found)
     names = sorted({c.name for opts in options for c in opts})
@@ -367,15 +459,16 @@ def segment_traits(
     found: list[tuple[int, int, float, str, str, float]] = []  # sort keys, column, direction, member share
     for col in lift_columns:
         st = stats.get(col)
-        if col not in ev.overall or st is None or st.lift is None or st.lift <= 0:
+        if col not in ev.overall or st is None or st.lift is None or st.lift < 0:
             continue
-        found_claim = _trait_claim(ev, seg, col, st.lift)
+        found_claim = _trait_claim(ev, seg, col, st.lift, col in lead_order)
         if found_claim is None:
             continue
         claim, strength = found_claim
+        strength = claim_weight(ev, seg, claim, strength)
         group = 0 if col in lead_order else (1 if claim.direction == "above" else 2)
         order = lead_order.get(col, 0)
-        found.append((group, order, -min(strength, 4.0), col, claim.direction, claim.member_share))
+        found.append((group, order, -strength, col, claim.direction, claim.member_share))
     found.sort(key=lambda t: (t[0], t[1], t[2], t[3]))
     picked: list[tuple[str, str, float]] = []
     facts: set[str] = set()
@@ -408,13 +501,23 @@ def segment_traits(
     )
 
 
-def _trait_claim(ev: Evidence, seg: int, col: str, lift: float) -> tuple[Claim, float] | None:
-    """Return the strongest true claim a trait can make about a column: x times, % below or almost none."""
-    if lift >= TRAIT_MIN_LIFT:
-        directions: tuple[str, ...] = ("high",)
-    elif lift < ALMOST_NONE:
-        directions = ("none", "low")  # "almost none" only where most members have almost none
-    elif lift <= 1 / TRAIT_MIN_LIFT:
+def _trait_claim(
+    ev: Evidence, seg: int, col: str, lift: float, named: bool = False
+) -> tuple[Claim, float] | None:
+    """Return the strongest true claim a trait can make about a column: x times, % below or almost none.
+
+    Other columns need a lift of TRAIT_MIN_LIFT (or its inverse); a column the name rests on (`named`) is
+    shown whatever the size of its lift, as its claim holds.
+    """
+    threshold = 1.0 if named else TRAIT_MIN_LIFT
+    if lift < ALMOST_NONE:
+        directions: tuple[str, ...] = (
+            "none",
+            "low",
+        )  # "almost none" only where most members have almost none
+    elif lift > threshold or (lift == threshold and not named):
+        directions = ("high",)
+    elif lift < 1 / threshold or (lift == 1 / threshold and not named):
         directions = ("low",)
     else:
         return None

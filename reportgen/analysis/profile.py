@@ -31,7 +31,7 @@ CARD_ARCHETYPES: tuple[Archetype, ...] = (
     Archetype(
         "everyday_spenders",
         "Everyday spenders",
-        (Condition("PURCHASES", "high"), Condition("PURCHASES_FREQUENCY", "high")),
+        (Condition("PURCHASES", "high"), Condition("PURCHASES_FREQUENCY", "high", min_lift=1.25)),
     ),
     Archetype(
         "spenders_with_cash",
@@ -43,6 +43,11 @@ CARD_ARCHETYPES: tuple[Archetype, ...] = (
         "cash_advance_only",
         "Cash-advance only",
         (Condition("CASH_ADVANCE", "high"), Condition("PURCHASES", "none")),
+    ),
+    Archetype(
+        "one_off_buyers",
+        "One-off buyers",
+        (Condition("ONEOFF_PURCHASES_FREQUENCY", "high"), Condition("INSTALLMENTS_PURCHASES", "low")),
     ),
     Archetype(
         "instalment_buyers",
@@ -197,10 +202,10 @@ def segment_profiles(
     labels_of = dict(column_labels or {})
     _, all_stats = segment_stats(features.raw, seg.labels, seg.k)
     shares = value_shares(features.raw, seg.labels, seg.k)
-    stakes = value_stakes(
-        features.raw, seg.labels, seg.k, value_columns(features) if value is None else value, labels_of
-    )
-    evidence = naming_evidence(features, seg.labels, seg.k, labels_of)
+    value_cols = value_columns(features) if value is None else tuple(value)
+    stakes = value_stakes(features.raw, seg.labels, seg.k, value_cols, labels_of)
+    value_label = stakes[0].label if stakes and stakes[0] is not None else "value"
+    evidence = naming_evidence(features, seg.labels, seg.k, labels_of, value_cols, value_label)
     named = segment_names(evidence, archetypes, names, [s.share if s else None for s in stakes])
     # a lift says "x times the average" only for amounts that cannot be negative
     lift_columns = tuple(c for c in features.input_features if c in evidence.nonnegative)
