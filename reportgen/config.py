@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +39,20 @@ CC_FEATURES: tuple[str, ...] = (
 )
 
 
+SEPARATORS: dict[str, str] = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+
+
 @dataclass(frozen=True)
 class DataConfig:
     kind: str = "customers"
     path: Path | None = None
-    id_column: str = "CUST_ID"
+    id_column: str = "CUST_ID"  # "" = no id column: customers are numbered by row, 1..n
     features: tuple[str, ...] = CC_FEATURES
+    separator: str = "auto"  # "auto" or one of SEPARATORS
+    categorical: tuple[str, ...] = ()  # text or coded columns: profiled per segment, one-hot when in features
+    dates: dict[str, str] = field(default_factory=dict)  # column -> strftime format: days before period end
     labels: dict[str, str] = field(default_factory=dict)  # column -> how the report names it
-    value: tuple[str, ...] = ()  # the columns summed into what a customer is worth; () = the default per kind
+    value: tuple[str, ...] = ()  # the column(s) that measure what a customer is worth (summed)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class TransactionConfig:
     quantity: str = "Quantity"
     unit_price: str = "UnitPrice"
     product: str | None = "StockCode"
+    timestamp_format: str = ""  # "" = ISO 8601 or month-first; else a strftime format
 
 
 @dataclass(frozen=True)
@@ -137,15 +145,20 @@ _BOOL = ((bool,), "true or false")
 _INT = ((int,), "an integer")
 _NUM = ((int, float), "a number")
 _STRLIST = ((list,), "a list of strings")
+_STRMAP = ((dict,), 'a table of column = text, e.g. { Dt_Customer = "%d-%m-%Y" }')
+_LABELMAP = ((dict,), 'a table of column = text, e.g. { MntWines = "Wine spend" }')
 _STRTABLE = ((dict,), "a table of strings")
 
 _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
     "data": {
         "kind": _STR,
         "path": _STR,
+        "separator": _STR,
         "id_column": _STR,
         "features": _STRLIST,
-        "labels": _STRTABLE,
+        "categorical": _STRLIST,
+        "dates": _STRMAP,
+        "labels": _LABELMAP,
         "value": _STRLIST,
     },
     "features": {"engineered": _BOOL, "transform": _STR},
@@ -164,6 +177,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "quantity": _STR,
         "unit_price": _STR,
         "product": _STR,
+        "timestamp_format": _STR,
     },
     "email": {
         "smtp_host": _STR,
@@ -224,9 +238,9 @@ def _check_schema(raw: dict[str, Any], where: str) -> None:
                 raise InputError(f"{where}: {section}.{key} must be {expected}, got {_describe(value)}")
             if isinstance(value, dict):
                 for name, text in value.items():
-                    if not isinstance(text, str) or not text.strip():
+                    if not isinstance(text, str) or not text.strip() or not name.strip():
                         raise InputError(
-                            f"{where}: {section}.{key}.{name} must be a non-empty string, got {_describe(text)}"
+                            f"{where}: {section}.{key}.{name} must be non-empty text, got {_describe(text)}"
                         )
 
 
@@ -256,20 +270,48 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     if not all(features):
         raise InputError(f"{where}: data.features holds an empty column name")
     id_column = d.get("id_column", "CUST_ID").strip()
-    if not id_column:
-        raise InputError(f"{where}: data.id_column must name a column, got an empty string")
     if not features:
         raise InputError(f"{where}: data.features must name at least one column")
-    if len(set(features)) != len(features):
-        dup = sorted({x for x in features if features.count(x) > 1})
-        raise InputError(f"{where}: data.features names {', '.join(dup)} more than once")
+    _no_repeats(features, "data.features", where)
+    separator = d.get("separator", "auto")
+    if separator != "auto" and separator not in SEPARATORS:
+        raise InputError(
+            f'{where}: data.separator must be "auto" or one of ",", ";", "\\t" (tab), "|"; got {separator!r}'
+        )
+    categorical = tuple(name.strip() for name in d.get("categorical", ()))
+    _no_repeats(categorical, "data.categorical", where)
+    value = tuple(name.strip() for name in d.get("value", ()))
+    _no_repeats(value, "data.value", where)
+    dates = {name.strip(): fmt for name, fmt in d.get("dates", {}).items()}
+    for name, fmt in dates.items():
+        _check_date_format(fmt, f"data.dates.{name}", where)
+    labels = {name.strip(): text.strip() for name, text in d.get("labels", {}).items()}
+    for name in (*categorical, *value):
+        if name == id_column:
+            raise InputError(
+                f"{where}: {name} is data.id_column; it cannot also be a categorical or value column"
+            )
+    both = sorted(set(categorical) & set(dates))
+    if both:
+        raise InputError(
+            f"{where}: {', '.join(both)} is listed in both data.categorical and data.dates; keep it in one"
+        )
+    wrong_value = sorted(set(value) & (set(categorical) | set(dates)))
+    if wrong_value:
+        raise InputError(
+            f"{where}: data.value names {', '.join(wrong_value)}, a categorical or date column; "
+            "expected amount columns that can be summed"
+        )
     data = DataConfig(
         kind=kind,
         path=(base / d["path"]) if "path" in d else None,
         id_column=id_column,
         features=features,
-        labels={str(k).strip(): v.strip() for k, v in d.get("labels", {}).items()},
-        value=tuple(name.strip() for name in d.get("value", ())),
+        separator=separator,
+        categorical=categorical,
+        dates=dates,
+        labels=labels,
+        value=value,
     )
 
     transform = f.get("transform", "log1p")
@@ -282,6 +324,8 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     tx = TransactionConfig(**{k: v for k, v in t.items()})
     if "product" in t and not t["product"]:
         tx = replace(tx, product=None)
+    if tx.timestamp_format:
+        _check_date_format(tx.timestamp_format, "transactions.timestamp_format", where)
 
     port = e.get("smtp_port", 25)
     if not 0 < port < 65536:
@@ -355,15 +399,29 @@ def _cluster_config(c: dict[str, Any], where: str) -> ClusterConfig:
     )
 
 
-def _segment_names(raw: dict[str, str], where: str) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for key, name in raw.items():
-        if not key.strip().isdigit():
-            raise InputError(f'{where}: report.names keys must be segment ids like "0", got "{key}"')
-        if name.strip() in names.values():
-            raise InputError(f'{where}: report.names gives "{name.strip()}" to more than one segment')
-        names[str(int(key))] = name.strip()
-    return names
+def _no_repeats(names: tuple[str, ...], key: str, where: str) -> None:
+    if not all(names):
+        raise InputError(f"{where}: {key} holds an empty column name")
+    if len(set(names)) != len(names):
+        dup = sorted({x for x in names if names.count(x) > 1})
+        raise InputError(f"{where}: {key} names {', '.join(dup)} more than once")
+
+
+# a probe date whose day, month and year differ, so a format that loses one of them cannot read it back
+_PROBE = datetime(2011, 12, 9, 13, 45, 30)
+
+
+def _check_date_format(fmt: str, key: str, where: str) -> None:
+    """Raise InputError unless `fmt` is a strftime format that writes and reads back a date."""
+    hint = 'expected a strftime format such as "%d-%m-%Y" or "%d/%m/%Y %H:%M"'
+    if "%" not in fmt:
+        raise InputError(f"{where}: {key} = {fmt!r} has no % directive; {hint}")
+    try:
+        back = datetime.strptime(_PROBE.strftime(fmt), fmt)
+    except ValueError as exc:
+        raise InputError(f"{where}: {key} = {fmt!r} is not a usable date format ({exc}); {hint}") from None
+    if back.date() != _PROBE.date():
+        raise InputError(f"{where}: {key} = {fmt!r} does not hold a day, a month and a year; {hint}")
 
 
 def _existing_file(base: Path, value: str, key: str, where: str) -> Path:
@@ -385,3 +443,14 @@ def with_k(settings: Settings, k: int) -> Settings:
     if k < 2:
         raise InputError(f"--k: the number of segments must be >= 2, got {k}")
     return replace(settings, clustering=replace(settings.clustering, k=k))
+
+
+def _segment_names(raw: dict[str, str], where: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for key, name in raw.items():
+        if not key.strip().isdigit():
+            raise InputError(f'{where}: report.names keys must be segment ids like "0", got "{key}"')
+        if name.strip() in names.values():
+            raise InputError(f'{where}: report.names gives "{name.strip()}" to more than one segment')
+        names[str(int(key))] = name.strip()
+    return names

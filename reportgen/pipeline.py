@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
-import re
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import polars as pl
 
 from reportgen import __version__
 from reportgen.analysis.cluster import k_selection, segment_map, segmentation
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.matching import (
     PreviousModel,
-    change_sentences,
     load_previous_model,
-    matched_profiles,
-    migration,
     model_document,
     model_json,
-    segment_changes,
+    month_over_month,
     segment_matching,
-    stable_labels,
+    stable_segments,
 )
 from reportgen.analysis.naming import Archetype, configured_names
 from reportgen.analysis.profile import CARD_ARCHETYPES, segment_profiles, value_columns
@@ -40,12 +32,12 @@ from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers, require_customers
 from reportgen.io.write import publish_period, write_atomic
-from reportgen.model import ID, Analysis, LoadedTable, MonthOverMonth, ReportJob
+from reportgen.model import Analysis, LoadedTable, ReportJob
+from reportgen.period import Period, parse_period
 
 if TYPE_CHECKING:
     from reportgen.parallel.worker import RenderWorker
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 GENERATOR = f"reportgen {__version__}"
 PERIOD_FILES = ("report.pdf", "report.html", "summary.json", "segments.csv", "model.json", "briefing.eml")
 
@@ -67,15 +59,6 @@ def stderr_progress() -> Progress:
     return say
 
 
-def period_end(period: str) -> date:
-    """Return the last day of a YYYY-MM period, validating it."""
-    m = PERIOD_RE.match(period)
-    if not m:
-        raise InputError(f"--period: expected a month as YYYY-MM (e.g. 2026-11), got {period!r}")
-    year, month = int(m.group(1)), int(m.group(2))
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
 def data_path(settings: Settings, override: Path | None) -> Path:
     """Return the input path: --data, else the config's data.path, else the bundled sample."""
     if override is not None:
@@ -89,12 +72,12 @@ def data_path(settings: Settings, override: Path | None) -> Path:
     return SAMPLE_DATA
 
 
-def loaded_table(settings: Settings, path: Path, period: str) -> LoadedTable:
+def loaded_table(settings: Settings, path: Path, period: Period) -> LoadedTable:
     """Read and validate the input table of the configured kind."""
     if settings.data.kind == "transactions":
         from reportgen.io.transactions import load_transactions
 
-        return load_transactions(path, settings.transactions, period_end(period))
+        return load_transactions(path, settings.transactions, period.last_day)
     return load_customers(path, settings.data)
 
 
@@ -109,7 +92,7 @@ def config_hash(settings: Settings) -> str:
 def analyse(
     settings: Settings,
     path: Path,
-    period: str,
+    period: Period,
     progress: Progress = quiet,
     previous: PreviousModel | None = None,
 ) -> Analysis:
@@ -137,22 +120,13 @@ def analyse(
     seg, history = fit, None
     if previous is not None and matching is not None:
         progress(f"comparing with {previous.period}")
-        ids = stable_labels(fit.labels, matching)
-        order = sorted(range(fit.k), key=lambda label: matching.ids[label])
-        seg = replace(fit, labels=ids, centroids=fit.centroids[order])
-        profiles = matched_profiles(profiles, matching)
-        pca = replace(pca, labels=ids)
-        current = pl.DataFrame({ID: features.customer_ids, "segment_id": ids})
-        moves = migration(previous.assignments, current, previous.period)
-        changes = segment_changes(previous.summary_segments, profiles)
-        history = MonthOverMonth(
-            from_period=previous.period,
-            migration=moves,
-            matching=matching.as_dict(),
-            changes=changes,
-            sentences=change_sentences(moves, changes, matching),
-        )
-    profiles = configured_names(profiles, settings.report.names)  # after matching: names follow the ids
+        stable = stable_segments(fit, profiles, pca, matching)
+        # the user's names go by stable id, so they apply after matching and follow a segment across months
+        stable = replace(stable, profiles=configured_names(stable.profiles, settings.report.names))
+        seg, profiles, pca = stable.segmentation, stable.profiles, stable.pca
+        history = month_over_month(previous, features.customer_ids, stable, matching)
+    else:
+        profiles = configured_names(profiles, settings.report.names)
     return Analysis(
         table=table,
         features=features,
@@ -183,7 +157,7 @@ class RunResult:
     renderer_stats: dict[str, float] = field(default_factory=dict)  # the render worker's own figures
 
 
-def data_files(analysis: Analysis, period: str, path: Path) -> dict[str, bytes]:
+def data_files(analysis: Analysis, period: Period, path: Path) -> dict[str, bytes]:
     """Return the period's data files: summary.json, segments.csv and model.json."""
     document = summary_document(analysis, period=period, generator=GENERATOR, input_label=input_label(path))
     return {
@@ -193,7 +167,7 @@ def data_files(analysis: Analysis, period: str, path: Path) -> dict[str, bytes]:
     }
 
 
-def report_job(analysis: Analysis, settings: Settings, brand: Brand, period: str) -> ReportJob:
+def report_job(analysis: Analysis, settings: Settings, brand: Brand, period: Period) -> ReportJob:
     """Return what the documents (PDF, HTML, briefing) are made from."""
     return ReportJob(analysis=analysis, settings=settings, brand=brand, period=period, generator=GENERATOR)
 
@@ -202,7 +176,7 @@ def period_files(
     analysis: Analysis,
     settings: Settings,
     brand: Brand,
-    period: str,
+    period: Period,
     out_dir: Path,
     path: Path,
     progress: Progress,
@@ -230,7 +204,7 @@ def period_files(
         kept_send_record,  # here: the e-mail stack is not needed before this
     )
 
-    kept = kept_send_record(out_dir / period, files["briefing.eml"])
+    kept = kept_send_record(out_dir / str(period), files["briefing.eml"])
     if kept is not None:  # re-running a period with an identical briefing must not allow a second send
         files["sent.json"] = kept
     return files
@@ -238,7 +212,7 @@ def period_files(
 
 def run(
     settings: Settings,
-    period: str,
+    period: Period | str,
     out_dir: Path,
     data: Path | None = None,
     progress: Progress = quiet,
@@ -249,14 +223,15 @@ def run(
     `renderer`: a started render worker to make the documents in (the command line's way); None makes them
     in this process.
     """
-    period_end(period)
+    if isinstance(period, str):  # the library's edge: a caller may name the month as text
+        period = parse_period(period)
     path = data_path(settings, data)
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
     previous = load_previous_model(out_dir, period)
     analysis = analyse(settings, path, period, progress, previous)
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
-    progress(f"publishing {out_dir / period}")
-    target = publish_period(out_dir, period, files)
+    progress(f"publishing {out_dir / str(period)}")
+    target = publish_period(out_dir, str(period), files)
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 
     index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)

@@ -156,8 +156,57 @@ def test_features_must_be_a_list_of_names(tmp_path: Path) -> None:
     assert "data.features" in error_of(write(tmp_path, "[data]\nfeatures = []\n"))
 
 
-def test_empty_id_column(tmp_path: Path) -> None:
-    assert "data.id_column must name a column" in error_of(write(tmp_path, '[data]\nid_column = " "\n'))
+def test_empty_id_column_means_rows_are_numbered(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, '[data]\nid_column = ""\n')).data.id_column == ""
+
+
+def test_own_table_keys_are_read(tmp_path: Path) -> None:
+    text = """
+[data]
+separator = "\\t"
+id_column = "ID"
+features = ["Income", "Education", "Dt_Customer"]
+categorical = ["Education", "Marital_Status"]
+dates = { Dt_Customer = "%d-%m-%Y" }
+labels = { MntWines = "Wine spend" }
+value = ["MntWines", "MntFruits"]
+[transactions]
+timestamp_format = "%d/%m/%Y %H:%M"
+"""
+    data = load_settings(write(tmp_path, text)).data
+    assert data.separator == "\t" and data.categorical == ("Education", "Marital_Status")
+    assert data.dates == {"Dt_Customer": "%d-%m-%Y"} and data.labels == {"MntWines": "Wine spend"}
+    assert data.value == ("MntWines", "MntFruits")
+    assert load_settings(write(tmp_path, text)).transactions.timestamp_format == "%d/%m/%Y %H:%M"
+    assert Settings().data.separator == "auto" and Settings().transactions.timestamp_format == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('[data]\nseparator = ":"\n', 'data.separator must be "auto" or one of'),
+        ("[data]\nseparator = 1\n", "data.separator must be a string"),
+        ('[data]\ncategorical = "Education"\n', "data.categorical must be a list of strings"),
+        ('[data]\ncategorical = ["A", "A"]\n', "data.categorical names A more than once"),
+        ('[data]\ndates = ["Dt_Customer"]\n', "data.dates must be a table of column = text"),
+        ('[data]\ndates = { Dt = "dd-mm-yyyy" }\n', "data.dates.Dt = 'dd-mm-yyyy' has no % directive"),
+        (
+            '[data]\ndates = { Dt = "%d-%m" }\n',
+            "data.dates.Dt = '%d-%m' does not hold a day, a month and a year",
+        ),
+        ("[data]\ndates = { Dt = 5 }\n", "data.dates.Dt must be non-empty text"),
+        ('[data]\nlabels = { A = "" }\n', "data.labels.A must be non-empty text"),
+        ('[data]\nlabels = "A"\n', "data.labels must be a table"),
+        ('[data]\nvalue = "MntWines"\n', "data.value must be a list of strings"),
+        ('[data]\nvalue = ["E"]\ncategorical = ["E"]\n', "data.value names E, a categorical or date column"),
+        ('[data]\ncategorical = ["D"]\ndates = { D = "%Y-%m-%d" }\n', "both data.categorical and data.dates"),
+        ('[transactions]\ntimestamp_format = "day first"\n', "transactions.timestamp_format = 'day first'"),
+        ('[transactions]\ntimestamp_format = "%H:%M"\n', "transactions.timestamp_format = '%H:%M' does not"),
+        ("[transactions]\ntimestamp_format = true\n", "transactions.timestamp_format must be a string"),
+    ],
+)
+def test_own_table_keys_bad_values(tmp_path: Path, body: str, expected: str) -> None:
+    assert expected in error_of(write(tmp_path, body))
 
 
 def test_column_names_are_stripped(tmp_path: Path) -> None:
@@ -209,8 +258,8 @@ def test_labels_value_and_segment_names_are_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('[data]\nlabels = ["x"]\n', "data.labels must be a table of strings"),
-        ("[data]\nlabels = { A = 1 }\n", "data.labels.A must be a non-empty string"),
+        ('[data]\nlabels = ["x"]\n', "data.labels must be a table of column = text"),
+        ("[data]\nlabels = { A = 1 }\n", "data.labels.A must be non-empty text"),
         ('[report]\nnames = { first = "x" }\n', 'report.names keys must be segment ids like "0"'),
         ('[report]\nnames = { "0" = "x", "1" = "x" }\n', 'gives "x" to more than one segment'),
     ],

@@ -24,7 +24,8 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 from reportgen.cli import main as cli_main
 from reportgen.config import EmailConfig
-from reportgen.delivery.deliver import (
+from reportgen.delivery.deliver import kept_send_record, send_briefing
+from reportgen.documents.briefing import (
     MAX_HTML_BYTES,
     Briefing,
     BriefingSegment,
@@ -32,12 +33,11 @@ from reportgen.delivery.deliver import (
     briefing_content,
     briefing_message,
     eml_bytes,
-    kept_send_record,
     safe_url,
-    send_briefing,
 )
 from reportgen.errors import DeliveryError, InputError
 from reportgen.model import ChartImage, FeatureStat, Recommendation, SegmentChange, SegmentProfile
+from reportgen.period import Period
 
 PDF = b"%PDF-1.7\n% a tiny stand-in report\n%%EOF\n"
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
@@ -82,7 +82,7 @@ CHARTS = (
 
 def briefing(**changes: Any) -> Briefing:
     base = Briefing(
-        period="2026-11",
+        period=Period(2026, 11),
         period_label="November 2026",
         subject="Customer segments: November 2026",
         title="Customer Segmentation Report",
@@ -264,7 +264,7 @@ def test_briefing_content_from_an_analysis() -> None:
     )
     b = briefing_content(
         analysis,  # type: ignore[arg-type]
-        "2026-11",
+        Period(2026, 11),
         brand_name="Meridian",
         archive_url="https://intranet.example.com/segments",
         changes=changes,

@@ -19,7 +19,10 @@ from reportgen.dev.sample import generate_customers
 from reportgen.dev.sample_transactions import generate_transactions, write_transactions
 from reportgen.model import Analysis
 from reportgen.model.columns import feature_label
+from reportgen.period import parse_period
 from reportgen.pipeline import analyse
+
+NOV = parse_period("2026-11")
 
 # What each archetype's name says, written out here apart from the code: (column, direction) pairs.
 NAME_MEANS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -71,14 +74,14 @@ def run_case(tmp_path: Path, case: str, seed: int) -> Analysis:
     path = tmp_path / f"{case}-{seed}.csv"
     if case == "cards":
         generate_customers(700, seed=seed).frame.write_csv(path)
-        return analyse(_settings(tmp_path, "customers", 5), path, "2026-11")
+        return analyse(_settings(tmp_path, "customers", 5), path, NOV)
     if case == "log":
         log = generate_transactions(9000, 500, seed=seed, period_end=date(2011, 12, 31))
         write_transactions(log, path)
-        return analyse(_settings(tmp_path, "transactions", 4), path, "2011-12")
+        return analyse(_settings(tmp_path, "transactions", 4), path, parse_period("2011-12"))
     frame, features = planted_table(seed)
     frame.write_csv(path)
-    return analyse(_settings(tmp_path, "customers", 4, features), path, "2026-11")
+    return analyse(_settings(tmp_path, "customers", 4, features), path, NOV)
 
 
 def scaled(analysis: Analysis, column: str) -> np.ndarray:
@@ -196,13 +199,13 @@ def test_every_name_trait_and_action_holds_for_the_segment_and_most_members(
     tmp_path: Path, case: str, seed: int
 ) -> None:
     analysis = run_case(tmp_path, case, seed)
-    document = summary_document(analysis, period="2026-11", generator="t", input_label="t.csv")
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
     check_summary(analysis, document)
 
 
 def test_cc_general_default_run_names_the_top_spenders_for_their_spend(cc_path: Path) -> None:
-    analysis = analyse(Settings(), cc_path, "2026-11")
-    document = summary_document(analysis, period="2026-11", generator="t", input_label="t.csv")
+    analysis = analyse(Settings(), cc_path, NOV)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
     check_summary(analysis, document)
     segments = document["segments"]
     top = max(segments, key=lambda s: s["value_shares"]["PURCHASES"])
@@ -237,8 +240,8 @@ def test_users_own_tables_get_readable_names_and_sized_different_actions(
     tmp_path: Path, cc_path: Path, table: str, separator: str, keep: str
 ) -> None:
     path, settings = _own_table(tmp_path, cc_path.parent / table, separator, re.compile(keep))
-    analysis = analyse(settings, path, "2026-11")
-    document = summary_document(analysis, period="2026-11", generator="t", input_label="t.csv")
+    analysis = analyse(settings, path, NOV)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
     check_summary(analysis, document)
     for s in document["segments"]:
         assert re.fullmatch(r"[A-Z][a-z]+(?:[ ,-]+[a-z]+)*", s["name"]), s["name"]  # words, not column names

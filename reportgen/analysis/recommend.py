@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportgen.documents.formats import amount_text, lift_text
+from reportgen.documents.formats import amount, lift, percent, thousands
 from reportgen.errors import InputError
 from reportgen.model import Recommendation, SegmentProfile, spend_share
 from reportgen.model.columns import feature_label
@@ -246,9 +246,9 @@ def filled_text(
         nonlocal missing
         kind, col = m.group(1), m.group(2) or ""
         if kind == "share":
-            return f"{profile.share:.1%}"
+            return percent(profile.share)
         if kind == "size":
-            return f"{profile.size:,}"
+            return thousands(profile.size)
         if kind in ("value_label", "label"):
             text = _label(col, profile, found, labels or {}) if kind == "label" else _value_label(profile)
             missing = missing or text is None
@@ -258,10 +258,10 @@ def filled_text(
             missing = True
             return ""
         if kind in ("value_share", "concentration"):
-            return f"{value:.1%}"
+            return percent(value)
         if kind == "lift":
-            return lift_text(value)
-        return amount_text(value)
+            return lift(value)
+        return amount(value)
 
     text = PLACEHOLDER.sub(fill, template)
     return None if missing else text
@@ -287,8 +287,8 @@ def value_at_stake(profile: SegmentProfile) -> str:
     """Return what a segment is worth, for an action: its share and amount of the value column(s)."""
     v = profile.value
     if v is None:
-        return f"{profile.size:,} customers ({profile.share:.1%} of the base)"
-    return f"{v.share:.1%} of {v.label} ({amount_text(v.amount)})"
+        return f"{thousands(profile.size)} customers ({percent(profile.share)} of the base)"
+    return f"{percent(v.share)} of {v.label} ({amount(v.amount)})"
 
 
 _NUMBER = re.compile(r"[<>]?[0-9][0-9,.]*(?:%|x\b)?")

@@ -1,0 +1,75 @@
+"""The executive summary: headline figures, segment paragraphs and the top actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportgen.analysis.recommend import top_actions
+from reportgen.model import (
+    Analysis,
+    spend_share,
+)
+
+# Which value share is "share of spend", in order of preference (customers table, transaction log).
+TOP_ACTIONS = 3
+
+
+@dataclass(frozen=True)
+class Headline:
+    label: str
+    value: float
+    kind: str  # "count" | "percent" | "decimal": picks the filter in the template
+    note: str
+
+
+@dataclass(frozen=True)
+class SegmentParagraph:
+    anchor: str
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Action:
+    segment: str
+    anchor: str
+    title: str
+    text: str
+
+
+def headline_figures(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
+    profiles = analysis.profiles
+    largest = max(profiles, key=lambda p: (p.size, -p.id))
+    out = [
+        Headline(
+            "Customers analysed",
+            analysis.features.quality.customers,
+            "count",
+            "buying in this month's log"
+            if analysis.table.kind == "transactions"
+            else "in this month's extract",
+        ),
+        Headline(
+            "Segments",
+            len(profiles),
+            "count",
+            "number chosen from the data"
+            if analysis.selection.method == "auto"
+            else "number fixed in the settings",
+        ),
+        Headline("Largest segment", largest.share, "percent", largest.name),
+    ]
+    valued = [p for p in profiles if spend_share(p)[1] is not None]
+    if valued:
+        top = max(valued, key=lambda p: (spend_share(p)[1] or 0.0, p.size, -p.id))
+        out.append(
+            Headline(f"Top share of {spend_label.lower()}", spend_share(top)[1] or 0.0, "percent", top.name)
+        )
+    return tuple(out)
+
+
+def action_items(analysis: Analysis) -> tuple[Action, ...]:
+    return tuple(
+        Action(profile.name, f"segment-{profile.id}", rec.title, rec.text)
+        for profile, rec in top_actions(analysis.profiles, analysis.recommendations, TOP_ACTIONS)
+    )
