@@ -178,7 +178,14 @@ def sample_analysis() -> Analysis:
     recs = []
     for seg_id, (name, archetype, *_rest) in SEGMENTS.items():
         recs.append(
-            Recommendation(seg_id, archetype, f"First action for {name}", f"Do the first thing for {name}.")
+            Recommendation(
+                seg_id,
+                archetype,
+                f"First action for {name}",
+                f"Do the first thing for {name}.",
+                kpi=f"Purchases per customer in {name}",
+                value_at_stake=f"{10 + seg_id}.0% of purchases (1,000)",
+            )
         )
         recs.append(Recommendation(seg_id, archetype, f"Second action for {name}", "Then the second thing."))
     return Analysis(
@@ -419,6 +426,13 @@ def test_html_has_every_section_and_segment(html: str) -> None:
         assert f">{name}<" in html
     assert "November 2026" in html
     assert "Do the first thing for Big spenders." in html
+
+
+def test_actions_show_their_kpi_and_value_at_stake(html: str) -> None:
+    segment_page = html[html.index('id="segment-0"') :]
+    summary = html[html.index("Top actions") :]
+    for part in (segment_page, summary):
+        assert "KPI: Purchases per customer in" in part and "At stake: 1" in part
 
 
 def test_html_fetches_nothing(html: str) -> None:

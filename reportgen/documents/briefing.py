@@ -105,7 +105,7 @@ def briefing_content(
         ("Separation (silhouette)", decimal(silhouette)),
     )
     actions = tuple(
-        f"{p.name}: {rec.title}"
+        f"{p.name}: {rec.title}" + (f" ({rec.value_at_stake}; KPI: {rec.kpi})" if rec.value_at_stake else "")
         for p, rec in top_actions(analysis.profiles, analysis.recommendations, max_actions)
     )
     return Briefing(
