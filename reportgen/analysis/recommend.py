@@ -18,6 +18,7 @@ from reportgen.model import Recommendation, SegmentProfile, spend_share
 from reportgen.model.columns import feature_label
 
 MAX_ACTIONS = 3
+MIN_ACTIONS = 2
 DEFAULT_KPI = "Segment's share of {value_label}, against its share of customers"
 NO_VALUE_KPI = "Response rate against a control group"
 
@@ -313,8 +314,9 @@ def recommendations(
     """Return each segment's actions, filled with its numbers; no playbook text goes to two segments.
 
     The most valuable segments choose first (share of value, then size). Each takes up to `per_segment`
-    actions whose conditions it meets: its archetype's, then the role-based ones (value, frequency, recency,
-    tenure, the mix of value columns), then the default play's.
+    actions whose conditions it meets from its archetype's play; the role-based ones (value, frequency,
+    recency, tenure, the mix of value columns), then the default play's, fill in up to MIN_ACTIONS (up to
+    `per_segment` for a segment whose archetype has no play, or none that applies).
     """
     plays = {**(generic or {}), **book}
     ranked = sorted(profiles, key=lambda p: (-(spend_share(p)[1] or 0.0), -p.size, p.id))
@@ -329,8 +331,10 @@ def recommendations(
             play = plays.get(key)
             if play is None:
                 continue
+            # the role-based and default plays fill a segment's own play up to MIN_ACTIONS, not beyond
+            limit = per_segment if key == p.archetype or not mine else max(MIN_ACTIONS, len(mine))
             for i, action in enumerate(play.actions):
-                if len(mine) == per_segment:
+                if len(mine) >= limit:
                     break
                 if (key, i) in used or not applies(action, p, roles):
                     continue
