@@ -12,10 +12,11 @@ import polars as pl
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.profile import segment_profiles
 from reportgen.analysis.recommend import load_playbook, recommendations
-from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, RFM_ARCHETYPES, RFM_LABELS, rfm_scores
+from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, RFM_ARCHETYPES, rfm_scores
 from reportgen.config import TEMPLATES_DIR, TRANSACTIONS_PLAYBOOK, FeatureConfig
 from reportgen.io.transactions import FEATURES as TRANSACTION_FEATURES
 from reportgen.model import ID, LoadedTable, Segmentation
+from reportgen.model.columns import feature_label
 
 
 def customers(recency: list[float], frequency: list[float], monetary: list[float]) -> pl.DataFrame:
@@ -161,7 +162,7 @@ def test_first_basket_is_said_only_of_single_order_customers() -> None:
 
 def test_names_labels_and_playbook_cover_every_archetype() -> None:
     assert RFM_ARCHETYPE_NAMES["cant_lose_them"] == "Can't lose them"
-    assert RFM_LABELS["recency_days"] == "Days since last purchase"
+    assert feature_label("recency_days") == "Days since last purchase"  # the one label table: model.columns
     playbook = tomllib.loads((TEMPLATES_DIR / "playbook_transactions.toml").read_text(encoding="utf-8"))
     archetypes = playbook["archetypes"]
     assert set(archetypes) == set(RFM_ARCHETYPE_NAMES)

@@ -57,7 +57,10 @@ CARD_ARCHETYPES: tuple[Archetype, ...] = (
             Condition("PURCHASES_INSTALLMENTS_FREQUENCY", "high"),
         ),
     ),
-    Archetype("full_payers", "Full payers", (Condition("PRC_FULL_PAYMENT", "high", min_lift=2.0),)),
+    # "full payers" pay in full in most months: on average at least two thirds of them
+    Archetype(
+        "full_payers", "Full payers", (Condition("PRC_FULL_PAYMENT", "high", min_lift=2.0, min_mean=2 / 3),)
+    ),
     Archetype(
         "low_activity",
         "Low activity",

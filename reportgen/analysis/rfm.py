@@ -15,26 +15,14 @@ spenders. The playbook never tells a segment holding recent or new customers to 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from reportgen.analysis.naming import Archetype, Condition
-from reportgen.model import ID
+from reportgen.model import ID, LoadedTable
 
 SCORE_COLUMNS: tuple[str, ...] = ("r_score", "f_score", "m_score", "rfm_score")
-
-RFM_LABELS: dict[str, str] = {
-    "recency_days": "Days since last purchase",
-    "frequency": "Purchases (invoices)",
-    "monetary": "Net spend",
-    "tenure_days": "Days since first purchase",
-    "avg_basket": "Average basket value",
-    "return_rate": "Share of value returned",
-    "distinct_products": "Distinct products bought",
-    "r_score": "Recency score (5 = most recent)",
-    "f_score": "Frequency score (5 = most frequent)",
-    "m_score": "Monetary score (5 = highest spend)",
-    "rfm_score": "RFM score",
-}
 
 # A segment is "heavy returners" only when returns are a real part of its value, not just above a tiny average.
 HEAVY_RETURN_RATE = 0.15
@@ -83,6 +71,12 @@ def rfm_scores(frame: pl.DataFrame) -> pl.DataFrame:
     return scores.with_columns(
         pl.concat_str(pl.col("r_score", "f_score", "m_score").cast(pl.String)).alias("rfm_score")
     )
+
+
+def with_rfm_scores(table: LoadedTable) -> LoadedTable:
+    """Return a customer table from a transaction log with its R, F, M and RFM scores beside the features."""
+    frame = pl.concat([table.frame, rfm_scores(table.frame).drop(ID)], how="horizontal")
+    return replace(table, frame=frame)
 
 
 def _quintile(values: pl.Expr, n: int) -> pl.Expr:

@@ -50,7 +50,6 @@ from pathlib import Path
 
 import polars as pl
 
-from reportgen.analysis.rfm import rfm_scores
 from reportgen.config import TransactionConfig
 from reportgen.errors import InputError
 from reportgen.io.load import detect_format, file_sha256
@@ -124,7 +123,6 @@ def load_transactions(path: Path, tx: TransactionConfig, period_end: date) -> Lo
         )
     features = tuple(f for f in FEATURES if f in positive.columns)
     frame = positive.sort(ID).select(ID, *features)
-    frame = pl.concat([frame, rfm_scores(frame).drop(ID)], how="horizontal")
     dropped = sum(rules[k] for k in _EXCLUDING_RULES)
     return LoadedTable(
         path=path,

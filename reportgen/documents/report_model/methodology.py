@@ -131,21 +131,9 @@ def methodology_section(
     )
     elbow, sil = charts.get("elbow"), charts.get("silhouette")
     used = len(fm.used)
-    if analysis.table.kind == "transactions":
-        source = (
-            f"The transaction log held {thousands(quality.rows)} order lines from "
-            f"{thousands(quality.customers)} customers."
-        )
-        intro = (
-            f"{used} measures describe each customer's buying: recency (days since the last purchase), "
-            "frequency (orders) and monetary value (net spend), the classic RFM measures, plus the others "
-            "listed below."
-        )
-    else:
-        source = (
-            f"The extract held {thousands(quality.rows)} rows for {thousands(quality.customers)} customers."
-        )
-        intro = f"{used} features from the account data describe each customer."
+    words = analysis.wording
+    source = words.source.format(rows=thousands(quality.rows), customers=thousands(quality.customers))
+    intro = words.features_intro.format(used=used)
     return Methodology(
         source_text=source,
         features_intro=intro,

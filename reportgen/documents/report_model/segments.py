@@ -7,6 +7,13 @@ from dataclasses import dataclass
 
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import segment_text
+from reportgen.documents.report_model.storyline import (
+    Delta,
+    segment_changes,
+    segment_message,
+    share_delta,
+    size_delta,
+)
 from reportgen.model import (
     Analysis,
     ChartImage,
@@ -62,6 +69,9 @@ class SegmentPage:
     figure: Figure | None
     recommendations: tuple[RecommendationItem, ...]
     is_new: bool = False  # first seen this month (no match in the previous period)
+    message: str = ""  # the page's message: defining trait, shares of customers and value
+    size_delta: Delta | None = None  # against the previous period; None in a first month
+    share_delta: Delta | None = None
 
 
 def segment_page(
@@ -72,6 +82,7 @@ def segment_page(
     spend_label: str,
 ) -> SegmentPage:
     chart = charts.get(f"segment-{profile.id}")
+    change = segment_changes(analysis.history).get(profile.id)
     return SegmentPage(
         id=profile.id,
         number=number,
@@ -93,4 +104,7 @@ def segment_page(
         ),
         is_new=analysis.history is not None
         and any(c.id == profile.id and c.new for c in analysis.history.changes),
+        message=segment_message(profile, spend_label),
+        size_delta=size_delta(change),
+        share_delta=share_delta(change),
     )

@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from reportgen.model.kinds import KIND_SECTIONS, kind_wording
+
 
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
@@ -37,8 +39,9 @@ def _toml_key(key: str) -> str:
 def config_text(config: Mapping[str, Any]) -> str:
     """Return the settings that shape the analysis as reportgen.toml text: sections, keys, no unset values."""
     # e-mail settings and the input path are about delivery, not results (and name people and folders);
-    # the transaction columns matter only for a transaction log
-    skip = {"email"} | ({"transactions"} if config.get("data", {}).get("kind") != "transactions" else set())
+    # a kind's own sections (the transaction columns) matter only for that kind of table
+    own = kind_wording(str(config.get("data", {}).get("kind", ""))).settings_sections
+    skip = {"email"} | (KIND_SECTIONS - set(own))
     blocks = []
     for section in sorted(k for k in config if k not in skip):
         values = config[section]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportgen.analysis.recommend import top_actions
 from reportgen.model import (
     Analysis,
     spend_share,
+    top_actions,
 )
 
 # Which value share is "share of spend", in order of preference (customers table, transaction log).
@@ -47,9 +47,7 @@ def headline_figures(analysis: Analysis, spend_label: str) -> tuple[Headline, ..
             "Customers analysed",
             analysis.features.quality.customers,
             "count",
-            "buying in this month's log"
-            if analysis.table.kind == "transactions"
-            else "in this month's extract",
+            analysis.wording.headline_note,
         ),
         Headline(
             "Segments",
