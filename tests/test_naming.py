@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from reportgen.analysis.naming import MAINSTREAM_SD, MAX_NAME_LENGTH, MEMBER_SHARE, NAME_WORDS
 from reportgen.analysis.recommend import action_words
 from reportgen.analysis.summary import summary_document
-from reportgen.config import ClusterConfig, DataConfig, Settings, TransactionConfig
+from reportgen.config import ClusterConfig, DataConfig, ReportConfig, Settings, TransactionConfig
 from reportgen.dev.sample import generate_customers
 from reportgen.dev.sample_transactions import generate_transactions, write_transactions
 from reportgen.model import Analysis
@@ -70,18 +71,18 @@ def planted_table(seed: int, n: int = 400) -> tuple[pl.DataFrame, tuple[str, ...
     return frame, tuple(cols)
 
 
-def run_case(tmp_path: Path, case: str, seed: int) -> Analysis:
+def run_case(tmp_path: Path, case: str, seed: int, k: int) -> Analysis:
     path = tmp_path / f"{case}-{seed}.csv"
     if case == "cards":
         generate_customers(700, seed=seed).frame.write_csv(path)
-        return analyse(_settings(tmp_path, "customers", 5), path, NOV)
+        return analyse(_settings(tmp_path, "customers", k), path, NOV)
     if case == "log":
         log = generate_transactions(9000, 500, seed=seed, period_end=date(2011, 12, 31))
         write_transactions(log, path)
-        return analyse(_settings(tmp_path, "transactions", 4), path, parse_period("2011-12"))
+        return analyse(_settings(tmp_path, "transactions", k), path, parse_period("2011-12"))
     frame, features = planted_table(seed)
     frame.write_csv(path)
-    return analyse(_settings(tmp_path, "customers", 4, features), path, NOV)
+    return analyse(_settings(tmp_path, "customers", k, features), path, NOV)
 
 
 def scaled(analysis: Analysis, column: str) -> np.ndarray:
@@ -142,8 +143,9 @@ def check_summary(analysis: Analysis, document: dict[str, Any]) -> None:
         where = f"{name}: {naming}"
         assert naming["member_share_required"] == pytest.approx(MEMBER_SHARE)
         if naming["rule"] == "mainstream":
-            centre = X[analysis.segmentation.labels == seg].mean(axis=0)
-            assert np.abs(centre).max() <= MAINSTREAM_SD, where
+            members = X[analysis.segmentation.labels == seg]
+            assert np.abs(members.mean(axis=0)).max() <= MAINSTREAM_SD, where
+            assert (np.sqrt((members**2).mean(axis=1)) <= 1).mean() >= MEMBER_SHARE, where
         elif naming["rule"] == "archetype":
             assert name in NAME_MEANS, where
             for feature, direction in NAME_MEANS[name]:
@@ -194,11 +196,11 @@ def check_summary(analysis: Analysis, document: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("case", ["cards", "log", "planted"])
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_every_name_trait_and_action_holds_for_the_segment_and_most_members(
     tmp_path: Path, case: str, seed: int
 ) -> None:
-    analysis = run_case(tmp_path, case, seed)
+    analysis = run_case(tmp_path, case, seed, k=3 + seed % 3)
     document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
     check_summary(analysis, document)
 
@@ -251,3 +253,19 @@ def test_users_own_tables_get_readable_names_and_sized_different_actions(
                 r"[0-9.]+% of (total spend|combined value) \([0-9,]+\)$", a["value_at_stake"]
             )
         assert s["value_share"] is not None
+
+
+def test_the_users_names_replace_the_rules_by_segment_id(tmp_path: Path) -> None:
+    path = tmp_path / "cards.csv"
+    generate_customers(600, seed=5).frame.write_csv(path)
+    settings = _settings(tmp_path, "customers", 4)
+    auto = analyse(settings, path, NOV)
+    named = analyse(replace(settings, report=ReportConfig(names={"1": "Transactors"})), path, NOV)
+    assert named.profiles[1].name == "Transactors" and named.profiles[1].naming.rule == "configured"  # type: ignore[union-attr]
+    assert [p.name for i, p in enumerate(named.profiles) if i != 1] == [
+        p.name for i, p in enumerate(auto.profiles) if i != 1
+    ]
+    # an automatic name the user gave to another segment is told apart by its id
+    clash = replace(settings, report=ReportConfig(names={"1": auto.profiles[0].name}))
+    names = [p.name for p in analyse(clash, path, NOV).profiles]
+    assert names[1] == auto.profiles[0].name and names[0] == f"{auto.profiles[0].name} (segment 0)"
