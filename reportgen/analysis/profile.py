@@ -193,6 +193,13 @@ def value_stakes(
     ]
 
 
+def _with_value(shares: dict[str, float], stake: ValueStake | None) -> dict[str, float]:
+    """Return the value shares with the summed value under its label ("total spend") when it has parts."""
+    if stake is None or len(stake.columns) < 2:
+        return shares
+    return {**shares, stake.label: stake.share}
+
+
 def segment_profiles(
     features: FeatureMatrix,
     seg: Segmentation,
@@ -222,7 +229,7 @@ def segment_profiles(
             size=int(sizes[i]),
             share=float(sizes[i]) / n,
             stats=all_stats[i],
-            value_shares=shares[i],
+            value_shares=_with_value(shares[i], stakes[i]),
             traits=segment_traits(
                 evidence, i, all_stats[i], lift_columns, tuple(c.feature for c in named[i][2].claims)
             ),

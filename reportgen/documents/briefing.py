@@ -116,7 +116,8 @@ def briefing_content(
         headline.append(("Segments", thousands(len(profiles))))
     top_list = top_actions(analysis.profiles, analysis.recommendations, max_actions)
     actions = tuple(
-        f"{p.name}: {rec.title}" + (f" ({rec.value_at_stake}; KPI: {rec.kpi})" if rec.value_at_stake else "")
+        f"{p.name}: {rec.title}"
+        + (f". At stake: {rec.value_at_stake}. KPI: {rec.kpi}" if rec.value_at_stake else "")
         for p, rec in top_list
     )
     preheader = change_sentences[0] if change_sentences else ""

@@ -111,7 +111,8 @@ def spend_share(profile: SegmentProfile) -> tuple[str | None, float | None]:
     """Return the column that counts as spend and the segment's share of its total (first value share else)."""
     if profile.value is not None:
         columns = profile.value.columns
-        return (columns[0] if len(columns) == 1 else "value"), profile.value.share
+        # several columns: the value's own label ("total spend") stands for the column (see value_shares)
+        return (columns[0] if len(columns) == 1 else profile.value.label), profile.value.share
     for key in (*SPEND_COLUMNS, *profile.value_shares):
         if key in profile.value_shares:
             return key, profile.value_shares[key]
