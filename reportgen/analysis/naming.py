@@ -456,6 +456,11 @@ def segment_traits(
     "almost none".
     """
     lead_order = {c: i for i, c in enumerate(lead)}
+    if VALUE in lead_order and VALUE in ev.overall and ev.overall[VALUE] > 0:
+        # a name from the summed value ("High spenders") leads with that sum: "Total spend 1.8x the average"
+        mean = ev.means[seg][VALUE]
+        stats = {**stats, VALUE: FeatureStat(mean=mean, median=mean, lift=mean / ev.overall[VALUE])}
+        lift_columns = (VALUE, *lift_columns)
     found: list[tuple[int, int, float, str, str, float]] = []  # sort keys, column, direction, member share
     for col in lift_columns:
         st = stats.get(col)
@@ -489,16 +494,20 @@ def segment_traits(
     return tuple(
         Trait(
             feature=col,
-            label=ev.label(col),
+            label=_capitalised(ev.label(col)),
             lift=float(stats[col].lift or 0.0),
             segment_mean=stats[col].mean,
             overall_mean=ev.overall[col],
-            text=trait_text(ev.label(col), float(stats[col].lift or 0.0), direction),
+            text=trait_text(_capitalised(ev.label(col)), float(stats[col].lift or 0.0), direction),
             direction=direction,
             member_share=share,
         )
         for col, direction, share in picked[:MAX_TRAITS]
     )
+
+
+def _capitalised(label: str) -> str:
+    return label[:1].upper() + label[1:]
 
 
 def _trait_claim(

@@ -315,8 +315,7 @@ def recommendations(
 
     The most valuable segments choose first (share of value, then size). Each takes up to `per_segment`
     actions whose conditions it meets from its archetype's play; the role-based ones (value, frequency,
-    recency, tenure, the mix of value columns), then the default play's, fill in up to MIN_ACTIONS (up to
-    `per_segment` for a segment whose archetype has no play, or none that applies).
+    recency, tenure, the mix of value columns), then the default play's, fill in up to MIN_ACTIONS.
     """
     plays = {**(generic or {}), **book}
     ranked = sorted(profiles, key=lambda p: (-(spend_share(p)[1] or 0.0), -p.size, p.id))
@@ -331,8 +330,9 @@ def recommendations(
             play = plays.get(key)
             if play is None:
                 continue
-            # the role-based and default plays fill a segment's own play up to MIN_ACTIONS, not beyond
-            limit = per_segment if key == p.archetype or not mine else max(MIN_ACTIONS, len(mine))
+            # the role-based and default plays fill in up to MIN_ACTIONS, not beyond: a segment page holds
+            # its traits, its chart and about three actions
+            limit = per_segment if key == p.archetype else max(MIN_ACTIONS, len(mine))
             for i, action in enumerate(play.actions):
                 if len(mine) >= limit:
                     break
