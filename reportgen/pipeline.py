@@ -34,6 +34,8 @@ from reportgen.analysis.summary import segments_csv, summary_document, summary_j
 from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
+from reportgen.interrupts import critical
+from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
 from reportgen.io.load import require_customers
 from reportgen.io.period_folder import load_previous_model
 from reportgen.io.write import publish_period, write_atomic
@@ -102,6 +104,8 @@ def analyse(
     progress(f"loading {path}")
     kind = data_kind(settings)
     table = kind.load(path, settings, period)
+    refuse_unusable_values(table)
+    refuse_formula_ids(table, settings.report.allow_formula_ids)
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:
         require_customers(table, cluster.k, "--k / clustering.k")
@@ -109,6 +113,11 @@ def analyse(
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features)
+    if not features.used:
+        raise InputError(
+            f"{path}: every feature column holds a single value across all {table.frame.height:,} customers; "
+            "nothing tells them apart: check the export or data.features"
+        )
     lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
     selection = k_selection(features.X, cluster, progress, lanes)
     progress(f"fitting {selection.chosen_k} segments on every customer")
@@ -226,11 +235,14 @@ def run(
     analysis = analyse(settings, path, period, progress, previous)
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
     progress(f"publishing {out_dir / str(period)}")
-    target = publish_period(out_dir, str(period), files)
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 
-    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src)
-    write_atomic(out_dir / "index.html", index.encode("utf-8"))
+    with critical(completes=True):  # a Ctrl-C now waits for the period and the index to be in place
+        target = publish_period(out_dir, str(period), files)
+        index = archive_index(
+            out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src
+        )
+        write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)
 
