@@ -7,7 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,13 +27,16 @@ from reportgen.analysis.matching import (
     segment_matching,
     stable_segments,
 )
-from reportgen.analysis.profile import segment_profiles
+from reportgen.analysis.naming import configured_names
+from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
-from reportgen.config import SAMPLE_DATA, Settings
+from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
+from reportgen.interrupts import critical
+from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
 from reportgen.io.load import require_customers
 from reportgen.io.period_folder import load_previous_model
 from reportgen.io.write import publish_period, write_atomic
@@ -102,6 +105,8 @@ def analyse(
     progress(f"loading {path}")
     kind = data_kind(settings)
     table = kind.load(path, settings, period)
+    refuse_unusable_values(table)
+    refuse_formula_ids(table, settings.report.allow_formula_ids)
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:
         require_customers(table, cluster.k, "--k / clustering.k")
@@ -109,6 +114,11 @@ def analyse(
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features)
+    if not features.used:
+        raise InputError(
+            f"{path}: every feature column holds a single value across all {table.frame.height:,} customers; "
+            "nothing tells them apart: check the export or data.features"
+        )
     lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
     previous_k = (
         len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
@@ -118,7 +128,8 @@ def analyse(
     fit = segmentation(features.X, selection.chosen_k, cluster, selection, lanes)
     book = load_playbook(playbook_file(settings))
     names = {**kind.archetype_names, **archetype_names(book)}
-    profiles = segment_profiles(features, fit, kind.scorer, names)
+    value = value_columns(features, settings.data.value)
+    profiles = segment_profiles(features, fit, kind.archetypes, names, settings.data.labels, value)
     pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
     model = model_document(features, fit, profiles, config_hash(settings), period, matching)
@@ -126,8 +137,12 @@ def analyse(
     if previous is not None and matching is not None:
         progress(f"comparing with {previous.period}")
         stable = stable_segments(fit, profiles, pca, matching)
+        # the user's names go by stable id, so they apply after matching and follow a segment across months
+        stable = replace(stable, profiles=configured_names(stable.profiles, settings.report.names))
         seg, profiles, pca = stable.segmentation, stable.profiles, stable.pca
         history = month_over_month(previous, features.customer_ids, stable, matching)
+    else:
+        profiles = configured_names(profiles, settings.report.names)
     measured = selection.stabilities.get(seg.k)
     trust = segmentation_trust(
         seg.silhouette,
@@ -142,7 +157,9 @@ def analyse(
         selection=selection,
         segmentation=seg,
         profiles=profiles,
-        recommendations=recommendations(profiles, book),
+        recommendations=recommendations(
+            profiles, book, load_playbook(GENERIC_PLAYBOOK), settings.data.labels
+        ),
         pca=pca,
         history=history,
         model=model,
@@ -230,11 +247,14 @@ def run(
     analysis = analyse(settings, path, period, progress, previous)
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
     progress(f"publishing {out_dir / str(period)}")
-    target = publish_period(out_dir, str(period), files)
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 
-    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src)
-    write_atomic(out_dir / "index.html", index.encode("utf-8"))
+    with critical(completes=True):  # a Ctrl-C now waits for the period and the index to be in place
+        target = publish_period(out_dir, str(period), files)
+        index = archive_index(
+            out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src
+        )
+        write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)
 

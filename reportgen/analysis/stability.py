@@ -113,7 +113,7 @@ def k_stabilities(
 
     def job(item: tuple[int, int]) -> IntArray:
         k, r = item
-        return refit(X32, k, subsets[r], seed + 1000 * k + r, inits)
+        return refit(X32, k, subsets[r], (seed + 1000 * k + r) % 2**32, inits)  # a valid seed for any k
 
     with ThreadPoolExecutor(max_workers=max(1, min(lanes, len(jobs)))) as pool:
         labels = dict(zip(jobs, pool.map(job, jobs), strict=True))

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from reportgen.model import ID, Analysis, KCandidate
+from reportgen.model import ID, Analysis, KCandidate, SegmentProfile
 from reportgen.period import Period
 
 SCHEMA_VERSION = 1
@@ -42,6 +42,40 @@ K_RULE = (
 def _segment_trust(analysis: Analysis, segment_id: int, field: str) -> Any:
     found = analysis.trust.for_segment(segment_id) if analysis.trust is not None else None
     return None if found is None else getattr(found, field)
+
+
+def _value(p: SegmentProfile) -> dict[str, Any] | None:
+    v = p.value
+    if v is None:
+        return None
+    return {"columns": list(v.columns), "label": v.label, "share": _r(v.share), "amount": _r(v.amount, 4)}
+
+
+def _naming(p: SegmentProfile) -> dict[str, Any]:
+    """Return why a segment has its name and traits: each claim with the share of members it is true of."""
+    naming = p.naming
+    return {
+        "rule": naming.rule if naming else "archetype",
+        "member_share_required": _r(naming.member_share_required) if naming else None,
+        "claims": [
+            {
+                "feature": c.feature,
+                "direction": c.direction,
+                "text": c.text,
+                "member_share": _r(c.member_share),
+            }
+            for c in (naming.claims if naming else ())
+        ],
+        "traits": [
+            {
+                "feature": t.feature,
+                "direction": t.direction,
+                "text": t.text,
+                "member_share": _r(t.member_share),
+            }
+            for t in p.traits
+        ],
+    }
 
 
 def summary_document(
@@ -119,6 +153,13 @@ def summary_document(
                 "stability_reading": _segment_trust(analysis, p.id, "reading"),
                 "traits": [t.text for t in p.traits],
                 "recommendations": [f"{r.title}: {r.text}" for r in analysis.recommendations_for(p.id)],
+                "value_share": _r(p.value.share) if p.value is not None else None,
+                "value": _value(p),
+                "naming": _naming(p),
+                "actions": [
+                    {"title": r.title, "text": r.text, "kpi": r.kpi, "value_at_stake": r.value_at_stake}
+                    for r in analysis.recommendations_for(p.id)
+                ],
             }
             for p in analysis.profiles
         ],

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import hashlib
 import io
-import zlib
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import polars as pl
 
 from reportgen.config import DataConfig
 from reportgen.errors import InputError
+from reportgen.io.guards import check_id_text, check_magnitude, guarded_csv, gunzip_capped
 from reportgen.model import ID, LoadedTable
 
 # Cell texts that mean "no value"; polars applies them before parsing, so they never reach Float64 parsing.
@@ -82,8 +82,10 @@ def load_customers(path: Path, data: DataConfig) -> LoadedTable:
     else:
         raw = path.read_bytes()
         if fmt == "csv.gz":
-            raw = _gunzip(raw, where)
+            raw = gunzip_capped(raw, where)
             _check_text(raw[:_SNIFF], where, inside_gzip=True)
+        raw, guarded = guarded_csv(raw, where)
+        notes = (*notes, *guarded)
         frame, rows, more = _csv_customers(raw, data, where)
     return LoadedTable(
         path=path,
@@ -119,12 +121,18 @@ def _check_readable(path: Path) -> None:
     if path.is_dir():
         raise InputError(f"{where}: is a directory, expected a CSV, gzip-compressed CSV or Parquet file")
     try:
-        size = path.stat().st_size
-        with path.open("rb"):
-            pass
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):  # a device (/dev/zero) never ends, a FIFO waits for a writer
+            raise InputError(
+                f"{where}: is not a regular file (a device, FIFO or socket); expected a CSV, "
+                "gzip-compressed CSV or Parquet file"
+            )
+        with path.open("rb") as fh:
+            # the size in stat is not to be trusted (/proc files say 0): look for a first byte instead
+            empty = fh.read(1) == b""
     except OSError as exc:
         raise InputError(f"{where}: cannot read the file ({exc.strerror})") from None
-    if size == 0:
+    if empty:
         raise InputError(f"{where}: the file is empty; expected a header line and one row per customer")
 
 
@@ -157,18 +165,6 @@ def _format_notes(path: Path, fmt: str) -> tuple[str, ...]:
     if claimed is not None and claimed != fmt:
         return (f"{path.name} is named like {claimed} but its content is {fmt}; read it as {fmt}",)
     return ()
-
-
-def _gunzip(raw: bytes, where: str) -> bytes:
-    try:
-        return gzip.decompress(raw)
-    except EOFError:
-        raise InputError(
-            f"{where}: truncated gzip file (it ends before the end of the compressed data); "
-            "copy or download it again"
-        ) from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise InputError(f"{where}: corrupt gzip file ({exc}); copy or download it again") from None
 
 
 def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
@@ -488,6 +484,7 @@ def _drop_blank_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
 
 def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable[[int], str]) -> None:
     ids = frame[ID]
+    check_id_text(frame, data.id_column, where, lambda r: place(int(frame["_row"][r])))
     empty = ids.is_null() | (ids == "")
     if empty.any():
         row = int(frame["_row"][int(empty.arg_true()[0])])
@@ -516,6 +513,7 @@ def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable
                 f"{where}: column {name}, {place(int(frame['_row'][row]))}: infinite value {col[row]}; "
                 "expected a finite number"
             )
+        check_magnitude(frame, name, where, lambda r: place(int(frame["_row"][r])))
         if col.null_count() == col.len():
             raise InputError(f"{where}: column {name} is empty on every row; expected numbers")
 

@@ -14,14 +14,13 @@ from reportgen.documents.charts.overview import (
     legend_rows,
     profile_heatmap,
     profile_heatmap_alt,
-    segment_lift,
     segment_map,
     segment_map_alt,
     segment_sizes_alt,
     segment_sizes_chart,
     sizes_height,
 )
-from reportgen.documents.charts.segment import segment_traits_alt, segment_traits_chart
+from reportgen.documents.charts.segment import segment_traits_alt, segment_traits_chart, shared_lift_domain
 from reportgen.documents.charts.selection import elbow_alt, elbow_chart, silhouette_alt, silhouette_chart
 from reportgen.documents.charts.theme import (
     BRIEFING_WIDTH,
@@ -33,17 +32,14 @@ from reportgen.documents.charts.theme import (
     ChartTheme,
     chart_theme,
 )
+from reportgen.documents.heat import heatmap_features as shown_features
 from reportgen.model import Analysis, ChartImage, ReportJob, SegmentProfile
 from reportgen.model.columns import feature_label
 
 
 def heatmap_features(analysis: Analysis) -> tuple[str, ...]:
     """Return the features the heatmap shows: the profiled input columns with a lift in some segment."""
-    return tuple(
-        f
-        for f in analysis.features.input_features
-        if any(segment_lift(p, f) is not None for p in analysis.profiles)
-    )
+    return shown_features(analysis.features.input_features, analysis.profiles)
 
 
 @dataclass(frozen=True)
@@ -98,7 +94,7 @@ def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str])
             FULL_WIDTH,
             MAP_HEIGHT + 20 * legend_rows(names),
             True,
-            lambda: segment_map(analysis.pca, profiles, theme),
+            lambda: segment_map(analysis.pca, profiles, theme, labels=labels),
         ),
         PlannedChart(
             "heatmap",
@@ -110,6 +106,7 @@ def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str])
             lambda: profile_heatmap(profiles, features, labels, theme),
         ),
     ]
+    traits_domain = shared_lift_domain(profiles, theme)
     for p in profiles:
         plan.append(
             PlannedChart(
@@ -119,7 +116,7 @@ def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str])
                 FULL_WIDTH,
                 max(SEGMENT_HEIGHT, 90 + 30 * len(p.traits)),
                 False,
-                functools.partial(segment_traits_chart, p, theme),
+                functools.partial(segment_traits_chart, p, theme, traits_domain),
             )
         )
     history = analysis.history

@@ -9,6 +9,7 @@ from typing import Any
 
 from reportgen.documents.brand import Brand
 from reportgen.documents.formats import day_label, month_label
+from reportgen.documents.heat import heatmap_features
 from reportgen.documents.report_model.appendix import Appendix, appendix_section
 from reportgen.documents.report_model.changes import Changes, changes_section
 from reportgen.documents.report_model.figures import Figure, figure
@@ -22,6 +23,7 @@ from reportgen.documents.report_model.prose import (
 from reportgen.documents.report_model.segments import SegmentPage, measure_unit, segment_page
 from reportgen.documents.report_model.storyline import (
     CoverFigure,
+    amounts_note,
     cover_figures,
     key_figure_table,
     key_message,
@@ -34,6 +36,7 @@ from reportgen.documents.report_model.summary import (
     action_items,
     headline_figures,
 )
+from reportgen.documents.report_model.tables import HeatTable, heat_table
 from reportgen.model import (
     Analysis,
     ChartImage,
@@ -83,6 +86,10 @@ class ReportModel:
     key_message: str = ""  # the overview's and the cover's message: how concentrated value is
     cover_figures: tuple[CoverFigure, ...] = ()  # three headline numbers
     this_month: tuple[str, ...] = ()  # the executive summary's news when an earlier period exists
+    locale: str = "en"  # numbers and amounts are formatted for this locale ...
+    currency: str = ""  # ... and amounts in this currency ("" = plain numbers)
+    amounts_note: str = ""  # "Amounts in US dollars, over the last 6 months.", shown beside amount tables
+    heat_table: HeatTable | None = None  # the heatmap as a table, for the web report
 
 
 def _brand_style(brand: Brand) -> BrandStyle:
@@ -115,13 +122,22 @@ def report_model(
     period: Period,
     generator: str,
     config_dict: Mapping[str, Any],
+    *,
+    currency: str = "",
+    locale: str = "en",
+    amounts_cover: str = "",
 ) -> ReportModel:
     """Return everything the report shows, prepared: no DataFrames, nothing to compute in the template."""
     period_label, last_day = month_label(period), period.last_day
     by_name = {c.name: c for c in charts}
     history = analysis.history
     changes = (
-        changes_section(history, analysis.segment_names(), by_name.get("migration"))
+        changes_section(
+            history,
+            analysis.segment_names(),
+            by_name.get("migration"),
+            brand.colors.get("foreground", "#1F2933"),
+        )
         if history is not None
         else None
     )
@@ -162,6 +178,18 @@ def report_model(
         key_message=key_message(analysis, spend_label),
         cover_figures=cover_figures(analysis, spend_label, changes.from_period_label if changes else None),
         this_month=this_month(analysis, spend_label),
+        locale=locale,
+        currency=currency,
+        amounts_note=amounts_note(currency, amounts_cover),
+        heat_table=heat_table(
+            analysis.profiles,
+            heatmap_features(analysis.features.input_features, analysis.profiles),
+            labels,
+            # the chart's text colour: the brand foreground (charts.theme.chart_theme)
+            brand.colors.get("foreground", "#1F2933"),
+        )
+        if "heatmap" in by_name
+        else None,
     )
 
 

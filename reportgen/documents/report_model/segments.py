@@ -20,6 +20,7 @@ from reportgen.model import (
     SegmentProfile,
     spend_share,
 )
+from reportgen.model.columns import AMOUNT_COLUMNS, MONTH_SHARE_COLUMNS
 
 # Measures that are fractions of a whole read as percentages ("23.0%", not "0.23"); day counts as whole days.
 PERCENT_FEATURES = frozenset({"PRC_FULL_PAYMENT", "INSTALLMENT_SHARE", "return_rate"})
@@ -28,13 +29,21 @@ PERCENT_FEATURES = frozenset({"PRC_FULL_PAYMENT", "INSTALLMENT_SHARE", "return_r
 DAY_FEATURES = frozenset({"recency_days", "tenure_days"})
 
 
-def measure_unit(feature: str) -> str:
-    """Return how a measure's values are shown: 'percent', 'days' or 'number' (picks the template filter)."""
-    if feature in PERCENT_FEATURES:
+def measure_unit(feature: str, amounts: frozenset[str] = AMOUNT_COLUMNS) -> str:
+    """Return how a measure's values are shown: 'percent', 'days', 'amount' (in the report's currency) or
+    'number' (picks the template filter). `amounts`: the columns that are money."""
+    if feature in PERCENT_FEATURES or feature in MONTH_SHARE_COLUMNS:
         return "percent"
     if feature in DAY_FEATURES:
         return "days"
+    if feature in amounts:
+        return "amount"
     return "number"
+
+
+def measure_label(feature: str, label: str) -> str:
+    """Return a measure's label with its unit where the name alone hides it: "Purchase frequency (% of months)"."""
+    return f"{label} (% of months)" if feature in MONTH_SHARE_COLUMNS else label
 
 
 @dataclass(frozen=True)
@@ -43,13 +52,15 @@ class TraitRow:
     segment_mean: float
     overall_mean: float
     lift: float | None
-    unit: str = "number"  # "percent" | "days" | "number", from measure_unit
+    unit: str = "number"  # "percent" | "days" | "amount" | "number", from measure_unit
 
 
 @dataclass(frozen=True)
 class RecommendationItem:
     title: str
     text: str
+    kpi: str = ""  # the measure to watch
+    value_at_stake: str = ""  # the segment's share and amount of the value column(s)
 
 
 @dataclass(frozen=True)
@@ -93,12 +104,19 @@ def segment_page(
         spend_label=spend_label,
         summary=segment_text(profile, spend_label),
         traits=tuple(
-            TraitRow(t.label, t.segment_mean, t.overall_mean, t.lift, measure_unit(t.feature))
+            TraitRow(
+                measure_label(t.feature, t.label),
+                t.segment_mean,
+                t.overall_mean,
+                t.lift,
+                measure_unit(t.feature),
+            )
             for t in profile.traits
         ),
         figure=figure(chart) if chart else None,
         recommendations=tuple(
-            RecommendationItem(r.title, r.text) for r in analysis.recommendations_for(profile.id)
+            RecommendationItem(r.title, r.text, r.kpi, r.value_at_stake)
+            for r in analysis.recommendations_for(profile.id)
         ),
         is_new=analysis.history is not None
         and any(c.id == profile.id and c.new for c in analysis.history.changes),

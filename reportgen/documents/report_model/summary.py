@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reportgen.documents.report_model.storyline import largest_move, size_delta
 from reportgen.model import (
     Analysis,
     spend_share,
@@ -18,8 +19,9 @@ TOP_ACTIONS = 3
 class Headline:
     label: str
     value: float
-    kind: str  # "count" | "percent" | "decimal": picks the filter in the template
+    kind: str  # "count" | "percent" | "decimal" | "change": picks the filter in the template
     note: str
+    text: str = ""  # the figure already formatted (kind "change": "▼ -30 (-4%)")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Action:
     anchor: str
     title: str
     text: str
+    kpi: str = ""
+    value_at_stake: str = ""
 
 
 def headline_figures(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
@@ -47,14 +51,6 @@ def headline_figures(analysis: Analysis, spend_label: str) -> tuple[Headline, ..
             "count",
             analysis.wording.headline_note,
         ),
-        Headline(
-            "Segments",
-            len(profiles),
-            "count",
-            "number chosen from the data"
-            if analysis.selection.method == "auto"
-            else "number fixed in the settings",
-        ),
         Headline("Largest segment", largest.share, "percent", largest.name),
     ]
     valued = [p for p in profiles if spend_share(p)[1] is not None]
@@ -63,11 +59,19 @@ def headline_figures(analysis: Analysis, spend_label: str) -> tuple[Headline, ..
         out.append(
             Headline(f"Top share of {spend_label.lower()}", spend_share(top)[1] or 0.0, "percent", top.name)
         )
+    # in a second month the fourth figure is the news: the segment whose size moved most
+    moved = largest_move(analysis.history.changes) if analysis.history is not None else None
+    if moved is not None and (delta := size_delta(moved)) is not None:
+        out.append(
+            Headline(
+                "Largest change", float(moved.size_change or moved.size), "change", moved.name, delta.text
+            )
+        )
     return tuple(out)
 
 
 def action_items(analysis: Analysis) -> tuple[Action, ...]:
     return tuple(
-        Action(profile.name, f"segment-{profile.id}", rec.title, rec.text)
+        Action(profile.name, f"segment-{profile.id}", rec.title, rec.text, rec.kpi, rec.value_at_stake)
         for profile, rec in top_actions(analysis.profiles, analysis.recommendations, TOP_ACTIONS)
     )

@@ -1,31 +1,20 @@
-"""The e-mail briefing: its MIME structure, and delivery to a real SMTP server on loopback."""
+"""The e-mail briefing: content from the analysis, deterministic MIME, nothing injectable."""
 
 from __future__ import annotations
 
-import json
 import re
-import socket
 import struct
-import threading
 import zlib
-from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 from reportgen.analysis.stability import segmentation_trust
-from reportgen.cli import main as cli_main
-from reportgen.config import EmailConfig
-from reportgen.delivery.deliver import kept_send_record, send_briefing
 from reportgen.documents.briefing import (
     MAX_HTML_BYTES,
     Briefing,
@@ -37,13 +26,11 @@ from reportgen.documents.briefing import (
     eml_bytes,
     safe_url,
 )
-from reportgen.errors import DeliveryError, InputError
+from reportgen.errors import InputError
 from reportgen.model import ChartImage, FeatureStat, Recommendation, SegmentChange, SegmentProfile
 from reportgen.period import Period
 
 PDF = b"%PDF-1.7\n% a tiny stand-in report\n%%EOF\n"
-NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
-PASSWORD = "s3cret-Pa55"
 
 
 def tiny_png(width: int = 4, height: int = 3) -> bytes:
@@ -297,246 +284,3 @@ def test_briefing_content_from_an_analysis() -> None:
         "before acting on them."
     )
     assert b.verdict in briefing_text(b)
-
-
-# ---- delivery over a real SMTP server on loopback --------------------------------------------------------
-
-
-class Recorder:
-    """An aiosmtpd handler that keeps what arrived and refuses recipients on a block list."""
-
-    def __init__(self, refuse: tuple[str, ...] = ()) -> None:
-        self.refuse = refuse
-        self.received: list[tuple[tuple[str, ...], bytes]] = []
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Envelope, address: str, rcpt_options: Any
-    ) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        assert envelope.content is not None
-        content = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
-        self.received.append((tuple(envelope.rcpt_tos), content))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Recorder, int]]:
-    recorder = Recorder(refuse=("nobody@example.com",))
-    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield recorder, controller.port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def period_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "output" / "2026-11"
-    folder.mkdir(parents=True)
-    (folder / "briefing.eml").write_bytes(eml_bytes(message()))
-    return folder
-
-
-def config(port: int, **changes: Any) -> EmailConfig:
-    base = EmailConfig(
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        sender="reports@example.com",
-        recipients=("lead@example.com", "cfo@example.com"),
-        timeout=5.0,
-    )
-    return replace(base, **changes)
-
-
-def test_send_delivers_once_and_resend_delivers_again(
-    smtp_server: tuple[Recorder, int], period_dir: Path
-) -> None:
-    recorder, port = smtp_server
-    result = send_briefing(period_dir, config(port), resend=False, password=None, now=NOW)
-    assert result.sent
-    assert len(recorder.received) == 1
-    recipients, raw = recorder.received[0]
-    assert recipients == ("lead@example.com", "cfo@example.com")
-    arrived = parsed(raw)
-    check_briefing(arrived)
-    assert arrived["To"] == "lead@example.com, cfo@example.com"
-
-    record = json.loads((period_dir / "sent.json").read_text())
-    assert record["message_id"] == arrived["Message-ID"] == result.message_id
-    assert record["sends"] == [
-        {
-            "sent_at": "2026-12-02T09:30:00+00:00",
-            "recipients": ["lead@example.com", "cfo@example.com"],
-            "smtp_host": "127.0.0.1",
-            "smtp_port": port,
-        }
-    ]
-
-    again = send_briefing(period_dir, config(port), resend=False, password=None, now=NOW)
-    assert not again.sent and "already sent" in again.message and "--resend" in again.message
-    assert len(recorder.received) == 1
-
-    resent = send_briefing(period_dir, config(port), resend=True, password=None, now=NOW)
-    assert resent.sent and len(recorder.received) == 2
-    assert len(json.loads((period_dir / "sent.json").read_text())["sends"]) == 2
-
-
-def test_a_rebuilt_briefing_is_a_new_briefing(smtp_server: tuple[Recorder, int], period_dir: Path) -> None:
-    recorder, port = smtp_server
-    send_briefing(period_dir, config(port), resend=False, password=None, now=NOW)
-    same = (period_dir / "briefing.eml").read_bytes()
-    assert kept_send_record(period_dir, same) == (period_dir / "sent.json").read_bytes()
-    changed = eml_bytes(message(briefing(changes=("Corrected figures.",))))
-    assert kept_send_record(period_dir, changed) is None
-    (period_dir / "briefing.eml").write_bytes(changed)
-    assert send_briefing(period_dir, config(port), resend=False, password=None, now=NOW).sent
-    assert len(recorder.received) == 2
-
-
-def test_rejected_recipient_sends_nothing_and_records_nothing(
-    smtp_server: tuple[Recorder, int], period_dir: Path
-) -> None:
-    recorder, port = smtp_server
-    cfg = config(port, recipients=("lead@example.com", "nobody@example.com"))
-    with pytest.raises(DeliveryError, match=r"recipient refused \(nobody@example.com: 550"):
-        send_briefing(period_dir, cfg, resend=False, password=None, now=NOW)
-    assert recorder.received == []  # all or nobody: lead@ did not get a copy either
-    assert not (period_dir / "sent.json").exists()
-
-
-def test_refused_connection_is_a_clear_error(period_dir: Path) -> None:
-    with pytest.raises(DeliveryError, match=r"via 127\.0\.0\.1:\d+: connection refused"):
-        send_briefing(period_dir, config(_free_port()), resend=False, password=None, now=NOW)
-    assert not (period_dir / "sent.json").exists()
-
-
-def _bad_server(behaviour: str) -> tuple[socket.socket, threading.Event]:
-    """Listen on loopback and either drop every connection at once or never say a word."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    stop = threading.Event()
-
-    def serve() -> None:
-        held = []
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            if behaviour == "drop":
-                conn.close()
-            else:
-                held.append(conn)
-        for conn in held:
-            conn.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    return listener, stop
-
-
-@pytest.mark.parametrize(
-    ("behaviour", "expected"), [("drop", "closed the connection"), ("silent", "no answer within 0.5 s")]
-)
-def test_dropped_or_silent_server_is_a_clear_error(period_dir: Path, behaviour: str, expected: str) -> None:
-    listener, stop = _bad_server(behaviour)
-    try:
-        port = listener.getsockname()[1]
-        with pytest.raises(DeliveryError, match=expected):
-            send_briefing(period_dir, config(port, timeout=0.5), resend=False, password=None, now=NOW)
-    finally:
-        stop.set()
-        listener.close()
-    assert not (period_dir / "sent.json").exists()
-
-
-class Authenticator:
-    def __call__(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-    ) -> AuthResult:
-        ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
-        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
-
-
-def test_login_uses_the_password_but_never_records_it(
-    period_dir: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
-) -> None:
-    recorder = Recorder()
-    controller = Controller(
-        recorder,
-        hostname="127.0.0.1",
-        port=_free_port(),
-        authenticator=Authenticator(),
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
-        cfg = config(controller.port, username="reports")
-        with pytest.raises(DeliveryError, match="login as reports rejected") as failure:
-            send_briefing(period_dir, cfg, resend=False, password="wrong-one", now=NOW)
-        assert "wrong-one" not in str(failure.value)
-        result = send_briefing(period_dir, cfg, resend=False, password=PASSWORD, now=NOW)
-    finally:
-        controller.stop()
-    assert result.sent and len(recorder.received) == 1
-    out = capsys.readouterr()
-    for text in ((period_dir / "sent.json").read_text(), caplog.text, out.out, out.err, result.message):
-        assert PASSWORD not in text
-
-
-def test_password_is_refused_over_plain_text_to_a_remote_host(period_dir: Path) -> None:
-    cfg = config(25, smtp_host="mail.example.com", username="reports")
-    with pytest.raises(InputError, match="starttls"):
-        send_briefing(period_dir, cfg, resend=False, password=PASSWORD, now=NOW)
-    with pytest.raises(InputError, match="REPORTGEN_SMTP_PASSWORD"):
-        send_briefing(period_dir, config(25, username="reports"), resend=False, password=None, now=NOW)
-
-
-def test_missing_briefing_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"2026-11/briefing\.eml: not found"):
-        send_briefing(tmp_path / "2026-11", config(25), resend=False, password=None, now=NOW)
-
-
-def _toml(path: Path, port: int, recipients: tuple[str, ...] = ("lead@example.com",)) -> Path:
-    listed = ", ".join(f'"{r}"' for r in recipients)
-    path.write_text(
-        f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\ntimeout = 2\nrecipients = [{listed}]\n',
-        encoding="utf-8",
-    )
-    return path
-
-
-def test_command_line_exit_status(
-    smtp_server: tuple[Recorder, int], period_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    recorder, port = smtp_server
-    out = period_dir.parent
-    good = _toml(tmp_path / "good.toml", port)
-    args = ["send", "--period", "2026-11", "--out", str(out), "--config"]
-    assert cli_main([*args, str(good)]) == 0
-    assert cli_main([*args, str(good)]) == 0
-    assert "already sent" in capsys.readouterr().err
-    assert len(recorder.received) == 1
-    assert cli_main([*args, str(good), "--resend"]) == 0
-    assert len(recorder.received) == 2
-
-    capsys.readouterr()
-    (period_dir / "sent.json").unlink()
-    refused = _toml(tmp_path / "refused.toml", _free_port())
-    assert cli_main([*args, str(refused)]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("error: could not send the 2026-11 briefing") and "Traceback" not in err
-    assert not (period_dir / "sent.json").exists()

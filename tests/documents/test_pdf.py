@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from test_render import SEGMENTS, sample_charts, sample_model
 
 from reportgen.documents.brand import load_brand
 from reportgen.documents.fonts import font_files
 from reportgen.documents.html import render_html
 from reportgen.documents.pdf import AssetFetcher, asset_roots, pdf_bytes, pdf_metadata
 from reportgen.documents.report_model import chart_lookup
+from tests.documents.test_report_model import SEGMENTS, sample_charts, sample_model
 
 
 def _pdf(title: str = "Customer Segmentation Report", brand_path: Path | None = None) -> bytes:
@@ -314,3 +314,13 @@ def test_no_page_is_more_than_40_percent_blank_but_a_sections_last(
     assert len(ends) >= 4  # the cover, the summary, the overview, each segment...
     too_blank = {n: f"{s:.0%}" for n, s in enumerate(shares, start=1) if n not in ends and s > 0.40}
     assert not too_blank, f"{table}: pages more than 40% blank: {too_blank} (section ends: {sorted(ends)})"
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_a_second_month_wastes_no_page_either(second_month: Path) -> None:
+    pdf = second_month / "report.pdf"
+    shares, ends = blank_shares(pdf), section_ends(pdf)
+    too_blank = {n: f"{s:.0%}" for n, s in enumerate(shares, start=1) if n not in ends and s > 0.40}
+    assert not too_blank, f"pages more than 40% blank: {too_blank} (section ends: {sorted(ends)})"
+    # and no section spills a lone paragraph onto a page of its own
+    assert max(shares) < 0.85, [f"{s:.0%}" for s in shares]
