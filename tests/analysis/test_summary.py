@@ -72,9 +72,11 @@ def test_month_over_month_is_written_as_the_typed_values_say() -> None:
         "new": [5],
         "vanished": [{"id": 4, "name": "High spenders", "previous_size": 675}],
         "note": None,
+        "redefined": [],  # as the typed values say: this history lists no redefinition
     }
     first = doc["segments"][0]  # type: ignore[index]
     assert (first["new"], first["previous_size"], first["size_change"]) == (False, 150, -30)
+    assert first["redefined"] is False
 
 
 def test_summary_json_is_deterministic_readable_and_refuses_nan() -> None:
