@@ -16,6 +16,7 @@ SAMPLE_DATA = PROJECT_ROOT / "data" / "sample" / "customers.csv"
 DEFAULT_BRAND = PROJECT_ROOT / "brand" / "_brand.yml"
 DEFAULT_PLAYBOOK = TEMPLATES_DIR / "playbook.toml"
 TRANSACTIONS_PLAYBOOK = TEMPLATES_DIR / "playbook_transactions.toml"
+GENERIC_PLAYBOOK = TEMPLATES_DIR / "playbook_generic.toml"  # role-based actions that follow any playbook
 
 CC_FEATURES: tuple[str, ...] = (
     "BALANCE",

@@ -7,7 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,10 +27,11 @@ from reportgen.analysis.matching import (
     segment_matching,
     stable_segments,
 )
-from reportgen.analysis.profile import segment_profiles
+from reportgen.analysis.naming import configured_names
+from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
-from reportgen.config import SAMPLE_DATA, Settings
+from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
 from reportgen.interrupts import critical
@@ -123,7 +124,8 @@ def analyse(
     fit = segmentation(features.X, selection.chosen_k, cluster, selection, lanes)
     book = load_playbook(playbook_file(settings))
     names = {**kind.archetype_names, **archetype_names(book)}
-    profiles = segment_profiles(features, fit, kind.scorer, names)
+    value = value_columns(features, settings.data.value)
+    profiles = segment_profiles(features, fit, kind.archetypes, names, settings.data.labels, value)
     pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
     model = model_document(features, fit, profiles, config_hash(settings), period, matching)
@@ -131,15 +133,21 @@ def analyse(
     if previous is not None and matching is not None:
         progress(f"comparing with {previous.period}")
         stable = stable_segments(fit, profiles, pca, matching)
+        # the user's names go by stable id, so they apply after matching and follow a segment across months
+        stable = replace(stable, profiles=configured_names(stable.profiles, settings.report.names))
         seg, profiles, pca = stable.segmentation, stable.profiles, stable.pca
         history = month_over_month(previous, features.customer_ids, stable, matching)
+    else:
+        profiles = configured_names(profiles, settings.report.names)
     return Analysis(
         table=table,
         features=features,
         selection=selection,
         segmentation=seg,
         profiles=profiles,
-        recommendations=recommendations(profiles, book),
+        recommendations=recommendations(
+            profiles, book, load_playbook(GENERIC_PLAYBOOK), settings.data.labels
+        ),
         pca=pca,
         history=history,
         model=model,

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from reportgen.model import ID, Analysis, KCandidate
+from reportgen.model import ID, Analysis, KCandidate, SegmentProfile
 from reportgen.period import Period
 
 SCHEMA_VERSION = 1
@@ -25,6 +25,40 @@ def _candidate(c: KCandidate) -> dict[str, Any]:
         "silhouette": _r(c.silhouette),
         "calinski_harabasz": _r(c.calinski_harabasz, 4),
         "davies_bouldin": _r(c.davies_bouldin),
+    }
+
+
+def _value(p: SegmentProfile) -> dict[str, Any] | None:
+    v = p.value
+    if v is None:
+        return None
+    return {"columns": list(v.columns), "label": v.label, "share": _r(v.share), "amount": _r(v.amount, 4)}
+
+
+def _naming(p: SegmentProfile) -> dict[str, Any]:
+    """Return why a segment has its name and traits: each claim with the share of members it is true of."""
+    naming = p.naming
+    return {
+        "rule": naming.rule if naming else "archetype",
+        "member_share_required": _r(naming.member_share_required) if naming else None,
+        "claims": [
+            {
+                "feature": c.feature,
+                "direction": c.direction,
+                "text": c.text,
+                "member_share": _r(c.member_share),
+            }
+            for c in (naming.claims if naming else ())
+        ],
+        "traits": [
+            {
+                "feature": t.feature,
+                "direction": t.direction,
+                "text": t.text,
+                "member_share": _r(t.member_share),
+            }
+            for t in p.traits
+        ],
     }
 
 
@@ -95,6 +129,13 @@ def summary_document(
                 },
                 "traits": [t.text for t in p.traits],
                 "recommendations": [f"{r.title}: {r.text}" for r in analysis.recommendations_for(p.id)],
+                "value_share": _r(p.value.share) if p.value is not None else None,
+                "value": _value(p),
+                "naming": _naming(p),
+                "actions": [
+                    {"title": r.title, "text": r.text, "kpi": r.kpi, "value_at_stake": r.value_at_stake}
+                    for r in analysis.recommendations_for(p.id)
+                ],
             }
             for p in analysis.profiles
         ],

@@ -115,7 +115,11 @@ def briefing_content(
     else:
         headline.append(("Segments", thousands(len(profiles))))
     top_list = top_actions(analysis.profiles, analysis.recommendations, max_actions)
-    actions = tuple(f"{p.name}: {rec.title}" for p, rec in top_list)
+    actions = tuple(
+        f"{p.name}: {rec.title}"
+        + (f". At stake: {rec.value_at_stake}. KPI: {rec.kpi}" if rec.value_at_stake else "")
+        for p, rec in top_list
+    )
     preheader = change_sentences[0] if change_sentences else ""
     if top_list:
         first, rec = top_list[0]

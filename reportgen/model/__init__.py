@@ -26,13 +26,16 @@ from reportgen.model.history import (
     rounded,
 )
 from reportgen.model.segments import (
+    Claim,
     FeatureStat,
     KCandidate,
     KSelection,
+    Naming,
     PcaMap,
     Segmentation,
     SegmentProfile,
     Trait,
+    ValueStake,
     spend_share,
 )
 
@@ -41,6 +44,7 @@ __all__ = [
     "Analysis",
     "Brand",
     "ChartImage",
+    "Claim",
     "ColumnStats",
     "DataQuality",
     "FeatureMatrix",
@@ -56,6 +60,7 @@ __all__ = [
     "Matching",
     "Migration",
     "MonthOverMonth",
+    "Naming",
     "PcaMap",
     "PreviousModel",
     "Recommendation",
@@ -65,6 +70,7 @@ __all__ = [
     "SegmentProfile",
     "Segmentation",
     "Trait",
+    "ValueStake",
     "VanishedSegment",
     "rounded",
     "spend_share",

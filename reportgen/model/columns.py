@@ -5,6 +5,7 @@ Plain data and text, no table library: the render workers use these without load
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # the column whose share of the all-customer total is "share of spend" (cards, then transaction logs)
@@ -93,4 +94,25 @@ MONTH_SHARE_COLUMNS = frozenset(
 
 def feature_label(name: str) -> str:
     """Return the readable label of a column, falling back to a tidied column name."""
-    return FEATURE_LABELS.get(name) or name.replace("_", " ").strip().capitalize()
+    return FEATURE_LABELS.get(name) or readable_label(name)
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# Prefixes common in marketing tables: MntWines = amount spent on wines, NumWebPurchases = how many.
+_PREFIXES = {"mnt": "{} spend", "num": "{}"}
+
+
+def readable_label(name: str) -> str:
+    """Return a column name split into words: 'MntFishProducts' -> 'Fish products spend', 'avg_basket' ->
+    'Avg basket', 'CASH_ADVANCE' -> 'Cash advance'."""
+    shouting = name.isupper()
+    words = [w for part in re.split(r"[_\s]+", name.strip()) for w in _CAMEL.split(part) if w]
+    if not words:
+        return name.strip() or name
+    pattern = "{}"
+    if len(words) > 1 and words[0].lower() in _PREFIXES:
+        pattern = _PREFIXES[words[0].lower()]
+        words = words[1:]
+    kept = [w if (w.isupper() and len(w) > 1 and not shouting) else w.lower() for w in words]
+    text = pattern.format(" ".join(kept))
+    return text[:1].upper() + text[1:]

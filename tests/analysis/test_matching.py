@@ -24,7 +24,7 @@ from reportgen.analysis.matching import (
     segment_matching,
     stable_labels,
 )
-from reportgen.analysis.profile import ARCHETYPE_NAMES, card_archetype_scores, segment_profiles
+from reportgen.analysis.profile import segment_profiles
 from reportgen.config import ClusterConfig, Settings
 from reportgen.dev.sample import Month, generate_months, write_sample_csv
 from reportgen.documents.month_over_month import change_sentences
@@ -59,7 +59,7 @@ def _fit(month: Month, k: int, folder: Path) -> Fit:
     write_sample_csv(month.frame, path)
     features = feature_matrix(load_customers(path, Settings().data), Settings().features)
     seg = segmentation(features.X, k, FAST)
-    profiles = segment_profiles(features, seg, card_archetype_scores, dict(ARCHETYPE_NAMES))
+    profiles = segment_profiles(features, seg)
     return Fit(month, features, seg, profiles)
 
 

@@ -59,6 +59,8 @@ class TraitRow:
 class RecommendationItem:
     title: str
     text: str
+    kpi: str = ""  # the measure to watch
+    value_at_stake: str = ""  # the segment's share and amount of the value column(s)
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def segment_page(
         ),
         figure=figure(chart) if chart else None,
         recommendations=tuple(
-            RecommendationItem(r.title, r.text) for r in analysis.recommendations_for(profile.id)
+            RecommendationItem(r.title, r.text, r.kpi, r.value_at_stake)
+            for r in analysis.recommendations_for(profile.id)
         ),
         is_new=analysis.history is not None
         and any(c.id == profile.id and c.new for c in analysis.history.changes),

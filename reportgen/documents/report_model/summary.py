@@ -37,6 +37,8 @@ class Action:
     anchor: str
     title: str
     text: str
+    kpi: str = ""
+    value_at_stake: str = ""
 
 
 def headline_figures(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
@@ -70,6 +72,6 @@ def headline_figures(analysis: Analysis, spend_label: str) -> tuple[Headline, ..
 
 def action_items(analysis: Analysis) -> tuple[Action, ...]:
     return tuple(
-        Action(profile.name, f"segment-{profile.id}", rec.title, rec.text)
+        Action(profile.name, f"segment-{profile.id}", rec.title, rec.text, rec.kpi, rec.value_at_stake)
         for profile, rec in top_actions(analysis.profiles, analysis.recommendations, TOP_ACTIONS)
     )
