@@ -30,6 +30,7 @@ from reportgen.analysis.matching import (
 from reportgen.analysis.naming import configured_names
 from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
+from reportgen.analysis.stability import segmentation_trust
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
 from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
@@ -119,7 +120,10 @@ def analyse(
             "nothing tells them apart: check the export or data.features"
         )
     lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
-    selection = k_selection(features.X, cluster, progress, lanes)
+    previous_k = (
+        len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
+    )
+    selection = k_selection(features.X, cluster, progress, lanes, previous_k)
     progress(f"fitting {selection.chosen_k} segments on every customer")
     fit = segmentation(features.X, selection.chosen_k, cluster, selection, lanes)
     book = load_playbook(playbook_file(settings))
@@ -139,7 +143,15 @@ def analyse(
         history = month_over_month(previous, features.customer_ids, stable, matching)
     else:
         profiles = configured_names(profiles, settings.report.names)
+    measured = selection.stabilities.get(seg.k)
+    trust = segmentation_trust(
+        seg.silhouette,
+        measured.ari if measured is not None else None,
+        [p.id for p in profiles] if seg.stability else [],
+        seg.stability,
+    )
     return Analysis(
+        trust=trust,
         table=table,
         features=features,
         selection=selection,

@@ -9,7 +9,7 @@ from reportgen.model.advice import Recommendation
 from reportgen.model.data import FeatureMatrix, LoadedTable
 from reportgen.model.history import MonthOverMonth
 from reportgen.model.kinds import KindWording, kind_wording
-from reportgen.model.segments import KSelection, PcaMap, Segmentation, SegmentProfile
+from reportgen.model.segments import KSelection, PcaMap, Segmentation, SegmentProfile, Trust
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Analysis:
     pca: PcaMap
     history: MonthOverMonth | None = None
     model: dict[str, Any] = field(default_factory=dict)  # model.json: what the next month needs
+    trust: Trust | None = None  # how far to trust the segments (structure, stability, verdict)
 
     @property
     def wording(self) -> KindWording:

@@ -78,6 +78,7 @@ class SegmentPage:
     figure: Figure | None
     recommendations: tuple[RecommendationItem, ...]
     is_new: bool = False  # first seen this month (no match in the previous period)
+    stability_text: str = ""  # the segment's resampling stability in words; "" when not measured
     message: str = ""  # the page's message: defining trait, shares of customers and value
     size_delta: Delta | None = None  # against the previous period; None in a first month
     share_delta: Delta | None = None
@@ -119,7 +120,13 @@ def segment_page(
         ),
         is_new=analysis.history is not None
         and any(c.id == profile.id and c.new for c in analysis.history.changes),
+        stability_text=_segment_stability_text(analysis, profile.id),
         message=segment_message(profile, spend_label),
         size_delta=size_delta(change),
         share_delta=share_delta(change),
     )
+
+
+def _segment_stability_text(analysis: Analysis, segment_id: int) -> str:
+    found = analysis.trust.for_segment(segment_id) if analysis.trust is not None else None
+    return "" if found is None else found.text
