@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,11 @@ class LoadedTable:
     notes: tuple[str, ...] = ()
     # counts of the dirty-row rules applied while loading (transaction logs), name -> rows
     rules: dict[str, int] = field(default_factory=dict)
+    categorical: tuple[str, ...] = ()  # text columns of `frame`: profiled per segment (data.categorical)
+    encoded: tuple[str, ...] = ()  # the categorical columns also clustered on (listed in data.features)
+    numbered: bool = False  # no id column: customer ids are data row numbers
+    first_day: date | None = None  # a transaction log's first and last timestamp (the dates it covers)
+    last_day: date | None = None
 
 
 @dataclass(frozen=True)
