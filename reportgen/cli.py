@@ -7,7 +7,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 from reportgen import __version__
@@ -46,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="analyse a month's data and write the report")
     run.add_argument("--data", type=Path, help="input table: CSV, gzip CSV or Parquet")
     run.add_argument("--config", type=Path, help="reportgen.toml (default: ./reportgen.toml if present)")
-    run.add_argument("--period", help="reporting month YYYY-MM (default: the current month)")
+    run.add_argument(
+        "--period",
+        help="reporting month YYYY-MM (default: a transaction log's last month, else the current month)",
+    )
     run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: output)")
     run.add_argument("--k", type=_positive_k, help="fix the number of segments")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -86,16 +88,17 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     if args.k is not None:
         settings = with_k(settings, args.k)
-    period = args.period or date.today().strftime("%Y-%m")
     # started before the analysis stack is imported: it loads the rendering stack on the other core meanwhile
     with _render_worker() as renderer:
         with collector_paused():
-            from reportgen.pipeline import quiet, run, stderr_progress
+            from reportgen.api import SegmentReport
+            from reportgen.pipeline import quiet, stderr_progress
 
         progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
-        result = run(settings, period, args.out, args.data, progress, renderer)
+        report = SegmentReport(args.data, settings, period=args.period)
+        folder = report.to_file(args.out, progress, renderer)
     if not args.quiet:
-        print(f"wrote {result.period_dir}", file=sys.stderr)
+        print(f"wrote {folder}", file=sys.stderr)
     return EXIT_OK
 
 

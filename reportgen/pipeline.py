@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from reportgen import __version__
+from reportgen.analysis.categories import category_highlights, category_shares
 from reportgen.analysis.cluster import k_selection, segment_map, segmentation
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.matching import (
@@ -37,7 +38,7 @@ from reportgen.analysis.summary import segments_csv, summary_document, summary_j
 from reportgen.config import SAMPLE_DATA, Settings, playbook_path
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
-from reportgen.io.load import load_customers, require_customers
+from reportgen.io.load import customers_from_frame, load_customers, require_customers
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.model import ID, Analysis, LoadedTable, MonthOverMonth, ReportJob
 
@@ -88,13 +89,56 @@ def data_path(settings: Settings, override: Path | None) -> Path:
     return SAMPLE_DATA
 
 
-def loaded_table(settings: Settings, path: Path, period: str) -> LoadedTable:
-    """Read and validate the input table of the configured kind."""
+def current_period() -> str:
+    """Return this calendar month as YYYY-MM (the default period of a customer table)."""
+    return date.today().strftime("%Y-%m")
+
+
+def loaded_table(
+    settings: Settings, source: Path | pl.DataFrame, period: str | None, label: str = "DataFrame"
+) -> LoadedTable:
+    """Read and validate the input table of the configured kind, from a file or a DataFrame (`label`).
+
+    `period` None: a transaction log's period is the month of its last timestamp, a customer table's the
+    current month.
+    """
     if settings.data.kind == "transactions":
         from reportgen.io.transactions import load_transactions
 
-        return load_transactions(path, settings.transactions, period_end(period))
-    return load_customers(path, settings.data)
+        end = period_end(period) if period is not None else None
+        if isinstance(source, pl.DataFrame):
+            return _log_from_frame(source, settings, end, label)
+        return load_transactions(source, settings.transactions, end, settings.data.separator)
+    end = period_end(period or current_period())
+    if isinstance(source, pl.DataFrame):
+        return customers_from_frame(source, settings.data, label, end)
+    return load_customers(source, settings.data, end)
+
+
+def _log_from_frame(frame: pl.DataFrame, settings: Settings, end: date | None, label: str) -> LoadedTable:
+    """Read a purchase log held in memory through the file reader (via a temporary Parquet file)."""
+    import tempfile
+
+    from reportgen.io.transactions import load_transactions
+
+    with tempfile.TemporaryDirectory(prefix="reportgen-") as folder:
+        path = Path(folder) / "log.parquet"
+        frame.write_parquet(path)
+        try:
+            table = load_transactions(path, settings.transactions, end)
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), label)) from None
+    digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
+    return replace(table, path=Path(label), sha256=digest)
+
+
+def table_period(table: LoadedTable, period: str | None) -> str:
+    """Return the period a run reports on: the one asked for, else the one the data dates (see loaded_table)."""
+    if period is not None:
+        return period
+    if table.kind == "transactions" and table.last_day is not None:
+        return table.last_day.strftime("%Y-%m")
+    return current_period()
 
 
 def config_hash(settings: Settings) -> str:
@@ -114,7 +158,17 @@ def analyse(
 ) -> Analysis:
     """Run the analysis: load, prepare, choose k, segment, profile, name, recommend, compare months."""
     progress(f"loading {path}")
-    table = loaded_table(settings, path, period)
+    return table_analysis(settings, loaded_table(settings, path, period), period, progress, previous)
+
+
+def table_analysis(
+    settings: Settings,
+    table: LoadedTable,
+    period: str,
+    progress: Progress = quiet,
+    previous: PreviousModel | None = None,
+) -> Analysis:
+    """Analyse a loaded table: prepare, choose k, segment, profile, name, recommend, compare months."""
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:
         require_customers(table, cluster.k, "--k / clustering.k")
@@ -149,6 +203,10 @@ def analyse(
             changes=changes,
             sentences=change_sentences(moves, changes, matching),
         )
+    categories = None
+    if table.categorical:
+        shares = category_shares(table.frame, table.categorical, seg.labels, tuple(p.id for p in profiles))
+        categories = category_highlights(shares, settings.data.labels)
     return Analysis(
         table=table,
         features=features,
@@ -159,6 +217,7 @@ def analyse(
         pca=pca,
         history=history,
         model=model,
+        categories=categories,
     )
 
 
@@ -232,22 +291,29 @@ def period_files(
 
 def run(
     settings: Settings,
-    period: str,
+    period: str | None,
     out_dir: Path,
-    data: Path | None = None,
+    data: Path | pl.DataFrame | None = None,
     progress: Progress = quiet,
     renderer: RenderWorker | None = None,
+    label: str = "DataFrame",
 ) -> RunResult:
     """Analyse the input and publish every output of the period atomically, then refresh the archive.
 
-    `renderer`: a started render worker to make the documents in (the command line's way); None makes them
-    in this process.
+    `period` None: the period the data dates (see loaded_table). `data`: a file, a DataFrame (named `label`
+    in messages and the report) or None for the configured / bundled file. `renderer`: a started render
+    worker to make the documents in (the command line's way); None makes them in this process.
     """
-    period_end(period)
-    path = data_path(settings, data)
+    if period is not None:
+        period_end(period)
+    source = data if isinstance(data, pl.DataFrame) else data_path(settings, data)
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
+    progress(f"loading {label if isinstance(source, pl.DataFrame) else source}")
+    table = loaded_table(settings, source, period, label)
+    period = table_period(table, period)
     previous = load_previous_model(out_dir, period)
-    analysis = analyse(settings, path, period, progress, previous)
+    analysis = table_analysis(settings, table, period, progress, previous)
+    path = table.path
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
     progress(f"publishing {out_dir / period}")
     target = publish_period(out_dir, period, files)

@@ -7,6 +7,7 @@ import re
 import struct
 import zlib
 from dataclasses import replace
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -350,8 +351,15 @@ def test_transaction_log_is_described_in_rfm_words() -> None:
     m = model.methodology
     assert m.source_text.startswith("The transaction log held 1,003 order lines")
     assert "recency" in m.features_intro and "RFM" in m.features_intro
+    # a log is "this month's" only when its dates all fall in the period
+    assert model.headlines[0].note == "buying in this log"
+    year, month = (int(x) for x in PERIOD.split("-"))
+    monthly = replace(tx, table=replace(tx.table, first_day=date(year, month, 1), last_day=date(year, month, 9)))
+    model = report_model(monthly, sample_charts(), load_brand(DEFAULT_BRAND), "Report", PERIOD, GENERATOR, {})
     assert model.headlines[0].note == "buying in this month's log"
     assert sample_model().methodology.source_text.startswith("The extract held 1,003 rows")
+    # a customer table is a monthly extract only when an earlier month was run into the same folder
+    assert sample_model().headlines[0].note == "in this extract"
 
 
 def test_top_actions_start_with_the_most_valuable_segment() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reportgen.analysis.recommend import top_actions
+from reportgen.config import CC_FEATURES
 from reportgen.documents.brand import Brand, clean_svg
 from reportgen.documents.html import decimal, lift, money, percent, thousands
 from reportgen.errors import InputError
@@ -26,7 +27,7 @@ from reportgen.model import (
     SegmentProfile,
     spend_share,
 )
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import feature_label, value_words
 
 # Which value share is "share of spend", in order of preference (customers table, transaction log).
 TOP_ACTIONS = 3
@@ -115,6 +116,12 @@ class RecommendationItem:
 
 
 @dataclass(frozen=True)
+class CategoryRow:
+    label: str  # the column's readable name
+    text: str  # "Graduation 54% (50% overall), PhD 22% (22%), Master 16% (17%), 2 more values"
+
+
+@dataclass(frozen=True)
 class SegmentPage:
     id: int
     number: int  # 1-based position in the report
@@ -129,6 +136,8 @@ class SegmentPage:
     figure: Figure | None
     recommendations: tuple[RecommendationItem, ...]
     is_new: bool = False  # first seen this month (no match in the previous period)
+    categories: tuple[str, ...] = ()  # values the segment over-represents: "84% Channel 2 vs 32% overall"
+    category_rows: tuple[CategoryRow, ...] = ()  # each categorical column's commonest values here
 
 
 @dataclass(frozen=True)
@@ -448,17 +457,30 @@ def _summary_traits(segment_count: int) -> int:
     return 3 if segment_count <= 4 else 2 if segment_count <= 6 else 1
 
 
-def _headlines(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
+def is_monthly(analysis: Analysis, period: str) -> bool:
+    """Return whether the data is known to be the period's month: a log whose dates all fall in it, or a
+    customer table run for an earlier month into the same folder."""
+    table = analysis.table
+    if table.kind == "transactions":
+        if table.first_day is None or table.last_day is None:
+            return False
+        return table.first_day.strftime("%Y-%m") == period == table.last_day.strftime("%Y-%m")
+    return analysis.history is not None
+
+
+def _scope(analysis: Analysis, period: str) -> str:
+    monthly = is_monthly(analysis, period)
+    if analysis.table.kind == "transactions":
+        return "buying in this month's log" if monthly else "buying in this log"
+    return "in this month's extract" if monthly else "in this extract"
+
+
+def _headlines(analysis: Analysis, spend_label: str, period: str = "") -> tuple[Headline, ...]:
     profiles = analysis.profiles
     largest = max(profiles, key=lambda p: (p.size, -p.id))
     out = [
         Headline(
-            "Customers analysed",
-            analysis.features.quality.customers,
-            "count",
-            "buying in this month's log"
-            if analysis.table.kind == "transactions"
-            else "in this month's extract",
+            "Customers analysed", analysis.features.quality.customers, "count", _scope(analysis, period)
         ),
         Headline(
             "Segments",
@@ -492,7 +514,9 @@ def _segment_page(
     profile: SegmentProfile,
     charts: Mapping[str, ChartImage],
     spend_label: str,
+    labels: Mapping[str, str] | None = None,
 ) -> SegmentPage:
+    labels = labels or {}
     chart = charts.get(f"segment-{profile.id}")
     return SegmentPage(
         id=profile.id,
@@ -514,7 +538,34 @@ def _segment_page(
         ),
         is_new=analysis.history is not None
         and any(c.id == profile.id and c.new for c in analysis.history.changes),
+        categories=tuple(h.text for h in analysis.categories.highlights.get(profile.id, ()))
+        if analysis.categories is not None
+        else (),
+        category_rows=_category_rows(analysis, profile.id, labels),
     )
+
+
+TOP_VALUES = 3  # values listed per categorical column on a segment page
+
+
+def _category_rows(analysis: Analysis, segment: int, labels: Mapping[str, str]) -> tuple[CategoryRow, ...]:
+    """Return, per categorical column, the segment's commonest values with their share of all customers."""
+    cats = analysis.categories
+    if cats is None:
+        return ()
+    rows = []
+    for column, shares in cats.segments.get(segment, {}).items():
+        ranked = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
+        shown = [
+            f"{value_words(column, value, labels, bare=True)} {percent(share, 0)} "
+            f"({percent(cats.overall[column][value], 0)}{' overall' if i == 0 else ''})"
+            for i, (value, share) in enumerate(ranked[:TOP_VALUES])
+        ]
+        more = len(ranked) - TOP_VALUES
+        if more > 0:
+            shown.append(f"{more} more value{'s' if more > 1 else ''}")
+        rows.append(CategoryRow(labels.get(column) or feature_label(column), ", ".join(shown)))
+    return tuple(rows)
 
 
 def _handling(column: str, quality: DataQuality) -> str:
@@ -638,7 +689,13 @@ def _methodology(
         source = (
             f"The extract held {thousands(quality.rows)} rows for {thousands(quality.customers)} customers."
         )
-        intro = f"{used} features from the account data describe each customer."
+        source_kind = "account data" if set(fm.input_features) & set(CC_FEATURES) else "table"
+        intro = f"{used} features from the {source_kind} describe each customer."
+        if fm.indicators is not None and fm.indicators.width:
+            intro += (
+                " Categorical columns enter as one 0/1 column per value, scaled so each categorical column "
+                "weighs as much as one numeric column."
+            )
     return Methodology(
         source_text=source,
         features_intro=intro,
@@ -669,6 +726,8 @@ def _methodology(
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -691,7 +750,10 @@ def config_text(config: Mapping[str, Any]) -> str:
     """Return the settings that shape the analysis as reportgen.toml text: sections, keys, no unset values."""
     # e-mail settings and the input path are about delivery, not results (and name people and folders);
     # the transaction columns matter only for a transaction log
-    skip = {"email"} | ({"transactions"} if config.get("data", {}).get("kind") != "transactions" else set())
+    log = config.get("data", {}).get("kind") == "transactions"
+    skip = {"email"} | (set() if log else {"transactions"})
+    # a log's features are derived from it: the customer-table keys did not shape it
+    not_used = {"id_column", "features", "categorical", "dates"} if log else set()
     blocks = []
     for section in sorted(k for k in config if k not in skip):
         values = config[section]
@@ -700,8 +762,10 @@ def config_text(config: Mapping[str, Any]) -> str:
         lines = [f"[{section}]"]
         for key in sorted(values):
             value = values[key]
-            if value is None or (section == "data" and key == "path"):
+            if value is None or (section == "data" and (key == "path" or key in not_used)):
                 continue
+            if isinstance(value, list | tuple | Mapping) and not value:
+                continue  # an empty list or table is the default: nothing was set
             lines.append(f"{key} = {_toml_value(value)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
@@ -765,10 +829,12 @@ def report_model(
     period_label, last_day = period_dates(period)
     by_name = {c.name: c for c in charts}
     labels = {**{f: feature_label(f) for f in analysis.features.input_features}, **_labels(analysis)}
+    labels.update(config_dict.get("data", {}).get("labels", {}))  # the user's own words win
     spend_key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
     spend_label = labels.get(spend_key, feature_label(spend_key)) if spend_key else "spend"
     segments = tuple(
-        _segment_page(analysis, i, p, by_name, spend_label) for i, p in enumerate(analysis.profiles, 1)
+        _segment_page(analysis, i, p, by_name, spend_label, labels)
+        for i, p in enumerate(analysis.profiles, 1)
     )
     captions = {"map": map_caption(analysis, labels), "heatmap": heatmap_caption(analysis)}
     overview = tuple(
@@ -785,7 +851,7 @@ def report_model(
         customers=analysis.features.quality.customers,
         segment_count=len(analysis.profiles),
         contents=_contents(segments, changes),
-        headlines=_headlines(analysis, spend_label),
+        headlines=_headlines(analysis, spend_label, period),
         paragraphs=tuple(
             SegmentParagraph(s.anchor, s.name, _segment_text(p, spend_label, _summary_traits(len(segments))))
             for s, p in zip(segments, analysis.profiles, strict=True)

@@ -474,19 +474,22 @@ def _csv_header(raw: bytes, sep: str = ",") -> list[str] | None:
 
 
 def _separator(raw: bytes, data: DataConfig, where: str) -> str:
-    """Return the field separator: the configured one, or the candidate that splits line 1 best."""
-    line = _line1(raw).decode("utf-8")
-    required = set(_required(data))
+    return field_separator(_line1(raw).decode("utf-8"), set(_required(data)), data.separator, where)
+
+
+def field_separator(line: str, required: set[str], configured: str, where: str) -> str:
+    """Return the field separator of a header line: the configured one (checked), or for "auto" the
+    candidate whose fields name the most required columns, then the one giving the most fields."""
     split = {sep: [f.strip() for f in next(csv.reader([line], delimiter=sep), [])] for sep in SEPARATORS}
-    if data.separator != "auto":
-        fields = split[data.separator]
+    if configured != "auto":
+        fields = split[configured]
         if len(fields) == 1 and len(split[best := max(split, key=lambda c: len(split[c]))]) > 1:
             raise InputError(
-                f"{where}: line 1 has one field on {SEPARATORS[data.separator]} (data.separator) but "
+                f"{where}: line 1 has one field on {SEPARATORS[configured]} (data.separator) but "
                 f"{len(split[best])} on {SEPARATORS[best]}; looks {SEPARATORS[best]}-separated: set "
                 f'data.separator = "auto" or {best!r}'.replace("'\t'", '"\\t"')
             )
-        return data.separator
+        return configured
     # most fields naming the configured columns first, then most fields; ties keep the listed order
     return max(SEPARATORS, key=lambda sep: (len(required & set(split[sep])), len(split[sep])))
 

@@ -5,6 +5,8 @@ Plain data and text, no table library: the render workers use these without load
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 # the column whose share of the all-customer total is "share of spend" (cards, then transaction logs)
@@ -60,6 +62,41 @@ FEATURE_LABELS: dict[str, str] = {
 }
 
 
+def indicator_name(column: str, value: str) -> str:
+    """Return the name of the 0/1 column that marks one value of a categorical column."""
+    return f"{column}={value}"
+
+
+def value_words(column: str, value: str, names: Mapping[str, str], bare: bool = False) -> str:
+    """Return how one value of a categorical column reads: its own label ("Channel=2" in `names`), else the
+    column's label and the value (`bare`: the value alone, where the column is named beside it)."""
+    own = names.get(indicator_name(column, value))
+    if own:
+        return own
+    return value if bare else f"{names.get(column) or feature_label(column)} {value}"
+
+
 def feature_label(name: str) -> str:
-    """Return the readable label of a column, falling back to a tidied column name."""
-    return FEATURE_LABELS.get(name) or name.replace("_", " ").strip().capitalize()
+    """Return the readable label of a column, falling back to a tidied column name.
+
+    "MntFishProducts" reads "Mnt fish products", "Detergents_Paper" "Detergents paper", "Channel=2"
+    "Channel 2"; runs of capitals ("RFM", "ID") stay as written.
+    """
+    known = FEATURE_LABELS.get(name)
+    if known:
+        return known
+    if "=" in name:
+        column, _, value = name.partition("=")
+        return f"{feature_label(column)} {value}"
+    if " " in name.strip():  # already words ("Annual Income (k$)"): keep the punctuation, soften capitals
+        words = name.split()
+        rest = [w.lower() if w[:1].isupper() and w[1:].islower() else w for w in words[1:]]
+        return " ".join([words[0][:1].upper() + words[0][1:], *rest])
+    words = re.findall(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W_]+", name)
+    if not words:
+        return name.strip()
+    if name.upper() == name:
+        return " ".join(words).capitalize()
+    tidied = [w if (w.isupper() and len(w) > 1) else w.lower() for w in words]
+    text = " ".join(tidied)
+    return text[:1].upper() + text[1:]
