@@ -354,7 +354,9 @@ def test_transaction_log_is_described_in_rfm_words() -> None:
     # a log is "this month's" only when its dates all fall in the period
     assert model.headlines[0].note == "buying in this log"
     year, month = (int(x) for x in PERIOD.split("-"))
-    monthly = replace(tx, table=replace(tx.table, first_day=date(year, month, 1), last_day=date(year, month, 9)))
+    monthly = replace(
+        tx, table=replace(tx.table, first_day=date(year, month, 1), last_day=date(year, month, 9))
+    )
     model = report_model(monthly, sample_charts(), load_brand(DEFAULT_BRAND), "Report", PERIOD, GENERATOR, {})
     assert model.headlines[0].note == "buying in this month's log"
     assert sample_model().methodology.source_text.startswith("The extract held 1,003 rows")
