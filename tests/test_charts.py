@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
+import vl_convert
 from PIL import Image
 
 from reportgen.documents import charts, formats
@@ -468,7 +469,7 @@ def test_map_png_renders(profiles) -> None:
 
 def test_unsafe_svg_is_refused(monkeypatch, profiles) -> None:
     monkeypatch.setattr(
-        charts.vl_convert, "vegalite_to_svg", lambda spec: '<svg width="1" height="1"><script/></svg>'
+        vl_convert, "vegalite_to_svg", lambda spec: '<svg width="1" height="1"><script/></svg>'
     )
     with pytest.raises(ValueError, match="script"):
         charts.to_svg_image(charts.segment_sizes_chart(profiles, THEME), "x", "x", "x", 10, 10)
@@ -614,7 +615,7 @@ def test_lift_labels_use_the_shared_format() -> None:
     bars = {r["trait"]: r["text"] for r in _values(charts.segment_traits_chart(profile, THEME).to_dict())}
     assert bars == {"Balance": "<0.01x", "Purchases": "0.04x"}
     assert "Balance <0.01x" in charts.segment_traits_alt(profile)
-    assert charts.lift_text is formats.lift_text  # one implementation for prose, tables and charts
+    assert charts.segment.lift_text is formats.lift_text  # one implementation for prose, tables and charts
 
 
 def test_traits_axis_stops_at_a_sixteenth_and_sixteen_times_and_labels_clipped_bars_inside() -> None:
@@ -642,12 +643,12 @@ def test_traits_axis_stops_at_a_sixteenth_and_sixteen_times_and_labels_clipped_b
 
 def test_wrap_breaks_before_the_qualifier_then_between_words() -> None:
     name = "Cash-advance users · higher one-off purchase frequency"
-    assert charts._wrap("High spenders", 200, 11) == "High spenders"
-    assert charts._wrap(name, 213, 11) == "Cash-advance users\n· higher one-off purchase frequency"
-    assert charts._wrap(name, 90, 10) == "Cash-advance users\n· higher one-off\npurchase frequency"
+    assert charts.wrapped_label("High spenders", 200, 11) == "High spenders"
+    assert charts.wrapped_label(name, 213, 11) == "Cash-advance users\n· higher one-off purchase frequency"
+    assert charts.wrapped_label(name, 90, 10) == "Cash-advance users\n· higher one-off\npurchase frequency"
     # narrower than a word: after its hyphen, and a hard break only for what is still far too wide
-    assert charts._wrap(name, 45, 10).split("\n")[:3] == ["Cash-", "advance", "users"]
-    assert charts._wrap("Supercalifragilistic", 40, 10).replace("-\n", "") == "Supercalifragilistic"
+    assert charts.wrapped_label(name, 45, 10).split("\n")[:3] == ["Cash-", "advance", "users"]
+    assert charts.wrapped_label("Supercalifragilistic", 40, 10).replace("-\n", "") == "Supercalifragilistic"
 
 
 @pytest.mark.parametrize("count", [8, 10])

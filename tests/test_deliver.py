@@ -24,7 +24,8 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 from reportgen.cli import main as cli_main
 from reportgen.config import EmailConfig
-from reportgen.delivery.deliver import (
+from reportgen.delivery.deliver import kept_send_record, send_briefing
+from reportgen.documents.briefing import (
     MAX_HTML_BYTES,
     Briefing,
     BriefingSegment,
@@ -32,9 +33,7 @@ from reportgen.delivery.deliver import (
     briefing_content,
     briefing_message,
     eml_bytes,
-    kept_send_record,
     safe_url,
-    send_briefing,
 )
 from reportgen.errors import DeliveryError, InputError
 from reportgen.model import ChartImage, FeatureStat, Recommendation, SegmentChange, SegmentProfile

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from reportgen.delivery.deliver import briefing_content, briefing_message, eml_bytes
+from reportgen.documents.briefing import briefing_content, briefing_message, eml_bytes
 from reportgen.documents.html import environment, render_html
 from reportgen.documents.pdf import pdf_bytes, pdf_metadata, warm_pdf_engine
 from reportgen.documents.report_model import ReportModel, changes_section, chart_content, report_model

@@ -1,0 +1,231 @@
+"""The e-mail briefing: its prepared content and a deterministic MIME message (briefing.eml)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from typing import Any
+
+from reportgen.analysis.recommend import top_actions
+from reportgen.documents.archive import PageColours, page_colours, template_environment
+from reportgen.documents.formats import month_label
+from reportgen.errors import InputError
+from reportgen.model import Analysis, ChartImage, SegmentChange
+
+BRIEFING_FILE = "briefing.eml"
+MAX_HTML_BYTES = 100_000  # what mail clients and gateways handle without clipping, before images
+
+
+@dataclass(frozen=True)
+class BriefingSegment:
+    id: int
+    name: str
+    size: int
+    share: float
+    change: str | None  # "+120 since October 2026", None in a first month
+    action: str | None  # the segment's first recommendation title
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """Everything the e-mail says, prepared: the templates only lay it out."""
+
+    period: str
+    period_label: str  # "November 2026"
+    subject: str
+    title: str
+    brand_name: str
+    headline: tuple[tuple[str, str], ...]  # (label, formatted value)
+    segments: tuple[BriefingSegment, ...]
+    changes: tuple[str, ...]  # sentences on what changed since the previous period
+    actions: tuple[str, ...]
+    archive_url: str
+    report_url: str  # the period's web report inside the archive
+    colours: PageColours = field(default_factory=PageColours)
+
+
+def safe_url(url: str, key: str = "email.archive_url") -> str:
+    """Return url if it is an absolute http(s) address, else raise InputError (no javascript:/file: links)."""
+    cleaned = url.strip()
+    if not cleaned.lower().startswith(("https://", "http://")) or any(c in cleaned for c in " \"'<>\n\r\t"):
+        raise InputError(f"{key}: expected an absolute http:// or https:// address, got {url!r}")
+    return cleaned
+
+
+def briefing_colours(colors: Mapping[str, str] | None) -> PageColours:
+    """Return the e-mail palette from brand role colours (the archive page's palette)."""
+    return page_colours(colors)
+
+
+def briefing_content(
+    analysis: Analysis,
+    period: str,
+    *,
+    brand_name: str,
+    archive_url: str,
+    title: str = "Customer Segmentation Report",
+    changes: Sequence[SegmentChange] = (),
+    change_sentences: Sequence[str] = (),
+    colors: Mapping[str, str] | None = None,
+    max_actions: int = 3,
+) -> Briefing:
+    """Return the briefing's prepared content for one analysed period."""
+    archive = safe_url(archive_url)
+    base = archive if archive.endswith("/") else archive + "/"
+    label = month_label(period)
+    profiles = sorted(analysis.profiles, key=lambda p: (-p.size, p.id))
+    by_id = {c.id: c for c in changes}
+    segments = []
+    for p in profiles:
+        change = by_id.get(p.id)
+        recs = analysis.recommendations_for(p.id)
+        segments.append(
+            BriefingSegment(
+                id=p.id,
+                name=p.name,
+                size=p.size,
+                share=p.share,
+                change=_change_text(change),
+                action=recs[0].title if recs else None,
+            )
+        )
+    customers = analysis.features.quality.customers
+    silhouette = analysis.segmentation.silhouette
+    largest = profiles[0] if profiles else None
+    headline = (
+        ("Customers", f"{customers:,}"),
+        ("Segments", str(len(profiles))),
+        ("Largest segment", f"{largest.name} ({largest.share * 100:.0f}%)" if largest else "–"),
+        ("Separation (silhouette)", f"{silhouette:.2f}" if silhouette is not None else "–"),
+    )
+    actions = tuple(
+        f"{p.name}: {rec.title}"
+        for p, rec in top_actions(analysis.profiles, analysis.recommendations, max_actions)
+    )
+    return Briefing(
+        period=period,
+        period_label=label,
+        subject=f"Customer segments: {label}",
+        title=title,
+        brand_name=brand_name,
+        headline=headline,
+        segments=tuple(segments),
+        changes=tuple(change_sentences),
+        actions=actions,
+        archive_url=base,
+        report_url=f"{base}{period}/report.html",
+        colours=briefing_colours(colors),
+    )
+
+
+def _change_text(change: SegmentChange | None) -> str | None:
+    if change is None:
+        return None
+    if change.new:
+        return "new this month"
+    if change.size_change is None:
+        return None
+    return f"{change.size_change:+,} customers"
+
+
+def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
+    """Return the HTML part: table layout, inline styles, images only by cid:, no scripts."""
+    template = template_environment().get_template("briefing.html.j2")
+    html = template.render(b=briefing, charts=[_chart_view(c, briefing.period) for c in charts])
+    size = len(html.encode("utf-8"))
+    if size > MAX_HTML_BYTES:
+        raise ValueError(f"briefing HTML is {size:,} bytes; mail clients clip above {MAX_HTML_BYTES:,}")
+    return html
+
+
+def briefing_text(briefing: Briefing) -> str:
+    """Return the plain-text part of the briefing."""
+    return template_environment().get_template("briefing.txt.j2").render(b=briefing)
+
+
+def _chart_view(chart: ChartImage, period: str) -> dict[str, Any]:
+    if chart.png is None:
+        raise ValueError(f"chart {chart.name!r} has no PNG; e-mail clients do not render SVG")
+    width = min(560, round(chart.width)) if chart.width else 560
+    height = round(chart.height * width / chart.width) if chart.width and chart.height else None
+    return {
+        "cid": _content_id(chart.name, period),
+        "alt": chart.alt,
+        "title": chart.title,
+        "w": width,
+        "h": height,
+    }
+
+
+def _content_id(name: str, period: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-." else "-" for c in name)
+    return f"chart-{safe}.{period}@reportgen"
+
+
+def briefing_date(period: str) -> datetime:
+    """Return the briefing's Date: the first day after the period, 08:00 UTC (derived, never the clock)."""
+    year, month = (int(x) for x in period.split("-"))
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return datetime(year, month, 1, 8, 0, tzinfo=UTC)
+
+
+def briefing_message(
+    briefing: Briefing,
+    charts: Sequence[ChartImage],
+    pdf: bytes,
+    sender: str,
+    recipients: Sequence[str],
+) -> EmailMessage:
+    """Return the briefing as MIME: text + HTML alternatives, charts by cid:, the PDF attached."""
+    html = briefing_html(briefing, charts)
+    text = briefing_text(briefing)
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"] = briefing.subject
+    msg["From"] = formataddr((briefing.brand_name, sender))
+    msg["To"] = ", ".join(recipients)
+    msg["Date"] = format_datetime(briefing_date(briefing.period))
+    # content-derived: the same run gives the same id, a changed report a new one
+    digest = hashlib.sha256()
+    for piece in (briefing.subject, text, html):
+        digest.update(piece.encode("utf-8"))
+    for blob in (*(c.png or b"" for c in charts), pdf):
+        digest.update(blob)
+    domain = sender.rpartition("@")[2] or "reportgen.invalid"
+    msg["Message-ID"] = f"<briefing.{briefing.period}.{digest.hexdigest()[:20]}@{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Reportgen-Period"] = briefing.period
+    msg.set_content(text, subtype="plain", charset="utf-8")
+    msg.add_alternative(html, subtype="html", charset="utf-8")
+    html_part = next(p for p in msg.walk() if p.get_content_type() == "text/html")
+    assert isinstance(html_part, EmailMessage)
+    for chart in charts:
+        assert chart.png is not None  # checked by briefing_html
+        html_part.add_related(
+            chart.png,
+            maintype="image",
+            subtype="png",
+            cid=f"<{_content_id(chart.name, briefing.period)}>",
+            filename=f"{chart.name}.png",
+            disposition="inline",
+        )
+    msg.add_attachment(
+        pdf,
+        maintype="application",
+        subtype="pdf",
+        filename=f"customer-segments-{briefing.period}.pdf",
+    )
+    # the email package picks random boundaries; fixed ones keep briefing.eml byte-identical across runs
+    for index, part in enumerate(msg.walk()):
+        if part.is_multipart():
+            part.set_boundary(f"=_reportgen_{index}_{digest.hexdigest()[:24]}")
+    return msg
+
+
+def eml_bytes(message: EmailMessage) -> bytes:
+    """Return the message as .eml bytes with CRLF line ends, ready to send as is."""
+    return message.as_bytes(policy=policy.SMTP)

@@ -1,0 +1,334 @@
+"""Overview charts: segment sizes, the profile heatmap and the customer map, with alt texts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import altair as alt
+import numpy as np
+
+from reportgen.documents.charts.layout import (
+    SPLIT_LINES,
+    TIMES_LABEL,
+    GridLayout,
+    by_id,
+    finished,
+    grid_layout,
+    inline_data,
+    json_data,
+    layer_chart,
+    log2_lift,
+    pct_text,
+    segment_scale,
+    swatch_legend,
+    top_axis,
+    unvalidated,
+    wrapped_label,
+)
+from reportgen.documents.charts.theme import (
+    FULL_WIDTH,
+    MAX_MAP_POINTS,
+    MIN_POINTS_PER_SEGMENT,
+    AnyChart,
+    ChartTheme,
+)
+from reportgen.documents.formats import lift_text
+from reportgen.model import IntArray, PcaMap, SegmentProfile
+
+
+def value_share_key(profiles: Sequence[SegmentProfile]) -> str | None:
+    """Return the value_shares key to plot: "PURCHASES" if present, else the first key (e.g. "monetary")."""
+    for p in profiles:
+        if "PURCHASES" in p.value_shares:
+            return "PURCHASES"
+    for p in profiles:
+        if p.value_shares:
+            return next(iter(p.value_shares))
+    return None
+
+
+def _value_noun(key: str) -> str:
+    return {"PURCHASES": "purchases", "monetary": "spend"}.get(key, key.replace("_", " ").lower())
+
+
+def _size_labels(profiles: Sequence[SegmentProfile], theme: ChartTheme, width: float) -> dict[int, str]:
+    # names wrap into a third of the width rather than being cut short
+    return {p.id: wrapped_label(p.name, width / 3, theme.label_size) for p in profiles}
+
+
+def sizes_height(
+    profiles: Sequence[SegmentProfile], theme: ChartTheme | None = None, width: float = FULL_WIDTH
+) -> int:
+    """Return the segment sizes chart height in CSS px: a pair of bars and the wrapped name per segment."""
+    theme = theme or ChartTheme()
+    lines = max((n.count("\n") + 1 for n in _size_labels(profiles, theme, width).values()), default=1)
+    band = max(46, (theme.label_size + 2) * lines + 14, 4 * theme.label_size)
+    return 60 + 2 * theme.label_size + band * len(profiles)
+
+
+@unvalidated
+def segment_sizes_chart(
+    profiles: Sequence[SegmentProfile], theme: ChartTheme, width: float = FULL_WIDTH
+) -> AnyChart:
+    """Return grouped horizontal bars: each segment's share of customers next to its share of value."""
+    key = value_share_key(profiles)
+    measures = ["customers"] + ([_value_noun(key)] if key else [])
+    label = _size_labels(profiles, theme, width)
+    lines = max((n.count("\n") for n in label.values()), default=0)
+    rows: list[dict[str, Any]] = []
+    for p in by_id(profiles):
+        shares = [p.share] + ([p.value_shares.get(key, 0.0)] if key else [])
+        for measure, share in zip(measures, shares, strict=True):
+            rows.append(
+                {
+                    "segment": label[p.id],
+                    "measure": f"% of {measure}",
+                    "share": round(share, 6),
+                    "label": pct_text(share),
+                }
+            )
+    order = [label[p.id] for p in by_id(profiles)]
+    measure_names = [f"% of {m}" for m in measures]
+    top = max([p.share for p in profiles] + [p.value_shares.get(key, 0.0) for p in profiles if key])
+    y = alt.Y(
+        "segment:N",
+        sort=order,
+        title=None,
+        # lifted by half the extra lines of the longest name, as in the migration chart: Vega grows
+        # multi-line labels downwards from the middle of their band
+        axis=alt.Axis(
+            labelExpr=SPLIT_LINES,
+            labelLineHeight=theme.label_size + 2,
+            labelOffset=-(theme.label_size + 2) * lines / 2,
+            labelLimit=0,
+            labelFontWeight="bold",
+        ),
+    )
+    x = alt.X(
+        "share:Q",
+        title=None,
+        axis=alt.Axis(format="%", tickCount=5, grid=True),
+        # headroom on the right so the end-of-bar labels are never clipped
+        scale=alt.Scale(domain=[0, min(1.0, top * 1.15 + 0.02)], nice=False),
+    )
+    base = alt.Chart().encode(
+        y=y,
+        yOffset=alt.YOffset("measure:N", sort=measure_names),
+        x=x,
+    )
+    colors = [theme.muted, theme.primary][: len(measure_names)]
+    bars = base.mark_bar(cornerRadiusEnd=2, height={"band": 0.9}).encode(
+        color=alt.Color(
+            "measure:N",
+            sort=measure_names,
+            scale=alt.Scale(domain=measure_names, range=colors),
+            legend=alt.Legend(title=None, orient="top", direction="horizontal"),
+        )
+    )
+    labels = base.mark_text(align="left", baseline="middle", dx=4).encode(text=alt.Text("label:N"))
+    return finished(layer_chart(bars, labels, data=inline_data(rows)), theme, "Segment sizes")
+
+
+def segment_sizes_alt(profiles: Sequence[SegmentProfile]) -> str:
+    """Return the text alternative of the segment sizes chart."""
+    key = value_share_key(profiles)
+    parts = []
+    for p in by_id(profiles):
+        part = f"{p.name} {pct_text(p.share)} of customers"
+        if key:
+            part += f" and {pct_text(p.value_shares.get(key, 0.0))} of {_value_noun(key)}"
+        parts.append(part)
+    return "Bar chart of segment sizes: " + "; ".join(parts) + "."
+
+
+def segment_lift(profile: SegmentProfile, feature: str) -> float | None:
+    stat = profile.stats.get(feature)
+    return stat.lift if stat is not None else None
+
+
+def _ink(value: float, limit: float, theme: ChartTheme) -> str:
+    # white text on the saturated ends of the colour scale, dark text elsewhere
+    return "#FFFFFF" if abs(value) > 0.6 * limit else theme.foreground
+
+
+def heatmap_layout(
+    profiles: Sequence[SegmentProfile], features: Sequence[str], labels: Mapping[str, str], theme: ChartTheme
+) -> GridLayout:
+    """Return how the features x segments heatmap fits the page (its height is the image height)."""
+    return grid_layout([p.name for p in by_id(profiles)], [labels.get(f, f) for f in features], theme)
+
+
+@unvalidated
+def profile_heatmap(
+    profiles: Sequence[SegmentProfile], features: Sequence[str], labels: Mapping[str, str], theme: ChartTheme
+) -> AnyChart:
+    """Return a features x segments heatmap of lift, coloured by log2(lift) around the average (1x)."""
+    ordered = by_id(profiles)
+    logs = [log2_lift(lift) for p in ordered for f in features if (lift := segment_lift(p, f)) is not None]
+    # a symmetric domain makes 2x and 0.5x equally strong; clamp at 8x so one outlier doesn't wash out the rest
+    limit = int(min(3, max([1, *(math.ceil(abs(v) - 0.05) for v in logs)])))
+    layout = heatmap_layout(ordered, features, labels, theme)
+    segments = list(layout.headers)
+    rows = []
+    for p, header in zip(ordered, segments, strict=True):
+        for f in features:
+            lift = segment_lift(p, f)
+            value = log2_lift(lift) if lift is not None else None
+            rows.append(
+                {
+                    "segment": header,
+                    "feature": labels.get(f, f),
+                    "log2_lift": value,
+                    "text": lift_text(lift) if lift is not None else "n/a",
+                    "ink": _ink(value, limit, theme) if value is not None else theme.muted,
+                }
+            )
+    feature_labels = [labels.get(f, f) for f in features]
+    base = alt.Chart().encode(
+        x=alt.X("segment:N", sort=segments, title=None, axis=top_axis(layout)),
+        y=alt.Y("feature:N", sort=feature_labels, title=None, axis=alt.Axis(labelLimit=220)),
+    )
+    cells = base.mark_rect(stroke=theme.background, strokeWidth=1.5).encode(
+        color=alt.Color(
+            "log2_lift:Q",
+            scale=alt.Scale(domain=[-limit, 0, limit], range=list(theme.diverging), clamp=True),
+            legend=swatch_legend(
+                "vs average", range(-limit, limit + 1), layout, theme, labelExpr=TIMES_LABEL
+            ),
+        )
+    )
+    text = base.mark_text(baseline="middle").encode(
+        text=alt.Text("text:N"), color=alt.Color("ink:N", scale=None)
+    )
+    subtitle = "Segment mean over the all-customer mean; 1x = average"
+    # the text colour is a literal per cell, not the lift scale
+    layered = layer_chart(cells, text, data=inline_data(rows)).resolve_scale(color="independent")
+    return finished(layered, theme, "How segments differ from the average customer", subtitle)
+
+
+def profile_heatmap_alt(
+    profiles: Sequence[SegmentProfile], features: Sequence[str], labels: Mapping[str, str], top: int = 2
+) -> str:
+    """Return the text alternative of the heatmap: each segment's highest and lowest features."""
+    parts = []
+    for p in by_id(profiles):
+        lifts = [(f, lift) for f in features if (lift := segment_lift(p, f)) is not None]
+        # sorted() is stable: the feature order breaks ties deterministically
+        # within 10% of the average is not worth a mention
+        above = sorted((item for item in lifts if item[1] >= 1.1), key=lambda item: -item[1])[:top]
+        below = sorted((item for item in lifts if item[1] <= 0.9), key=lambda item: item[1])[:top]
+        sides = [
+            f"{side} {', '.join(f'{labels.get(f, f)} {lift_text(lift)}' for f, lift in items)}"
+            for side, items in (("highest", above), ("lowest", below))
+            if items
+        ]
+        parts.append(f"{p.name}: {'; '.join(sides) or 'at the average throughout'}")
+    return (
+        f"Heatmap of {len(features)} features by segment, each cell the segment mean over the all-customer "
+        "mean (1x = average). " + ". ".join(parts) + "."
+    )
+
+
+def map_sample(labels: IntArray, max_points: int = MAX_MAP_POINTS, seed: int = 0) -> IntArray:
+    """Return sorted row indices of a seeded sample, proportional per segment, keeping a few of each."""
+    labels = np.asarray(labels)
+    n = len(labels)
+    if n <= max_points:
+        return np.arange(n, dtype=np.int64)
+    ids, counts = np.unique(labels, return_counts=True)
+    floor = max(1, min(MIN_POINTS_PER_SEGMENT, max_points // len(ids)))
+    minimum = np.minimum(counts, floor)
+    rest = counts - minimum
+    budget = max_points - int(minimum.sum())
+    ideal = rest * budget / max(int(rest.sum()), 1)
+    quota = minimum + np.floor(ideal).astype(np.int64)
+    # largest remainders get the points the flooring left over, so the sample is exactly max_points
+    leftover = max_points - int(quota.sum())
+    for i in np.argsort(-(ideal - np.floor(ideal)), kind="stable")[:leftover]:
+        quota[i] += 1
+    rng = np.random.default_rng(seed)
+    chosen = [
+        rng.choice(np.flatnonzero(labels == segment), size=int(q), replace=False)
+        for segment, q in zip(ids, quota, strict=True)
+    ]
+    # sorted, so no segment is always painted on top of the others
+    return np.sort(np.concatenate(chosen)).astype(np.int64)
+
+
+def legend_columns(names: Sequence[str], width: float = FULL_WIDTH) -> int:
+    """Return how many legend entries fit side by side in `width` px (wider legends get clipped)."""
+    # about 6.3 px per character at 11 px Lato, plus the symbol and the column gap
+    entry = max((len(n) for n in names), default=1) * 6.3 + 40
+    return max(1, min(len(names), 4, int((width - 20) // entry)))
+
+
+def legend_rows(names: Sequence[str]) -> int:
+    """Return the number of legend rows the map needs."""
+    return math.ceil(len(names) / legend_columns(names))
+
+
+def _pc_title(index: int, share: float) -> str:
+    return f"PC{index} ({share * 100:.1f}% of variance)"
+
+
+@unvalidated
+def segment_map(
+    pca: PcaMap,
+    profiles: Sequence[SegmentProfile],
+    theme: ChartTheme,
+    max_points: int = MAX_MAP_POINTS,
+    seed: int = 0,
+) -> AnyChart:
+    """Return the PCA scatter of a stratified sample of customers, coloured by segment."""
+    names = {p.id: p.name for p in profiles}
+    rows = [
+        {
+            "pc1": round(float(pca.x[i]), 4),
+            "pc2": round(float(pca.y[i]), 4),
+            "segment": names[int(pca.labels[i])],
+        }
+        for i in map_sample(pca.labels, max_points, seed)
+    ]
+    columns = legend_columns([p.name for p in profiles])
+    chart = (
+        alt.Chart(json_data(rows))
+        .mark_circle(size=14, opacity=0.55)
+        .encode(
+            x=alt.X("pc1:Q", title=_pc_title(1, pca.explained_variance[0]), axis=alt.Axis(grid=True)),
+            y=alt.Y("pc2:Q", title=_pc_title(2, pca.explained_variance[1]), axis=alt.Axis(grid=True)),
+            color=alt.Color(
+                "segment:N",
+                scale=segment_scale(profiles, theme),
+                legend=alt.Legend(
+                    title=None,
+                    orient="bottom",
+                    direction="horizontal",
+                    columns=columns,
+                    symbolOpacity=1,
+                    symbolSize=80,
+                    columnPadding=16,
+                    # a column is as wide as the chart allows it: long names are shown whole, not cut
+                    labelLimit=int((FULL_WIDTH - 20) / columns - 40),
+                ),
+            ),
+        )
+    )
+    subtitle = "Each dot is a customer; nearby dots behave alike"
+    if len(rows) < len(pca.labels):
+        subtitle = f"A sample of {len(rows):,} of {len(pca.labels):,} customers; nearby dots behave alike"
+    return finished(chart, theme, "Customer map", subtitle)
+
+
+def segment_map_alt(pca: PcaMap, profiles: Sequence[SegmentProfile], max_points: int = MAX_MAP_POINTS) -> str:
+    """Return the text alternative of the customer map."""
+    total = len(pca.labels)
+    shown = min(total, max_points)
+    sample = f"{shown:,} customers" if shown == total else f"a sample of {shown:,} of {total:,} customers"
+    segments = "; ".join(f"{p.name} ({pct_text(p.share)} of customers)" for p in by_id(profiles))
+    pc1, pc2 = (f"{v * 100:.1f}%" for v in pca.explained_variance)
+    return (
+        f"Scatter plot of {sample} on the first two principal components (PC1 explains {pc1} and PC2 {pc2} "
+        f"of the variance), coloured by segment: {segments}."
+    )

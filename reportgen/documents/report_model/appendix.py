@@ -1,0 +1,66 @@
+"""The appendix: the profile table of every measure, reproducibility facts and the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reportgen.documents.html import thousands
+from reportgen.documents.report_model.segments import measure_unit
+from reportgen.documents.report_model.settings_text import config_text
+from reportgen.model import (
+    Analysis,
+)
+from reportgen.model.columns import feature_label
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    label: str
+    feature: str
+    overall: float
+    values: tuple[float, ...]  # one per segment, in segment order
+    unit: str = "number"  # "percent" | "days" | "number", from measure_unit
+
+
+@dataclass(frozen=True)
+class Appendix:
+    segment_names: tuple[str, ...]
+    rows: tuple[ProfileRow, ...]
+    reproducibility: tuple[tuple[str, str], ...]
+    configuration: str  # the settings that shaped the analysis, as reportgen.toml text
+
+
+def appendix_section(
+    analysis: Analysis, labels: Mapping[str, str], period: str, generator: str, config: Mapping[str, Any]
+) -> Appendix:
+    profiles = analysis.profiles
+    order = list(analysis.features.input_features)
+    for p in profiles:
+        order += [f for f in p.stats if f not in order]
+    total = sum(p.size for p in profiles) or 1
+    rows = []
+    for feature in order:
+        if not all(feature in p.stats for p in profiles):
+            continue
+        values = tuple(p.stats[feature].mean for p in profiles)
+        # the all-customer mean is the size-weighted mean of the segment means
+        overall = sum(v * p.size for v, p in zip(values, profiles, strict=True)) / total
+        label = labels.get(feature, feature_label(feature))
+        rows.append(ProfileRow(label, feature, overall, values, measure_unit(feature)))
+    table = analysis.table
+    repro = (
+        ("Input file", table.path.name),
+        ("SHA-256", table.sha256),
+        ("Rows read", thousands(table.rows)),
+        ("Period", period),
+        ("Generator", generator),
+        ("Random seed", str(config.get("clustering", {}).get("random_state", ""))),
+    )
+    return Appendix(
+        segment_names=tuple(p.name for p in profiles),
+        rows=tuple(rows),
+        reproducibility=repro,
+        configuration=config_text(config),
+    )

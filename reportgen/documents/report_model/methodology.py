@@ -1,0 +1,182 @@
+"""The methodology section: data read, missing values, features, choice of k, quality metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reportgen.config import CC_FEATURES
+from reportgen.documents.html import decimal, money, thousands
+from reportgen.documents.report_model.figures import Figure, figure
+from reportgen.documents.report_model.prose import ch_reading, db_reading, silhouette_reading
+from reportgen.model import (
+    Analysis,
+    ChartImage,
+    DataQuality,
+    KSelection,
+    Segmentation,
+)
+from reportgen.model.columns import feature_label
+
+
+@dataclass(frozen=True)
+class MissingRow:
+    column: str
+    missing: int
+    share: float
+    handling: str
+    label: str = ""  # the column's readable name; the raw name stays beside it for the data team
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    k: int
+    inertia: float
+    silhouette: float | None
+    calinski_harabasz: float | None
+    davies_bouldin: float | None
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class QualityMetric:
+    name: str
+    value: float | None
+    better: str  # how to read the value, as a sentence: "Higher is better; ..."
+    reading: str
+
+
+@dataclass(frozen=True)
+class Methodology:
+    source_text: str  # the first sentence: what was read, in the words of the data kind
+    features_intro: str  # what describes each customer, in the words of the data kind
+    rows: int
+    customers: int
+    dropped_rows: int
+    dropped_columns: tuple[str, ...]
+    missing: tuple[MissingRow, ...]
+    notes: tuple[str, ...]
+    rules: tuple[tuple[str, int], ...]
+    features_used: tuple[str, ...]  # readable labels, in the order used
+    engineered: tuple[str, ...]  # readable labels of the derived features
+    transform_text: str
+    selection_method: str
+    chosen_k: int
+    reason: str
+    sampling_note: str
+    candidates: tuple[CandidateRow, ...]
+    elbow: Figure | None
+    silhouette: Figure | None
+    metrics: tuple[QualityMetric, ...]
+
+
+def _handling(column: str, quality: DataQuality) -> str:
+    if column in quality.imputed:
+        imp = quality.imputed[column]
+        value = money(imp.value) if abs(imp.value) >= 100 else decimal(imp.value)
+        return f"replaced by the {imp.method} ({value})"
+    if column in quality.dropped_columns:
+        return "column left out of the analysis"
+    return "rows without a value left out"
+
+
+def _missing_rows(quality: DataQuality, labels: Mapping[str, str]) -> tuple[MissingRow, ...]:
+    rows = max(quality.rows, 1)
+    return tuple(
+        MissingRow(col, n, n / rows, _handling(col, quality), labels.get(col, feature_label(col)))
+        for col, n in sorted(quality.missing.items())
+    )
+
+
+def _metrics(seg: Segmentation, selection: KSelection) -> tuple[QualityMetric, ...]:
+    return (
+        QualityMetric(
+            "Silhouette score",
+            seg.silhouette,
+            "Higher is better; ranges from −1 to 1",
+            silhouette_reading(seg.silhouette),
+        ),
+        QualityMetric(
+            "Calinski-Harabasz index",
+            seg.calinski_harabasz,
+            "Higher is better; no fixed scale",
+            ch_reading(seg.calinski_harabasz, selection),
+        ),
+        QualityMetric(
+            "Davies-Bouldin index",
+            seg.davies_bouldin,
+            "Lower is better; 0 is the best possible",
+            db_reading(seg.davies_bouldin),
+        ),
+    )
+
+
+def methodology_section(
+    analysis: Analysis, charts: Mapping[str, ChartImage], labels: Mapping[str, str]
+) -> Methodology:
+    quality = analysis.features.quality
+    fm = analysis.features
+    sel = analysis.selection
+    if fm.transform == "log1p" and fm.transformed:
+        transform = (
+            f"log(1 + x) applied to {len(fm.transformed)} skewed, non-negative features to damp extreme "
+            "values, then every feature standardised (mean 0, standard deviation 1)."
+        )
+    else:
+        transform = "No transform; every feature standardised (mean 0, standard deviation 1)."
+    sampling = f"Candidates were fitted on {thousands(sel.scored_rows)} customers"
+    sampling += (
+        f"; silhouette scores on a seeded random sample of {thousands(sel.silhouette_rows)}."
+        if sel.sampled
+        else f"; silhouette scores on all {thousands(sel.silhouette_rows)}."
+    )
+    elbow, sil = charts.get("elbow"), charts.get("silhouette")
+    used = len(fm.used)
+    if analysis.table.kind == "transactions":
+        source = (
+            f"The transaction log held {thousands(quality.rows)} order lines from "
+            f"{thousands(quality.customers)} customers."
+        )
+        intro = (
+            f"{used} measures describe each customer's buying: recency (days since the last purchase), "
+            "frequency (orders) and monetary value (net spend), the classic RFM measures, plus the others "
+            "listed below."
+        )
+    else:
+        source = (
+            f"The extract held {thousands(quality.rows)} rows for {thousands(quality.customers)} customers."
+        )
+        source_kind = "account data" if set(fm.input_features) & set(CC_FEATURES) else "table"
+        intro = f"{used} features from the {source_kind} describe each customer."
+        if fm.indicators is not None and fm.indicators.width:
+            intro += (
+                " Categorical columns enter as one 0/1 column per value, scaled so each categorical column "
+                "weighs as much as one numeric column."
+            )
+    return Methodology(
+        source_text=source,
+        features_intro=intro,
+        rows=quality.rows,
+        customers=quality.customers,
+        dropped_rows=quality.dropped_rows,
+        dropped_columns=tuple(quality.dropped_columns),
+        missing=_missing_rows(quality, labels),
+        notes=tuple(quality.notes),
+        rules=tuple(sorted(quality.rules.items())),
+        features_used=tuple(labels.get(f, feature_label(f)) for f in fm.used),
+        engineered=tuple(labels.get(f, feature_label(f)) for f in fm.engineered),
+        transform_text=transform,
+        selection_method="chosen automatically" if sel.method == "auto" else "fixed by configuration",
+        chosen_k=sel.chosen_k,
+        reason=sel.reason,
+        sampling_note=sampling,
+        candidates=tuple(
+            CandidateRow(
+                c.k, c.inertia, c.silhouette, c.calinski_harabasz, c.davies_bouldin, c.k == sel.chosen_k
+            )
+            for c in sel.candidates
+        ),
+        elbow=figure(elbow) if elbow else None,
+        silhouette=figure(sil) if sil else None,
+        metrics=_metrics(analysis.segmentation, sel),
+    )

@@ -1,0 +1,145 @@
+"""Analysis + charts + brand -> ReportModel: every string and number the template displays, prepared."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reportgen.documents.brand import Brand
+from reportgen.documents.report_model.appendix import Appendix, appendix_section
+from reportgen.documents.report_model.changes import Changes, with_history
+from reportgen.documents.report_model.dates import period_dates
+from reportgen.documents.report_model.figures import Figure, figure
+from reportgen.documents.report_model.methodology import Methodology, methodology_section
+from reportgen.documents.report_model.prose import (
+    heatmap_caption,
+    map_caption,
+    segment_text,
+    summary_traits,
+)
+from reportgen.documents.report_model.segments import SegmentPage, segment_page
+from reportgen.documents.report_model.summary import (
+    Action,
+    Headline,
+    SegmentParagraph,
+    action_items,
+    headline_figures,
+)
+from reportgen.model import (
+    Analysis,
+    ChartImage,
+    spend_share,
+)
+from reportgen.model.columns import feature_label
+
+
+@dataclass(frozen=True)
+class BrandStyle:
+    name: str
+    colors: dict[str, str]
+    font_family: str
+    logo_src: str | None  # data: URI, never a path
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    anchor: str
+    title: str
+    level: int
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    title: str
+    period: str  # "2026-11"
+    period_label: str  # "November 2026"
+    issued: str  # "30 November 2026": the last day of the period
+    issued_iso: str  # "2026-11-30"
+    generator: str
+    brand: BrandStyle
+    customers: int
+    segment_count: int
+    contents: tuple[ContentsEntry, ...]
+    headlines: tuple[Headline, ...]
+    paragraphs: tuple[SegmentParagraph, ...]
+    actions: tuple[Action, ...]
+    overview: tuple[Figure, ...]
+    segments: tuple[SegmentPage, ...]
+    methodology: Methodology
+    appendix: Appendix
+    keywords: tuple[str, ...]
+    changes: Changes | None = None
+
+
+def _brand_style(brand: Brand) -> BrandStyle:
+    logo = None
+    if brand.logo is not None and brand.logo_mime is not None:
+        logo = f"data:{brand.logo_mime};base64," + base64.b64encode(brand.logo).decode("ascii")
+    return BrandStyle(brand.name, dict(brand.colors), brand.font_family, logo)
+
+
+def _labels(analysis: Analysis) -> dict[str, str]:
+    labels = {t.feature: t.label for p in analysis.profiles for t in p.traits}
+    return labels
+
+
+def _contents(segments: Iterable[SegmentPage], changes: Changes | None) -> tuple[ContentsEntry, ...]:
+    entries = [ContentsEntry("summary", "Executive summary", 1)]
+    if changes is not None:
+        entries.append(ContentsEntry("changes", "What changed", 1))
+    entries.append(ContentsEntry("overview", "Segment overview", 1))
+    entries += [ContentsEntry(s.anchor, s.name, 2) for s in segments]
+    entries += [ContentsEntry("methodology", "Methodology", 1), ContentsEntry("appendix", "Appendix", 1)]
+    return tuple(entries)
+
+
+def report_model(
+    analysis: Analysis,
+    charts: Iterable[ChartImage],
+    brand: Brand,
+    title: str,
+    period: str,
+    generator: str,
+    config_dict: Mapping[str, Any],
+    changes: Changes | None = None,
+) -> ReportModel:
+    """Return everything the report shows, prepared: no DataFrames, nothing to compute in the template."""
+    period_label, last_day = period_dates(period)
+    by_name = {c.name: c for c in charts}
+    labels = {**{f: feature_label(f) for f in analysis.features.input_features}, **_labels(analysis)}
+    labels.update(config_dict.get("data", {}).get("labels", {}))  # the user's own words win
+    spend_key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
+    spend_label = labels.get(spend_key, feature_label(spend_key)) if spend_key else "spend"
+    segments = tuple(
+        segment_page(analysis, i, p, by_name, spend_label, labels) for i, p in enumerate(analysis.profiles, 1)
+    )
+    captions = {"map": map_caption(analysis, labels), "heatmap": heatmap_caption(analysis)}
+    overview = tuple(
+        figure(by_name[n], captions.get(n, "")) for n in ("sizes", "map", "heatmap") if n in by_name
+    )
+    return ReportModel(
+        title=" ".join(title.split()),
+        period=period,
+        period_label=period_label,
+        issued=f"{last_day.day} {period_label}",
+        issued_iso=last_day.isoformat(),
+        generator=generator,
+        brand=_brand_style(brand),
+        customers=analysis.features.quality.customers,
+        segment_count=len(analysis.profiles),
+        contents=_contents(segments, changes),
+        headlines=headline_figures(analysis, spend_label, period),
+        paragraphs=tuple(
+            SegmentParagraph(s.anchor, s.name, segment_text(p, spend_label, summary_traits(len(segments))))
+            for s, p in zip(segments, analysis.profiles, strict=True)
+        ),
+        actions=action_items(analysis),
+        overview=overview,
+        segments=segments,
+        methodology=methodology_section(analysis, by_name, labels),
+        appendix=appendix_section(analysis, labels, period, generator, config_dict),
+        keywords=("customer segmentation", period_label, *(p.name for p in analysis.profiles)),
+        changes=with_history(changes, analysis.history) if changes is not None else None,
+    )

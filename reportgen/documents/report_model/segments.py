@@ -1,0 +1,132 @@
+"""One page per segment: size, share, traits against the average, chart and recommendations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reportgen.documents.html import percent
+from reportgen.documents.report_model.figures import Figure, figure
+from reportgen.documents.report_model.prose import segment_text
+from reportgen.model import (
+    Analysis,
+    ChartImage,
+    SegmentProfile,
+    spend_share,
+)
+from reportgen.model.columns import feature_label, value_words
+
+# Measures that are fractions of a whole read as percentages ("23.0%", not "0.23"); day counts as whole days.
+PERCENT_FEATURES = frozenset({"PRC_FULL_PAYMENT", "INSTALLMENT_SHARE", "return_rate"})
+
+
+DAY_FEATURES = frozenset({"recency_days", "tenure_days"})
+
+
+def measure_unit(feature: str) -> str:
+    """Return how a measure's values are shown: 'percent', 'days' or 'number' (picks the template filter)."""
+    if feature in PERCENT_FEATURES:
+        return "percent"
+    if feature in DAY_FEATURES:
+        return "days"
+    return "number"
+
+
+@dataclass(frozen=True)
+class TraitRow:
+    label: str
+    segment_mean: float
+    overall_mean: float
+    lift: float | None
+    unit: str = "number"  # "percent" | "days" | "number", from measure_unit
+
+
+@dataclass(frozen=True)
+class RecommendationItem:
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    label: str  # the column's readable name
+    text: str  # "Graduation 54% (50% overall), PhD 22% (22%), Master 16% (17%), 2 more values"
+
+
+@dataclass(frozen=True)
+class SegmentPage:
+    id: int
+    number: int  # 1-based position in the report
+    anchor: str
+    name: str
+    size: int
+    share: float
+    spend_share: float | None
+    spend_label: str
+    summary: str
+    traits: tuple[TraitRow, ...]
+    figure: Figure | None
+    recommendations: tuple[RecommendationItem, ...]
+    is_new: bool = False  # first seen this month (no match in the previous period)
+    categories: tuple[str, ...] = ()  # values the segment over-represents: "84% Channel 2 vs 32% overall"
+    category_rows: tuple[CategoryRow, ...] = ()  # each categorical column's commonest values here
+
+
+def segment_page(
+    analysis: Analysis,
+    number: int,
+    profile: SegmentProfile,
+    charts: Mapping[str, ChartImage],
+    spend_label: str,
+    labels: Mapping[str, str] | None = None,
+) -> SegmentPage:
+    labels = labels or {}
+    chart = charts.get(f"segment-{profile.id}")
+    return SegmentPage(
+        id=profile.id,
+        number=number,
+        anchor=f"segment-{profile.id}",
+        name=profile.name,
+        size=profile.size,
+        share=profile.share,
+        spend_share=spend_share(profile)[1],
+        spend_label=spend_label,
+        summary=segment_text(profile, spend_label),
+        traits=tuple(
+            TraitRow(t.label, t.segment_mean, t.overall_mean, t.lift, measure_unit(t.feature))
+            for t in profile.traits
+        ),
+        figure=figure(chart) if chart else None,
+        recommendations=tuple(
+            RecommendationItem(r.title, r.text) for r in analysis.recommendations_for(profile.id)
+        ),
+        is_new=analysis.history is not None
+        and any(c.id == profile.id and c.new for c in analysis.history.changes),
+        categories=tuple(h.text for h in analysis.categories.highlights.get(profile.id, ()))
+        if analysis.categories is not None
+        else (),
+        category_rows=category_rows(analysis, profile.id, labels),
+    )
+
+
+TOP_VALUES = 3  # values listed per categorical column on a segment page
+
+
+def category_rows(analysis: Analysis, segment: int, labels: Mapping[str, str]) -> tuple[CategoryRow, ...]:
+    """Return, per categorical column, the segment's commonest values with their share of all customers."""
+    cats = analysis.categories
+    if cats is None:
+        return ()
+    rows = []
+    for column, shares in cats.segments.get(segment, {}).items():
+        ranked = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
+        shown = [
+            f"{value_words(column, value, labels, bare=True)} {percent(share, 0)} "
+            f"({percent(cats.overall[column][value], 0)}{' overall' if i == 0 else ''})"
+            for i, (value, share) in enumerate(ranked[:TOP_VALUES])
+        ]
+        more = len(ranked) - TOP_VALUES
+        if more > 0:
+            shown.append(f"{more} more value{'s' if more > 1 else ''}")
+        rows.append(CategoryRow(labels.get(column) or feature_label(column), ", ".join(shown)))
+    return tuple(rows)

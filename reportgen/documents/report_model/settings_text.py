@@ -1,0 +1,53 @@
+"""The settings that shaped the analysis, as reportgen.toml text for the appendix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        items = [_toml_value(v) for v in value]
+        if sum(len(i) + 2 for i in items) <= 60:
+            return "[" + ", ".join(items) + "]"
+        lines: list[str] = []  # wrapped, several to a line: a column list should not fill a page
+        for item in items:
+            if lines and len(lines[-1]) + len(item) + 2 <= 76:
+                lines[-1] += f" {item},"
+            else:
+                lines.append(f"  {item},")
+        return "[\n" + "\n".join(lines) + "\n]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def config_text(config: Mapping[str, Any]) -> str:
+    """Return the settings that shape the analysis as reportgen.toml text: sections, keys, no unset values."""
+    # e-mail settings and the input path are about delivery, not results (and name people and folders);
+    # the transaction columns matter only for a transaction log
+    log = config.get("data", {}).get("kind") == "transactions"
+    skip = {"email"} | (set() if log else {"transactions"})
+    # a log's features are derived from it: the customer-table keys did not shape it
+    not_used = {"id_column", "features", "categorical", "dates"} if log else set()
+    blocks = []
+    for section in sorted(k for k in config if k not in skip):
+        values = config[section]
+        if not isinstance(values, Mapping):
+            continue
+        lines = [f"[{section}]"]
+        for key in sorted(values):
+            value = values[key]
+            if value is None or (section == "data" and (key == "path" or key in not_used)):
+                continue
+            if isinstance(value, list | tuple | Mapping) and not value:
+                continue  # an empty list or table is the default: nothing was set
+            lines.append(f"{key} = {_toml_value(value)}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

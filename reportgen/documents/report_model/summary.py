@@ -1,0 +1,88 @@
+"""The executive summary: headline figures, segment paragraphs and the top actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportgen.analysis.recommend import top_actions
+from reportgen.model import (
+    Analysis,
+    spend_share,
+)
+
+# Which value share is "share of spend", in order of preference (customers table, transaction log).
+TOP_ACTIONS = 3
+
+
+@dataclass(frozen=True)
+class Headline:
+    label: str
+    value: float
+    kind: str  # "count" | "percent" | "decimal": picks the filter in the template
+    note: str
+
+
+@dataclass(frozen=True)
+class SegmentParagraph:
+    anchor: str
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Action:
+    segment: str
+    anchor: str
+    title: str
+    text: str
+
+
+def is_monthly(analysis: Analysis, period: str) -> bool:
+    """Return whether the data is known to be the period's month: a log whose dates all fall in it, or a
+    customer table run for an earlier month into the same folder."""
+    table = analysis.table
+    if table.kind == "transactions":
+        if table.first_day is None or table.last_day is None:
+            return False
+        return table.first_day.strftime("%Y-%m") == period == table.last_day.strftime("%Y-%m")
+    return analysis.history is not None
+
+
+def _scope(analysis: Analysis, period: str) -> str:
+    monthly = is_monthly(analysis, period)
+    if analysis.table.kind == "transactions":
+        return "buying in this month's log" if monthly else "buying in this log"
+    return "in this month's extract" if monthly else "in this extract"
+
+
+def headline_figures(analysis: Analysis, spend_label: str, period: str = "") -> tuple[Headline, ...]:
+    profiles = analysis.profiles
+    largest = max(profiles, key=lambda p: (p.size, -p.id))
+    out = [
+        Headline(
+            "Customers analysed", analysis.features.quality.customers, "count", _scope(analysis, period)
+        ),
+        Headline(
+            "Segments",
+            len(profiles),
+            "count",
+            "number chosen from the data"
+            if analysis.selection.method == "auto"
+            else "number fixed in the settings",
+        ),
+        Headline("Largest segment", largest.share, "percent", largest.name),
+    ]
+    valued = [p for p in profiles if spend_share(p)[1] is not None]
+    if valued:
+        top = max(valued, key=lambda p: (spend_share(p)[1] or 0.0, p.size, -p.id))
+        out.append(
+            Headline(f"Top share of {spend_label.lower()}", spend_share(top)[1] or 0.0, "percent", top.name)
+        )
+    return tuple(out)
+
+
+def action_items(analysis: Analysis) -> tuple[Action, ...]:
+    return tuple(
+        Action(profile.name, f"segment-{profile.id}", rec.title, rec.text)
+        for profile, rec in top_actions(analysis.profiles, analysis.recommendations, TOP_ACTIONS)
+    )
