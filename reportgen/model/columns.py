@@ -79,24 +79,24 @@ def value_words(column: str, value: str, names: Mapping[str, str], bare: bool = 
 def feature_label(name: str) -> str:
     """Return the readable label of a column, falling back to a tidied column name.
 
-    "MntFishProducts" reads "Mnt fish products", "Detergents_Paper" "Detergents paper", "Channel=2"
-    "Channel 2"; runs of capitals ("RFM", "ID") stay as written.
+    "MntFishProducts" reads "Mnt fish products", "Detergents_Paper" "Detergents paper"; names that are
+    already words ("Annual Income (k$)") keep their punctuation.
     """
     known = FEATURE_LABELS.get(name)
     if known:
         return known
-    if "=" in name:
-        column, _, value = name.partition("=")
-        return f"{feature_label(column)} {value}"
-    if " " in name.strip():  # already words ("Annual Income (k$)"): keep the punctuation, soften capitals
+    if " " in name.strip():
         words = name.split()
         rest = [w.lower() if w[:1].isupper() and w[1:].islower() else w for w in words[1:]]
         return " ".join([words[0][:1].upper() + words[0][1:], *rest])
-    words = re.findall(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W_]+", name)
+    words = [w for part in re.split(r"_+", name.strip()) for w in _CAMEL.split(part) if w]
     if not words:
-        return name.strip()
-    if name.upper() == name:
-        return " ".join(words).capitalize()
-    tidied = [w if (w.isupper() and len(w) > 1) else w.lower() for w in words]
-    text = " ".join(tidied)
+        return name.strip() or name
+    shouting = name.isupper()
+    kept = [w if (w.isupper() and len(w) > 1 and not shouting) else w.lower() for w in words]
+    text = " ".join(kept)
     return text[:1].upper() + text[1:]
+
+
+# a word boundary inside a camel-case name: "MntFish" -> "Mnt|Fish", "RFMScore" -> "RFM|Score", "Cmp1" -> "Cmp|1"
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[0-9])(?=[A-Za-z])")

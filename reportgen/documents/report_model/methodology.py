@@ -148,7 +148,7 @@ def methodology_section(
         )
         source_kind = "account data" if set(fm.input_features) & set(CC_FEATURES) else "table"
         intro = f"{used} features from the {source_kind} describe each customer."
-        if fm.indicators is not None and fm.indicators.width:
+        if fm.indicators is not None and fm.indicators.columns:
             intro += (
                 " Categorical columns enter as one 0/1 column per value, scaled so each categorical column "
                 "weighs as much as one numeric column."

@@ -32,7 +32,7 @@ from reportgen.model import (
     ChartImage,
     spend_share,
 )
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import feature_label, value_words
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,15 @@ def _contents(segments: Iterable[SegmentPage], changes: Changes | None) -> tuple
     return tuple(entries)
 
 
+def _indicator_labels(used: Iterable[str], labels: Mapping[str, str]) -> dict[str, str]:
+    out = {}
+    for name in used:
+        column, _, value = name.partition("=")
+        if value and name not in labels:
+            out[name] = value_words(column, value, labels)
+    return out
+
+
 def report_model(
     analysis: Analysis,
     charts: Iterable[ChartImage],
@@ -115,6 +124,8 @@ def report_model(
     segments = tuple(
         segment_page(analysis, i, p, by_name, spend_label, labels) for i, p in enumerate(analysis.profiles, 1)
     )
+    # the clustered 0/1 columns of categorical features read "Channel 2", or by the user's label for the value
+    labels = {**labels, **_indicator_labels(analysis.features.used, labels)}
     captions = {"map": map_caption(analysis, labels), "heatmap": heatmap_caption(analysis)}
     overview = tuple(
         figure(by_name[n], captions.get(n, "")) for n in ("sizes", "map", "heatmap") if n in by_name
