@@ -297,8 +297,6 @@ def _csv_customers(
     header = _csv_header(raw, sep)
     if header is None or not any(header):
         raise InputError(f"{where}: line 1 is empty; expected a header line naming the columns")
-    if sep != ",":
-        notes.append(f"read as {SEPARATORS[sep]}-separated")
     _check_data_delimiter(raw, sep, where)
     extra = _check_columns(header, data, where)
     notes.extend(_extra_note(extra))
