@@ -73,7 +73,9 @@ def value_words(column: str, value: str, names: Mapping[str, str], bare: bool = 
     own = names.get(indicator_name(column, value))
     if own:
         return own
-    return value if bare else f"{names.get(column) or feature_label(column)} {value}"
+    # a bare code ("3") says nothing beside other values' labels: it keeps its column's name
+    coded = value.replace(".", "", 1).lstrip("-").isdigit()
+    return value if bare and not coded else f"{names.get(column) or feature_label(column)} {value}"
 
 
 def feature_label(name: str) -> str:
