@@ -24,6 +24,7 @@ import polars as pl
 
 from reportgen.config import Settings, check_schema, settings_from_dict
 from reportgen.errors import InputError
+from reportgen.period import Period, parse_period
 
 if TYPE_CHECKING:
     from reportgen.model import Analysis
@@ -83,7 +84,7 @@ class SegmentReport:
         data: DataInput | None = None,
         settings: Settings | Mapping[str, Any] | None = None,
         *,
-        period: str | None = None,
+        period: Period | str | None = None,
         k: int | None = None,
     ) -> None:
         from reportgen.config import with_k
@@ -93,7 +94,7 @@ class SegmentReport:
         self._frame = frame_of(data) if data is not None else None
         self._path = None if data is None or self._frame is not None else Path(data)
         self._label = _label(data) if self._frame is not None else ""
-        self._period = period
+        self._period = parse_period(period) if isinstance(period, str) else period
         self._analysis: Analysis | None = None
         self._result: RunResult | None = None
         self._documents: dict[str, bytes] | None = None
@@ -107,16 +108,14 @@ class SegmentReport:
 
             say = progress or pipeline.quiet
             source = self._source()
-            if self._period is not None:
-                pipeline.period_end(self._period)
             table = pipeline.loaded_table(self.settings, source, self._period, self._label)
             self._period = pipeline.table_period(table, self._period)
             self._analysis = pipeline.table_analysis(self.settings, table, self._period, say)
         return self
 
     @property
-    def period(self) -> str:
-        """Return the reporting month, YYYY-MM."""
+    def period(self) -> Period:
+        """Return the reporting month (prints as YYYY-MM)."""
         self.run()
         assert self._period is not None
         return self._period
@@ -200,7 +199,7 @@ class SegmentReport:
             self._label,
         )
         self._result, self._analysis = result, result.analysis
-        self._period = result.period_dir.name
+        self._period = parse_period(result.period_dir.name)
         self._documents = None
         return result.period_dir
 

@@ -14,6 +14,7 @@ from reportgen.config import Settings, load_settings, with_k
 from reportgen.errors import DeliveryError, InputError
 from reportgen.parallel.runtime import collector_paused, cpu_lanes
 from reportgen.parallel.worker import RenderWorker, release_temporary_files
+from reportgen.period import parse_period
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -88,6 +89,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     if args.k is not None:
         settings = with_k(settings, args.k)
+    period = parse_period(args.period) if args.period else None  # None: the period the data dates
     # started before the analysis stack is imported: it loads the rendering stack on the other core meanwhile
     with _render_worker() as renderer:
         with collector_paused():
@@ -95,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
             from reportgen.pipeline import quiet, stderr_progress
 
         progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
-        report = SegmentReport(args.data, settings, period=args.period)
+        report = SegmentReport(args.data, settings, period=period)
         folder = report.to_file(args.out, progress, renderer)
     if not args.quiet:
         print(f"wrote {folder}", file=sys.stderr)
@@ -104,11 +106,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _send(args: argparse.Namespace) -> int:
     from reportgen.delivery.deliver import send_briefing
-    from reportgen.pipeline import period_end
 
     settings = _settings(args.config)
-    period_end(args.period)
-    folder = args.out / args.period
+    folder = args.out / str(parse_period(args.period))
     result = send_briefing(
         folder, settings.email, resend=args.resend, password=os.environ.get("REPORTGEN_SMTP_PASSWORD")
     )

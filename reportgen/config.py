@@ -102,6 +102,7 @@ class BrandConfig:
 class ReportConfig:
     title: str = "Customer Segmentation Report"
     playbook: Path | None = None  # None: the bundled playbook for the data kind
+    names: dict[str, str] = field(default_factory=dict)  # segment id (as text) -> the user's name for it
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ _INT = ((int,), "an integer")
 _NUM = ((int, float), "a number")
 _STRLIST = ((list,), "a list of strings")
 _STRMAP = ((dict,), 'a table of column = text, e.g. { Dt_Customer = "%d-%m-%Y" }')
+_LABELMAP = ((dict,), 'a table of column = text, e.g. { MntWines = "Wine spend" }')
+_STRTABLE = ((dict,), "a table of strings")
 
 _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
     "data": {
@@ -154,7 +157,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "features": _STRLIST,
         "categorical": _STRLIST,
         "dates": _STRMAP,
-        "labels": _STRMAP,
+        "labels": _LABELMAP,
         "value": _STRLIST,
     },
     "features": {"engineered": _BOOL, "transform": _STR},
@@ -186,7 +189,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "timeout": _NUM,
     },
     "brand": {"file": _STR},
-    "report": {"title": _STR, "playbook": _STR},
+    "report": {"title": _STR, "playbook": _STR, "names": _STRTABLE},
 }
 
 
@@ -349,6 +352,7 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     report = ReportConfig(
         title=r.get("title", "Customer Segmentation Report"),
         playbook=(_existing_file(base, r["playbook"], "report.playbook", where) if "playbook" in r else None),
+        names=_segment_names(r.get("names", {}), where),
     )
     return Settings(
         data=data,
@@ -439,3 +443,14 @@ def with_k(settings: Settings, k: int) -> Settings:
     if k < 2:
         raise InputError(f"--k: the number of segments must be >= 2, got {k}")
     return replace(settings, clustering=replace(settings.clustering, k=k))
+
+
+def _segment_names(raw: dict[str, str], where: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for key, name in raw.items():
+        if not key.strip().isdigit():
+            raise InputError(f'{where}: report.names keys must be segment ids like "0", got "{key}"')
+        if name.strip() in names.values():
+            raise InputError(f'{where}: report.names gives "{name.strip()}" to more than one segment')
+        names[str(int(key))] = name.strip()
+    return names

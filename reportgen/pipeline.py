@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -22,15 +20,12 @@ from reportgen.analysis.cluster import k_selection, segment_map, segmentation
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.matching import (
     PreviousModel,
-    change_sentences,
     load_previous_model,
-    matched_profiles,
-    migration,
     model_document,
     model_json,
-    segment_changes,
+    month_over_month,
     segment_matching,
-    stable_labels,
+    stable_segments,
 )
 from reportgen.analysis.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
@@ -40,12 +35,12 @@ from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
 from reportgen.io.load import customers_from_frame, load_customers, require_customers
 from reportgen.io.write import publish_period, write_atomic
-from reportgen.model import ID, Analysis, LoadedTable, MonthOverMonth, ReportJob
+from reportgen.model import Analysis, LoadedTable, ReportJob
+from reportgen.period import Period, parse_period, period_of
 
 if TYPE_CHECKING:
     from reportgen.parallel.worker import RenderWorker
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 GENERATOR = f"reportgen {__version__}"
 PERIOD_FILES = ("report.pdf", "report.html", "summary.json", "segments.csv", "model.json", "briefing.eml")
 
@@ -67,15 +62,6 @@ def stderr_progress() -> Progress:
     return say
 
 
-def period_end(period: str) -> date:
-    """Return the last day of a YYYY-MM period, validating it."""
-    m = PERIOD_RE.match(period)
-    if not m:
-        raise InputError(f"--period: expected a month as YYYY-MM (e.g. 2026-11), got {period!r}")
-    year, month = int(m.group(1)), int(m.group(2))
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
 def data_path(settings: Settings, override: Path | None) -> Path:
     """Return the input path: --data, else the config's data.path, else the bundled sample."""
     if override is not None:
@@ -89,13 +75,13 @@ def data_path(settings: Settings, override: Path | None) -> Path:
     return SAMPLE_DATA
 
 
-def current_period() -> str:
-    """Return this calendar month as YYYY-MM (the default period of a customer table)."""
-    return date.today().strftime("%Y-%m")
+def current_period() -> Period:
+    """Return this calendar month (the default period of a customer table)."""
+    return period_of(date.today())
 
 
 def loaded_table(
-    settings: Settings, source: Path | pl.DataFrame, period: str | None, label: str = "DataFrame"
+    settings: Settings, source: Path | pl.DataFrame, period: Period | None, label: str = "DataFrame"
 ) -> LoadedTable:
     """Read and validate the input table of the configured kind, from a file or a DataFrame (`label`).
 
@@ -105,11 +91,11 @@ def loaded_table(
     if settings.data.kind == "transactions":
         from reportgen.io.transactions import load_transactions
 
-        end = period_end(period) if period is not None else None
+        end = period.last_day if period is not None else None
         if isinstance(source, pl.DataFrame):
             return _log_from_frame(source, settings, end, label)
         return load_transactions(source, settings.transactions, end, settings.data.separator)
-    end = period_end(period or current_period())
+    end = (period or current_period()).last_day
     if isinstance(source, pl.DataFrame):
         return customers_from_frame(source, settings.data, label, end)
     return load_customers(source, settings.data, end)
@@ -132,12 +118,12 @@ def _log_from_frame(frame: pl.DataFrame, settings: Settings, end: date | None, l
     return replace(table, path=Path(label), sha256=digest)
 
 
-def table_period(table: LoadedTable, period: str | None) -> str:
+def table_period(table: LoadedTable, period: Period | None) -> Period:
     """Return the period a run reports on: the one asked for, else the one the data dates (see loaded_table)."""
     if period is not None:
         return period
     if table.kind == "transactions" and table.last_day is not None:
-        return table.last_day.strftime("%Y-%m")
+        return period_of(table.last_day)
     return current_period()
 
 
@@ -152,11 +138,13 @@ def config_hash(settings: Settings) -> str:
 def analyse(
     settings: Settings,
     path: Path,
-    period: str,
+    period: Period | str,
     progress: Progress = quiet,
     previous: PreviousModel | None = None,
 ) -> Analysis:
     """Run the analysis: load, prepare, choose k, segment, profile, name, recommend, compare months."""
+    if isinstance(period, str):  # the library's edge: a caller may name the month as text
+        period = parse_period(period)
     progress(f"loading {path}")
     return table_analysis(settings, loaded_table(settings, path, period), period, progress, previous)
 
@@ -164,7 +152,7 @@ def analyse(
 def table_analysis(
     settings: Settings,
     table: LoadedTable,
-    period: str,
+    period: Period,
     progress: Progress = quiet,
     previous: PreviousModel | None = None,
 ) -> Analysis:
@@ -188,21 +176,9 @@ def table_analysis(
     seg, history = fit, None
     if previous is not None and matching is not None:
         progress(f"comparing with {previous.period}")
-        ids = stable_labels(fit.labels, matching)
-        order = sorted(range(fit.k), key=lambda label: matching.ids[label])
-        seg = replace(fit, labels=ids, centroids=fit.centroids[order])
-        profiles = matched_profiles(profiles, matching)
-        pca = replace(pca, labels=ids)
-        current = pl.DataFrame({ID: features.customer_ids, "segment_id": ids})
-        moves = migration(previous.assignments, current, previous.period)
-        changes = segment_changes(previous.summary_segments, profiles)
-        history = MonthOverMonth(
-            from_period=previous.period,
-            migration=moves,
-            matching=matching.as_dict(),
-            changes=changes,
-            sentences=change_sentences(moves, changes, matching),
-        )
+        stable = stable_segments(fit, profiles, pca, matching)
+        seg, profiles, pca = stable.segmentation, stable.profiles, stable.pca
+        history = month_over_month(previous, features.customer_ids, stable, matching)
     categories = None
     if table.categorical:
         shares = category_shares(table.frame, table.categorical, seg.labels, tuple(p.id for p in profiles))
@@ -236,7 +212,7 @@ class RunResult:
     renderer_stats: dict[str, float] = field(default_factory=dict)  # the render worker's own figures
 
 
-def data_files(analysis: Analysis, period: str, path: Path) -> dict[str, bytes]:
+def data_files(analysis: Analysis, period: Period, path: Path) -> dict[str, bytes]:
     """Return the period's data files: summary.json, segments.csv and model.json."""
     document = summary_document(analysis, period=period, generator=GENERATOR, input_label=input_label(path))
     return {
@@ -246,7 +222,7 @@ def data_files(analysis: Analysis, period: str, path: Path) -> dict[str, bytes]:
     }
 
 
-def report_job(analysis: Analysis, settings: Settings, brand: Brand, period: str) -> ReportJob:
+def report_job(analysis: Analysis, settings: Settings, brand: Brand, period: Period) -> ReportJob:
     """Return what the documents (PDF, HTML, briefing) are made from."""
     return ReportJob(analysis=analysis, settings=settings, brand=brand, period=period, generator=GENERATOR)
 
@@ -255,7 +231,7 @@ def period_files(
     analysis: Analysis,
     settings: Settings,
     brand: Brand,
-    period: str,
+    period: Period,
     out_dir: Path,
     path: Path,
     progress: Progress,
@@ -283,7 +259,7 @@ def period_files(
         kept_send_record,  # here: the e-mail stack is not needed before this
     )
 
-    kept = kept_send_record(out_dir / period, files["briefing.eml"])
+    kept = kept_send_record(out_dir / str(period), files["briefing.eml"])
     if kept is not None:  # re-running a period with an identical briefing must not allow a second send
         files["sent.json"] = kept
     return files
@@ -291,7 +267,7 @@ def period_files(
 
 def run(
     settings: Settings,
-    period: str | None,
+    period: Period | str | None,
     out_dir: Path,
     data: Path | pl.DataFrame | None = None,
     progress: Progress = quiet,
@@ -304,8 +280,8 @@ def run(
     in messages and the report) or None for the configured / bundled file. `renderer`: a started render
     worker to make the documents in (the command line's way); None makes them in this process.
     """
-    if period is not None:
-        period_end(period)
+    if isinstance(period, str):  # the library's edge: a caller may name the month as text
+        period = parse_period(period)
     source = data if isinstance(data, pl.DataFrame) else data_path(settings, data)
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
     progress(f"loading {label if isinstance(source, pl.DataFrame) else source}")
@@ -315,8 +291,8 @@ def run(
     analysis = table_analysis(settings, table, period, progress, previous)
     path = table.path
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
-    progress(f"publishing {out_dir / period}")
-    target = publish_period(out_dir, period, files)
+    progress(f"publishing {out_dir / str(period)}")
+    target = publish_period(out_dir, str(period), files)
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 
     index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)

@@ -85,7 +85,7 @@ def test_analysis_summary_and_assignments(marketing_path: Path, cli_files: dict[
     assignments = report.assignments
     assert assignments.columns == ["customer_id", "segment_id", "segment_name"]
     assert assignments.write_csv().encode("utf-8") == cli_files["segments.csv"]
-    assert report.period == PERIOD
+    assert str(report.period) == PERIOD
 
 
 def test_to_file_writes_the_command_line_folder(

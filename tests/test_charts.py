@@ -23,15 +23,20 @@ from reportgen.model import (
     DataQuality,
     FeatureMatrix,
     FeatureStat,
+    Flow,
     KCandidate,
     KSelection,
     LoadedTable,
+    Matching,
+    Migration,
     MonthOverMonth,
     PcaMap,
     Segmentation,
     SegmentProfile,
     Trait,
+    VanishedSegment,
 )
+from reportgen.period import Period
 
 THEME = ChartTheme()
 NAMES = ("Low activity", "High spenders", "Cash advance users", "Instalment buyers")
@@ -543,14 +548,10 @@ def test_markup_in_names_is_escaped_in_svg() -> None:
 
 def test_report_charts_adds_migration_when_there_is_history(profiles, selection) -> None:
     history = MonthOverMonth(
-        from_period="2026-10",
-        migration={
-            "from_period": "2026-10",
-            "flows": [{"from": f, "to": t, "customers": n} for f, t, n in FLOWS],
-        },
-        matching={},
+        from_period=Period(2026, 10),
+        migration=Migration(Period(2026, 10), 0, 0, 0, tuple(Flow(f, t, n) for f, t, n in FLOWS)),
+        matching=Matching(Period(2026, 10), (), ()),
         changes=(),
-        sentences=(),
     )
     analysis = dataclasses.replace(_analysis(profiles, selection), history=history)
     images = {i.name: i for i in charts.report_charts(analysis, THEME, LABELS)}
@@ -615,7 +616,7 @@ def test_lift_labels_use_the_shared_format() -> None:
     bars = {r["trait"]: r["text"] for r in _values(charts.segment_traits_chart(profile, THEME).to_dict())}
     assert bars == {"Balance": "<0.01x", "Purchases": "0.04x"}
     assert "Balance <0.01x" in charts.segment_traits_alt(profile)
-    assert charts.segment.lift_text is formats.lift_text  # one implementation for prose, tables and charts
+    assert [bars[t.label] for t in traits] == [formats.lift(t.lift) for t in traits]  # one implementation
 
 
 def test_traits_axis_stops_at_a_sixteenth_and_sixteen_times_and_labels_clipped_bars_inside() -> None:
@@ -706,11 +707,10 @@ def test_migration_drops_the_empty_row_of_a_new_and_column_of_a_vanished_segment
 def test_report_charts_names_a_vanished_segment_in_the_migration_chart(profiles, selection) -> None:
     flows = [*FLOWS, (7, 0, 25), (7, 2, 33)]
     history = MonthOverMonth(
-        from_period="2026-10",
-        migration={"flows": [{"from": f, "to": t, "customers": n} for f, t, n in flows]},
-        matching={"vanished": [{"id": 7, "name": "Revolvers", "previous_size": 58}]},
+        from_period=Period(2026, 10),
+        migration=Migration(Period(2026, 10), 0, 0, 0, tuple(Flow(f, t, n) for f, t, n in flows)),
+        matching=Matching(Period(2026, 10), (), (VanishedSegment(7, "Revolvers", 58, None),)),
         changes=(),
-        sentences=(),
     )
     analysis = dataclasses.replace(_analysis(profiles, selection), history=history)
     migration = {i.name: i for i in charts.report_charts(analysis, THEME, LABELS)}["migration"]

@@ -240,3 +240,29 @@ def test_with_k() -> None:
     assert with_k(Settings(), 5).clustering.k == 5
     with pytest.raises(InputError, match="--k"):
         with_k(Settings(), 1)
+
+
+def test_labels_value_and_segment_names_are_read(tmp_path: Path) -> None:
+    settings = load_settings(
+        write(
+            tmp_path,
+            '[data]\nlabels = { MntFishProducts = "Fish spend" }\nvalue = ["MntWines", " MntFruits"]\n'
+            '[report]\nnames = { "0" = "Transactors", "2" = "Revolvers" }\n',
+        )
+    )
+    assert settings.data.labels == {"MntFishProducts": "Fish spend"}
+    assert settings.data.value == ("MntWines", "MntFruits")
+    assert settings.report.names == {"0": "Transactors", "2": "Revolvers"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('[data]\nlabels = ["x"]\n', "data.labels must be a table of column = text"),
+        ("[data]\nlabels = { A = 1 }\n", "data.labels.A must be non-empty text"),
+        ('[report]\nnames = { first = "x" }\n', 'report.names keys must be segment ids like "0"'),
+        ('[report]\nnames = { "0" = "x", "1" = "x" }\n', 'gives "x" to more than one segment'),
+    ],
+)
+def test_bad_labels_and_names(tmp_path: Path, body: str, message: str) -> None:
+    assert message in error_of(write(tmp_path, body))

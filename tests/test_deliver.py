@@ -37,6 +37,7 @@ from reportgen.documents.briefing import (
 )
 from reportgen.errors import DeliveryError, InputError
 from reportgen.model import ChartImage, FeatureStat, Recommendation, SegmentChange, SegmentProfile
+from reportgen.period import Period
 
 PDF = b"%PDF-1.7\n% a tiny stand-in report\n%%EOF\n"
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
@@ -81,7 +82,7 @@ CHARTS = (
 
 def briefing(**changes: Any) -> Briefing:
     base = Briefing(
-        period="2026-11",
+        period=Period(2026, 11),
         period_label="November 2026",
         subject="Customer segments: November 2026",
         title="Customer Segmentation Report",
@@ -263,7 +264,7 @@ def test_briefing_content_from_an_analysis() -> None:
     )
     b = briefing_content(
         analysis,  # type: ignore[arg-type]
-        "2026-11",
+        Period(2026, 11),
         brand_name="Meridian",
         archive_url="https://intranet.example.com/segments",
         changes=changes,

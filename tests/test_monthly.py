@@ -39,6 +39,7 @@ from reportgen.analysis.matching import load_previous_model
 from reportgen.cli import main as cli_main
 from reportgen.dev.sample import Month, generate_months, write_sample_csv
 from reportgen.documents.archive import archive_entries, archive_index
+from reportgen.period import Period, parse_period
 from tests.test_archive import CHROMIUM, Browser
 from tests.test_deliver import Recorder, _bad_server, _free_port
 
@@ -550,8 +551,8 @@ def test_killed_run_leaves_the_archive_byte_identical_and_the_next_run_cleans_up
     # hidden: neither the archive nor the next month's model lookup sees it
     assert [e.period for e in archive_entries(out)] == [NOV, OCT]
     assert ".staging" not in archive_index(out, "Meridian Analytics")
-    previous = load_previous_model(out, "2026-12")
-    assert previous is not None and previous.period == NOV
+    previous = load_previous_model(out, Period(2026, 12))
+    assert previous is not None and previous.period == parse_period(NOV)
 
     # the next run of the period cleans up; on the original inputs it rebuilds the archive byte for byte,
     # send record included, so the unchanged briefing is not e-mailed a second time

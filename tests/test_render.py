@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 import struct
+import tomllib
 import zlib
 from dataclasses import replace
-from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,37 +17,43 @@ import pytest
 
 from reportgen.config import DEFAULT_BRAND, Settings
 from reportgen.documents.brand import Brand, load_brand
-from reportgen.documents.html import lift, measure, money, number, percent, render_html, thousands
+from reportgen.documents.formats import lift, measure, money, number, percent, thousands
+from reportgen.documents.html import render_html
 from reportgen.documents.report_model import (
     ReportModel,
     changes_section,
     config_text,
     heatmap_caption,
     map_caption,
-    period_dates,
     report_model,
 )
-from reportgen.errors import InputError
 from reportgen.model import (
     Analysis,
     ChartImage,
     DataQuality,
     FeatureMatrix,
     FeatureStat,
+    Flow,
     Imputation,
     KCandidate,
     KSelection,
     LoadedTable,
+    Matching,
+    Migration,
+    MonthOverMonth,
     PcaMap,
     Recommendation,
     Segmentation,
+    SegmentChange,
     SegmentProfile,
     Trait,
+    VanishedSegment,
 )
+from reportgen.period import Period
 
 GOLDEN = Path(__file__).parent / "golden" / "report.html"
 GENERATOR = "reportgen test"
-PERIOD = "2026-11"
+PERIOD = Period(2026, 11)
 FEATURES = ("BALANCE", "PURCHASES", "CASH_ADVANCE", "PRC_FULL_PAYMENT", "TENURE")
 
 
@@ -273,15 +279,6 @@ def test_filters_format_numbers_as_a_reader_expects() -> None:
     assert number(float("nan")) == "–"
 
 
-def test_period_gives_month_name_and_last_day() -> None:
-    label, last = period_dates("2026-11")
-    assert label == "November 2026"
-    assert last.isoformat() == "2026-11-30"
-    assert period_dates("2028-02")[1].day == 29
-    with pytest.raises(InputError, match="YYYY-MM"):
-        period_dates("2026-13")
-
-
 # ---- report model ------------------------------------------------------------------------------------------
 
 
@@ -342,6 +339,14 @@ def test_configuration_leaves_out_mail_settings_and_paths() -> None:
     assert "[email]" not in text and "@" not in text
     assert "[transactions]" not in text  # only for a transaction log
     assert "path" not in text.split("[features]")[0].split("[data]")[1]
+    # it is reportgen.toml text: it reads back as the settings it shows, maps included
+    shown = tomllib.loads(text)
+    settings = Settings().as_dict()
+    assert shown["clustering"] == {k: v for k, v in settings["clustering"].items() if v is not None}
+    # empty lists and maps are defaults that shaped nothing: left out; a map that is set reads back as one
+    assert "categorical" not in shown["data"] and "dates" not in shown["data"]
+    dated = replace(Settings(), data=replace(Settings().data, dates={"Dt Customer": "%d-%m-%Y"}))
+    assert tomllib.loads(config_text(dated.as_dict()))["data"]["dates"] == {"Dt Customer": "%d-%m-%Y"}
 
 
 def test_transaction_log_is_described_in_rfm_words() -> None:
@@ -353,9 +358,8 @@ def test_transaction_log_is_described_in_rfm_words() -> None:
     assert "recency" in m.features_intro and "RFM" in m.features_intro
     # a log is "this month's" only when its dates all fall in the period
     assert model.headlines[0].note == "buying in this log"
-    year, month = (int(x) for x in PERIOD.split("-"))
     monthly = replace(
-        tx, table=replace(tx.table, first_day=date(year, month, 1), last_day=date(year, month, 9))
+        tx, table=replace(tx.table, first_day=PERIOD.first_day, last_day=PERIOD.first_day.replace(day=9))
     )
     model = report_model(monthly, sample_charts(), load_brand(DEFAULT_BRAND), "Report", PERIOD, GENERATOR, {})
     assert model.headlines[0].note == "buying in this month's log"
@@ -475,23 +479,21 @@ def test_render_refuses_unknown_target() -> None:
 
 def test_what_changed_section_appears_only_with_migration_data() -> None:
     assert 'id="changes"' not in render_html(sample_model(), target="html")
-    migration = {
-        "from_period": "2026-10",
-        "customers_in_both": 950,
-        "new_customers": 50,
-        "lost_customers": 40,
-        "flows": [{"from": 0, "to": 0, "customers": 100}, {"from": 2, "to": 1, "customers": 31}],
-    }
-    names = {i: s[0] for i, s in SEGMENTS.items()}
+    october = Period(2026, 10)
+    history = MonthOverMonth(
+        from_period=october,
+        migration=Migration(october, 950, 50, 40, (Flow(0, 0, 100), Flow(2, 1, 31))),
+        matching=Matching(october, (), ()),
+        changes=(),
+    )
     model = report_model(
-        sample_analysis(),
+        replace(sample_analysis(), history=history),
         sample_charts(),
         load_brand(DEFAULT_BRAND),
         "Report",
         PERIOD,
         GENERATOR,
         {},
-        changes=changes_section(migration, names),
     )
     html = render_html(model, target="html")
     assert 'id="changes"' in html and "October 2026" in html
@@ -500,25 +502,23 @@ def test_what_changed_section_appears_only_with_migration_data() -> None:
 
 
 def test_what_changed_lists_sizes_new_and_vanished_segments() -> None:
-    from reportgen.documents.report_model import with_history
-    from reportgen.model import MonthOverMonth, SegmentChange
-
+    october = Period(2026, 10)
     history = MonthOverMonth(
-        from_period="2026-10",
-        migration={},
-        matching={"vanished": [{"id": 4, "name": "High spenders", "previous_size": 675}]},
+        from_period=october,
+        migration=Migration(october, 950, 50, 40, ()),
+        matching=Matching(october, (), (VanishedSegment(4, "High spenders", 675, None),)),
         changes=(
             SegmentChange(0, "Big spenders", 120, 0.12, False, 150, 0.15, -30, ()),
             SegmentChange(5, "Full payers", 80, 0.08, True, None, None, None, ()),
         ),
-        sentences=("Since October 2026, 950 customers stayed.", "Segments new this month: Full payers."),
     )
-    base = changes_section(
-        {"from_period": "2026-10", "customers_in_both": 950, "new_customers": 50, "lost_customers": 40},
-        {0: "Big spenders"},
+    changes = changes_section(history, {0: "Big spenders"})
+    assert changes.from_period_label == "October 2026" and changes.customers_in_both == 950
+    # the count of stayers, joiners and leavers is the section's intro already, not a highlight
+    assert changes.highlights == (
+        "Big spenders shrank by 30 customers to 120.",
+        "Segments new this month: Full payers; no longer found: High spenders.",
     )
-    changes = with_history(base, history)
-    assert changes.highlights == ("Segments new this month: Full payers.",)  # the count is the intro already
     rows = {r.name: (r.previous, r.current, r.change, r.status) for r in changes.sizes}
     assert rows == {
         "Big spenders": (150, 120, -30, ""),

@@ -16,7 +16,6 @@ from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.matching import (
     PreviousModel,
     acceptance_radii,
-    change_sentences,
     load_previous_model,
     matched_profiles,
     migration,
@@ -30,9 +29,11 @@ from reportgen.analysis.matching import (
 from reportgen.analysis.profile import ARCHETYPE_NAMES, card_archetype_scores, segment_profiles
 from reportgen.config import ClusterConfig, Settings
 from reportgen.dev.sample import Month, generate_months, write_sample_csv
+from reportgen.documents.month_over_month import change_sentences
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers
-from reportgen.model import ID, FeatureMatrix, FeatureStat, Segmentation, SegmentProfile
+from reportgen.model import ID, FeatureMatrix, FeatureStat, MonthOverMonth, Segmentation, SegmentProfile
+from reportgen.period import Period
 
 FAST = ClusterConfig(n_init=3, silhouette_sample=500, random_state=0)
 PERIODS = ["2026-10", "2026-11"]
@@ -100,7 +101,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 def _previous(runs: dict[str, object]) -> PreviousModel:
-    previous = load_previous_model(runs["out"], "2026-11")  # type: ignore[arg-type]
+    previous = load_previous_model(runs["out"], Period(2026, 11))  # type: ignore[arg-type]
     assert previous is not None
     return previous
 
@@ -136,7 +137,7 @@ def test_migration_counts_match_generator(runs: dict[str, object]) -> None:
     current = pl.DataFrame(
         {ID: november.features.customer_ids, "segment_id": stable_labels(november.seg.labels, matching)}
     )
-    moves = migration(previous.assignments, current, previous.period)
+    moves = migration(previous.assignments, current, previous.period).as_dict()
 
     month = november.month
     assert moves["from_period"] == "2026-10"
@@ -182,7 +183,7 @@ def test_shifted_month_reports_a_new_segment(runs: dict[str, object]) -> None:
     changes = segment_changes(previous.summary_segments, profiles)
     new_change = next(c for c in changes if c.id == new_id)
     assert new_change.new and new_change.previous_size is None
-    text = " ".join(change_sentences(moves, changes, matching))
+    text = " ".join(change_sentences(MonthOverMonth(previous.period, moves, matching, changes)))
     assert "new this month" in text and new_change.name in text
     assert matching.as_dict()["new"] == [new_id]
 
@@ -193,7 +194,7 @@ def test_shifted_month_reports_a_new_segment(runs: dict[str, object]) -> None:
 def _toy_previous(centroids: list[list[float]], names: list[str] | None = None) -> PreviousModel:
     k = len(centroids)
     return PreviousModel(
-        period="2026-10",
+        period=Period(2026, 10),
         folder=Path("."),
         config_hash="x",
         used=("A", "B"),
@@ -308,28 +309,28 @@ def test_load_previous_model_takes_latest_earlier_published_period(tmp_path: Pat
     _write_period(tmp_path, "2026-11", _valid_model("2026-11"))  # the period itself: not "previous"
     _write_period(tmp_path, "2026-12", _valid_model("2026-12"))  # later: ignored
     _write_period(tmp_path, ".staging-2026-10-abc", _valid_model("x"))
-    previous = load_previous_model(tmp_path, "2026-11")
-    assert previous is not None and previous.period == "2026-09"
+    previous = load_previous_model(tmp_path, Period(2026, 11))
+    assert previous is not None and previous.period == Period(2026, 9)
     assert previous.assignments.to_dicts() == [{ID: "C1", "segment_id": 0}]
-    assert load_previous_model(tmp_path, "2026-08") is None
-    assert load_previous_model(tmp_path / "missing", "2026-08") is None
+    assert load_previous_model(tmp_path, Period(2026, 8)) is None
+    assert load_previous_model(tmp_path / "missing", Period(2026, 8)) is None
 
 
 def test_corrupt_model_is_an_input_error_naming_the_file(tmp_path: Path) -> None:
     _write_period(tmp_path, "2026-10", "{not json")
     with pytest.raises(InputError, match=r"2026-10/model\.json"):
-        load_previous_model(tmp_path, "2026-11")
+        load_previous_model(tmp_path, Period(2026, 11))
     broken = json.loads(_valid_model("2026-09"))
     del broken["scaling"]
     _write_period(tmp_path, "2026-09", json.dumps(broken))
     with pytest.raises(InputError, match=r"2026-09/model\.json: missing or malformed key 'scaling'"):
-        load_previous_model(tmp_path, "2026-10")
+        load_previous_model(tmp_path, Period(2026, 10))
 
 
 def test_model_document_round_trips_and_is_deterministic(runs: dict[str, object], tmp_path: Path) -> None:
     october: Fit = runs["october"]  # type: ignore[assignment]
-    doc = model_document(october.features, october.seg, october.profiles, "cfg", "2026-10")
-    again = model_document(october.features, october.seg, october.profiles, "cfg", "2026-10")
+    doc = model_document(october.features, october.seg, october.profiles, "cfg", Period(2026, 10))
+    again = model_document(october.features, october.seg, october.profiles, "cfg", Period(2026, 10))
     assert model_json(doc) == model_json(again)
     assert list(doc) == ["schema_version", "period", "config_hash", "features", "scaling", "segments"]
     previous = _previous(runs)
@@ -345,7 +346,7 @@ def test_model_document_round_trips_and_is_deterministic(runs: dict[str, object]
 def test_migration_on_a_toy_month() -> None:
     before = pl.DataFrame({ID: ["a", "b", "c", "d"], "segment_id": [0, 0, 1, 1]})
     after = pl.DataFrame({ID: ["b", "c", "d", "e", "f"], "segment_id": [2, 1, 0, 0, 1]})
-    assert migration(before, after, "2026-10") == {
+    assert migration(before, after, Period(2026, 10)).as_dict() == {
         "from_period": "2026-10",
         "customers_in_both": 3,
         "new_customers": 2,
@@ -415,7 +416,7 @@ def test_model_document_saves_each_segment_under_its_kept_id_and_name() -> None:
         _profile_with(1, "Small", 1, 1.0),
         _profile_with(2, "Spenders", 1, 1.0),
     )
-    doc = model_document(features, fit, own, "cfg", "2026-11", matching)
+    doc = model_document(features, fit, own, "cfg", Period(2026, 11), matching)
     saved = [(s["id"], s["name"], s["size"], s["centroid"]) for s in doc["segments"]]
     assert saved == [
         (0, "Savers", 1, centroids[1].tolist()),

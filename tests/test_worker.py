@@ -26,9 +26,10 @@ from reportgen.documents.rendering import DrawnCharts, report_files
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ReportJob
 from reportgen.parallel.worker import RenderWorker, RenderWorkerError
+from reportgen.period import Period
 from tests.conftest import ROOT
 
-PERIOD = "2026-11"
+PERIOD = Period(2026, 11)
 SETTINGS = Settings()
 HANG_LIMIT_S = 60.0  # far above a normal render of the sample (a few seconds): only a hang gets there
 
@@ -137,7 +138,7 @@ def test_command_line_and_in_process_run_write_the_same_bytes(tmp_path: Path, in
             "--data",
             str(SAMPLE_DATA),
             "--period",
-            PERIOD,
+            str(PERIOD),
             "--out",
             str(out),
             "--quiet",
@@ -149,7 +150,7 @@ def test_command_line_and_in_process_run_write_the_same_bytes(tmp_path: Path, in
         timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
-    cli_files, own_files = _files(out / PERIOD), _files(in_process / PERIOD)
+    cli_files, own_files = _files(out / str(PERIOD)), _files(in_process / str(PERIOD))
     assert set(cli_files) == set(own_files) == set(pipeline.PERIOD_FILES)
     different = [name for name in pipeline.PERIOD_FILES if cli_files[name] != own_files[name]]
     assert not different, f"the command line's files differ from the in-process run's: {different}"
@@ -195,12 +196,13 @@ def test_a_documents_worker_that_dies_is_an_error_not_a_hang(job: ReportJob, whe
 def test_a_job_the_documents_cannot_be_made_from_is_an_input_error_with_the_workers_message(
     job: ReportJob,
 ) -> None:
+    email = replace(job.settings.email, archive_url="javascript:alert(1)")
     with RenderWorker.start() as worker:
-        worker.render(replace(job, period="2026-13"), pipeline.quiet)
+        worker.render(replace(job, settings=replace(job.settings, email=email)), pipeline.quiet)
         with pytest.raises(InputError) as failure:
             _within(HANG_LIMIT_S, worker.result)
     message = str(failure.value)
-    assert "YYYY-MM" in message and "2026-13" in message and "period" in message
+    assert "email.archive_url" in message and "javascript:alert(1)" in message and "https://" in message
 
 
 def test_closing_an_idle_worker_ends_both_worker_processes() -> None:
@@ -227,7 +229,7 @@ def test_worker_progress_reaches_the_caller_and_the_files_match(tmp_path: Path, 
     publishing = next(i for i, m in enumerate(messages) if m.startswith("publishing"))
     assert messages.index("writing the e-mail briefing") < publishing  # passed on as they came, not after
     assert result.renderer_stats["peak_mb"] > 0 and result.renderer_stats["charts_peak_mb"] > 0
-    assert _files(tmp_path / PERIOD) == _files(in_process / PERIOD)
+    assert _files(tmp_path / str(PERIOD)) == _files(in_process / str(PERIOD))
 
 
 WORKER_SIDE = """

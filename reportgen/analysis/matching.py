@@ -14,7 +14,6 @@ differ from the previous run (a configuration change), nothing is matched and th
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,24 +22,30 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from reportgen.documents.formats import month_label
 from reportgen.errors import InputError
 from reportgen.model import (
     ID,
     FeatureMatrix,
     FigureChange,
     FloatArray,
+    Flow,
     IntArray,
+    Matching,
+    Migration,
+    MonthOverMonth,
+    PcaMap,
     Segmentation,
     SegmentChange,
+    SegmentMatch,
     SegmentProfile,
-    rounded,
+    VanishedSegment,
 )
+from reportgen.period import Period, period_or_none
 
 MODEL_FILE = "model.json"
 MODEL_SCHEMA = 1
 TOLERANCE_FACTOR = 0.5  # accept a match within this fraction of the partner's nearest-neighbour distance
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+RULE = f"distance <= {TOLERANCE_FACTOR} x distance to nearest other previous centroid"
 
 # Figures compared month over month, in this order, where the profiles carry them.
 KEY_FIGURES: tuple[str, ...] = (
@@ -59,7 +64,7 @@ KEY_FIGURES: tuple[str, ...] = (
 class PreviousModel:
     """The model and assignments an earlier run saved in DIR/<period>/."""
 
-    period: str
+    period: Period
     folder: Path
     config_hash: str
     used: tuple[str, ...]
@@ -75,70 +80,12 @@ class PreviousModel:
     summary_segments: tuple[dict[str, Any], ...]  # the previous summary.json "segments", if readable
 
 
-@dataclass(frozen=True)
-class SegmentMatch:
-    label: int  # the new fit's label
-    id: int  # the kept (or fresh) segment id
-    name: str | None  # the kept name; None for a new segment
-    distance: float | None  # to the partner's previous centroid, scaled units; None when unmatched
-    tolerance: float | None  # the partner's acceptance radius
-    new: bool
-
-
-@dataclass(frozen=True)
-class VanishedSegment:
-    id: int
-    name: str
-    previous_size: int
-    nearest_distance: float | None  # to the closest new centroid, scaled units
-
-
-@dataclass(frozen=True)
-class Matching:
-    from_period: str
-    matches: tuple[SegmentMatch, ...]  # one per new label, in label order
-    vanished: tuple[VanishedSegment, ...]
-    note: str | None = None
-
-    @property
-    def ids(self) -> dict[int, int]:
-        """Return new label -> stable segment id."""
-        return {m.label: m.id for m in self.matches}
-
-    @property
-    def new_ids(self) -> tuple[int, ...]:
-        """Return the ids of segments that did not exist last period."""
-        return tuple(m.id for m in self.matches if m.new)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the matching as JSON-ready values for summary.json."""
-        return {
-            "from_period": self.from_period,
-            "tolerance_rule": f"distance <= {TOLERANCE_FACTOR} x distance to nearest other previous centroid",
-            "matched": [
-                {
-                    "id": m.id,
-                    "name": m.name,
-                    "distance": rounded(m.distance),
-                    "tolerance": rounded(m.tolerance),
-                }
-                for m in self.matches
-                if not m.new
-            ],
-            "new": [m.id for m in self.matches if m.new],
-            "vanished": [
-                {"id": v.id, "name": v.name, "previous_size": v.previous_size} for v in self.vanished
-            ],
-            "note": self.note,
-        }
-
-
 def model_document(
     features: FeatureMatrix,
     segmentation: Segmentation,
     profiles: Sequence[SegmentProfile],
     config_hash: str,
-    period: str,
+    period: Period,
     matching: Matching | None = None,
 ) -> dict[str, Any]:
     """Return model.json: features, transform and scaling, centroids, stable ids and names, config hash.
@@ -169,7 +116,7 @@ def model_document(
     segments.sort(key=lambda s: int(str(s["id"])))
     return {
         "schema_version": MODEL_SCHEMA,
-        "period": period,
+        "period": str(period),
         "config_hash": config_hash,
         "features": {
             "used": list(features.used),
@@ -189,25 +136,24 @@ def model_json(document: Mapping[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def load_previous_model(out_dir: Path, period: str) -> PreviousModel | None:
+def load_previous_model(out_dir: Path, period: Period) -> PreviousModel | None:
     """Return the model of the latest period before `period` under out_dir, or None if there is none."""
     if not out_dir.is_dir():
         return None
     candidates = sorted(
         (
-            p
+            (month, p)
             for p in out_dir.iterdir()
-            if p.is_dir() and _PERIOD.match(p.name) and p.name < period
+            if p.is_dir() and (month := period_or_none(p.name)) is not None and month < period
             if (p / MODEL_FILE).is_file() and (p / "segments.csv").is_file()
         ),
-        key=lambda p: p.name,
     )
     if not candidates:
         return None
-    return _read_model(candidates[-1])
+    return _read_model(*candidates[-1])
 
 
-def _read_model(folder: Path) -> PreviousModel:
+def _read_model(period: Period, folder: Path) -> PreviousModel:
     path = folder / MODEL_FILE
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -238,7 +184,7 @@ def _read_model(folder: Path) -> PreviousModel:
     if not ids or len(set(ids)) != len(ids):
         raise InputError(f"{path}: segments must list at least one segment with unique ids")
     return PreviousModel(
-        period=folder.name,
+        period=period,
         folder=folder,
         config_hash=config_hash,
         used=used,
@@ -318,7 +264,7 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
             f"The segmentation features changed since {previous.period}; segments were not matched "
             "and all are reported as new."
         )
-        return Matching(from_period=previous.period, matches=fresh, vanished=vanished, note=note)
+        return Matching(from_period=previous.period, matches=fresh, vanished=vanished, note=note, rule=RULE)
 
     projected = projected_matrix(previous, features.clustered_frame())
     new_centroids = np.vstack([projected[labels == lb].mean(axis=0) for lb in new_labels])
@@ -361,7 +307,7 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
         for c in range(len(previous.ids))
         if c not in kept
     )
-    return Matching(from_period=previous.period, matches=tuple(matches), vanished=vanished)
+    return Matching(from_period=previous.period, matches=tuple(matches), vanished=vanished, rule=RULE)
 
 
 def stable_labels(labels: IntArray, matching: Matching) -> IntArray:
@@ -395,8 +341,8 @@ def matched_profiles(profiles: Sequence[SegmentProfile], matching: Matching) -> 
     return tuple(sorted(out, key=lambda p: p.id))
 
 
-def migration(previous_assignments: pl.DataFrame, current: pl.DataFrame, from_period: str) -> dict[str, Any]:
-    """Return summary.json's "migration": customers in both months, arrivals, departures, segment flows."""
+def migration(previous_assignments: pl.DataFrame, current: pl.DataFrame, from_period: Period) -> Migration:
+    """Return the customers in both months, arrivals, departures and the flows between segments."""
     prev = previous_assignments.select(pl.col(ID).cast(pl.Utf8), pl.col("segment_id").cast(pl.Int64))
     cur = current.select(pl.col(ID).cast(pl.Utf8), pl.col("segment_id").cast(pl.Int64))
     both = prev.join(cur, on=ID, how="inner", suffix="_to")
@@ -405,17 +351,16 @@ def migration(previous_assignments: pl.DataFrame, current: pl.DataFrame, from_pe
         .agg(pl.len().alias("customers"))
         .sort(["segment_id", "segment_id_to"])
     )
-    return {
-        "from_period": from_period,
-        "customers_in_both": both.height,
-        "new_customers": cur.join(prev, on=ID, how="anti").height,
-        "lost_customers": prev.join(cur, on=ID, how="anti").height,
-        # every (from, to) pair with customers, stayers included, so the flows add up to customers_in_both
-        "flows": [
-            {"from": int(a), "to": int(b), "customers": int(n)}
+    return Migration(
+        from_period=from_period,
+        customers_in_both=both.height,
+        new_customers=cur.join(prev, on=ID, how="anti").height,
+        lost_customers=prev.join(cur, on=ID, how="anti").height,
+        flows=tuple(
+            Flow(int(a), int(b), int(n))
             for a, b, n in flows.select(["segment_id", "segment_id_to", "customers"]).iter_rows()
-        ],
-    }
+        ),
+    )
 
 
 def segment_changes(
@@ -472,39 +417,39 @@ def _key_figure_names(
     return tuple(f for f in order if f in previous)[:4]
 
 
-def change_sentences(
-    moves: Mapping[str, Any], changes: Sequence[SegmentChange], matching: Matching | None = None
-) -> tuple[str, ...]:
-    """Return two or three plain sentences on the largest movements since the previous period."""
-    names = {c.id: c.name for c in changes}
-    if matching is not None:
-        names.update({v.id: v.name for v in matching.vanished})
-    sentences = [
-        f"Since {month_label(moves['from_period'])}, {moves['customers_in_both']:,} customers stayed on the "
-        f"books, {moves['new_customers']:,} joined and {moves['lost_customers']:,} left."
-    ]
-    switches = sorted(
-        (f for f in moves["flows"] if f["from"] != f["to"]),
-        key=lambda f: (-f["customers"], f["from"], f["to"]),
+@dataclass(frozen=True)
+class StableSegments:
+    """This month's segmentation, profiles and map under the stable ids a matching gave them."""
+
+    segmentation: Segmentation
+    profiles: tuple[SegmentProfile, ...]
+    pca: PcaMap
+
+
+def stable_segments(
+    fit: Segmentation, profiles: Sequence[SegmentProfile], pca: PcaMap, matching: Matching
+) -> StableSegments:
+    """Return the fit, profiles and map relabelled with stable ids: labels are ids, centroids in id order."""
+    ids = stable_labels(fit.labels, matching)
+    order = sorted(range(fit.k), key=lambda label: matching.ids[label])
+    return StableSegments(
+        segmentation=replace(fit, labels=ids, centroids=fit.centroids[order]),
+        profiles=matched_profiles(profiles, matching),
+        pca=replace(pca, labels=ids),
     )
-    if switches:
-        top = switches[0]
-        source = names.get(top["from"], f"segment {top['from']}")
-        target = names.get(top["to"], f"segment {top['to']}")
-        sentences.append(f"The largest move was {top['customers']:,} customers from {source} to {target}.")
-    grown = [c for c in changes if c.size_change is not None]
-    if grown:
-        big = max(grown, key=lambda c: (abs(c.size_change or 0), -c.id))
-        if big.size_change:
-            verb = "grew" if big.size_change > 0 else "shrank"
-            sentences.append(f"{big.name} {verb} by {abs(big.size_change):,} customers to {big.size:,}.")
-    news = [c.name for c in changes if c.new]
-    gone = [v.name for v in matching.vanished] if matching is not None else []
-    if news or gone:
-        parts = []
-        if news:
-            parts.append(f"new this month: {', '.join(news)}")
-        if gone:
-            parts.append(f"no longer found: {', '.join(gone)}")
-        sentences.append("Segments " + "; ".join(parts) + ".")
-    return tuple(sentences[:4])
+
+
+def month_over_month(
+    previous: PreviousModel,
+    customer_ids: pl.Series,
+    stable: StableSegments,
+    matching: Matching,
+) -> MonthOverMonth:
+    """Return what changed since the previous period: migration between segments, matching, size changes."""
+    current = pl.DataFrame({ID: customer_ids, "segment_id": stable.segmentation.labels})
+    return MonthOverMonth(
+        from_period=previous.period,
+        migration=migration(previous.assignments, current, previous.period),
+        matching=matching,
+        changes=segment_changes(previous.summary_segments, stable.profiles),
+    )

@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportgen.documents.formats import amount_text, lift_text
+from reportgen.documents.formats import amount, lift, percent, thousands
 from reportgen.errors import InputError
 from reportgen.model import Recommendation, SegmentProfile, spend_share
 
@@ -149,14 +149,14 @@ def filled_text(template: str, profile: SegmentProfile) -> str | None:
         nonlocal missing
         kind, col = m.group(1), m.group(2) or ""
         if kind == "share":
-            return f"{profile.share:.1%}"
+            return percent(profile.share)
         if kind == "size":
-            return f"{profile.size:,}"
+            return thousands(profile.size)
         if kind == "value_share":
             if col not in profile.value_shares:
                 missing = True
                 return ""
-            return f"{profile.value_shares[col]:.1%}"
+            return percent(profile.value_shares[col])
         stat = profile.stats.get(col)
         if stat is None:
             missing = True
@@ -165,8 +165,8 @@ def filled_text(template: str, profile: SegmentProfile) -> str | None:
             if stat.lift is None:
                 missing = True
                 return ""
-            return lift_text(stat.lift)
-        return amount_text(stat.mean if kind == "mean" else stat.median)
+            return lift(stat.lift)
+        return amount(stat.mean if kind == "mean" else stat.median)
 
     text = PLACEHOLDER.sub(fill, template)
     return None if missing else text

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from reportgen.model import ID, Analysis, KCandidate
+from reportgen.period import Period
 
 SCHEMA_VERSION = 1
 RFM_COLUMNS = ("r_score", "f_score", "m_score", "rfm_score")
@@ -29,7 +30,9 @@ def _candidate(c: KCandidate) -> dict[str, Any]:
     }
 
 
-def summary_document(analysis: Analysis, *, period: str, generator: str, input_label: str) -> dict[str, Any]:
+def summary_document(
+    analysis: Analysis, *, period: Period, generator: str, input_label: str
+) -> dict[str, Any]:
     """Return the summary.json content for an analysis (SPEC field names; more fields may follow)."""
     fm = analysis.features
     q = fm.quality
@@ -37,7 +40,7 @@ def summary_document(analysis: Analysis, *, period: str, generator: str, input_l
     seg = analysis.segmentation
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "period": period,
+        "period": str(period),
         "generator": generator,
         "kind": analysis.table.kind,
         "input": {
@@ -106,8 +109,8 @@ def summary_document(analysis: Analysis, *, period: str, generator: str, input_l
         }
     history = analysis.history
     if history is not None:
-        document["migration"] = history.migration
-        document["segment_matching"] = history.matching
+        document["migration"] = history.migration.as_dict()
+        document["segment_matching"] = history.matching.as_dict()
         changes = {c.id: c.as_dict() for c in history.changes}
         for segment in document["segments"]:
             segment.update(changes.get(segment["id"], {}))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from scipy.special import ndtr
 
 from reportgen.config import CC_FEATURES
 from reportgen.errors import InputError
+from reportgen.period import Period, period_or_none
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -434,25 +434,22 @@ def _std_normal_cdf(x: FloatArray) -> FloatArray:
 
 # --- Command line -----------------------------------------------------------------------------------------------
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
 
 def parse_periods(text: str) -> tuple[str, ...]:
     """Parse a comma-separated list of consecutive YYYY-MM months."""
     periods = tuple(part.strip() for part in text.split(",") if part.strip())
     if not periods:
         raise InputError(f"--months: expected consecutive YYYY-MM months separated by commas, got {text!r}")
-    previous: int | None = None
-    for period in periods:
-        match = _PERIOD.match(period)
-        if match is None:
-            raise InputError(f"--months: {period!r} is not a month; expected YYYY-MM, e.g. 2026-09")
-        serial = int(match.group(1)) * 12 + int(match.group(2)) - 1
-        if previous is not None and serial != previous + 1:
+    previous: Period | None = None
+    for text_month in periods:
+        month = period_or_none(text_month)
+        if month is None:
+            raise InputError(f"--months: {text_month!r} is not a month; expected YYYY-MM, e.g. 2026-09")
+        if previous is not None and month != previous.next:
             raise InputError(
-                f"--months: {period!r} does not follow the month before it; expected consecutive months"
+                f"--months: {text_month!r} does not follow the month before it; expected consecutive months"
             )
-        previous = serial
+        previous = month
     return periods
 
 

@@ -9,12 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from reportgen.documents.formats import environment, month_label
+from reportgen.period import Period, period_or_none
 
-from reportgen.config import TEMPLATES_DIR
-from reportgen.documents.formats import month_label
-
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # only plain colour literals may reach a style attribute: anything else could smuggle CSS (e.g. url(...))
 _COLOUR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
 
@@ -52,42 +49,29 @@ def safe_colour(value: str | None, default: str) -> str:
     return default
 
 
-def _is_html(name: str | None) -> bool:
-    return name is not None and name.endswith((".html.j2", ".html"))
-
-
-def template_environment() -> Environment:
-    """Return the Jinja2 environment for the archive and briefing templates (HTML autoescaped)."""
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=_is_html,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["thousands"] = lambda v: f"{v:,}"
-    env.filters["pct"] = lambda v, d=1: f"{v * 100:.{d}f}%"
-    env.filters["fixed"] = lambda v, d=2: f"{v:.{d}f}"
-    return env
-
-
 def archive_entries(out_dir: Path) -> tuple[ArchiveEntry, ...]:
     """Return one entry per published period folder under out_dir, newest first."""
     if not out_dir.is_dir():
         return ()
-    periods = sorted((p for p in out_dir.iterdir() if p.is_dir() and _PERIOD.match(p.name)), reverse=True)
-    return tuple(_entry(p) for p in periods)
+    periods = sorted(
+        (
+            (month, p)
+            for p in out_dir.iterdir()
+            if p.is_dir() and (month := period_or_none(p.name)) is not None
+        ),
+        reverse=True,
+    )
+    return tuple(_entry(month, p) for month, p in periods)
 
 
-def _entry(folder: Path) -> ArchiveEntry:
+def _entry(period: Period, folder: Path) -> ArchiveEntry:
     summary = _summary(folder / "summary.json")
     segments = summary.get("segments") if isinstance(summary.get("segments"), list) else None
     largest = max(segments, key=lambda s: _num(s.get("size")) or 0) if segments else None
     moves: dict[str, Any] = summary["migration"] if isinstance(summary.get("migration"), dict) else {}
     return ArchiveEntry(
-        period=folder.name,
-        label=month_label(folder.name),
+        period=str(period),
+        label=month_label(period),
         html=f"{folder.name}/report.html" if (folder / "report.html").is_file() else None,
         pdf=f"{folder.name}/report.pdf" if (folder / "report.pdf").is_file() else None,
         customers=_int(_get(summary, "input", "customers")),
@@ -146,7 +130,7 @@ def archive_index(
     colors: Mapping[str, str] | None = None,
 ) -> str:
     """Return the self-contained HTML of DIR/index.html: all periods newest first, relative links."""
-    template = template_environment().get_template("index.html.j2")
+    template = environment().get_template("index.html.j2")
     return template.render(
         brand_name=brand_name, title=title, colours=page_colours(colors), entries=archive_entries(out_dir)
     )

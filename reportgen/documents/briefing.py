@@ -12,10 +12,11 @@ from email.utils import format_datetime, formataddr
 from typing import Any
 
 from reportgen.analysis.recommend import top_actions
-from reportgen.documents.archive import PageColours, page_colours, template_environment
-from reportgen.documents.formats import month_label
+from reportgen.documents.archive import PageColours, page_colours
+from reportgen.documents.formats import DASH, decimal, environment, month_label, percent, signed, thousands
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange
+from reportgen.period import Period
 
 BRIEFING_FILE = "briefing.eml"
 MAX_HTML_BYTES = 100_000  # what mail clients and gateways handle without clipping, before images
@@ -35,7 +36,7 @@ class BriefingSegment:
 class Briefing:
     """Everything the e-mail says, prepared: the templates only lay it out."""
 
-    period: str
+    period: Period
     period_label: str  # "November 2026"
     subject: str
     title: str
@@ -64,7 +65,7 @@ def briefing_colours(colors: Mapping[str, str] | None) -> PageColours:
 
 def briefing_content(
     analysis: Analysis,
-    period: str,
+    period: Period,
     *,
     brand_name: str,
     archive_url: str,
@@ -98,10 +99,10 @@ def briefing_content(
     silhouette = analysis.segmentation.silhouette
     largest = profiles[0] if profiles else None
     headline = (
-        ("Customers", f"{customers:,}"),
-        ("Segments", str(len(profiles))),
-        ("Largest segment", f"{largest.name} ({largest.share * 100:.0f}%)" if largest else "–"),
-        ("Separation (silhouette)", f"{silhouette:.2f}" if silhouette is not None else "–"),
+        ("Customers", thousands(customers)),
+        ("Segments", thousands(len(profiles))),
+        ("Largest segment", f"{largest.name} ({percent(largest.share, 0)})" if largest else DASH),
+        ("Separation (silhouette)", decimal(silhouette)),
     )
     actions = tuple(
         f"{p.name}: {rec.title}"
@@ -130,12 +131,12 @@ def _change_text(change: SegmentChange | None) -> str | None:
         return "new this month"
     if change.size_change is None:
         return None
-    return f"{change.size_change:+,} customers"
+    return f"{signed(change.size_change)} customers"
 
 
 def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
     """Return the HTML part: table layout, inline styles, images only by cid:, no scripts."""
-    template = template_environment().get_template("briefing.html.j2")
+    template = environment().get_template("briefing.html.j2")
     html = template.render(b=briefing, charts=[_chart_view(c, briefing.period) for c in charts])
     size = len(html.encode("utf-8"))
     if size > MAX_HTML_BYTES:
@@ -145,10 +146,10 @@ def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
 
 def briefing_text(briefing: Briefing) -> str:
     """Return the plain-text part of the briefing."""
-    return template_environment().get_template("briefing.txt.j2").render(b=briefing)
+    return environment().get_template("briefing.txt.j2").render(b=briefing)
 
 
-def _chart_view(chart: ChartImage, period: str) -> dict[str, Any]:
+def _chart_view(chart: ChartImage, period: Period) -> dict[str, Any]:
     if chart.png is None:
         raise ValueError(f"chart {chart.name!r} has no PNG; e-mail clients do not render SVG")
     width = min(560, round(chart.width)) if chart.width else 560
@@ -162,16 +163,15 @@ def _chart_view(chart: ChartImage, period: str) -> dict[str, Any]:
     }
 
 
-def _content_id(name: str, period: str) -> str:
+def _content_id(name: str, period: Period) -> str:
     safe = "".join(c if c.isalnum() or c in "-." else "-" for c in name)
     return f"chart-{safe}.{period}@reportgen"
 
 
-def briefing_date(period: str) -> datetime:
+def briefing_date(period: Period) -> datetime:
     """Return the briefing's Date: the first day after the period, 08:00 UTC (derived, never the clock)."""
-    year, month = (int(x) for x in period.split("-"))
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return datetime(year, month, 1, 8, 0, tzinfo=UTC)
+    day = period.next.first_day
+    return datetime(day.year, day.month, day.day, 8, 0, tzinfo=UTC)
 
 
 def briefing_message(
@@ -198,7 +198,7 @@ def briefing_message(
     domain = sender.rpartition("@")[2] or "reportgen.invalid"
     msg["Message-ID"] = f"<briefing.{briefing.period}.{digest.hexdigest()[:20]}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Reportgen-Period"] = briefing.period
+    msg["X-Reportgen-Period"] = str(briefing.period)
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
     html_part = next(p for p in msg.walk() if p.get_content_type() == "text/html")

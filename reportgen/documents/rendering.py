@@ -15,9 +15,11 @@ from collections.abc import Callable
 from typing import Protocol
 
 from reportgen.documents.briefing import briefing_content, briefing_message, eml_bytes
-from reportgen.documents.html import environment, render_html
+from reportgen.documents.formats import environment
+from reportgen.documents.html import render_html
+from reportgen.documents.month_over_month import change_sentences
 from reportgen.documents.pdf import pdf_bytes, pdf_metadata, warm_pdf_engine
-from reportgen.documents.report_model import ReportModel, changes_section, chart_content, report_model
+from reportgen.documents.report_model import ReportModel, chart_content, report_model
 from reportgen.model import ChartImage, ReportJob
 
 Progress = Callable[[str], None]
@@ -85,7 +87,7 @@ def report_files(job: ReportJob, charts: ChartSource, progress: Progress) -> dic
         archive_url=settings.email.archive_url,
         title=settings.report.title,
         changes=history.changes if history is not None else (),
-        change_sentences=history.sentences if history is not None else (),
+        change_sentences=change_sentences(history) if history is not None else (),
         colors=brand.colors,
     )
     message = briefing_message(
@@ -96,21 +98,14 @@ def report_files(job: ReportJob, charts: ChartSource, progress: Progress) -> dic
 
 def report_model_for(job: ReportJob, charts: tuple[ChartImage, ...]) -> ReportModel:
     """Return the report model of a job with these charts (drawn, or placeholders for the PDF's frames)."""
-    analysis = job.analysis
-    changes = None
-    history = analysis.history
-    if history is not None:
-        chart = next((c for c in charts if c.name == "migration"), None)
-        changes = changes_section(history.migration, analysis.segment_names(), chart)
     return report_model(
-        analysis,
+        job.analysis,
         charts,
         job.brand,
         job.settings.report.title,
         job.period,
         job.generator,
         job.settings.as_dict(),
-        changes=changes,
     )
 
 

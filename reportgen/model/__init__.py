@@ -13,7 +13,17 @@ from reportgen.model.data import (
     LoadedTable,
 )
 from reportgen.model.documents import ChartImage, ReportJob
-from reportgen.model.history import FigureChange, MonthOverMonth, SegmentChange, rounded
+from reportgen.model.history import (
+    FigureChange,
+    Flow,
+    Matching,
+    Migration,
+    MonthOverMonth,
+    SegmentChange,
+    SegmentMatch,
+    VanishedSegment,
+    rounded,
+)
 from reportgen.model.segments import (
     CategoryHighlight,
     CategoryProfile,
@@ -39,19 +49,24 @@ __all__ = [
     "FeatureStat",
     "FigureChange",
     "FloatArray",
+    "Flow",
     "Imputation",
     "IntArray",
     "KCandidate",
     "KSelection",
     "LoadedTable",
+    "Matching",
+    "Migration",
     "MonthOverMonth",
     "PcaMap",
     "Recommendation",
     "ReportJob",
     "SegmentChange",
+    "SegmentMatch",
     "SegmentProfile",
     "Segmentation",
     "Trait",
+    "VanishedSegment",
     "rounded",
     "spend_share",
 ]

@@ -38,8 +38,7 @@ class Analysis:
         """
         names = {p.id: p.name for p in self.profiles}
         if self.history is not None:
-            vanished = self.history.matching.get("vanished", ())
-            names.update({int(v["id"]): str(v["name"]) for v in vanished})
+            names.update(self.history.vanished_names())
         return names
 
     def recommendations_for(self, segment_id: int) -> tuple[Recommendation, ...]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reportgen.model.analysis import Analysis
+from reportgen.period import Period
 
 if TYPE_CHECKING:  # annotations only: the render workers use these types without loading Polars
     from reportgen.config import Settings
@@ -19,7 +20,7 @@ class ReportJob:
     analysis: Analysis
     settings: Settings
     brand: Brand
-    period: str
+    period: Period
     generator: str
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reportgen.period import Period
+
 
 @dataclass(frozen=True)
 class FigureChange:
@@ -52,11 +54,114 @@ def rounded(value: float | None, digits: int = 4) -> float | None:
 
 
 @dataclass(frozen=True)
-class MonthOverMonth:
-    """What changed since the latest earlier period in the same output folder."""
+class Flow:
+    """Customers in both months who were in segment `from_id` and are now in `to_id` (stayers included)."""
 
-    from_period: str
-    migration: dict[str, Any]  # summary.json "migration"
-    matching: dict[str, Any]  # which segments kept their identity, which are new or vanished
+    from_id: int
+    to_id: int
+    customers: int
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Customers in both months, arrivals, departures and the flows between segments (ids are stable)."""
+
+    from_period: Period
+    customers_in_both: int
+    new_customers: int
+    lost_customers: int
+    flows: tuple[Flow, ...]  # every (from, to) pair with customers, so they add up to customers_in_both
+
+    def moves(self) -> tuple[Flow, ...]:
+        """Return the flows between different segments, largest first (ties: by ids)."""
+        moved = (f for f in self.flows if f.from_id != f.to_id and f.customers > 0)
+        return tuple(sorted(moved, key=lambda f: (-f.customers, f.from_id, f.to_id)))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the migration as JSON-ready values: summary.json's "migration"."""
+        return {
+            "from_period": str(self.from_period),
+            "customers_in_both": self.customers_in_both,
+            "new_customers": self.new_customers,
+            "lost_customers": self.lost_customers,
+            "flows": [{"from": f.from_id, "to": f.to_id, "customers": f.customers} for f in self.flows],
+        }
+
+
+@dataclass(frozen=True)
+class SegmentMatch:
+    """What became of one of this month's segments: it kept a previous segment's id and name, or is new."""
+
+    label: int  # the new fit's label
+    id: int  # the kept (or fresh) segment id
+    name: str | None  # the kept name; None for a new segment
+    distance: float | None  # to the partner's previous centroid, scaled units; None when unmatched
+    tolerance: float | None  # the partner's acceptance radius
+    new: bool
+
+
+@dataclass(frozen=True)
+class VanishedSegment:
+    """A previous segment no segment of this month matched."""
+
+    id: int
+    name: str
+    previous_size: int
+    nearest_distance: float | None  # to the closest new centroid, scaled units
+
+
+@dataclass(frozen=True)
+class Matching:
+    """Which segments kept their identity since the previous period, which are new, which vanished."""
+
+    from_period: Period
+    matches: tuple[SegmentMatch, ...]  # one per new label, in label order
+    vanished: tuple[VanishedSegment, ...]
+    note: str | None = None
+    rule: str = ""  # the acceptance rule in words, for summary.json
+
+    @property
+    def ids(self) -> dict[int, int]:
+        """Return new label -> stable segment id."""
+        return {m.label: m.id for m in self.matches}
+
+    @property
+    def new_ids(self) -> tuple[int, ...]:
+        """Return the ids of segments that did not exist last period."""
+        return tuple(m.id for m in self.matches if m.new)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the matching as JSON-ready values: summary.json's "segment_matching"."""
+        return {
+            "from_period": str(self.from_period),
+            "tolerance_rule": self.rule,
+            "matched": [
+                {
+                    "id": m.id,
+                    "name": m.name,
+                    "distance": rounded(m.distance),
+                    "tolerance": rounded(m.tolerance),
+                }
+                for m in self.matches
+                if not m.new
+            ],
+            "new": [m.id for m in self.matches if m.new],
+            "vanished": [
+                {"id": v.id, "name": v.name, "previous_size": v.previous_size} for v in self.vanished
+            ],
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class MonthOverMonth:
+    """What changed since the latest earlier period in the same output folder, built by one analysis step."""
+
+    from_period: Period
+    migration: Migration
+    matching: Matching
     changes: tuple[SegmentChange, ...]  # per current segment: previous size, key-figure deltas
-    sentences: tuple[str, ...]  # two or three sentences on the largest movements
+
+    def vanished_names(self) -> dict[int, str]:
+        """Return id -> name of last month's segments that no segment of this month matched."""
+        return {v.id: v.name for v in self.matching.vanished}

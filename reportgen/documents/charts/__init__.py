@@ -6,7 +6,6 @@ from reportgen.documents.charts.layout import (
     F,
     GridLayout,
     grid_layout,
-    pct_text,
     wrapped_label,
 )
 from reportgen.documents.charts.migration import (
@@ -105,7 +104,6 @@ __all__ = [
     "migration_alt",
     "migration_chart",
     "migration_layout",
-    "pct_text",
     "png_size",
     "profile_heatmap",
     "profile_heatmap_alt",

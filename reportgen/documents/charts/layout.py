@@ -25,14 +25,6 @@ from reportgen.documents.charts.theme import (
 from reportgen.model import SegmentProfile
 
 
-def pct_text(share: float) -> str:
-    """Return a share as a percentage: one decimal below 10%, none above."""
-    value = share * 100
-    if 0 < value < 0.1:
-        return "<0.1%"
-    return f"{value:.1f}%" if value < 9.95 else f"{value:.0f}%"
-
-
 def log2_lift(lift: float) -> float:
     """Return log2(lift) clamped to the lift axes (1/16x to 16x); zero lands on the lower edge."""
     value = math.log2(lift) if lift > 0 else -LOG2_LIMIT

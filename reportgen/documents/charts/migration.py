@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import altair as alt
 
+from reportgen.documents import formats
 from reportgen.documents.charts.layout import (
     LINE_HEIGHT,
     SPLIT_LINES,
@@ -72,7 +73,7 @@ def migration_chart(
             "from": row[f],
             "to": header[t],
             "customers": counts[(f, t)],
-            "text": f"{counts[(f, t)]:,}",
+            "text": f"{formats.thousands(counts[(f, t)])}",
             "ink": "#FFFFFF"
             if counts[(f, t)] > 0.55 * top
             else (theme.foreground if counts[(f, t)] else theme.muted),
@@ -118,7 +119,9 @@ def migration_alt(flows: Sequence[tuple[int, int, int]], names: Mapping[int, str
     stayed = {i: counts[(i, i)] for i in rows}
     was = {i: sum(n for (f, _), n in counts.items() if f == i) for i in rows}
     moves = {(f, t): n for (f, t), n in counts.items() if f != t and n > 0}
-    kept = "; ".join(f"{name[i]} kept {stayed[i]:,} of {was[i]:,}" for i in rows)
+    kept = "; ".join(
+        f"{name[i]} kept {formats.thousands(stayed[i])} of {formats.thousands(was[i])}" for i in rows
+    )
     largest = sorted(((n, f, t) for (f, t), n in moves.items()), key=lambda m: (-m[0], m[1], m[2]))
-    moved = "; ".join(f"{name[f]} to {name[t]} {n:,}" for n, f, t in largest[:top]) or "none"
+    moved = "; ".join(f"{name[f]} to {name[t]} {formats.thousands(n)}" for n, f, t in largest[:top]) or "none"
     return f"Heatmap of customers by previous and current segment: {kept}. Largest moves: {moved}."

@@ -9,6 +9,7 @@ from typing import Any
 import altair as alt
 import numpy as np
 
+from reportgen.documents import formats
 from reportgen.documents.charts.layout import (
     SPLIT_LINES,
     TIMES_LABEL,
@@ -20,7 +21,6 @@ from reportgen.documents.charts.layout import (
     json_data,
     layer_chart,
     log2_lift,
-    pct_text,
     segment_scale,
     swatch_legend,
     top_axis,
@@ -34,7 +34,6 @@ from reportgen.documents.charts.theme import (
     AnyChart,
     ChartTheme,
 )
-from reportgen.documents.formats import lift_text
 from reportgen.model import IntArray, PcaMap, SegmentProfile
 
 
@@ -86,7 +85,7 @@ def segment_sizes_chart(
                     "segment": label[p.id],
                     "measure": f"% of {measure}",
                     "share": round(share, 6),
-                    "label": pct_text(share),
+                    "label": formats.percent_compact(share),
                 }
             )
     order = [label[p.id] for p in by_id(profiles)]
@@ -136,9 +135,9 @@ def segment_sizes_alt(profiles: Sequence[SegmentProfile]) -> str:
     key = value_share_key(profiles)
     parts = []
     for p in by_id(profiles):
-        part = f"{p.name} {pct_text(p.share)} of customers"
+        part = f"{p.name} {formats.percent_compact(p.share)} of customers"
         if key:
-            part += f" and {pct_text(p.value_shares.get(key, 0.0))} of {_value_noun(key)}"
+            part += f" and {formats.percent_compact(p.value_shares.get(key, 0.0))} of {_value_noun(key)}"
         parts.append(part)
     return "Bar chart of segment sizes: " + "; ".join(parts) + "."
 
@@ -181,7 +180,7 @@ def profile_heatmap(
                     "segment": header,
                     "feature": labels.get(f, f),
                     "log2_lift": value,
-                    "text": lift_text(lift) if lift is not None else "n/a",
+                    "text": formats.lift(lift) if lift is not None else "n/a",
                     "ink": _ink(value, limit, theme) if value is not None else theme.muted,
                 }
             )
@@ -220,7 +219,7 @@ def profile_heatmap_alt(
         above = sorted((item for item in lifts if item[1] >= 1.1), key=lambda item: -item[1])[:top]
         below = sorted((item for item in lifts if item[1] <= 0.9), key=lambda item: item[1])[:top]
         sides = [
-            f"{side} {', '.join(f'{labels.get(f, f)} {lift_text(lift)}' for f, lift in items)}"
+            f"{side} {', '.join(f'{labels.get(f, f)} {formats.lift(lift)}' for f, lift in items)}"
             for side, items in (("highest", above), ("lowest", below))
             if items
         ]
@@ -270,7 +269,7 @@ def legend_rows(names: Sequence[str]) -> int:
 
 
 def _pc_title(index: int, share: float) -> str:
-    return f"PC{index} ({share * 100:.1f}% of variance)"
+    return f"PC{index} ({formats.percent(share)} of variance)"
 
 
 @unvalidated
@@ -317,7 +316,7 @@ def segment_map(
     )
     subtitle = "Each dot is a customer; nearby dots behave alike"
     if len(rows) < len(pca.labels):
-        subtitle = f"A sample of {len(rows):,} of {len(pca.labels):,} customers; nearby dots behave alike"
+        subtitle = f"A sample of {formats.thousands(len(rows))} of {formats.thousands(len(pca.labels))} customers; nearby dots behave alike"
     return finished(chart, theme, "Customer map", subtitle)
 
 
@@ -325,9 +324,15 @@ def segment_map_alt(pca: PcaMap, profiles: Sequence[SegmentProfile], max_points:
     """Return the text alternative of the customer map."""
     total = len(pca.labels)
     shown = min(total, max_points)
-    sample = f"{shown:,} customers" if shown == total else f"a sample of {shown:,} of {total:,} customers"
-    segments = "; ".join(f"{p.name} ({pct_text(p.share)} of customers)" for p in by_id(profiles))
-    pc1, pc2 = (f"{v * 100:.1f}%" for v in pca.explained_variance)
+    sample = (
+        f"{formats.thousands(shown)} customers"
+        if shown == total
+        else f"a sample of {formats.thousands(shown)} of {formats.thousands(total)} customers"
+    )
+    segments = "; ".join(
+        f"{p.name} ({formats.percent_compact(p.share)} of customers)" for p in by_id(profiles)
+    )
+    pc1, pc2 = (formats.percent(v) for v in pca.explained_variance)
     return (
         f"Scatter plot of {sample} on the first two principal components (PC1 explains {pc1} and PC2 {pc2} "
         f"of the variance), coloured by segment: {segments}."

@@ -123,8 +123,8 @@ def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str])
             )
         )
     history = analysis.history
-    if history is not None and history.migration.get("flows"):
-        flows = [(int(f["from"]), int(f["to"]), int(f["customers"])) for f in history.migration["flows"]]
+    if history is not None and history.migration.flows:
+        flows = [(f.from_id, f.to_id, f.customers) for f in history.migration.flows]
         segment_names = analysis.segment_names()
         plan.append(
             PlannedChart(

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 import altair as alt
 
+from reportgen.documents import formats
 from reportgen.documents.charts.layout import (
     TIMES_LABEL,
     finished,
     inline_data,
     layer_chart,
     log2_lift,
-    pct_text,
     text_px,
     unvalidated,
 )
@@ -25,7 +25,6 @@ from reportgen.documents.charts.theme import (
     ink_on,
     segment_color,
 )
-from reportgen.documents.formats import lift_text
 from reportgen.model import SegmentProfile
 
 
@@ -44,7 +43,7 @@ def segment_traits_chart(profile: SegmentProfile, theme: ChartTheme) -> AnyChart
     """Return horizontal bars of the segment's key traits on a log2 lift axis, with the average at 1x."""
     traits = sorted(profile.traits, key=lambda t: -t.lift)
     logs = [log2_lift(t.lift) for t in traits]
-    texts = [lift_text(t.lift) for t in traits]
+    texts = [formats.lift(t.lift) for t in traits]
     size = theme.label_size - 1
     room = [text_px(t, size) + 8 for t in texts]
     label_px = min(230.0, max((text_px(t.label, theme.label_size) for t in traits), default=0))
@@ -100,8 +99,8 @@ def segment_traits_chart(profile: SegmentProfile, theme: ChartTheme) -> AnyChart
 def segment_traits_alt(profile: SegmentProfile) -> str:
     """Return the text alternative of a segment's traits chart."""
     traits = sorted(profile.traits, key=lambda t: -t.lift)
-    listed = ", ".join(f"{t.label} {lift_text(t.lift)}" for t in traits) or "no distinctive traits"
+    listed = ", ".join(f"{t.label} {formats.lift(t.lift)}" for t in traits) or "no distinctive traits"
     return (
-        f"Bar chart of the key traits of {profile.name} ({pct_text(profile.share)} of customers) against the "
+        f"Bar chart of the key traits of {profile.name} ({formats.percent_compact(profile.share)} of customers) against the "
         f"average customer (1x): {listed}."
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 import altair as alt
 
+from reportgen.documents import formats
 from reportgen.documents.charts.layout import finished, inline_data, layer_chart, unvalidated
 from reportgen.documents.charts.theme import AnyChart, ChartTheme
 from reportgen.model import KSelection
@@ -86,7 +87,9 @@ def elbow_chart(selection: KSelection, theme: ChartTheme) -> AnyChart:
 
 def elbow_alt(selection: KSelection) -> str:
     """Return the text alternative of the elbow chart."""
-    points = ", ".join(f"k={c.k} {c.inertia:,.0f}" for c in sorted(selection.candidates, key=lambda c: c.k))
+    points = ", ".join(
+        f"k={c.k} {formats.thousands(c.inertia)}" for c in sorted(selection.candidates, key=lambda c: c.k)
+    )
     elbow = (
         f"; the elbow is at k = {selection.elbow_k}" if selection.elbow_k is not None else "; no clear elbow"
     )
@@ -111,7 +114,7 @@ def silhouette_chart(selection: KSelection, theme: ChartTheme) -> AnyChart:
 def silhouette_alt(selection: KSelection) -> str:
     """Return the text alternative of the silhouette chart."""
     ordered = sorted(selection.candidates, key=lambda c: c.k)
-    scored = [f"k={c.k} {c.silhouette:.3f}" for c in ordered if c.silhouette is not None]
+    scored = [f"k={c.k} {formats.decimal(c.silhouette, 3)}" for c in ordered if c.silhouette is not None]
     skipped = [str(c.k) for c in ordered if c.silhouette is None]
     text = "Line chart of silhouette score by number of segments (higher means better separated): "
     text += ", ".join(scored) if scored else "no k was scored"

@@ -7,9 +7,7 @@ from reportgen.documents.report_model.changes import (
     FlowRow,
     SizeChangeRow,
     changes_section,
-    with_history,
 )
-from reportgen.documents.report_model.dates import period_dates
 from reportgen.documents.report_model.figures import (
     CHART_SCHEME,
     Figure,
@@ -66,7 +64,5 @@ __all__ = [
     "heatmap_caption",
     "map_caption",
     "measure_unit",
-    "period_dates",
     "report_model",
-    "with_history",
 ]

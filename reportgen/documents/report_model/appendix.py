@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reportgen.documents.html import thousands
+from reportgen.documents.formats import thousands
 from reportgen.documents.report_model.segments import measure_unit
 from reportgen.documents.report_model.settings_text import config_text
 from reportgen.model import (
     Analysis,
 )
 from reportgen.model.columns import feature_label
+from reportgen.period import Period
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Appendix:
 
 
 def appendix_section(
-    analysis: Analysis, labels: Mapping[str, str], period: str, generator: str, config: Mapping[str, Any]
+    analysis: Analysis, labels: Mapping[str, str], period: Period, generator: str, config: Mapping[str, Any]
 ) -> Appendix:
     profiles = analysis.profiles
     order = list(analysis.features.input_features)
@@ -54,7 +55,7 @@ def appendix_section(
         ("Input file", table.path.name),
         ("SHA-256", table.sha256),
         ("Rows read", thousands(table.rows)),
-        ("Period", period),
+        ("Period", str(period)),
         ("Generator", generator),
         ("Random seed", str(config.get("clustering", {}).get("random_state", ""))),
     )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
-from reportgen.documents.report_model.dates import period_dates
+from reportgen.documents.formats import month_label
+from reportgen.documents.month_over_month import highlight_sentences
 from reportgen.documents.report_model.figures import Figure, figure
-from reportgen.model import (
-    ChartImage,
-    MonthOverMonth,
-)
+from reportgen.model import ChartImage, MonthOverMonth
 
 TOP_FLOWS = 6  # the largest moves listed under "What changed": the chart shows them all
 
@@ -57,42 +54,31 @@ def _size_rows(history: MonthOverMonth) -> tuple[SizeChangeRow, ...]:
         )
         for c in history.changes
     ]
-    for gone in history.matching.get("vanished", ()):
-        previous = int(gone.get("previous_size") or 0)
-        rows.append(SizeChangeRow(str(gone["name"]), previous, 0, -previous, "gone"))
+    for gone in history.matching.vanished:
+        rows.append(SizeChangeRow(gone.name, gone.previous_size, 0, -gone.previous_size, "gone"))
     return tuple(rows)
 
 
-def with_history(changes: Changes, history: MonthOverMonth | None) -> Changes:
-    """Return the 'What changed' section completed with the analysis' highlight sentences and size table."""
-    if history is None:
-        return changes
-    # the opening count of stayers, joiners and leavers is already the section's first paragraph
-    highlights = tuple(t for t in history.sentences if not t.startswith("Since "))
-    return replace(changes, highlights=highlights, sizes=_size_rows(history))
-
-
 def changes_section(
-    migration: Mapping[str, Any], names: Mapping[int, str], chart: ChartImage | None = None
+    history: MonthOverMonth, names: Mapping[int, str], chart: ChartImage | None = None
 ) -> Changes:
-    """Return the 'What changed' section from summary.json's `migration` block and the segment names."""
-    label, _ = period_dates(str(migration["from_period"]))
-    flows = sorted(
-        (f for f in migration.get("flows", ()) if f["from"] != f["to"] and f["customers"] > 0),
-        key=lambda f: (-int(f["customers"]), int(f["from"]), int(f["to"])),
-    )
+    """Return the 'What changed' section: counts, the largest moves, highlights and every segment's size."""
+    moves = history.migration
     return Changes(
-        from_period_label=label,
-        customers_in_both=int(migration["customers_in_both"]),
-        new_customers=int(migration["new_customers"]),
-        lost_customers=int(migration["lost_customers"]),
+        from_period_label=month_label(history.from_period),
+        customers_in_both=moves.customers_in_both,
+        new_customers=moves.new_customers,
+        lost_customers=moves.lost_customers,
         flows=tuple(
             FlowRow(
-                names.get(f["from"], f"Segment {f['from']}"),
-                names.get(f["to"], f"Segment {f['to']}"),
-                int(f["customers"]),
+                names.get(f.from_id, f"Segment {f.from_id}"),
+                names.get(f.to_id, f"Segment {f.to_id}"),
+                f.customers,
             )
-            for f in flows[:TOP_FLOWS]
+            for f in moves.moves()[:TOP_FLOWS]
         ),
         figure=figure(chart) if chart is not None else None,
+        # the opening count of stayers, joiners and leavers is already the section's first paragraph
+        highlights=highlight_sentences(history),
+        sizes=_size_rows(history),
     )

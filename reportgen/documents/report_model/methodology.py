@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reportgen.config import CC_FEATURES
-from reportgen.documents.html import decimal, money, thousands
+from reportgen.documents.formats import decimal, money, thousands
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import ch_reading, db_reading, silhouette_reading
 from reportgen.model import (

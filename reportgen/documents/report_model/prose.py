@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reportgen.documents.html import lift, percent, thousands
+from reportgen.documents.formats import lift, percent, thousands
 from reportgen.model import (
     Analysis,
     KSelection,

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportgen.documents.brand import Brand
+from reportgen.documents.formats import day_label, month_label
 from reportgen.documents.report_model.appendix import Appendix, appendix_section
-from reportgen.documents.report_model.changes import Changes, with_history
-from reportgen.documents.report_model.dates import period_dates
+from reportgen.documents.report_model.changes import Changes, changes_section
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.methodology import Methodology, methodology_section
 from reportgen.documents.report_model.prose import (
@@ -33,6 +33,7 @@ from reportgen.model import (
     spend_share,
 )
 from reportgen.model.columns import feature_label, value_words
+from reportgen.period import Period
 
 
 @dataclass(frozen=True)
@@ -109,14 +110,19 @@ def report_model(
     charts: Iterable[ChartImage],
     brand: Brand,
     title: str,
-    period: str,
+    period: Period,
     generator: str,
     config_dict: Mapping[str, Any],
-    changes: Changes | None = None,
 ) -> ReportModel:
     """Return everything the report shows, prepared: no DataFrames, nothing to compute in the template."""
-    period_label, last_day = period_dates(period)
+    period_label, last_day = month_label(period), period.last_day
     by_name = {c.name: c for c in charts}
+    history = analysis.history
+    changes = (
+        changes_section(history, analysis.segment_names(), by_name.get("migration"))
+        if history is not None
+        else None
+    )
     labels = {**{f: feature_label(f) for f in analysis.features.input_features}, **_labels(analysis)}
     labels.update(config_dict.get("data", {}).get("labels", {}))  # the user's own words win
     spend_key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
@@ -132,9 +138,9 @@ def report_model(
     )
     return ReportModel(
         title=" ".join(title.split()),
-        period=period,
+        period=str(period),
         period_label=period_label,
-        issued=f"{last_day.day} {period_label}",
+        issued=day_label(last_day),
         issued_iso=last_day.isoformat(),
         generator=generator,
         brand=_brand_style(brand),
@@ -152,5 +158,5 @@ def report_model(
         methodology=methodology_section(analysis, by_name, labels),
         appendix=appendix_section(analysis, labels, period, generator, config_dict),
         keywords=("customer segmentation", period_label, *(p.name for p in analysis.profiles)),
-        changes=with_history(changes, analysis.history) if changes is not None else None,
+        changes=changes,
     )

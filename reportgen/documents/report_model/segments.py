@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reportgen.documents.html import percent
+from reportgen.documents.formats import percent
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import segment_text
 from reportgen.model import (

@@ -8,8 +8,6 @@ from typing import Any
 
 
 def _toml_value(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -25,7 +23,15 @@ def _toml_value(value: Any) -> str:
             else:
                 lines.append(f"  {item},")
         return "[\n" + "\n".join(lines) + "\n]"
+    if isinstance(value, Mapping):  # an inline table: a column -> format map reads as TOML, not as "{...}"
+        pairs = (f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in sorted(value.items()))
+        return "{" + ", ".join(pairs) + "}" if value else "{}"
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def _toml_key(key: str) -> str:
+    bare = key.replace("_", "").replace("-", "").isalnum() and key.isascii()
+    return key if bare else json.dumps(key, ensure_ascii=False)
 
 
 def config_text(config: Mapping[str, Any]) -> str:

@@ -9,6 +9,7 @@ from reportgen.model import (
     Analysis,
     spend_share,
 )
+from reportgen.period import Period, period_of
 
 # Which value share is "share of spend", in order of preference (customers table, transaction log).
 TOP_ACTIONS = 3
@@ -37,25 +38,27 @@ class Action:
     text: str
 
 
-def is_monthly(analysis: Analysis, period: str) -> bool:
+def is_monthly(analysis: Analysis, period: Period | None) -> bool:
     """Return whether the data is known to be the period's month: a log whose dates all fall in it, or a
     customer table run for an earlier month into the same folder."""
     table = analysis.table
     if table.kind == "transactions":
         if table.first_day is None or table.last_day is None:
             return False
-        return table.first_day.strftime("%Y-%m") == period == table.last_day.strftime("%Y-%m")
+        return period_of(table.first_day) == period == period_of(table.last_day)
     return analysis.history is not None
 
 
-def _scope(analysis: Analysis, period: str) -> str:
+def _scope(analysis: Analysis, period: Period | None) -> str:
     monthly = is_monthly(analysis, period)
     if analysis.table.kind == "transactions":
         return "buying in this month's log" if monthly else "buying in this log"
     return "in this month's extract" if monthly else "in this extract"
 
 
-def headline_figures(analysis: Analysis, spend_label: str, period: str = "") -> tuple[Headline, ...]:
+def headline_figures(
+    analysis: Analysis, spend_label: str, period: Period | None = None
+) -> tuple[Headline, ...]:
     profiles = analysis.profiles
     largest = max(profiles, key=lambda p: (p.size, -p.id))
     out = [

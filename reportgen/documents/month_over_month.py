@@ -1,0 +1,53 @@
+"""What changed since the previous period, in words: the sentences the report and the briefing share."""
+
+from __future__ import annotations
+
+from reportgen.documents.formats import month_label, thousands
+from reportgen.model import MonthOverMonth
+
+
+def opening_sentence(history: MonthOverMonth) -> str:
+    """Return how many customers stayed, joined and left since the previous period."""
+    moves = history.migration
+    return (
+        f"Since {month_label(history.from_period)}, {thousands(moves.customers_in_both)} customers stayed on the "
+        f"books, {thousands(moves.new_customers)} joined and {thousands(moves.lost_customers)} left."
+    )
+
+
+def highlight_sentences(history: MonthOverMonth) -> tuple[str, ...]:
+    """Return up to three sentences on the largest movements: a move, a size change, new and gone segments."""
+    changes = history.changes
+    names = {c.id: c.name for c in changes} | history.vanished_names()
+    sentences = []
+    switches = history.migration.moves()
+    if switches:
+        top = switches[0]
+        source = names.get(top.from_id, f"segment {top.from_id}")
+        target = names.get(top.to_id, f"segment {top.to_id}")
+        sentences.append(
+            f"The largest move was {thousands(top.customers)} customers from {source} to {target}."
+        )
+    grown = [c for c in changes if c.size_change is not None]
+    if grown:
+        big = max(grown, key=lambda c: (abs(c.size_change or 0), -c.id))
+        if big.size_change:
+            verb = "grew" if big.size_change > 0 else "shrank"
+            sentences.append(
+                f"{big.name} {verb} by {thousands(abs(big.size_change))} customers to {thousands(big.size)}."
+            )
+    news = [c.name for c in changes if c.new]
+    gone = [v.name for v in history.matching.vanished]
+    if news or gone:
+        parts = []
+        if news:
+            parts.append(f"new this month: {', '.join(news)}")
+        if gone:
+            parts.append(f"no longer found: {', '.join(gone)}")
+        sentences.append("Segments " + "; ".join(parts) + ".")
+    return tuple(sentences)
+
+
+def change_sentences(history: MonthOverMonth) -> tuple[str, ...]:
+    """Return the opening count and the highlights: two to four plain sentences for the briefing."""
+    return (opening_sentence(history), *highlight_sentences(history))
