@@ -24,6 +24,7 @@ features = ["Income", "Recency", "MntWines", "MntFruits", "MntMeatProducts", "Mn
             "NumCatalogPurchases", "NumStorePurchases", "NumWebVisitsMonth", "Dt_Customer", "Education"]
 categorical = ["Education", "Marital_Status"]
 dates = { Dt_Customer = "%d-%m-%Y" }
+labels = { MntWines = "Wine spend" }
 [clustering]
 k_max = 5
 """
@@ -115,6 +116,9 @@ def test_marketing_report_names_segments_in_words_and_shows_categories(marketing
         top = max(segment["categories"]["Education"].items(), key=lambda kv: (kv[1], kv[0]))[0]
         share = round(segment["categories"]["Education"][top] * 100)
         assert f"<dd>{html.escape(top)} {share}%" in section
+    # the user's label names the column in the trait tables
+    wine_traits = [s for s in summary["segments"] if any("wine" in t.lower() for t in s["traits"])]
+    assert wine_traits and '<td class="name-col">Wine spend</td>' in page
     # no credit-card wording or defaults: the one mention is the note that engineered ratios do not apply
     assert page.lower().count("credit") == 1 and "credit-card columns they are derived from" in page
     assert "CUST_ID" not in page and "BALANCE" not in page

@@ -93,7 +93,13 @@ def segment_page(
         spend_label=spend_label,
         summary=segment_text(profile, spend_label),
         traits=tuple(
-            TraitRow(t.label, t.segment_mean, t.overall_mean, t.lift, measure_unit(t.feature))
+            TraitRow(
+                labels.get(t.feature, t.label),
+                t.segment_mean,
+                t.overall_mean,
+                t.lift,
+                measure_unit(t.feature),
+            )
             for t in profile.traits
         ),
         figure=figure(chart) if chart else None,
