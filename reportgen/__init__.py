@@ -7,12 +7,3 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
-
-
-def __getattr__(name: str) -> object:
-    # the API pulls in Polars: loaded on first use, so the command line and the render workers start fast
-    if name == "SegmentReport":
-        from reportgen.api import SegmentReport
-
-        return SegmentReport
-    raise AttributeError(f"module 'reportgen' has no attribute {name!r}")

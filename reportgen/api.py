@@ -4,7 +4,7 @@ Follows the conventions of ydata-profiling (`ProfileReport(df).to_file("report.h
 (`Report(...).run(...)`): build the report object from the data and settings, read what it computed, then write
 or return the documents. In Jupyter the object shows the HTML report inline.
 
-    from reportgen import SegmentReport
+    from reportgen.api import SegmentReport
     report = SegmentReport(df, {"data": {"id_column": "ID", "features": ["Income", "MntWines"]}})
     report.summary["segments"][0]["name"]      # the summary.json document, as a dict
     report.assignments                          # customer_id, segment_id, segment_name (Polars)

@@ -127,6 +127,9 @@ class Settings:
         return out
 
 
+_DEFAULT = Settings()  # every default is written once, in the dataclasses above
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         try:
@@ -262,25 +265,25 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     b = raw.get("brand", {})
     r = raw.get("report", {})
 
-    kind = d.get("kind", "customers")
+    kind = d.get("kind", _DEFAULT.data.kind)
     if kind not in ("customers", "transactions"):
         raise InputError(f'{where}: data.kind must be "customers" or "transactions", got "{kind}"')
     # The loader strips spaces around header names, so names here are compared stripped too.
-    features = tuple(name.strip() for name in d.get("features", CC_FEATURES))
+    features = tuple(name.strip() for name in d.get("features", _DEFAULT.data.features))
     if not all(features):
         raise InputError(f"{where}: data.features holds an empty column name")
-    id_column = d.get("id_column", "CUST_ID").strip()
+    id_column = d.get("id_column", _DEFAULT.data.id_column).strip()
     if not features:
         raise InputError(f"{where}: data.features must name at least one column")
     _no_repeats(features, "data.features", where)
-    separator = d.get("separator", "auto")
+    separator = d.get("separator", _DEFAULT.data.separator)
     if separator != "auto" and separator not in SEPARATORS:
         raise InputError(
             f'{where}: data.separator must be "auto" or one of ",", ";", "\\t" (tab), "|"; got {separator!r}'
         )
-    categorical = tuple(name.strip() for name in d.get("categorical", ()))
+    categorical = tuple(name.strip() for name in d.get("categorical", _DEFAULT.data.categorical))
     _no_repeats(categorical, "data.categorical", where)
-    value = tuple(name.strip() for name in d.get("value", ()))
+    value = tuple(name.strip() for name in d.get("value", _DEFAULT.data.value))
     _no_repeats(value, "data.value", where)
     dates = {name.strip(): fmt for name, fmt in d.get("dates", {}).items()}
     for name, fmt in dates.items():
@@ -314,10 +317,10 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
         value=value,
     )
 
-    transform = f.get("transform", "log1p")
+    transform = f.get("transform", _DEFAULT.features.transform)
     if transform not in ("log1p", "none"):
         raise InputError(f'{where}: features.transform must be "log1p" or "none", got "{transform}"')
-    feats = FeatureConfig(engineered=f.get("engineered", True), transform=transform)
+    feats = FeatureConfig(engineered=f.get("engineered", _DEFAULT.features.engineered), transform=transform)
 
     clustering = _cluster_config(c, where)
 
@@ -327,20 +330,20 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     if tx.timestamp_format:
         _check_date_format(tx.timestamp_format, "transactions.timestamp_format", where)
 
-    port = e.get("smtp_port", 25)
+    port = e.get("smtp_port", _DEFAULT.email.smtp_port)
     if not 0 < port < 65536:
         raise InputError(f"{where}: email.smtp_port must be between 1 and 65535, got {port}")
-    timeout = float(e.get("timeout", 30.0))
+    timeout = float(e.get("timeout", _DEFAULT.email.timeout))
     if timeout <= 0:
         raise InputError(f"{where}: email.timeout must be > 0 seconds, got {timeout}")
     email = EmailConfig(
-        smtp_host=e.get("smtp_host", "localhost"),
+        smtp_host=e.get("smtp_host", _DEFAULT.email.smtp_host),
         smtp_port=port,
-        starttls=e.get("starttls", False),
-        username=e.get("username", ""),
-        sender=e.get("sender", "reports@example.com"),
-        recipients=tuple(e.get("recipients", ("a@example.com",))),
-        archive_url=e.get("archive_url", "https://intranet.example.com/segments/"),
+        starttls=e.get("starttls", _DEFAULT.email.starttls),
+        username=e.get("username", _DEFAULT.email.username),
+        sender=e.get("sender", _DEFAULT.email.sender),
+        recipients=tuple(e.get("recipients", _DEFAULT.email.recipients)),
+        archive_url=e.get("archive_url", _DEFAULT.email.archive_url),
         timeout=timeout,
     )
 
@@ -350,7 +353,7 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
         else BrandConfig()
     )
     report = ReportConfig(
-        title=r.get("title", "Customer Segmentation Report"),
+        title=r.get("title", _DEFAULT.report.title),
         playbook=(_existing_file(base, r["playbook"], "report.playbook", where) if "playbook" in r else None),
         names=_segment_names(r.get("names", {}), where),
     )
@@ -377,21 +380,21 @@ def _cluster_config(c: dict[str, Any], where: str) -> ClusterConfig:
         k = k_raw
         if k < 2:
             raise InputError(f"{where}: clustering.k must be an integer >= 2, got {k}")
-    k_min = c.get("k_min", 2)
-    k_max = c.get("k_max", 10)
+    k_min = c.get("k_min", _DEFAULT.clustering.k_min)
+    k_max = c.get("k_max", _DEFAULT.clustering.k_max)
     if k_min < 2:
         raise InputError(f"{where}: clustering.k_min must be >= 2, got {k_min}")
     if k_min > k_max:
         raise InputError(f"{where}: clustering.k_min={k_min} must be <= clustering.k_max={k_max}")
-    n_init = c.get("n_init", 10)
+    n_init = c.get("n_init", _DEFAULT.clustering.n_init)
     if n_init < 1:
         raise InputError(f"{where}: clustering.n_init must be >= 1, got {n_init}")
-    sample = c.get("silhouette_sample", 10000)
+    sample = c.get("silhouette_sample", _DEFAULT.clustering.silhouette_sample)
     if sample < 0 or 0 < sample < 100:
         raise InputError(
             f"{where}: clustering.silhouette_sample must be 0 (every row) or >= 100, got {sample}"
         )
-    seed = c.get("random_state", 0)
+    seed = c.get("random_state", _DEFAULT.clustering.random_state)
     if seed < 0:
         raise InputError(f"{where}: clustering.random_state must be >= 0, got {seed}")
     return ClusterConfig(
@@ -429,13 +432,6 @@ def _existing_file(base: Path, value: str, key: str, where: str) -> Path:
     if not path.is_file():
         raise InputError(f"{where}: {key} = {value!r}: file not found at {path}")
     return path
-
-
-def playbook_path(settings: Settings) -> Path:
-    """Return the playbook in force: the configured one, else the bundled one for the data kind."""
-    if settings.report.playbook is not None:
-        return settings.report.playbook
-    return TRANSACTIONS_PLAYBOOK if settings.data.kind == "transactions" else DEFAULT_PLAYBOOK
 
 
 def with_k(settings: Settings, k: int) -> Settings:

@@ -7,38 +7,42 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 from reportgen import __version__
 from reportgen.analysis.categories import category_highlights, category_shares
-from reportgen.analysis.cluster import k_selection, segment_map, segmentation
+from reportgen.parallel.runtime import cpu_lanes, without_optional_module
+
+# scikit-learn imports pandas, if installed, only to accept pandas inputs (0.2 s of a 4 s run; ours are NumPy
+# arrays): let it see pandas as absent while it loads. Later imports of pandas are unaffected.
+with without_optional_module("pandas"):
+    from reportgen.analysis.cluster import k_selection, segment_map, segmentation
 from reportgen.analysis.features import feature_matrix
+from reportgen.analysis.kinds import current_period, data_kind
 from reportgen.analysis.matching import (
-    PreviousModel,
-    load_previous_model,
     model_document,
     model_json,
     month_over_month,
     segment_matching,
     stable_segments,
 )
-from reportgen.analysis.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores, segment_profiles
+from reportgen.analysis.profile import segment_profiles
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
-from reportgen.config import SAMPLE_DATA, Settings, playbook_path
+from reportgen.config import SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
-from reportgen.io.load import customers_from_frame, load_customers, require_customers
+from reportgen.io.load import require_customers
+from reportgen.io.period_folder import load_previous_model
 from reportgen.io.write import publish_period, write_atomic
-from reportgen.model import Analysis, LoadedTable, ReportJob
+from reportgen.model import Analysis, LoadedTable, PreviousModel, ReportJob
 from reportgen.period import Period, parse_period, period_of
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from reportgen.parallel.worker import RenderWorker
 
 GENERATOR = f"reportgen {__version__}"
@@ -68,16 +72,17 @@ def data_path(settings: Settings, override: Path | None) -> Path:
         return override
     if settings.data.path is not None:
         return settings.data.path
-    if settings.data.kind == "transactions":
+    kind = data_kind(settings)
+    if not kind.sample:
         raise InputError(
-            'data.path: a transaction log is needed when data.kind = "transactions" (or pass --data)'
+            f'data.path: a {kind.wording.noun} is needed when data.kind = "{kind.name}" (or pass --data)'
         )
     return SAMPLE_DATA
 
 
-def current_period() -> Period:
-    """Return this calendar month (the default period of a customer table)."""
-    return period_of(date.today())
+def playbook_file(settings: Settings) -> Path:
+    """Return the playbook in force: the configured one, else the bundled one for the data kind."""
+    return settings.report.playbook if settings.report.playbook is not None else data_kind(settings).playbook
 
 
 def loaded_table(
@@ -88,34 +93,7 @@ def loaded_table(
     `period` None: a transaction log's period is the month of its last timestamp, a customer table's the
     current month.
     """
-    if settings.data.kind == "transactions":
-        from reportgen.io.transactions import load_transactions
-
-        end = period.last_day if period is not None else None
-        if isinstance(source, pl.DataFrame):
-            return _log_from_frame(source, settings, end, label)
-        return load_transactions(source, settings.transactions, end, settings.data.separator)
-    end = (period or current_period()).last_day
-    if isinstance(source, pl.DataFrame):
-        return customers_from_frame(source, settings.data, label, end)
-    return load_customers(source, settings.data, end)
-
-
-def _log_from_frame(frame: pl.DataFrame, settings: Settings, end: date | None, label: str) -> LoadedTable:
-    """Read a purchase log held in memory through the file reader (via a temporary Parquet file)."""
-    import tempfile
-
-    from reportgen.io.transactions import load_transactions
-
-    with tempfile.TemporaryDirectory(prefix="reportgen-") as folder:
-        path = Path(folder) / "log.parquet"
-        frame.write_parquet(path)
-        try:
-            table = load_transactions(path, settings.transactions, end)
-        except InputError as exc:
-            raise InputError(str(exc).replace(str(path), label)) from None
-    digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
-    return replace(table, path=Path(label), sha256=digest)
+    return data_kind(settings).load(source, settings, period, label)
 
 
 def table_period(table: LoadedTable, period: Period | None) -> Period:
@@ -157,6 +135,7 @@ def table_analysis(
     previous: PreviousModel | None = None,
 ) -> Analysis:
     """Analyse a loaded table: prepare, choose k, segment, profile, name, recommend, compare months."""
+    kind = data_kind(settings)
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:
         require_customers(table, cluster.k, "--k / clustering.k")
@@ -164,12 +143,13 @@ def table_analysis(
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features)
-    selection = k_selection(features.X, cluster, progress)
+    lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
+    selection = k_selection(features.X, cluster, progress, lanes)
     progress(f"fitting {selection.chosen_k} segments on every customer")
-    fit = segmentation(features.X, selection.chosen_k, cluster, selection)
-    book = load_playbook(playbook_path(settings))
-    scorer, names = _naming_rules(table.kind)
-    profiles = segment_profiles(features, fit, scorer, {**names, **archetype_names(book)})
+    fit = segmentation(features.X, selection.chosen_k, cluster, selection, lanes)
+    book = load_playbook(playbook_file(settings))
+    names = {**kind.archetype_names, **archetype_names(book)}
+    profiles = segment_profiles(features, fit, kind.scorer, names)
     pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
     model = model_document(features, fit, profiles, config_hash(settings), period, matching)
@@ -195,14 +175,6 @@ def table_analysis(
         model=model,
         categories=categories,
     )
-
-
-def _naming_rules(kind: str) -> tuple[Scorer, dict[str, str]]:
-    if kind == "transactions":
-        from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores
-
-        return rfm_archetype_scores, dict(RFM_ARCHETYPE_NAMES)
-    return card_archetype_scores, dict(ARCHETYPE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -282,9 +254,12 @@ def run(
     """
     if isinstance(period, str):  # the library's edge: a caller may name the month as text
         period = parse_period(period)
-    source = data if isinstance(data, pl.DataFrame) else data_path(settings, data)
+    in_memory = data is not None and not isinstance(data, Path)
+    source: Path | pl.DataFrame = (
+        data if data is not None and not isinstance(data, Path) else data_path(settings, data)
+    )
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
-    progress(f"loading {label if isinstance(source, pl.DataFrame) else source}")
+    progress(f"loading {label if in_memory else source}")
     table = loaded_table(settings, source, period, label)
     period = table_period(table, period)
     previous = load_previous_model(out_dir, period)
@@ -295,7 +270,7 @@ def run(
     target = publish_period(out_dir, str(period), files)
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 
-    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors)
+    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src)
     write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)

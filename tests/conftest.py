@@ -96,3 +96,18 @@ def blob_csv(tmp_path: Path) -> Path:
     path = tmp_path / "customers.csv"
     blob_table().write_csv(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def second_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the period folder of a second synthetic month (so every document carries changes)."""
+    from reportgen.config import ClusterConfig, Settings
+    from reportgen.dev.sample import generate_months, write_sample_csv
+    from reportgen.pipeline import run
+
+    settings = Settings(clustering=ClusterConfig(k_min=3, k_max=6, n_init=2))
+    base = tmp_path_factory.mktemp("second-month")
+    for month in generate_months(1500, ["2026-10", "2026-11"], seed=5):
+        write_sample_csv(month.frame, base / f"{month.period}.csv")
+        run(settings, month.period, base / "out", base / f"{month.period}.csv")
+    return base / "out" / "2026-11"

@@ -10,8 +10,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from reportgen import SegmentReport
-from reportgen.api import settings_of
+from reportgen.api import SegmentReport, settings_of
 from reportgen.cli import main
 from reportgen.config import Settings
 from reportgen.errors import InputError

@@ -20,9 +20,11 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from reportgen.documents.archive import archive_entries, archive_index, safe_colour
+from reportgen.documents.brand import load_brand
 from reportgen.io.write import publish_period, write_atomic
 
 CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
 PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYPgPAAEDAQAIicLsAAAAAElFTkSuQmCC"
 
 
@@ -87,7 +89,7 @@ def test_index_lists_periods_newest_first_with_headline_figures(archive: Path) -
     assert html.index("November 2026") < html.index("October 2026")
     assert "8,982" in html and "8,950" in html
     assert "Savers" in html and "95.2%" in html  # largest segment and its share
-    assert "0.21" in html
+    assert "Silhouette" not in html  # a statistician's number does not lead a manager's page
     assert "+300 new, −268 left" in html
     assert "2026-12" not in html and "notes" not in html
 
@@ -98,10 +100,33 @@ def test_index_is_self_contained_with_relative_links_only(archive: Path) -> None
     assert sorted(links) == sorted(
         ["2026-11/report.html", "2026-11/report.pdf", "2026-10/report.html", "2026-10/report.pdf"]
     )
-    for banned in ("http:", "https:", "<script", "url(", "@import", "<link"):
+    for banned in ("http:", "https:", "<script", "@import", "<link"):
         assert banned not in html.lower()
+    assert re.findall(r"url\((?!\"data:font/ttf;base64,)", html) == []  # only the inline font
     for link in links:
         assert (archive / link).is_file()
+
+
+def test_headline_is_the_top_value_segment_with_its_change_flags_and_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    doc = json.loads(summary("2026-11", customers=1000, segments=[("Savers", 700), ("High spenders", 200)]))
+    doc["segments"][0].update(value_shares={"PURCHASES": 0.3}, size_change=-30, previous_size=730)
+    doc["segments"][1].update(value_shares={"PURCHASES": 0.65}, size_change=-8, previous_size=208)
+    doc["segments"].append({"id": 2, "name": "Newcomers", "size": 100, "share": 0.1, "new": True})
+    doc["segment_matching"] = {"new": [2], "redefined": [0]}
+    files = {"summary.json": json.dumps(doc).encode(), "briefing.eml": b"x", "segments.csv": b"x"}
+    publish_period(out, "2026-11", files)
+    entry = archive_entries(out)[0]
+    assert entry.headline is not None and entry.headline.name == "High spenders"  # top value, not largest
+    assert entry.new_segments == ("Newcomers",) and entry.redefined_segments == ("Savers",)
+    brand = load_brand(ROOT / "brand" / "_brand.yml")
+    html = archive_index(out, "Meridian Analytics", logo_src=brand.logo_src)
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "High spenders: 65% of purchases from 22% of customers (-8, -4%)" in " ".join(text.split())
+    assert "new: Newcomers" in text and "redefined: Savers" in text
+    assert 'href="2026-11/briefing.eml"' in html and 'href="2026-11/segments.csv"' in html
+    assert '<img src="data:image/' in html  # the brand logo, inline
+    assert re.search(r"@font-face \{[^}]*font-family: \"Lato\"[^}]*data:font/ttf;base64", html)
 
 
 def test_missing_files_and_damaged_summary_are_listed_not_fatal(tmp_path: Path) -> None:
@@ -126,7 +151,7 @@ def test_names_and_colours_cannot_inject_markup_or_requests(tmp_path: Path) -> N
         colors={"primary": "red;background:url(http://x/)", "foreground": "#1f2933"},
     )
     assert "<script" not in html and "&lt;script&gt;" in html
-    assert "<img" not in html and "url(" not in html
+    assert "<img" not in html and re.findall(r"url\((?!\"data:font/ttf;base64,)", html) == []
     assert safe_colour("#abc", "#000") == "#abc"
     assert safe_colour("expression(alert(1))", "#000") == "#000"
 

@@ -12,10 +12,10 @@ from reportgen.config import (
     DEFAULT_PLAYBOOK,
     Settings,
     load_settings,
-    playbook_path,
     with_k,
 )
 from reportgen.errors import InputError
+from reportgen.pipeline import playbook_file
 
 
 def write(tmp_path: Path, text: str, name: str = "reportgen.toml") -> Path:
@@ -40,7 +40,7 @@ def test_defaults_when_no_file() -> None:
         settings.clustering.k is None and settings.clustering.k_min == 2 and settings.clustering.k_max == 10
     )
     assert settings.data.features == CC_FEATURES and settings.data.id_column == "CUST_ID"
-    assert settings.brand.file == DEFAULT_BRAND and playbook_path(settings) == DEFAULT_PLAYBOOK
+    assert settings.brand.file == DEFAULT_BRAND and playbook_file(settings) == DEFAULT_PLAYBOOK
     assert settings.source is None
 
 

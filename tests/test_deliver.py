@@ -270,11 +270,23 @@ def test_briefing_content_from_an_analysis() -> None:
         changes=changes,
         change_sentences=("One sentence.",),
     )
-    assert b.subject == "Customer segments: November 2026"
+    # the news in the subject: the largest segment (no value measure here) and the largest move
+    assert b.subject == "November 2026: Savers – 70% of customers; High spenders +10 (+50%)"
     assert b.report_url == "https://intranet.example.com/segments/2026-11/report.html"
     assert [s.name for s in b.segments] == ["Savers", "High spenders"]  # largest first
-    assert [s.change for s in b.segments] == ["new this month", "+10 customers"]
-    assert dict(b.headline)["Separation (silhouette)"] == "0.31"
+    assert [s.change for s in b.segments] == ["new", "+10 (+50%)"]
+    assert dict(b.headline)["Largest change"] == "High spenders +10 (+50%)"
+    assert b.preheader == "One sentence. Top action: Reward loyalty (High spenders)."
+    valued = replace(profiles[0], value_shares={"PURCHASES": 0.65})
+    analysis.profiles = (valued, profiles[1])
+    b = briefing_content(
+        analysis,  # type: ignore[arg-type]
+        Period(2026, 11),
+        brand_name="Meridian",
+        archive_url="https://intranet.example.com/segments",
+    )
+    assert b.subject == "November 2026: High spenders – 30% of customers, 65% of purchases"
+    assert [s.value_share for s in b.segments] == [None, 0.65] and b.value_label == "purchases"
     assert b.actions == ("High spenders: Reward loyalty",)
 
 

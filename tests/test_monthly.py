@@ -35,10 +35,10 @@ import numpy as np
 import pytest
 from aiosmtpd.controller import Controller
 
-from reportgen.analysis.matching import load_previous_model
 from reportgen.cli import main as cli_main
 from reportgen.dev.sample import Month, generate_months, write_sample_csv
 from reportgen.documents.archive import archive_entries, archive_index
+from reportgen.io.period_folder import load_previous_model
 from reportgen.period import Period, parse_period
 from tests.test_archive import CHROMIUM, Browser
 from tests.test_deliver import Recorder, _bad_server, _free_port
@@ -451,8 +451,9 @@ def test_archive_of_real_reports_renders_in_chromium_from_a_copy(
     shots = Path(os.environ.get("REPORTGEN_SCREENSHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     index_html = (share / "index.html").read_text(encoding="utf-8")
-    hrefs = re.findall(r'(?:href|src)="([^"]*)"', index_html)
-    assert sorted(hrefs) == sorted(f"{p}/report.{x}" for p in (OCT, NOV) for x in ("html", "pdf"))
+    hrefs = [h for h in re.findall(r'(?:href|src)="([^"]*)"', index_html) if not h.startswith("data:image/")]
+    files = ("report.html", "report.pdf", "briefing.eml", "segments.csv")
+    assert sorted(hrefs) == sorted(f"{p}/{name}" for p in (OCT, NOV) for name in files)
     assert all((share / h).is_file() for h in hrefs)
 
     index = (share / "index.html").as_uri()
@@ -465,12 +466,13 @@ def test_archive_of_real_reports_renders_in_chromium_from_a_copy(
     assert len(browser.screenshot(shots / "monthly-archive-index.png")) > 5000
 
     links = browser.evaluate("Array.from(document.links).map(a => a.href)")
-    assert len(links) == 4
+    assert len(links) == 8
     for link in links:
         path = Path(unquote(urlparse(link).path))
         assert path.is_file() and share in path.parents, link
         if path.suffix != ".html":
-            assert path.read_bytes().startswith(b"%PDF-")
+            start = {".pdf": b"%PDF-", ".eml": b"Subject: ", ".csv": b"customer_id,"}[path.suffix]
+            assert path.read_bytes().startswith(start), path
             continue
         browser.open(link)
         period = path.parent.name

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -60,10 +63,23 @@ def test_footer_says_page_n_of_m(pages: list[str]) -> None:
     assert "Meridian Analytics" in pages[2]  # running header
 
 
-def test_contents_carries_page_numbers(pages: list[str]) -> None:
-    contents = pages[1]
-    assert "Contents" in contents
-    assert re.search(r"Executive summary\W*\.*\s*3", contents)
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_contents_on_the_cover_carry_page_numbers(pdf: bytes, pages: list[str], tmp_path: Path) -> None:
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    cover = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(tmp_path / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "CONTENTS" in cover  # the heading is set in capitals
+    summary = next(n for n, text in enumerate(pages, start=1) if "Executive summary" in text and n > 1)
+    assert summary == 2  # no page of its own for the contents
+    assert re.search(rf"Executive summary\W*\.*\s*{summary}\b", cover)
+    overview = next(
+        n for n, text in enumerate(pages, start=1) if "segment overview" in text.lower() and n > 2
+    )
+    assert re.search(rf"Segment overview\W*\.*\s*{overview}\b", cover)
 
 
 def test_every_font_is_embedded_lato(pdf: bytes) -> None:
@@ -186,3 +202,115 @@ def test_a_chart_that_cannot_be_given_is_an_error_not_a_blank_space() -> None:
         RuntimeError, match=r"missing a chart: chart 'heatmap': ValueError: the chart engine crashed"
     ):
         pdf_bytes(render_html(model, target="pdf"), metadata=pdf_metadata(model), charts=charts)
+
+
+def _structure(node: Any, found: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """Return (tag, alt text) of every element below a node of the PDF's structure tree, in order."""
+    node = node.get_object()
+    if "/S" in node:
+        found.append((str(node["/S"]), node.get("/Alt")))
+    kids = node.get("/K")
+    for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+        kid = kid.get_object() if hasattr(kid, "get_object") else kid
+        if isinstance(kid, dict):
+            _structure(kid, found)
+    return found
+
+
+def test_pdf_is_tagged_with_language_title_and_every_charts_alt_text(pdf: bytes, tmp_path: Path) -> None:
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a PDF boolean object)
+    assert root["/Lang"] == "en"
+    # readers show the title, not the file name
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    tags = _structure(root["/StructTreeRoot"], [])
+    kinds = {tag for tag, _ in tags}
+    assert {"/H1", "/H2", "/Table", "/TH", "/TD", "/Figure", "/L"} <= kinds
+    figures = [alt for tag, alt in tags if tag == "/Figure"]
+    expected = re.findall(r'<img[^>]* alt="([^"]*)"', render_html(sample_model(), target="pdf"))
+    assert len(expected) >= 4  # the logo and the charts
+    assert all(alt for alt in figures)  # a figure without words is noise to a screen reader
+    assert sorted(figures) == sorted(html.unescape(alt) for alt in expected)
+    if shutil.which("pdfinfo"):
+        path = tmp_path / "report.pdf"
+        path.write_bytes(pdf)
+        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"^Tagged:\s+yes$", info, re.M), info
+
+
+MM_PER_PT = 25.4 / 72
+
+
+def blank_shares(pdf: Path, dpi: int = 30) -> list[float]:
+    """Return, per page, the share of the body (inside the page margins) taken by empty bands over 15 mm tall.
+
+    Gaps between paragraphs, tables and charts are well under 15 mm; a band taller than that is space the
+    layout failed to use (a chart pushed to the next page, a short page).
+    """
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(["pdftoppm", "-gray", "-r", str(dpi), str(pdf), f"{folder}/p"], check=True)
+        shares = []
+        for page in sorted(Path(folder).glob("p-*.pgm")):
+            image = Image.open(page)
+            width, height = image.size
+            mm = height / 297
+            top, bottom, left, right = int(22 * mm), int(height - 20 * mm), int(18 * mm), int(width - 18 * mm)
+            pixels = image.load()
+            inked = [any(pixels[x, y] < 200 for x in range(left, right)) for y in range(top, bottom)]
+            blank = run = 0
+            for ink in [*inked, True]:
+                if ink:
+                    blank += run if run > 15 * mm else 0
+                    run = 0
+                else:
+                    run += 1
+            shares.append(blank / len(inked))
+    return shares
+
+
+def section_ends(pdf: Path) -> set[int]:
+    """Return the 1-based numbers of the pages after which a new section starts on a new page, and the last."""
+    reader = PdfReader(pdf)
+    marks: list[Any] = []
+
+    def walk(items: list[Any]) -> None:
+        for item in items:
+            walk(item) if isinstance(item, list) else marks.append(item)
+
+    walk(reader.outline)
+    body_top = float(reader.pages[0].mediabox.top) - 22 / MM_PER_PT
+    # a chapter or segment heading at the top of a page (the segment's kicker line may sit above it)
+    starts = {
+        reader.get_destination_page_number(m) + 1 for m in marks if float(m.top) >= body_top - 12 / MM_PER_PT
+    }
+    return {page - 1 for page in starts} | {len(reader.pages)}
+
+
+@pytest.fixture(scope="module")
+def real_reports(tmp_path_factory: pytest.TempPathFactory, cc_path: Path) -> dict[str, Path]:
+    from reportgen.config import Settings
+    from reportgen.pipeline import run
+
+    out = tmp_path_factory.mktemp("reports")
+    run(Settings(), "2026-11", out / "sample")
+    run(Settings(), "2026-11", out / "cc", cc_path)
+    return {
+        "sample": out / "sample" / "2026-11" / "report.pdf",
+        "cc_general": out / "cc" / "2026-11" / "report.pdf",
+    }
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+@pytest.mark.parametrize("table", ["sample", "cc_general"])
+def test_no_page_is_more_than_40_percent_blank_but_a_sections_last(
+    real_reports: dict[str, Path], table: str
+) -> None:
+    pdf = real_reports[table]
+    shares = blank_shares(pdf)
+    ends = section_ends(pdf)
+    assert len(ends) >= 4  # the cover, the summary, the overview, each segment...
+    too_blank = {n: f"{s:.0%}" for n, s in enumerate(shares, start=1) if n not in ends and s > 0.40}
+    assert not too_blank, f"{table}: pages more than 40% blank: {too_blank} (section ends: {sorted(ends)})"

@@ -8,10 +8,11 @@ import tomllib
 import polars as pl
 import pytest
 
-from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, RFM_LABELS, rfm_archetype_scores, rfm_scores
+from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores, rfm_scores
 from reportgen.config import TEMPLATES_DIR
 from reportgen.io.transactions import FEATURES as TRANSACTION_FEATURES
 from reportgen.model import ID, FeatureStat
+from reportgen.model.columns import feature_label
 
 
 def customers(recency: list[float], frequency: list[float], monetary: list[float]) -> pl.DataFrame:
@@ -125,7 +126,7 @@ def test_missing_lifts_count_as_average_and_zero_recency_as_most_recent() -> Non
 
 def test_names_labels_and_playbook_cover_every_archetype() -> None:
     assert RFM_ARCHETYPE_NAMES["cant_lose_them"] == "Can't lose them"
-    assert RFM_LABELS["recency_days"] == "Days since last purchase"
+    assert feature_label("recency_days") == "Days since last purchase"  # the one label table: model.columns
     playbook = tomllib.loads((TEMPLATES_DIR / "playbook_transactions.toml").read_text(encoding="utf-8"))
     archetypes = playbook["archetypes"]
     assert set(archetypes) == set(RFM_ARCHETYPE_NAMES)

@@ -14,9 +14,7 @@ import pytest
 from reportgen.analysis.cluster import segmentation
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.matching import (
-    PreviousModel,
     acceptance_radii,
-    load_previous_model,
     matched_profiles,
     migration,
     model_document,
@@ -32,7 +30,16 @@ from reportgen.dev.sample import Month, generate_months, write_sample_csv
 from reportgen.documents.month_over_month import change_sentences
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers
-from reportgen.model import ID, FeatureMatrix, FeatureStat, MonthOverMonth, Segmentation, SegmentProfile
+from reportgen.io.period_folder import load_previous_model
+from reportgen.model import (
+    ID,
+    FeatureMatrix,
+    FeatureStat,
+    MonthOverMonth,
+    PreviousModel,
+    Segmentation,
+    SegmentProfile,
+)
 from reportgen.period import Period
 
 FAST = ClusterConfig(n_init=3, silhouette_sample=500, random_state=0)

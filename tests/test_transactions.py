@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from reportgen.analysis.rfm import with_rfm_scores
 from reportgen.config import TransactionConfig
 from reportgen.dev.sample_transactions import generate_transactions, write_transactions
 from reportgen.errors import InputError
@@ -128,13 +129,16 @@ def test_notes_say_what_was_excluded_in_plain_sentences(hand: LoadedTable) -> No
 def test_frame_layout_ids_features_then_scores(hand: LoadedTable) -> None:
     assert hand.kind == "transactions"
     assert hand.features == FEATURES
-    assert hand.frame.columns == [ID, *FEATURES, "r_score", "f_score", "m_score", "rfm_score"]
+    assert hand.frame.columns == [ID, *FEATURES]
     assert hand.frame.schema[ID] == pl.String
     assert all(hand.frame.schema[f] == pl.Float64 for f in FEATURES)
-    assert hand.frame.schema["r_score"] == pl.Int8
     assert len(hand.sha256) == 64
+    # the analysis adds the scores beside the features (the transactions kind's loader does it)
+    scored = with_rfm_scores(hand)
+    assert scored.frame.columns == [ID, *FEATURES, "r_score", "f_score", "m_score", "rfm_score"]
+    assert scored.frame.schema["r_score"] == pl.Int8 and scored.features == hand.features
     # The most recent buyer gets the best recency score.
-    assert customer(hand.frame, "13000")["r_score"] > customer(hand.frame, "12346")["r_score"]
+    assert customer(scored.frame, "13000")["r_score"] > customer(scored.frame, "12346")["r_score"]
 
 
 def test_without_product_column_there_is_no_distinct_products(tmp_path: Path) -> None:

@@ -20,15 +20,9 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from sklearn.cluster import KMeans  # the pipeline imports this module with pandas hidden (parallel.runtime)
+from sklearn.decomposition import PCA
 from threadpoolctl import ThreadpoolController
-
-from reportgen.parallel.runtime import cpu_lanes, without_optional_module
-
-# scikit-learn imports pandas, if installed, only to accept pandas inputs (0.2 s of a 4 s run; ours are NumPy
-# arrays): let it see pandas as absent while it loads. Later imports of pandas are unaffected.
-with without_optional_module("pandas"):
-    from sklearn.cluster import KMeans
-    from sklearn.decomposition import PCA
 
 from reportgen.config import ClusterConfig
 from reportgen.errors import InputError
@@ -71,11 +65,11 @@ def _single_thread_fit(X: FloatArray, k: int, cfg: ClusterConfig) -> KMeans:
         return fitted_kmeans(X, k, cfg)
 
 
-def sweep_fits(X: FloatArray, ks: list[int], cfg: ClusterConfig) -> dict[int, KMeans]:
+def sweep_fits(X: FloatArray, ks: list[int], cfg: ClusterConfig, lanes: int = 1) -> dict[int, KMeans]:
     """Return K-Means fitted for every k, fitted side by side on the available cores."""
     # the largest k take longest: start them first so the lanes finish together
     order = sorted(ks, reverse=True)
-    with ThreadPoolExecutor(max_workers=min(cpu_lanes(), len(ks))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(lanes, len(ks)))) as pool:
         fitted = pool.map(lambda k: _single_thread_fit(X, k, cfg), order)
         return dict(zip(order, fitted, strict=True))
 
@@ -96,7 +90,7 @@ def elbow_k(ks: list[int], inertias: list[float]) -> int | None:
 
 
 def silhouette_scores(
-    X: FloatArray, label_sets: list[IntArray], block: int = 2_000_000
+    X: FloatArray, label_sets: list[IntArray], block: int = 2_000_000, lanes: int = 1
 ) -> list[float | None]:
     """Return the mean silhouette of several labelings of the same rows, sharing one pass over distances.
 
@@ -127,7 +121,7 @@ def silhouette_scores(
         sums[start:stop] = np.sqrt(d2, out=d2) @ onehot
 
     starts = range(0, n, step)
-    with ThreadPoolExecutor(max_workers=min(cpu_lanes(), len(starts))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(lanes, len(starts)))) as pool:
         list(pool.map(distance_sums, starts))  # numpy releases the GIL in the products
     out: list[float | None] = []
     rows = np.arange(n)
@@ -219,7 +213,7 @@ def inertia(X: FloatArray, centroids: FloatArray, labels: IntArray, block: int =
 
 
 def k_candidates(
-    X: FloatArray, cfg: ClusterConfig, ks: list[int], progress: Progress = _quiet
+    X: FloatArray, cfg: ClusterConfig, ks: list[int], progress: Progress = _quiet, lanes: int = 1
 ) -> tuple[tuple[KCandidate, ...], int, int, dict[int, tuple[IntArray, FloatArray]]]:
     """Return the scores of every k, the rows fitted and used for silhouettes, and full-data fits."""
     fit_idx = sample_rows(X.shape[0], SCORING_SAMPLE, cfg.random_state)
@@ -229,7 +223,7 @@ def k_candidates(
     models: dict[int, tuple[IntArray, FloatArray]] = {}
     with one_blas_thread():
         progress(f"scoring k={ks[0]}..{ks[-1]}")
-        fitted = sweep_fits(Xf, ks, cfg)
+        fitted = sweep_fits(Xf, ks, cfg, lanes)
         for k in ks:
             model = fitted[k]
             labels = model.labels_.astype(np.int64)
@@ -238,7 +232,7 @@ def k_candidates(
         Xs = Xf if sil_idx is None else Xf[sil_idx]
         progress("scoring separation (silhouette)")
         sils = silhouette_scores(
-            Xs, [labels if sil_idx is None else labels[sil_idx] for _, labels, _ in fits]
+            Xs, [labels if sil_idx is None else labels[sil_idx] for _, labels, _ in fits], lanes=lanes
         )
         separations = [separation_scores(Xf, labels) for _, labels, _ in fits]
     out = tuple(
@@ -248,13 +242,13 @@ def k_candidates(
     return out, Xf.shape[0], Xs.shape[0], models
 
 
-def _silhouette(X: FloatArray, labels: IntArray, idx: IntArray | None) -> float | None:
+def _silhouette(X: FloatArray, labels: IntArray, idx: IntArray | None, lanes: int = 1) -> float | None:
     Xs, ls = (X, labels) if idx is None else (X[idx], labels[idx])
-    return silhouette_scores(Xs, [ls])[0]
+    return silhouette_scores(Xs, [ls], lanes=lanes)[0]
 
 
-def k_selection(X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet) -> KSelection:
-    """Score the k range and choose k by the documented rule (or take the configured k)."""
+def k_selection(X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet, lanes: int = 1) -> KSelection:
+    """Score the k range and choose k by the documented rule (or take the configured k), on `lanes` threads."""
     n = X.shape[0]
     top = max(cfg.k_max, cfg.k or 0)
     if n <= top:
@@ -262,7 +256,7 @@ def k_selection(X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet) 
     ks = list(range(cfg.k_min, cfg.k_max + 1))
     if cfg.k is not None and cfg.k not in ks:
         ks = sorted([*ks, cfg.k])
-    candidates, fitted_rows, sil_rows, fits = k_candidates(X, cfg, ks, progress)
+    candidates, fitted_rows, sil_rows, fits = k_candidates(X, cfg, ks, progress, lanes)
     elbow = elbow_k([c.k for c in candidates], [c.inertia for c in candidates])
     auto_k, auto_reason = _auto_choice(candidates, elbow)
     if cfg.k is None:
@@ -324,7 +318,7 @@ def _auto_choice(candidates: tuple[KCandidate, ...], elbow: int | None) -> tuple
 
 
 def segmentation(
-    X: FloatArray, k: int, cfg: ClusterConfig, selection: KSelection | None = None
+    X: FloatArray, k: int, cfg: ClusterConfig, selection: KSelection | None = None, lanes: int = 1
 ) -> Segmentation:
     """Fit K-Means with k on every row (or reuse the scoring fit) and number segments by decreasing size."""
     fit = selection.fits.get(k) if selection is not None else None
@@ -359,7 +353,9 @@ def segmentation(
         if candidate is not None:  # same rows, same partition: the scores do not depend on the numbering
             sil, ch, db = candidate.silhouette, candidate.calinski_harabasz, candidate.davies_bouldin
         else:
-            sil = _silhouette(X, labels, sample_rows(X.shape[0], cfg.silhouette_sample, cfg.random_state + 1))
+            sil = _silhouette(
+                X, labels, sample_rows(X.shape[0], cfg.silhouette_sample, cfg.random_state + 1), lanes
+            )
             ch, db = separation_scores(X, labels)
     return Segmentation(
         labels=labels,

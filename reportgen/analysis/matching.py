@@ -16,13 +16,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from reportgen.errors import InputError
 from reportgen.model import (
     ID,
     FeatureMatrix,
@@ -34,15 +32,15 @@ from reportgen.model import (
     Migration,
     MonthOverMonth,
     PcaMap,
+    PreviousModel,
     Segmentation,
     SegmentChange,
     SegmentMatch,
     SegmentProfile,
     VanishedSegment,
 )
-from reportgen.period import Period, period_or_none
+from reportgen.period import Period
 
-MODEL_FILE = "model.json"
 MODEL_SCHEMA = 1
 TOLERANCE_FACTOR = 0.5  # accept a match within this fraction of the partner's nearest-neighbour distance
 RULE = f"distance <= {TOLERANCE_FACTOR} x distance to nearest other previous centroid"
@@ -58,26 +56,6 @@ KEY_FIGURES: tuple[str, ...] = (
     "frequency",
     "recency_days",
 )
-
-
-@dataclass(frozen=True)
-class PreviousModel:
-    """The model and assignments an earlier run saved in DIR/<period>/."""
-
-    period: Period
-    folder: Path
-    config_hash: str
-    used: tuple[str, ...]
-    transformed: tuple[str, ...]
-    transform: str
-    center: FloatArray
-    scale: FloatArray
-    ids: tuple[int, ...]
-    names: tuple[str, ...]
-    sizes: tuple[int, ...]
-    centroids: FloatArray  # row i belongs to ids[i], in the previous scaled space
-    assignments: pl.DataFrame  # customer_id (text), segment_id (Int64)
-    summary_segments: tuple[dict[str, Any], ...]  # the previous summary.json "segments", if readable
 
 
 def model_document(
@@ -134,91 +112,6 @@ def model_document(
 def model_json(document: Mapping[str, Any]) -> bytes:
     """Return model.json bytes: stable key order, readable, ends with a newline."""
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def load_previous_model(out_dir: Path, period: Period) -> PreviousModel | None:
-    """Return the model of the latest period before `period` under out_dir, or None if there is none."""
-    if not out_dir.is_dir():
-        return None
-    candidates = sorted(
-        (
-            (month, p)
-            for p in out_dir.iterdir()
-            if p.is_dir() and (month := period_or_none(p.name)) is not None and month < period
-            if (p / MODEL_FILE).is_file() and (p / "segments.csv").is_file()
-        ),
-    )
-    if not candidates:
-        return None
-    return _read_model(*candidates[-1])
-
-
-def _read_model(period: Period, folder: Path) -> PreviousModel:
-    path = folder / MODEL_FILE
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(
-            f"{path}: not a readable model.json ({exc}); delete the period or re-run it"
-        ) from None
-    try:
-        feats = doc["features"]
-        used = tuple(str(c) for c in feats["used"])
-        transformed = tuple(str(c) for c in feats["transformed"])
-        center = np.asarray(doc["scaling"]["center"], dtype=np.float64)
-        scale = np.asarray(doc["scaling"]["scale"], dtype=np.float64)
-        segs = doc["segments"]
-        ids = tuple(int(s["id"]) for s in segs)
-        names = tuple(str(s["name"]) for s in segs)
-        sizes = tuple(int(s["size"]) for s in segs)
-        centroids = np.asarray([s["centroid"] for s in segs], dtype=np.float64)
-        config_hash = str(doc["config_hash"])
-        transform = str(feats["transform"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(
-            f"{path}: missing or malformed key {exc}; expected a model.json written by reportgen"
-        ) from None
-    width = len(used)
-    if center.shape != (width,) or scale.shape != (width,) or centroids.shape != (len(ids), width):
-        raise InputError(f"{path}: scaling/centroid sizes do not match features.used ({width} columns)")
-    if not ids or len(set(ids)) != len(ids):
-        raise InputError(f"{path}: segments must list at least one segment with unique ids")
-    return PreviousModel(
-        period=period,
-        folder=folder,
-        config_hash=config_hash,
-        used=used,
-        transformed=transformed,
-        transform=transform,
-        center=center,
-        scale=scale,
-        ids=ids,
-        names=names,
-        sizes=sizes,
-        centroids=centroids,
-        assignments=_read_assignments(folder / "segments.csv"),
-        summary_segments=_read_summary_segments(folder / "summary.json"),
-    )
-
-
-def _read_assignments(path: Path) -> pl.DataFrame:
-    try:
-        frame = pl.read_csv(path, schema_overrides={"customer_id": pl.Utf8, "segment_id": pl.Int64})
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{path}: not a readable segments.csv ({exc})") from None
-    missing = [c for c in ("customer_id", "segment_id") if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: missing column {', '.join(missing)}; expected customer_id,segment_id,...")
-    return frame.select(pl.col("customer_id").alias(ID), "segment_id")
-
-
-def _read_summary_segments(path: Path) -> tuple[dict[str, Any], ...]:
-    # the summary only feeds the key-figure deltas; a missing or unreadable one just leaves them out
-    try:
-        segments = json.loads(path.read_text(encoding="utf-8")).get("segments", [])
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-        return ()
-    return tuple(s for s in segments if isinstance(s, dict))
 
 
 def projected_matrix(previous: PreviousModel, raw: pl.DataFrame) -> FloatArray:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reportgen.documents.formats import amount, lift, percent, thousands
 from reportgen.errors import InputError
-from reportgen.model import Recommendation, SegmentProfile, spend_share
+from reportgen.model import Recommendation, SegmentProfile
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_]+))?\}")
 _NEEDS_COLUMN = {"lift", "mean", "median", "value_share"}
@@ -192,23 +192,3 @@ def recommendations(profiles: tuple[SegmentProfile, ...], book: Playbook) -> tup
 def archetype_names(book: Playbook) -> dict[str, str]:
     """Return the display name of each archetype in the playbook."""
     return {key: play.name for key, play in book.items() if key != "default"}
-
-
-def top_actions(
-    profiles: tuple[SegmentProfile, ...], recs: tuple[Recommendation, ...], limit: int = 3
-) -> tuple[tuple[SegmentProfile, Recommendation], ...]:
-    """Return the first action of the most valuable segments, never the same action twice.
-
-    Most valuable first (share of spend), then largest: that is where a first action pays off most. Two
-    segments sharing an archetype share a playbook, so the second one gets its next, different action.
-    """
-    ranked = sorted(profiles, key=lambda p: (-(spend_share(p)[1] or 0.0), -p.size, p.id))
-    chosen: list[tuple[SegmentProfile, Recommendation]] = []
-    for profile in ranked:
-        titles = {r.title for _, r in chosen}
-        fresh = [r for r in recs if r.segment_id == profile.id and r.title not in titles]
-        if fresh:
-            chosen.append((profile, fresh[0]))
-        if len(chosen) == limit:
-            break
-    return tuple(chosen)

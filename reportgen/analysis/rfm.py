@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 
 import polars as pl
 
-from reportgen.model import ID, FeatureStat
+from reportgen.model import ID, FeatureStat, LoadedTable
 
 SCORE_COLUMNS: tuple[str, ...] = ("r_score", "f_score", "m_score", "rfm_score")
 
@@ -34,20 +35,6 @@ RFM_ARCHETYPE_NAMES: dict[str, str] = {
     "cant_lose_them": "Can't lose them",
     "hibernating": "Hibernating",
     "heavy_returners": "Heavy returners",
-}
-
-RFM_LABELS: dict[str, str] = {
-    "recency_days": "Days since last purchase",
-    "frequency": "Purchases (invoices)",
-    "monetary": "Net spend",
-    "tenure_days": "Days since first purchase",
-    "avg_basket": "Average basket value",
-    "return_rate": "Share of value returned",
-    "distinct_products": "Distinct products bought",
-    "r_score": "Recency score (5 = most recent)",
-    "f_score": "Frequency score (5 = most frequent)",
-    "m_score": "Monetary score (5 = highest spend)",
-    "rfm_score": "RFM score",
 }
 
 # Prototype positions on (recent, frequency, monetary, tenure); +1 = far above average, -1 = far below.
@@ -83,6 +70,12 @@ def rfm_scores(frame: pl.DataFrame) -> pl.DataFrame:
     return scores.with_columns(
         pl.concat_str(pl.col("r_score", "f_score", "m_score").cast(pl.String)).alias("rfm_score")
     )
+
+
+def with_rfm_scores(table: LoadedTable) -> LoadedTable:
+    """Return a customer table from a transaction log with its R, F, M and RFM scores beside the features."""
+    frame = pl.concat([table.frame, rfm_scores(table.frame).drop(ID)], how="horizontal")
+    return replace(table, frame=frame)
 
 
 def _quintile(values: pl.Expr, n: int) -> pl.Expr:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.config import EmailConfig
-from reportgen.documents.briefing import BRIEFING_FILE
 from reportgen.errors import DeliveryError, InputError
+from reportgen.io.period_folder import BRIEFING_FILE
 from reportgen.io.write import write_atomic
 
 SENT_FILE = "sent.json"

@@ -9,7 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reportgen.documents.formats import environment, month_label
+from markupsafe import Markup
+
+from reportgen.documents.fonts import font_face_css
+from reportgen.documents.formats import environment, month_label, percent, signed
+from reportgen.model.columns import SPEND_COLUMNS, feature_label
 from reportgen.period import Period, period_or_none
 
 # only plain colour literals may reach a style attribute: anything else could smuggle CSS (e.g. url(...))
@@ -30,6 +34,35 @@ class ArchiveEntry:
     new_customers: int | None
     lost_customers: int | None
     readable: bool
+    headline: Headline | None = None  # the segment with the largest share of value, and its change
+    new_segments: tuple[str, ...] = ()  # names of segments first found this period
+    redefined_segments: tuple[str, ...] = ()  # names kept, but the segment behind them changed
+    briefing: str | None = None  # relative links to the e-mail briefing and the customer list
+    segments_csv: str | None = None
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The period's top-value segment: its shares and its change in customers since the previous period."""
+
+    name: str
+    value_share: float | None  # of `value_label`; None when the data has no value measure
+    value_label: str  # "purchases", "spend"
+    share: float | None  # of customers
+    size_change: int | None  # customers, None in a first month or for a new segment
+    size_change_pct: float | None
+    new: bool
+
+    @property
+    def change_text(self) -> str | None:
+        """Return the change in customers with its relative size: '-8, -4%' (None without a change)."""
+        if self.size_change is None:
+            return None
+        text = signed(self.size_change)
+        if self.size_change_pct is None:
+            return text
+        pct = percent(self.size_change_pct, 0)
+        return f"{text}, {pct if self.size_change_pct < 0 else '+' + pct}"
 
 
 @dataclass(frozen=True)
@@ -82,6 +115,53 @@ def _entry(period: Period, folder: Path) -> ArchiveEntry:
         new_customers=_int(moves.get("new_customers")),
         lost_customers=_int(moves.get("lost_customers")),
         readable=bool(summary),
+        headline=_headline(segments or []),
+        new_segments=_flagged(summary, segments or [], "new"),
+        redefined_segments=_flagged(summary, segments or [], "redefined"),
+        briefing=f"{folder.name}/briefing.eml" if (folder / "briefing.eml").is_file() else None,
+        segments_csv=f"{folder.name}/segments.csv" if (folder / "segments.csv").is_file() else None,
+    )
+
+
+def _value(segment: dict[str, Any]) -> tuple[str, float | None]:
+    """Return the label and share of the segment's value measure: `value_share`, else the spend column."""
+    if _num(segment.get("value_share")) is not None:
+        return "value", _num(segment.get("value_share"))
+    shares = segment.get("value_shares")
+    if isinstance(shares, dict):
+        for key in (*SPEND_COLUMNS, *shares):
+            if isinstance(key, str) and _num(shares.get(key)) is not None:
+                return feature_label(key).lower(), _num(shares.get(key))
+    return "value", None
+
+
+def _headline(segments: list[Any]) -> Headline | None:
+    rows = [s for s in segments if isinstance(s, dict)]
+    if not rows:
+        return None
+    # the top-value segment; by size where the data has no value measure
+    top = max(rows, key=lambda s: (_value(s)[1] or -1.0, _num(s.get("size")) or 0.0))
+    label, value_share = _value(top)
+    change, before = _int(top.get("size_change")), _int(top.get("previous_size"))
+    return Headline(
+        name=str(top.get("name")),
+        value_share=value_share,
+        value_label=label,
+        share=_num(top.get("share")),
+        size_change=change,
+        size_change_pct=change / before if change is not None and before else None,
+        new=top.get("new") is True,
+    )
+
+
+def _flagged(summary: dict[str, Any], segments: list[Any], flag: str) -> tuple[str, ...]:
+    """Return the names of segments flagged `flag` ("new", "redefined") on the segment or in the matching."""
+    listed = _get(summary, "segment_matching", flag)
+    ids = {i for i in listed if isinstance(i, int)} if isinstance(listed, list) else set()
+    return tuple(
+        str(s.get("name"))
+        for s in segments
+        if isinstance(s, dict) and (s.get(flag) is True or (_int(s.get("id")) in ids))
     )
 
 
@@ -128,9 +208,18 @@ def archive_index(
     brand_name: str,
     title: str = "Customer Segmentation Report",
     colors: Mapping[str, str] | None = None,
+    logo_src: str | None = None,
 ) -> str:
-    """Return the self-contained HTML of DIR/index.html: all periods newest first, relative links."""
+    """Return the self-contained HTML of DIR/index.html: all periods newest first, relative links.
+
+    `logo_src` is the brand logo as a data: URI; the page carries the report's font (Lato) inline.
+    """
     template = environment().get_template("index.html.j2")
     return template.render(
-        brand_name=brand_name, title=title, colours=page_colours(colors), entries=archive_entries(out_dir)
+        brand_name=brand_name,
+        title=title,
+        colours=page_colours(colors),
+        entries=archive_entries(out_dir),
+        logo_src=logo_src if logo_src and logo_src.startswith("data:image/") else None,
+        fonts=Markup(font_face_css(embed=True, faces=("regular", "bold"))),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import yaml
 
 from reportgen.errors import InputError
+from reportgen.model import Brand
 
 ROLES: tuple[str, ...] = (
     "foreground",
@@ -78,19 +78,6 @@ _DROPPED_TAGS = frozenset({"script", "foreignobject", "iframe", "embed", "object
 _URL_ATTRS = frozenset({"href", "src", "action", "formaction", "data"})
 _CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.IGNORECASE | re.DOTALL)
 _CSS_IMPORT = re.compile(r"@import[^;]*;?", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Brand:
-    """A validated brand: every colour is a safe CSS colour, the logo is sanitised bytes."""
-
-    name: str
-    logo: bytes | None
-    logo_mime: str | None  # "image/png" | "image/jpeg" | "image/svg+xml"
-    colors: dict[str, str]  # role -> CSS colour, every role in ROLES present
-    palette: dict[str, str]  # name -> CSS colour
-    font_family: str  # always a font the project ships
-    requested_font: str | None = None  # what typography asked for, when it had to fall back
 
 
 def is_css_color(value: str) -> bool:

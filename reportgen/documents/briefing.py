@@ -11,14 +11,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
 
-from reportgen.analysis.recommend import top_actions
 from reportgen.documents.archive import PageColours, page_colours
-from reportgen.documents.formats import DASH, decimal, environment, month_label, percent, signed, thousands
+from reportgen.documents.formats import DASH, environment, month_label, percent, thousands
 from reportgen.errors import InputError
-from reportgen.model import Analysis, ChartImage, SegmentChange
+from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share, top_actions
+from reportgen.model.columns import feature_label
 from reportgen.period import Period
 
-BRIEFING_FILE = "briefing.eml"
 MAX_HTML_BYTES = 100_000  # what mail clients and gateways handle without clipping, before images
 
 
@@ -28,8 +27,9 @@ class BriefingSegment:
     name: str
     size: int
     share: float
-    change: str | None  # "+120 since October 2026", None in a first month
+    change: str | None  # "-30 (-4%)" against the previous period, "new"; None in a first month
     action: str | None  # the segment's first recommendation title
+    value_share: float | None = None  # of the value measure (`Briefing.value_label`); None without one
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Briefing:
     archive_url: str
     report_url: str  # the period's web report inside the archive
     colours: PageColours = field(default_factory=PageColours)
+    preheader: str = ""  # the line a mail client shows after the subject in the inbox
+    value_label: str | None = None  # "purchases": what `BriefingSegment.value_share` is a share of
 
 
 def safe_url(url: str, key: str = "email.archive_url") -> str:
@@ -81,6 +83,8 @@ def briefing_content(
     label = month_label(period)
     profiles = sorted(analysis.profiles, key=lambda p: (-p.size, p.id))
     by_id = {c.id: c for c in changes}
+    value_key = next((k for p in profiles if (k := spend_share(p)[0]) is not None), None)
+    value_label = feature_label(value_key).lower() if value_key else None
     segments = []
     for p in profiles:
         change = by_id.get(p.id)
@@ -93,28 +97,38 @@ def briefing_content(
                 share=p.share,
                 change=_change_text(change),
                 action=recs[0].title if recs else None,
+                value_share=p.value_shares.get(value_key) if value_key else None,
             )
         )
     customers = analysis.features.quality.customers
-    silhouette = analysis.segmentation.silhouette
     largest = profiles[0] if profiles else None
-    headline = (
-        ("Customers", thousands(customers)),
-        ("Segments", thousands(len(profiles))),
-        ("Largest segment", f"{largest.name} ({percent(largest.share, 0)})" if largest else DASH),
-        ("Separation (silhouette)", decimal(silhouette)),
-    )
-    actions = tuple(
-        f"{p.name}: {rec.title}"
-        for p, rec in top_actions(analysis.profiles, analysis.recommendations, max_actions)
-    )
+    top = _top_value(tuple(segments))
+    moved = _largest_move(changes)
+    headline: list[tuple[str, str]] = [
+        ("Customers", thousands(customers) + (f" ({_customers_change(changes)})" if changes else "")),
+        ("Largest segment", f"{largest.name} ({_pct(largest.share)})" if largest else DASH),
+    ]
+    if top is not None and value_label:
+        headline.append((f"Top share of {value_label}", f"{top.name} ({_pct(top.value_share)})"))
+    if moved is not None:
+        headline.append(("Largest change", f"{moved.name} {_count_change(moved)}"))
+    else:
+        headline.append(("Segments", thousands(len(profiles))))
+    top_list = top_actions(analysis.profiles, analysis.recommendations, max_actions)
+    actions = tuple(f"{p.name}: {rec.title}" for p, rec in top_list)
+    preheader = change_sentences[0] if change_sentences else ""
+    if top_list:
+        first, rec = top_list[0]
+        preheader = (preheader + " " if preheader else "") + f"Top action: {rec.title} ({first.name})."
     return Briefing(
         period=period,
         period_label=label,
-        subject=f"Customer segments: {label}",
+        subject=briefing_subject(label, top or (segments[0] if segments else None), value_label, moved),
+        preheader=preheader,
+        value_label=value_label,
         title=title,
         brand_name=brand_name,
-        headline=headline,
+        headline=tuple(headline),
         segments=tuple(segments),
         changes=tuple(change_sentences),
         actions=actions,
@@ -124,14 +138,65 @@ def briefing_content(
     )
 
 
-def _change_text(change: SegmentChange | None) -> str | None:
-    if change is None:
-        return None
+def _pct(share: float | None) -> str:
+    return percent(share, 0)
+
+
+def _signed(value: float, text: str) -> str:
+    return f"+{text}" if value > 0 else f"-{text}" if value < 0 else text
+
+
+def _count_change(change: SegmentChange) -> str:
+    """Return a segment's change in customers with its relative size: "-30 (-4%)", "+5 (+1%)", "new"."""
     if change.new:
-        return "new this month"
+        return "new"
     if change.size_change is None:
-        return None
-    return f"{signed(change.size_change)} customers"
+        return DASH
+    count = _signed(change.size_change, thousands(abs(change.size_change)))
+    if not change.previous_size:
+        return count
+    ratio = change.size_change / change.previous_size
+    return f"{count} ({_signed(round(ratio * 100), percent(abs(ratio), 0))})"
+
+
+def _customers_change(changes: Sequence[SegmentChange]) -> str:
+    # the base's change: this month's customers against last month's, summed over the segments
+    before = sum(c.previous_size or 0 for c in changes)
+    after = sum(c.size for c in changes)
+    diff = after - before
+    return _signed(diff, thousands(abs(diff)))
+
+
+def _change_text(change: SegmentChange | None) -> str | None:
+    return None if change is None else _count_change(change)
+
+
+def _top_value(segments: tuple[BriefingSegment, ...]) -> BriefingSegment | None:
+    valued = [s for s in segments if s.value_share is not None]
+    return max(valued, key=lambda s: (s.value_share or 0.0, s.size, -s.id)) if valued else None
+
+
+def _largest_move(changes: Sequence[SegmentChange]) -> SegmentChange | None:
+    """Return the matched segment whose size changed most relative to its previous size, else a new one."""
+    moved = [c for c in changes if not c.new and c.size_change and c.previous_size]
+    if moved:
+        return max(moved, key=lambda c: (abs((c.size_change or 0) / (c.previous_size or 1)), -c.id))
+    return next((c for c in changes if c.new), None)
+
+
+def briefing_subject(
+    label: str, top: BriefingSegment | None, value_label: str | None, moved: SegmentChange | None
+) -> str:
+    """Return a subject that carries the news: "November 2026: High spenders – 12% of customers, 65% of
+    purchases; Moderate spenders -30 (-4%)"."""
+    if top is None:
+        return f"{label}: customer segments"
+    subject = f"{label}: {top.name} – {_pct(top.share)} of customers"
+    if value_label is not None and top.value_share is not None:
+        subject += f", {_pct(top.value_share)} of {value_label}"
+    if moved is not None:
+        subject += f"; {moved.name} {_count_change(moved)}"
+    return subject
 
 
 def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:

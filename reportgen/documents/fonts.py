@@ -7,7 +7,6 @@ from functools import cache
 from pathlib import Path
 
 import font_lato
-import vl_convert
 
 FAMILY = "Lato"
 
@@ -39,6 +38,8 @@ def font_files() -> dict[str, Path]:
 
 @cache
 def _register(directory: str) -> None:
+    import vl_convert  # here: the archive page reads the fonts too, in a process that draws no charts
+
     vl_convert.register_font_directory(directory)
 
 
@@ -51,6 +52,8 @@ def register_chart_fonts() -> None:
 def warm_chart_engine() -> None:
     """Register the fonts and draw a one-word chart: vl-convert starts its JavaScript engine on the first
     chart (about 0.4 s), which a worker pays while it waits for the analysis."""
+    import vl_convert
+
     register_chart_fonts()
     vl_convert.vegalite_to_svg(
         {
@@ -68,11 +71,15 @@ def _font_src(path: Path, embed: bool) -> str:
     return f'url("{path.as_uri()}") format("truetype")'
 
 
-def font_face_css(embed: bool) -> str:
-    """Return @font-face rules for family Lato: base64 data URIs if `embed`, else file:// URLs."""
+def font_face_css(embed: bool, faces: tuple[str, ...] | None = None) -> str:
+    """Return @font-face rules for family Lato: base64 data URIs if `embed`, else file:// URLs.
+
+    `faces` picks styles by key ("regular", "bold", ...); None gives every one."""
     files = font_files()
     rules = []
     for style, (_, weight, font_style) in _FACES.items():
+        if faces is not None and style not in faces:
+            continue
         rules.append(
             "@font-face {\n"
             f'  font-family: "{FAMILY}";\n'

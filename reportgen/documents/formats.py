@@ -163,6 +163,13 @@ def day_label(day: date, locale: str = DEFAULT_LOCALE) -> str:
     return format_date(day, "d MMMM y", locale=_locale(locale))
 
 
+def bar_width(value: Number) -> str:
+    """Return a share as a CSS width for an in-table bar: 0.527 -> '52.7%' (0% when missing, at most 100%)."""
+    if value is None or _missing(value):
+        return "0%"
+    return f"{min(max(value, 0.0), 1.0) * 100:.1f}%"  # CSS syntax, not a figure to read: never localised
+
+
 def _escaped(name: str | None) -> bool:
     # secure by default: everything is HTML-escaped but the plain-text templates (the briefing's text part)
     return name is None or not name.endswith((".txt.j2", ".txt"))
@@ -189,6 +196,7 @@ def environment(locale: str = DEFAULT_LOCALE, currency: str | None = None) -> En
         "number": partial(number, locale=locale),
         "decimal": partial(decimal, locale=locale),
         "measure": partial(measure, locale=locale),
+        "bar_width": bar_width,
     }
     env.filters.update(filters)
     return env

@@ -37,6 +37,7 @@ class PdfMetadata:
     keywords: tuple[str, ...]
     created: str  # W3C date, e.g. "2026-11-30"
     generator: str
+    lang: str = "en"  # the document language screen readers read it in (BCP 47)
 
 
 def pdf_metadata(model: ReportModel) -> PdfMetadata:
@@ -191,7 +192,9 @@ def pdf_bytes(html: str, *, metadata: PdfMetadata, charts: ChartSource) -> bytes
         document.metadata.modified = metadata.created
         # a fixed file identifier (WeasyPrint's default is random): derived from what was rendered
         digest = hashlib.sha256(html.encode("utf-8") + repr(metadata).encode("utf-8")).hexdigest()[:32]
-        result: bytes = document.write_pdf(pdf_identifier=digest.encode("ascii"))
+        document.metadata.lang = metadata.lang
+        # tagged: a screen reader gets the reading order, headings, tables and every chart's alt text
+        result: bytes = document.write_pdf(pdf_identifier=digest.encode("ascii"), pdf_tags=True)
     if failures:
         raise RuntimeError("the PDF is missing a chart: " + "; ".join(failures))
     return result

@@ -2,77 +2,54 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
-import gzip
 import hashlib
-import io
 import re
-import zlib
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from reportgen.config import CC_FEATURES, SEPARATORS, DataConfig
+from reportgen.config import CC_FEATURES, DataConfig
 from reportgen.errors import InputError
+from reportgen.io.csv_text import (
+    NULL_TOKENS,
+    as_utf8,
+    check_data_delimiter,
+    csv_as_text,
+    csv_header,
+    csv_lines,
+    field_separator,
+    is_utf8,
+    line1,
+    line_place,
+    read_csv,
+)
+from reportgen.io.files import (
+    BOM,
+    SNIFF,
+    check_text,
+    detect_format,
+    file_sha256,
+    first_line,
+    format_notes,
+    gunzip,
+    show,
+)
 from reportgen.model import ID, LoadedTable
 
-# Cell texts that mean "no value"; polars applies them before parsing, so they never reach Float64 parsing.
-NULL_TOKENS: tuple[str, ...] = (
-    "",
-    "NA",
-    "N/A",
-    "n/a",
-    "na",
-    "NaN",
-    "nan",
-    "NAN",
-    "null",
-    "NULL",
-    "Null",
-    "None",
-    "#N/A",
-)
-_BOM = b"\xef\xbb\xbf"
-_GZIP_MAGIC = b"\x1f\x8b"
-_PARQUET_MAGIC = b"PAR1"
-_CHUNK = 1 << 20
-_SNIFF = 8192
+__all__ = [
+    "NULL_TOKENS",
+    "customers_from_frame",
+    "detect_format",
+    "field_separator",
+    "file_sha256",
+    "load_customers",
+    "require_customers",
+]
+
 _DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$")
 MISSING_CATEGORY = "(missing)"
-
-
-def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
-    # Decode only the invalid bytes as Latin-1, so valid UTF-8 elsewhere in the file stays intact.
-    assert isinstance(err, UnicodeDecodeError)
-    return err.object[err.start : err.end].decode("latin-1"), err.end
-
-
-codecs.register_error("reportgen-latin1", _latin1_fallback)
-
-
-def file_sha256(path: Path) -> str:
-    """Return the hex sha256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def detect_format(path: Path) -> str:
-    """Return "csv", "csv.gz" or "parquet" from the leading bytes; raise InputError for anything else."""
-    _check_readable(path)
-    with path.open("rb") as fh:
-        head = fh.read(_SNIFF)
-    if head.startswith(_GZIP_MAGIC):
-        return "csv.gz"
-    if head.startswith(_PARQUET_MAGIC):
-        return "parquet"
-    _check_text(head, str(path))
-    return "csv"
 
 
 def load_customers(path: Path, data: DataConfig, period_end: date | None = None) -> LoadedTable:
@@ -80,15 +57,15 @@ def load_customers(path: Path, data: DataConfig, period_end: date | None = None)
     columns as days before `period_end`, categorical columns text."""
     where = str(path)
     fmt = detect_format(path)
-    notes = _format_notes(path, fmt)
+    notes = format_notes(path, fmt)
     if fmt == "parquet":
         frame = _parquet_frame(path, where)
         out, rows, more = _frame_customers(frame, data, where, period_end)
     else:
         raw = path.read_bytes()
         if fmt == "csv.gz":
-            raw = _gunzip(raw, where)
-            _check_text(raw[:_SNIFF], where, inside_gzip=True)
+            raw = gunzip(raw, where)
+            check_text(raw[:SNIFF], where, inside_gzip=True)
         out, rows, more = _csv_customers(raw, data, where, period_end)
     return _table(path, file_sha256(path), out, rows, data, (*notes, *more))
 
@@ -167,66 +144,6 @@ def require_customers(table: LoadedTable, k_needed: int, where: str) -> None:
 # --- checks shared by every format -----------------------------------------------------------------
 
 
-def _check_readable(path: Path) -> None:
-    where = str(path)
-    if not path.exists():
-        looked = "" if path.is_absolute() else f" (looked for {path.resolve()})"
-        raise InputError(f"{where}: file not found{looked}")
-    if path.is_dir():
-        raise InputError(f"{where}: is a directory, expected a CSV, gzip-compressed CSV or Parquet file")
-    try:
-        size = path.stat().st_size
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read the file ({exc.strerror})") from None
-    if size == 0:
-        raise InputError(f"{where}: the file is empty; expected a header line and one row per customer")
-
-
-def _check_text(head: bytes, where: str, inside_gzip: bool = False) -> None:
-    what = "the gzip file holds" if inside_gzip else "the file is"
-    if head.startswith(b"PK\x03\x04"):
-        raise InputError(
-            f"{where}: {what} a ZIP archive (an Excel .xlsx workbook?), not CSV; "
-            "save the sheet as CSV (UTF-8)"
-        )
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(
-            f"{where}: {what} an old Excel .xls workbook, not CSV; save the sheet as CSV (UTF-8)"
-        )
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{where}: {what} UTF-16 text; save it as CSV (UTF-8)")
-    control = sum(1 for b in head if b < 0x20 and b not in (0x09, 0x0A, 0x0C, 0x0D))
-    if b"\x00" in head or control > len(head) // 20:
-        raise InputError(
-            f"{where}: {what} binary data, not CSV or Parquet; expected comma-separated text, "
-            "gzip-compressed CSV or a Parquet file"
-        )
-    if not head.strip().removeprefix(_BOM).strip():
-        raise InputError(f"{where}: the file is empty; expected a header line and one row per customer")
-
-
-def _format_notes(path: Path, fmt: str) -> tuple[str, ...]:
-    name = path.name.lower()
-    claimed = "parquet" if name.endswith((".parquet", ".pq")) else "csv.gz" if name.endswith(".gz") else None
-    if claimed is not None and claimed != fmt:
-        return (f"{path.name} is named like {claimed} but its content is {fmt}; read it as {fmt}",)
-    return ()
-
-
-def _gunzip(raw: bytes, where: str) -> bytes:
-    try:
-        return gzip.decompress(raw)
-    except EOFError:
-        raise InputError(
-            f"{where}: truncated gzip file (it ends before the end of the compressed data); "
-            "copy or download it again"
-        ) from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise InputError(f"{where}: corrupt gzip file ({exc}); copy or download it again") from None
-
-
 def _required(data: DataConfig) -> list[str]:
     names = [data.id_column] if data.id_column else []
     names += [*data.features, *data.value, *_categorical(data)]
@@ -288,16 +205,16 @@ def _csv_customers(
     raw: bytes, data: DataConfig, where: str, period_end: date | None
 ) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
     notes: list[str] = []
-    if raw.startswith(_BOM):
-        raw = raw[len(_BOM) :]
-    latin1 = not _is_utf8(_line1(raw))
+    if raw.startswith(BOM):
+        raw = raw[len(BOM) :]
+    latin1 = not is_utf8(line1(raw))
     if latin1:
-        raw = _as_utf8(raw)
+        raw = as_utf8(raw)
     sep = _separator(raw, data, where)
-    header = _csv_header(raw, sep)
+    header = csv_header(raw, sep)
     if header is None or not any(header):
         raise InputError(f"{where}: line 1 is empty; expected a header line naming the columns")
-    _check_data_delimiter(raw, sep, where)
+    check_data_delimiter(raw, sep, where)
     extra = _check_columns(header, data, where)
     notes.extend(_extra_note(extra))
 
@@ -310,25 +227,25 @@ def _csv_customers(
     read = [header.index(c) for c in ((data.id_column,) if data.id_column else ()) + tuple(key)]
     while True:
         try:
-            frame = _read_csv(raw, names, sorted(set(read)), {key[c]: pl.Float64 for c in floats}, sep)
+            frame = read_csv(raw, names, sorted(set(read)), {key[c]: pl.Float64 for c in floats}, sep)
             frame = frame.with_columns(pl.col(key[c]).fill_nan(None) for c in floats)
         except pl.exceptions.PolarsError:
             # Validating UTF-8 costs a full pass, so it is done only once the fast read has failed.
-            if not latin1 and not _is_utf8(raw):
-                raw, latin1 = _as_utf8(raw), True
+            if not latin1 and not is_utf8(raw):
+                raw, latin1 = as_utf8(raw), True
                 continue
             # Slow path, only for files the typed read rejects: read text, then find the first bad cell.
-            frame = _csv_as_text(raw, names, sorted(set(read)), header, where, sep)
-            frame = _numbers_from_text(frame, [key[c] for c in floats], floats, _line_place(raw, sep), where)
+            frame = csv_as_text(raw, names, sorted(set(read)), header, where, sep)
+            frame = _numbers_from_text(frame, [key[c] for c in floats], floats, line_place(raw, sep), where)
             notes.append("trimmed spaces around cell values")
         break
     if latin1:
         notes.append("the file is not valid UTF-8: decoded ids and names as Latin-1")
-    place = _line_place(raw, sep)
+    place = line_place(raw, sep)
     frame = _typed(frame, id_name, key, data, where, place, period_end, notes)
     frame, blank = _drop_blank_rows(frame)
     if blank.len():
-        lines = ", ".join(str(n) for n in _csv_lines(raw, [int(r) for r in blank[:5]], sep))
+        lines = ", ".join(str(n) for n in csv_lines(raw, [int(r) for r in blank[:5]], sep))
         s = "s" if blank.len() > 1 else ""
         notes.append(
             f"skipped {blank.len()} blank line{s} (line{s} {lines}{', ...' if blank.len() > 5 else ''})"
@@ -414,7 +331,7 @@ def _days_before(
         if bad.any():
             i = int(bad.arg_true()[0])
             raise InputError(
-                f"{where}: column {name}, {place(int(rows[i]))}: {_show(str(text[i]))} does not match the "
+                f"{where}: column {name}, {place(int(rows[i]))}: {show(str(text[i]))} does not match the "
                 f"format {fmt!r} (data.dates.{name}); expected a date such as "
                 f"{date(2011, 12, 9).strftime(fmt)!r}"
             )
@@ -448,124 +365,8 @@ def _numbered(frame: pl.DataFrame, data: DataConfig) -> pl.DataFrame:
     )
 
 
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _as_utf8(raw: bytes) -> bytes:
-    return raw.decode("utf-8", errors="reportgen-latin1").encode("utf-8")
-
-
-def _line1(raw: bytes) -> bytes:
-    end = raw.find(b"\n")
-    return (raw if end < 0 else raw[:end]).rstrip(b"\r")
-
-
-def _csv_header(raw: bytes, sep: str = ",") -> list[str] | None:
-    line = _line1(raw).decode("utf-8")
-    rows = list(csv.reader([line], delimiter=sep))
-    return [h.strip() for h in rows[0]] if rows else None
-
-
 def _separator(raw: bytes, data: DataConfig, where: str) -> str:
-    return field_separator(_line1(raw).decode("utf-8"), set(_required(data)), data.separator, where)
-
-
-def field_separator(line: str, required: set[str], configured: str, where: str) -> str:
-    """Return the field separator of a header line: the configured one (checked), or for "auto" the
-    candidate whose fields name the most required columns, then the one giving the most fields."""
-    split = {sep: [f.strip() for f in next(csv.reader([line], delimiter=sep), [])] for sep in SEPARATORS}
-    if configured != "auto":
-        fields = split[configured]
-        if len(fields) == 1 and len(split[best := max(split, key=lambda c: len(split[c]))]) > 1:
-            raise InputError(
-                f"{where}: line 1 has one field on {SEPARATORS[configured]} (data.separator) but "
-                f"{len(split[best])} on {SEPARATORS[best]}; looks {SEPARATORS[best]}-separated: set "
-                f'data.separator = "auto" or {best!r}'.replace("'\t'", '"\\t"')
-            )
-        return configured
-    # most fields naming the configured columns first, then most fields; ties keep the listed order
-    return max(SEPARATORS, key=lambda sep: (len(required & set(split[sep])), len(split[sep])))
-
-
-def _check_data_delimiter(raw: bytes, sep: str, where: str) -> None:
-    # A first data line without the header's separator hints at a mixed export.
-    lines = raw.split(b"\n", 2)
-    if len(lines) < 2 or len(_csv_header(raw) or []) < 1:
-        return
-    second = lines[1].decode("utf-8", errors="replace")
-    if sep in second or not second.strip() or sep not in _line1(raw).decode("utf-8"):
-        return
-    for other, label in SEPARATORS.items():
-        if other != sep and other in second:
-            raise InputError(
-                f"{where}: line 2 looks {label}-separated, but the header (line 1) is "
-                f"{SEPARATORS[sep]}-separated; expected {SEPARATORS[sep]} on every line"
-            )
-
-
-def _read_csv(
-    raw: bytes, names: list[str], columns: list[int], dtypes: dict[str, type[pl.Float64]], sep: str = ","
-) -> pl.DataFrame:
-    return pl.read_csv(
-        raw,
-        has_header=True,
-        new_columns=names,
-        columns=columns,
-        schema_overrides=dtypes,
-        infer_schema=False,
-        null_values=list(NULL_TOKENS),
-        separator=sep,
-    ).with_row_index("_row")
-
-
-def _csv_as_text(
-    raw: bytes, names: list[str], columns: list[int], header: list[str], where: str, sep: str = ","
-) -> pl.DataFrame:
-    try:
-        return _read_csv(raw, names, columns, {}, sep)
-    except pl.exceptions.PolarsError as exc:
-        line, count = _ragged_line(raw, len(header), sep)
-        if line is not None:
-            raise InputError(
-                f"{where}: line {line} has {count} fields, but the header (line 1) has {len(header)}; "
-                f"expected the same number of {SEPARATORS[sep]}-separated fields on every line"
-            ) from None
-        quote = _unclosed_quote_line(raw)
-        if quote is not None:
-            raise InputError(
-                f"{where}: line {quote}: a quoted field opens with '\"' but is never closed; "
-                "expected a matching closing quote"
-            ) from None
-        raise InputError(f"{where}: cannot be read as CSV ({_first_line(exc)})") from None
-
-
-def _unclosed_quote_line(raw: bytes) -> int | None:
-    if raw.count(b'"') % 2 == 0:
-        return None
-    # An odd number of quotes: the last place where the parity turned odd opens the field never closed.
-    opened, odd = None, False
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        if line.count(b'"') % 2:
-            odd = not odd
-            if odd:
-                opened = number
-    return opened
-
-
-def _ragged_line(raw: bytes, width: int, sep: str = ",") -> tuple[int | None, int]:
-    reader = csv.reader(io.StringIO(raw.decode("utf-8"), newline=""), delimiter=sep)
-    next(reader, None)
-    start = reader.line_num + 1
-    for record in reader:
-        if record and len(record) != width and len(record) > width:
-            return start, len(record)
-        start = reader.line_num + 1
-    return None, 0
+    return field_separator(line1(raw).decode("utf-8"), set(_required(data)), data.separator, where)
 
 
 def _numbers_from_text(
@@ -586,7 +387,7 @@ def _numbers_from_text(
             row = int(bad.arg_true()[0])
             value = str(text[row])
             raise InputError(
-                f"{where}: column {name}, {place(int(frame['_row'][row]))}: {_show(value)} is not a number"
+                f"{where}: column {name}, {place(int(frame['_row'][row]))}: {show(value)} is not a number"
                 f"{_number_hint(name, value)}"
             )
         out.append(numbers.fill_nan(None).alias(col))
@@ -602,33 +403,6 @@ def _number_hint(name: str, value: str) -> str:
     return f"; if {name} holds categories, list it in data.categorical (or remove it from data.features)"
 
 
-def _line_place(raw: bytes, sep: str) -> Callable[[int], str]:
-    """Return how a data row (0-based) is named in messages: its line in the file."""
-    return lambda row: f"line {_csv_line(raw, row, sep)}"
-
-
-def _csv_line(raw: bytes, row: int, sep: str = ",") -> int:
-    """Return the editor line (header = line 1) where data row `row` (0-based) starts."""
-    return _csv_lines(raw, [row], sep)[0]
-
-
-def _csv_lines(raw: bytes, rows: list[int], sep: str = ",") -> list[int]:
-    if b'"' not in raw:
-        return [row + 2 for row in rows]
-    # Quoted fields may span lines; count records the way the CSV reader does (error paths and notes only).
-    wanted, found = set(rows), {}
-    reader = csv.reader(io.StringIO(raw.decode("utf-8"), newline=""), delimiter=sep)
-    next(reader, None)
-    start = reader.line_num + 1
-    for i, _ in enumerate(reader):
-        if i in wanted:
-            found[i] = start
-            if len(found) == len(wanted):
-                break
-        start = reader.line_num + 1
-    return [found.get(row, row + 2) for row in rows]
-
-
 # --- Parquet and DataFrames ---------------------------------------------------------------------------
 
 
@@ -637,7 +411,7 @@ def _parquet_frame(path: Path, where: str) -> pl.DataFrame:
         return pl.read_parquet(path)
     except Exception as exc:  # polars / arrow raise many types for damaged files
         raise InputError(
-            f"{where}: unreadable or corrupt Parquet file ({_first_line(exc)}); export it again"
+            f"{where}: unreadable or corrupt Parquet file ({first_line(exc)}); export it again"
         ) from None
 
 
@@ -741,15 +515,6 @@ def _validate_ids(frame: pl.DataFrame, data: DataConfig, where: str, place: Call
         more = f" ({count - 1} more id{'s repeat' if count > 2 else ' repeats'})" if count > 1 else ""
         rows = frame["_row"]
         raise InputError(
-            f"{where}: customer id {_show(value)} appears more than once, on {place(int(rows[first]))} "
+            f"{where}: customer id {show(value)} appears more than once, on {place(int(rows[first]))} "
             f"and {place(int(rows[i]))}{more}; expected one row per customer in column {data.id_column}"
         )
-
-
-def _show(value: str) -> str:
-    return repr(value if len(value) <= 40 else value[:40] + "...")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__

@@ -58,10 +58,11 @@ from pathlib import Path
 
 import polars as pl
 
-from reportgen.analysis.rfm import rfm_scores
 from reportgen.config import TransactionConfig
 from reportgen.errors import InputError
-from reportgen.io.load import detect_format, field_separator, file_sha256
+from reportgen.io.csv_text import field_separator
+from reportgen.io.files import detect_format, file_sha256
+from reportgen.io.transaction_notes import log_notes, period_note, rule_summary
 from reportgen.model import ID, LoadedTable
 
 FEATURES: tuple[str, ...] = (
@@ -120,7 +121,7 @@ def load_transactions(
     kept, rules, first_day, last_day = _kept_rows(raw, blank, period_end)
     del raw
     if kept.height == 0:
-        raise InputError(f"{where}: no purchase line is left after cleaning ({_rule_summary(rules)})")
+        raise InputError(f"{where}: no purchase line is left after cleaning ({rule_summary(rules)})")
     if not kept.get_column("sale").any():
         raise InputError(
             f"{where}: every sale in the log is cancelled ({rules['cancellation_rows']:,} cancellation rows, "
@@ -140,7 +141,6 @@ def load_transactions(
         )
     features = tuple(f for f in FEATURES if f in positive.columns)
     frame = positive.sort(ID).select(ID, *features)
-    frame = pl.concat([frame, rfm_scores(frame).drop(ID)], how="horizontal")
     dropped = sum(rules[k] for k in _EXCLUDING_RULES)
     return LoadedTable(
         path=path,
@@ -150,28 +150,37 @@ def load_transactions(
         rows=rows,
         kind="transactions",
         dropped_rows=dropped,
-        notes=_notes(rules, reference, period_end, ts_formats, kept_customers=frame.height)
-        + _period_note(period_end, last_day),
+        notes=log_notes(rules, reference, period_end, ts_formats, frame.height, _FORMAT_NAMES)
+        + period_note(period_end, last_day),
         rules=rules,
         first_day=first_day,
         last_day=last_day,
     )
 
 
+def transactions_from_frame(
+    frame: pl.DataFrame, tx: TransactionConfig, period_end: date | None, label: str
+) -> LoadedTable:
+    """Read a purchase log held in memory through the file reader (via a temporary Parquet file), named
+    `label` in messages; its fingerprint is the sha256 of the frame written as CSV."""
+    import hashlib
+    import tempfile
+    from dataclasses import replace
+
+    with tempfile.TemporaryDirectory(prefix="reportgen-") as folder:
+        path = Path(folder) / "log.parquet"
+        frame.write_parquet(path)
+        try:
+            table = load_transactions(path, tx, period_end)
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), label)) from None
+    digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
+    return replace(table, path=Path(label), sha256=digest)
+
+
 def month_end(day: date) -> date:
     """Return the last day of the month `day` falls in."""
     return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
-
-
-def _period_note(period_end: date, last_day: date) -> tuple[str, ...]:
-    start = period_end.replace(day=1)
-    if last_day >= start:
-        return ()
-    return (
-        f"The period ({period_end.strftime('%Y-%m')}) starts after the log's last purchase "
-        f"({last_day.isoformat()}); the report describes the log up to that day. Run with --period "
-        f"{last_day.strftime('%Y-%m')} (the default) to date it by the data.",
-    )
 
 
 _EXCLUDING_RULES = (
@@ -560,63 +569,6 @@ def _distinct_on_sales(col: pl.Expr) -> pl.Expr:
     return hashed.n_unique() - hashed.is_null().any().cast(pl.UInt32)
 
 
-# --- report text ---------------------------------------------------------------------------------------------
-
-
-def _notes(
-    rules: dict[str, int], reference: date, period_end: date, formats: tuple[str, ...], kept_customers: int
-) -> tuple[str, ...]:
-    notes: list[str] = []
-
-    def rows(n: int) -> str:
-        return f"{n:,} row{'s' if n != 1 else ''}"
-
-    sentences = {
-        "rows_without_customer": "without a customer id {were} excluded.",
-        "rows_missing_values": "without an invoice number, timestamp, quantity or unit price {were} excluded.",
-        "non_positive_price_rows": "with a zero or negative unit price {were} excluded.",
-        "zero_quantity_rows": "with a quantity of zero {were} excluded.",
-        "rows_after_period_end": f"dated after the period end ({period_end.isoformat()}) {{were}} excluded.",
-    }
-    for key, sentence in sentences.items():
-        n = rules.get(key, 0)
-        if n:
-            notes.append(f"{rows(n)} {sentence.format(were='were' if n != 1 else 'was')}")
-    n = rules.get("cancellation_rows", 0)
-    if n:
-        notes.append(
-            f"{rows(n)} {'are cancellations or returns' if n != 1 else 'is a cancellation or return'} "
-            '(invoice number starting with "C" or a negative quantity); '
-            "they were netted against spend and count towards the return rate."
-        )
-    n = rules.get("customers_non_positive_spend", 0)
-    if n:
-        notes.append(
-            f"{n:,} customer{'s' if n != 1 else ''} with zero or negative net spend "
-            f"{'were' if n != 1 else 'was'} left out of the segmentation ({kept_customers:,} customers remain)."
-        )
-    if reference < period_end:
-        notes.append(
-            f"Recency is counted from {reference.isoformat()}, the log's last day, which is earlier than the "
-            f"period end ({period_end.isoformat()})."
-        )
-    else:
-        notes.append(f"Recency is counted from the period end, {reference.isoformat()}.")
-    if formats:
-        readable = " and ".join(
-            dict.fromkeys(
-                _FORMAT_NAMES.get(f, f"the format {f!r} (transactions.timestamp_format)") for f in formats
-            )
-        )
-        notes.append(f"Timestamps were read as {readable}.")
-    return tuple(notes)
-
-
 _FORMAT_NAMES = {f: "ISO 8601 dates" for f in ISO_FORMATS} | {
     f: "month-first dates (M/D/YYYY)" for f in MONTH_FIRST_FORMATS
 }
-
-
-def _rule_summary(rules: dict[str, int]) -> str:
-    parts = [f"{k.replace('_', ' ')}: {v:,}" for k, v in rules.items() if v]
-    return "; ".join(parts) if parts else "no rows"

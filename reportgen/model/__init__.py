@@ -1,6 +1,6 @@
 """The typed objects that cross module boundaries, in the order the data flows through them."""
 
-from reportgen.model.advice import Recommendation
+from reportgen.model.advice import Recommendation, top_actions
 from reportgen.model.analysis import Analysis
 from reportgen.model.data import (
     ID,
@@ -12,13 +12,14 @@ from reportgen.model.data import (
     IntArray,
     LoadedTable,
 )
-from reportgen.model.documents import ChartImage, ReportJob
+from reportgen.model.documents import Brand, ChartImage, ReportJob
 from reportgen.model.history import (
     FigureChange,
     Flow,
     Matching,
     Migration,
     MonthOverMonth,
+    PreviousModel,
     SegmentChange,
     SegmentMatch,
     VanishedSegment,
@@ -40,6 +41,7 @@ from reportgen.model.segments import (
 __all__ = [
     "ID",
     "Analysis",
+    "Brand",
     "CategoryHighlight",
     "CategoryProfile",
     "ChartImage",
@@ -59,6 +61,7 @@ __all__ = [
     "Migration",
     "MonthOverMonth",
     "PcaMap",
+    "PreviousModel",
     "Recommendation",
     "ReportJob",
     "SegmentChange",
@@ -69,4 +72,5 @@ __all__ = [
     "VanishedSegment",
     "rounded",
     "spend_share",
+    "top_actions",
 ]

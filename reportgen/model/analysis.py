@@ -8,6 +8,7 @@ from typing import Any
 from reportgen.model.advice import Recommendation
 from reportgen.model.data import FeatureMatrix, LoadedTable
 from reportgen.model.history import MonthOverMonth
+from reportgen.model.kinds import KindWording, kind_wording
 from reportgen.model.segments import CategoryProfile, KSelection, PcaMap, Segmentation, SegmentProfile
 
 
@@ -29,6 +30,11 @@ class Analysis:
     history: MonthOverMonth | None = None
     model: dict[str, Any] = field(default_factory=dict)  # model.json: what the next month needs
     categories: CategoryProfile | None = None  # None: the table has no categorical columns
+
+    @property
+    def wording(self) -> KindWording:
+        """Return how the documents speak of this kind of input table."""
+        return kind_wording(self.table.kind)
 
     def segment_names(self) -> dict[int, str]:
         """Return segment id -> name for this month's segments and, with history, the vanished ones.

@@ -1,7 +1,8 @@
-"""What the documents stage is handed: the render job and the pre-rendered charts."""
+"""What the documents stage is handed: the render job, the validated brand and the pre-rendered charts."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,26 @@ from reportgen.period import Period
 
 if TYPE_CHECKING:  # annotations only: the render workers use these types without loading Polars
     from reportgen.config import Settings
-    from reportgen.documents.brand import Brand
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A validated brand: every colour is a safe CSS colour, the logo is sanitised bytes."""
+
+    name: str
+    logo: bytes | None
+    logo_mime: str | None  # "image/png" | "image/jpeg" | "image/svg+xml"
+    colors: dict[str, str]  # role -> CSS colour, every role in ROLES present
+    palette: dict[str, str]  # name -> CSS colour
+    font_family: str  # always a font the project ships
+    requested_font: str | None = None  # what typography asked for, when it had to fall back
+
+    @property
+    def logo_src(self) -> str | None:
+        """Return the logo as a data: URI (never a path), or None without a logo."""
+        if self.logo is None or self.logo_mime is None:
+            return None
+        return f"data:{self.logo_mime};base64," + base64.b64encode(self.logo).decode("ascii")
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from reportgen.model.data import FloatArray
 from reportgen.period import Period
+
+if TYPE_CHECKING:  # annotations only: the render workers use these types without loading Polars
+    import polars as pl
 
 
 @dataclass(frozen=True)
@@ -165,3 +170,23 @@ class MonthOverMonth:
     def vanished_names(self) -> dict[int, str]:
         """Return id -> name of last month's segments that no segment of this month matched."""
         return {v.id: v.name for v in self.matching.vanished}
+
+
+@dataclass(frozen=True)
+class PreviousModel:
+    """The model and assignments an earlier run saved in DIR/<period>/."""
+
+    period: Period
+    folder: Path
+    config_hash: str
+    used: tuple[str, ...]
+    transformed: tuple[str, ...]
+    transform: str
+    center: FloatArray
+    scale: FloatArray
+    ids: tuple[int, ...]
+    names: tuple[str, ...]
+    sizes: tuple[int, ...]
+    centroids: FloatArray  # row i belongs to ids[i], in the previous scaled space
+    assignments: pl.DataFrame  # customer_id (text), segment_id (Int64)
+    summary_segments: tuple[dict[str, Any], ...]  # the previous summary.json "segments", if readable

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from reportgen.documents.formats import month_label
 from reportgen.documents.month_over_month import highlight_sentences
 from reportgen.documents.report_model.figures import Figure, figure
+from reportgen.documents.report_model.storyline import KeyFigureTable
 from reportgen.model import ChartImage, MonthOverMonth
 
 TOP_FLOWS = 6  # the largest moves listed under "What changed": the chart shows them all
@@ -41,6 +42,7 @@ class Changes:
     figure: Figure | None = None
     highlights: tuple[str, ...] = ()  # the analysis' sentences on the largest movements
     sizes: tuple[SizeChangeRow, ...] = ()  # every segment, this month and last
+    key_figures: KeyFigureTable | None = None  # every segment's key figures, this month against last
 
 
 def _size_rows(history: MonthOverMonth) -> tuple[SizeChangeRow, ...]:

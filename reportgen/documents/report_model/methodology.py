@@ -132,27 +132,16 @@ def methodology_section(
     )
     elbow, sil = charts.get("elbow"), charts.get("silhouette")
     used = len(fm.used)
-    if analysis.table.kind == "transactions":
-        source = (
-            f"The transaction log held {thousands(quality.rows)} order lines from "
-            f"{thousands(quality.customers)} customers."
+    words = analysis.wording
+    source = words.source.format(rows=thousands(quality.rows), customers=thousands(quality.customers))
+    # "account data" is the credit-card table's; any other table is just "the table"
+    table = "account data" if set(fm.input_features) & set(CC_FEATURES) else "table"
+    intro = words.features_intro.format(used=used, table=table)
+    if fm.indicators is not None and fm.indicators.columns:
+        intro += (
+            " Categorical columns enter as one 0/1 column per value, scaled so each categorical column "
+            "weighs as much as one numeric column."
         )
-        intro = (
-            f"{used} measures describe each customer's buying: recency (days since the last purchase), "
-            "frequency (orders) and monetary value (net spend), the classic RFM measures, plus the others "
-            "listed below."
-        )
-    else:
-        source = (
-            f"The extract held {thousands(quality.rows)} rows for {thousands(quality.customers)} customers."
-        )
-        source_kind = "account data" if set(fm.input_features) & set(CC_FEATURES) else "table"
-        intro = f"{used} features from the {source_kind} describe each customer."
-        if fm.indicators is not None and fm.indicators.columns:
-            intro += (
-                " Categorical columns enter as one 0/1 column per value, scaled so each categorical column "
-                "weighs as much as one numeric column."
-            )
     return Methodology(
         source_text=source,
         features_intro=intro,

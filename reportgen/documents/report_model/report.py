@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reportgen.documents.brand import Brand
@@ -19,7 +19,14 @@ from reportgen.documents.report_model.prose import (
     segment_text,
     summary_traits,
 )
-from reportgen.documents.report_model.segments import SegmentPage, segment_page
+from reportgen.documents.report_model.segments import SegmentPage, measure_unit, segment_page
+from reportgen.documents.report_model.storyline import (
+    CoverFigure,
+    cover_figures,
+    key_figure_table,
+    key_message,
+    this_month,
+)
 from reportgen.documents.report_model.summary import (
     Action,
     Headline,
@@ -72,6 +79,9 @@ class ReportModel:
     appendix: Appendix
     keywords: tuple[str, ...]
     changes: Changes | None = None
+    key_message: str = ""  # the overview's and the cover's message: how concentrated value is
+    cover_figures: tuple[CoverFigure, ...] = ()  # three headline numbers
+    this_month: tuple[str, ...] = ()  # the executive summary's news when an earlier period exists
 
 
 def _brand_style(brand: Brand) -> BrandStyle:
@@ -158,5 +168,15 @@ def report_model(
         methodology=methodology_section(analysis, by_name, labels),
         appendix=appendix_section(analysis, labels, period, generator, config_dict),
         keywords=("customer segmentation", period_label, *(p.name for p in analysis.profiles)),
-        changes=changes,
+        changes=_with_key_figures(changes, analysis, labels) if changes is not None else None,
+        key_message=key_message(analysis, spend_label),
+        cover_figures=cover_figures(analysis, spend_label, changes.from_period_label if changes else None),
+        this_month=this_month(analysis, spend_label),
     )
+
+
+def _with_key_figures(changes: Changes, analysis: Analysis, labels: Mapping[str, str]) -> Changes:
+    if analysis.history is None:
+        return changes
+    units = {f: measure_unit(f) for c in analysis.history.changes for f in (g.feature for g in c.figures)}
+    return replace(changes, key_figures=key_figure_table(analysis.history, labels, units))

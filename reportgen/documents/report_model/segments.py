@@ -8,6 +8,13 @@ from dataclasses import dataclass
 from reportgen.documents.formats import percent
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import segment_text
+from reportgen.documents.report_model.storyline import (
+    Delta,
+    segment_changes,
+    segment_message,
+    share_delta,
+    size_delta,
+)
 from reportgen.model import (
     Analysis,
     ChartImage,
@@ -70,6 +77,9 @@ class SegmentPage:
     is_new: bool = False  # first seen this month (no match in the previous period)
     categories: tuple[str, ...] = ()  # values the segment over-represents: "84% Channel 2 vs 32% overall"
     category_rows: tuple[CategoryRow, ...] = ()  # each categorical column's commonest values here
+    message: str = ""  # the page's message: defining trait, shares of customers and value
+    size_delta: Delta | None = None  # against the previous period; None in a first month
+    share_delta: Delta | None = None
 
 
 def segment_page(
@@ -82,6 +92,7 @@ def segment_page(
 ) -> SegmentPage:
     labels = labels or {}
     chart = charts.get(f"segment-{profile.id}")
+    change = segment_changes(analysis.history).get(profile.id)
     return SegmentPage(
         id=profile.id,
         number=number,
@@ -112,6 +123,9 @@ def segment_page(
         if analysis.categories is not None
         else (),
         category_rows=category_rows(analysis, profile.id, labels),
+        message=segment_message(profile, spend_label),
+        size_delta=size_delta(change),
+        share_delta=share_delta(change),
     )
 
 

@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from reportgen.model.kinds import KIND_SECTIONS, kind_wording
+
 
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
@@ -37,11 +39,11 @@ def _toml_key(key: str) -> str:
 def config_text(config: Mapping[str, Any]) -> str:
     """Return the settings that shape the analysis as reportgen.toml text: sections, keys, no unset values."""
     # e-mail settings and the input path are about delivery, not results (and name people and folders);
-    # the transaction columns matter only for a transaction log
-    log = config.get("data", {}).get("kind") == "transactions"
-    skip = {"email"} | (set() if log else {"transactions"})
-    # a log's features are derived from it: the customer-table keys did not shape it
-    not_used = {"id_column", "features", "categorical", "dates"} if log else set()
+    # a kind's own sections (the transaction columns) matter only for that kind of table, and a log's
+    # features are derived from it: the customer-table keys did not shape it
+    wording = kind_wording(str(config.get("data", {}).get("kind", "")))
+    skip = {"email"} | (KIND_SECTIONS - set(wording.settings_sections))
+    not_used = set(wording.unused_data_keys)
     blocks = []
     for section in sorted(k for k in config if k not in skip):
         values = config[section]

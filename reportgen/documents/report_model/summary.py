@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportgen.analysis.recommend import top_actions
 from reportgen.model import (
     Analysis,
     spend_share,
+    top_actions,
 )
 from reportgen.period import Period, period_of
 
@@ -50,10 +50,8 @@ def is_monthly(analysis: Analysis, period: Period | None) -> bool:
 
 
 def _scope(analysis: Analysis, period: Period | None) -> str:
-    monthly = is_monthly(analysis, period)
-    if analysis.table.kind == "transactions":
-        return "buying in this month's log" if monthly else "buying in this log"
-    return "in this month's extract" if monthly else "in this extract"
+    words = analysis.wording
+    return words.headline_note if is_monthly(analysis, period) else words.headline_note_any
 
 
 def headline_figures(

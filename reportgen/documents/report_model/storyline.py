@@ -1,0 +1,264 @@
+"""The report's storyline: titles that state their message, the cover's key figures, "This month", deltas."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from reportgen.documents.formats import percent, thousands
+from reportgen.model import Analysis, MonthOverMonth, SegmentChange, SegmentProfile, spend_share
+from reportgen.model.columns import feature_label
+
+UP, DOWN = "▲", "▼"
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A change against the previous period, ready to show: "▲ +120 (+3%)", with its direction for colour."""
+
+    text: str
+    direction: str  # "up" | "down" | "flat" | "new"
+
+
+@dataclass(frozen=True)
+class CoverFigure:
+    value: str  # formatted: "8,950", "64%"
+    label: str  # "customers analysed"
+    note: str  # "+120 since October 2026", the segment's name
+
+
+@dataclass(frozen=True)
+class KeyFigureCell:
+    value: float
+    change_pct: float | None
+    delta: Delta | None
+    unit: str
+
+
+@dataclass(frozen=True)
+class KeyFigureRow:
+    name: str
+    size: int
+    size_delta: Delta | None
+    cells: tuple[KeyFigureCell | None, ...]  # one per `KeyFigureTable.labels`, None where not measured
+
+
+@dataclass(frozen=True)
+class KeyFigureTable:
+    """Per segment, each key figure's average this month and its change against the previous period."""
+
+    labels: tuple[str, ...]
+    rows: tuple[KeyFigureRow, ...]
+
+
+def _signed(value: float, text: str) -> str:
+    return f"+{text}" if value > 0 else f"-{text}" if value < 0 else text
+
+
+def ratio_text(ratio: float) -> str:
+    """Format a relative change: 0.043 -> '+4%', -0.004 -> '-0.4%', 0 -> '0%'."""
+    size = abs(ratio) * 100
+    digits = 1 if 0 < size < 1 else 0
+    shown = f"{size:.{digits}f}%"
+    return shown if shown in ("0%", "0.0%") else _signed(ratio, shown)
+
+
+def count_delta(change: int | None, before: int | None) -> Delta | None:
+    """Return a change in customers: "▲ +120 (+3%)"; None when there is nothing to compare with."""
+    if change is None:
+        return None
+    count = _signed(change, f"{abs(change):,}")
+    text = count if not before else f"{count} ({ratio_text(change / before)})"
+    if change == 0:
+        return Delta(f"= {text}", "flat")
+    return Delta(f"{UP if change > 0 else DOWN} {text}", "up" if change > 0 else "down")
+
+
+def points_delta(now: float, before: float | None) -> Delta | None:
+    """Return a change in a share as percentage points: "▼ -1.2 pts"; None without a previous share."""
+    if before is None:
+        return None
+    points = round((now - before) * 100, 1)
+    if points == 0:
+        return Delta("= 0 pts", "flat")
+    return Delta(
+        f"{UP if points > 0 else DOWN} {_signed(points, f'{abs(points):.1f}')} pts",
+        "up" if points > 0 else "down",
+    )
+
+
+def segment_changes(history: MonthOverMonth | None) -> dict[int, SegmentChange]:
+    """Return this month's segment changes by segment id (empty in a first month)."""
+    return {c.id: c for c in history.changes} if history is not None else {}
+
+
+def size_delta(change: SegmentChange | None) -> Delta | None:
+    """Return a segment's change in customers, or "new" for a segment first found this month."""
+    if change is None:
+        return None
+    if change.new:
+        return Delta("new this month", "new")
+    return count_delta(change.size_change, change.previous_size)
+
+
+def share_delta(change: SegmentChange | None) -> Delta | None:
+    """Return a segment's change in share of customers (points), None for a new segment or a first month."""
+    if change is None or change.new:
+        return None
+    return points_delta(change.share, change.previous_share)
+
+
+def _value_segments(profiles: Sequence[SegmentProfile]) -> list[tuple[SegmentProfile, float]]:
+    valued = [(p, v) for p in profiles if (v := spend_share(p)[1]) is not None]
+    # the segments that make the most value per customer first: they carry the concentration
+    return sorted(valued, key=lambda pv: (-(pv[1] / pv[0].share if pv[0].share else 0.0), pv[0].id))
+
+
+def _customers_phrase(share: float) -> str:
+    if 0.45 <= share <= 0.55:
+        return "Half the customers"
+    if 0.3 <= share <= 0.36:
+        return "A third of the customers"
+    if 0.23 <= share <= 0.27:
+        return "A quarter of the customers"
+    return f"{percent(share, 0)} of customers"
+
+
+def key_message(analysis: Analysis, spend_label: str) -> str:
+    """Return the report's key message: how concentrated value is ("Half the customers make 70% of purchases").
+
+    The segments are taken in order of value per customer until they make at least 60% of the value; the
+    sentence gives their combined share of customers and of value. Without a value measure: the largest segment.
+    """
+    valued = _value_segments(analysis.profiles)
+    label = spend_label.lower()
+    if valued and sum(v for _, v in valued) > 0:
+        customers = value = 0.0
+        names: list[str] = []
+        for profile, share in valued:
+            customers, value = customers + profile.share, value + share
+            names.append(profile.name)
+            if value >= 0.6:
+                break
+        if len(names) == 1:
+            return f"{names[0]}: {percent(customers, 0)} of customers make {percent(value, 0)} of {label}"
+        return f"{_customers_phrase(customers)} make {percent(value, 0)} of {label}"
+    largest = max(analysis.profiles, key=lambda p: (p.size, -p.id))
+    return f"{largest.name} hold {percent(largest.share, 0)} of customers"
+
+
+def segment_message(profile: SegmentProfile, spend_label: str) -> str:
+    """Return a segment page's message: its defining trait, then its shares of customers and value."""
+    _, value = spend_share(profile)
+    shares = f"{percent(profile.share, 0)} of customers"
+    if value is not None:
+        shares += f" and {percent(value, 0)} of {spend_label.lower()}"
+    if profile.traits:
+        trait = profile.traits[0].text
+        return f"{trait[0].upper()}{trait[1:]}; {shares}"
+    return shares[0].upper() + shares[1:]
+
+
+def cover_figures(analysis: Analysis, spend_label: str, from_label: str | None) -> tuple[CoverFigure, ...]:
+    """Return the cover's three headline numbers: customers, the top-value segment, the largest segment or change."""
+    changes = segment_changes(analysis.history)
+    customers = analysis.features.quality.customers
+    before = sum(c.previous_size or 0 for c in changes.values()) if changes else None
+    customers_note = ""
+    if before:
+        delta = count_delta(customers - before, before)
+        customers_note = f"{delta.text} since {from_label}" if delta and from_label else ""
+    out = [CoverFigure(thousands(customers), "customers", customers_note)]
+    valued = [(p, v) for p in analysis.profiles if (v := spend_share(p)[1]) is not None]
+    top = None
+    if valued:
+        top, share = max(valued, key=lambda pv: (pv[1], pv[0].size, -pv[0].id))
+        out.append(CoverFigure(percent(share, 0), f"of {spend_label.lower()}", top.name))
+    moved = largest_move(tuple(changes.values()))
+    if moved is not None and (delta := size_delta(moved)) is not None:
+        out.append(CoverFigure(delta.text.split(" ", 1)[-1], "largest change in customers", moved.name))
+    largest = max(analysis.profiles, key=lambda p: (p.size, -p.id))
+    if largest is not top:  # the key message already gives the top-value segment's share of customers
+        out.append(CoverFigure(percent(largest.share, 0), "of customers", largest.name))
+    out.append(CoverFigure(str(len(analysis.profiles)), "segments", ""))
+    return tuple(out[:3])
+
+
+def largest_move(changes: Sequence[SegmentChange]) -> SegmentChange | None:
+    """Return the matched segment whose size changed most relative to its previous size, else a new one."""
+    moved = [c for c in changes if not c.new and c.size_change and c.previous_size]
+    if moved:
+        return max(moved, key=lambda c: (abs((c.size_change or 0) / (c.previous_size or 1)), -c.id))
+    return next((c for c in changes if c.new), None)
+
+
+def _value_change(change: SegmentChange, key: str) -> float | None:
+    """Return the change in a segment's total of a value column: mean x customers, now against before."""
+    figure = next((f for f in change.figures if f.feature == key), None)
+    if figure is None or change.previous_size is None:
+        return None
+    return figure.mean * change.size - figure.previous_mean * change.previous_size
+
+
+def this_month(analysis: Analysis, spend_label: str) -> tuple[str, ...]:
+    """Return the executive summary's "This month" lines: the largest change in value, new segments, the
+    largest movement in customers (empty in a first month)."""
+    history = analysis.history
+    if history is None:
+        return ()
+    changes = history.changes
+    lines: list[str] = []
+    key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
+    if key is not None:
+        totals = [(c, v) for c in changes if not c.new and (v := _value_change(c, key)) is not None]
+        if totals:
+            change, diff = max(totals, key=lambda cv: (abs(cv[1]), -cv[0].id))
+            figure = next(f for f in change.figures if f.feature == key)
+            before = figure.previous_mean * (change.previous_size or 0)
+            grew = "grew" if diff > 0 else "fell"
+            relative = f" ({ratio_text(diff / before)})" if before else ""
+            lines.append(
+                f"{change.name}: total {spend_label.lower()} {grew} the most{relative}; per customer "
+                f"{_amount(figure.previous_mean)} then, {_amount(figure.mean)} now."
+            )
+    new = [c for c in changes if c.new]
+    if new:
+        listed = ", ".join(f"{c.name} ({thousands(c.size)} customers)" for c in new)
+        lines.append(f"New this month: {listed}.")
+    moved = largest_move([c for c in changes if not c.new])
+    if moved is not None and (delta := size_delta(moved)) is not None:
+        word = "grew" if (moved.size_change or 0) > 0 else "shrank"
+        lines.append(f"{moved.name} {word} the most: {delta.text.split(' ', 1)[1]} customers.")
+    return tuple(lines)
+
+
+def _amount(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
+
+
+def key_figure_table(
+    history: MonthOverMonth, labels: Mapping[str, str], units: Mapping[str, str]
+) -> KeyFigureTable | None:
+    """Return the key-figures change table of "What changed": every segment, every key figure."""
+    features: list[str] = []
+    for change in history.changes:
+        features += [f.feature for f in change.figures if f.feature not in features]
+    if not features:
+        return None
+    rows = []
+    for change in history.changes:
+        by_feature = {f.feature: f for f in change.figures}
+        cells: list[KeyFigureCell | None] = []
+        for feature in features:
+            f = by_feature.get(feature)
+            if f is None or change.new:
+                cells.append(None)
+                continue
+            delta = None
+            if f.change_pct is not None:
+                arrow = UP if f.change_pct > 0 else DOWN if f.change_pct < 0 else "="
+                direction = "up" if f.change_pct > 0 else "down" if f.change_pct < 0 else "flat"
+                delta = Delta(f"{arrow} {ratio_text(f.change_pct)}", direction)
+            cells.append(KeyFigureCell(f.mean, f.change_pct, delta, units.get(feature, "number")))
+        rows.append(KeyFigureRow(change.name, change.size, size_delta(change), tuple(cells)))
+    return KeyFigureTable(tuple(labels.get(f, feature_label(f)) for f in features), tuple(rows))

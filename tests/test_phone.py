@@ -1,0 +1,105 @@
+"""The e-mail briefing and the web report on a phone: measured in a real headless Chromium at phone widths."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from test_archive import CHROMIUM, Browser
+
+PHONES = (360, 390, 479)  # phone widths below 480 px: the narrowest common Android, a current iPhone
+
+
+def email_html(eml: Path) -> str:
+    """Return the HTML part of a briefing with its cid: images inlined, as a mail client shows it."""
+    msg = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+    assert isinstance(msg, EmailMessage)
+    html = ""
+    images: dict[str, bytes] = {}
+    for part in msg.walk():
+        if part.get_content_type() == "text/html":
+            html = part.get_content()
+        elif part.get_content_type() == "image/png":
+            images[part["Content-ID"].strip("<>")] = part.get_content()
+    assert html and images
+    for cid, png in images.items():
+        html = html.replace(f"cid:{cid}", "data:image/png;base64," + base64.b64encode(png).decode("ascii"))
+    return html
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's /usr/bin/chromium")
+    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
+    b = Browser(tmp_path, profile)
+    try:
+        yield b
+    finally:
+        b.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def page_width(browser: Browser, url: str, width: int) -> int:
+    """Return how wide a page lays out in a viewport `width` px wide (wider than the viewport = side-scrolling)."""
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": True},
+        page=True,
+    )
+    browser.open(url)
+    value = browser.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+    return int(value)
+
+
+def _shot(browser: Browser, name: str, tmp_path: Path) -> None:
+    folder = Path(os.environ.get("REPORTGEN_SCREENSHOT_DIR", tmp_path))
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 2400, "deviceScaleFactor": 1, "mobile": True},
+        page=True,
+    )
+    assert len(browser.screenshot(folder / name)) > 5000  # a rendered page, not a blank one
+
+
+@pytest.mark.browser
+def test_the_email_fits_a_phone_without_side_scrolling(
+    second_month: Path, browser: Browser, tmp_path: Path
+) -> None:
+    page = tmp_path / "briefing.html"
+    page.write_text(email_html(second_month / "briefing.eml"), encoding="utf-8")
+    widths = {w: page_width(browser, page.as_uri(), w) for w in PHONES}
+    assert all(laid <= w for w, laid in widths.items()), widths
+    # the headline figures stack onto more than one line below 480 px (they are side by side on a desktop)
+    tops = browser.evaluate(
+        "Array.from(document.querySelectorAll('[data-kpi]')).map(e => e.getBoundingClientRect().top)"
+    )
+    assert len(tops) >= 3 and len(set(tops)) >= 2, tops
+    _shot(browser, "briefing-390.png", tmp_path)
+
+
+@pytest.mark.browser
+def test_the_web_report_fits_a_phone_and_wide_tables_scroll_inside_the_page(
+    second_month: Path, browser: Browser, tmp_path: Path
+) -> None:
+    page = tmp_path / "report.html"
+    shutil.copyfile(second_month / "report.html", page)
+    widths = {w: page_width(browser, page.as_uri(), w) for w in (320, 390)}
+    assert all(laid <= w for w, laid in widths.items()), widths
+    # a table wider than the phone scrolls inside its own box, with the first column kept in view
+    wide = browser.evaluate(
+        "Array.from(document.querySelectorAll('table.data')).filter(t => t.scrollWidth > t.parentElement.clientWidth"
+        " + 1).map(t => [getComputedStyle(t.parentElement).overflowX,"
+        " getComputedStyle(t.querySelector('tbody tr > :first-child')).position])"
+    )
+    assert wide, "expected the profile table to be wider than a phone"
+    assert all(box in ("auto", "scroll") and first == "sticky" for box, first in wide), wide
+    _shot(browser, "report-390.png", tmp_path)

@@ -1,0 +1,112 @@
+"""The storyline: messages that are true of the numbers, deltas in a second month, the e-mail's subject."""
+
+from __future__ import annotations
+
+import json
+import re
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from reportgen.documents.report_model.storyline import count_delta, key_message, points_delta, ratio_text
+from reportgen.model import FeatureStat, SegmentProfile
+
+
+def profile(id_: int, name: str, share: float, value: float | None) -> SegmentProfile:
+    return SegmentProfile(
+        id=id_,
+        name=name,
+        archetype="x",
+        size=round(share * 1000),
+        share=share,
+        stats={"PURCHASES": FeatureStat(mean=1.0, median=1.0, lift=1.0)},
+        value_shares={} if value is None else {"PURCHASES": value},
+        traits=(),
+    )
+
+
+def test_key_message_gives_the_concentration_of_value() -> None:
+    one = SimpleNamespace(
+        profiles=(profile(0, "High spenders", 0.12, 0.65), profile(1, "Savers", 0.88, 0.35))
+    )
+    assert key_message(one, "Purchases") == "High spenders: 12% of customers make 65% of purchases"  # type: ignore[arg-type]
+    # two segments needed to pass 60%: their combined shares, in words where they are round
+    two = SimpleNamespace(
+        profiles=(profile(0, "A", 0.30, 0.40), profile(1, "B", 0.20, 0.30), profile(2, "C", 0.50, 0.30))
+    )
+    assert key_message(two, "Purchases") == "Half the customers make 70% of purchases"  # type: ignore[arg-type]
+    none = SimpleNamespace(profiles=(profile(0, "A", 0.7, None), profile(1, "B", 0.3, None)))
+    assert key_message(none, "spend") == "A hold 70% of customers"  # type: ignore[arg-type]
+
+
+def test_deltas_carry_sign_size_and_direction() -> None:
+    assert count_delta(-30, 750) is not None and count_delta(-30, 750).text == "▼ -30 (-4%)"  # type: ignore[union-attr]
+    assert count_delta(120, 4000).text == "▲ +120 (+3%)"  # type: ignore[union-attr]
+    assert count_delta(0, 10).direction == "flat"  # type: ignore[union-attr]
+    assert count_delta(None, None) is None
+    assert points_delta(0.25, 0.262).text == "▼ -1.2 pts"  # type: ignore[union-attr]
+    assert ratio_text(0.004) == "+0.4%" and ratio_text(0.0) == "0%" and ratio_text(-0.5) == "-50%"
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_second_month_shows_changes_on_every_segment_page(second_month: Path) -> None:
+    summary = json.loads((second_month / "summary.json").read_text())
+    html = (second_month / "report.html").read_text(encoding="utf-8")
+    for seg in summary["segments"]:
+        page = html[html.index(f'id="segment-{seg["id"]}"') :]
+        page = page[: page.index("</section>")]
+        text = _text(page)
+        if seg["new"]:
+            assert "new this month" in text
+            continue
+        change, before = seg["size_change"], seg["previous_size"]
+        arrow = "▲" if change > 0 else "▼" if change < 0 else "="
+        sign = "+" if change > 0 else "-" if change < 0 else ""
+        assert f"{arrow} {sign}{abs(change):,} ({ratio_text(change / before)})" in text, seg["name"]
+    # the overview's table carries the same change beside each segment
+    overview = _text(html[html.index('id="overview"') : html.index('id="segment-')])
+    assert "Change" in overview and ("▲" in overview or "▼" in overview)
+    # "What changed" lists every segment's key figures with their change
+    changes = _text(html[html.index('id="changes"') : html.index('id="overview"')])
+    assert "Key figures per customer" in changes
+    first = next(s for s in summary["segments"] if not s["new"])
+    pct = first["key_figures"]["PURCHASES"]["change_pct"]
+    assert ratio_text(pct) in changes
+    summary_page = _text(html[html.index('id="summary"') : html.index('id="changes"')])
+    assert "This month" in summary_page
+
+
+def test_first_month_shows_no_change(tmp_path: Path) -> None:
+    from reportgen.config import Settings
+    from reportgen.pipeline import run
+
+    run(Settings(), "2026-11", tmp_path)
+    html = (tmp_path / "2026-11" / "report.html").read_text(encoding="utf-8")
+    assert "▲" not in html and "▼" not in html and "This month" not in html
+
+
+def test_email_subject_carries_a_segment_name_and_a_number(second_month: Path) -> None:
+    summary = json.loads((second_month / "summary.json").read_text())
+    msg = BytesParser(policy=policy.default).parsebytes((second_month / "briefing.eml").read_bytes())
+    subject = str(msg["Subject"])
+    names = [s["name"] for s in summary["segments"]]
+    top = max(summary["segments"], key=lambda s: s["value_shares"]["PURCHASES"])
+    assert subject.startswith("November 2026: ")
+    assert f"{top['name']} – {top['share'] * 100:.0f}% of customers" in subject
+    assert f"{top['value_shares']['PURCHASES'] * 100:.0f}% of purchases" in subject
+    assert any(name in subject.split("; ", 1)[1] for name in names)  # the largest move, by name
+    assert re.search(r"[+-]\d", subject.split("; ", 1)[1])
+
+
+@pytest.mark.parametrize("field", ["preheader"])
+def test_email_has_a_hidden_preheader(second_month: Path, field: str) -> None:
+    msg = BytesParser(policy=policy.default).parsebytes((second_month / "briefing.eml").read_bytes())
+    html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
+    hidden = re.search(r'<div style="display:none;[^"]*">([^<]+)</div>', html)
+    assert hidden and "Top action:" in hidden.group(1)
