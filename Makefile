@@ -60,7 +60,7 @@ typecheck: install ## mypy on reportgen/
 	$(PY) -m mypy
 
 golden: install ## accept intended changes to the golden files in tests/golden/
-	REPORTGEN_UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_render.py
+	REPORTGEN_UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/documents/test_html.py
 
 sample: install ## regenerate the bundled sample data (byte-identical for the same seed)
 	$(PY) -m reportgen.dev.sample --out data/sample/customers.csv

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 from reportgen import __version__
 from reportgen.config import Settings, load_settings, with_k
 from reportgen.errors import DeliveryError, InputError
-from reportgen.parallel.runtime import collector_paused, cpu_lanes
+from reportgen.interrupts import EXIT_INTERRUPTED, INTERRUPTED, STOPPER
+from reportgen.io.write import output_lock
+from reportgen.parallel.runtime import collector_paused, cpu_lanes, run_scratch
 from reportgen.parallel.worker import RenderWorker, release_temporary_files
 from reportgen.period import parse_period
 
@@ -90,15 +93,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.k is not None:
         settings = with_k(settings, args.k)
     period = parse_period(args.period) if args.period else None  # None: the period the data dates
-    # started before the analysis stack is imported: it loads the rendering stack on the other core meanwhile
-    with _render_worker() as renderer:
-        with collector_paused():
-            from reportgen.api import SegmentReport
-            from reportgen.pipeline import quiet, stderr_progress
+    # the output folder is checked (and held) before any work; the workers start before the analysis stack
+    # is imported: they load the rendering stack on the other core meanwhile
+    with output_lock(args.out), run_scratch(), _render_worker() as renderer:
+        try:
+            with collector_paused():
+                from reportgen.api import SegmentReport
+                from reportgen.pipeline import quiet, stderr_progress
 
-        progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
-        report = SegmentReport(args.data, settings, period=period)
-        folder = report.to_file(args.out, progress, renderer)
+            progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
+            folder = SegmentReport(args.data, settings, period=period).to_file(args.out, progress, renderer)
+        finally:
+            # fonts copied for an in-process render live in the run's folder, which goes now: a later
+            # document in this process (main() called again) makes new copies
+            release_temporary_files()
     if not args.quiet:
         print(f"wrote {folder}", file=sys.stderr)
     return EXIT_OK
@@ -109,9 +117,10 @@ def _send(args: argparse.Namespace) -> int:
 
     settings = _settings(args.config)
     folder = args.out / str(parse_period(args.period))
-    result = send_briefing(
-        folder, settings.email, resend=args.resend, password=os.environ.get("REPORTGEN_SMTP_PASSWORD")
-    )
+    with output_lock(args.out, create=False):
+        result = send_briefing(
+            folder, settings.email, resend=args.resend, password=os.environ.get("REPORTGEN_SMTP_PASSWORD")
+        )
     if not args.quiet:
         print(result.message, file=sys.stderr)
     return EXIT_OK
@@ -124,17 +133,25 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # usage errors (exit 2), --help and --version (exit 0)
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     try:
-        return _run(args) if args.command == "run" else _send(args)
+        with warnings.catch_warnings():
+            if not os.environ.get("REPORTGEN_DEBUG"):
+                # the libraries' warnings (scikit-learn, numpy, Pillow) are not for the report's reader: what
+                # matters is checked and said in the report or as an `error:` line
+                warnings.simplefilter("ignore")
+            return _run(args) if args.command == "run" else _send(args)
     except InputError as exc:
+        STOPPER.defer_to_stop()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except DeliveryError as exc:
+        STOPPER.defer_to_stop()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        print("error: interrupted; earlier output left as it was", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt:  # main() called without the stopper installed (e.g. from Python)
+        print(INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # an internal failure: one line for the user, the traceback only on request
+        STOPPER.defer_to_stop()  # e.g. a worker the stop ended: the stop reports, not this
         if os.environ.get("REPORTGEN_DEBUG"):
             raise
         print(
@@ -149,8 +166,11 @@ def console() -> None:
 
     Everything is written and fsynced before main() returns, so the interpreter's teardown (about 0.4 s of
     garbage collection and thread-pool shutdown after a report) only delays the prompt: skip it.
+    Signals are handled by `reportgen.interrupts`: see the README's "Reliability".
     """
+    STOPPER.install()  # Ctrl-C / SIGTERM from here on: a prompt exit 130 with everything cleaned up
     code = main()
+    STOPPER.defer_to_stop()
     release_temporary_files()
     sys.stdout.flush()
     sys.stderr.flush()

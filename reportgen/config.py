@@ -103,6 +103,10 @@ class ReportConfig:
     title: str = "Customer Segmentation Report"
     playbook: Path | None = None  # None: the bundled playbook for the data kind
     names: dict[str, str] = field(default_factory=dict)  # segment id (as text) -> the user's name for it
+    currency: str = ""  # ISO 4217 code ("USD", "EUR"): amounts are shown with it; "" = plain numbers
+    locale: str = "en"  # number and currency formatting ("en_GB", "de_DE")
+    amounts_cover: str = ""  # the period the amounts cover, shown with them ("the last 6 months")
+    allow_formula_ids: bool = False  # write ids starting with = + - @ into segments.csv as they are
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,15 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "timeout": _NUM,
     },
     "brand": {"file": _STR},
-    "report": {"title": _STR, "playbook": _STR, "names": _STRTABLE},
+    "report": {
+        "title": _STR,
+        "playbook": _STR,
+        "names": _STRTABLE,
+        "currency": _STR,
+        "locale": _STR,
+        "amounts_cover": _STR,
+        "allow_formula_ids": _BOOL,
+    },
 }
 
 
@@ -205,6 +217,10 @@ def load_settings(path: Path | None) -> Settings:
         raise InputError(f"{where}: config file not found")
     if path.is_dir():
         raise InputError(f"{where}: is a directory, expected a reportgen.toml file")
+    if not path.is_file():  # a device (/dev/zero) never ends, a FIFO waits for a writer
+        raise InputError(
+            f"{where}: is not a regular file (a device, FIFO or socket); expected a reportgen.toml"
+        )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -245,6 +261,30 @@ def check_schema(raw: dict[str, Any], where: str) -> None:
                         raise InputError(
                             f"{where}: {section}.{key}.{name} must be non-empty text, got {_describe(text)}"
                         )
+            _check_texts(value, f"{section}.{key}", where)
+
+
+MAX_TEXT_CHARS = 4096  # any text in the config; report.title has its own, tighter limit
+
+
+def _check_texts(value: Any, key: str, where: str) -> None:
+    """Refuse a text (or one in a list or table) that is huge or holds NUL: neither belongs in a report."""
+    texts = (
+        value
+        if isinstance(value, list)
+        else [*value, *value.values()]
+        if isinstance(value, dict)
+        else [value]
+    )
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(
+                f"{where}: {key} holds {len(text):,} characters of text; at most {MAX_TEXT_CHARS:,}"
+            )
+        if "\0" in text:
+            raise InputError(f"{where}: {key} holds a NUL character; remove it")
 
 
 def _describe(value: Any) -> str:
@@ -334,8 +374,15 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     if not 0 < port < 65536:
         raise InputError(f"{where}: email.smtp_port must be between 1 and 65535, got {port}")
     timeout = float(e.get("timeout", _DEFAULT.email.timeout))
-    if timeout <= 0:
-        raise InputError(f"{where}: email.timeout must be > 0 seconds, got {timeout}")
+    if not 0 < timeout <= MAX_TIMEOUT_S:  # also refuses nan and inf
+        raise InputError(
+            f"{where}: email.timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}, "
+            f"got {timeout}"
+        )
+    _check_address(e.get("sender", _DEFAULT.email.sender), "email.sender", where)
+    for address in e.get("recipients", ()):
+        _check_address(address, "email.recipients", where)
+    _check_archive_url(e.get("archive_url", _DEFAULT.email.archive_url), where)
     email = EmailConfig(
         smtp_host=e.get("smtp_host", _DEFAULT.email.smtp_host),
         smtp_port=port,
@@ -353,9 +400,13 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
         else BrandConfig()
     )
     report = ReportConfig(
-        title=r.get("title", _DEFAULT.report.title),
+        title=_title(r.get("title", _DEFAULT.report.title), where),
         playbook=(_existing_file(base, r["playbook"], "report.playbook", where) if "playbook" in r else None),
         names=_segment_names(r.get("names", {}), where),
+        currency=_currency(r.get("currency", ""), where),
+        locale=_locale(r.get("locale", "en"), where),
+        amounts_cover=" ".join(r.get("amounts_cover", "").split()),
+        allow_formula_ids=r.get("allow_formula_ids", False),
     )
     return Settings(
         data=data,
@@ -395,8 +446,8 @@ def _cluster_config(c: dict[str, Any], where: str) -> ClusterConfig:
             f"{where}: clustering.silhouette_sample must be 0 (every row) or >= 100, got {sample}"
         )
     seed = c.get("random_state", _DEFAULT.clustering.random_state)
-    if seed < 0:
-        raise InputError(f"{where}: clustering.random_state must be >= 0, got {seed}")
+    if not 0 <= seed <= MAX_SEED:  # what numpy and scikit-learn take as a seed
+        raise InputError(f"{where}: clustering.random_state must be between 0 and {MAX_SEED}, got {seed}")
     return ClusterConfig(
         k=k, k_min=k_min, k_max=k_max, n_init=n_init, random_state=seed, silhouette_sample=sample
     )
@@ -427,6 +478,42 @@ def _check_date_format(fmt: str, key: str, where: str) -> None:
         raise InputError(f"{where}: {key} = {fmt!r} does not hold a day, a month and a year; {hint}")
 
 
+MAX_SEED = 2**32 - 1
+MAX_TIMEOUT_S = 600.0
+MAX_TITLE_CHARS = 200  # report.title: a cover line, not a document (a 1 MB title took minutes to lay out)
+_ADDRESS_FORBIDDEN = set(' ,;<>"()[]\\')
+
+
+def _check_address(address: str, key: str, where: str) -> None:
+    """Refuse an address smtplib would silently rewrite (CR/LF, controls) or that cannot be one mailbox."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in address):
+        raise InputError(
+            f"{where}: {key}: {address!r} holds a control character (CR, LF, ...); expected one address "
+            "like name@example.com"
+        )
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or _ADDRESS_FORBIDDEN & set(address):
+        raise InputError(f"{where}: {key}: expected one address like name@example.com, got {address!r}")
+
+
+def _check_archive_url(url: str, where: str) -> None:
+    cleaned = url.strip()
+    if not cleaned.lower().startswith(("https://", "http://")) or any(c in cleaned for c in " \"'<>\n\r\t"):
+        raise InputError(
+            f"{where}: email.archive_url: expected an absolute http:// or https:// address, got {url!r}"
+        )
+
+
+def _title(title: str, where: str) -> str:
+    if len(title) > MAX_TITLE_CHARS:
+        raise InputError(
+            f"{where}: report.title is {len(title):,} characters; at most {MAX_TITLE_CHARS} fit on the cover"
+        )
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in title):
+        raise InputError(f"{where}: report.title holds a control character (e.g. NUL or a line break)")
+    return title
+
+
 def _existing_file(base: Path, value: str, key: str, where: str) -> Path:
     path = (base / value).resolve()
     if not path.is_file():
@@ -439,6 +526,36 @@ def with_k(settings: Settings, k: int) -> Settings:
     if k < 2:
         raise InputError(f"--k: the number of segments must be >= 2, got {k}")
     return replace(settings, clustering=replace(settings.clustering, k=k))
+
+
+def _currency(code: str, where: str) -> str:
+    """Return an ISO 4217 currency code Babel knows, upper-cased; "" stays "" (amounts without a currency)."""
+    cleaned = code.strip().upper()
+    if not cleaned:
+        return ""
+    from babel.numbers import is_currency  # here: only a configured currency needs Babel at start-up
+
+    if not (len(cleaned) == 3 and cleaned.isalpha() and is_currency(cleaned)):
+        raise InputError(
+            f'{where}: report.currency: expected an ISO 4217 code such as "USD" or "EUR", got "{code}"'
+        )
+    return cleaned
+
+
+def _locale(name: str, where: str) -> str:
+    """Return a locale identifier Babel knows ("en", "en_GB", "de_DE"; "de-DE" is read as "de_DE")."""
+    cleaned = name.strip().replace("-", "_")
+    if cleaned == "en":
+        return cleaned
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(cleaned)
+    except (ValueError, UnknownLocaleError):
+        raise InputError(
+            f'{where}: report.locale: expected a locale such as "en_GB" or "de_DE", got "{name}"'
+        ) from None
+    return cleaned
 
 
 def _segment_names(raw: dict[str, str], where: str) -> dict[str, str]:

@@ -8,4 +8,11 @@ class InputError(Exception):
 
 
 class DeliveryError(Exception):
-    """The e-mail briefing could not be delivered (exit status 1, nothing recorded as sent)."""
+    """The e-mail briefing could not be delivered, or not recorded (exit status 1; nothing recorded as sent).
+
+    `may_be_delivered`: the server may have the message (the send is left marked unconfirmed in sent.json).
+    """
+
+    def __init__(self, message: str, may_be_delivered: bool = False) -> None:
+        super().__init__(message)
+        self.may_be_delivered = may_be_delivered

@@ -9,7 +9,10 @@ from datetime import date
 
 from reportgen.errors import InputError
 
-_TEXT = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# ASCII digits only (\d also takes other scripts' digits, which would name folders oddly); fullmatch, as "$"
+# also matches before a final line break
+_TEXT = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+YEARS = (1900, 9998)  # a period's next month (the briefing's date) must exist too
 
 
 @dataclass(frozen=True, order=True)
@@ -52,16 +55,21 @@ class Period:
 
 def parse_period(text: str, key: str = "--period") -> Period:
     """Return the Period a 'YYYY-MM' string names; raise InputError naming `key` if it names none."""
-    period = period_or_none(text)
-    if period is None:
+    match = _TEXT.fullmatch(text)
+    if match is None:
         raise InputError(f"{key}: expected a month as YYYY-MM (e.g. 2026-11), got {text!r}")
-    return period
+    year = int(match.group(1))
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise InputError(f"{key}: expected a year from {YEARS[0]} to {YEARS[1]}, got {text!r}")
+    return Period(year, int(match.group(2)))
 
 
 def period_or_none(text: str) -> Period | None:
     """Return the Period a 'YYYY-MM' string names, or None (e.g. for a folder that is not a period's)."""
-    match = _TEXT.match(text)
-    return Period(int(match.group(1)), int(match.group(2))) if match else None
+    try:
+        return parse_period(text)
+    except InputError:
+        return None
 
 
 def period_of(day: date) -> Period:

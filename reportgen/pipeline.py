@@ -34,6 +34,8 @@ from reportgen.analysis.summary import segments_csv, summary_document, summary_j
 from reportgen.config import SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
+from reportgen.interrupts import critical
+from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
 from reportgen.io.load import require_customers
 from reportgen.io.period_folder import load_previous_model
 from reportgen.io.write import publish_period, write_atomic
@@ -93,7 +95,10 @@ def loaded_table(
     `period` None: a transaction log's period is the month of its last timestamp, a customer table's the
     current month.
     """
-    return data_kind(settings).load(source, settings, period, label)
+    table = data_kind(settings).load(source, settings, period, label)
+    refuse_unusable_values(table)
+    refuse_formula_ids(table, settings.report.allow_formula_ids)
+    return table
 
 
 def table_period(table: LoadedTable, period: Period | None) -> Period:
@@ -143,6 +148,11 @@ def table_analysis(
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features)
+    if not features.used:
+        raise InputError(
+            f"{table.path}: every feature column holds a single value across all {table.frame.height:,} customers; "
+            "nothing tells them apart: check the export or data.features"
+        )
     lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
     selection = k_selection(features.X, cluster, progress, lanes)
     progress(f"fitting {selection.chosen_k} segments on every customer")
@@ -267,11 +277,14 @@ def run(
     path = table.path
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
     progress(f"publishing {out_dir / str(period)}")
-    target = publish_period(out_dir, str(period), files)
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 
-    index = archive_index(out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src)
-    write_atomic(out_dir / "index.html", index.encode("utf-8"))
+    with critical(completes=True):  # a Ctrl-C now waits for the period and the index to be in place
+        target = publish_period(out_dir, str(period), files)
+        index = archive_index(
+            out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src
+        )
+        write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)
 

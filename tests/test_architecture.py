@@ -6,7 +6,8 @@ The direction is `cli -> pipeline -> {io, analysis, documents, delivery, paralle
 - a stage imports its own modules, `model` and the shared modules, not another stage, except the few
   edges in ALLOWED, each with its reason;
 - `model` imports only itself and the shared modules;
-- the shared modules (`config`, `errors`, `period`, the package's `__init__`) import only each other;
+- the shared modules (`config`, `errors`, `period`, `interrupts`, the package's `__init__`) import only each
+  other;
 - `dev` (bench, sample generators) may import anything; nothing in the runtime imports `dev`.
 
 Every import counts: module level, inside functions (lazy imports) and under `if TYPE_CHECKING:` (an
@@ -24,7 +25,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "reportgen"
 MAX_LINES = 600
 
 EDGE = {"cli", "__main__", "api"}
-SHARED = {"config", "errors", "period", ""}  # "" is reportgen/__init__.py (the version)
+SHARED = {"config", "errors", "period", "interrupts", ""}  # "" is reportgen/__init__.py (the version)
 STAGES = {"io", "analysis", "documents", "delivery", "parallel"}
 
 # (importing module, imported module prefix): the stage-to-stage imports the layout allows, and why

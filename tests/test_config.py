@@ -266,3 +266,79 @@ def test_labels_value_and_segment_names_are_read(tmp_path: Path) -> None:
 )
 def test_bad_labels_and_names(tmp_path: Path, body: str, message: str) -> None:
     assert message in error_of(write(tmp_path, body))
+
+
+def test_report_currency_locale_and_amounts_cover_are_read_and_checked(tmp_path: Path) -> None:
+    text = '[report]\ncurrency = "eur"\nlocale = "de-DE"\namounts_cover = "the last  6 months"\n'
+    report = load_settings(write(tmp_path, text)).report
+    assert (report.currency, report.locale, report.amounts_cover) == ("EUR", "de_DE", "the last 6 months")
+    assert load_settings(None).report.currency == "" and load_settings(None).report.locale == "en"
+    assert "report.currency" in error_of(write(tmp_path, '[report]\ncurrency = "XYZ"\n'))
+    assert "ISO 4217" in error_of(write(tmp_path, '[report]\ncurrency = "dollars"\n'))
+    assert "report.locale" in error_of(write(tmp_path, '[report]\nlocale = "xx_YY"\n'))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[clustering]\nrandom_state = 4294967296\n",
+            "clustering.random_state must be between 0 and 4294967295",
+        ),
+        (
+            "[email]\ntimeout = nan\n",
+            "email.timeout must be a number of seconds above 0 and at most 600, got nan",
+        ),
+        ("[email]\ntimeout = inf\n", "email.timeout must be a number of seconds above 0"),
+        (
+            '[email]\nsender = "me@example.com\\r\\nBcc: x@evil.example"\n',
+            "email.sender: 'me@example.com\\r\\nBcc",
+        ),
+        (
+            '[email]\nrecipients = ["a@example.com\\nb@evil.example"]\n',
+            "email.recipients: 'a@example.com\\nb@",
+        ),
+        (
+            '[email]\nrecipients = ["a@example.com, b@evil.example"]\n',
+            "expected one address like name@example.com",
+        ),
+        ('[email]\nrecipients = ["nobody"]\n', "email.recipients: expected one address"),
+        ('[email]\narchive_url = "javascript:alert(1)"\n', "email.archive_url: expected an absolute http"),
+        (f'[report]\ntitle = "{"x" * 1000}"\n', "report.title is 1,000 characters; at most 200"),
+        ('[report]\ntitle = "A\\u0000B"\n', "report.title holds a NUL character"),
+        ('[report]\ntitle = "A\\nB"\n', "report.title holds a control character"),
+    ],
+)
+def test_values_that_would_fail_later_are_refused_naming_the_file(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert expected in error_of(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_config_that_is_not_a_regular_file_is_refused(tmp_path: Path, special: str) -> None:
+    import os
+
+    path = Path(special)
+    if special == "fifo":
+        path = tmp_path / "reportgen.toml"
+        os.mkfifo(path)
+    assert "is not a regular file" in error_of(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f'[report.names]\n1 = "{"x" * 5000}"\n',
+            "report.names holds 5,000 characters of text; at most 4,096",
+        ),
+        (f'[data]\nlabels = {{ BALANCE = "{"y" * 5000}" }}\n', "data.labels holds 5,000 characters"),
+        ('[report]\namounts_cover = "the last\\u0000 month"\n', "report.amounts_cover holds a NUL character"),
+        ('[data]\nfeatures = ["A\\u0000B"]\n', "data.features holds a NUL character"),
+    ],
+)
+def test_huge_or_nul_texts_anywhere_in_the_config_are_refused(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert expected in error_of(write(tmp_path, text))

@@ -40,8 +40,8 @@ from reportgen.dev.sample import Month, generate_months, write_sample_csv
 from reportgen.documents.archive import archive_entries, archive_index
 from reportgen.io.period_folder import load_previous_model
 from reportgen.period import Period, parse_period
-from tests.test_archive import CHROMIUM, Browser
-from tests.test_deliver import Recorder, _bad_server, _free_port
+from tests.delivery.test_deliver import Recorder, _bad_server, _free_port
+from tests.documents.test_archive import CHROMIUM, Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 OCT, NOV = "2026-10", "2026-11"

@@ -13,7 +13,8 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from test_archive import CHROMIUM, Browser
+
+from tests.documents.test_archive import CHROMIUM, Browser
 
 PHONES = (360, 390, 479)  # phone widths below 480 px: the narrowest common Android, a current iPhone
 

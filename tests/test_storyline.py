@@ -110,3 +110,23 @@ def test_email_has_a_hidden_preheader(second_month: Path, field: str) -> None:
     html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
     hidden = re.search(r'<div style="display:none;[^"]*">([^<]+)</div>', html)
     assert hidden and "Top action:" in hidden.group(1)
+
+
+def test_currency_and_period_appear_with_amounts_when_set(tmp_path: Path) -> None:
+    from reportgen.config import load_settings
+    from reportgen.pipeline import run
+
+    config = tmp_path / "reportgen.toml"
+    config.write_text('[report]\ncurrency = "USD"\namounts_cover = "the last 6 months"\n', encoding="utf-8")
+    run(load_settings(config), "2026-11", tmp_path / "out")
+    html = (tmp_path / "out" / "2026-11" / "report.html").read_text(encoding="utf-8")
+    assert "Amounts in US dollars (USD), over the last 6 months." in html
+    appendix = html[html.index('id="appendix"') :]
+    rows = dict(re.findall(r'<tr><td class="name-col">([^<]+)</td>(.*?)</tr>', appendix))
+    assert re.fullmatch(
+        r'(<td class="num[^"]*">\$[\d,.]+</td>)+', rows["Purchases"]
+    )  # every amount in dollars
+    assert "$" not in rows["Purchase transactions"]  # a count is not money
+    assert re.search(r">\d+\.\d%<", rows["Purchase frequency (% of months)"])  # a share of months, in percent
+    traits = html[html.index('id="segment-0"') :]
+    assert "$" in traits[: traits.index("</table>")]

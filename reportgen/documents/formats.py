@@ -11,7 +11,7 @@ import copy
 import math
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import cache, partial
 from typing import Any
 
@@ -55,9 +55,15 @@ def _apply(
 ) -> str:
     # Decimal(float) is the float's exact binary value: Babel then rounds it half-even as Python's own
     # formatting does (Decimal(str(x)) would round 2.675 up, where every earlier report printed 2.67)
-    return _pattern(locale, kind, digits).apply(
-        Decimal(value), _locale(locale), currency=currency, currency_digits=False, group_separator=group
-    )
+    # a precision for every float (up to 1e308): the default 28 digits make quantize() fail on e.g. a
+    # Calinski-Harabasz index of 1e30 (near-duplicate customers)
+    with localcontext(prec=_FLOAT_DIGITS):
+        return _pattern(locale, kind, digits).apply(
+            Decimal(value), _locale(locale), currency=currency, currency_digits=False, group_separator=group
+        )
+
+
+_FLOAT_DIGITS = 400
 
 
 def _missing(value: Number) -> bool:
@@ -108,7 +114,8 @@ def lift(value: Number, locale: str = DEFAULT_LOCALE) -> str:
             if value > 0
             else _apply("decimal", 0, locale) + "x"
         )
-    return _apply("decimal", value, locale, 2 if value < 0.1 else 1, group=False) + "x"
+    # two decimals only where one would round to 0.1x or less: never "0.10x" beside "0.1x"
+    return _apply("decimal", value, locale, 2 if round(value, 2) < 0.1 else 1, group=False) + "x"
 
 
 def money(value: Number, locale: str = DEFAULT_LOCALE, currency: str | None = None) -> str:
@@ -144,12 +151,21 @@ def decimal(value: Number, digits: int = 2, locale: str = DEFAULT_LOCALE) -> str
     return _apply("decimal", value, locale, digits)
 
 
-def measure(value: Number, unit: str = "number", locale: str = DEFAULT_LOCALE) -> str:
-    """Format a measured value in its unit: 'percent' 0.23 -> '23.0%', 'days' 52.9 -> '53', else number()."""
+def measure(
+    value: Number, unit: str = "number", locale: str = DEFAULT_LOCALE, currency: str | None = None
+) -> str:
+    """Format a measured value in its unit: 'percent' 0.23 -> '23.0%', 'days' 52.9 -> '53', 'amount'
+    1234.5 -> '$1,234' (with a currency), else number()."""
     if unit == "percent":
         return percent(value, locale=locale)
     if unit == "days":
         return thousands(value, locale)
+    if unit == "amount" and currency:
+        return (
+            money(value, locale, currency)
+            if value is not None and abs(value) >= 100
+            else amount(value, locale, currency)
+        )
     return number(value, locale)
 
 
@@ -195,7 +211,7 @@ def environment(locale: str = DEFAULT_LOCALE, currency: str | None = None) -> En
         "money": partial(money, locale=locale, currency=currency),
         "number": partial(number, locale=locale),
         "decimal": partial(decimal, locale=locale),
-        "measure": partial(measure, locale=locale),
+        "measure": partial(measure, locale=locale, currency=currency),
         "bar_width": bar_width,
     }
     env.filters.update(filters)

@@ -29,7 +29,7 @@ def render_html(model: ReportModel, *, target: Target) -> str:
     css = (TEMPLATES_DIR / "report.css").read_text(encoding="utf-8")
     # the web file carries its fonts as data: URIs; WeasyPrint reads the packaged files directly (faster)
     fonts = font_face_css(embed=target == "html")
-    template = environment().get_template("report.html.j2")
+    template = environment(model.locale, model.currency or None).get_template("report.html.j2")
     return template.render(
         model=model,
         target=target,

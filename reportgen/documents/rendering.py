@@ -106,6 +106,9 @@ def report_model_for(job: ReportJob, charts: tuple[ChartImage, ...]) -> ReportMo
         job.period,
         job.generator,
         job.settings.as_dict(),
+        currency=job.settings.report.currency,
+        locale=job.settings.report.locale,
+        amounts_cover=job.settings.report.amounts_cover,
     )
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import codecs
-import gzip
 import hashlib
-import zlib
+import stat
 from pathlib import Path
 
 from reportgen.errors import InputError
@@ -56,12 +55,18 @@ def check_readable(path: Path) -> None:
     if path.is_dir():
         raise InputError(f"{where}: is a directory, expected a CSV, gzip-compressed CSV or Parquet file")
     try:
-        size = path.stat().st_size
-        with path.open("rb"):
-            pass
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):  # a device (/dev/zero) never ends, a FIFO waits for a writer
+            raise InputError(
+                f"{where}: is not a regular file (a device, FIFO or socket); expected a CSV, "
+                "gzip-compressed CSV or Parquet file"
+            )
+        with path.open("rb") as fh:
+            # the size in stat is not to be trusted (/proc files say 0): look for a first byte instead
+            empty = fh.read(1) == b""
     except OSError as exc:
         raise InputError(f"{where}: cannot read the file ({exc.strerror})") from None
-    if size == 0:
+    if empty:
         raise InputError(f"{where}: the file is empty; expected a header line and one row per customer")
 
 
@@ -94,18 +99,6 @@ def format_notes(path: Path, fmt: str) -> tuple[str, ...]:
     if claimed is not None and claimed != fmt:
         return (f"{path.name} is named like {claimed} but its content is {fmt}; read it as {fmt}",)
     return ()
-
-
-def gunzip(raw: bytes, where: str) -> bytes:
-    try:
-        return gzip.decompress(raw)
-    except EOFError:
-        raise InputError(
-            f"{where}: truncated gzip file (it ends before the end of the compressed data); "
-            "copy or download it again"
-        ) from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise InputError(f"{where}: corrupt gzip file ({exc}); copy or download it again") from None
 
 
 def first_line(exc: BaseException) -> str:

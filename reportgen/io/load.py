@@ -33,9 +33,9 @@ from reportgen.io.files import (
     file_sha256,
     first_line,
     format_notes,
-    gunzip,
     show,
 )
+from reportgen.io.guards import check_id_text, check_magnitude, guarded_csv, gunzip_capped
 from reportgen.model import ID, LoadedTable
 
 __all__ = [
@@ -64,8 +64,10 @@ def load_customers(path: Path, data: DataConfig, period_end: date | None = None)
     else:
         raw = path.read_bytes()
         if fmt == "csv.gz":
-            raw = gunzip(raw, where)
+            raw = gunzip_capped(raw, where)
             check_text(raw[:SNIFF], where, inside_gzip=True)
+        raw, guarded = guarded_csv(raw, where)
+        notes = (*notes, *guarded)
         out, rows, more = _csv_customers(raw, data, where, period_end)
     return _table(path, file_sha256(path), out, rows, data, (*notes, *more))
 
@@ -493,12 +495,14 @@ def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable
                 f"{where}: column {name}, {place(int(frame['_row'][row]))}: infinite value {col[row]}; "
                 "expected a finite number"
             )
+        check_magnitude(frame, name, where, lambda r: place(int(frame["_row"][r])))
         if col.null_count() == col.len():
             raise InputError(f"{where}: column {name} is empty on every row; expected numbers")
 
 
 def _validate_ids(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable[[int], str]) -> None:
     ids = frame[ID]
+    check_id_text(frame, data.id_column, where, lambda r: place(int(frame["_row"][r])))
     empty = ids.is_null() | (ids == "")
     if empty.any():
         row = int(frame["_row"][int(empty.arg_true()[0])])

@@ -15,6 +15,7 @@ from reportgen.period import Period, period_or_none
 
 MODEL_FILE = "model.json"
 BRIEFING_FILE = "briefing.eml"
+READS_MODEL_SCHEMA = 1  # the newest model.json schema this reader knows (analysis.matching.MODEL_SCHEMA)
 
 
 def load_previous_model(out_dir: Path, period: Period) -> PreviousModel | None:
@@ -42,6 +43,13 @@ def _read_model(period: Period, folder: Path) -> PreviousModel:
         raise InputError(
             f"{path}: not a readable model.json ({exc}); delete the period or re-run it"
         ) from None
+    schema = doc.get("schema_version") if isinstance(doc, dict) else None
+    if isinstance(schema, int) and schema > READS_MODEL_SCHEMA:
+        raise InputError(
+            f"{path}: written by a newer reportgen (model schema {schema}; this one reads "
+            f"{READS_MODEL_SCHEMA}); upgrade reportgen, or move the {folder.name} folder out of the output "
+            "folder to start afresh"
+        )
     try:
         feats = doc["features"]
         used = tuple(str(c) for c in feats["used"])
@@ -64,6 +72,10 @@ def _read_model(period: Period, folder: Path) -> PreviousModel:
         raise InputError(f"{path}: scaling/centroid sizes do not match features.used ({width} columns)")
     if not ids or len(set(ids)) != len(ids):
         raise InputError(f"{path}: segments must list at least one segment with unique ids")
+    if not (np.isfinite(center).all() and np.isfinite(scale).all() and np.isfinite(centroids).all()):
+        raise InputError(
+            f"{path}: scaling or centroids hold a non-finite number; delete the period or re-run it"
+        )
     return PreviousModel(
         period=period,
         folder=folder,

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from reportgen.errors import InputError
+from reportgen.interrupts import critical
+
+PROBE_PREFIX = ".reportgen-probe-"
+LOCK_WAIT_S = 5.0  # how long a second run or send waits for the one holding the output folder
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -41,7 +49,15 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def publish_period(out_dir: Path, period: str, files: Mapping[str, bytes]) -> Path:
-    """Write every file of a period into a staging folder, then swap it in place of DIR/<period> whole."""
+    """Write every file of a period into a staging folder, then swap it in place of DIR/<period> whole.
+
+    A stop (Ctrl-C) waits until the swap is done or undone: the folder is always the old one or the new one.
+    """
+    with critical():
+        return _publish(out_dir, period, files)
+
+
+def _publish(out_dir: Path, period: str, files: Mapping[str, bytes]) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     recover_period(out_dir, period)
     target = out_dir / period
@@ -121,3 +137,89 @@ def _fsync_path(path: Path) -> None:
         pass  # some file systems cannot fsync a directory; the data files are already synced
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: Path, create: bool = True) -> Iterator[None]:
+    """Hold the output folder for one command; a second `run` or `send` on it waits, then is refused.
+
+    The lock is an flock on the folder itself (no lock file to leave behind), so the system releases it
+    when the holder ends, however it ends. Before any work, it also checks that the folder can be written
+    to: a small probe file is written, synced and deleted, so a read-only folder or a full disk fails here,
+    not after the analysis. `create=False` (send) does not create a missing folder.
+    """
+    where = f"--out {out_dir}"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{where}: is a file, expected a folder for the reports; choose another --out")
+    if not out_dir.exists() and not create:
+        yield
+        return
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_dir, os.O_RDONLY)
+    except OSError as exc:
+        raise InputError(f"{where}: cannot write there ({exc.strerror}); choose a writable --out") from None
+    try:
+        _take_lock(fd, out_dir)
+        with critical():  # a stop (Ctrl-C) never leaves the probe file behind
+            _probe_write(out_dir, where)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _probe_write(out_dir: Path, where: str) -> None:
+    for stale in out_dir.glob(f"{PROBE_PREFIX}*"):  # left by a holder killed in the instant below
+        stale.unlink(missing_ok=True)
+    try:
+        fd, name = tempfile.mkstemp(prefix=PROBE_PREFIX, dir=out_dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:  # write() repeats until every byte is in (or fails)
+                fh.write(b"reportgen checks that it can write here\n" * 100)
+                fh.flush()
+                os.fsync(fh.fileno())
+        finally:
+            Path(name).unlink(missing_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"{where}: cannot write there ({exc.strerror}); make it writable, free some space, or choose "
+            "another --out"
+        ) from None
+
+
+def _take_lock(fd: int, out_dir: Path) -> None:
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise InputError(
+                    f"{out_dir}: in use by another reportgen ({_holder(fd)}) for more than {LOCK_WAIT_S:g} s; "
+                    "wait for it to finish, or use another --out"
+                ) from None
+            time.sleep(0.05)
+        except OSError:
+            return  # a file system without flock on folders (some network shares): run unlocked
+
+
+def _holder(fd: int) -> str:
+    """Describe the process holding the flock on fd's folder (Linux /proc/locks), or say 'another process'."""
+    inode = os.fstat(fd).st_ino
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return "another process"
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 5 and fields[1] == "FLOCK" and fields[5].rsplit(":", 1)[-1] == str(inode):
+            pid = fields[4]
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                return f"pid {pid}"
+            words = [a.decode("utf-8", "replace") for a in argv if a]
+            shown = " ".join(words[words.index("reportgen") :] if "reportgen" in words else words[-4:])
+            return f"pid {pid}: {shown}"
+    return "another process"

@@ -78,6 +78,37 @@ def value_words(column: str, value: str, names: Mapping[str, str], bare: bool = 
     return value if bare and not coded else f"{names.get(column) or feature_label(column)} {value}"
 
 
+# money columns: shown in the report's currency (`[report] currency`) and over `[report] amounts_cover`
+AMOUNT_COLUMNS = frozenset(
+    {
+        "BALANCE",
+        "PURCHASES",
+        "ONEOFF_PURCHASES",
+        "INSTALLMENTS_PURCHASES",
+        "CASH_ADVANCE",
+        "CREDIT_LIMIT",
+        "PAYMENTS",
+        "MINIMUM_PAYMENTS",
+        "MONTHLY_PURCHASES",
+        "MONTHLY_CASH_ADVANCE",
+        "AVG_PURCHASE_VALUE",
+        "AVG_CASH_ADVANCE_VALUE",
+        "monetary",
+        "avg_basket",
+    }
+)
+# the card table's "frequency" columns are the share of months with the activity (0 = never, 1 = every month)
+MONTH_SHARE_COLUMNS = frozenset(
+    {
+        "BALANCE_FREQUENCY",
+        "PURCHASES_FREQUENCY",
+        "ONEOFF_PURCHASES_FREQUENCY",
+        "PURCHASES_INSTALLMENTS_FREQUENCY",
+        "CASH_ADVANCE_FREQUENCY",
+    }
+)
+
+
 def feature_label(name: str) -> str:
     """Return the readable label of a column, falling back to a tidied column name.
 

@@ -1,12 +1,19 @@
-"""How the process uses the machine: the cores it may run on, and libraries it does not need to load."""
+"""How the process uses the machine: its cores, libraries it does not need to load, its temporary folder."""
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import os
+import shutil
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+from reportgen.interrupts import critical, forget, on_stop
 
 
 @contextmanager
@@ -50,3 +57,67 @@ def collector_paused() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+SCRATCH_PREFIX = "reportgen-run-"
+SCRATCH_LOCK = ".lock"
+STALE_AFTER_S = 10.0  # a run folder younger than this may still be taking its lock: never judged stale
+
+
+def temp_base() -> Path:
+    """Return the folder temporary files go to: $TMPDIR when it names a folder, else the system's."""
+    env = os.environ.get("TMPDIR")
+    if env and Path(env).is_dir():
+        return Path(env)
+    return Path(tempfile.gettempdir())
+
+
+@contextmanager
+def run_scratch() -> Iterator[Path]:
+    """Give the run one temporary folder (its TMPDIR, inherited by the workers); delete it at the end.
+
+    The folder holds an flock for as long as the run lives, so a later run can tell the folders of killed
+    runs (kill -9, power loss) from those of running ones, and deletes them before it starts.
+    """
+    base = temp_base()
+    remove_stale_scratch(base)
+    with critical():  # a stop (Ctrl-C) waits until the folder is made and known to it
+        folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=base))
+        handle = on_stop(lambda: shutil.rmtree(folder, ignore_errors=True))
+    lock = os.open(folder / SCRATCH_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        forget(handle)
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        tempfile.tempdir = saved_dir
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)
+
+
+def remove_stale_scratch(base: Path) -> list[Path]:
+    """Delete the run folders under `base` whose run has ended without deleting them; return them."""
+    removed = []
+    for folder in base.glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            if time.time() - folder.stat().st_mtime < STALE_AFTER_S:
+                continue
+            fd = os.open(folder / SCRATCH_LOCK, os.O_RDWR)
+        except OSError:
+            continue  # not a run folder (no lock file), or gone meanwhile
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # its run is alive
+        finally:
+            os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed

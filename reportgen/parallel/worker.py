@@ -17,6 +17,11 @@ closes it. The worker answers on a separate pipe with pickled frames, then `("do
 - charts worker: `("plan", placeholders)`, `("chart", image)`* in plan order, `("briefing", image)`, then done.
 A worker whose stdin closes without a job exits (its parent stopped: bad input, Ctrl-C).
 
+Stopping: each worker runs in its own process group (a Ctrl-C at the terminal reaches only the first process,
+which stops them with SIGTERM) and with its own temporary folder, which its parent deletes once it has ended.
+A worker whose parent dies (even by SIGKILL) ends too: Linux sends it SIGTERM (PR_SET_PDEATHSIG), and on every
+system it sees its reply pipe break.
+
 This module imports only the standard library at the top: a worker must start before anything heavy loads.
 """
 
@@ -26,9 +31,12 @@ import contextlib
 import gc
 import os
 import pickle
+import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -37,6 +45,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from reportgen.errors import InputError
+from reportgen.interrupts import critical, forget, on_stop
+from reportgen.parallel.runtime import temp_base
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -47,7 +57,11 @@ Progress = Callable[[str], None]
 Frame = tuple[Any, ...]
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the reportgen package
 ROLES = ("documents", "charts")
-STOP_TIMEOUT = 5.0  # seconds a worker gets to clean up after SIGTERM before it is killed
+STOP_TIMEOUT = 2.0  # seconds a worker gets to clean up after SIGTERM before it is killed
+RENDER_TIME_LIMIT_S = (
+    300.0  # the documents of the largest tables take about 10 s; past this, something is wrong
+)
+TEMP_ENV = "REPORTGEN_WORKER_TEMP"  # the worker's own temporary folder, made and deleted by its parent
 
 
 class LeftOut:
@@ -96,30 +110,43 @@ class RenderWorkerError(RuntimeError):
     """A worker failed or stopped without answering (an internal failure: exit status 1)."""
 
 
+class RenderTimeLimitError(RenderWorkerError):
+    """The documents took longer than the render time limit (exit status 1)."""
+
+
 class _Worker:
     """A worker process seen from its parent: start it, hand it one job, read its frames in a thread."""
 
     def __init__(self, role: str) -> None:
+        self.role = role
+        with critical():  # a stop (Ctrl-C) waits until the worker is started and known to it
+            self._start(role)
+
+    def _start(self, role: str) -> None:
+        self._temp = Path(tempfile.mkdtemp(prefix=f"reportgen-{role}-", dir=temp_base()))
         read_fd, write_fd = os.pipe()
         env = dict(os.environ)
         # the worker must import this very package, wherever the parent found it (a checkout, a venv)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+        env["TMPDIR"] = env[TEMP_ENV] = str(self._temp)
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "reportgen.parallel.worker", role, str(write_fd)],
+                [sys.executable, "-m", "reportgen.parallel.worker", role, str(write_fd), str(os.getpid())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 pass_fds=(write_fd,),
                 env=env,
+                process_group=0,  # Ctrl-C reaches the parent only; it stops the workers in order
             )
         except BaseException:
             os.close(read_fd)
+            shutil.rmtree(self._temp, ignore_errors=True)
             raise
         finally:
             os.close(write_fd)
         self._replies = os.fdopen(read_fd, "rb")
         self._reader: threading.Thread | None = None
-        self.role = role
+        self._stop_handle = on_stop(self.stop_now)
 
     @property
     def pid(self) -> int:
@@ -166,11 +193,29 @@ class _Worker:
     def on_end(self, frame: Frame | None) -> None:
         """Handle the final frame: done, failed, or None when the worker stopped without one."""
 
-    def wait(self) -> None:
-        """Wait until the worker's answer has been read."""
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until the worker's answer has been read; past `timeout` seconds, stop it and raise."""
         if self._reader is None:
             raise RuntimeError("no job was submitted")
-        self._reader.join()
+        self._reader.join(timeout)
+        if self._reader.is_alive():
+            self.stop_now()
+            raise RenderTimeLimitError(
+                f"the {self.role} worker took longer than the render time limit ({timeout:g} s) and was "
+                "stopped; shorten report.title or the logo, or report this with the input that caused it"
+            )
+
+    def stop_now(self) -> None:
+        """Stop the worker (SIGTERM, then SIGKILL after STOP_TIMEOUT) and delete its temporary folder."""
+        if self._process.poll() is None:
+            with contextlib.suppress(OSError):
+                self._process.terminate()
+            try:
+                self._process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        shutil.rmtree(self._temp, ignore_errors=True)
 
     def failure(self, frame: Frame | None) -> Exception:
         """Return the exception a final frame that is not `done` stands for."""
@@ -193,6 +238,9 @@ class _Worker:
             except subprocess.TimeoutExpired:
                 self._process.kill()
         self._process.wait()
+        # deleted by the parent once the worker has ended: nothing the worker was still writing can remain
+        shutil.rmtree(self._temp, ignore_errors=True)
+        forget(self._stop_handle)
         if self._reader is not None:  # it sees the end of the pipe now that the worker is gone
             self._reader.join(timeout=10)
         if self._process.stdin is not None:
@@ -230,8 +278,8 @@ class RenderWorker(_Worker):
         self._end = frame
 
     def result(self) -> dict[str, bytes]:
-        """Wait for the documents; raise InputError or RenderWorkerError if a worker failed."""
-        self.wait()
+        """Wait for the documents; raise InputError or RenderWorkerError if a worker failed or took too long."""
+        self.wait(RENDER_TIME_LIMIT_S)
         frame = self._end
         if frame is None or frame[0] != "done":
             raise self.failure(frame)
@@ -459,19 +507,74 @@ def _resume_collector() -> None:
     gc.enable()
 
 
+HARD_STOP_S = 1.5  # after SIGTERM, the unwinding gets this long before the worker ends regardless
+
+
 def _stop(signum: int, frame: Any) -> None:
+    # the unwinding may wait on something that never comes (a C call, a lock): end regardless after a moment
+    threading.Thread(target=_end_soon, name="hard-stop", daemon=True).start()
     raise SystemExit(0)  # unwinds the job (a documents worker stops its charts worker), then cleans up
 
 
+def _end_soon() -> None:
+    time.sleep(HARD_STOP_S)
+    _abandon()
+
+
+def _abandon() -> None:
+    """End this worker at once, deleting its temporary files first."""
+    release_temporary_files()
+    temp = os.environ.get(TEMP_ENV)
+    if temp:
+        shutil.rmtree(temp, ignore_errors=True)
+    os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int, reply_fd: int) -> None:
+    """Make this worker end when its parent does, however the parent ends (kill -9 included)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != parent:  # it died before the request above took effect
+        _abandon()
+    # everywhere: the reply pipe reports an error once nobody can read it any more
+    threading.Thread(target=_watch_replies, args=(reply_fd,), name="parent-watch", daemon=True).start()
+
+
+def _watch_replies(fd: int) -> None:
+    poller = select.poll()
+    poller.register(fd, select.POLLERR)
+    while True:
+        try:
+            events = poller.poll()
+        except InterruptedError:
+            continue
+        if any(mask & (select.POLLERR | select.POLLNVAL) for _, mask in events):
+            _abandon()
+
+
 def main() -> None:
-    """Entry point of `python -m reportgen.parallel.worker ROLE REPLY_FD`."""
-    # Ctrl-C reaches the whole process group: the first process handles it and stops the workers (SIGTERM)
+    """Entry point of `python -m reportgen.parallel.worker ROLE REPLY_FD PARENT_PID`."""
+    # the worker runs in its own process group, so a Ctrl-C at the terminal only reaches the first process,
+    # which stops the workers (SIGTERM); ignored here as well for a worker started from elsewhere
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     gc.disable()  # until the warm-up is done: _resume_collector
+    if not os.environ.get("REPORTGEN_DEBUG"):
+        import warnings
+
+        warnings.simplefilter("ignore")  # as in the first process: library warnings are not for the reader
     role, fd = sys.argv[1], int(sys.argv[2])
     if role not in ROLES:
         raise SystemExit(f"error: unknown worker role {role!r}")
+    if len(sys.argv) > 3:
+        _end_with_parent(int(sys.argv[3]), fd)
     try:
         with os.fdopen(fd, "wb") as replies:
 

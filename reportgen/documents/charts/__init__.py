@@ -36,7 +36,7 @@ from reportgen.documents.charts.plan import (
     job_charts,
     report_charts,
 )
-from reportgen.documents.charts.segment import segment_traits_alt, segment_traits_chart
+from reportgen.documents.charts.segment import segment_traits_alt, segment_traits_chart, shared_lift_domain
 from reportgen.documents.charts.selection import elbow_alt, elbow_chart, silhouette_alt, silhouette_chart
 from reportgen.documents.charts.theme import (
     BRIEFING_WIDTH,
@@ -56,6 +56,7 @@ from reportgen.documents.charts.theme import (
     ChartTheme,
     altair_config,
     chart_theme,
+    colour_distances,
     contrast_ratio,
     ink_on,
     legible_colours,
@@ -89,6 +90,7 @@ __all__ = [
     "briefing_chart_plan",
     "chart_plan",
     "chart_theme",
+    "colour_distances",
     "contrast_ratio",
     "elbow_alt",
     "elbow_chart",
@@ -116,6 +118,7 @@ __all__ = [
     "segment_sizes_chart",
     "segment_traits_alt",
     "segment_traits_chart",
+    "shared_lift_domain",
     "silhouette_alt",
     "silhouette_chart",
     "sizes_height",

@@ -87,8 +87,9 @@ SPLIT_LINES = "split(datum.label, '\\n')"
 
 # axis and legend labels for log2 values: 1 -> "2x", -1 -> "0.5x"
 # (below 1/8 as fractions: 1/16x reads better than 0.0625x)
+# one notation on every lift axis: whole multiples above the average, fractions below ("1/4x", not "0.25x")
 TIMES_LABEL = (
-    "datum.value >= -3 ? format(pow(2, datum.value), '.3~f') + 'x' "
+    "datum.value >= 0 ? format(pow(2, datum.value), 'd') + 'x' "
     ": '1/' + format(pow(2, -datum.value), 'd') + 'x'"
 )
 

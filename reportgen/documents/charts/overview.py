@@ -31,8 +31,11 @@ from reportgen.documents.charts.theme import (
     FULL_WIDTH,
     MAX_MAP_POINTS,
     MIN_POINTS_PER_SEGMENT,
+    WHITE,
     AnyChart,
     ChartTheme,
+    contrast_ratio,
+    srgb,
 )
 from reportgen.model import IntArray, PcaMap, SegmentProfile
 
@@ -147,9 +150,61 @@ def segment_lift(profile: SegmentProfile, feature: str) -> float | None:
     return stat.lift if stat is not None else None
 
 
-def _ink(value: float, limit: float, theme: ChartTheme) -> str:
-    # white text on the saturated ends of the colour scale, dark text elsewhere
-    return "#FFFFFF" if abs(value) > 0.6 * limit else theme.foreground
+MIN_TEXT_CONTRAST = 4.5  # WCAG AA for normal text: every number in a coloured cell reaches it
+ABSENT_FILL = "#E9ECEF"  # a measure a segment does not have at all: a quiet grey, not the loudest colour
+
+
+def _mix(low: str, high: str, t: float) -> str:
+    """Return the colour a share `t` (0..1) of the way from `low` to `high`, linear in sRGB (Vega's "rgb")."""
+    a, b = srgb(low), srgb(high)
+    assert a is not None and b is not None  # the theme's scale colours are hex literals
+    channels = (round((x + (y - x) * t) * 255) for x, y in zip(a, b, strict=True))
+    return "#" + "".join(f"{c:02X}" for c in channels)
+
+
+def heat_fill(value: float, limit: float, theme: ChartTheme) -> str:
+    """Return the fill of a heatmap cell: log2(lift) on the diverging scale, clamped at +-limit."""
+    below, middle, above = theme.diverging
+    t = max(-1.0, min(1.0, value / limit))
+    return _mix(middle, above, t) if t >= 0 else _mix(middle, below, -t)
+
+
+def readable_ink(fill: str, theme: ChartTheme) -> str:
+    """Return the text colour with the higher measured contrast on `fill`: white or the foreground, and
+    black where neither reaches 4.5:1."""
+    rgb, dark = srgb(fill), srgb(theme.foreground)
+    if rgb is None or dark is None:
+        return theme.foreground
+    white, ink = contrast_ratio(rgb, WHITE), contrast_ratio(rgb, dark)
+    if max(white, ink) < MIN_TEXT_CONTRAST:
+        return "#FFFFFF" if white >= contrast_ratio(rgb, (0.0, 0.0, 0.0)) else "#000000"
+    return "#FFFFFF" if white > ink else theme.foreground
+
+
+def heat_text(lift: float | None) -> str:
+    """Format a heatmap cell with the report's one lift format ('2.3x', '0.04x', '<0.01x', '0x'); 'n/a'."""
+    return formats.lift(lift) if lift is not None else "n/a"
+
+
+def separation_order(profiles: Sequence[SegmentProfile], features: Sequence[str]) -> tuple[str, ...]:
+    """Return the features by how much they separate the segments: the spread of log2(lift), widest first."""
+
+    def spread(feature: str) -> float:
+        logs = [log2_lift(lift) for p in profiles if (lift := segment_lift(p, feature)) is not None]
+        return max(logs) - min(logs) if logs else 0.0
+
+    return tuple(sorted(features, key=lambda f: (-round(spread(f), 6), features.index(f))))
+
+
+def heatmap_limit(profiles: Sequence[SegmentProfile], features: Sequence[str]) -> int:
+    """Return the heatmap's symmetric colour limit in log2 units: 2x and 0.5x equally strong, at most 8x."""
+    logs = [
+        log2_lift(lift)
+        for p in profiles
+        for f in features
+        if (lift := segment_lift(p, f)) is not None and lift > 0
+    ]
+    return int(min(3, max([1, *(math.ceil(abs(v) - 0.05) for v in logs)])))
 
 
 def heatmap_layout(
@@ -165,23 +220,29 @@ def profile_heatmap(
 ) -> AnyChart:
     """Return a features x segments heatmap of lift, coloured by log2(lift) around the average (1x)."""
     ordered = by_id(profiles)
-    logs = [log2_lift(lift) for p in ordered for f in features if (lift := segment_lift(p, f)) is not None]
+    # rows from the measure that tells the segments apart most to the one that tells them apart least
+    features = separation_order(ordered, features)
     # a symmetric domain makes 2x and 0.5x equally strong; clamp at 8x so one outlier doesn't wash out the rest
-    limit = int(min(3, max([1, *(math.ceil(abs(v) - 0.05) for v in logs)])))
+    limit = heatmap_limit(ordered, features)
     layout = heatmap_layout(ordered, features, labels, theme)
     segments = list(layout.headers)
     rows = []
     for p, header in zip(ordered, segments, strict=True):
         for f in features:
             lift = segment_lift(p, f)
-            value = log2_lift(lift) if lift is not None else None
+            absent = lift is None or lift <= 0
+            value = log2_lift(lift) if lift is not None and lift > 0 else None
+            fill = ABSENT_FILL if value is None else heat_fill(value, limit, theme)
             rows.append(
                 {
                     "segment": header,
                     "feature": labels.get(f, f),
                     "log2_lift": value,
-                    "text": formats.lift(lift) if lift is not None else "n/a",
-                    "ink": _ink(value, limit, theme) if value is not None else theme.muted,
+                    "absent": absent,
+                    "text": heat_text(lift),
+                    "fill": fill,
+                    # the text colour is chosen by its measured contrast on the cell's own fill
+                    "ink": readable_ink(fill, theme),
                 }
             )
     feature_labels = [labels.get(f, f) for f in features]
@@ -189,21 +250,33 @@ def profile_heatmap(
         x=alt.X("segment:N", sort=segments, title=None, axis=top_axis(layout)),
         y=alt.Y("feature:N", sort=feature_labels, title=None, axis=alt.Axis(labelLimit=220)),
     )
-    cells = base.mark_rect(stroke=theme.background, strokeWidth=1.5).encode(
-        color=alt.Color(
-            "log2_lift:Q",
-            scale=alt.Scale(domain=[-limit, 0, limit], range=list(theme.diverging), clamp=True),
-            legend=swatch_legend(
-                "vs average", range(-limit, limit + 1), layout, theme, labelExpr=TIMES_LABEL
-            ),
+    cells = (
+        base.transform_filter("!datum.absent")
+        .mark_rect(stroke=theme.background, strokeWidth=1.5)
+        .encode(
+            color=alt.Color(
+                "log2_lift:Q",
+                # "rgb": the same linear mix as heat_fill, so the text colour is chosen on the painted fill
+                scale=alt.Scale(
+                    domain=[-limit, 0, limit], range=list(theme.diverging), clamp=True, interpolate="rgb"
+                ),
+                legend=swatch_legend(
+                    "vs average", range(-limit, limit + 1), layout, theme, labelExpr=TIMES_LABEL
+                ),
+            )
         )
+    )
+    absent = base.transform_filter("datum.absent").mark_rect(
+        stroke=theme.background, strokeWidth=1.5, color=ABSENT_FILL
     )
     text = base.mark_text(baseline="middle").encode(
         text=alt.Text("text:N"), color=alt.Color("ink:N", scale=None)
     )
-    subtitle = "Segment mean over the all-customer mean; 1x = average"
+    subtitle = (
+        "Segment mean over the all-customer mean; 1x = average; rows by how much they separate segments"
+    )
     # the text colour is a literal per cell, not the lift scale
-    layered = layer_chart(cells, text, data=inline_data(rows)).resolve_scale(color="independent")
+    layered = layer_chart(cells, absent, text, data=inline_data(rows)).resolve_scale(color="independent")
     return finished(layered, theme, "How segments differ from the average customer", subtitle)
 
 
@@ -226,7 +299,7 @@ def profile_heatmap_alt(
         parts.append(f"{p.name}: {'; '.join(sides) or 'at the average throughout'}")
     return (
         f"Heatmap of {len(features)} features by segment, each cell the segment mean over the all-customer "
-        "mean (1x = average). " + ". ".join(parts) + "."
+        "mean (1x = average), rows by how much they separate segments. " + ". ".join(parts) + "."
     )
 
 
@@ -272,6 +345,23 @@ def _pc_title(index: int, share: float) -> str:
     return f"PC{index} ({formats.percent(share)} of variance)"
 
 
+def axis_meaning(loadings: Mapping[str, tuple[float, float]], axis: int, labels: Mapping[str, str]) -> str:
+    """Return a map axis title from its loadings: "left: higher cash advance · right: higher purchases"."""
+    ranked = sorted(loadings.items(), key=lambda item: (-abs(item[1][axis]), item[0]))
+    positive = next((f for f, w in ranked if w[axis] > 0), None)
+    negative = next((f for f, w in ranked if w[axis] < 0), None)
+    # a side is named only when its strongest column weighs at least half the axis' strongest
+    top = abs(ranked[0][1][axis]) if ranked else 0.0
+    # words, not arrows: the chart font has no arrow glyphs
+    low_end, high_end = ("left", "right") if axis == 0 else ("down", "up")
+    sides = []
+    if negative is not None and abs(loadings[negative][axis]) >= 0.5 * top > 0:
+        sides.append(f"{low_end}: higher {labels.get(negative, negative).lower()}")
+    if positive is not None and abs(loadings[positive][axis]) >= 0.5 * top > 0:
+        sides.append(f"{high_end}: higher {labels.get(positive, positive).lower()}")
+    return "  ·  ".join(sides)
+
+
 @unvalidated
 def segment_map(
     pca: PcaMap,
@@ -279,8 +369,10 @@ def segment_map(
     theme: ChartTheme,
     max_points: int = MAX_MAP_POINTS,
     seed: int = 0,
+    labels: Mapping[str, str] | None = None,
 ) -> AnyChart:
-    """Return the PCA scatter of a stratified sample of customers, coloured by segment."""
+    """Return the PCA scatter of a stratified sample of customers, coloured by segment, each segment named at
+    its centre; the axes say what grows along them (from the loadings), not "PC1"."""
     names = {p.id: p.name for p in profiles}
     rows = [
         {
@@ -291,12 +383,18 @@ def segment_map(
         for i in map_sample(pca.labels, max_points, seed)
     ]
     columns = legend_columns([p.name for p in profiles])
+    named = labels or {}
+    titles = [
+        axis_meaning(pca.loadings, axis, named) or _pc_title(axis + 1, pca.explained_variance[axis])
+        for axis in (0, 1)
+    ]
+    # positions on these axes have no unit a reader could use: the axes carry meaning, not numbers
     chart = (
         alt.Chart(json_data(rows))
         .mark_circle(size=14, opacity=0.55)
         .encode(
-            x=alt.X("pc1:Q", title=_pc_title(1, pca.explained_variance[0]), axis=alt.Axis(grid=True)),
-            y=alt.Y("pc2:Q", title=_pc_title(2, pca.explained_variance[1]), axis=alt.Axis(grid=True)),
+            x=alt.X("pc1:Q", title=titles[0], axis=alt.Axis(grid=True, labels=False, ticks=False)),
+            y=alt.Y("pc2:Q", title=titles[1], axis=alt.Axis(grid=True, labels=False, ticks=False)),
             color=alt.Color(
                 "segment:N",
                 scale=segment_scale(profiles, theme),
@@ -317,7 +415,24 @@ def segment_map(
     subtitle = "Each dot is a customer; nearby dots behave alike"
     if len(rows) < len(pca.labels):
         subtitle = f"A sample of {formats.thousands(len(rows))} of {formats.thousands(len(pca.labels))} customers; nearby dots behave alike"
-    return finished(chart, theme, "Customer map", subtitle)
+    # each segment named where its customers are (the median point), white-outlined over the dots
+    centres = []
+    for p in by_id(profiles):
+        members = np.flatnonzero(np.asarray(pca.labels) == p.id)
+        if len(members):
+            centres.append(
+                {
+                    "pc1": round(float(np.median(np.asarray(pca.x)[members])), 4),
+                    "pc2": round(float(np.median(np.asarray(pca.y)[members])), 4),
+                    "name": p.name,
+                }
+            )
+    names_at = alt.Chart(inline_data(centres)).encode(x="pc1:Q", y="pc2:Q", text="name:N")
+    halo = names_at.mark_text(
+        fontWeight="bold", fontSize=12, stroke=theme.background, strokeWidth=4, strokeOpacity=0.9
+    )
+    name_marks = names_at.mark_text(fontWeight="bold", fontSize=12, color=theme.foreground)
+    return finished(alt.LayerChart(layer=[chart, halo, name_marks]), theme, "Customer map", subtitle)
 
 
 def segment_map_alt(pca: PcaMap, profiles: Sequence[SegmentProfile], max_points: int = MAX_MAP_POINTS) -> str:

@@ -21,7 +21,7 @@ from reportgen.documents.charts.overview import (
     segment_sizes_chart,
     sizes_height,
 )
-from reportgen.documents.charts.segment import segment_traits_alt, segment_traits_chart
+from reportgen.documents.charts.segment import segment_traits_alt, segment_traits_chart, shared_lift_domain
 from reportgen.documents.charts.selection import elbow_alt, elbow_chart, silhouette_alt, silhouette_chart
 from reportgen.documents.charts.theme import (
     BRIEFING_WIDTH,
@@ -98,7 +98,7 @@ def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str])
             FULL_WIDTH,
             MAP_HEIGHT + 20 * legend_rows(names),
             True,
-            lambda: segment_map(analysis.pca, profiles, theme),
+            lambda: segment_map(analysis.pca, profiles, theme, labels=labels),
         ),
         PlannedChart(
             "heatmap",
@@ -110,6 +110,7 @@ def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str])
             lambda: profile_heatmap(profiles, features, labels, theme),
         ),
     ]
+    traits_domain = shared_lift_domain(profiles, theme)
     for p in profiles:
         plan.append(
             PlannedChart(
@@ -119,7 +120,7 @@ def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str])
                 FULL_WIDTH,
                 max(SEGMENT_HEIGHT, 90 + 30 * len(p.traits)),
                 False,
-                functools.partial(segment_traits_chart, p, theme),
+                functools.partial(segment_traits_chart, p, theme, traits_domain),
             )
         )
     history = analysis.history

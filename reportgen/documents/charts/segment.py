@@ -23,7 +23,6 @@ from reportgen.documents.charts.theme import (
     AnyChart,
     ChartTheme,
     ink_on,
-    segment_color,
 )
 from reportgen.model import SegmentProfile
 
@@ -38,27 +37,60 @@ def _lift_domain(logs: Sequence[float], room: Sequence[float], plot_px: float) -
     return low, high
 
 
-@unvalidated
-def segment_traits_chart(profile: SegmentProfile, theme: ChartTheme) -> AnyChart:
-    """Return horizontal bars of the segment's key traits on a log2 lift axis, with the average at 1x."""
+ABOVE, BELOW = (
+    "#0072B2",
+    "#B84A00",
+)  # Okabe-Ito blue and a darkened vermillion: apart under every colour blindness
+
+
+def _traits_room(profile: SegmentProfile, theme: ChartTheme) -> tuple[list[float], list[float], float]:
     traits = sorted(profile.traits, key=lambda t: -t.lift)
     logs = [log2_lift(t.lift) for t in traits]
-    texts = [formats.lift(t.lift) for t in traits]
     size = theme.label_size - 1
-    room = [text_px(t, size) + 8 for t in texts]
+    room = [text_px(formats.lift(t.lift), size) + 8 for t in traits]
     label_px = min(230.0, max((text_px(t.label, theme.label_size) for t in traits), default=0))
-    plot_px = FULL_WIDTH - 16 - label_px - 8
+    return logs, room, FULL_WIDTH - 16 - label_px - 8
+
+
+def shared_lift_domain(profiles: Sequence[SegmentProfile], theme: ChartTheme) -> tuple[int, int]:
+    """Return one log2 lift domain for every segment's traits chart, so bars compare from page to page."""
+    low = high = 1
+    for profile in profiles:
+        logs, room, plot_px = _traits_room(profile, theme)
+        one_low, one_high = _lift_domain(logs, room, plot_px)
+        low, high = max(low, one_low), max(high, one_high)
+    return low, high
+
+
+def _clamped(lift: float) -> bool:
+    """Return whether a lift lies beyond the axes (or is zero): its bar stops at the edge and is marked."""
+    return lift <= 0 or abs(math.log2(lift)) > LOG2_LIMIT
+
+
+@unvalidated
+def segment_traits_chart(
+    profile: SegmentProfile, theme: ChartTheme, domain: tuple[int, int] | None = None
+) -> AnyChart:
+    """Return horizontal bars of the segment's key traits on a log2 lift axis, with the average at 1x.
+
+    `domain`: whole powers of two (low, high) shared by every segment's chart (`shared_lift_domain`); above
+    the average is blue, below is orange; a bar beyond the axis ends in an arrow head at the edge.
+    """
+    traits = sorted(profile.traits, key=lambda t: -t.lift)
+    texts = [formats.lift(t.lift) for t in traits]
+    logs, room, plot_px = _traits_room(profile, theme)
     # whole powers of two on a log2 axis: 0.5x and 2x sit at equal distances from the average;
     # the axis stops at 1/16x and 16x, so a bar beyond (or with no room for its label) carries it inside
-    low, high = _lift_domain(logs, room, plot_px)
+    low, high = domain if domain is not None else _lift_domain(logs, room, plot_px)
     unit = plot_px / (low + high)
-    color = segment_color(profile.id, theme)
     rows = [
         {
             "trait": t.label,
-            "log2_lift": v,
+            "log2_lift": max(-low, min(high, v)),
             "text": text,
+            "direction": "above average" if v >= 0 else "below average",
             "inside": (v - r / unit < -low) if v < 0 else (v + r / unit > high),
+            "clamped": _clamped(t.lift) or v < -low or v > high,
         }
         for t, v, text, r in zip(traits, logs, texts, room, strict=True)
     ]
@@ -67,24 +99,36 @@ def segment_traits_chart(profile: SegmentProfile, theme: ChartTheme) -> AnyChart
         y=alt.Y("trait:N", sort=[t.label for t in traits], title=None, axis=alt.Axis(labelLimit=230)),
         x=alt.X(
             "log2_lift:Q",
-            title="Compared with the average customer",
+            title="Compared with the average customer (the same scale on every segment's page)",
             scale=alt.Scale(domain=[-low, high], nice=False),
             axis=alt.Axis(values=ticks, labelExpr=TIMES_LABEL, grid=True),
         ),
     )
-    bars = base.mark_bar(color=color, height={"band": 0.65}, cornerRadiusEnd=2)
-    ink = ink_on(color, theme)
+    bars = base.mark_bar(height={"band": 0.65}, cornerRadiusEnd=2).encode(
+        color=alt.Color(
+            "direction:N",
+            scale=alt.Scale(domain=["above average", "below average"], range=[ABOVE, BELOW]),
+            legend=alt.Legend(orient="top", title=None, direction="horizontal"),
+        )
+    )
     labels = [
         base.transform_filter(f"{'' if inside else '!'}datum.inside && datum.log2_lift {side} 0")
         .mark_text(
             align="right" if (side == "<") != inside else "left",
             baseline="middle",
-            dx=(-4 if (side == "<") != inside else 4),
-            color=ink if inside else theme.foreground,
+            dx=-4 if (side == "<") != inside else 4,
+            color=ink_on(BELOW if side == "<" else ABOVE, theme) if inside else theme.foreground,
         )
         .encode(text=alt.Text("text:N"))
         for inside in (False, True)
         for side in (">=", "<")
+    ]
+    # a clamped bar ends in an arrow head pointing off the axis: the bar is cut, the label gives the true value
+    marks = [
+        base.transform_filter(f"datum.clamped && datum.log2_lift {side} 0").mark_point(
+            shape=shape, filled=True, size=70, color=theme.foreground, opacity=1
+        )
+        for side, shape in ((">=", "triangle-right"), ("<", "triangle-left"))
     ]
     average = (
         alt.Chart(inline_data([{"x": 0, "label": "average"}]))
@@ -92,7 +136,9 @@ def segment_traits_chart(profile: SegmentProfile, theme: ChartTheme) -> AnyChart
         .encode(x=alt.X("x:Q"))
     )
     return finished(
-        layer_chart(bars, *labels, average, data=inline_data(rows)), theme, f"{profile.name}: key traits"
+        layer_chart(bars, *labels, *marks, average, data=inline_data(rows)),
+        theme,
+        f"{profile.name}: key traits",
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportgen.documents.formats import thousands
-from reportgen.documents.report_model.segments import measure_unit
+from reportgen.documents.report_model.segments import measure_label, measure_unit
 from reportgen.documents.report_model.settings_text import config_text
 from reportgen.model import (
     Analysis,
@@ -49,7 +49,9 @@ def appendix_section(
         # the all-customer mean is the size-weighted mean of the segment means
         overall = sum(v * p.size for v, p in zip(values, profiles, strict=True)) / total
         label = labels.get(feature, feature_label(feature))
-        rows.append(ProfileRow(label, feature, overall, values, measure_unit(feature)))
+        rows.append(
+            ProfileRow(measure_label(feature, label), feature, overall, values, measure_unit(feature))
+        )
     table = analysis.table
     repro = (
         ("Input file", table.path.name),

@@ -22,6 +22,7 @@ from reportgen.documents.report_model.prose import (
 from reportgen.documents.report_model.segments import SegmentPage, measure_unit, segment_page
 from reportgen.documents.report_model.storyline import (
     CoverFigure,
+    amounts_note,
     cover_figures,
     key_figure_table,
     key_message,
@@ -82,6 +83,9 @@ class ReportModel:
     key_message: str = ""  # the overview's and the cover's message: how concentrated value is
     cover_figures: tuple[CoverFigure, ...] = ()  # three headline numbers
     this_month: tuple[str, ...] = ()  # the executive summary's news when an earlier period exists
+    locale: str = "en"  # numbers and amounts are formatted for this locale ...
+    currency: str = ""  # ... and amounts in this currency ("" = plain numbers)
+    amounts_note: str = ""  # "Amounts in US dollars, over the last 6 months.", shown beside amount tables
 
 
 def _brand_style(brand: Brand) -> BrandStyle:
@@ -123,6 +127,10 @@ def report_model(
     period: Period,
     generator: str,
     config_dict: Mapping[str, Any],
+    *,
+    currency: str = "",
+    locale: str = "en",
+    amounts_cover: str = "",
 ) -> ReportModel:
     """Return everything the report shows, prepared: no DataFrames, nothing to compute in the template."""
     period_label, last_day = month_label(period), period.last_day
@@ -172,6 +180,9 @@ def report_model(
         key_message=key_message(analysis, spend_label),
         cover_figures=cover_figures(analysis, spend_label, changes.from_period_label if changes else None),
         this_month=this_month(analysis, spend_label),
+        locale=locale,
+        currency=currency,
+        amounts_note=amounts_note(currency, amounts_cover),
     )
 
 

@@ -21,7 +21,7 @@ from reportgen.model import (
     SegmentProfile,
     spend_share,
 )
-from reportgen.model.columns import feature_label, value_words
+from reportgen.model.columns import AMOUNT_COLUMNS, MONTH_SHARE_COLUMNS, feature_label, value_words
 
 # Measures that are fractions of a whole read as percentages ("23.0%", not "0.23"); day counts as whole days.
 PERCENT_FEATURES = frozenset({"PRC_FULL_PAYMENT", "INSTALLMENT_SHARE", "return_rate"})
@@ -30,13 +30,21 @@ PERCENT_FEATURES = frozenset({"PRC_FULL_PAYMENT", "INSTALLMENT_SHARE", "return_r
 DAY_FEATURES = frozenset({"recency_days", "tenure_days"})
 
 
-def measure_unit(feature: str) -> str:
-    """Return how a measure's values are shown: 'percent', 'days' or 'number' (picks the template filter)."""
-    if feature in PERCENT_FEATURES:
+def measure_unit(feature: str, amounts: frozenset[str] = AMOUNT_COLUMNS) -> str:
+    """Return how a measure's values are shown: 'percent', 'days', 'amount' (in the report's currency) or
+    'number' (picks the template filter). `amounts`: the columns that are money."""
+    if feature in PERCENT_FEATURES or feature in MONTH_SHARE_COLUMNS:
         return "percent"
     if feature in DAY_FEATURES:
         return "days"
+    if feature in amounts:
+        return "amount"
     return "number"
+
+
+def measure_label(feature: str, label: str) -> str:
+    """Return a measure's label with its unit where the name alone hides it: "Purchase frequency (% of months)"."""
+    return f"{label} (% of months)" if feature in MONTH_SHARE_COLUMNS else label
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class TraitRow:
     segment_mean: float
     overall_mean: float
     lift: float | None
-    unit: str = "number"  # "percent" | "days" | "number", from measure_unit
+    unit: str = "number"  # "percent" | "days" | "amount" | "number", from measure_unit
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ def segment_page(
         summary=segment_text(profile, spend_label),
         traits=tuple(
             TraitRow(
-                labels.get(t.feature, t.label),
+                measure_label(t.feature, labels.get(t.feature, t.label)),
                 t.segment_mean,
                 t.overall_mean,
                 t.lift,

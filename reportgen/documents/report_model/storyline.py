@@ -262,3 +262,20 @@ def key_figure_table(
             cells.append(KeyFigureCell(f.mean, f.change_pct, delta, units.get(feature, "number")))
         rows.append(KeyFigureRow(change.name, change.size, size_delta(change), tuple(cells)))
     return KeyFigureTable(tuple(labels.get(f, feature_label(f)) for f in features), tuple(rows))
+
+
+def amounts_note(currency: str, amounts_cover: str) -> str:
+    """Return the line that says what the amounts are: "Amounts in US dollars (USD), over the last 6 months."."""
+    parts = []
+    if currency:
+        from babel.numbers import get_currency_name
+
+        # the report's sentences are English: the currency's English name, its amounts in the locale's format
+        parts.append(f"in {get_currency_name(currency, count=2, locale='en')} ({currency})")
+    if amounts_cover:
+        parts.append(
+            f"over {amounts_cover}"
+            if not amounts_cover.lower().startswith(("over ", "for "))
+            else amounts_cover
+        )
+    return f"Amounts {', '.join(parts)}." if parts else ""

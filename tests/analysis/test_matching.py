@@ -430,3 +430,31 @@ def test_model_document_saves_each_segment_under_its_kept_id_and_name() -> None:
         (1, "Spenders", 3, centroids[0].tolist()),
         (2, "Spenders (new)", 1, centroids[2].tolist()),
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"schema_version": 99}, r"written by a newer reportgen \(model schema 99; this one reads 1\)"),
+        ({"scaling": {"center": [float("nan")], "scale": [1.0]}}, r"non-finite number"),
+        ({"segments": 5}, r"missing or malformed key"),
+        ({"features": None}, r"missing or malformed key"),
+    ],
+)
+def test_a_previous_model_from_elsewhere_is_a_clear_error(
+    tmp_path: Path, change: dict[str, object], expected: str
+) -> None:
+    doc = {**json.loads(_valid_model("2026-10")), **change}
+    _write_period(tmp_path, "2026-10", json.dumps(doc))
+    with pytest.raises(InputError, match=expected) as info:
+        load_previous_model(tmp_path, Period(2026, 11))
+    assert "2026-10/model.json" in str(info.value)
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '"text"', "\udcff"])
+def test_a_previous_model_that_is_not_an_object_is_a_clear_error(tmp_path: Path, content: str) -> None:
+    folder = tmp_path / "2026-10"
+    _write_period(tmp_path, "2026-10", model=None)
+    (folder / "model.json").write_bytes(content.encode("utf-8", "surrogateescape"))
+    with pytest.raises(InputError, match=r"2026-10/model\.json"):
+        load_previous_model(tmp_path, Period(2026, 11))

@@ -1,21 +1,20 @@
-"""The e-mail briefing: its MIME structure, and delivery to a real SMTP server on loopback."""
+"""Delivery over SMTP: once, again only on --resend, clear errors, the sent record."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import signal
 import socket
-import struct
+import subprocess
+import sys
 import threading
-import zlib
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -26,271 +25,16 @@ from reportgen.cli import main as cli_main
 from reportgen.config import EmailConfig
 from reportgen.delivery.deliver import kept_send_record, send_briefing
 from reportgen.documents.briefing import (
-    MAX_HTML_BYTES,
-    Briefing,
-    BriefingSegment,
-    briefing_colours,
-    briefing_content,
-    briefing_message,
     eml_bytes,
-    safe_url,
 )
 from reportgen.errors import DeliveryError, InputError
-from reportgen.model import ChartImage, FeatureStat, Recommendation, SegmentChange, SegmentProfile
-from reportgen.period import Period
+from tests.conftest import ROOT
+from tests.documents.test_briefing import briefing, check_briefing, message, parsed
 
-PDF = b"%PDF-1.7\n% a tiny stand-in report\n%%EOF\n"
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+
+
 PASSWORD = "s3cret-Pa55"
-
-
-def tiny_png(width: int = 4, height: int = 3) -> bytes:
-    """Return a valid RGB PNG (a few grey pixels), built by hand."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-CHARTS = (
-    ChartImage(
-        name="sizes",
-        title="Segment sizes",
-        alt="Bar chart: High spenders 12%, Savers 88%.",
-        png=tiny_png(),
-        width=560,
-        height=300,
-    ),
-    ChartImage(
-        name="migration",
-        title="Movement",
-        alt="Heatmap: 312 customers moved from Savers to High spenders.",
-        png=tiny_png(5, 5),
-        width=560,
-        height=400,
-    ),
-)
-
-
-def briefing(**changes: Any) -> Briefing:
-    base = Briefing(
-        period=Period(2026, 11),
-        period_label="November 2026",
-        subject="Customer segments: November 2026",
-        title="Customer Segmentation Report",
-        brand_name="Meridian Analytics",
-        headline=(
-            ("Customers", "8,950"),
-            ("Segments", "2"),
-            ("Largest segment", "Savers (88%)"),
-            ("Separation (silhouette)", "0.21"),
-        ),
-        segments=(
-            BriefingSegment(
-                id=1, name="Savers", size=7876, share=0.88, change="-40 customers", action="Nudge to spend"
-            ),
-            BriefingSegment(
-                id=0,
-                name="High spenders",
-                size=1074,
-                share=0.12,
-                change="+40 customers",
-                action="Reward loyalty",
-            ),
-        ),
-        changes=("Since October 2026, 8,682 customers stayed on the books, 300 joined and 268 left.",),
-        actions=("High spenders: Reward loyalty", "Savers: Nudge to spend"),
-        archive_url="https://intranet.example.com/segments/",
-        report_url="https://intranet.example.com/segments/2026-11/report.html",
-        colours=briefing_colours({"primary": "#14426b"}),
-    )
-    return replace(base, **changes)
-
-
-def message(
-    b: Briefing | None = None, recipients: tuple[str, ...] = ("lead@example.com", "cfo@example.com")
-) -> EmailMessage:
-    return briefing_message(b or briefing(), CHARTS, PDF, "reports@example.com", recipients)
-
-
-def parsed(raw: bytes) -> EmailMessage:
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(msg, EmailMessage)
-    return msg
-
-
-def check_briefing(msg: EmailMessage) -> None:
-    """Assert what a mail client needs: alternatives, cid images with alt text, the PDF attached."""
-    assert msg["Subject"] == "Customer segments: November 2026"
-    assert msg.get_content_type() == "multipart/mixed"
-    alternative, attachment = msg.get_payload()  # type: ignore[misc]
-    assert alternative.get_content_type() == "multipart/alternative"
-    plain, related = alternative.get_payload()
-    assert plain.get_content_type() == "text/plain"
-    assert related.get_content_type() == "multipart/related"
-    html_part, *images = related.get_payload()
-    assert html_part.get_content_type() == "text/html"
-    html = html_part.get_content()
-    cids = {img["Content-ID"].strip("<>"): img for img in images}
-    referenced = re.findall(r'src="cid:([^"]+)"', html)
-    assert referenced and sorted(referenced) == sorted(cids)
-    for img in images:
-        assert img.get_content_type() == "image/png"
-        assert img.get_content().startswith(b"\x89PNG")
-    for chart in CHARTS:
-        assert f'alt="{chart.alt}"' in html
-    assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_filename() == "customer-segments-2026-11.pdf"
-    assert attachment.get_content() == PDF
-    assert "Savers: 7,876 customers" in plain.get_content()
-
-
-def test_briefing_has_text_html_cid_charts_and_the_pdf() -> None:
-    check_briefing(parsed(eml_bytes(message())))
-
-
-def test_briefing_html_follows_what_mail_clients_render() -> None:
-    msg = parsed(eml_bytes(message()))
-    html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
-    assert len(html.encode("utf-8")) < MAX_HTML_BYTES
-    lowered = html.lower()
-    for banned in ("<script", "<svg", "data:", "<style", "<link", "javascript:", "@import"):
-        assert banned not in lowered, banned
-    assert "<table" in lowered and 'style="' in lowered
-    srcs = re.findall(r'src="([^"]+)"', html)
-    assert srcs and all(s.startswith("cid:") for s in srcs)
-    hrefs = re.findall(r'href="([^"]+)"', html)
-    assert hrefs == [
-        "https://intranet.example.com/segments/2026-11/report.html",
-        "https://intranet.example.com/segments/",
-    ]
-
-
-def test_same_briefing_gives_the_same_bytes() -> None:
-    first, second = eml_bytes(message()), eml_bytes(message())
-    assert first == second
-    msg = parsed(first)
-    assert msg["Date"] == "Tue, 01 Dec 2026 08:00:00 +0000"
-    assert re.fullmatch(r"<briefing\.2026-11\.[0-9a-f]{20}@example\.com>", msg["Message-ID"])
-    other = eml_bytes(message(briefing(changes=("Something else happened.",))))
-    assert parsed(other)["Message-ID"] != msg["Message-ID"]
-    assert b"\r\n" in first and b"\n" not in first.replace(b"\r\n", b"")
-
-
-def test_names_from_data_cannot_inject_markup() -> None:
-    evil = briefing(
-        brand_name='Evil <img src="http://x/">',
-        segments=(
-            BriefingSegment(
-                id=0, name="<script>alert(1)</script>", size=1, share=1.0, change=None, action=None
-            ),
-        ),
-        colours=briefing_colours({"primary": "red;background:url(http://x/)"}),
-    )
-    html = next(
-        p for p in parsed(eml_bytes(message(evil))).walk() if p.get_content_type() == "text/html"
-    ).get_content()
-    assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "http://x/" not in html.replace("&#34;http://x/&#34;", "")
-    assert "url(" not in html
-
-
-def test_archive_url_must_be_http() -> None:
-    assert safe_url("https://intranet.example.com/segments/") == "https://intranet.example.com/segments/"
-    for bad in (
-        "javascript:alert(1)",
-        "file:///etc/passwd",
-        "intranet/segments",
-        'https://x/"onmouseover="x',
-    ):
-        with pytest.raises(InputError, match=r"email\.archive_url"):
-            safe_url(bad)
-
-
-def test_briefing_content_from_an_analysis() -> None:
-    def profile(id_: int, name: str, size: int) -> SegmentProfile:
-        stats = {"PURCHASES": FeatureStat(mean=1.0, median=1.0, lift=1.0)}
-        return SegmentProfile(
-            id=id_,
-            name=name,
-            archetype="x",
-            size=size,
-            share=size / 100,
-            stats=stats,
-            value_shares={},
-            traits=(),
-        )
-
-    profiles = (profile(0, "High spenders", 30), profile(1, "Savers", 70))
-    recs = (Recommendation(segment_id=0, archetype="x", title="Reward loyalty", text="..."),)
-    analysis = SimpleNamespace(
-        profiles=profiles,
-        recommendations=recs,
-        recommendations_for=lambda i: tuple(r for r in recs if r.segment_id == i),
-        features=SimpleNamespace(quality=SimpleNamespace(customers=100)),
-        segmentation=SimpleNamespace(silhouette=0.3123),
-    )
-    changes = (
-        SegmentChange(
-            id=0,
-            name="High spenders",
-            size=30,
-            share=0.3,
-            new=False,
-            previous_size=20,
-            previous_share=0.2,
-            size_change=10,
-            figures=(),
-        ),
-        SegmentChange(
-            id=1,
-            name="Savers",
-            size=70,
-            share=0.7,
-            new=True,
-            previous_size=None,
-            previous_share=None,
-            size_change=None,
-            figures=(),
-        ),
-    )
-    b = briefing_content(
-        analysis,  # type: ignore[arg-type]
-        Period(2026, 11),
-        brand_name="Meridian",
-        archive_url="https://intranet.example.com/segments",
-        changes=changes,
-        change_sentences=("One sentence.",),
-    )
-    # the news in the subject: the largest segment (no value measure here) and the largest move
-    assert b.subject == "November 2026: Savers – 70% of customers; High spenders +10 (+50%)"
-    assert b.report_url == "https://intranet.example.com/segments/2026-11/report.html"
-    assert [s.name for s in b.segments] == ["Savers", "High spenders"]  # largest first
-    assert [s.change for s in b.segments] == ["new", "+10 (+50%)"]
-    assert dict(b.headline)["Largest change"] == "High spenders +10 (+50%)"
-    assert b.preheader == "One sentence. Top action: Reward loyalty (High spenders)."
-    valued = replace(profiles[0], value_shares={"PURCHASES": 0.65})
-    analysis.profiles = (valued, profiles[1])
-    b = briefing_content(
-        analysis,  # type: ignore[arg-type]
-        Period(2026, 11),
-        brand_name="Meridian",
-        archive_url="https://intranet.example.com/segments",
-    )
-    assert b.subject == "November 2026: High spenders – 30% of customers, 65% of purchases"
-    assert [s.value_share for s in b.segments] == [None, 0.65] and b.value_label == "purchases"
-    assert b.actions == ("High spenders: Reward loyalty",)
-
-
-# ---- delivery over a real SMTP server on loopback --------------------------------------------------------
 
 
 class Recorder:
@@ -531,3 +275,200 @@ def test_command_line_exit_status(
     err = capsys.readouterr().err
     assert err.startswith("error: could not send the 2026-11 briefing") and "Traceback" not in err
     assert not (period_dir / "sent.json").exists()
+
+
+# ---- exactly once: the record can always be written, or nothing is sent ---------------------------------
+
+
+def test_a_record_that_cannot_be_written_sends_nothing(
+    smtp_server: tuple[Recorder, int], period_dir: Path
+) -> None:
+    recorder, port = smtp_server
+    (period_dir / "sent.json").mkdir()  # e.g. a read-only folder or a full disk: the record cannot be written
+    with pytest.raises(InputError, match=r"sent\.json: not a readable send record: it is a folder"):
+        send_briefing(period_dir, config(port), resend=False, password=None, now=NOW)
+    with pytest.raises(InputError, match=r"sent\.json: cannot write the send record .*nothing was sent"):
+        send_briefing(period_dir, config(port), resend=True, password=None, now=NOW)
+    assert recorder.received == []
+
+
+class RecordBreaker(Recorder):
+    """Accepts the message, but first turns sent.json into a folder: the final record cannot be written."""
+
+    def __init__(self, record: Path) -> None:
+        super().__init__()
+        self.record = record
+        self.pending: dict[str, Any] = {}
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        self.pending = json.loads(self.record.read_text())
+        self.record.unlink()
+        self.record.mkdir()
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_delivered_but_not_recorded_says_so_and_the_next_send_refuses(period_dir: Path) -> None:
+    record = period_dir / "sent.json"
+    recorder = RecordBreaker(record)
+    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        with pytest.raises(
+            DeliveryError, match=r"delivered to lead@example.com, cfo@example.com, but not recorded"
+        ):
+            send_briefing(period_dir, config(controller.port), resend=False, password=None, now=NOW)
+        # before connecting, the send was recorded as pending
+        assert recorder.pending["pending"]["started_at"] == "2026-12-02T09:30:00+00:00"
+        assert recorder.pending["sends"] == []
+        with pytest.raises(InputError, match=r"sent\.json: not a readable send record.*--resend"):
+            send_briefing(period_dir, config(controller.port), resend=False, password=None, now=NOW)
+    finally:
+        controller.stop()
+    assert len(recorder.received) == 1
+
+
+def _confirmless_server() -> tuple[socket.socket, list[bytes]]:
+    """An SMTP server that takes the whole message, then closes the connection without confirming it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    received: list[bytes] = []
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                stream = conn.makefile("rb")
+                conn.sendall(b"220 ready\r\n")
+                while line := stream.readline():
+                    verb = line[:4].upper()
+                    if verb in (b"EHLO", b"HELO", b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+                        conn.sendall(b"250 OK\r\n")
+                    elif verb == b"DATA":
+                        conn.sendall(b"354 go ahead\r\n")
+                        body = b""
+                        while not body.endswith(b"\r\n.\r\n"):
+                            body += stream.readline()
+                        received.append(body)
+                        return  # gone before the 250
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, received
+
+
+def test_a_send_the_server_never_confirms_stays_unconfirmed_until_resend(
+    period_dir: Path, smtp_server: tuple[Recorder, int]
+) -> None:
+    listener, received = _confirmless_server()
+    try:
+        cfg = config(listener.getsockname()[1], timeout=2.0)
+        with pytest.raises(
+            DeliveryError,
+            match=r"the server closed the connection after the whole message was sent.*may have been delivered",
+        ) as failure:
+            send_briefing(period_dir, cfg, resend=False, password=None, now=NOW)
+        assert failure.value.may_be_delivered and len(received) == 1
+    finally:
+        listener.close()
+    record = json.loads((period_dir / "sent.json").read_text())
+    assert record["sends"] == [] and record["pending"]["recipients"] == [
+        "lead@example.com",
+        "cfo@example.com",
+    ]
+    recorder, port = smtp_server
+    with pytest.raises(InputError, match=r"never confirmed .*it may have been delivered.*--resend"):
+        send_briefing(period_dir, config(port), resend=False, password=None, now=NOW)
+    assert recorder.received == []
+    assert send_briefing(period_dir, config(port), resend=True, password=None, now=NOW).sent
+    record = json.loads((period_dir / "sent.json").read_text())
+    assert "pending" not in record and len(record["sends"]) == 1 and len(record["unconfirmed"]) == 1
+    assert len(recorder.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"briefing_sha256": "x", "sends": 5}', "sends must be a list of sends, got 5"),
+        ("[1, 2]", "expected a JSON object"),
+    ],
+)
+def test_a_corrupt_record_is_refused_not_taken_for_never_sent(
+    smtp_server: tuple[Recorder, int], period_dir: Path, content: str, problem: str
+) -> None:
+    recorder, port = smtp_server
+    (period_dir / "sent.json").write_text(content)
+    with pytest.raises(
+        InputError, match=rf"2026-11/sent\.json: not a readable send record: {re.escape(problem)}"
+    ):
+        send_briefing(period_dir, config(port), resend=False, password=None, now=NOW)
+    assert recorder.received == [] and (period_dir / "sent.json").read_text() == content
+    # a re-run keeps it (it may record a delivery)
+    assert kept_send_record(period_dir, (period_dir / "briefing.eml").read_bytes()) == content.encode()
+    assert send_briefing(period_dir, config(port), resend=True, password=None, now=NOW).sent
+    assert len(json.loads((period_dir / "sent.json").read_text())["sends"]) == 1
+
+
+def test_concurrent_sends_deliver_once(
+    smtp_server: tuple[Recorder, int], period_dir: Path, tmp_path: Path
+) -> None:
+    recorder, port = smtp_server
+    toml = _toml(tmp_path / "send.toml", port)
+    command = [sys.executable, "-m", "reportgen", "send", "--period", "2026-11"]
+    command += ["--out", str(period_dir.parent), "--config", str(toml)]
+    sends = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)
+    ]
+    outcomes = [(p.wait(timeout=60), p.communicate()[1].decode()) for p in sends]
+    assert [code for code, _ in outcomes] == [0, 0, 0], outcomes
+    assert len(recorder.received) == 1
+    assert sorted("already sent" in err for _, err in outcomes) == [False, True, True]
+    assert len(json.loads((period_dir / "sent.json").read_text())["sends"]) == 1
+
+
+def test_ctrl_c_while_connecting_exits_130_and_leaves_no_record(period_dir: Path, tmp_path: Path) -> None:
+    listener, stop = _bad_server("silent")
+    try:
+        toml = _toml(tmp_path / "send.toml", listener.getsockname()[1])
+        toml.write_text(toml.read_text().replace("timeout = 2", "timeout = 30"))
+        command = [sys.executable, "-m", "reportgen", "send", "--period", "2026-11"]
+        send = subprocess.Popen(
+            [*command, "--out", str(period_dir.parent), "--config", str(toml)],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 20
+        while not (period_dir / "sent.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)  # the pending record appears just before connecting
+        time.sleep(0.2)
+        send.send_signal(signal.SIGINT)
+        _, err = send.communicate(timeout=5)
+    finally:
+        stop.set()
+        listener.close()
+    assert send.returncode == 130 and err.decode().startswith("error: interrupted")
+    assert not (period_dir / "sent.json").exists()  # nothing went out: no record, the next send will send
+
+
+def test_a_full_disk_sends_nothing(
+    smtp_server: tuple[Recorder, int], period_dir: Path, tmp_path: Path
+) -> None:
+    recorder, port = smtp_server
+    toml = _toml(tmp_path / "send.toml", port)
+
+    def full_disk() -> None:  # files cannot grow past 100 bytes (EFBIG), as on a full disk (ENOSPC)
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+    command = [sys.executable, "-m", "reportgen", "send", "--period", "2026-11"]
+    done = subprocess.run(
+        [*command, "--out", str(period_dir.parent), "--config", str(toml)],
+        preexec_fn=full_disk,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "cannot write there (File too large)" in done.stderr, done.stderr
+    assert recorder.received == [] and not (period_dir / "sent.json").exists()

@@ -280,9 +280,10 @@ def test_stopping_a_warmed_up_worker_deletes_its_temporary_files(
     monkeypatch.setenv("TMPDIR", str(scratch))
     worker = RenderWorker.start()
     try:
-        # WeasyPrint's copies of the fonts appear while the documents worker makes its warm-up document
+        # WeasyPrint's copies of the fonts appear while the documents worker makes its warm-up document, in
+        # the worker's own temporary folder (which its parent deletes once the worker has ended)
         def font_copies() -> list[Path]:
-            return [f for d in scratch.glob("weasyprint-*") for f in d.iterdir()]
+            return [f for d in scratch.glob("reportgen-documents-*/weasyprint-*") for f in d.iterdir()]
 
         assert _wait_until(font_copies, 60), "the worker never warmed up"
         charts = _wait_until(lambda: _charts_child(worker.pid), 10)
@@ -291,3 +292,35 @@ def test_stopping_a_warmed_up_worker_deletes_its_temporary_files(
     assert not _running(worker.pid)
     assert charts is None or _wait_until(lambda: not _running(charts), 10)
     assert list(scratch.iterdir()) == []
+
+
+def test_a_killed_worker_leaves_no_temporary_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SIGKILL gives the worker no chance to clean up: its parent deletes the worker's folder once it has ended
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    worker = RenderWorker.start()
+    try:
+        assert _wait_until(lambda: list(scratch.glob("reportgen-documents-*/weasyprint-*")), 60)
+        charts = _wait_until(lambda: _charts_child(worker.pid), 10)
+        os.kill(worker.pid, signal.SIGKILL)
+        # the charts worker sees its parent die and ends by itself
+        assert charts is None or _wait_until(lambda: not _running(charts), 5)
+    finally:
+        _within(30, worker.close)
+    assert list(scratch.iterdir()) == []
+
+
+def test_documents_past_the_render_time_limit_are_an_error_not_a_hang(
+    job: ReportJob, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reportgen.parallel import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "RENDER_TIME_LIMIT_S", 0.2)
+    with RenderWorker.start() as worker:
+        worker.render(job, pipeline.quiet)
+        started = time.monotonic()
+        with pytest.raises(worker_module.RenderTimeLimitError, match=r"render time limit \(0.2 s\)"):
+            _within(HANG_LIMIT_S, worker.result)
+        assert time.monotonic() - started < 0.2 + worker_module.STOP_TIMEOUT + 1
+        assert not _running(worker.pid)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import re
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,21 @@ from reportgen.documents.brand import ROLES, clean_svg, is_css_color, load_brand
 from reportgen.errors import InputError
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """Return the start of a PNG that declares width x height pixels (all a browser needs to allocate them)."""
+    ihdr = struct.pack(">II", width, height) + bytes([8, 6, 0, 0, 0])
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr
+    return b"\x89PNG\r\n\x1a\n" + chunk + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "red").save(buffer, format="JPEG")
+    return buffer.getvalue()
 
 
 def _brand(tmp_path: Path, body: str, files: dict[str, bytes | str] | None = None) -> Path:
@@ -105,7 +124,7 @@ def test_missing_brand_file_and_bad_yaml(tmp_path: Path) -> None:
 def test_logo_is_resolved_next_to_the_brand_file_and_checked_by_content(tmp_path: Path) -> None:
     brand = load_brand(_brand(tmp_path, "logo:\n  medium: img/mark.svg\n", {"img/mark.svg": PNG_HEADER}))
     assert brand.logo_mime == "image/png"  # content wins over the file name
-    jpeg = load_brand(_brand(tmp_path, "logo: mark.jpg\n", {"mark.jpg": b"\xff\xd8\xff\xe0" + b"\0" * 16}))
+    jpeg = load_brand(_brand(tmp_path, "logo: mark.jpg\n", {"mark.jpg": _jpeg(8, 4)}))
     assert jpeg.logo_mime == "image/jpeg"
 
 
@@ -177,3 +196,99 @@ def test_unknown_font_falls_back_to_lato(tmp_path: Path) -> None:
     assert brand.font_family == "Lato" and brand.requested_font == "Comic Sans MS"
     plain = load_brand(_brand(tmp_path, "typography:\n  base: Lato\n"))
     assert plain.font_family == "Lato" and plain.requested_font is None
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        "fill: u\\72l(http://example.com/track.png)",
+        "fill: url( 'http://example.com/a.png' )",
+        "background: image-set('http://example.com/a.png' 1x)",
+        "@im\\70ort 'http://example.com/x.css'; fill: red",
+        "fill: \\75 rl(http://example.com/a.png)",
+    ],
+)
+def test_css_escapes_cannot_smuggle_a_url_past_the_cleaner(style: str) -> None:
+    import tinycss2
+
+    svg = clean_svg(
+        f'<svg xmlns="http://www.w3.org/2000/svg"><style>{style}</style><rect style="{style}" fill="{style}"/></svg>',
+        "x",
+    )
+    assert "example.com" not in svg
+    # what a CSS reader (WeasyPrint's, tinycss2) sees in what is left: no URL at all
+    for chunk in re.findall(r'(?:style="|fill="|<style>)([^"<]*)', svg):
+        tokens = tinycss2.parse_component_value_list(chunk.replace("&apos;", "'").replace("&quot;", '"'))
+        assert not any(t.type in ("url", "at-keyword") for t in tokens), chunk
+
+
+def test_css_cleaning_keeps_local_references_and_leaves_harmless_css_alone() -> None:
+    plain = '<svg xmlns="http://www.w3.org/2000/svg"><style>.a { fill: #123 }</style><g transform="translate(1, 2)"/></svg>'
+    out = clean_svg(plain, "x")
+    assert ".a { fill: #123 }" in out and 'transform="translate(1, 2)"' in out
+    prefixed = clean_svg(
+        '<svg xmlns="http://www.w3.org/2000/svg"><style>rect { fill: url("#g") }</style></svg>', "x", "c-"
+    )
+    assert "url(#c-g)" in prefixed
+
+
+USE_BOMB = (
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+    '<defs><rect id="a0" width="1" height="1"/>'
+    + "".join(f'<g id="a{i}">' + f'<use xlink:href="#a{i - 1}"/>' * 10 + "</g>" for i in range(1, 9))
+    + '</defs><use xlink:href="#a8"/></svg>'
+)
+
+
+@pytest.mark.parametrize(
+    ("svg", "expected"),
+    [
+        (USE_BOMB, "draws more than 20,000 elements once its <use> references are expanded"),
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg">' + "<g>" * 3000 + "</g>" * 3000 + "</svg>",
+            "nested more than 50 deep",
+        ),
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg">' + "<rect/>" * 6000 + "</svg>",
+            "more than 5,000 elements",
+        ),
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg"><g id="a"><use href="#a"/></g></svg>',
+            "refers to itself",
+        ),
+    ],
+)
+def test_svg_logos_too_big_to_draw_are_refused(tmp_path: Path, svg: str, expected: str) -> None:
+    assert len(USE_BOMB) < 2500  # about 2 KB that would draw 10^8 rectangles
+    with pytest.raises(InputError, match=re.escape(expected)) as failure:
+        load_brand(_brand(tmp_path, "logo: logo.svg\n", {"logo.svg": svg}))
+    assert str(failure.value).startswith(str(tmp_path / "_brand.yml")) and ": logo:" in str(failure.value)
+
+
+def test_a_logo_with_too_many_pixels_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"20,000 x 20,000 pixels; a logo may have at most 16,777,216"):
+        load_brand(_brand(tmp_path, "logo: big.png\n", {"big.png": _png_header(20_000, 20_000)}))
+    with pytest.raises(InputError, match=r"5,000 x 4,000 pixels"):
+        load_brand(_brand(tmp_path, "logo: big.jpg\n", {"big.jpg": _jpeg(5_000, 4_000)}))
+    assert load_brand(_brand(tmp_path, "logo: ok.png\n", {"ok.png": _png_header(4096, 4096)})).logo
+
+
+def test_the_logo_must_sit_in_the_brand_files_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(PNG_HEADER)
+    home = tmp_path / "brand"
+    home.mkdir()
+    for ref in ("../secret.png", str(outside), "sub/../../secret.png"):
+        with pytest.raises(InputError, match=r"is outside the brand file's folder"):
+            load_brand(_brand(home, f"logo: '{ref}'\n"))
+    (home / "link.png").symlink_to(outside)
+    with pytest.raises(InputError, match=r"outside the brand file's folder"):
+        load_brand(_brand(home, "logo: link.png\n"))
+    assert load_brand(_brand(home, "logo: img/ok.png\n", {"img/ok.png": PNG_HEADER})).logo == PNG_HEADER
+
+
+def test_brand_name_limits(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"meta\.name is 1,000 characters; at most 100"):
+        load_brand(_brand(tmp_path, f"meta:\n  name: {'x' * 1000}\n"))
+    with pytest.raises(InputError, match=r"meta\.name holds a control character"):
+        load_brand(_brand(tmp_path, 'meta:\n  name: "Acme\\0"\n'))

