@@ -314,3 +314,13 @@ def test_no_page_is_more_than_40_percent_blank_but_a_sections_last(
     assert len(ends) >= 4  # the cover, the summary, the overview, each segment...
     too_blank = {n: f"{s:.0%}" for n, s in enumerate(shares, start=1) if n not in ends and s > 0.40}
     assert not too_blank, f"{table}: pages more than 40% blank: {too_blank} (section ends: {sorted(ends)})"
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_a_second_month_wastes_no_page_either(second_month: Path) -> None:
+    pdf = second_month / "report.pdf"
+    shares, ends = blank_shares(pdf), section_ends(pdf)
+    too_blank = {n: f"{s:.0%}" for n, s in enumerate(shares, start=1) if n not in ends and s > 0.40}
+    assert not too_blank, f"pages more than 40% blank: {too_blank} (section ends: {sorted(ends)})"
+    # and no section spills a lone paragraph onto a page of its own
+    assert max(shares) < 0.85, [f"{s:.0%}" for s in shares]

@@ -479,3 +479,20 @@ def test_overview_figures_carry_their_reading_guides() -> None:
         assert len(captions) == 2, target
         assert captions[0].startswith("Customers further right have higher purchases")
         assert captions[1].startswith("Each cell is a segment")
+
+
+def test_web_report_shows_the_heatmap_as_a_readable_table_and_the_pdf_as_the_chart() -> None:
+    from reportgen.documents.colours import contrast_ratio, srgb
+
+    model = sample_model()
+    web = render_html(model, target="html")
+    table = web[web.index('<table class="data heat-table">') :]
+    table = table[: table.index("</table>")]
+    cells = re.findall(r'style="background: ([^;]+); color: ([^"]+)">([^<]+)</td>', table)
+    assert model.heat_table is not None
+    assert len(cells) == len(model.heat_table.rows) * len(model.heat_table.columns) > 0
+    for fill, ink, _ in cells:
+        assert contrast_ratio(srgb(fill), srgb(ink)) >= 4.5, (fill, ink)  # type: ignore[arg-type]
+    assert model.heat_table.rows[0].label in table
+    pdf = render_html(model, target="pdf")
+    assert '<table class="data heat-table">' not in pdf and 'id="figure-heatmap"' in pdf

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,19 +15,13 @@ from altair.utils.schemapi import debug_mode
 from reportgen.documents.charts.theme import (
     EM_WIDTHS,
     FULL_WIDTH,
-    LOG2_LIMIT,
     AnyChart,
     ChartTheme,
     altair_config,
     segment_color,
 )
+from reportgen.documents.heat import log2_lift as log2_lift  # re-exported for the chart builders
 from reportgen.model import SegmentProfile
-
-
-def log2_lift(lift: float) -> float:
-    """Return log2(lift) clamped to the lift axes (1/16x to 16x); zero lands on the lower edge."""
-    value = math.log2(lift) if lift > 0 else -LOG2_LIMIT
-    return round(min(max(value, -LOG2_LIMIT), LOG2_LIMIT), 6)
 
 
 def _line_px(line: str, size: float) -> float:

@@ -21,22 +21,8 @@ from reportgen.documents.charts.layout import (
     wrapped_label,
 )
 from reportgen.documents.charts.theme import AnyChart, ChartTheme
-
-
-def _migration_grid(
-    flows: Sequence[tuple[int, int, int]], names: Mapping[int, str]
-) -> tuple[list[int], list[int], dict[tuple[int, int], int], dict[int, str]]:
-    """Return the row ids (had customers before), column ids (have customers now), counts and names."""
-    ids = sorted(set(names) | {f for f, _, _ in flows} | {t for _, t, _ in flows})
-    counts = {(f, t): 0 for f in ids for t in ids}
-    for f, t, n in flows:
-        counts[(f, t)] += n
-    # a new segment had nobody last period and a vanished one has nobody now: their all-zero row or column
-    # says nothing the table above does not
-    rows = [f for f in ids if any(counts[(f, t)] for t in ids)]
-    columns = [t for t in ids if any(counts[(f, t)] for f in ids)]
-    return rows, columns, counts, {i: names.get(i, f"Segment {i}") for i in ids}
-
+from reportgen.documents.heat import cell_ink, count_fill
+from reportgen.documents.heat import migration_grid as _migration_grid
 
 _MIGRATION_ROW_PX = 170.0  # previous-period names wrap to this width
 
@@ -74,9 +60,8 @@ def migration_chart(
             "to": header[t],
             "customers": counts[(f, t)],
             "text": f"{formats.thousands(counts[(f, t)])}",
-            "ink": "#FFFFFF"
-            if counts[(f, t)] > 0.55 * top
-            else (theme.foreground if counts[(f, t)] else theme.muted),
+            # the text colour by its measured contrast on the cell's own fill (at least 4.5:1)
+            "ink": cell_ink(count_fill(counts[(f, t)], top, theme.sequential), theme.foreground),
         }
         for f in row_ids
         for t in column_ids
@@ -101,7 +86,8 @@ def migration_chart(
     cells = base.mark_rect(stroke=theme.background, strokeWidth=1.5).encode(
         color=alt.Color(
             "customers:Q",
-            scale=alt.Scale(domain=[0, top], range=list(theme.sequential)),
+            # "rgb": the same linear mix as heat.count_fill, on which the text colour was measured
+            scale=alt.Scale(domain=[0, top], range=list(theme.sequential), interpolate="rgb"),
             legend=swatch_legend("Customers", _count_swatches(top), layout, theme, format=",.0f"),
         )
     )

@@ -20,7 +20,6 @@ from reportgen.documents.charts.layout import (
     inline_data,
     json_data,
     layer_chart,
-    log2_lift,
     segment_scale,
     swatch_legend,
     top_axis,
@@ -31,11 +30,18 @@ from reportgen.documents.charts.theme import (
     FULL_WIDTH,
     MAX_MAP_POINTS,
     MIN_POINTS_PER_SEGMENT,
-    WHITE,
     AnyChart,
     ChartTheme,
-    contrast_ratio,
-    srgb,
+)
+from reportgen.documents.heat import (
+    ABSENT_FILL,
+    cell_fill,
+    cell_ink,
+    heat_text,
+    heatmap_limit,
+    log2_lift,
+    segment_lift,
+    separation_order,
 )
 from reportgen.model import IntArray, PcaMap, SegmentProfile
 
@@ -145,68 +151,6 @@ def segment_sizes_alt(profiles: Sequence[SegmentProfile]) -> str:
     return "Bar chart of segment sizes: " + "; ".join(parts) + "."
 
 
-def segment_lift(profile: SegmentProfile, feature: str) -> float | None:
-    stat = profile.stats.get(feature)
-    return stat.lift if stat is not None else None
-
-
-MIN_TEXT_CONTRAST = 4.5  # WCAG AA for normal text: every number in a coloured cell reaches it
-ABSENT_FILL = "#E9ECEF"  # a measure a segment does not have at all: a quiet grey, not the loudest colour
-
-
-def _mix(low: str, high: str, t: float) -> str:
-    """Return the colour a share `t` (0..1) of the way from `low` to `high`, linear in sRGB (Vega's "rgb")."""
-    a, b = srgb(low), srgb(high)
-    assert a is not None and b is not None  # the theme's scale colours are hex literals
-    channels = (round((x + (y - x) * t) * 255) for x, y in zip(a, b, strict=True))
-    return "#" + "".join(f"{c:02X}" for c in channels)
-
-
-def heat_fill(value: float, limit: float, theme: ChartTheme) -> str:
-    """Return the fill of a heatmap cell: log2(lift) on the diverging scale, clamped at +-limit."""
-    below, middle, above = theme.diverging
-    t = max(-1.0, min(1.0, value / limit))
-    return _mix(middle, above, t) if t >= 0 else _mix(middle, below, -t)
-
-
-def readable_ink(fill: str, theme: ChartTheme) -> str:
-    """Return the text colour with the higher measured contrast on `fill`: white or the foreground, and
-    black where neither reaches 4.5:1."""
-    rgb, dark = srgb(fill), srgb(theme.foreground)
-    if rgb is None or dark is None:
-        return theme.foreground
-    white, ink = contrast_ratio(rgb, WHITE), contrast_ratio(rgb, dark)
-    if max(white, ink) < MIN_TEXT_CONTRAST:
-        return "#FFFFFF" if white >= contrast_ratio(rgb, (0.0, 0.0, 0.0)) else "#000000"
-    return "#FFFFFF" if white > ink else theme.foreground
-
-
-def heat_text(lift: float | None) -> str:
-    """Format a heatmap cell with the report's one lift format ('2.3x', '0.04x', '<0.01x', '0x'); 'n/a'."""
-    return formats.lift(lift) if lift is not None else "n/a"
-
-
-def separation_order(profiles: Sequence[SegmentProfile], features: Sequence[str]) -> tuple[str, ...]:
-    """Return the features by how much they separate the segments: the spread of log2(lift), widest first."""
-
-    def spread(feature: str) -> float:
-        logs = [log2_lift(lift) for p in profiles if (lift := segment_lift(p, feature)) is not None]
-        return max(logs) - min(logs) if logs else 0.0
-
-    return tuple(sorted(features, key=lambda f: (-round(spread(f), 6), features.index(f))))
-
-
-def heatmap_limit(profiles: Sequence[SegmentProfile], features: Sequence[str]) -> int:
-    """Return the heatmap's symmetric colour limit in log2 units: 2x and 0.5x equally strong, at most 8x."""
-    logs = [
-        log2_lift(lift)
-        for p in profiles
-        for f in features
-        if (lift := segment_lift(p, f)) is not None and lift > 0
-    ]
-    return int(min(3, max([1, *(math.ceil(abs(v) - 0.05) for v in logs)])))
-
-
 def heatmap_layout(
     profiles: Sequence[SegmentProfile], features: Sequence[str], labels: Mapping[str, str], theme: ChartTheme
 ) -> GridLayout:
@@ -232,7 +176,7 @@ def profile_heatmap(
             lift = segment_lift(p, f)
             absent = lift is None or lift <= 0
             value = log2_lift(lift) if lift is not None and lift > 0 else None
-            fill = ABSENT_FILL if value is None else heat_fill(value, limit, theme)
+            fill = cell_fill(lift, limit, theme.diverging)
             rows.append(
                 {
                     "segment": header,
@@ -242,7 +186,7 @@ def profile_heatmap(
                     "text": heat_text(lift),
                     "fill": fill,
                     # the text colour is chosen by its measured contrast on the cell's own fill
-                    "ink": readable_ink(fill, theme),
+                    "ink": cell_ink(fill, theme.foreground),
                 }
             )
     feature_labels = [labels.get(f, f) for f in features]

@@ -14,7 +14,6 @@ from reportgen.documents.charts.overview import (
     legend_rows,
     profile_heatmap,
     profile_heatmap_alt,
-    segment_lift,
     segment_map,
     segment_map_alt,
     segment_sizes_alt,
@@ -33,17 +32,14 @@ from reportgen.documents.charts.theme import (
     ChartTheme,
     chart_theme,
 )
+from reportgen.documents.heat import heatmap_features as shown_features
 from reportgen.model import Analysis, ChartImage, ReportJob, SegmentProfile
 from reportgen.model.columns import feature_label
 
 
 def heatmap_features(analysis: Analysis) -> tuple[str, ...]:
     """Return the features the heatmap shows: the profiled input columns with a lift in some segment."""
-    return tuple(
-        f
-        for f in analysis.features.input_features
-        if any(segment_lift(p, f) is not None for p in analysis.profiles)
-    )
+    return shown_features(analysis.features.input_features, analysis.profiles)
 
 
 @dataclass(frozen=True)

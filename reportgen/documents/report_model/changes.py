@@ -9,6 +9,7 @@ from reportgen.documents.formats import month_label
 from reportgen.documents.month_over_month import highlight_sentences
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.storyline import KeyFigureTable
+from reportgen.documents.report_model.tables import MoveTable, move_table
 from reportgen.model import ChartImage, MonthOverMonth
 
 TOP_FLOWS = 6  # the largest moves listed under "What changed": the chart shows them all
@@ -43,6 +44,7 @@ class Changes:
     highlights: tuple[str, ...] = ()  # the analysis' sentences on the largest movements
     sizes: tuple[SizeChangeRow, ...] = ()  # every segment, this month and last
     key_figures: KeyFigureTable | None = None  # every segment's key figures, this month against last
+    moves: MoveTable | None = None  # the movement matrix as a table, for the web report
 
 
 def _size_rows(history: MonthOverMonth) -> tuple[SizeChangeRow, ...]:
@@ -62,7 +64,10 @@ def _size_rows(history: MonthOverMonth) -> tuple[SizeChangeRow, ...]:
 
 
 def changes_section(
-    history: MonthOverMonth, names: Mapping[int, str], chart: ChartImage | None = None
+    history: MonthOverMonth,
+    names: Mapping[int, str],
+    chart: ChartImage | None = None,
+    foreground: str = "#1F2933",
 ) -> Changes:
     """Return the 'What changed' section: counts, the largest moves, highlights and every segment's size."""
     moves = history.migration
@@ -83,4 +88,7 @@ def changes_section(
         # the opening count of stayers, joiners and leavers is already the section's first paragraph
         highlights=highlight_sentences(history),
         sizes=_size_rows(history),
+        moves=move_table([(f.from_id, f.to_id, f.customers) for f in moves.flows], names, foreground)
+        if moves.flows
+        else None,
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from reportgen.documents.brand import Brand
 from reportgen.documents.formats import day_label, month_label
+from reportgen.documents.heat import heatmap_features
 from reportgen.documents.report_model.appendix import Appendix, appendix_section
 from reportgen.documents.report_model.changes import Changes, changes_section
 from reportgen.documents.report_model.figures import Figure, figure
@@ -35,6 +36,7 @@ from reportgen.documents.report_model.summary import (
     action_items,
     headline_figures,
 )
+from reportgen.documents.report_model.tables import HeatTable, heat_table
 from reportgen.model import (
     Analysis,
     ChartImage,
@@ -86,6 +88,7 @@ class ReportModel:
     locale: str = "en"  # numbers and amounts are formatted for this locale ...
     currency: str = ""  # ... and amounts in this currency ("" = plain numbers)
     amounts_note: str = ""  # "Amounts in US dollars, over the last 6 months.", shown beside amount tables
+    heat_table: HeatTable | None = None  # the heatmap as a table, for the web report
 
 
 def _brand_style(brand: Brand) -> BrandStyle:
@@ -137,7 +140,12 @@ def report_model(
     by_name = {c.name: c for c in charts}
     history = analysis.history
     changes = (
-        changes_section(history, analysis.segment_names(), by_name.get("migration"))
+        changes_section(
+            history,
+            analysis.segment_names(),
+            by_name.get("migration"),
+            brand.colors.get("foreground", "#1F2933"),
+        )
         if history is not None
         else None
     )
@@ -183,6 +191,15 @@ def report_model(
         locale=locale,
         currency=currency,
         amounts_note=amounts_note(currency, amounts_cover),
+        heat_table=heat_table(
+            analysis.profiles,
+            heatmap_features(analysis.features.input_features, analysis.profiles),
+            labels,
+            # the chart's text colour: the brand foreground (charts.theme.chart_theme)
+            brand.colors.get("foreground", "#1F2933"),
+        )
+        if "heatmap" in by_name
+        else None,
     )
 
 

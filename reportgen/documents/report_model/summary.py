@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reportgen.documents.report_model.storyline import largest_move, size_delta
 from reportgen.model import (
     Analysis,
     spend_share,
@@ -19,8 +20,9 @@ TOP_ACTIONS = 3
 class Headline:
     label: str
     value: float
-    kind: str  # "count" | "percent" | "decimal": picks the filter in the template
+    kind: str  # "count" | "percent" | "decimal" | "change": picks the filter in the template
     note: str
+    text: str = ""  # the figure already formatted (kind "change": "▼ -30 (-4%)")
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,6 @@ def headline_figures(
         Headline(
             "Customers analysed", analysis.features.quality.customers, "count", _scope(analysis, period)
         ),
-        Headline(
-            "Segments",
-            len(profiles),
-            "count",
-            "number chosen from the data"
-            if analysis.selection.method == "auto"
-            else "number fixed in the settings",
-        ),
         Headline("Largest segment", largest.share, "percent", largest.name),
     ]
     valued = [p for p in profiles if spend_share(p)[1] is not None]
@@ -78,6 +72,14 @@ def headline_figures(
         top = max(valued, key=lambda p: (spend_share(p)[1] or 0.0, p.size, -p.id))
         out.append(
             Headline(f"Top share of {spend_label.lower()}", spend_share(top)[1] or 0.0, "percent", top.name)
+        )
+    # in a second month the fourth figure is the news: the segment whose size moved most
+    moved = largest_move(analysis.history.changes) if analysis.history is not None else None
+    if moved is not None and (delta := size_delta(moved)) is not None:
+        out.append(
+            Headline(
+                "Largest change", float(moved.size_change or moved.size), "change", moved.name, delta.text
+            )
         )
     return tuple(out)
 

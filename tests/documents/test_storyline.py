@@ -130,3 +130,19 @@ def test_currency_and_period_appear_with_amounts_when_set(tmp_path: Path) -> Non
     assert re.search(r">\d+\.\d%<", rows["Purchase frequency (% of months)"])  # a share of months, in percent
     traits = html[html.index('id="segment-0"') :]
     assert "$" in traits[: traits.index("</table>")]
+    # scores are not money: inertia and Calinski-Harabasz carry no currency
+    assert "$" not in html[html.index('id="methodology"') : html.index('id="appendix"')]
+
+
+def test_web_report_shows_the_movement_matrix_as_a_table_with_readable_cells(second_month: Path) -> None:
+    from reportgen.documents.colours import contrast_ratio, srgb
+
+    summary = json.loads((second_month / "summary.json").read_text())
+    html = (second_month / "report.html").read_text(encoding="utf-8")
+    table = html[html.index('<table class="data heat-table moves-table">') :]
+    table = table[: table.index("</table>")]
+    cells = re.findall(r'style="background: ([^;]+); color: ([^"]+)">([^<]+)</td>', table)
+    assert cells
+    assert all(contrast_ratio(srgb(f), srgb(i)) >= 4.5 for f, i, _ in cells)  # type: ignore[arg-type]
+    shown = sorted(int(t.replace(",", "")) for _, _, t in cells if t != "0")
+    assert shown == sorted(f["customers"] for f in summary["migration"]["flows"] if f["customers"])
