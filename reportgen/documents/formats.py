@@ -13,15 +13,17 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, localcontext
 from functools import cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reportgen.config import TEMPLATES_DIR
 from reportgen.period import Period
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 DEFAULT_LOCALE = "en"
 DASH = "–"  # shown where a number does not exist (e.g. a lift over a zero average)
@@ -195,6 +197,9 @@ def _escaped(name: str | None) -> bool:
 def environment(locale: str = DEFAULT_LOCALE, currency: str | None = None) -> Environment:
     """Return the Jinja2 environment of every template: HTML autoescaped, strict on undefined names, and the
     number filters of this module in one locale (and currency, for amounts)."""
+    # imported here: the analysis formats its playbook texts with this module and needs no templates
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=_escaped,

@@ -13,6 +13,8 @@ class Recommendation:
     archetype: str
     title: str
     text: str
+    kpi: str = ""  # the measure to watch
+    value_at_stake: str = ""  # "70.2% of purchases (6.3M)"
 
 
 def top_actions(

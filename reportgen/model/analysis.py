@@ -9,7 +9,14 @@ from reportgen.model.advice import Recommendation
 from reportgen.model.data import FeatureMatrix, LoadedTable
 from reportgen.model.history import MonthOverMonth
 from reportgen.model.kinds import KindWording, kind_wording
-from reportgen.model.segments import CategoryProfile, KSelection, PcaMap, Segmentation, SegmentProfile
+from reportgen.model.segments import (
+    CategoryProfile,
+    KSelection,
+    PcaMap,
+    Segmentation,
+    SegmentProfile,
+    Trust,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class Analysis:
     history: MonthOverMonth | None = None
     model: dict[str, Any] = field(default_factory=dict)  # model.json: what the next month needs
     categories: CategoryProfile | None = None  # None: the table has no categorical columns
+    trust: Trust | None = None  # how far to trust the segments (structure, stability, verdict)
 
     @property
     def wording(self) -> KindWording:

@@ -110,26 +110,26 @@ MONTH_SHARE_COLUMNS = frozenset(
 
 
 def feature_label(name: str) -> str:
-    """Return the readable label of a column, falling back to a tidied column name.
+    """Return the readable label of a column, falling back to a tidied column name."""
+    return FEATURE_LABELS.get(name) or readable_label(name)
 
-    "MntFishProducts" reads "Mnt fish products", "Detergents_Paper" "Detergents paper"; names that are
-    already words ("Annual Income (k$)") keep their punctuation.
-    """
-    known = FEATURE_LABELS.get(name)
-    if known:
-        return known
-    if " " in name.strip():
-        words = name.split()
-        rest = [w.lower() if w[:1].isupper() and w[1:].islower() else w for w in words[1:]]
-        return " ".join([words[0][:1].upper() + words[0][1:], *rest])
-    words = [w for part in re.split(r"_+", name.strip()) for w in _CAMEL.split(part) if w]
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# Prefixes common in marketing tables: MntWines = amount spent on wines, NumWebPurchases = how many.
+_PREFIXES = {"mnt": "{} spend", "num": "{}"}
+
+
+def readable_label(name: str) -> str:
+    """Return a column name split into words: 'MntFishProducts' -> 'Fish products spend', 'avg_basket' ->
+    'Avg basket', 'CASH_ADVANCE' -> 'Cash advance'."""
+    shouting = name.isupper()
+    words = [w for part in re.split(r"[_\s]+", name.strip()) for w in _CAMEL.split(part) if w]
     if not words:
         return name.strip() or name
-    shouting = name.isupper()
+    pattern = "{}"
+    if len(words) > 1 and words[0].lower() in _PREFIXES:
+        pattern = _PREFIXES[words[0].lower()]
+        words = words[1:]
     kept = [w if (w.isupper() and len(w) > 1 and not shouting) else w.lower() for w in words]
-    text = " ".join(kept)
+    text = pattern.format(" ".join(kept))
     return text[:1].upper() + text[1:]
-
-
-# a word boundary inside a camel-case name: "MntFish" -> "Mnt|Fish", "RFMScore" -> "RFM|Score", "Cmp1" -> "Cmp|1"
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[0-9])(?=[A-Za-z])")

@@ -10,66 +10,21 @@ import pytest
 
 from reportgen.analysis.cluster import segmentation
 from reportgen.analysis.features import feature_matrix
-from reportgen.analysis.profile import (
-    ARCHETYPE_NAMES,
-    card_archetype_scores,
-    segment_names,
-    segment_profiles,
-    segment_stats,
-)
+from reportgen.analysis.profile import segment_profiles, segment_stats, value_columns
 from reportgen.config import ClusterConfig, DataConfig, FeatureConfig
+from reportgen.errors import InputError
 from reportgen.io.load import load_customers
-from reportgen.model import FeatureStat, Segmentation
+from reportgen.model import ID, FeatureMatrix, FeatureStat, LoadedTable, Segmentation
 
 
 def test_segment_stats_mean_median_lift_by_hand() -> None:
     raw = pl.DataFrame({"x": [1.0, 3.0, 10.0, 30.0]})
     overall, stats = segment_stats(raw, np.array([0, 0, 1, 1]), 2)
     assert overall["x"] == 11.0
-    assert stats[0]["x"] == FeatureStat(mean=2.0, median=2.0, lift=pytest.approx(2.0 / 11.0))
+    assert stats[0]["x"] == FeatureStat(
+        mean=2.0, median=2.0, lift=pytest.approx(2.0 / 11.0), min=1.0, max=3.0
+    )
     assert stats[1]["x"].lift == pytest.approx(20.0 / 11.0)
-
-
-def _stats(**lifts: float) -> dict[str, FeatureStat]:
-    base = {
-        "PURCHASES": 1000.0,
-        "CASH_ADVANCE": 1000.0,
-        "INSTALLMENTS_PURCHASES": 400.0,
-        "PRC_FULL_PAYMENT": 0.15,
-    }
-    return {
-        c: FeatureStat(mean=base[c] * lifts.get(c, 1.0), median=0.0, lift=lifts.get(c, 1.0)) for c in base
-    }
-
-
-def test_names_are_unique_and_ties_are_told_apart_by_the_next_trait() -> None:
-    segments = [
-        _stats(PURCHASES=0.2, CASH_ADVANCE=0.3, INSTALLMENTS_PURCHASES=0.1),
-        _stats(PURCHASES=0.25, CASH_ADVANCE=0.4, INSTALLMENTS_PURCHASES=0.5, PRC_FULL_PAYMENT=0.3),
-        _stats(PURCHASES=6.0),
-    ]
-    named = segment_names(segments, card_archetype_scores, ARCHETYPE_NAMES)
-    names = [n for _, n in named]
-    assert len(set(names)) == 3
-    assert names[2] == "High spenders"
-    assert names[0] == "Low activity"  # the stronger fit keeps the plain name
-    # told apart by a trait that also holds against all customers: it pays in full less often (0.3x)
-    assert names[1] == "Low activity · lower share of months paid in full"
-
-
-def test_each_archetype_is_recognised() -> None:
-    cases = {
-        "high_spenders": _stats(PURCHASES=5.0),
-        "cash_advance_users": _stats(CASH_ADVANCE=4.0, PURCHASES=0.5),
-        "instalment_buyers": _stats(PURCHASES=1.3, INSTALLMENTS_PURCHASES=2.5),
-        "full_payers": _stats(PRC_FULL_PAYMENT=4.0),
-        "low_activity": _stats(PURCHASES=0.2, CASH_ADVANCE=0.2, INSTALLMENTS_PURCHASES=0.2),
-        "low_activity ": _stats(PURCHASES=0.05, CASH_ADVANCE=0.2, INSTALLMENTS_PURCHASES=0.12),
-        "moderate_spenders": _stats(PURCHASES=1.1),
-    }
-    for expected, stats in cases.items():
-        scores = card_archetype_scores(stats)
-        assert max(scores, key=lambda a: scores[a]) == expected.strip(), (expected, scores)
 
 
 def test_real_table_k4_names_match_behaviour(cc_path: Path) -> None:
@@ -81,7 +36,6 @@ def test_real_table_k4_names_match_behaviour(cc_path: Path) -> None:
     by_purchases = sorted(profiles, key=lambda p: p.stats["PURCHASES"].mean)
     top_cash = max(profiles, key=lambda p: p.stats["CASH_ADVANCE"].mean)
     assert by_purchases[-1].name == "High spenders"
-    assert by_purchases[0].name == "Low activity"
     assert top_cash.name == "Cash-advance users"
     assert len({p.name for p in profiles}) == 4
     high = by_purchases[-1]
@@ -89,12 +43,14 @@ def test_real_table_k4_names_match_behaviour(cc_path: Path) -> None:
     assert high.stats["PURCHASES"].lift == pytest.approx(7.66, abs=0.01)
     assert sum(p.share for p in profiles) == pytest.approx(1.0)
     assert sum(p.value_shares["PURCHASES"] for p in profiles) == pytest.approx(1.0)
-    assert high.traits[0].lift > 5 and "x the average" in high.traits[0].text
+    # the name's column leads the traits
+    assert high.traits[0].feature == "PURCHASES" and "7.7x the average" in high.traits[0].text
+    assert top_cash.traits[0].feature == "CASH_ADVANCE"
+    assert all(p.value is not None and p.value.columns == ("PURCHASES",) for p in profiles)
 
 
 def test_profiles_cover_every_input_feature_in_raw_units() -> None:
     raw = pl.DataFrame({"PURCHASES": [0.0, 0.0, 100.0, 300.0], "TENURE": [12.0] * 4})
-    from reportgen.model import ID, LoadedTable
 
     table = LoadedTable(
         path=Path("t.csv"),
@@ -120,8 +76,6 @@ def test_profiles_cover_every_input_feature_in_raw_units() -> None:
 
 
 def test_columns_without_an_archetype_are_named_by_their_most_distinctive_feature() -> None:
-    from reportgen.model import ID, LoadedTable
-
     rng = np.random.default_rng(0)
     n = 300
     margin = np.r_[rng.normal(-20, 2, 150), rng.normal(20, 2, 150)]  # signed: a lift means nothing here
@@ -144,3 +98,105 @@ def test_columns_without_an_archetype_are_named_by_their_most_distinctive_featur
     assert all(
         t.feature != "margin" for p in profiles for t in p.traits
     )  # no "x times the average" for signed
+
+
+def _matrix(columns: dict[str, np.ndarray], transform: str = "log1p") -> FeatureMatrix:
+    n = len(next(iter(columns.values())))
+    frame = pl.DataFrame({ID: [f"c{i}" for i in range(n)], **columns})
+    table = LoadedTable(path=Path("t.csv"), sha256="0", frame=frame, features=tuple(columns), rows=n)
+    return feature_matrix(table, FeatureConfig(engineered=False, transform=transform))
+
+
+def _fixed(labels: np.ndarray, k: int) -> Segmentation:
+    return Segmentation(labels, np.zeros((k, 1)), k, 0.0, None, None, None)
+
+
+def five_groups(seed: int = 0) -> tuple[FeatureMatrix, np.ndarray]:
+    """Return the two-column income / spending-score table with its five famous groups (middle one largest)."""
+    rng = np.random.default_rng(seed)
+    centres = [(55, 50, 80), (88, 17, 35), (86, 82, 39), (26, 20, 22), (26, 78, 23)]
+    income, score, labels = [], [], []
+    for g, (i, s, n) in enumerate(centres):
+        income += list(i + rng.normal(0, 6, n))
+        score += list(np.clip(s + rng.normal(0, 6, n), 1, 99))
+        labels += [g] * n
+    fm = _matrix({"Annual Income (k$)": np.array(income), "Spending Score (1-100)": np.array(score)})
+    return fm, np.array(labels)
+
+
+def test_a_segment_near_the_mean_on_every_feature_is_the_mainstream() -> None:
+    fm, labels = five_groups()
+    profiles = segment_profiles(fm, _fixed(labels, 5))
+    assert profiles[0].name == "Mainstream customers" and profiles[0].naming.rule == "mainstream"  # type: ignore[union-attr]
+    names = [p.name for p in profiles]
+    assert len(set(names)) == 5 and all(len(n) <= 28 for n in names)
+    assert not any("(k$)" in n for n in names)  # units stay in the tables, not in names
+    # the two low-income groups are told apart by a true, different column, not "low income · lower income"
+    assert {names[3], names[4]} == {"Low spending score", "Low annual income"}
+
+
+def test_user_labels_name_the_columns() -> None:
+    fm, labels = five_groups()
+    profiles = segment_profiles(
+        fm,
+        _fixed(labels, 5),
+        column_labels={"Annual Income (k$)": "Income", "Spending Score (1-100)": "Spending"},
+    )
+    names = [p.name for p in profiles]
+    # short labels leave room for both columns in a name, strongest difference first
+    assert names[4] == "Low income, high spending" and names[3] == "Low income and spending"
+    assert all("income" in n.lower() and "spending" in n for n in names[1:])
+    assert any(t.label == "Spending" for p in profiles for t in p.traits)
+
+
+def test_the_segment_with_most_value_is_never_named_low_or_moderate() -> None:
+    rng = np.random.default_rng(2)
+    # a large group of modest buyers holds most of the spend; a small group buys a lot more each
+    spend = np.r_[rng.lognormal(5, 0.3, 900), rng.lognormal(6, 0.3, 100)]
+    visits = np.r_[rng.normal(10, 1, 900), rng.normal(2, 0.5, 100)]
+    fm = _matrix({"MntAll": spend, "visits": visits})
+    profiles = segment_profiles(fm, _fixed(np.r_[np.zeros(900, int), np.ones(100, int)], 2))
+    top = max(profiles, key=lambda p: p.value.share)  # type: ignore[union-attr]
+    assert top.id == 0 and not top.name.startswith("Low") and "oderate" not in top.name
+
+
+def test_almost_none_is_said_once_and_only_where_most_members_have_almost_none() -> None:
+    rng = np.random.default_rng(1)
+    n = 200
+    buys = np.r_[np.zeros(n), rng.lognormal(6, 0.5, n)]
+    oneoff = buys * 0.6
+    inst = buys - oneoff
+    cash = np.r_[rng.lognormal(7, 0.5, n), np.zeros(n)]
+    fm = _matrix(
+        {"PURCHASES": buys, "ONEOFF_PURCHASES": oneoff, "INSTALLMENTS_PURCHASES": inst, "CASH_ADVANCE": cash}
+    )
+    profiles = segment_profiles(fm, _fixed(np.r_[np.zeros(n, int), np.ones(n, int)], 2))
+    cash_users = profiles[0]
+    assert cash_users.traits[0].feature == "CASH_ADVANCE"  # leads with what defines it, not an absence
+    nones = [t for t in cash_users.traits if t.direction == "almost_none"]
+    assert len(nones) == 1 and nones[0].member_share == 1.0
+    # purchases = one-off + instalments: one fact, said once
+    assert (
+        sum(
+            t.feature in ("PURCHASES", "ONEOFF_PURCHASES", "INSTALLMENTS_PURCHASES")
+            for t in cash_users.traits
+        )
+        == 1
+    )
+
+
+def test_value_columns_default_per_kind_and_follow_the_config() -> None:
+    cards = _matrix({"PURCHASES": np.arange(10.0), "BALANCE": np.arange(10.0)})
+    assert value_columns(cards) == ("PURCHASES",)
+    rng = np.random.default_rng(0)
+    shop = _matrix(
+        {
+            "MntWines": rng.lognormal(3, 1, 50),
+            "MntFish": rng.lognormal(3, 1, 50),
+            "NumVisits": rng.lognormal(1, 1, 50),
+        }
+    )
+    assert value_columns(shop) == ("MntWines", "MntFish")
+    assert value_columns(shop, ("MntFish",)) == ("MntFish",)
+    with pytest.raises(InputError, match=r"data\.value: column Profit is not among the features"):
+        value_columns(shop, ("Profit",))

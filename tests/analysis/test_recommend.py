@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from reportgen.analysis.recommend import archetype_names, filled_text, load_playbook, recommendations
-from reportgen.config import DEFAULT_PLAYBOOK
+from reportgen.analysis.recommend import (
+    action_words,
+    archetype_names,
+    column_roles,
+    filled_text,
+    load_playbook,
+    recommendations,
+)
+from reportgen.config import DEFAULT_PLAYBOOK, GENERIC_PLAYBOOK, TRANSACTIONS_PLAYBOOK
 from reportgen.errors import InputError
-from reportgen.model import FeatureStat, SegmentProfile
+from reportgen.model import FeatureStat, SegmentProfile, ValueStake
 
 
 def _profile(archetype: str = "instalment_buyers") -> SegmentProfile:
@@ -122,3 +130,93 @@ def test_small_lifts_and_whole_amounts_read_naturally() -> None:
         **{**profile.__dict__, "stats": {"PURCHASES": FeatureStat(mean=91.0, median=91.0, lift=0.0004)}}
     )
     assert filled_text("{lift:PURCHASES} / {mean:PURCHASES}", tiny) == "<0.01x / 91"
+
+
+def _cash(id_: int, purchases_share: float, share: float = 0.25, cash: float = 2000.0) -> SegmentProfile:
+    return SegmentProfile(
+        id=id_,
+        name=f"Cash {id_}",
+        archetype="cash_advance_users",
+        size=1000,
+        share=share,
+        stats={
+            "CASH_ADVANCE": FeatureStat(mean=cash, median=cash, lift=2.0),
+            "BALANCE": FeatureStat(mean=2500.0, median=2000.0, lift=1.6),
+            "PURCHASES": FeatureStat(mean=900.0, median=500.0, lift=0.9),
+        },
+        value_shares={"PURCHASES": purchases_share, "BALANCE": 0.4},
+        traits=(),
+        value=ValueStake(columns=("PURCHASES",), label="purchases", share=purchases_share, amount=1.5e6),
+    )
+
+
+def test_only_is_said_only_where_the_value_share_is_below_the_customer_share() -> None:
+    book = load_playbook(DEFAULT_PLAYBOOK)
+    below, above = _cash(0, purchases_share=0.05), _cash(1, purchases_share=0.32, cash=2300.0)
+    recs = recommendations((below, above), book)
+    assert any("only 5.0% of purchases" in r.text for r in recs if r.segment_id == 0)
+    assert not any(re.search(r"only [0-9.]+% of", r.text) for r in recs if r.segment_id == 1)
+
+
+def test_two_segments_sharing_an_archetype_never_get_the_same_words() -> None:
+    recs = recommendations((_cash(0, 0.05), _cash(1, 0.06, cash=2300.0)), load_playbook(DEFAULT_PLAYBOOK))
+    words = [action_words(r.text) for r in recs]
+    assert len(words) == len(set(words))
+    assert {r.segment_id for r in recs} == {0, 1}
+    assert sum(r.segment_id == 1 for r in recs) >= 2  # the second takes the next actions, not nothing
+
+
+def test_every_action_carries_a_kpi_and_the_value_at_stake() -> None:
+    recs = recommendations((_cash(0, 0.05),), load_playbook(DEFAULT_PLAYBOOK))
+    assert recs and all(r.kpi for r in recs)
+    assert all(r.value_at_stake == "5.0% of purchases (1,500,000)" for r in recs)
+
+
+def test_every_bundled_action_names_its_kpi() -> None:
+    for path in (DEFAULT_PLAYBOOK, TRANSACTIONS_PLAYBOOK, GENERIC_PLAYBOOK):
+        for play in load_playbook(path).values():
+            assert all(a.kpi for a in play.actions), (path.name, play.key)
+
+
+def _shop(id_: int, wine: float, fish: float, value_share: float, share: float) -> SegmentProfile:
+    return SegmentProfile(
+        id=id_,
+        name=f"Shop {id_}",
+        archetype=f"high:MntWines{id_}",  # no play of its own: the role-based actions apply
+        size=500,
+        share=share,
+        stats={
+            "MntWines": FeatureStat(mean=300 * wine, median=0.0, lift=wine),
+            "MntFish": FeatureStat(mean=40 * fish, median=0.0, lift=fish),
+            "Recency": FeatureStat(mean=30.0, median=30.0, lift=0.6),
+        },
+        value_shares={},
+        traits=(),
+        value=ValueStake(columns=("MntWines", "MntFish"), label="total spend", share=value_share, amount=9e5),
+    )
+
+
+def test_roles_give_any_table_different_sized_actions() -> None:
+    generic = load_playbook(GENERIC_PLAYBOOK)
+    high, low = _shop(0, wine=2.0, fish=0.5, value_share=0.7, share=0.4), _shop(1, 0.4, 1.5, 0.3, 0.6)
+    assert column_roles(high) == {"recency": "Recency", "top": "MntWines", "weak": "MntFish"}
+    recs = recommendations((high, low), {}, generic, labels={"MntFish": "Fish spend"})
+    mine = [r for r in recs if r.segment_id == 0]
+    theirs = [r for r in recs if r.segment_id == 1]
+    assert len(mine) >= 2 and len(theirs) >= 2
+    assert mine[0].title == "Protect the most valuable customers" and "70.0% of total spend" in mine[0].text
+    assert any("fish spend" in r.text for r in mine)  # the user's label, mid-sentence
+    assert any(r.title == "Raise value per customer" and "only 30.0%" in r.text for r in theirs)
+    words = [action_words(r.text) for r in recs]
+    assert len(words) == len(set(words))
+
+
+def test_an_unknown_role_names_the_file_and_the_roles(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[archetypes.x]\nname = "n"\nsummary = "s"\n[[archetypes.x.actions]]\ntitle = "t"\ntext = "{mean:@margin}"\n'
+    )
+    with pytest.raises(
+        InputError, match=r"bad\.toml: archetypes\.x\.actions\[0\]\.text: unknown role @margin"
+    ):
+        load_playbook(path)

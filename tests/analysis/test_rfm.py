@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 import tomllib
+from pathlib import Path
 
+import numpy as np
 import polars as pl
-import pytest
 
-from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, rfm_archetype_scores, rfm_scores
-from reportgen.config import TEMPLATES_DIR
+from reportgen.analysis.features import feature_matrix
+from reportgen.analysis.profile import segment_profiles
+from reportgen.analysis.recommend import load_playbook, recommendations
+from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, RFM_ARCHETYPES, rfm_scores
+from reportgen.config import TEMPLATES_DIR, TRANSACTIONS_PLAYBOOK, FeatureConfig
 from reportgen.io.transactions import FEATURES as TRANSACTION_FEATURES
-from reportgen.model import ID, FeatureStat
+from reportgen.model import ID, LoadedTable, Segmentation
 from reportgen.model.columns import feature_label
 
 
@@ -64,64 +68,96 @@ def test_single_customer_scores_without_error() -> None:
     assert rfm_scores(customers([3.0], [1.0], [10.0])).get_column("rfm_score").to_list() == ["111"]
 
 
-def stats(
-    recency: float, frequency: float, monetary: float, tenure: float | None = None
-) -> dict[str, FeatureStat]:
-    """Segment statistics given as lifts (segment mean / all-customer mean)."""
-    out = {
-        "recency_days": FeatureStat(mean=90 * recency, median=90 * recency, lift=recency),
-        "frequency": FeatureStat(mean=4 * frequency, median=4 * frequency, lift=frequency),
-        "monetary": FeatureStat(mean=500 * monetary, median=500 * monetary, lift=monetary),
-        "return_rate": FeatureStat(mean=0.02, median=0.0, lift=1.0),
-    }
-    if tenure is not None:
-        out["tenure_days"] = FeatureStat(mean=300 * tenure, median=300 * tenure, lift=tenure)
-    return out
+def rfm_profiles(groups: list[dict[str, tuple[float, float]]], n: int = 120, seed: int = 0):  # type: ignore[no-untyped-def]
+    """Return profiles of planted groups: each column drawn lognormal around (median, sigma), k = groups."""
+    rng = np.random.default_rng(seed)
+    rows: dict[str, list[float]] = {c: [] for c in TRANSACTION_FEATURES}
+    labels = []
+    for g, spec in enumerate(groups):
+        base = {
+            "recency_days": (60.0, 0.3),
+            "frequency": (4.0, 0.3),
+            "monetary": (400.0, 0.3),
+            "tenure_days": (300.0, 0.3),
+            "avg_basket": (100.0, 0.3),
+            "return_rate": (0.01, 0.1),
+            "distinct_products": (20.0, 0.3),
+        } | spec
+        for col, (median, sigma) in base.items():
+            rows[col] += list(np.round(median * np.exp(rng.normal(0, sigma, n)), 3))
+        labels += [g] * n
+    frame = pl.DataFrame({ID: [f"c{i}" for i in range(len(labels))], **rows})
+    table = LoadedTable(
+        path=Path("log.csv"), sha256="0", frame=frame, features=TRANSACTION_FEATURES, rows=frame.height
+    )
+    fm = feature_matrix(table, FeatureConfig(engineered=False))
+    seg = Segmentation(
+        labels=np.array(labels),
+        centroids=np.zeros((len(groups), len(fm.used))),
+        k=len(groups),
+        inertia=0.0,
+        silhouette=None,
+        calinski_harabasz=None,
+        davies_bouldin=None,
+    )
+    return segment_profiles(fm, seg, RFM_ARCHETYPES, RFM_ARCHETYPE_NAMES)
 
 
-def best(scores: dict[str, float]) -> str:
-    return max(scores, key=lambda k: scores[k])
+CHAMPIONS = {"recency_days": (8.0, 0.4), "frequency": (15.0, 0.3), "monetary": (3000.0, 0.3)}
+LAPSED = {
+    "recency_days": (400.0, 0.2),
+    "frequency": (1.5, 0.2),
+    "monetary": (60.0, 0.3),
+    "tenure_days": (500.0, 0.2),
+}
 
 
-@pytest.mark.parametrize(
-    ("segment", "expected"),
-    [
-        (stats(0.2, 4.0, 5.0, 1.3), "champions"),
-        (stats(0.8, 2.0, 1.6, 1.6), "loyal_customers"),
-        (stats(0.5, 1.0, 0.9, 0.7), "potential_loyalists"),
-        (stats(0.25, 0.4, 0.45, 0.2), "new_customers"),
-        (stats(2.0, 1.2, 1.1, 1.4), "at_risk"),
-        (stats(2.2, 3.0, 3.5, 1.5), "cant_lose_them"),
-        (stats(2.5, 0.4, 0.3, 1.0), "hibernating"),
-        (stats(2.5, 0.4, 0.3), "hibernating"),  # without tenure
-    ],
-)
-def test_each_archetype_fits_its_textbook_segment_best(
-    segment: dict[str, FeatureStat], expected: str
-) -> None:
-    scores = rfm_archetype_scores(segment)
-    assert set(scores) == set(RFM_ARCHETYPE_NAMES)
-    assert best(scores) == expected
+def test_recent_frequent_big_spenders_are_champions_and_lapsed_rare_small_ones_hibernate() -> None:
+    profiles = rfm_profiles([CHAMPIONS, {}, LAPSED])
+    assert profiles[0].name == "Champions" and profiles[2].name == "Hibernating"
+    assert [c.feature for c in profiles[0].naming.claims] == ["recency_days", "frequency", "monetary"]  # type: ignore[union-attr]
+    assert all(c.member_share >= 2 / 3 for c in profiles[0].naming.claims)  # type: ignore[union-attr]
 
 
-def test_champion_fit_grows_with_recency_frequency_and_money() -> None:
-    strong = rfm_archetype_scores(stats(0.2, 4.0, 5.0))["champions"]
-    weaker = rfm_archetype_scores(stats(0.9, 1.2, 1.3))["champions"]
-    opposite = rfm_archetype_scores(stats(3.0, 0.3, 0.2))["champions"]
-    assert strong > weaker > opposite
+def test_a_segment_mostly_lapsed_is_not_called_champions_for_its_mean() -> None:
+    # high frequency and spend on average, but carried by a third; most members have not bought for long
+    mixed = {"recency_days": (300.0, 1.5), "frequency": (6.0, 1.6), "monetary": (800.0, 1.8)}
+    profiles = rfm_profiles([mixed, {}, LAPSED], seed=3)
+    assert profiles[0].name != "Champions"
 
 
-def test_lapsed_low_value_segment_is_hibernating_not_a_champion() -> None:
-    scores = rfm_archetype_scores(stats(3.0, 0.3, 0.2, 1.0))
-    assert scores["hibernating"] > scores["at_risk"] > scores["champions"]
+def test_recent_or_new_customers_are_never_told_to_be_suppressed() -> None:
+    book = load_playbook(TRANSACTIONS_PLAYBOOK)
+    lapsed_only = rfm_profiles([CHAMPIONS, {}, LAPSED])
+    recs = recommendations(lapsed_only, book)
+    hibernating = [r.text for r in recs if r.segment_id == 2]
+    assert lapsed_only[2].stats["recency_days"].min > 90  # type: ignore[operator]
+    assert any("suppress" in t for t in hibernating)
+    # the same segment with a few who bought last week: no suppression advice
+    recent = {**LAPSED, "recency_days": (400.0, 1.2)}
+    mixed = rfm_profiles([CHAMPIONS, {}, recent])
+    assert mixed[2].stats["recency_days"].min < 90  # type: ignore[operator]
+    assert not any("suppress" in r.text for r in recommendations(mixed, book))
 
 
-def test_missing_lifts_count_as_average_and_zero_recency_as_most_recent() -> None:
-    segment = stats(1.0, 3.0, 4.0)
-    segment["recency_days"] = FeatureStat(mean=0.0, median=0.0, lift=0.0)
-    assert best(rfm_archetype_scores(segment)) == "champions"
-    segment["frequency"] = FeatureStat(mean=0.0, median=0.0, lift=None)
-    assert all(isinstance(v, float) for v in rfm_archetype_scores(segment).values())
+def test_a_segment_that_returns_much_of_its_value_is_heavy_returners() -> None:
+    returners = {"return_rate": (0.45, 0.2)}
+    assert rfm_profiles([CHAMPIONS, {}, returners])[2].name == "Heavy returners"
+    # an above-average but small return rate does not make a segment "heavy returners"
+    small = {"return_rate": (0.05, 0.2)}
+    assert rfm_profiles([CHAMPIONS, {}, small])[2].name != "Heavy returners"
+
+
+def test_first_basket_is_said_only_of_single_order_customers() -> None:
+    new = {"tenure_days": (20.0, 0.3), "recency_days": (10.0, 0.3), "frequency": (1.0, 0.0)}
+    book = load_playbook(TRANSACTIONS_PLAYBOOK)
+    profiles = rfm_profiles([new, {}, LAPSED])
+    assert profiles[0].name == "New customers"
+    texts = [r.text for r in recommendations(profiles, book) if r.segment_id == 0]
+    assert any("first basket" in t for t in texts)
+    repeat = {**new, "frequency": (1.6, 0.3)}
+    profiles = rfm_profiles([repeat, {}, LAPSED])
+    assert not any("first basket" in r.text for r in recommendations(profiles, book))
 
 
 def test_names_labels_and_playbook_cover_every_archetype() -> None:
@@ -132,10 +168,11 @@ def test_names_labels_and_playbook_cover_every_archetype() -> None:
     assert set(archetypes) == set(RFM_ARCHETYPE_NAMES)
     for key, entry in archetypes.items():
         assert entry["name"] == RFM_ARCHETYPE_NAMES[key]
+        assert len(entry["name"]) <= 28
         assert entry["summary"]
-        assert 2 <= len(entry["actions"]) <= 3, key
+        assert 2 <= len(entry["actions"]) <= 4, key
         for action in entry["actions"]:
-            assert action["title"] and "{" in action["text"], (key, action["title"])
+            assert action["title"] and "{" in action["text"] and action["kpi"], (key, action["title"])
 
 
 def test_playbook_placeholders_are_supported_and_name_real_columns() -> None:
@@ -148,14 +185,5 @@ def test_playbook_placeholders_are_supported_and_name_real_columns() -> None:
         if token in ("share", "size"):
             continue
         kind, _, column = token.partition(":")
-        assert kind in ("mean", "median", "lift", "value_share"), token
+        assert kind in ("mean", "median", "lift", "value_share", "min", "max"), token
         assert column in columns, token
-
-
-def test_a_segment_that_returns_much_of_its_value_is_heavy_returners() -> None:
-    segment = stats(1.0, 1.2, 0.8, 1.0)
-    segment["return_rate"] = FeatureStat(mean=0.45, median=0.4, lift=9.0)
-    assert best(rfm_archetype_scores(segment)) == "heavy_returners"
-    # an above-average but small return rate does not make a segment "heavy returners"
-    segment["return_rate"] = FeatureStat(mean=0.05, median=0.0, lift=4.0)
-    assert best(rfm_archetype_scores(segment)) != "heavy_returners"

@@ -83,6 +83,13 @@ def test_html_has_every_section_and_segment(html: str) -> None:
     assert "Do the first thing for Big spenders." in html
 
 
+def test_actions_show_their_kpi_and_value_at_stake(html: str) -> None:
+    segment_page = html[html.index('id="segment-0"') :]
+    summary = html[html.index("Top actions") :]
+    for part in (segment_page, summary):
+        assert "KPI: Purchases per customer in" in part and "At stake: 1" in part
+
+
 def test_html_fetches_nothing(html: str) -> None:
     parser = _References()
     parser.feed(html)

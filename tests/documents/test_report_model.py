@@ -180,7 +180,14 @@ def sample_analysis() -> Analysis:
     recs = []
     for seg_id, (name, archetype, *_rest) in SEGMENTS.items():
         recs.append(
-            Recommendation(seg_id, archetype, f"First action for {name}", f"Do the first thing for {name}.")
+            Recommendation(
+                seg_id,
+                archetype,
+                f"First action for {name}",
+                f"Do the first thing for {name}.",
+                kpi=f"Purchases per customer in {name}",
+                value_at_stake=f"{10 + seg_id}.0% of purchases (1,000)",
+            )
         )
         recs.append(Recommendation(seg_id, archetype, f"Second action for {name}", "Then the second thing."))
     return Analysis(

@@ -82,6 +82,7 @@ class ReportModel:
     appendix: Appendix
     keywords: tuple[str, ...]
     changes: Changes | None = None
+    verdict: str = ""  # how far to trust the segments, in one sentence (analysis.trust)
     key_message: str = ""  # the overview's and the cover's message: how concentrated value is
     cover_figures: tuple[CoverFigure, ...] = ()  # three headline numbers
     this_month: tuple[str, ...] = ()  # the executive summary's news when an earlier period exists
@@ -174,6 +175,7 @@ def report_model(
         segment_count=len(analysis.profiles),
         contents=_contents(segments, changes),
         headlines=headline_figures(analysis, spend_label, period),
+        verdict=analysis.trust.verdict if analysis.trust is not None else "",
         paragraphs=tuple(
             SegmentParagraph(s.anchor, s.name, segment_text(p, spend_label, summary_traits(len(segments))))
             for s, p in zip(segments, analysis.profiles, strict=True)

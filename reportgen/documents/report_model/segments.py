@@ -60,6 +60,8 @@ class TraitRow:
 class RecommendationItem:
     title: str
     text: str
+    kpi: str = ""  # the measure to watch
+    value_at_stake: str = ""  # the segment's share and amount of the value column(s)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class SegmentPage:
     is_new: bool = False  # first seen this month (no match in the previous period)
     categories: tuple[str, ...] = ()  # values the segment over-represents: "84% Channel 2 vs 32% overall"
     category_rows: tuple[CategoryRow, ...] = ()  # each categorical column's commonest values here
+    stability_text: str = ""  # the segment's resampling stability in words; "" when not measured
     message: str = ""  # the page's message: defining trait, shares of customers and value
     size_delta: Delta | None = None  # against the previous period; None in a first month
     share_delta: Delta | None = None
@@ -123,7 +126,8 @@ def segment_page(
         ),
         figure=figure(chart) if chart else None,
         recommendations=tuple(
-            RecommendationItem(r.title, r.text) for r in analysis.recommendations_for(profile.id)
+            RecommendationItem(r.title, r.text, r.kpi, r.value_at_stake)
+            for r in analysis.recommendations_for(profile.id)
         ),
         is_new=analysis.history is not None
         and any(c.id == profile.id and c.new for c in analysis.history.changes),
@@ -131,6 +135,7 @@ def segment_page(
         if analysis.categories is not None
         else (),
         category_rows=category_rows(analysis, profile.id, labels),
+        stability_text=_segment_stability_text(analysis, profile.id),
         message=segment_message(profile, spend_label),
         size_delta=size_delta(change),
         share_delta=share_delta(change),
@@ -158,3 +163,8 @@ def category_rows(analysis: Analysis, segment: int, labels: Mapping[str, str]) -
             shown.append(f"{more} more value{'s' if more > 1 else ''}")
         rows.append(CategoryRow(labels.get(column) or feature_label(column), ", ".join(shown)))
     return tuple(rows)
+
+
+def _segment_stability_text(analysis: Analysis, segment_id: int) -> str:
+    found = analysis.trust.for_segment(segment_id) if analysis.trust is not None else None
+    return "" if found is None else found.text

@@ -38,6 +38,8 @@ class Action:
     anchor: str
     title: str
     text: str
+    kpi: str = ""
+    value_at_stake: str = ""
 
 
 def is_monthly(analysis: Analysis, period: Period | None) -> bool:
@@ -86,6 +88,6 @@ def headline_figures(
 
 def action_items(analysis: Analysis) -> tuple[Action, ...]:
     return tuple(
-        Action(profile.name, f"segment-{profile.id}", rec.title, rec.text)
+        Action(profile.name, f"segment-{profile.id}", rec.title, rec.text, rec.kpi, rec.value_at_stake)
         for profile, rec in top_actions(analysis.profiles, analysis.recommendations, TOP_ACTIONS)
     )

@@ -1,0 +1,568 @@
+"""Segment names and traits that are true of the segment's mean and of most of its members.
+
+Every name states conditions ("purchases above the all-customer average", "almost no cash advance"). A condition
+holds for a segment when it holds for the segment mean in raw units and for at least MEMBER_SHARE (two thirds)
+of its members, member by member, on the scale the clustering uses (after log1p and standard scaling, where 0 is
+the all-customer mean): "above" means a member's scaled value is above 0, "below" under 0, "almost none" a raw
+value at most 5% of the all-customer mean. A condition also needs the segment's centroid to lie at least
+MIN_STRENGTH standard deviations from the mean, so a name never rests on a sliver of a difference.
+
+A segment whose centroid lies within MAINSTREAM_SD (half a standard deviation) of the all-customer mean on
+every feature, and two thirds of whose members lie within one standard deviation on average over the features
+(root mean square), is the mainstream. Otherwise candidates are the archetypes of the data kind whose
+conditions all hold (scored by how far the centroid lies from the mean on them, plus ARCHETYPE_BONUS), and
+plain names from single features ("High income") or two ("High income, low spending score"). The segment that
+holds the largest share of value never takes a "low" or "moderate" name. Names are at most MAX_NAME_LENGTH
+characters; one assignment over all segments gives each a different name with the largest total score.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linear_sum_assignment
+
+from reportgen.model import Claim, FeatureMatrix, FeatureStat, IntArray, Naming, SegmentProfile, Trait
+from reportgen.model.columns import feature_label
+
+MEMBER_SHARE = 2 / 3
+MAINSTREAM_SD = 0.5
+MIN_STRENGTH = 0.25
+# A second feature joins a name only when it is at least this far from the mean (in standard deviations).
+PAIR_STRENGTH = 0.5
+NEAR_LIFT = 1.5
+ALMOST_NONE = 0.05  # "almost none": at most 5% of the all-customer mean
+MAX_NAME_LENGTH = 28
+ARCHETYPE_BONUS = 1.0
+SPECIFICITY = 0.25
+VALUE_NAME_BONUS = 0.5
+# Strengths above this many standard deviations count as this many: an outlier segment's 15 SD should not
+# make its name outrank every other consideration.
+MAX_STRENGTH = 4.0
+MAX_LOW_WEIGHT = 1.0  # half the average, or less, weighs as much as twice the average
+TRAIT_MIN_LIFT = 1.25
+MAX_TRAITS = 5
+# Two traits on columns this correlated (on the clustering's scale) and in the same direction state one fact.
+SAME_FACT_CORRELATION = 0.9
+MAINSTREAM_KEY = "mainstream"
+MAINSTREAM_NAME = "Mainstream customers"
+FALLBACK_NAME = "Mixed behaviour"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One thing an archetype's name says: a column that is high, low, near the average or almost nil."""
+
+    feature: str
+    direction: str  # "high" | "low" | "none" | "near"
+    min_lift: float | None = None  # high: the segment mean is at least this multiple of the overall mean
+    max_lift: float | None = None  # low: at most this multiple
+    min_mean: float | None = None  # high: the segment mean is at least this (e.g. a 15% return rate)
+
+
+@dataclass(frozen=True)
+class Archetype:
+    key: str
+    name: str
+    conditions: tuple[Condition, ...]
+    low_rank: bool = False  # a "low" or "moderate" name: never for the segment with the most value
+    bonus: float = 0.0  # for a name whose condition says more than "above average" (a lift of 2, say)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What naming needs to know about each segment, measured once."""
+
+    columns: tuple[str, ...]  # columns with a scaled value (the clustering's columns)
+    inputs: tuple[str, ...]  # the input features among them (plain names use these only)
+    overall: dict[str, float]  # raw all-customer mean
+    means: tuple[dict[str, float], ...]  # raw segment mean
+    centroids: tuple[dict[str, float], ...]  # scaled segment mean (0 = all-customer mean, 1 = one SD)
+    above: tuple[dict[str, float], ...]  # share of members above the all-customer mean (scaled > 0)
+    below: tuple[dict[str, float], ...]
+    near: tuple[dict[str, float], ...]  # share within one SD
+    none: tuple[dict[str, float], ...]  # share with a raw value at most ALMOST_NONE x the overall mean
+    central: tuple[float, ...]  # share within one SD of the mean, root mean square over the columns
+    correlation: dict[tuple[str, str], float]
+    nonnegative: frozenset[str]
+    labels: Mapping[str, str]
+
+    def label(self, column: str) -> str:
+        """Return the readable name of a column."""
+        return self.labels.get(column) or feature_label(column)
+
+
+VALUE = "@value"  # the summed value columns, measured like a column when there are several
+
+
+def naming_evidence(
+    features: FeatureMatrix,
+    labels: IntArray,
+    k: int,
+    column_labels: Mapping[str, str],
+    value: Sequence[str] = (),
+    value_label: str = "value",
+) -> Evidence:
+    """Measure, per segment, the mean and the member shares on each side of the all-customer mean.
+
+    Several value columns are also summed and measured as one more column (log1p when any part was
+    transformed, then standard scaling), so a segment can be named for its total value.
+    """
+    used = tuple(c for c in features.used if c in features.raw.columns)
+    index = {c: j for j, c in enumerate(features.used)}
+    X = features.X
+    raw_frame = features.raw
+    if len(value) > 1:
+        total = features.raw.select(pl.sum_horizontal(value).cast(pl.Float64).alias(VALUE)).get_column(VALUE)
+        model = total.log1p() if any(c in features.transformed for c in value) else total
+        values = model.to_numpy()
+        spread = float(values.std()) or 1.0
+        X = np.column_stack([X, (values - values.mean()) / spread])
+        raw_frame = features.raw.with_columns(total)
+        index[VALUE] = X.shape[1] - 1
+        used = (*used, VALUE)
+        column_labels = {**column_labels, VALUE: value_label}
+    sizes = np.bincount(labels, minlength=k).astype(np.float64)
+    safe = np.where(sizes > 0, sizes, 1.0)
+
+    def shares(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(labels, weights=mask.astype(np.float64), minlength=k) / safe
+
+    overall: dict[str, float] = {}
+    per_seg: dict[str, list[dict[str, float]]] = {
+        n: [{} for _ in range(k)] for n in ("means", "centroids", "above", "below", "near", "none")
+    }
+    nonnegative = set()
+    for c in used:
+        raw = raw_frame.get_column(c).cast(pl.Float64).fill_null(0.0).to_numpy()
+        x = X[:, index[c]]
+        mean = float(raw.mean()) if raw.size else 0.0
+        overall[c] = mean
+        if raw.size and float(raw.min()) >= 0:
+            nonnegative.add(c)
+        columns = {
+            "means": np.bincount(labels, weights=raw, minlength=k) / safe,
+            "centroids": np.bincount(labels, weights=x, minlength=k) / safe,
+            "above": shares(x > 0),
+            "below": shares(x < 0),
+            "near": shares(np.abs(x) <= 1.0),
+            "none": shares(raw <= ALMOST_NONE * mean) if c in nonnegative and mean > 0 else np.zeros(k),
+        }
+        for name, values in columns.items():
+            for s in range(k):
+                per_seg[name][s][c] = float(values[s])
+    cols = [index[c] for c in used if c != VALUE]
+    rms = np.sqrt((X[:, cols] ** 2).mean(axis=1)) if cols else np.zeros(len(labels))
+    central = shares(rms <= 1.0)
+    corr: dict[tuple[str, str], float] = {}
+    every = [index[c] for c in used]
+    if len(every) > 1 and X.shape[0] > 1:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            matrix = np.atleast_2d(np.corrcoef(X[:, every], rowvar=False))
+        for a, ca in enumerate(used):
+            for b, cb in enumerate(used):
+                corr[(ca, cb)] = float(np.nan_to_num(matrix[a, b]))
+    return Evidence(
+        columns=used,
+        inputs=tuple(c for c in (*features.input_features, VALUE) if c in used),
+        overall=overall,
+        means=tuple(per_seg["means"]),
+        centroids=tuple(per_seg["centroids"]),
+        above=tuple(per_seg["above"]),
+        below=tuple(per_seg["below"]),
+        near=tuple(per_seg["near"]),
+        none=tuple(per_seg["none"]),
+        central=tuple(float(v) for v in central),
+        correlation=corr,
+        nonnegative=frozenset(nonnegative),
+        labels=column_labels,
+    )
+
+
+def _lift(ev: Evidence, seg: int, col: str) -> float | None:
+    overall = ev.overall[col]
+    return ev.means[seg][col] / overall if overall > 0 and col in ev.nonnegative else None
+
+
+def condition_claim(ev: Evidence, seg: int, cond: Condition) -> tuple[Claim, float] | None:
+    """Return the claim a condition makes about a segment and its strength; None where it cannot be measured."""
+    col = cond.feature
+    if col not in ev.overall:
+        return None
+    mean, overall, centre = ev.means[seg][col], ev.overall[col], ev.centroids[seg][col]
+    lift = _lift(ev, seg, col)
+    label = lower_first(ev.label(col))
+    if cond.direction == "high":
+        holds = mean > overall
+        if cond.min_lift is not None:
+            holds = holds and lift is not None and lift >= cond.min_lift
+        if cond.min_mean is not None:
+            holds = holds and mean >= cond.min_mean
+        return Claim(
+            col, "above", f"{label} above the all-customer average", holds, ev.above[seg][col]
+        ), centre
+    if cond.direction == "low":
+        holds = mean < overall
+        if cond.max_lift is not None:
+            holds = holds and lift is not None and lift <= cond.max_lift
+        return Claim(
+            col, "below", f"{label} below the all-customer average", holds, ev.below[seg][col]
+        ), -centre
+    if cond.direction == "none":
+        holds = col in ev.nonnegative and overall > 0 and mean <= ALMOST_NONE * overall
+        return Claim(col, "almost_none", f"almost no {label}", holds, ev.none[seg][col]), max(-centre, 0.0)
+    # near the average: the centroid within half an SD, most members within one SD, and a mean that reads
+    # as average too (within NEAR_LIFT of the overall mean either way)
+    holds = abs(centre) <= MAINSTREAM_SD and (lift is None or 1 / NEAR_LIFT <= lift <= NEAR_LIFT)
+    text = f"{label} near the all-customer average"
+    return Claim(col, "near", text, holds, ev.near[seg][col]), MAINSTREAM_SD + MIN_STRENGTH - abs(centre)
+
+
+def claim_weight(ev: Evidence, seg: int, claim: Claim, strength: float) -> float:
+    """Return how much a true claim says, to rank names and traits: |log2 lift| where a lift means something.
+
+    Lifts are what the report prints ("3.5x the average"), so a segment is named for its largest printed
+    difference; standard deviations rank columns that can be negative. Capped at MAX_STRENGTH (16x); an
+    absence counts at most as much as doubling (MAX_LOW_WEIGHT), so a segment is named for what it does
+    rather than for what it does not.
+    """
+    lift = _lift(ev, seg, claim.feature)
+    if claim.direction == "almost_none":
+        return MAX_LOW_WEIGHT
+    if claim.direction == "above" and lift is not None and lift > 0:
+        return min(math.log2(lift), MAX_STRENGTH)
+    if claim.direction == "below" and lift is not None:
+        return min(-math.log2(lift), MAX_LOW_WEIGHT) if lift > 0 else MAX_LOW_WEIGHT
+    return min(strength, MAX_STRENGTH)
+
+
+def claim_holds(claim: Claim, strength: float) -> bool:
+    """Return whether a claim is true of the segment mean and of at least two thirds of its members."""
+    return claim.mean_holds and claim.member_share >= MEMBER_SHARE and strength >= MIN_STRENGTH
+
+
+def lower_first(text: str) -> str:
+    """Return a label as it reads mid-sentence: 'Annual income' -> 'annual income', 'RFM score' kept."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    key: str
+    score: float
+    rule: str
+    claims: tuple[Claim, ...]
+    low_rank: bool = False
+
+
+def _archetype_candidate(ev: Evidence, seg: int, arch: Archetype, name: str) -> Candidate | None:
+    claims, total = [], 0.0
+    for cond in arch.conditions:
+        found = condition_claim(ev, seg, cond)
+        if found is None or not claim_holds(*found):
+            return None
+        claims.append(found[0])
+        total += claim_weight(ev, seg, *found)
+    score = _score(total, len(claims)) + ARCHETYPE_BONUS + arch.bonus
+    return Candidate(name, arch.key, score, "archetype", tuple(claims), arch.low_rank)
+
+
+def _score(total_strength: float, conditions: int) -> float:
+    """Return a name's score: its conditions' mean strength, plus a little for each further true condition.
+
+    The mean, not the sum, so a name resting on one very strong difference ("High spenders" at 8x) is not
+    outscored by one listing two milder ones; the bonus prefers the more specific of two equally strong names.
+    """
+    return total_strength / conditions + SPECIFICITY * (conditions - 1)
+
+
+def _mainstream(ev: Evidence, seg: int) -> Candidate | None:
+    if not ev.columns:
+        return None
+    furthest = max(abs(ev.centroids[seg][c]) for c in ev.columns if c != VALUE)
+    share = ev.central[seg]
+    if furthest > MAINSTREAM_SD or share < MEMBER_SHARE:
+        return None
+    claim = Claim(
+        "*",
+        "central",
+        f"within {MAINSTREAM_SD:g} SD of the all-customer mean on every feature",
+        True,
+        share,
+    )
+    return Candidate(MAINSTREAM_NAME, MAINSTREAM_KEY, 100.0, "mainstream", (claim,))
+
+
+def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
+    """Return names from one or two features whose difference holds for the mean and most members."""
+    singles: list[tuple[float, str, str, Claim, float]] = []  # weight, column, direction, claim, SDs
+    for col in ev.inputs:
+        for direction in ("high", "low"):
+            found = condition_claim(ev, seg, Condition(col, direction))
+            if found is not None and claim_holds(*found):
+                singles.append((claim_weight(ev, seg, *found), col, direction, found[0], found[1]))
+    singles.sort(key=lambda s: (-s[0], s[1]))
+    out = []
+    for strength, col, direction, claim, _ in singles:
+        name = f"{direction.capitalize()} {_name_label(ev, col)}"
+        if col == VALUE:  # what a customer is worth names a segment before any one of its parts
+            name = VALUE_NAMES.get((ev.label(VALUE), direction), f"{direction.capitalize()}-value customers")
+            strength += VALUE_NAME_BONUS
+        if len(name) <= MAX_NAME_LENGTH:
+            out.append(
+                Candidate(name, f"{direction}:{col}", strength, "generic", (claim,), direction == "low")
+            )
+    top = singles[:4]
+    for i, (s1, c1, d1, claim1, _) in enumerate(top):
+        for s2, c2, d2, claim2, sd2 in top[i + 1 :]:
+            if sd2 < PAIR_STRENGTH or abs(ev.correlation.get((c1, c2), 0.0)) > SAME_FACT_CORRELATION:
+                continue
+            if VALUE in (c1, c2):
+                continue
+            a, b = _name_label(ev, c1), _name_label(ev, c2)
+            name = f"{d1.capitalize()} {a} and {b}" if d1 == d2 else f"{d1.capitalize()} {a}, {d2} {b}"
+            if len(name) <= MAX_NAME_LENGTH:
+                key = f"{d1}:{c1}+{d2}:{c2}"
+                score = _score(s1 + s2, 2)
+                out.append(Candidate(name, key, score, "generic", (claim1, claim2), "low" in (d1, d2)))
+    return out
+
+
+VALUE_NAMES = {("total spend", "high"): "High spenders", ("total spend", "low"): "Low spenders"}
+_UNIT = re.compile(r"\s*\([^)]*\)")
+
+
+# Shorter words for the purchase-log columns, as names use them ("Low tenure and orders").
+NAME_WORDS = {
+    "recency_days": "recency",
+    "frequency": "orders",
+    "monetary": "net spend",
+    "tenure_days": "tenure",
+    "avg_basket": "basket value",
+    "distinct_products": "product range",
+}
+
+
+def _name_label(ev: Evidence, col: str) -> str:
+    """Return a column's label as a name uses it: mid-sentence case, without a unit in brackets."""
+    if col in NAME_WORDS and col not in ev.labels:
+        return NAME_WORDS[col]
+    label = lower_first(ev.label(col))
+    return _UNIT.sub("", label).strip() or label
+
+
+def segment_names(
+    ev: Evidence,
+    archetypes: Sequence[Archetype],
+    display: Mapping[str, str],
+    value_shares: Sequence[float | None],
+) -> list[tuple[str, str, Naming]]:
+    """Return (archetype key, unique name, why) per segment: the best-scoring true name for each.
+
+    `display` renames archetypes (a company's playbook names); `value_shares` rank the segments by value.
+    """
+    k = len(ev.means)
+    valued = [v for v in value_shares if v is not None]
+    top = max(range(k), key=lambda s: (value_shares[s] or 0.0, -s)) if valued else None
+    options: list[list[Candidate]] = []
+    for seg in range(k):
+        found = [c for c in (_mainstream(ev, seg),) if c is not None]
+        for arch in archetypes:
+            cand = _archetype_candidate(ev, seg, arch, display.get(arch.key, arch.name))
+            if cand is not None:
+                found.append(cand)
+        found += _plain_candidates(ev, seg)
+        if seg == top:  # the segment holding the most value is never "low" or "moderate"
+            found = [c for c in found if not c.low_rank]
+        options.append(found)
+    names = sorted({c.name for opts in options for c in opts})
+    out: list[tuple[str, str, Naming] | None] = [None] * k
+    if names:
+        forbidden = -1e6
+        scores = np.full((k, len(names)), forbidden)
+        best: dict[tuple[int, str], Candidate] = {}
+        for seg, opts in enumerate(options):
+            for cand in opts:
+                j = names.index(cand.name)
+                if cand.score > scores[seg, j]:
+                    scores[seg, j] = cand.score
+                    best[(seg, cand.name)] = cand
+        rows, cols = linear_sum_assignment(scores, maximize=True)
+        for seg, j in zip(rows, cols, strict=True):
+            if scores[seg, j] > forbidden:
+                cand = best[(int(seg), names[j])]
+                out[int(seg)] = (cand.key, cand.name, Naming(cand.rule, cand.claims, MEMBER_SHARE))
+    taken = {o[1] for o in out if o is not None}
+    result = []
+    for seg in range(k):
+        item = out[seg]
+        if item is None:
+            name, n = FALLBACK_NAME, 2
+            while name in taken:
+                name, n = f"{FALLBACK_NAME} {n}", n + 1
+            taken.add(name)
+            item = ("mixed", name, Naming("fallback", (), MEMBER_SHARE))
+        result.append(item)
+    return result
+
+
+# Card columns whose names say one thing twice ("cash advance", "cash-advance transactions"): one trait each.
+TRAIT_FAMILIES: tuple[str, ...] = (
+    "CASH_ADVANCE",
+    "INSTALLMENT",
+    "ONEOFF",
+    "PURCHASE",
+    "MINIMUM",
+    "PAYMENT",
+    "BALANCE",
+    "CREDIT_LIMIT",
+    "LIMIT_USAGE",
+    "PRC_FULL",
+    "TENURE",
+)
+# Purchases are one-off plus instalment purchases: little of the whole and little of a part are one fact.
+_PARTS_OF = {"ONEOFF": "PURCHASE", "INSTALLMENT": "PURCHASE"}
+
+
+def _family(col: str) -> str:
+    upper = col.upper()
+    return next((f for f in TRAIT_FAMILIES if f in upper), upper)
+
+
+def _fact(col: str, direction: str) -> str:
+    family = _family(col)
+    return _PARTS_OF.get(family, family) if direction != "above" else family
+
+
+def segment_traits(
+    ev: Evidence,
+    seg: int,
+    stats: Mapping[str, FeatureStat],
+    lift_columns: Sequence[str],
+    lead: Sequence[str] = (),
+) -> tuple[Trait, ...]:
+    """Return what sets a segment apart, each true of its mean and of two thirds of its members.
+
+    The name's own columns (`lead`) come first, then the largest differences above the average, then below;
+    one trait per fact (a column family, a whole and its parts, two near-identical columns), and at most one
+    "almost none".
+    """
+    lead_order = {c: i for i, c in enumerate(lead)}
+    if VALUE in lead_order and VALUE in ev.overall and ev.overall[VALUE] > 0:
+        # a name from the summed value ("High spenders") leads with that sum: "Total spend 1.8x the average"
+        mean = ev.means[seg][VALUE]
+        stats = {**stats, VALUE: FeatureStat(mean=mean, median=mean, lift=mean / ev.overall[VALUE])}
+        lift_columns = (VALUE, *lift_columns)
+    found: list[tuple[int, int, float, str, str, float]] = []  # sort keys, column, direction, member share
+    for col in lift_columns:
+        st = stats.get(col)
+        if col not in ev.overall or st is None or st.lift is None or st.lift < 0:
+            continue
+        found_claim = _trait_claim(ev, seg, col, st.lift, col in lead_order)
+        if found_claim is None:
+            continue
+        claim, strength = found_claim
+        strength = claim_weight(ev, seg, claim, strength)
+        group = 0 if col in lead_order else (1 if claim.direction == "above" else 2)
+        order = lead_order.get(col, 0)
+        found.append((group, order, -strength, col, claim.direction, claim.member_share))
+    found.sort(key=lambda t: (t[0], t[1], t[2], t[3]))
+    picked: list[tuple[str, str, float]] = []
+    facts: set[str] = set()
+    for *_, col, direction, share in found:
+        fact = _fact(col, direction)
+        if fact in facts:
+            continue
+        if direction == "almost_none" and any(d == "almost_none" for _, d, _ in picked):
+            continue
+        if any(
+            d == direction or {d, direction} == {"below", "almost_none"}
+            for c, d, _ in picked
+            if abs(ev.correlation.get((c, col), 0.0)) > SAME_FACT_CORRELATION
+        ):
+            continue
+        facts.add(fact)
+        picked.append((col, direction, share))
+    return tuple(
+        Trait(
+            feature=col,
+            label=_capitalised(ev.label(col)),
+            lift=float(stats[col].lift or 0.0),
+            segment_mean=stats[col].mean,
+            overall_mean=ev.overall[col],
+            text=trait_text(_capitalised(ev.label(col)), float(stats[col].lift or 0.0), direction),
+            direction=direction,
+            member_share=share,
+        )
+        for col, direction, share in picked[:MAX_TRAITS]
+    )
+
+
+def _capitalised(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
+def _trait_claim(
+    ev: Evidence, seg: int, col: str, lift: float, named: bool = False
+) -> tuple[Claim, float] | None:
+    """Return the strongest true claim a trait can make about a column: x times, % below or almost none.
+
+    Other columns need a lift of TRAIT_MIN_LIFT (or its inverse); a column the name rests on (`named`) is
+    shown whatever the size of its lift, as its claim holds.
+    """
+    threshold = 1.0 if named else TRAIT_MIN_LIFT
+    if lift < ALMOST_NONE:
+        directions: tuple[str, ...] = (
+            "none",
+            "low",
+        )  # "almost none" only where most members have almost none
+    elif lift > threshold or (lift == threshold and not named):
+        directions = ("high",)
+    elif lift < 1 / threshold or (lift == 1 / threshold and not named):
+        directions = ("low",)
+    else:
+        return None
+    for direction in directions:
+        found = condition_claim(ev, seg, Condition(col, direction))
+        if found is not None and claim_holds(*found):
+            return found
+    return None
+
+
+def trait_text(label: str, lift: float, direction: str) -> str:
+    """Return a trait as the report prints it: 'Purchases 7.7x the average', 'Cash advance almost none'."""
+    if direction == "almost_none":
+        return f"{label} almost none (95%+ below the average)"
+    if lift >= 1:
+        return f"{label} {lift:.1f}x the average"
+    return f"{label} {math.floor((1 - lift) * 100)}% below the average"
+
+
+def configured_names(
+    profiles: tuple[SegmentProfile, ...], names: Mapping[str, str]
+) -> tuple[SegmentProfile, ...]:
+    """Return the profiles with the user's names (`[report] names`, by segment id) in place of the rules'.
+
+    An automatic name that equals a user's name for another segment gets the segment id beside it.
+    """
+    if not names:
+        return profiles
+    given = {int(key): name for key, name in names.items()}
+    taken = set(given.values())
+    out = []
+    for p in profiles:
+        if p.id in given:
+            out.append(replace(p, name=given[p.id], naming=Naming("configured", (), MEMBER_SHARE)))
+        elif p.name in taken:
+            out.append(replace(p, name=f"{p.name} (segment {p.id})"))
+        else:
+            out.append(p)
+    return tuple(out)

@@ -1,0 +1,271 @@
+"""Names, traits and advice checked as claims: true of each segment's mean and of two thirds of its members."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from reportgen.analysis.naming import MAINSTREAM_SD, MAX_NAME_LENGTH, MEMBER_SHARE, NAME_WORDS
+from reportgen.analysis.recommend import action_words
+from reportgen.analysis.summary import summary_document
+from reportgen.config import ClusterConfig, DataConfig, ReportConfig, Settings, TransactionConfig
+from reportgen.dev.sample import generate_customers
+from reportgen.dev.sample_transactions import generate_transactions, write_transactions
+from reportgen.model import Analysis
+from reportgen.model.columns import feature_label
+from reportgen.period import parse_period
+from reportgen.pipeline import analyse
+
+NOV = parse_period("2026-11")
+
+# What each archetype's name says, written out here apart from the code: (column, direction) pairs.
+NAME_MEANS: dict[str, tuple[tuple[str, str], ...]] = {
+    "High spenders": (("PURCHASES", "above"),),
+    "Everyday spenders": (("PURCHASES", "above"), ("PURCHASES_FREQUENCY", "above")),
+    "Spenders with cash advance": (("PURCHASES", "above"), ("CASH_ADVANCE", "above")),
+    "Cash-advance users": (("CASH_ADVANCE", "above"),),
+    "Cash-advance only": (("CASH_ADVANCE", "above"), ("PURCHASES", "almost_none")),
+    "One-off buyers": (("ONEOFF_PURCHASES_FREQUENCY", "above"), ("INSTALLMENTS_PURCHASES", "below")),
+    "Instalment buyers": (("INSTALLMENTS_PURCHASES", "above"),),
+    "Full payers": (("PRC_FULL_PAYMENT", "above"),),
+    "Low activity": (("PURCHASES", "below"), ("CASH_ADVANCE", "below")),
+    "Champions": (("recency_days", "below"), ("frequency", "above"), ("monetary", "above")),
+    "Loyal customers": (("frequency", "above"), ("tenure_days", "above")),
+    "New customers": (("tenure_days", "below"), ("recency_days", "below")),
+    "At risk": (("recency_days", "above"), ("tenure_days", "above")),
+    "Can't lose them": (("recency_days", "above"), ("frequency", "above"), ("monetary", "above")),
+    "Hibernating": (("recency_days", "above"), ("frequency", "below"), ("monetary", "below")),
+    "Recent buyers": (("recency_days", "below"),),
+    "Lapsed buyers": (("recency_days", "above"),),
+    "Frequent buyers": (("frequency", "above"),),
+    "Big spenders": (("monetary", "above"),),
+    "Heavy returners": (("return_rate", "above"),),
+}
+TRAIT = re.compile(
+    r"^(?P<label>.+?) (?:(?P<lift>[0-9.]+)x the average|(?P<pct>[0-9]+)% below the average|almost none)"
+)
+
+
+def _settings(tmp: Path, kind: str, k: int, features: tuple[str, ...] | None = None) -> Settings:
+    data = DataConfig(kind=kind, id_column="CUST_ID", features=features or DataConfig().features)
+    return Settings(data=data, clustering=ClusterConfig(k=k, n_init=3), transactions=TransactionConfig())
+
+
+def planted_table(seed: int, n: int = 400) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Return a table of unnamed columns (some skewed amounts, some scores) with four planted groups."""
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, 4, n)
+    centres = rng.normal(0, 1.2, (4, 4))
+    cols = {}
+    for j, name in enumerate(("MntGadgets", "annual_income", "VisitScore", "basket_value")):
+        latent = centres[groups, j] + rng.normal(0, 0.5, n)
+        cols[name] = np.round(np.exp(latent + 4), 2) if j % 2 == 0 else np.round(50 + 10 * latent, 2)
+    frame = pl.DataFrame({"CUST_ID": [f"P{i:04d}" for i in range(n)], **cols})
+    return frame, tuple(cols)
+
+
+def run_case(tmp_path: Path, case: str, seed: int, k: int) -> Analysis:
+    path = tmp_path / f"{case}-{seed}.csv"
+    if case == "cards":
+        generate_customers(700, seed=seed).frame.write_csv(path)
+        return analyse(_settings(tmp_path, "customers", k), path, NOV)
+    if case == "log":
+        log = generate_transactions(9000, 500, seed=seed, period_end=date(2011, 12, 31))
+        write_transactions(log, path)
+        return analyse(_settings(tmp_path, "transactions", k), path, parse_period("2011-12"))
+    frame, features = planted_table(seed)
+    frame.write_csv(path)
+    return analyse(_settings(tmp_path, "customers", k, features), path, NOV)
+
+
+def scaled(analysis: Analysis, column: str) -> np.ndarray:
+    """Recompute a column on the clustering's scale from the raw values (log1p where applied, then z)."""
+    fm = analysis.features
+    if column == "@value":
+        v = analysis.profiles[0].value
+        assert v is not None
+        raw = fm.raw.select(pl.sum_horizontal(v.columns)).to_series().to_numpy()
+        if any(c in fm.transformed for c in v.columns):
+            raw = np.log1p(raw)
+    else:
+        raw = fm.raw.get_column(column).to_numpy()
+        if column in fm.transformed:
+            raw = np.log1p(raw)
+    return (raw - raw.mean()) / (raw.std() or 1.0)
+
+
+def raw_values(analysis: Analysis, column: str) -> np.ndarray:
+    if column == "@value":
+        v = analysis.profiles[0].value
+        assert v is not None
+        return analysis.features.raw.select(pl.sum_horizontal(v.columns)).to_series().to_numpy()
+    return analysis.features.raw.get_column(column).to_numpy()
+
+
+def assert_claim(analysis: Analysis, seg: int, feature: str, direction: str, where: str) -> None:
+    """Check one claim from the data: it holds for the segment mean and for two thirds of the members."""
+    members = analysis.segmentation.labels == seg
+    raw, z = raw_values(analysis, feature), scaled(analysis, feature)
+    mean, overall = raw[members].mean(), raw.mean()
+    if direction == "above":
+        assert mean > overall and (z[members] > 0).mean() >= MEMBER_SHARE, where
+    elif direction == "below":
+        assert mean < overall and (z[members] < 0).mean() >= MEMBER_SHARE, where
+    else:
+        assert direction == "almost_none", where
+        assert mean <= 0.05 * overall and (raw[members] <= 0.05 * overall).mean() >= MEMBER_SHARE, where
+
+
+def name_label(column: str) -> str:
+    if column in NAME_WORDS:
+        return NAME_WORDS[column]
+    label = feature_label(column)
+    label = label[0].lower() + label[1:] if label[1:2].islower() else label
+    return re.sub(r"\s*\([^)]*\)", "", label).strip()
+
+
+def check_summary(analysis: Analysis, document: dict[str, Any]) -> None:
+    segments = document["segments"]
+    names = [s["name"] for s in segments]
+    assert len(set(names)) == len(names) and all(len(n) <= MAX_NAME_LENGTH for n in names), names
+    words = [action_words(a["text"]) for s in segments for a in s["actions"]]
+    assert len(set(words)) == len(words), "two segments got the same action text"
+    X = analysis.features.X
+    for s in segments:
+        seg, name, naming = s["id"], s["name"], s["naming"]
+        where = f"{name}: {naming}"
+        assert naming["member_share_required"] == pytest.approx(MEMBER_SHARE)
+        if naming["rule"] == "mainstream":
+            members = X[analysis.segmentation.labels == seg]
+            assert np.abs(members.mean(axis=0)).max() <= MAINSTREAM_SD, where
+            assert (np.sqrt((members**2).mean(axis=1)) <= 1).mean() >= MEMBER_SHARE, where
+        elif naming["rule"] == "archetype":
+            assert name in NAME_MEANS, where
+            for feature, direction in NAME_MEANS[name]:
+                assert_claim(analysis, seg, feature, direction, where)
+        else:
+            # a plain name is read back from its words: "High x", "High x and y", "High x, low y"
+            assert naming["rule"] == "generic", where
+            m = re.match(
+                r"^(High|Low)(?:-value customers| spenders| (.+?))(?:(?: and |, (high|low) )(.+))?$", name
+            )
+            assert m is not None, where
+            claims = naming["claims"]
+            first = "above" if m.group(1) == "High" else "below"
+            second = {"high": "above", "low": "below", None: first}[m.group(3)]
+            assert claims[0]["direction"] == first, where
+            if m.group(2):
+                assert name_label(claims[0]["feature"]) == m.group(2), where
+            else:
+                assert claims[0]["feature"] == "@value", where
+            if m.group(4):
+                assert claims[1]["direction"] == second and name_label(claims[1]["feature"]) == m.group(4), (
+                    where
+                )
+        for c in naming["claims"]:
+            if c["direction"] in ("above", "below", "almost_none"):
+                assert_claim(analysis, seg, c["feature"], c["direction"], where)
+        for text, detail in zip(s["traits"], naming["traits"], strict=True):
+            m = TRAIT.match(text)
+            assert m is not None, text
+            direction = "above" if m.group("lift") else "below" if m.group("pct") else "almost_none"
+            assert detail["direction"] == direction, (text, detail)
+            assert_claim(analysis, seg, detail["feature"], direction, f"{name}: trait {text}")
+        assert sum(1 for t in naming["traits"] if t["direction"] == "almost_none") <= 1
+        for a in s["actions"]:
+            assert a["title"] and a["text"] and a["kpi"] and a["value_at_stake"], a
+            if re.search(r"\bonly [0-9.]+% of", a["text"]):
+                assert s["value_share"] < s["share"], a["text"]
+            if "first basket" in a["text"]:
+                assert (
+                    s["profile"]["frequency"]["median"] <= 1
+                    and analysis.profiles[seg].stats["frequency"].max == 1
+                )
+            if "suppress" in a["text"]:
+                stats = analysis.profiles[seg].stats
+                assert (stats["recency_days"].min or 0) > 90 and (stats["tenure_days"].min or 0) > 90, a[
+                    "text"
+                ]
+
+
+@pytest.mark.parametrize("case", ["cards", "log", "planted"])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_every_name_trait_and_action_holds_for_the_segment_and_most_members(
+    tmp_path: Path, case: str, seed: int
+) -> None:
+    analysis = run_case(tmp_path, case, seed, k=3 + seed % 3)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    check_summary(analysis, document)
+
+
+def test_cc_general_default_run_names_the_top_spenders_for_their_spend(cc_path: Path) -> None:
+    analysis = analyse(Settings(), cc_path, NOV)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    check_summary(analysis, document)
+    segments = document["segments"]
+    top = max(segments, key=lambda s: s["value_shares"]["PURCHASES"])
+    assert any(c["feature"] == "PURCHASES" and c["direction"] == "above" for c in top["naming"]["claims"])
+    assert re.search(r"spend|buy", top["name"], re.IGNORECASE) and not re.search(
+        r"moderate|low", top["name"], re.I
+    )
+    archetypes = [s["archetype"] for s in segments]
+    assert len(set(archetypes)) == len(archetypes)  # each its own archetype, so each its own true claims
+    assert all(len(s["actions"]) >= 2 for s in segments)
+
+
+def _own_table(tmp_path: Path, source: Path, separator: str, keep: re.Pattern[str]) -> tuple[Path, Settings]:
+    """Write the numeric columns of a public table with an id, as a user without the new loader would."""
+    frame = pl.read_csv(source, separator=separator)
+    features = tuple(c for c in frame.columns if keep.match(c))
+    path = tmp_path / f"{source.stem}.csv"
+    frame.select(features).with_row_index("CUST_ID").with_columns(pl.col("CUST_ID").cast(pl.Utf8)).write_csv(
+        path
+    )
+    return path, Settings(data=DataConfig(id_column="CUST_ID", features=features))
+
+
+@pytest.mark.parametrize(
+    ("table", "separator", "keep"),
+    [
+        ("wholesale_customers.csv", ",", r"^(Fresh|Milk|Grocery|Frozen|Detergents_Paper|Delicassen)$"),
+        ("marketing_campaign.csv", "\t", r"^(Income|Recency|Mnt.*|Num.*)$"),
+    ],
+)
+def test_users_own_tables_get_readable_names_and_sized_different_actions(
+    tmp_path: Path, cc_path: Path, table: str, separator: str, keep: str
+) -> None:
+    path, settings = _own_table(tmp_path, cc_path.parent / table, separator, re.compile(keep))
+    analysis = analyse(settings, path, NOV)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    check_summary(analysis, document)
+    for s in document["segments"]:
+        assert re.fullmatch(r"[A-Z][a-z]+(?:[ ,-]+[a-z]+)*", s["name"]), s["name"]  # words, not column names
+        assert len({a["title"] for a in s["actions"]}) >= 2, s["name"]
+        for a in s["actions"]:
+            assert a["kpi"] and re.match(
+                r"[0-9.]+% of (total spend|combined value) \([0-9,]+\)$", a["value_at_stake"]
+            )
+        assert s["value_share"] is not None
+
+
+def test_the_users_names_replace_the_rules_by_segment_id(tmp_path: Path) -> None:
+    path = tmp_path / "cards.csv"
+    generate_customers(600, seed=5).frame.write_csv(path)
+    settings = _settings(tmp_path, "customers", 4)
+    auto = analyse(settings, path, NOV)
+    named = analyse(replace(settings, report=ReportConfig(names={"1": "Transactors"})), path, NOV)
+    assert named.profiles[1].name == "Transactors" and named.profiles[1].naming.rule == "configured"  # type: ignore[union-attr]
+    assert [p.name for i, p in enumerate(named.profiles) if i != 1] == [
+        p.name for i, p in enumerate(auto.profiles) if i != 1
+    ]
+    # an automatic name the user gave to another segment is told apart by its id
+    clash = replace(settings, report=ReportConfig(names={"1": auto.profiles[0].name}))
+    names = [p.name for p in analyse(clash, path, NOV).profiles]
+    assert names[1] == auto.profiles[0].name and names[0] == f"{auto.profiles[0].name} (segment 0)"
