@@ -69,6 +69,8 @@ class ClusterConfig:
     n_init: int = 10
     random_state: int = 0
     silhouette_sample: int = 10000
+    stability_resamples: int = 20  # seeded resamples measuring how stable each k and segment is; 0 = off
+    min_segment_share: float = 0.02  # auto-k never chooses a k with a smaller segment than this share
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,8 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "n_init": _INT,
         "random_state": _INT,
         "silhouette_sample": _INT,
+        "stability_resamples": _INT,
+        "min_segment_share": _NUM,
     },
     "transactions": {
         "customer": _STR,
@@ -228,11 +232,12 @@ def load_settings(path: Path | None) -> Settings:
         raise InputError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{where}: invalid TOML: {exc}") from None
-    _check_schema(raw, where)
+    check_schema(raw, where)
     return settings_from_dict(raw, base=path.resolve().parent, where=where, source=path.resolve())
 
 
-def _check_schema(raw: dict[str, Any], where: str) -> None:
+def check_schema(raw: dict[str, Any], where: str) -> None:
+    """Raise InputError on an unknown section or key, or a value of the wrong type."""
     for section, body in raw.items():
         if section not in _SCHEMA:
             known = ", ".join(f"[{s}]" for s in _SCHEMA)
@@ -448,8 +453,25 @@ def _cluster_config(c: dict[str, Any], where: str) -> ClusterConfig:
     seed = c.get("random_state", _DEFAULT.clustering.random_state)
     if not 0 <= seed <= MAX_SEED:  # what numpy and scikit-learn take as a seed
         raise InputError(f"{where}: clustering.random_state must be between 0 and {MAX_SEED}, got {seed}")
+    resamples = c.get("stability_resamples", _DEFAULT.clustering.stability_resamples)
+    if not 0 <= resamples <= 1000:
+        raise InputError(
+            f"{where}: clustering.stability_resamples must be 0 (off) or a count up to 1000, got {resamples}"
+        )
+    min_share = float(c.get("min_segment_share", _DEFAULT.clustering.min_segment_share))
+    if not 0.0 <= min_share < 0.5:
+        raise InputError(
+            f"{where}: clustering.min_segment_share must be a share in [0, 0.5), e.g. 0.02, got {min_share}"
+        )
     return ClusterConfig(
-        k=k, k_min=k_min, k_max=k_max, n_init=n_init, random_state=seed, silhouette_sample=sample
+        k=k,
+        k_min=k_min,
+        k_max=k_max,
+        n_init=n_init,
+        random_state=seed,
+        silhouette_sample=sample,
+        stability_resamples=resamples,
+        min_segment_share=min_share,
     )
 
 

@@ -146,6 +146,22 @@ def test_k_auto(tmp_path: Path) -> None:
     assert load_settings(write(tmp_path, '[clustering]\nk = "auto"\n')).clustering.k is None
 
 
+def test_stability_keys_are_read_and_checked(tmp_path: Path) -> None:
+    settings = load_settings(
+        write(tmp_path, "[clustering]\nstability_resamples = 0\nmin_segment_share = 0.05\n")
+    )
+    assert settings.clustering.stability_resamples == 0 and settings.clustering.min_segment_share == 0.05
+    defaults = load_settings(write(tmp_path, "[clustering]\n", "empty.toml")).clustering
+    assert defaults.stability_resamples == 20 and defaults.min_segment_share == 0.02
+    message = error_of(write(tmp_path, "[clustering]\nstability_resamples = -1\n"))
+    assert "clustering.stability_resamples must be 0 (off) or a count up to 1000, got -1" in message
+    message = error_of(write(tmp_path, "[clustering]\nmin_segment_share = 0.6\n"))
+    assert "clustering.min_segment_share must be a share in [0, 0.5), e.g. 0.02, got 0.6" in message
+    assert "clustering.min_segment_share" in error_of(
+        write(tmp_path, '[clustering]\nmin_segment_share = "2%"\n')
+    )
+
+
 def test_k_min_above_k_max(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, "[clustering]\nk_min = 6\nk_max = 4\n"))
     assert "clustering.k_min=6 must be <= clustering.k_max=4" in message

@@ -1,12 +1,6 @@
-"""Choosing k (elbow, silhouette, Calinski-Harabasz, Davies-Bouldin) and the final K-Means fit.
+"""Choosing k (separation, elbow, resampling stability, segment sizes) and the final K-Means fit.
 
-The rule for k, as the report states it:
-1. Score every k in k_min..k_max: inertia, silhouette (on a seeded sample of `silhouette_sample` rows),
-   Calinski-Harabasz and Davies-Bouldin.
-2. Locate the elbow of the inertia curve with the kneedle method (the point farthest below the chord joining
-   the first and last points of the normalised curve).
-3. Keep the k whose silhouette is within SILHOUETTE_TOLERANCE (relative) of the best silhouette; among those,
-   take the one nearest the elbow; ties go to the lower Davies-Bouldin index, then to fewer segments.
+The rule for k and its reason sentence live in k_rule.py; this module scores the candidates and fits.
 
 Segment ids: 0 is the largest segment, then by decreasing size; equal sizes are ordered by their centroids.
 """
@@ -16,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -24,11 +19,20 @@ from sklearn.cluster import KMeans  # the pipeline imports this module with pand
 from sklearn.decomposition import PCA
 from threadpoolctl import ThreadpoolController
 
+from reportgen.analysis.k_rule import KRule
+from reportgen.analysis.stability import k_stabilities
 from reportgen.config import ClusterConfig
 from reportgen.errors import InputError
-from reportgen.model import FloatArray, IntArray, KCandidate, KSelection, PcaMap, Segmentation
+from reportgen.model import (
+    FloatArray,
+    IntArray,
+    KCandidate,
+    KSelection,
+    KStability,
+    PcaMap,
+    Segmentation,
+)
 
-SILHOUETTE_TOLERANCE = 0.10
 # Above this many rows, candidate k are scored on a seeded sample of this size; the final fit uses every row.
 # 20,000 rows recover the planted groups of the synthetic million-row tables as 50,000 did, 2.5x faster.
 SCORING_SAMPLE = 20_000
@@ -72,6 +76,13 @@ def sweep_fits(X: FloatArray, ks: list[int], cfg: ClusterConfig, lanes: int = 1)
     with ThreadPoolExecutor(max_workers=max(1, min(lanes, len(ks)))) as pool:
         fitted = pool.map(lambda k: _single_thread_fit(X, k, cfg), order)
         return dict(zip(order, fitted, strict=True))
+
+
+def resample_labels(X32: np.ndarray, k: int, rows: IntArray, seed: int, inits: int) -> IntArray:
+    """Return every row's nearest centroid of K-Means fitted afresh on `rows` (one OpenMP thread)."""
+    with thread_pools().limit(limits=1, user_api="openmp"):
+        model = KMeans(n_clusters=k, n_init=inits, random_state=seed).fit(X32[rows])
+        return np.asarray(model.predict(X32), dtype=np.int64)
 
 
 def elbow_k(ks: list[int], inertias: list[float]) -> int | None:
@@ -236,8 +247,15 @@ def k_candidates(
         )
         separations = [separation_scores(Xf, labels) for _, labels, _ in fits]
     out = tuple(
-        KCandidate(k=k, inertia=spread, silhouette=sil, calinski_harabasz=ch, davies_bouldin=db)
-        for (k, _, spread), sil, (ch, db) in zip(fits, sils, separations, strict=True)
+        KCandidate(
+            k=k,
+            inertia=spread,
+            silhouette=sil,
+            calinski_harabasz=ch,
+            davies_bouldin=db,
+            smallest_share=float(np.bincount(labels, minlength=k).min()) / labels.shape[0],
+        )
+        for (k, labels, spread), sil, (ch, db) in zip(fits, sils, separations, strict=True)
     )
     return out, Xf.shape[0], Xs.shape[0], models
 
@@ -247,8 +265,17 @@ def _silhouette(X: FloatArray, labels: IntArray, idx: IntArray | None, lanes: in
     return silhouette_scores(Xs, [ls], lanes=lanes)[0]
 
 
-def k_selection(X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet, lanes: int = 1) -> KSelection:
-    """Score the k range and choose k by the documented rule (or take the configured k), on `lanes` threads."""
+def k_selection(
+    X: FloatArray,
+    cfg: ClusterConfig,
+    progress: Progress = _quiet,
+    lanes: int = 1,
+    previous_k: int | None = None,
+) -> KSelection:
+    """Score the k range and choose k by the documented rule (or take the configured k), on `lanes` threads.
+
+    `previous_k`: the k of the earlier period, kept unless another k is clearly better (MONTH_MARGIN).
+    """
     n = X.shape[0]
     top = max(cfg.k_max, cfg.k or 0)
     if n <= top:
@@ -258,7 +285,33 @@ def k_selection(X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet, 
         ks = sorted([*ks, cfg.k])
     candidates, fitted_rows, sil_rows, fits = k_candidates(X, cfg, ks, progress, lanes)
     elbow = elbow_k([c.k for c in candidates], [c.inertia for c in candidates])
-    auto_k, auto_reason = _auto_choice(candidates, elbow)
+    fit_idx = sample_rows(n, SCORING_SAMPLE, cfg.random_state)
+    Xf = X if fit_idx is None else X[fit_idx]
+    stabilities: dict[int, KStability] = {}
+
+    def stability(wanted: list[int]) -> dict[int, KStability]:
+        missing = sorted({k for k in wanted if k not in stabilities and k in fits})
+        if missing and cfg.stability_resamples > 0:
+            progress(f"resampling k={', '.join(map(str, missing))} for stability")
+            labels = {k: fits[k][0] for k in missing}
+            with one_blas_thread():
+                stabilities.update(
+                    k_stabilities(
+                        Xf,
+                        labels,
+                        cfg.stability_resamples,
+                        cfg.random_state,
+                        resample_labels,
+                        cfg.n_init,
+                        lanes,
+                    )
+                )
+        return stabilities
+
+    rule = KRule(candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability)
+    auto_k, auto_reason = rule.choice()
+    if previous_k is not None and cfg.k is None:  # a fixed k needs no continuity
+        auto_k, auto_reason = rule.month_choice(previous_k, auto_k, auto_reason)
     if cfg.k is None:
         method, chosen, reason = "auto", auto_k, auto_reason
     else:
@@ -267,53 +320,24 @@ def k_selection(X: FloatArray, cfg: ClusterConfig, progress: Progress = _quiet, 
             f"The number of segments was fixed at {cfg.k} by the configuration or the --k option; "
             f"left to the data, the rule would have chosen {auto_k}."
         )
+    stability([chosen])
     if fitted_rows < n:
         reason += f" Candidates were scored on a random sample of {fitted_rows:,} of the {n:,} customers."
+    scored = tuple(
+        replace(c, stability=stabilities[c.k].ari if c.k in stabilities else None) for c in candidates
+    )
     return KSelection(
         method=method,
         chosen_k=chosen,
         reason=reason,
-        candidates=candidates,
+        candidates=scored,
         elbow_k=elbow,
         scored_rows=fitted_rows,
         silhouette_rows=sil_rows,
         sampled=fitted_rows < n or sil_rows < fitted_rows,
+        previous_k=previous_k,
+        stabilities=dict(sorted(stabilities.items())),
         fits=fits,
-    )
-
-
-def _auto_choice(candidates: tuple[KCandidate, ...], elbow: int | None) -> tuple[int, str]:
-    scored = [c for c in candidates if c.silhouette is not None]
-    if not scored:
-        k = elbow if elbow is not None else candidates[0].k
-        return k, f"We chose {k} segments at the elbow of the spread curve (separation could not be scored)."
-    best = max(scored, key=lambda c: (c.silhouette or 0.0, -c.k))
-    best_sil = best.silhouette or 0.0
-    floor = best_sil - abs(best_sil) * SILHOUETTE_TOLERANCE
-    near = [c for c in scored if (c.silhouette or 0.0) >= floor]
-    anchor = elbow if elbow is not None else best.k
-    pick = min(near, key=lambda c: (abs(c.k - anchor), c.davies_bouldin or 0.0, c.k))
-    sil = pick.silhouette or 0.0
-    tried = f"{candidates[0].k} to {candidates[-1].k} segments were tried"
-    if pick.k == best.k and (elbow is None or elbow == pick.k):
-        where = "" if elbow is None else ", and the spread curve bends (the elbow) there too"
-        return pick.k, (
-            f"We chose {pick.k} segments: they are the most clearly separated grouping "
-            f"(silhouette {sil:.2f}; {tried}){where}."
-        )
-    if pick.k == best.k:
-        return pick.k, (
-            f"We chose {pick.k} segments: they are the most clearly separated grouping "
-            f"(silhouette {sil:.2f}; {tried}), although the spread curve bends earlier, at {elbow}."
-        )
-    return pick.k, (
-        f"We chose {pick.k} segments, near where the spread curve bends (the elbow at {elbow}): their separation "
-        f"(silhouette {sil:.2f}) is within {SILHOUETTE_TOLERANCE:.0%} of the best ({best_sil:.2f} at {best.k} "
-        f"segments), and {pick.k} segments give a finer, still distinct picture."
-        if pick.k > best.k
-        else f"We chose {pick.k} segments, at the elbow of the spread curve: their separation (silhouette "
-        f"{sil:.2f}) is within {SILHOUETTE_TOLERANCE:.0%} of the best ({best_sil:.2f} at {best.k} segments) "
-        f"with fewer segments to act on."
     )
 
 
@@ -357,6 +381,9 @@ def segmentation(
                 X, labels, sample_rows(X.shape[0], cfg.silhouette_sample, cfg.random_state + 1), lanes
             )
             ch, db = separation_scores(X, labels)
+    # the scoring fit's label j is the refined fit's label j (it starts from centroid j): its resampling
+    # stability carries over to the segment it became
+    measured = selection.stabilities.get(k) if selection is not None and fit is not None else None
     return Segmentation(
         labels=labels,
         centroids=centroids,
@@ -365,6 +392,7 @@ def segmentation(
         silhouette=sil,
         calinski_harabasz=ch,
         davies_bouldin=db,
+        stability=() if measured is None else tuple(measured.jaccard[j] for j in order),
     )
 
 

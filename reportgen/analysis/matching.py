@@ -9,6 +9,10 @@ strictly closer to its partner than to any other previous centroid, so an identi
 unambiguous. A new segment without an accepted partner gets a fresh id (highest previous id + 1, ...) and is
 reported as new; a previous segment without a partner is reported as vanished. When the feature columns
 differ from the previous run (a configuration change), nothing is matched and the reason is noted.
+
+Redefinitions. When at least REDEFINED_SHARE of a previous segment's staying customers sit in a segment with
+another id (two segments merged, or an old one mapped onto a larger new one), that segment is reported as
+redefined: those customers are not movers and the previous segment is not "no longer found".
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from reportgen.model import (
     MonthOverMonth,
     PcaMap,
     PreviousModel,
+    Redefinition,
     Segmentation,
     SegmentChange,
     SegmentMatch,
@@ -43,6 +48,9 @@ from reportgen.period import Period
 
 MODEL_SCHEMA = 1
 TOLERANCE_FACTOR = 0.5  # accept a match within this fraction of the partner's nearest-neighbour distance
+# a previous segment was redefined into a current one with another id when at least this share of its
+# staying customers sit there now (two merged, or an old one mapped onto a larger new one)
+REDEFINED_SHARE = 0.5
 RULE = f"distance <= {TOLERANCE_FACTOR} x distance to nearest other previous centroid"
 
 # Figures compared month over month, in this order, where the profiles carry them.
@@ -143,7 +151,7 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
 
     new_labels = sorted(int(x) for x in np.unique(labels))
     next_id = max(previous.ids) + 1
-    missing = [c for c in previous.used if c not in features.raw.columns]
+    missing = [c for c in previous.used if c not in features.clustered_frame().columns]
     if set(previous.used) != set(features.used) or missing:
         fresh = tuple(
             SegmentMatch(label=lb, id=next_id + i, name=None, distance=None, tolerance=None, new=True)
@@ -159,7 +167,7 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
         )
         return Matching(from_period=previous.period, matches=fresh, vanished=vanished, note=note, rule=RULE)
 
-    projected = projected_matrix(previous, features.raw)
+    projected = projected_matrix(previous, features.clustered_frame())
     new_centroids = np.vstack([projected[labels == lb].mean(axis=0) for lb in new_labels])
     dist = np.linalg.norm(new_centroids[:, None, :] - previous.centroids[None, :, :], axis=2)
     radii = acceptance_radii(previous.centroids)
@@ -325,8 +333,9 @@ def stable_segments(
     """Return the fit, profiles and map relabelled with stable ids: labels are ids, centroids in id order."""
     ids = stable_labels(fit.labels, matching)
     order = sorted(range(fit.k), key=lambda label: matching.ids[label])
+    stability = tuple(fit.stability[label] for label in order) if fit.stability else ()
     return StableSegments(
-        segmentation=replace(fit, labels=ids, centroids=fit.centroids[order]),
+        segmentation=replace(fit, labels=ids, centroids=fit.centroids[order], stability=stability),
         profiles=matched_profiles(profiles, matching),
         pca=replace(pca, labels=ids),
     )
@@ -340,9 +349,34 @@ def month_over_month(
 ) -> MonthOverMonth:
     """Return what changed since the previous period: migration between segments, matching, size changes."""
     current = pl.DataFrame({ID: customer_ids, "segment_id": stable.segmentation.labels})
+    moves = migration(previous.assignments, current, previous.period)
     return MonthOverMonth(
         from_period=previous.period,
-        migration=migration(previous.assignments, current, previous.period),
+        migration=moves,
         matching=matching,
         changes=segment_changes(previous.summary_segments, stable.profiles),
+        redefined=redefinitions(moves),
+    )
+
+
+def redefinitions(moves: Migration) -> tuple[Redefinition, ...]:
+    """Return the segments previous segments were redefined into (the REDEFINED_SHARE rule).
+
+    A previous segment whose staying customers mostly sit in a segment with another id now was merged into
+    it, or mapped onto a larger one: the segment definitions changed, not those customers' behaviour.
+    """
+    stayers: dict[int, int] = {}
+    for f in moves.flows:
+        stayers[f.from_id] = stayers.get(f.from_id, 0) + f.customers
+    into: dict[int, list[Flow]] = {}
+    for f in moves.flows:
+        if f.from_id != f.to_id and f.customers > 0 and f.customers >= REDEFINED_SHARE * stayers[f.from_id]:
+            into.setdefault(f.to_id, []).append(f)
+    return tuple(
+        Redefinition(
+            id=target,
+            sources=tuple(sorted(f.from_id for f in carried)),
+            customers=sum(f.customers for f in carried),
+        )
+        for target, carried in sorted(into.items())
     )

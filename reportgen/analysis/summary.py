@@ -12,6 +12,8 @@ from reportgen.period import Period
 
 SCHEMA_VERSION = 1
 RFM_COLUMNS = ("r_score", "f_score", "m_score", "rfm_score")
+# the figures behind the scores, for a CRM: whole days, purchase invoices, net spend
+RFM_VALUES = ("recency_days", "frequency", "monetary")
 
 
 def _r(value: float | None, digits: int = 6) -> float | None:
@@ -25,7 +27,23 @@ def _candidate(c: KCandidate) -> dict[str, Any]:
         "silhouette": _r(c.silhouette),
         "calinski_harabasz": _r(c.calinski_harabasz, 4),
         "davies_bouldin": _r(c.davies_bouldin),
+        "smallest_share": _r(c.smallest_share),
+        "stability": _r(c.stability),
     }
+
+
+K_RULE = (
+    "every segment >= min_segment_share; 2 when its silhouette >= 0.50, every k >= 3 is under 90% of it and it "
+    "holds up; else among k >= 3 with silhouette >= 90% of the best k >= 3, no finer than that k or the elbow: "
+    "the finest that holds up under resampling (adjusted Rand >= 0.80, every segment's Jaccard >= 0.6), else "
+    "the most stable with every segment's Jaccard >= 0.6; last period's k is kept unless the choice's "
+    "silhouette is more than 3% higher"
+)
+
+
+def _segment_trust(analysis: Analysis, segment_id: int, field: str) -> Any:
+    found = analysis.trust.for_segment(segment_id) if analysis.trust is not None else None
+    return None if found is None else getattr(found, field)
 
 
 def _value(p: SegmentProfile) -> dict[str, Any] | None:
@@ -70,6 +88,7 @@ def summary_document(
     q = fm.quality
     sel = analysis.selection
     seg = analysis.segmentation
+    trust = analysis.trust
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "period": str(period),
@@ -102,7 +121,9 @@ def summary_document(
             "chosen_k": sel.chosen_k,
             "reason": sel.reason,
             "elbow_k": sel.elbow_k,
-            "rule": "silhouette within 10% of the best, nearest the kneedle elbow; ties: lower Davies-Bouldin",
+            "rule": K_RULE,
+            "previous_k": sel.previous_k,
+            "stability_resamples": next(iter(sel.stabilities.values())).resamples if sel.stabilities else 0,
             "scored_rows": sel.scored_rows,
             "silhouette_rows": sel.silhouette_rows,
             "sampled": sel.sampled,
@@ -113,6 +134,9 @@ def summary_document(
             "calinski_harabasz": _r(seg.calinski_harabasz, 4),
             "davies_bouldin": _r(seg.davies_bouldin),
             "inertia": _r(seg.inertia, 4),
+            "structure": trust.structure if trust else None,
+            "stability": _r(trust.stability) if trust else None,
+            "verdict": trust.verdict if trust else None,
         },
         "pca": {"explained_variance": [_r(v) for v in analysis.pca.explained_variance]},
         "segments": [
@@ -127,7 +151,10 @@ def summary_document(
                     c: {"mean": _r(s.mean, 4), "median": _r(s.median, 4), "lift": _r(s.lift, 4)}
                     for c, s in p.stats.items()
                 },
+                "stability": _r(_segment_trust(analysis, p.id, "stability")),
+                "stability_reading": _segment_trust(analysis, p.id, "reading"),
                 "traits": [t.text for t in p.traits],
+                **_categories(analysis, p.id),
                 "recommendations": [f"{r.title}: {r.text}" for r in analysis.recommendations_for(p.id)],
                 "value_share": _r(p.value.share) if p.value is not None else None,
                 "value": _value(p),
@@ -140,14 +167,35 @@ def summary_document(
             for p in analysis.profiles
         ],
     }
+    if analysis.categories is not None:
+        document["categories"] = {
+            c: {v: _r(share) for v, share in values.items()}
+            for c, values in analysis.categories.overall.items()
+        }
     history = analysis.history
     if history is not None:
         document["migration"] = history.migration.as_dict()
-        document["segment_matching"] = history.matching.as_dict()
+        document["segment_matching"] = history.matching.as_dict() | {
+            "redefined": [r.as_dict() for r in history.redefined]
+        }
         changes = {c.id: c.as_dict() for c in history.changes}
         for segment in document["segments"]:
             segment.update(changes.get(segment["id"], {}))
+            segment["redefined"] = segment["id"] in history.redefined_ids()  # the archive flags these
     return document
+
+
+def _categories(analysis: Analysis, segment: int) -> dict[str, Any]:
+    """Return a segment's `categories` (value shares per categorical column) and their highlights."""
+    cats = analysis.categories
+    if cats is None:
+        return {}
+    return {
+        "categories": {
+            c: {v: _r(share) for v, share in values.items()} for c, values in cats.segments[segment].items()
+        },
+        "category_highlights": [h.text for h in cats.highlights.get(segment, ())],
+    }
 
 
 def summary_json(document: dict[str, Any]) -> bytes:
@@ -156,7 +204,8 @@ def summary_json(document: dict[str, Any]) -> bytes:
 
 
 def segments_table(analysis: Analysis) -> pl.DataFrame:
-    """Return one row per customer: customer_id, segment_id, segment_name (+ RFM scores for logs)."""
+    """Return one row per customer: customer_id, segment_id, segment_name (+ RFM scores and the recency,
+    frequency and monetary figures behind them for logs)."""
     names = {p.id: p.name for p in analysis.profiles}
     frame = pl.DataFrame(
         {
@@ -166,7 +215,9 @@ def segments_table(analysis: Analysis) -> pl.DataFrame:
     ).with_columns(
         pl.col("segment_id").replace_strict(names, return_dtype=pl.Utf8).alias("segment_name"),
     )
-    extra = [c for c in RFM_COLUMNS if c in analysis.table.frame.columns]
+    extra = [c for c in (*RFM_COLUMNS, *RFM_VALUES) if c in analysis.table.frame.columns]
+    if not any(c in analysis.table.frame.columns for c in RFM_COLUMNS):
+        extra = []
     if extra:
         frame = frame.with_columns(analysis.table.frame.select(extra))
     return frame

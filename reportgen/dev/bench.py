@@ -13,6 +13,7 @@ frequency and monetary first). It can take minutes on a million rows, so it is s
 seconds and reported as "more than" that.
 
     python -m reportgen.dev.bench [--only NAME[,NAME]] [--quick] [--repeat N] [--plain-timeout S] [--no-plain]
+        [--stability]   (each run is followed by one with stability_resamples = 0; prints the ratio)
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reportgen.dev.bench_plain import plain_job
+
 REAL_TABLE = Path("/work/shared/data/cc_general.csv")
 DEFAULT_CACHE = Path("build/bench")
 PERIOD = "2026-11"
 SEED = 2026
 PLAIN_TIMEOUT = 900.0
-K_RANGE = range(2, 11)
 
 Emit = Callable[[str], None]
 
@@ -207,6 +209,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("preparing features", "features"),
     ("scoring k=", "k sweep (K-Means)"),
     ("scoring separation", "silhouettes"),
+    ("resampling", "stability (resampling)"),
     ("fitting", "final fit, profiles, summary"),
     ("comparing with", "month over month"),
     ("drawing charts", "charts"),
@@ -214,10 +217,10 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("writing the e-mail briefing", "briefing"),
     ("publishing", "publish"),
 )
-ANALYSIS_STAGES = ("load", "features", "k sweep (K-Means)", "silhouettes", "final fit, profiles, summary")
+ANALYSIS_STAGES = tuple(name for _, name in STAGES[:6])  # load .. final fit, profiles, summary
 
 
-def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
+def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock, resamples: int | None = None) -> None:
     """Run `reportgen run` in this process the way the command line does, one stage per progress message.
 
     As in the CLI, the render workers start first and load the rendering stack while this process imports
@@ -237,6 +240,10 @@ def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
         settings = Settings()
         if kind == "transactions":
             settings = replace(settings, data=replace(settings.data, kind="transactions"))
+        if resamples is not None:  # --stability: the same run with another number of resamples
+            settings = replace(
+                settings, clustering=replace(settings.clustering, stability_resamples=resamples)
+            )
         clock.start("setup")
 
         def progress(message: str) -> None:
@@ -249,77 +256,15 @@ def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
     clock.write({"workers_peak_mb": stats.get("peak_mb", 0.0) + stats.get("charts_peak_mb", 0.0)})
 
 
-def plain_job(kind: str, data: Path, out: Path, clock: StageClock) -> None:
-    """Do the job the plain way: pandas and scikit-learn, full k sweep with n_init=10 (the seed notebook)."""
-    clock.start("imports")
-    import numpy as np
-    import pandas as pd
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-    from sklearn.preprocessing import StandardScaler
-
-    clock.start("load")
-    if kind == "customers":
-        frame = pd.read_csv(data)
-        clock.start("features")
-        values = frame.drop(columns=["CUST_ID"])
-        values = values.fillna(values.median())
-    else:
-        log = pd.read_parquet(data) if data.suffix == ".parquet" else pd.read_csv(data)
-        clock.start("features")
-        values = _plain_rfm(log, pd.Timestamp("2026-11-30 23:59:59"))
-        del log
-    X = StandardScaler().fit_transform(values)
-    fits = 0.0
-    sils = 0.0
-    scores: dict[int, float] = {}
-    clock.start("k sweep + silhouettes")
-    for k in K_RANGE:
-        t = time.perf_counter()
-        model = KMeans(n_clusters=k, n_init=10, random_state=0).fit(X)
-        fits += time.perf_counter() - t
-        t = time.perf_counter()
-        try:
-            scores[k] = float(silhouette_score(X, model.labels_, sample_size=10000, random_state=0))
-        except ValueError:  # the sample can miss a tiny cluster (heavy-tailed spend): no score for this k
-            scores[k] = float("-inf")
-        sils += time.perf_counter() - t
-        clock.write({"partial": f"k={k}", "fits": fits, "silhouettes": sils})
-    clock.write({"split": "k sweep + silhouettes", "fits": fits, "silhouettes": sils})
-    best = max(scores, key=lambda k: scores[k])
-    clock.start("final fit")
-    labels = KMeans(n_clusters=best, n_init=10, random_state=0).fit_predict(X)
-    clock.start("profiles")
-    profiles = values.assign(segment=labels).groupby("segment").mean()
-    (out / "plain-profiles.csv").write_text(profiles.to_csv())
-    _ = np  # numpy is imported for parity with the notebook's imports
-
-
-def _plain_rfm(log: Any, end: Any) -> Any:
-    """Return recency, frequency and monetary per customer the plain pandas way."""
-    import pandas as pd
-
-    log = log.dropna(subset=["CustomerID"])
-    log = log[(log["UnitPrice"] > 0) & (log["Quantity"] != 0)]
-    dates = log["InvoiceDate"]
-    if not pd.api.types.is_datetime64_any_dtype(dates):
-        dates = pd.to_datetime(dates, format="%m/%d/%Y %H:%M")
-    log = log.assign(InvoiceDate=dates, value=log["Quantity"] * log["UnitPrice"])
-    rfm = log.groupby("CustomerID").agg(
-        last=("InvoiceDate", "max"), frequency=("InvoiceNo", "nunique"), monetary=("value", "sum")
-    )
-    rfm = rfm[rfm["monetary"] > 0]
-    rfm["recency"] = (end - rfm["last"]).dt.days
-    return rfm[["recency", "frequency", "monetary"]]
-
-
 def worker(method: str, kind: str, data: Path, out: Path, result: Path) -> int:
     """Run one job in this process and record its stages in `result`."""
     clock = StageClock(result)
-    job = reportgen_job if method == "reportgen" else plain_job
-    job(kind, data, out, clock)
+    if method == "plain":
+        plain_job(kind, data, out, clock)
+    else:  # "unstable": reportgen with stability_resamples = 0, the --stability comparison
+        reportgen_job(kind, data, out, clock, 0 if method == "unstable" else None)
     clock.finish()
-    if method == "reportgen":  # the `reportgen` command skips the interpreter's teardown (cli.console)
+    if method != "plain":  # the `reportgen` command skips the interpreter's teardown (cli.console)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
@@ -526,6 +471,7 @@ def bench(args: argparse.Namespace) -> int:
         data = ensure_input(scenario, cache, say)
         runs = args.repeat or (min(scenario.repeat, 3) if args.quick else scenario.repeat)
         mine: list[Job] = []
+        unstable: list[Job] = []  # the same runs with stability_resamples = 0 (--stability)
         plain: list[Job] = []
         loads = [load_average()]
         for i in range(runs):
@@ -533,6 +479,9 @@ def bench(args: argparse.Namespace) -> int:
             mine.append(run_job("reportgen", scenario, data, cache, None))
             if not mine[-1].complete:
                 say(f"{scenario.name}: reportgen {mine[-1].note}")
+            if args.stability:  # right after, so both see the same machine load
+                say(f"{scenario.name}: reportgen run {i + 1}/{runs} with stability_resamples = 0")
+                unstable.append(run_job("unstable", scenario, data, cache, None))
             if not args.no_plain:
                 say(f"{scenario.name}: plain run {i + 1}/{runs} (limit {args.plain_timeout:.0f} s)")
                 plain.append(run_job("plain", scenario, data, cache, args.plain_timeout))
@@ -543,6 +492,13 @@ def bench(args: argparse.Namespace) -> int:
         p = median_job(plain) if plain else None
         title = f"{scenario.label()}: load average {' -> '.join(dict.fromkeys(loads))}"
         print_table(title, report_rows(scenario, m, p, len(mine)))
+        off = median_job(unstable) if unstable else None
+        if off is not None:  # issue 10's budget: at most 1.25x the time without stability
+            r, c = m.wall / off.wall, m.cpu / max(off.cpu, 1e-9)
+            print(
+                f"  stability: {m.wall:.2f} s / {off.wall:.2f} s without, ratio {r:.2f} {_verdict(r, 1.25, '')}"
+            )
+            print(f"  stability CPU: {m.cpu:.2f} s / {off.cpu:.2f} s without, ratio {c:.2f}")
         summary.append(
             {
                 "scenario": scenario.name,
@@ -554,6 +510,7 @@ def bench(args: argparse.Namespace) -> int:
                 "plain_cpu": p.cpu if p else None,
                 "plain_complete": p.complete if p else None,
                 "load_average": loads,
+                "without_stability_wall": off.wall if off else None,
             }
         )
     print(f"\nload average at end: {load_average()}")
@@ -574,9 +531,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cache", type=Path, default=DEFAULT_CACHE, help="folder for inputs and scratch runs"
     )
+    parser.add_argument("--stability", action="store_true", help="also run with stability_resamples = 0")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     # internal: one job in this process
-    parser.add_argument("--worker", choices=("reportgen", "plain"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("reportgen", "unstable", "plain"), help=argparse.SUPPRESS)
     parser.add_argument("--kind", default="customers", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)

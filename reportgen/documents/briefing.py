@@ -48,6 +48,7 @@ class Briefing:
     archive_url: str
     report_url: str  # the period's web report inside the archive
     colours: PageColours = field(default_factory=PageColours)
+    verdict: str = ""  # how far to trust the segments, in one sentence (analysis.trust)
     preheader: str = ""  # the line a mail client shows after the subject in the inbox
     value_label: str | None = None  # "purchases": what `BriefingSegment.value_share` is a share of
 
@@ -139,6 +140,7 @@ def briefing_content(
         archive_url=base,
         report_url=f"{base}{period}/report.html",
         colours=briefing_colours(colors),
+        verdict=analysis.trust.verdict if analysis.trust is not None else "",
     )
 
 

@@ -16,11 +16,11 @@ def opening_sentence(history: MonthOverMonth) -> str:
 
 
 def highlight_sentences(history: MonthOverMonth) -> tuple[str, ...]:
-    """Return up to three sentences on the largest movements: a move, a size change, new and gone segments."""
+    """Return up to four sentences: redefinitions, the largest move, a size change, new and gone segments."""
     changes = history.changes
     names = {c.id: c.name for c in changes} | history.vanished_names()
-    sentences = []
-    switches = history.migration.moves()
+    sentences = [redefined_sentence(history, r.id, r.sources, r.customers, names) for r in history.redefined]
+    switches = history.moves()  # the customers a redefinition carried are not moves
     if switches:
         top = switches[0]
         source = names.get(top.from_id, f"segment {top.from_id}")
@@ -28,7 +28,7 @@ def highlight_sentences(history: MonthOverMonth) -> tuple[str, ...]:
         sentences.append(
             f"The largest move was {thousands(top.customers)} customers from {source} to {target}."
         )
-    grown = [c for c in changes if c.size_change is not None]
+    grown = [c for c in changes if c.size_change is not None and c.id not in history.redefined_ids()]
     if grown:
         big = max(grown, key=lambda c: (abs(c.size_change or 0), -c.id))
         if big.size_change:
@@ -36,8 +36,8 @@ def highlight_sentences(history: MonthOverMonth) -> tuple[str, ...]:
             sentences.append(
                 f"{big.name} {verb} by {thousands(abs(big.size_change))} customers to {thousands(big.size)}."
             )
-    news = [c.name for c in changes if c.new]
-    gone = [v.name for v in history.matching.vanished]
+    news = [c.name for c in changes if c.new and c.id not in history.redefined_ids()]
+    gone = [v.name for v in history.matching.vanished if v.id not in history.merged_ids()]
     if news or gone:
         parts = []
         if news:
@@ -46,6 +46,18 @@ def highlight_sentences(history: MonthOverMonth) -> tuple[str, ...]:
             parts.append(f"no longer found: {', '.join(gone)}")
         sentences.append("Segments " + "; ".join(parts) + ".")
     return tuple(sentences)
+
+
+def redefined_sentence(
+    history: MonthOverMonth, target: int, sources: tuple[int, ...], customers: int, names: dict[int, str]
+) -> str:
+    """Return that a segment was redefined: whose customers it took in, and that they are not moves."""
+    taken = " and ".join(names.get(a, f"segment {a}") for a in sources)
+    return (
+        f"{names.get(target, f'segment {target}')} was redefined: it now holds most of the customers of "
+        f"{taken} ({thousands(customers)}; not counted as moves, since the segment definitions changed, not "
+        "their behaviour)."
+    )
 
 
 def change_sentences(history: MonthOverMonth) -> tuple[str, ...]:

@@ -159,6 +159,19 @@ class Matching:
 
 
 @dataclass(frozen=True)
+class Redefinition:
+    """A segment that took in most of the staying customers of previous segments with other ids."""
+
+    id: int
+    sources: tuple[int, ...]  # the previous segment ids redefined into it (merged, or mapped onto it)
+    customers: int  # the customers who came with them: a change of definitions, not moves
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the redefinition as JSON-ready values for summary.json's "segment_matching"."""
+        return {"id": self.id, "from": list(self.sources), "customers": self.customers}
+
+
+@dataclass(frozen=True)
 class MonthOverMonth:
     """What changed since the latest earlier period in the same output folder, built by one analysis step."""
 
@@ -166,6 +179,20 @@ class MonthOverMonth:
     migration: Migration
     matching: Matching
     changes: tuple[SegmentChange, ...]  # per current segment: previous size, key-figure deltas
+    redefined: tuple[Redefinition, ...] = ()  # segments whose definition changed (matching.redefinitions)
+
+    def redefined_ids(self) -> set[int]:
+        """Return the ids of this month's redefined segments."""
+        return {r.id for r in self.redefined}
+
+    def merged_ids(self) -> set[int]:
+        """Return the ids of last month's segments that were redefined into another one."""
+        return {a for r in self.redefined for a in r.sources}
+
+    def moves(self) -> tuple[Flow, ...]:
+        """Return the flows between segments, largest first, without the customers a redefinition carried."""
+        carried = {(a, r.id) for r in self.redefined for a in r.sources}
+        return tuple(f for f in self.migration.moves() if (f.from_id, f.to_id) not in carried)
 
     def vanished_names(self) -> dict[int, str]:
         """Return id -> name of last month's segments that no segment of this month matched."""

@@ -15,6 +15,19 @@ class KCandidate:
     silhouette: float | None
     calinski_harabasz: float | None
     davies_bouldin: float | None
+    smallest_share: float | None = None  # the smallest segment's share of the scored customers
+    stability: float | None = None  # mean adjusted Rand index over resamples; None where not scored
+
+
+@dataclass(frozen=True)
+class KStability:
+    """The resampling stability of one K-Means fit."""
+
+    k: int
+    ari: float  # mean adjusted Rand index between the full fit and each resample's fit
+    jaccard: tuple[float, ...]  # per label of the full fit: mean Jaccard with its best resample match
+    resamples: int
+    rows: int  # the rows each resample's fit was compared over
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,8 @@ class KSelection:
     scored_rows: int  # rows the candidates were fitted on
     silhouette_rows: int  # rows the silhouette was computed on
     sampled: bool
+    previous_k: int | None = None  # the k of the earlier period the choice started from
+    stabilities: dict[int, KStability] = field(default_factory=dict)  # the k that were resampled
     # K-Means fits made while scoring (k -> labels, centroids), reused or refined by the final fit
     fits: dict[int, tuple[IntArray, FloatArray]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -40,6 +55,56 @@ class Segmentation:
     silhouette: float | None
     calinski_harabasz: float | None
     davies_bouldin: float | None
+    stability: tuple[float, ...] = ()  # per segment id: mean Jaccard with its best resample match; () = off
+
+
+# clusterboot's readings of a segment's mean Jaccard similarity (Hennig 2007)
+STABLE_JACCARD = 0.75
+FAIRLY_STABLE_JACCARD = 0.6
+
+
+def stability_reading(jaccard: float) -> str:
+    """Return clusterboot's reading of a segment's mean Jaccard similarity."""
+    if jaccard >= STABLE_JACCARD:
+        return "stable"
+    if jaccard >= FAIRLY_STABLE_JACCARD:
+        return "fairly stable"
+    return "unstable"
+
+
+# Kaufman and Rousseeuw's reading of the average silhouette width (Finding Groups in Data, 1990)
+STRUCTURE_READINGS: tuple[tuple[float, str], ...] = ((0.70, "strong"), (0.50, "reasonable"), (0.25, "weak"))
+
+
+def structure_reading(silhouette: float | None) -> str:
+    """Return the Kaufman-Rousseeuw reading of a silhouette: strong, reasonable, weak or none."""
+    if silhouette is None:
+        return "none"
+    return next((word for floor, word in STRUCTURE_READINGS if silhouette > floor), "none")
+
+
+@dataclass(frozen=True)
+class SegmentTrust:
+    """How far one segment holds up under resampling, as a reading and in words."""
+
+    id: int
+    stability: float  # mean Jaccard similarity with its best match across resamples
+    reading: str  # "stable" | "fairly stable" | "unstable" (clusterboot's readings)
+    text: str  # one sentence for the segment's page
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How far to trust the segmentation: the structure and stability readings and the verdict sentence."""
+
+    structure: str  # "strong" | "reasonable" | "weak" | "none" (Kaufman-Rousseeuw reading of the silhouette)
+    stability: float | None  # the chosen k's mean adjusted Rand index; None when resampling is off
+    verdict: str  # one plain sentence: the readings and what the segments can be used for
+    segments: tuple[SegmentTrust, ...] = ()  # in segment id order; () when resampling is off
+
+    def for_segment(self, segment_id: int) -> SegmentTrust | None:
+        """Return one segment's stability, or None when it was not measured."""
+        return next((s for s in self.segments if s.id == segment_id), None)
 
 
 @dataclass(frozen=True)
@@ -126,3 +191,24 @@ class PcaMap:
     labels: IntArray
     explained_variance: tuple[float, float]
     loadings: dict[str, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class CategoryHighlight:
+    """A value a segment holds more often than all customers do ("84% Channel 2 vs 32% overall")."""
+
+    column: str
+    value: str
+    share: float  # of the segment's customers
+    overall: float  # of all customers
+    text: str
+
+
+@dataclass(frozen=True)
+class CategoryProfile:
+    """The categorical columns per segment: the share of each value, overall and within each segment id."""
+
+    columns: tuple[str, ...]
+    overall: dict[str, dict[str, float]]  # column -> value -> share of all customers
+    segments: dict[int, dict[str, dict[str, float]]]  # segment id -> column -> value -> share
+    highlights: dict[int, tuple[CategoryHighlight, ...]]  # segment id -> strongest over-representations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +10,6 @@ import pytest
 from sklearn.metrics import silhouette_score
 
 from reportgen.analysis.cluster import (
-    SILHOUETTE_TOLERANCE,
-    _auto_choice,
     elbow_k,
     k_selection,
     sample_rows,
@@ -18,10 +17,11 @@ from reportgen.analysis.cluster import (
     silhouette_scores,
 )
 from reportgen.analysis.features import feature_matrix
+from reportgen.analysis.k_rule import KRule
 from reportgen.config import ClusterConfig, DataConfig, FeatureConfig
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers
-from reportgen.model import KCandidate
+from reportgen.model import KCandidate, KStability
 
 PUBLISHED = {
     2: (127784.53, 0.2100),
@@ -80,25 +80,6 @@ def test_elbow_on_a_hand_made_curve() -> None:
     assert elbow_k([2, 3], [10.0, 5.0]) is None
 
 
-def _cand(k: int, sil: float, db: float = 1.0) -> KCandidate:
-    return KCandidate(k=k, inertia=1000.0 / k, silhouette=sil, calinski_harabasz=100.0, davies_bouldin=db)
-
-
-def test_rule_takes_the_near_best_silhouette_nearest_the_elbow() -> None:
-    cands = (_cand(2, 0.30), _cand(3, 0.25), _cand(4, 0.28), _cand(5, 0.20))
-    k, reason = _auto_choice(cands, elbow=4)
-    assert k == 4  # 0.28 is within 10% of 0.30 and sits at the elbow
-    assert "4 segments" in reason and "0.30" in reason
-    k, _ = _auto_choice(cands, elbow=5)
-    assert k == 4  # 5 is too poorly separated; 4 is the near-best k closest to the elbow
-    assert SILHOUETTE_TOLERANCE > (0.30 - 0.28) / 0.30
-
-
-def test_rule_breaks_ties_on_davies_bouldin() -> None:
-    cands = (_cand(3, 0.30, db=1.5), _cand(5, 0.30, db=1.1))
-    assert _auto_choice(cands, elbow=4)[0] == 5
-
-
 def test_auto_k_finds_well_separated_groups() -> None:
     rng = np.random.default_rng(0)
     centres = np.array([[0.0, 0.0, 0.0], [12.0, 0.0, 0.0], [0.0, 12.0, 0.0], [0.0, 0.0, 12.0]])
@@ -141,3 +122,177 @@ def test_separation_scores_match_scikit_learn() -> None:
     assert ch == pytest.approx(calinski_harabasz_score(X, labels), rel=1e-9)
     assert db == pytest.approx(davies_bouldin_score(X, labels), rel=1e-9)
     assert separation_scores(X, np.zeros(3000, dtype=np.int64)) == (None, None)
+
+
+# ---- the k rule, branch by branch, on hand-made scores -----------------------------------------------
+
+
+def _cand(k: int, sil: float, share: float = 0.1) -> KCandidate:
+    return KCandidate(k, 1000.0 / k, sil, 100.0, 1.0, smallest_share=share)
+
+
+def _rule(
+    sils: dict[int, float],
+    jaccards: dict[int, float],
+    elbow: int | None = 5,
+    shares: dict[int, float] | None = None,
+    with_stability: bool = True,
+) -> tuple[KRule, list[int]]:
+    """Return a rule over the given silhouettes, with each k's segments all at the given Jaccard."""
+    asked: list[int] = []
+
+    def stability_of(ks: list[int]) -> dict[int, KStability]:
+        asked.extend(k for k in ks if k not in asked)
+        return {
+            k: KStability(k, min(1.0, jaccards[k] + 0.02), (jaccards[k], 0.99), 20, 100) for k in jaccards
+        }
+
+    cands = tuple(_cand(k, s, (shares or {}).get(k, 0.1)) for k, s in sorted(sils.items()))
+    return KRule(cands, elbow, 0.02, with_stability, stability_of), asked
+
+
+def _elbow_words_are_true(reason: str, k: int, elbow: int | None) -> None:
+    m = re.search(r"bends (close by, )?(earlier|later), at (\d+)", reason)
+    if m:
+        at = int(m.group(3))
+        assert at == elbow and (at < k if m.group(2) == "earlier" else at > k)
+        assert bool(m.group(1)) == (abs(at - k) == 1)
+    elif "there too" in reason:
+        assert elbow == k
+    else:
+        assert elbow is None and "no clear bend" in reason
+
+
+SILS = {2: 0.28, 3: 0.26, 4: 0.24, 5: 0.25, 6: 0.24, 7: 0.22}
+
+
+def test_rule_takes_the_finest_stable_distinct_k_up_to_the_elbow() -> None:
+    rule, asked = _rule(SILS, {2: 0.98, 3: 0.99, 4: 0.98, 5: 0.95, 6: 0.9})
+    k, reason = rule.choice()
+    assert k == 5 and asked == [5]  # finest first; coarser candidates are not resampled
+    assert reason.startswith("We chose 5 segments: the finest grouping that held up when the customers")
+    assert "stability 0.97" in reason and "silhouette 0.25 against 0.26 at 3" in reason
+    _elbow_words_are_true(reason, 5, 5)
+    assert "6 segments go past the elbow without separating best" in reason  # 6 > max(best 3, elbow 5)
+
+
+def test_rule_skips_an_unstable_finer_k_and_says_so() -> None:
+    rule, asked = _rule(SILS, {3: 0.99, 4: 0.98, 5: 0.55})
+    k, reason = rule.choice()
+    assert k == 4 and asked == [5, 4]
+    assert "5 segments are less stable under resampling (stability 0.57, under 0.80)" in reason
+    _elbow_words_are_true(reason, 4, 5)
+    assert "close by, later, at 5" in reason
+
+
+def test_rule_reports_a_too_small_segment_and_a_poorly_separated_runner_up() -> None:
+    rule, _ = _rule(SILS, {3: 0.99, 4: 0.98, 5: 0.95}, shares={5: 0.01})
+    k, reason = rule.choice()
+    assert k == 4 and "5 segments would leave a segment of 1.0% of customers, under the 2% minimum" in reason
+    rule, _ = _rule({2: 0.30, 3: 0.30, 4: 0.20, 5: 0.19}, {3: 0.9, 4: 0.9, 5: 0.9}, elbow=3)
+    k, reason = rule.choice()
+    assert k == 3 and "4 segments separate less well (silhouette 0.20, under 90% of 0.30)" in reason
+    assert "separates best of the choices with 3 or more (silhouette 0.30)" in reason
+    _elbow_words_are_true(reason, 3, 3)
+
+
+def test_rule_goes_past_the_elbow_only_to_the_best_separated_k() -> None:
+    rule, _ = _rule({2: 0.30, 3: 0.35, 4: 0.36, 5: 0.39, 6: 0.41, 7: 0.39}, {5: 1.0, 6: 0.9, 7: 0.8})
+    k, reason = rule.choice()
+    assert k == 6  # a new group separates best at 6, past the elbow at 5; 7 goes past both
+    _elbow_words_are_true(reason, 6, 5)
+    assert "bends close by, earlier, at 5" in reason and "7 segments go past the elbow" in reason
+
+
+def test_rule_without_a_bend_and_with_the_elbow_earlier() -> None:
+    rule, _ = _rule({2: 0.30, 3: 0.25, 4: 0.26, 5: 0.27, 6: 0.20}, {4: 0.9, 5: 0.9}, elbow=None)
+    k, reason = rule.choice()
+    assert k == 5
+    _elbow_words_are_true(reason, 5, None)
+    rule, _ = _rule({2: 0.30, 3: 0.25, 4: 0.26, 5: 0.27, 6: 0.20}, {4: 0.9, 5: 0.9}, elbow=3)
+    k, reason = rule.choice()
+    assert k == 5 and "bends earlier, at 3" in reason
+    _elbow_words_are_true(reason, 5, 3)
+
+
+def test_rule_falls_back_to_the_most_stable_fairly_stable_k() -> None:
+    rule, _ = _rule(SILS, {3: 0.72, 4: 0.65, 5: 0.7})
+    k, reason = rule.choice()
+    assert k == 3  # none reaches 0.75 everywhere; 3 has the highest mean adjusted Rand
+    assert "no well-separated grouping of 3 or more reached a stability of 0.80" in reason
+    assert "stability 0.74, every segment's Jaccard 0.72 or more" in reason
+    _elbow_words_are_true(reason, 3, 5)
+
+
+def test_rule_picks_two_only_for_two_clear_groups_or_when_nothing_finer_holds() -> None:
+    rule, _ = _rule({2: 0.78, 3: 0.52, 4: 0.45}, {2: 0.99, 3: 0.99, 4: 0.99}, elbow=3)
+    k, reason = rule.choice()
+    assert k == 2 and "fall clearly into two groups (silhouette 0.78, against at most 0.52" in reason
+    # a weak two-way split is not "two clear groups": the finer stable choice wins
+    rule, _ = _rule({2: 0.40, 3: 0.30, 4: 0.28}, {2: 0.99, 3: 0.99, 4: 0.99}, elbow=3)
+    assert rule.choice()[0] == 3
+    rule, _ = _rule({2: 0.40, 3: 0.38, 4: 0.37}, {2: 0.95, 3: 0.5, 4: 0.4}, elbow=4)
+    k, reason = rule.choice()
+    assert k == 2 and "no grouping of 3 or more segments held up" in reason and "stability 0.97" in reason
+
+
+def test_rule_names_a_segment_that_dissolves_and_never_prints_a_limit_as_under_itself() -> None:
+    # overall agreement is good but one segment's Jaccard is 0.598: told with 3 decimals, not as "0.60"
+    rule, _ = _rule(SILS, {3: 0.99, 4: 0.98, 5: 0.598})
+    rule = KRule(
+        rule.candidates,
+        5,
+        0.02,
+        True,
+        lambda ks: {
+            3: KStability(3, 0.99, (0.99, 0.99, 0.99), 20, 100),
+            4: KStability(4, 0.98, (0.98,) * 4, 20, 100),
+            5: KStability(5, 0.9, (0.598, 0.95, 0.95, 0.95, 0.95), 20, 100),
+        },
+    )
+    k, reason = rule.choice()
+    assert (
+        k == 4
+        and "5 segments do not all hold up under resampling (a segment's Jaccard 0.598, under 0.6)" in reason
+    )
+
+
+def test_rule_says_rough_when_nothing_holds_and_handles_tiny_segments() -> None:
+    rule, _ = _rule({2: 0.30, 3: 0.29, 4: 0.28}, {2: 0.4, 3: 0.5, 4: 0.45}, elbow=4)
+    k, reason = rule.choice()
+    assert k == 3 and "treat the segments as rough" in reason and "stability 0.52" in reason
+    rule, _ = _rule({2: 0.3, 3: 0.3}, {}, elbow=None, shares={2: 0.01, 3: 0.005})
+    k, reason = rule.choice()
+    assert k == 2 and "under the 2% minimum" in reason and "(1.0% of customers)" in reason
+
+
+def test_rule_without_stability_says_it_was_not_measured() -> None:
+    rule, asked = _rule(SILS, {}, with_stability=False)
+    k, reason = rule.choice()
+    assert k == 5 and asked == [] and "stability was not measured" in reason
+
+
+def test_month_rule_keeps_last_k_unless_another_is_clearly_better() -> None:
+    sils = {2: 0.30, 3: 0.35, 4: 0.36, 5: 0.389, 6: 0.406, 7: 0.39}
+    rule, _ = _rule(sils, {5: 1.0, 6: 0.9, 7: 0.8})
+    auto, reason = rule.choice()
+    assert auto == 6
+    k, text = rule.month_choice(5, auto, reason)
+    assert k == 6 and "this changes last period's 5 segments" in text and "0.41 against 0.39" in text
+    # a 0.002 lead is noise: last period's k stays
+    rule, _ = _rule({**sils, 6: 0.391}, {5: 1.0, 6: 0.9, 7: 0.8})
+    auto, reason = rule.choice()
+    k, text = rule.month_choice(5, 6, reason)
+    assert k == 5 and text.startswith("We kept last period's 5 segments") and "0.39 against 0.39" in text
+    # last k no longer holds up
+    rule, _ = _rule(sils, {5: 0.5, 6: 0.9, 7: 0.8})
+    k, text = rule.month_choice(5, 6, "We chose 6 segments.")
+    assert k == 6 and "no longer hold up under resampling" in text
+    k, text = rule.month_choice(6, 6, "We chose 6 segments: x.")
+    assert k == 6 and text == "We chose 6 segments: x; last period had 6 segments too."
+
+
+def test_rule_copes_with_negative_silhouettes() -> None:
+    rule, _ = _rule({2: -0.05, 3: -0.10, 4: -0.105, 5: -0.2}, {3: 0.9, 4: 0.9, 5: 0.9}, elbow=4)
+    k, reason = rule.choice()
+    assert k == 4 and "silhouette -0.10 against -0.10 at 3" in reason  # -0.105 is within 10% of -0.10

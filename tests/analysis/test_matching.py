@@ -20,6 +20,7 @@ from reportgen.analysis.matching import (
     model_document,
     model_json,
     projected_matrix,
+    redefinitions,
     segment_changes,
     segment_matching,
     stable_labels,
@@ -35,10 +36,15 @@ from reportgen.model import (
     ID,
     FeatureMatrix,
     FeatureStat,
+    Flow,
+    Matching,
+    Migration,
     MonthOverMonth,
     PreviousModel,
     Segmentation,
+    SegmentChange,
     SegmentProfile,
+    VanishedSegment,
 )
 from reportgen.period import Period
 
@@ -458,3 +464,48 @@ def test_a_previous_model_that_is_not_an_object_is_a_clear_error(tmp_path: Path,
     (folder / "model.json").write_bytes(content.encode("utf-8", "surrogateescape"))
     with pytest.raises(InputError, match=r"2026-10/model\.json"):
         load_previous_model(tmp_path, Period(2026, 11))
+
+
+# ---- redefinitions: merges told as such, not as moves ------------------------------------------------
+
+
+def _migration(flows: list[tuple[int, int, int]]) -> Migration:
+    return Migration(
+        from_period=Period(2026, 10),
+        customers_in_both=sum(n for _, _, n in flows),
+        new_customers=0,
+        lost_customers=0,
+        flows=tuple(Flow(a, b, n) for a, b, n in flows),
+    )
+
+
+def test_redefinitions_find_merges_and_leave_ordinary_moves_alone() -> None:
+    # 80 of segment 1's 90 stayers now sit in segment 0: a merge; 20 of segment 2's 70: an ordinary move
+    flows = [(0, 0, 100), (1, 0, 80), (1, 1, 10), (2, 2, 50), (2, 0, 20)]
+    found = redefinitions(_migration(flows))
+    assert [(r.id, r.sources, r.customers) for r in found] == [(0, (1,), 80)]
+    assert found[0].as_dict() == {"id": 0, "from": [1], "customers": 80}
+    assert redefinitions(_migration([f for f in flows if f[0] != 1])) == ()
+
+
+def test_change_sentences_tell_a_redefinition_instead_of_moves_and_a_vanished_segment() -> None:
+    moves = _migration([(0, 0, 100), (1, 0, 80), (2, 2, 50), (2, 0, 20)])
+    history = MonthOverMonth(
+        from_period=Period(2026, 10),
+        migration=moves,
+        matching=Matching(
+            from_period=Period(2026, 10),
+            matches=(),
+            vanished=(VanishedSegment(id=1, name="High spenders", previous_size=80, nearest_distance=1.0),),
+        ),
+        changes=(
+            SegmentChange(0, "Full payers", 200, 0.8, False, 110, 0.44, 90, ()),
+            SegmentChange(2, "Savers", 50, 0.2, False, 70, 0.28, -20, ()),
+        ),
+        redefined=redefinitions(moves),
+    )
+    text = " ".join(change_sentences(history))
+    assert "Full payers was redefined: it now holds most of the customers of High spenders (80;" in text
+    assert "no longer found" not in text  # High spenders were merged, not lost
+    assert "The largest move was 20 customers from Savers to Full payers." in text  # the 80 are not moves
+    assert "Full payers grew" not in text and "Savers shrank by 20 customers to 50." in text

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from reportgen.analysis.stability import segmentation_trust
 from reportgen.documents.briefing import (
     MAX_HTML_BYTES,
     Briefing,
@@ -21,6 +22,7 @@ from reportgen.documents.briefing import (
     briefing_colours,
     briefing_content,
     briefing_message,
+    briefing_text,
     eml_bytes,
     safe_url,
 )
@@ -224,6 +226,7 @@ def test_briefing_content_from_an_analysis() -> None:
         recommendations_for=lambda i: tuple(r for r in recs if r.segment_id == i),
         features=SimpleNamespace(quality=SimpleNamespace(customers=100)),
         segmentation=SimpleNamespace(silhouette=0.3123),
+        trust=segmentation_trust(0.3123, 0.9, [0, 1], [0.9, 0.7]),
     )
     changes = (
         SegmentChange(
@@ -275,3 +278,9 @@ def test_briefing_content_from_an_analysis() -> None:
     assert b.subject == "November 2026: High spenders – 30% of customers, 65% of purchases"
     assert [s.value_share for s in b.segments] == [None, 0.65] and b.value_label == "purchases"
     assert b.actions == ("High spenders: Reward loyalty",)
+    assert b.verdict == "Weak separation, mostly stable segments: " + (
+        "use them as a guide for messages and campaign tests; the groups overlap, so do not use them for "
+        "eligibility rules or decisions about individual customers, and check the fairly stable segments "
+        "before acting on them."
+    )
+    assert b.verdict in briefing_text(b)

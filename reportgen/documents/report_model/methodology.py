@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reportgen.config import CC_FEATURES
 from reportgen.documents.formats import decimal, money, thousands
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import ch_reading, db_reading, silhouette_reading
@@ -14,6 +15,7 @@ from reportgen.model import (
     DataQuality,
     KSelection,
     Segmentation,
+    stability_reading,
 )
 from reportgen.model.columns import feature_label
 
@@ -35,6 +37,7 @@ class CandidateRow:
     calinski_harabasz: float | None
     davies_bouldin: float | None
     chosen: bool
+    stability: float | None = None  # mean adjusted Rand over resamples; None where not resampled
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ class Methodology:
     elbow: Figure | None
     silhouette: Figure | None
     metrics: tuple[QualityMetric, ...]
+    verdict: str = ""  # how far to trust the segments, in one sentence
+    # per segment: name, mean Jaccard with its best resample match, reading
+    segment_stability: tuple[tuple[str, float, str], ...] = ()
 
 
 def _handling(column: str, quality: DataQuality) -> str:
@@ -87,7 +93,27 @@ def _missing_rows(quality: DataQuality, labels: Mapping[str, str]) -> tuple[Miss
     )
 
 
+def _stability_metric(selection: KSelection, k: int) -> QualityMetric | None:
+    measured = selection.stabilities.get(k)
+    if measured is None:
+        return None
+    stable = sum(1 for j in measured.jaccard if stability_reading(j) == "stable")
+    return QualityMetric(
+        "Resampling stability",
+        measured.ari,
+        "Higher is better; 1 means the same segments on every resample",
+        f"The mean adjusted Rand index between this segmentation and fits on {measured.resamples} random "
+        f"80% samples of the customers; {stable} of {k} segments are stable (mean Jaccard with their best "
+        "match 0.75 or more, the clusterboot reading).",
+    )
+
+
 def _metrics(seg: Segmentation, selection: KSelection) -> tuple[QualityMetric, ...]:
+    stability = _stability_metric(selection, seg.k)
+    return (*((stability,) if stability is not None else ()), *_separation_metrics(seg, selection))
+
+
+def _separation_metrics(seg: Segmentation, selection: KSelection) -> tuple[QualityMetric, ...]:
     return (
         QualityMetric(
             "Silhouette score",
@@ -133,7 +159,14 @@ def methodology_section(
     used = len(fm.used)
     words = analysis.wording
     source = words.source.format(rows=thousands(quality.rows), customers=thousands(quality.customers))
-    intro = words.features_intro.format(used=used)
+    # "account data" is the credit-card table's; any other table is just "the table"
+    table = "account data" if set(fm.input_features) & set(CC_FEATURES) else "table"
+    intro = words.features_intro.format(used=used, table=table)
+    if fm.indicators is not None and fm.indicators.columns:
+        intro += (
+            " Categorical columns enter as one 0/1 column per value, scaled so each categorical column "
+            "weighs as much as one numeric column."
+        )
     return Methodology(
         source_text=source,
         features_intro=intro,
@@ -153,11 +186,22 @@ def methodology_section(
         sampling_note=sampling,
         candidates=tuple(
             CandidateRow(
-                c.k, c.inertia, c.silhouette, c.calinski_harabasz, c.davies_bouldin, c.k == sel.chosen_k
+                c.k,
+                c.inertia,
+                c.silhouette,
+                c.calinski_harabasz,
+                c.davies_bouldin,
+                c.k == sel.chosen_k,
+                c.stability,
             )
             for c in sel.candidates
         ),
         elbow=figure(elbow) if elbow else None,
         silhouette=figure(sil) if sil else None,
         metrics=_metrics(analysis.segmentation, sel),
+        verdict=analysis.trust.verdict if analysis.trust is not None else "",
+        segment_stability=tuple(
+            (analysis.segment_names().get(s.id, f"segment {s.id}"), s.stability, s.reading)
+            for s in (analysis.trust.segments if analysis.trust is not None else ())
+        ),
     )

@@ -10,6 +10,7 @@ from reportgen.model import (
     KSelection,
     SegmentProfile,
     spend_share,
+    structure_reading,
 )
 from reportgen.model.columns import feature_label
 
@@ -88,19 +89,24 @@ def summary_traits(segment_count: int) -> int:
 
 
 def silhouette_reading(value: float | None) -> str:
+    # Kaufman and Rousseeuw's reading (structure_reading): > 0.70 strong, > 0.50 reasonable, > 0.25 weak
     if value is None:
         return "Not computed for this run."
-    if value >= 0.5:
-        return "The segments are clearly separated: most customers sit well inside their own segment."
-    if value >= 0.25:
-        return "The segments are distinct, with some overlap at the edges; treat them as reliable groupings."
-    if value >= 0.1:
+    reading = structure_reading(value)
+    if reading == "strong":
+        return "Strong structure: the segments are well apart and most customers sit deep inside their own."
+    if reading == "reasonable":
+        return "Reasonable structure: the segments are distinct, with some overlap at the edges."
+    if reading == "weak":
         return (
-            "The segments overlap noticeably, as is usual for customer behaviour: the centres differ "
-            "clearly, but customers near a boundary could belong to either neighbour. Act on the "
-            "segment profiles, not on individual borderline assignments."
+            "Weak structure (0.26 to 0.50): the segment centres differ, but the segments overlap and "
+            "customers near a boundary could belong to either neighbour. Act on the segment profiles, not "
+            "on individual borderline assignments."
         )
-    return "The data has little natural grouping: read the segments as a convenient split, not as types."
+    return (
+        "No substantial structure (0.25 or less): the customers form a continuum; read the segments as a "
+        "convenient split, not as distinct types."
+    )
 
 
 def ch_reading(value: float | None, selection: KSelection) -> str:
@@ -126,7 +132,7 @@ def db_reading(value: float | None) -> str:
         return "Below 1: each segment is compact compared with its distance to the nearest other segment."
     if value < 2.0:
         return (
-            "Between 1 and 2: segments are reasonably compact but neighbours partly touch; "
-            "the profiles are trustworthy, the boundaries are soft."
+            "Between 1 and 2: segments are reasonably compact but neighbours partly touch, so the "
+            "boundaries are soft: read the profiles as descriptions of the segment centres."
         )
     return "Above 2: neighbouring segments are close relative to their size; look at the profiles with care."
