@@ -8,7 +8,6 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 from reportgen import __version__
@@ -18,7 +17,7 @@ from reportgen.interrupts import EXIT_INTERRUPTED, INTERRUPTED, STOPPER
 from reportgen.io.write import output_lock
 from reportgen.parallel.runtime import collector_paused, cpu_lanes, run_scratch
 from reportgen.parallel.worker import RenderWorker, release_temporary_files
-from reportgen.period import parse_period, period_of
+from reportgen.period import parse_period
 
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
@@ -50,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="analyse a month's data and write the report")
     run.add_argument("--data", type=Path, help="input table: CSV, gzip CSV or Parquet")
     run.add_argument("--config", type=Path, help="reportgen.toml (default: ./reportgen.toml if present)")
-    run.add_argument("--period", help="reporting month YYYY-MM (default: the current month)")
+    run.add_argument(
+        "--period",
+        help="reporting month YYYY-MM (default: a transaction log's last month, else the current month)",
+    )
     run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: output)")
     run.add_argument("--k", type=_positive_k, help="fix the number of segments")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -90,22 +92,23 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     if args.k is not None:
         settings = with_k(settings, args.k)
-    period = parse_period(args.period) if args.period else period_of(date.today())
+    period = parse_period(args.period) if args.period else None  # None: the period the data dates
     # the output folder is checked (and held) before any work; the workers start before the analysis stack
     # is imported: they load the rendering stack on the other core meanwhile
     with output_lock(args.out), run_scratch(), _render_worker() as renderer:
         try:
             with collector_paused():
-                from reportgen.pipeline import quiet, run, stderr_progress
+                from reportgen.api import SegmentReport
+                from reportgen.pipeline import quiet, stderr_progress
 
             progress = stderr_progress() if sys.stderr.isatty() and not args.quiet else quiet
-            result = run(settings, period, args.out, args.data, progress, renderer)
+            folder = SegmentReport(args.data, settings, period=period).to_file(args.out, progress, renderer)
         finally:
             # fonts copied for an in-process render live in the run's folder, which goes now: a later
             # document in this process (main() called again) makes new copies
             release_temporary_files()
     if not args.quiet:
-        print(f"wrote {result.period_dir}", file=sys.stderr)
+        print(f"wrote {folder}", file=sys.stderr)
     return EXIT_OK
 
 

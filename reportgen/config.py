@@ -232,11 +232,12 @@ def load_settings(path: Path | None) -> Settings:
         raise InputError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{where}: invalid TOML: {exc}") from None
-    _check_schema(raw, where)
+    check_schema(raw, where)
     return settings_from_dict(raw, base=path.resolve().parent, where=where, source=path.resolve())
 
 
-def _check_schema(raw: dict[str, Any], where: str) -> None:
+def check_schema(raw: dict[str, Any], where: str) -> None:
+    """Raise InputError on an unknown section or key, or a value of the wrong type."""
     for section, body in raw.items():
         if section not in _SCHEMA:
             known = ", ".join(f"[{s}]" for s in _SCHEMA)

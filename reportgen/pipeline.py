@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reportgen import __version__
+from reportgen.analysis.categories import category_highlights, category_shares
 from reportgen.parallel.runtime import cpu_lanes, without_optional_module
 
 # scikit-learn imports pandas, if installed, only to accept pandas inputs (0.2 s of a 4 s run; ours are NumPy
@@ -19,7 +20,7 @@ from reportgen.parallel.runtime import cpu_lanes, without_optional_module
 with without_optional_module("pandas"):
     from reportgen.analysis.cluster import k_selection, segment_map, segmentation
 from reportgen.analysis.features import feature_matrix
-from reportgen.analysis.kinds import data_kind
+from reportgen.analysis.kinds import current_period, data_kind
 from reportgen.analysis.matching import (
     model_document,
     model_json,
@@ -40,10 +41,12 @@ from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
 from reportgen.io.load import require_customers
 from reportgen.io.period_folder import load_previous_model
 from reportgen.io.write import publish_period, write_atomic
-from reportgen.model import Analysis, PreviousModel, ReportJob
-from reportgen.period import Period, parse_period
+from reportgen.model import Analysis, LoadedTable, PreviousModel, ReportJob
+from reportgen.period import Period, parse_period, period_of
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from reportgen.parallel.worker import RenderWorker
 
 GENERATOR = f"reportgen {__version__}"
@@ -86,6 +89,29 @@ def playbook_file(settings: Settings) -> Path:
     return settings.report.playbook if settings.report.playbook is not None else data_kind(settings).playbook
 
 
+def loaded_table(
+    settings: Settings, source: Path | pl.DataFrame, period: Period | None, label: str = "DataFrame"
+) -> LoadedTable:
+    """Read and validate the input table of the configured kind, from a file or a DataFrame (`label`).
+
+    `period` None: a transaction log's period is the month of its last timestamp, a customer table's the
+    current month.
+    """
+    table = data_kind(settings).load(source, settings, period, label)
+    refuse_unusable_values(table)
+    refuse_formula_ids(table, settings.report.allow_formula_ids)
+    return table
+
+
+def table_period(table: LoadedTable, period: Period | None) -> Period:
+    """Return the period a run reports on: the one asked for, else the one the data dates (see loaded_table)."""
+    if period is not None:
+        return period
+    if table.kind == "transactions" and table.last_day is not None:
+        return period_of(table.last_day)
+    return current_period()
+
+
 def config_hash(settings: Settings) -> str:
     """Return a short hash of the settings that shape the model (saved in model.json)."""
     doc = settings.as_dict()
@@ -97,16 +123,26 @@ def config_hash(settings: Settings) -> str:
 def analyse(
     settings: Settings,
     path: Path,
-    period: Period,
+    period: Period | str,
     progress: Progress = quiet,
     previous: PreviousModel | None = None,
 ) -> Analysis:
     """Run the analysis: load, prepare, choose k, segment, profile, name, recommend, compare months."""
+    if isinstance(period, str):  # the library's edge: a caller may name the month as text
+        period = parse_period(period)
     progress(f"loading {path}")
+    return table_analysis(settings, loaded_table(settings, path, period), period, progress, previous)
+
+
+def table_analysis(
+    settings: Settings,
+    table: LoadedTable,
+    period: Period,
+    progress: Progress = quiet,
+    previous: PreviousModel | None = None,
+) -> Analysis:
+    """Analyse a loaded table: prepare, choose k, segment, profile, name, recommend, compare months."""
     kind = data_kind(settings)
-    table = kind.load(path, settings, period)
-    refuse_unusable_values(table)
-    refuse_formula_ids(table, settings.report.allow_formula_ids)
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:
         require_customers(table, cluster.k, "--k / clustering.k")
@@ -116,7 +152,7 @@ def analyse(
     features = feature_matrix(table, settings.features)
     if not features.used:
         raise InputError(
-            f"{path}: every feature column holds a single value across all {table.frame.height:,} customers; "
+            f"{table.path}: every feature column holds a single value across all {table.frame.height:,} customers; "
             "nothing tells them apart: check the export or data.features"
         )
     lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
@@ -150,6 +186,10 @@ def analyse(
         [p.id for p in profiles] if seg.stability else [],
         seg.stability,
     )
+    categories = None
+    if table.categorical:
+        shares = category_shares(table.frame, table.categorical, seg.labels, tuple(p.id for p in profiles))
+        categories = category_highlights(shares, settings.data.labels)
     return Analysis(
         trust=trust,
         table=table,
@@ -163,6 +203,7 @@ def analyse(
         pca=pca,
         history=history,
         model=model,
+        categories=categories,
     )
 
 
@@ -228,23 +269,32 @@ def period_files(
 
 def run(
     settings: Settings,
-    period: Period | str,
+    period: Period | str | None,
     out_dir: Path,
-    data: Path | None = None,
+    data: Path | pl.DataFrame | None = None,
     progress: Progress = quiet,
     renderer: RenderWorker | None = None,
+    label: str = "DataFrame",
 ) -> RunResult:
     """Analyse the input and publish every output of the period atomically, then refresh the archive.
 
-    `renderer`: a started render worker to make the documents in (the command line's way); None makes them
-    in this process.
+    `period` None: the period the data dates (see loaded_table). `data`: a file, a DataFrame (named `label`
+    in messages and the report) or None for the configured / bundled file. `renderer`: a started render
+    worker to make the documents in (the command line's way); None makes them in this process.
     """
     if isinstance(period, str):  # the library's edge: a caller may name the month as text
         period = parse_period(period)
-    path = data_path(settings, data)
+    in_memory = data is not None and not isinstance(data, Path)
+    source: Path | pl.DataFrame = (
+        data if data is not None and not isinstance(data, Path) else data_path(settings, data)
+    )
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
+    progress(f"loading {label if in_memory else source}")
+    table = loaded_table(settings, source, period, label)
+    period = table_period(table, period)
     previous = load_previous_model(out_dir, period)
-    analysis = analyse(settings, path, period, progress, previous)
+    analysis = table_analysis(settings, table, period, progress, previous)
+    path = table.path
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
     progress(f"publishing {out_dir / str(period)}")
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this

@@ -25,6 +25,8 @@ def _shared_data() -> Path:
 
 
 CC_GENERAL = _shared_data() / "cc_general.csv"
+MARKETING = _shared_data() / "marketing_campaign.csv"
+WHOLESALE = _shared_data() / "wholesale_customers.csv"
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +35,22 @@ def cc_path() -> Path:
     if not CC_GENERAL.is_file():
         pytest.fail(f"reference table not found at {CC_GENERAL}; set REPORTGEN_SHARED_DATA")
     return CC_GENERAL
+
+
+@pytest.fixture(scope="session")
+def marketing_path() -> Path:
+    """Return the path of marketing_campaign.csv as distributed (TAB-separated), read in place."""
+    if not MARKETING.is_file():
+        pytest.fail(f"reference table not found at {MARKETING}; set REPORTGEN_SHARED_DATA")
+    return MARKETING
+
+
+@pytest.fixture(scope="session")
+def wholesale_path() -> Path:
+    """Return the path of wholesale_customers.csv as distributed (no id column), read in place."""
+    if not WHOLESALE.is_file():
+        pytest.fail(f"reference table not found at {WHOLESALE}; set REPORTGEN_SHARED_DATA")
+    return WHOLESALE
 
 
 def blob_table(n_per_group: int = 60, seed: int = 0) -> pl.DataFrame:

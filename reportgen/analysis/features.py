@@ -1,4 +1,12 @@
-"""Preparation: data-quality statistics, median imputation, engineered ratios, log1p, standard scaling."""
+"""Preparation: data-quality statistics, median imputation, engineered ratios, log1p, standard scaling.
+
+Categorical columns listed in `data.features` are one-hot encoded for clustering. Each indicator is centred on
+its share p and every indicator of a column divided by sqrt(sum of p(1 - p)) over the column's values, so the
+column's indicators together carry one unit of variance, the same as one standardised numeric column: a
+column with many values cannot outweigh the numeric ones, and K-Means distances stay Euclidean (k-prototypes
+would need a second distance and its own weight to tune). Values held by fewer than 1% of customers are
+grouped as "other" first, for clustering and profiling alike.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,15 @@ import polars as pl
 
 from reportgen.config import FeatureConfig
 from reportgen.model import ID, ColumnStats, DataQuality, FeatureMatrix, Imputation, LoadedTable
-from reportgen.model.columns import ENGINEERED_RATIOS
+from reportgen.model.columns import ENGINEERED_RATIOS, indicator_name
 
 # A column is "skewed" (and gets log1p) when it is non-negative and its sample skewness exceeds this.
 SKEW_THRESHOLD = 1.0
+# Category values held by fewer customers than this share are grouped as OTHER.
+RARE_SHARE = 0.01
+OTHER = "other"
+# A numeric column of whole numbers with at most this many distinct values (not only 0 and 1) looks coded.
+FEW_CODES = 5
 
 
 def column_stats(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[ColumnStats, ...]:
@@ -110,30 +123,110 @@ def skewed_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[str, 
     )
 
 
+def grouped_categories(values: pl.Series) -> pl.Series:
+    """Return category values with those held by fewer than RARE_SHARE of the rows replaced by OTHER."""
+    counts = values.value_counts()
+    rare = counts.filter(pl.col("count") < RARE_SHARE * values.len()).get_column(values.name)
+    if rare.len() < 2:  # one rare value stays itself: "other" would only rename it
+        return values
+    return (
+        pl.select(pl.when(pl.lit(values).is_in(rare.implode())).then(pl.lit(OTHER)).otherwise(pl.lit(values)))
+        .to_series()
+        .alias(values.name)
+    )
+
+
+def category_levels(values: pl.Series) -> tuple[str, ...]:
+    """Return the values of a category column, most frequent first (ties in text order)."""
+    counts = values.value_counts().sort(["count", values.name], descending=[True, False])
+    return tuple(str(v) for v in counts.get_column(values.name))
+
+
+def indicator_frame(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Return one 0/1 Float64 column per value of each category column (rare values grouped), and the
+    category column each indicator belongs to; a column with a single value gives none (it is constant)."""
+    out: list[pl.Series] = []
+    owners: list[str] = []
+    for column in columns:
+        values = grouped_categories(frame.get_column(column))
+        levels = category_levels(values)
+        if len(levels) < 2:
+            continue
+        for level in levels:
+            out.append((values == level).cast(pl.Float64).alias(indicator_name(column, level)))
+            owners.append(column)
+    return pl.DataFrame(out), tuple(owners)
+
+
+def indicator_scale(indicators: pl.DataFrame, owners: tuple[str, ...]) -> np.ndarray:
+    """Return each indicator's divisor: sqrt(sum of p(1 - p)) over its column's values (one unit per column)."""
+    shares = [float(indicators.get_column(c).sum()) / max(indicators.height, 1) for c in indicators.columns]
+    block: dict[str, float] = {}
+    for owner, p in zip(owners, shares, strict=True):
+        block[owner] = block.get(owner, 0.0) + p * (1.0 - p)
+    return np.array([np.sqrt(block[o]) for o in owners], dtype=np.float64)
+
+
+def coded_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """Return the numeric columns that hold only a few whole numbers (not just 0/1), with those numbers."""
+    out = []
+    for c in columns:
+        values = frame.get_column(c).drop_nulls()
+        distinct = values.unique().sort()
+        whole = 2 <= distinct.len() <= FEW_CODES and bool((distinct.round(0) == distinct).all())
+        if whole and not set(distinct.to_list()) <= {0.0, 1.0}:
+            out.append((c, tuple(float(v) for v in distinct)))
+    return tuple(out)
+
+
+def _coded_note(column: str, values: tuple[float, ...]) -> str:
+    shown = ", ".join(f"{v:g}" for v in values)
+    return (
+        f"{column} holds only {len(values)} distinct whole numbers ({shown}) and is averaged like an amount; "
+        "if they are codes (a channel, a region), list it in data.categorical to profile it as shares instead."
+    )
+
+
 def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
     """Return the scaled matrix K-Means sees, with the raw values and the data-quality record."""
     inputs = table.features
     stats = column_stats(table.frame, inputs)
     filled, imputations = imputed_frame(table.frame, inputs)
     engineered: tuple[str, ...] = ()
+    extra_notes: list[str] = []
     if cfg.engineered:
         filled, engineered = engineered_frame(filled)
+        if not engineered and table.kind == "customers":
+            extra_notes.append(
+                "No engineered features (features.engineered = true): the credit-card columns they are "
+                "derived from are not present."
+            )
+    if table.kind == "customers":
+        extra_notes += [_coded_note(c, v) for c, v in coded_columns(table.frame, inputs)]
 
     candidates = inputs + engineered
     spread = filled.select((pl.col(c).max() - pl.col(c).min()).alias(c) for c in candidates).row(0)
     constant = tuple(c for c, s in zip(candidates, spread, strict=True) if not s)
     used = tuple(c for c in candidates if c not in constant)
-    notes = list(table.notes)
+    indicators, owners = indicator_frame(table.frame, table.encoded)
+    constant = (*constant, *(c for c in table.encoded if c not in owners))
+    used = (*used, *indicators.columns)
+    notes = [*table.notes, *extra_notes]
     if constant:
         notes.append(
             f"Dropped {len(constant)} constant column{'s' if len(constant) > 1 else ''} "
             f"from clustering (no variation): {', '.join(constant)}."
         )
-    transformed = skewed_columns(filled, used) if cfg.transform == "log1p" else ()
-    model_input = filled.select(pl.col(c).log1p() if c in transformed else pl.col(c) for c in used)
+    numeric = tuple(c for c in used if c not in indicators.columns)
+    transformed = skewed_columns(filled, numeric) if cfg.transform == "log1p" else ()
+    model_input = filled.select(pl.col(c).log1p() if c in transformed else pl.col(c) for c in numeric)
+    if indicators.width:
+        model_input = pl.concat([model_input, indicators], how="horizontal")
     X = np.ascontiguousarray(model_input.to_numpy(order="c", writable=True), dtype=np.float64)
     center = X.mean(axis=0)
     scale = X.std(axis=0)
+    if indicators.width:
+        scale[len(numeric) :] = indicator_scale(indicators, owners)
     scale[scale == 0] = 1.0
     X -= center
     X /= scale
@@ -152,6 +245,7 @@ def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
     return FeatureMatrix(
         customer_ids=table.frame.get_column(ID),
         raw=filled.select(candidates),
+        indicators=indicators if indicators.width else None,
         input_features=inputs,
         used=used,
         engineered=engineered,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reportgen.analysis.naming import Archetype
 from reportgen.analysis.profile import ARCHETYPE_NAMES, CARD_ARCHETYPES
@@ -12,9 +14,18 @@ from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, RFM_ARCHETYPES, with_rfm
 from reportgen.config import DEFAULT_PLAYBOOK, TRANSACTIONS_PLAYBOOK, Settings
 from reportgen.model import LoadedTable
 from reportgen.model.kinds import CUSTOMERS_WORDING, TRANSACTIONS_WORDING, KindWording
-from reportgen.period import Period
+from reportgen.period import Period, period_of
 
-Loader = Callable[[Path, Settings, Period], LoadedTable]
+if TYPE_CHECKING:
+    import polars as pl
+
+# (a file or a DataFrame, settings, the period or None for the data's own, the DataFrame's name in messages)
+Loader = Callable[["Path | pl.DataFrame", Settings, "Period | None", str], LoadedTable]
+
+
+def current_period() -> Period:
+    """Return this calendar month (the default period of a customer table)."""
+    return period_of(date.today())
 
 
 @dataclass(frozen=True)
@@ -30,16 +41,29 @@ class DataKind:
     sample: bool  # whether the bundled sample can stand in for data.path
 
 
-def _load_customers(path: Path, settings: Settings, period: Period) -> LoadedTable:
-    from reportgen.io.load import load_customers
+def _load_customers(
+    source: Path | pl.DataFrame, settings: Settings, period: Period | None, label: str
+) -> LoadedTable:
+    from reportgen.io.load import customers_from_frame, load_customers
 
-    return load_customers(path, settings.data)
+    end = (period or current_period()).last_day  # date columns count days to it
+    if isinstance(source, Path):
+        return load_customers(source, settings.data, end)
+    return customers_from_frame(source, settings.data, label, end)
 
 
-def _load_transactions(path: Path, settings: Settings, period: Period) -> LoadedTable:
-    from reportgen.io.transactions import load_transactions  # here: only a transaction log needs it
+def _load_transactions(
+    source: Path | pl.DataFrame, settings: Settings, period: Period | None, label: str
+) -> LoadedTable:
+    # here: only a transaction log needs it
+    from reportgen.io.transactions import load_transactions, transactions_from_frame
 
-    return with_rfm_scores(load_transactions(path, settings.transactions, period.last_day))
+    end = period.last_day if period is not None else None  # None: the month of the last timestamp
+    if isinstance(source, Path):
+        table = load_transactions(source, settings.transactions, end, settings.data.separator)
+    else:
+        table = transactions_from_frame(source, settings.transactions, end, label)
+    return with_rfm_scores(table)
 
 
 CUSTOMERS = DataKind(

@@ -151,7 +151,7 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
 
     new_labels = sorted(int(x) for x in np.unique(labels))
     next_id = max(previous.ids) + 1
-    missing = [c for c in previous.used if c not in features.raw.columns]
+    missing = [c for c in previous.used if c not in features.clustered_frame().columns]
     if set(previous.used) != set(features.used) or missing:
         fresh = tuple(
             SegmentMatch(label=lb, id=next_id + i, name=None, distance=None, tolerance=None, new=True)
@@ -167,7 +167,7 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
         )
         return Matching(from_period=previous.period, matches=fresh, vanished=vanished, note=note, rule=RULE)
 
-    projected = projected_matrix(previous, features.raw)
+    projected = projected_matrix(previous, features.clustered_frame())
     new_centroids = np.vstack([projected[labels == lb].mean(axis=0) for lb in new_labels])
     dist = np.linalg.norm(new_centroids[:, None, :] - previous.centroids[None, :, :], axis=2)
     radii = acceptance_radii(previous.centroids)

@@ -17,7 +17,7 @@ from reportgen.errors import InputError
 from reportgen.model import Recommendation, SegmentProfile, spend_share
 from reportgen.model.columns import feature_label
 
-MAX_ACTIONS = 3
+MAX_ACTIONS = 2  # with KPI and value at stake, two actions keep a segment to one page
 MIN_ACTIONS = 2
 DEFAULT_KPI = "Segment's share of {value_label}, against its share of customers"
 NO_VALUE_KPI = "Response rate against a control group"

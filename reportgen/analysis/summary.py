@@ -12,6 +12,8 @@ from reportgen.period import Period
 
 SCHEMA_VERSION = 1
 RFM_COLUMNS = ("r_score", "f_score", "m_score", "rfm_score")
+# the figures behind the scores, for a CRM: whole days, purchase invoices, net spend
+RFM_VALUES = ("recency_days", "frequency", "monetary")
 
 
 def _r(value: float | None, digits: int = 6) -> float | None:
@@ -152,6 +154,7 @@ def summary_document(
                 "stability": _r(_segment_trust(analysis, p.id, "stability")),
                 "stability_reading": _segment_trust(analysis, p.id, "reading"),
                 "traits": [t.text for t in p.traits],
+                **_categories(analysis, p.id),
                 "recommendations": [f"{r.title}: {r.text}" for r in analysis.recommendations_for(p.id)],
                 "value_share": _r(p.value.share) if p.value is not None else None,
                 "value": _value(p),
@@ -164,6 +167,11 @@ def summary_document(
             for p in analysis.profiles
         ],
     }
+    if analysis.categories is not None:
+        document["categories"] = {
+            c: {v: _r(share) for v, share in values.items()}
+            for c, values in analysis.categories.overall.items()
+        }
     history = analysis.history
     if history is not None:
         document["migration"] = history.migration.as_dict()
@@ -177,13 +185,27 @@ def summary_document(
     return document
 
 
+def _categories(analysis: Analysis, segment: int) -> dict[str, Any]:
+    """Return a segment's `categories` (value shares per categorical column) and their highlights."""
+    cats = analysis.categories
+    if cats is None:
+        return {}
+    return {
+        "categories": {
+            c: {v: _r(share) for v, share in values.items()} for c, values in cats.segments[segment].items()
+        },
+        "category_highlights": [h.text for h in cats.highlights.get(segment, ())],
+    }
+
+
 def summary_json(document: dict[str, Any]) -> bytes:
     """Serialise a summary document deterministically."""
     return (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 def segments_table(analysis: Analysis) -> pl.DataFrame:
-    """Return one row per customer: customer_id, segment_id, segment_name (+ RFM scores for logs)."""
+    """Return one row per customer: customer_id, segment_id, segment_name (+ RFM scores and the recency,
+    frequency and monetary figures behind them for logs)."""
     names = {p.id: p.name for p in analysis.profiles}
     frame = pl.DataFrame(
         {
@@ -193,7 +215,9 @@ def segments_table(analysis: Analysis) -> pl.DataFrame:
     ).with_columns(
         pl.col("segment_id").replace_strict(names, return_dtype=pl.Utf8).alias("segment_name"),
     )
-    extra = [c for c in RFM_COLUMNS if c in analysis.table.frame.columns]
+    extra = [c for c in (*RFM_COLUMNS, *RFM_VALUES) if c in analysis.table.frame.columns]
+    if not any(c in analysis.table.frame.columns for c in RFM_COLUMNS):
+        extra = []
     if extra:
         frame = frame.with_columns(analysis.table.frame.select(extra))
     return frame

@@ -174,7 +174,9 @@ def _customers_change(changes: Sequence[SegmentChange]) -> str:
 
 
 def _change_text(change: SegmentChange | None) -> str | None:
-    return None if change is None else _count_change(change)
+    if change is None:
+        return None
+    return "new this month" if change.new else _count_change(change)
 
 
 def _top_value(segments: tuple[BriefingSegment, ...]) -> BriefingSegment | None:

@@ -2,100 +2,133 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import io
-import stat
+import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from reportgen.config import DataConfig
+from reportgen.config import CC_FEATURES, DataConfig
 from reportgen.errors import InputError
+from reportgen.io.csv_text import (
+    NULL_TOKENS,
+    as_utf8,
+    check_data_delimiter,
+    csv_as_text,
+    csv_header,
+    csv_lines,
+    field_separator,
+    is_utf8,
+    line1,
+    line_place,
+    read_csv,
+)
+from reportgen.io.files import (
+    BOM,
+    SNIFF,
+    check_text,
+    detect_format,
+    file_sha256,
+    first_line,
+    format_notes,
+    show,
+)
 from reportgen.io.guards import check_id_text, check_magnitude, guarded_csv, gunzip_capped
 from reportgen.model import ID, LoadedTable
 
-# Cell texts that mean "no value"; polars applies them before parsing, so they never reach Float64 parsing.
-NULL_TOKENS: tuple[str, ...] = (
-    "",
-    "NA",
-    "N/A",
-    "n/a",
-    "na",
-    "NaN",
-    "nan",
-    "NAN",
-    "null",
-    "NULL",
-    "Null",
-    "None",
-    "#N/A",
-)
-_BOM = b"\xef\xbb\xbf"
-_GZIP_MAGIC = b"\x1f\x8b"
-_PARQUET_MAGIC = b"PAR1"
-_CHUNK = 1 << 20
-_SNIFF = 8192
-_OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
+__all__ = [
+    "NULL_TOKENS",
+    "customers_from_frame",
+    "detect_format",
+    "field_separator",
+    "file_sha256",
+    "load_customers",
+    "require_customers",
+]
+
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$")
+MISSING_CATEGORY = "(missing)"
 
 
-def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
-    # Decode only the invalid bytes as Latin-1, so valid UTF-8 elsewhere in the file stays intact.
-    assert isinstance(err, UnicodeDecodeError)
-    return err.object[err.start : err.end].decode("latin-1"), err.end
-
-
-codecs.register_error("reportgen-latin1", _latin1_fallback)
-
-
-def file_sha256(path: Path) -> str:
-    """Return the hex sha256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def detect_format(path: Path) -> str:
-    """Return "csv", "csv.gz" or "parquet" from the leading bytes; raise InputError for anything else."""
-    _check_readable(path)
-    with path.open("rb") as fh:
-        head = fh.read(_SNIFF)
-    if head.startswith(_GZIP_MAGIC):
-        return "csv.gz"
-    if head.startswith(_PARQUET_MAGIC):
-        return "parquet"
-    _check_text(head, str(path))
-    return "csv"
-
-
-def load_customers(path: Path, data: DataConfig) -> LoadedTable:
-    """Read a customer table and return it validated: `customer_id` text, then the features as Float64."""
+def load_customers(path: Path, data: DataConfig, period_end: date | None = None) -> LoadedTable:
+    """Read a customer table and return it validated: `customer_id` text, numeric columns Float64, date
+    columns as days before `period_end`, categorical columns text."""
     where = str(path)
     fmt = detect_format(path)
-    notes = _format_notes(path, fmt)
+    notes = format_notes(path, fmt)
     if fmt == "parquet":
-        frame, rows, more = _parquet_customers(path, data, where)
+        frame = _parquet_frame(path, where)
+        out, rows, more = _frame_customers(frame, data, where, period_end)
     else:
         raw = path.read_bytes()
         if fmt == "csv.gz":
             raw = gunzip_capped(raw, where)
-            _check_text(raw[:_SNIFF], where, inside_gzip=True)
+            check_text(raw[:SNIFF], where, inside_gzip=True)
         raw, guarded = guarded_csv(raw, where)
         notes = (*notes, *guarded)
-        frame, rows, more = _csv_customers(raw, data, where)
+        out, rows, more = _csv_customers(raw, data, where, period_end)
+    return _table(path, file_sha256(path), out, rows, data, (*notes, *more))
+
+
+def customers_from_frame(
+    frame: pl.DataFrame, data: DataConfig, label: str, period_end: date | None = None
+) -> LoadedTable:
+    """Validate a DataFrame already in memory like a file of the same columns (named `label` in messages).
+
+    Its fingerprint is the sha256 of the frame written as CSV, so the same frame gives the same fingerprint.
+    """
+    out, rows, notes = _frame_customers(frame, data, label, period_end)
+    digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
+    return _table(Path(label), digest, out, rows, data, notes)
+
+
+def _table(
+    path: Path, sha256: str, frame: pl.DataFrame, rows: int, data: DataConfig, notes: tuple[str, ...]
+) -> LoadedTable:
+    categorical = tuple(c for c in _categorical(data) if c in frame.columns)
+    if not data.id_column:
+        notes = (
+            *notes,
+            'The table has no id column (data.id_column = ""): customers are numbered by their data row, '
+            "1 to n, in segments.csv.",
+        )
     return LoadedTable(
         path=path,
-        sha256=file_sha256(path),
+        sha256=sha256,
         frame=frame,
-        features=tuple(data.features),
+        features=_numeric_features(data),
         rows=rows,
         kind="customers",
-        notes=(*notes, *more),
+        notes=notes,
+        categorical=categorical,
+        encoded=tuple(c for c in data.features if c in categorical),
+        numbered=not data.id_column,
     )
+
+
+def _categorical(data: DataConfig) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*data.categorical,)))
+
+
+def _numeric_features(data: DataConfig) -> tuple[str, ...]:
+    return tuple(c for c in data.features if c not in data.categorical)
+
+
+def _value_only(data: DataConfig) -> tuple[str, ...]:
+    """Return the value columns that are not also features (read as numbers all the same)."""
+    return tuple(c for c in data.value if c not in data.features)
+
+
+def _numeric_columns(data: DataConfig) -> tuple[str, ...]:
+    """Return every column read as numbers (dates become numbers too): features then value columns."""
+    return (*_numeric_features(data), *_value_only(data))
+
+
+def _text_columns(data: DataConfig) -> tuple[str, ...]:
+    """Return the columns read as text and kept so: the categorical ones not among the features first."""
+    return tuple(c for c in _categorical(data))
 
 
 def require_customers(table: LoadedTable, k_needed: int, where: str) -> None:
@@ -113,78 +146,43 @@ def require_customers(table: LoadedTable, k_needed: int, where: str) -> None:
 # --- checks shared by every format -----------------------------------------------------------------
 
 
-def _check_readable(path: Path) -> None:
-    where = str(path)
-    if not path.exists():
-        looked = "" if path.is_absolute() else f" (looked for {path.resolve()})"
-        raise InputError(f"{where}: file not found{looked}")
-    if path.is_dir():
-        raise InputError(f"{where}: is a directory, expected a CSV, gzip-compressed CSV or Parquet file")
-    try:
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):  # a device (/dev/zero) never ends, a FIFO waits for a writer
-            raise InputError(
-                f"{where}: is not a regular file (a device, FIFO or socket); expected a CSV, "
-                "gzip-compressed CSV or Parquet file"
-            )
-        with path.open("rb") as fh:
-            # the size in stat is not to be trusted (/proc files say 0): look for a first byte instead
-            empty = fh.read(1) == b""
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read the file ({exc.strerror})") from None
-    if empty:
-        raise InputError(f"{where}: the file is empty; expected a header line and one row per customer")
-
-
-def _check_text(head: bytes, where: str, inside_gzip: bool = False) -> None:
-    what = "the gzip file holds" if inside_gzip else "the file is"
-    if head.startswith(b"PK\x03\x04"):
-        raise InputError(
-            f"{where}: {what} a ZIP archive (an Excel .xlsx workbook?), not CSV; "
-            "save the sheet as CSV (UTF-8)"
-        )
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(
-            f"{where}: {what} an old Excel .xls workbook, not CSV; save the sheet as CSV (UTF-8)"
-        )
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{where}: {what} UTF-16 text; save it as CSV (UTF-8)")
-    control = sum(1 for b in head if b < 0x20 and b not in (0x09, 0x0A, 0x0C, 0x0D))
-    if b"\x00" in head or control > len(head) // 20:
-        raise InputError(
-            f"{where}: {what} binary data, not CSV or Parquet; expected comma-separated text, "
-            "gzip-compressed CSV or a Parquet file"
-        )
-    if not head.strip().removeprefix(_BOM).strip():
-        raise InputError(f"{where}: the file is empty; expected a header line and one row per customer")
-
-
-def _format_notes(path: Path, fmt: str) -> tuple[str, ...]:
-    name = path.name.lower()
-    claimed = "parquet" if name.endswith((".parquet", ".pq")) else "csv.gz" if name.endswith(".gz") else None
-    if claimed is not None and claimed != fmt:
-        return (f"{path.name} is named like {claimed} but its content is {fmt}; read it as {fmt}",)
-    return ()
+def _required(data: DataConfig) -> list[str]:
+    names = [data.id_column] if data.id_column else []
+    names += [*data.features, *data.value, *_categorical(data)]
+    return list(dict.fromkeys(names))
 
 
 def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
-    required = [data.id_column, *data.features]
+    required = _required(data)
+    found_text = ", ".join(found[:40]) + (f", ... ({len(found)} columns)" if len(found) > 40 else "")
     missing = [c for c in required if c not in found]
-    if missing:
-        found_text = ", ".join(found[:40]) + (f", ... ({len(found)} columns)" if len(found) > 40 else "")
-        if missing == [data.id_column]:
+    id_fix = 'set data.id_column to the column that identifies customers, or "" if there is none'
+    if data.id_column in missing and len(missing) > 1:
+        default = " (the default credit-card columns)" if data.features == CC_FEATURES else ""
+        raise InputError(
+            f"{where}: missing required columns {', '.join(missing[:8])}{', ...' if len(missing) > 8 else ''}"
+            f"{default}; {id_fix}, and data.features to the columns to segment on; found: {found_text}"
+        )
+    if data.id_column in missing:
+        raise InputError(
+            f"{where}: id column {data.id_column} (data.id_column) is not in the file; {id_fix}; "
+            f"found: {found_text}"
+        )
+    for key, names in (("features", data.features), ("categorical", data.categorical), ("value", data.value)):
+        absent = [c for c in names if c not in found]
+        if absent:
+            s = "s" if len(absent) > 1 else ""
+            verb = "are" if len(absent) > 1 else "is"
             raise InputError(
-                f"{where}: id column {data.id_column} (data.id_column) is not in the file; "
-                f"found: {found_text}"
+                f"{where}: data.{key} names column{s} {', '.join(absent)} that {verb} not in the file; "
+                f"set data.{key} to columns of the file; found: {found_text}"
             )
-        if data.id_column not in missing:
-            s = "s" if len(missing) > 1 else ""
-            verb = "are" if len(missing) > 1 else "is"
-            raise InputError(
-                f"{where}: data.features names column{s} {', '.join(missing)} that {verb} not in the file; "
-                f"found: {found_text}"
-            )
-        raise InputError(f"{where}: missing required columns {', '.join(missing)}; found: {found_text}")
+    unused = [c for c in data.dates if c not in data.features]
+    if unused:
+        raise InputError(
+            f"{where}: data.dates names {', '.join(unused)}, which data.features does not list; "
+            "add it to data.features or remove it from data.dates"
+        )
     for name in required:
         if found.count(name) > 1:
             places = [str(i + 1) for i, f in enumerate(found) if f == name]
@@ -205,46 +203,51 @@ def _extra_note(extra: list[str]) -> tuple[str, ...]:
 # --- CSV ----------------------------------------------------------------------------------------------
 
 
-def _csv_customers(raw: bytes, data: DataConfig, where: str) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
+def _csv_customers(
+    raw: bytes, data: DataConfig, where: str, period_end: date | None
+) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
     notes: list[str] = []
-    if raw.startswith(_BOM):
-        raw = raw[len(_BOM) :]
-    latin1 = not _is_utf8(_line1(raw))
+    if raw.startswith(BOM):
+        raw = raw[len(BOM) :]
+    latin1 = not is_utf8(line1(raw))
     if latin1:
-        raw = _as_utf8(raw)
-    header = _csv_header(raw)
+        raw = as_utf8(raw)
+    sep = _separator(raw, data, where)
+    header = csv_header(raw, sep)
     if header is None or not any(header):
         raise InputError(f"{where}: line 1 is empty; expected a header line naming the columns")
-    _check_delimiter(raw, header, data, where)
+    check_data_delimiter(raw, sep, where)
     extra = _check_columns(header, data, where)
     notes.extend(_extra_note(extra))
 
-    id_idx = header.index(data.id_column)
-    feat_idx = [header.index(f) for f in data.features]
+    numeric = _numeric_columns(data)
+    texts = _text_columns(data)
+    floats = tuple(c for c in numeric if c not in data.dates)
     names = [f"c{i}" for i in range(len(header))]
-    wanted = [names[id_idx]] + [names[i] for i in feat_idx]
+    key = {c: names[header.index(c)] for c in (*numeric, *texts)}
+    id_name = names[header.index(data.id_column)] if data.id_column else None
+    read = [header.index(c) for c in ((data.id_column,) if data.id_column else ()) + tuple(key)]
     while True:
         try:
-            frame = _read_csv(raw, names, [id_idx, *feat_idx], {names[i]: pl.Float64 for i in feat_idx})
-            frame = frame.with_columns(pl.col(wanted[1:]).fill_nan(None))
+            frame = read_csv(raw, names, sorted(set(read)), {key[c]: pl.Float64 for c in floats}, sep)
+            frame = frame.with_columns(pl.col(key[c]).fill_nan(None) for c in floats)
         except pl.exceptions.PolarsError:
             # Validating UTF-8 costs a full pass, so it is done only once the fast read has failed.
-            if not latin1 and not _is_utf8(raw):
-                raw, latin1 = _as_utf8(raw), True
+            if not latin1 and not is_utf8(raw):
+                raw, latin1 = as_utf8(raw), True
                 continue
             # Slow path, only for files the typed read rejects: read text, then find the first bad cell.
-            frame = _csv_as_text(raw, names, [id_idx, *feat_idx], header, where)
-            frame = _numbers_from_text(frame, wanted[1:], data.features, raw, where)
+            frame = csv_as_text(raw, names, sorted(set(read)), header, where, sep)
+            frame = _numbers_from_text(frame, [key[c] for c in floats], floats, line_place(raw, sep), where)
             notes.append("trimmed spaces around cell values")
         break
     if latin1:
         notes.append("the file is not valid UTF-8: decoded ids and names as Latin-1")
-    frame = frame.select("_row", pl.col(wanted[0]).str.strip_chars().alias(ID), *wanted[1:]).rename(
-        dict(zip(wanted[1:], data.features, strict=True))
-    )
+    place = line_place(raw, sep)
+    frame = _typed(frame, id_name, key, data, where, place, period_end, notes)
     frame, blank = _drop_blank_rows(frame)
     if blank.len():
-        lines = ", ".join(str(n) for n in _csv_lines(raw, [int(r) for r in blank[:5]]))
+        lines = ", ".join(str(n) for n in csv_lines(raw, [int(r) for r in blank[:5]], sep))
         s = "s" if blank.len() > 1 else ""
         notes.append(
             f"skipped {blank.len()} blank line{s} (line{s} {lines}{', ...' if blank.len() > 5 else ''})"
@@ -253,220 +256,211 @@ def _csv_customers(raw: bytes, data: DataConfig, where: str) -> tuple[pl.DataFra
         raise InputError(
             f"{where}: has a header line but no data rows; expected one row per customer from line 2"
         )
-    _validate(frame, data, where, lambda r: f"line {_csv_line(raw, r)}")
+    frame = _numbered(frame, data)
+    _validate(frame, data, where, place)
     return frame.drop("_row"), frame.height, tuple(notes)
 
 
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _as_utf8(raw: bytes) -> bytes:
-    return raw.decode("utf-8", errors="reportgen-latin1").encode("utf-8")
-
-
-def _line1(raw: bytes) -> bytes:
-    end = raw.find(b"\n")
-    return (raw if end < 0 else raw[:end]).rstrip(b"\r")
-
-
-def _csv_header(raw: bytes) -> list[str] | None:
-    line = _line1(raw).decode("utf-8")
-    rows = list(csv.reader([line]))
-    return [h.strip() for h in rows[0]] if rows else None
-
-
-def _check_delimiter(raw: bytes, header: list[str], data: DataConfig, where: str) -> None:
-    required = {data.id_column, *data.features}
-    if len(header) > 1 and required & set(header):
-        _check_data_delimiter(raw, where)
-        return
-    line = _line1(raw).decode("utf-8")
-    for sep, label in _OTHER_DELIMITERS.items():
-        fields = [f.strip().strip('"') for f in line.split(sep)]
-        if len(fields) > max(len(header), 1) and (required & set(fields) or len(header) == 1):
-            raise InputError(
-                f"{where}: looks {label}-separated, expected ',' (line 1 splits into {len(fields)} fields "
-                f"on {label} and has no commas); save it as comma-separated CSV"
-                if "," not in line
-                else f"{where}: looks {label}-separated, expected ','; save it as comma-separated CSV"
-            )
-
-
-def _check_data_delimiter(raw: bytes, where: str) -> None:
-    # The header is comma-separated; a first data line without commas hints at a mixed export.
-    lines = raw.split(b"\n", 2)
-    if len(lines) < 2:
-        return
-    second = lines[1].decode("utf-8", errors="replace")
-    if "," in second:
-        return
-    for sep, label in _OTHER_DELIMITERS.items():
-        if sep in second:
-            raise InputError(
-                f"{where}: line 2 looks {label}-separated, but the header (line 1) is ','-separated; "
-                "expected ',' on every line"
-            )
-
-
-def _read_csv(
-    raw: bytes, names: list[str], columns: list[int], dtypes: dict[str, type[pl.Float64]]
+def _typed(
+    frame: pl.DataFrame,
+    id_name: str | None,
+    key: dict[str, str],
+    data: DataConfig,
+    where: str,
+    place: Callable[[int], str],
+    period_end: date | None,
+    notes: list[str],
 ) -> pl.DataFrame:
-    return pl.read_csv(
-        raw,
-        has_header=True,
-        new_columns=names,
-        columns=columns,
-        schema_overrides=dtypes,
-        infer_schema=False,
-        null_values=list(NULL_TOKENS),
-    ).with_row_index("_row")
+    """Return `_row`, the id as text (when there is one), numbers, dates as days, categories as text."""
+    columns = [frame["_row"]]
+    if id_name is not None:
+        columns.append(_id_text(frame[id_name]).alias(ID))
+    for name in _numeric_columns(data):
+        s = frame[key[name]]
+        if name in data.dates:
+            s = _days_before(s, name, data.dates[name], where, place, frame["_row"], period_end, notes)
+        columns.append(s.alias(name))
+    for name in _text_columns(data):
+        columns.append(_category_text(frame[key[name]]).alias(name))
+    return pl.DataFrame(columns)
 
 
-def _csv_as_text(
-    raw: bytes, names: list[str], columns: list[int], header: list[str], where: str
-) -> pl.DataFrame:
-    try:
-        return _read_csv(raw, names, columns, {})
-    except pl.exceptions.PolarsError as exc:
-        line, count = _ragged_line(raw, len(header))
-        if line is not None:
+def _id_text(ids: pl.Series) -> pl.Series:
+    if ids.dtype.is_float():
+        whole = ids.drop_nulls()
+        if whole.len() and bool((whole.round(0) == whole).all()):
+            ids = ids.cast(pl.Int64)
+    return ids.cast(pl.String).str.strip_chars()
+
+
+def _category_text(values: pl.Series) -> pl.Series:
+    """Return category values as trimmed text; whole-number floats (1.0, from a table with gaps) read as 1."""
+    if values.dtype.is_float():
+        present = values.drop_nulls()
+        if present.len() and bool((present.round(0) == present).all()):
+            values = values.cast(pl.Int64)
+    if values.dtype == pl.Boolean:
+        values = values.cast(pl.String).str.to_lowercase()
+    text = values.cast(pl.String).str.strip_chars()
+    text = pl.select(pl.when(pl.lit(text).is_in(NULL_TOKENS)).then(None).otherwise(pl.lit(text))).to_series()
+    return text.fill_null(MISSING_CATEGORY)
+
+
+def _days_before(
+    values: pl.Series,
+    name: str,
+    fmt: str,
+    where: str,
+    place: Callable[[int], str],
+    rows: pl.Series,
+    period_end: date | None,
+    notes: list[str],
+) -> pl.Series:
+    """Return whole days from each date to the period end (a later date gives a negative number)."""
+    if period_end is None:
+        raise ValueError("date columns need the period end")
+    if values.dtype == pl.Date:
+        dates = values
+    elif isinstance(values.dtype, pl.Datetime):
+        dates = values.dt.date()
+    else:
+        text = values.cast(pl.String).str.strip_chars()
+        text = pl.select(
+            pl.when(pl.lit(text).is_in(NULL_TOKENS)).then(None).otherwise(pl.lit(text))
+        ).to_series()
+        stamps = text.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
+        bad = text.is_not_null() & stamps.is_null()
+        if bad.any():
+            i = int(bad.arg_true()[0])
             raise InputError(
-                f"{where}: line {line} has {count} fields, but the header (line 1) has {len(header)}; "
-                "expected the same number of comma-separated fields on every line"
-            ) from None
-        quote = _unclosed_quote_line(raw)
-        if quote is not None:
-            raise InputError(
-                f"{where}: line {quote}: a quoted field opens with '\"' but is never closed; "
-                "expected a matching closing quote"
-            ) from None
-        raise InputError(f"{where}: cannot be read as CSV ({_first_line(exc)})") from None
+                f"{where}: column {name}, {place(int(rows[i]))}: {show(str(text[i]))} does not match the "
+                f"format {fmt!r} (data.dates.{name}); expected a date such as "
+                f"{date(2011, 12, 9).strftime(fmt)!r}"
+            )
+        dates = stamps.dt.date()
+    present = dates.drop_nulls()
+    if present.len():
+        latest = present.max()
+        assert isinstance(latest, date)
+        start = period_end.replace(day=1)
+        if latest > period_end:
+            notes.append(
+                f"{name} has dates after the period end ({latest.isoformat()} > {period_end.isoformat()}): "
+                "they count as negative days before the period end."
+            )
+        elif (start - latest).days > 366:
+            notes.append(
+                f"{name}'s latest date is {latest.isoformat()}, more than a year before the period "
+                f"({period_end.strftime('%Y-%m')}); days are counted to the period end, "
+                f"{period_end.isoformat()}."
+            )
+    days = pl.select((pl.lit(period_end) - pl.lit(dates)).dt.total_days().cast(pl.Float64)).to_series()
+    return days.alias(name)
 
 
-def _unclosed_quote_line(raw: bytes) -> int | None:
-    if raw.count(b'"') % 2 == 0:
-        return None
-    # An odd number of quotes: the last place where the parity turned odd opens the field never closed.
-    opened, odd = None, False
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        if line.count(b'"') % 2:
-            odd = not odd
-            if odd:
-                opened = number
-    return opened
+def _numbered(frame: pl.DataFrame, data: DataConfig) -> pl.DataFrame:
+    """Without an id column, number the customers by their data row, 1..n (the header is not counted)."""
+    if data.id_column:
+        return frame
+    return frame.with_columns((pl.col("_row") + 1).cast(pl.String).alias(ID)).select(
+        "_row", ID, *[c for c in frame.columns if c != "_row"]
+    )
 
 
-def _ragged_line(raw: bytes, width: int) -> tuple[int | None, int]:
-    reader = csv.reader(io.StringIO(raw.decode("utf-8"), newline=""))
-    next(reader, None)
-    start = reader.line_num + 1
-    for record in reader:
-        if record and len(record) != width and len(record) > width:
-            return start, len(record)
-        start = reader.line_num + 1
-    return None, 0
+def _separator(raw: bytes, data: DataConfig, where: str) -> str:
+    return field_separator(line1(raw).decode("utf-8"), set(_required(data)), data.separator, where)
 
 
 def _numbers_from_text(
-    frame: pl.DataFrame, cols: list[str], features: tuple[str, ...], raw: bytes, where: str
+    frame: pl.DataFrame,
+    cols: list[str],
+    features: tuple[str, ...],
+    place: Callable[[int], str],
+    where: str,
 ) -> pl.DataFrame:
     out = []
     for col, name in zip(cols, features, strict=True):
-        text = frame[col].str.strip_chars()
+        s = frame[col]
+        text = s.cast(pl.String).str.strip_chars() if s.dtype != pl.String else s.str.strip_chars()
         text = pl.select(pl.when(text.is_in(NULL_TOKENS)).then(None).otherwise(text)).to_series()
         numbers = text.cast(pl.Float64, strict=False)
         bad = text.is_not_null() & numbers.is_null()
         if bad.any():
             row = int(bad.arg_true()[0])
             value = str(text[row])
-            hint = "; use '.' as the decimal mark" if "," in value else ""
             raise InputError(
-                f"{where}: column {name}, line {_csv_line(raw, row)}: {_show(value)} is not a number{hint}"
+                f"{where}: column {name}, {place(int(frame['_row'][row]))}: {show(value)} is not a number"
+                f"{_number_hint(name, value)}"
             )
         out.append(numbers.fill_nan(None).alias(col))
     return frame.with_columns(out)
 
 
-def _csv_line(raw: bytes, row: int) -> int:
-    """Return the editor line (header = line 1) where data row `row` (0-based) starts."""
-    return _csv_lines(raw, [row])[0]
+def _number_hint(name: str, value: str) -> str:
+    """Return what to change when a cell of a numeric column is not a number."""
+    if re.fullmatch(r"-?[\d.]*,\d+", value):
+        return "; use '.' as the decimal mark"
+    if _DATE_LIKE.match(value):
+        return f'; if {name} is a date, add it to data.dates with its format, e.g. {{ {name} = "%d-%m-%Y" }}'
+    return f"; if {name} holds categories, list it in data.categorical (or remove it from data.features)"
 
 
-def _csv_lines(raw: bytes, rows: list[int]) -> list[int]:
-    if b'"' not in raw:
-        return [row + 2 for row in rows]
-    # Quoted fields may span lines; count records the way the CSV reader does (error paths and notes only).
-    wanted, found = set(rows), {}
-    reader = csv.reader(io.StringIO(raw.decode("utf-8"), newline=""))
-    next(reader, None)
-    start = reader.line_num + 1
-    for i, _ in enumerate(reader):
-        if i in wanted:
-            found[i] = start
-            if len(found) == len(wanted):
-                break
-        start = reader.line_num + 1
-    return [found.get(row, row + 2) for row in rows]
+# --- Parquet and DataFrames ---------------------------------------------------------------------------
 
 
-# --- Parquet ------------------------------------------------------------------------------------------
-
-
-def _parquet_customers(path: Path, data: DataConfig, where: str) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
+def _parquet_frame(path: Path, where: str) -> pl.DataFrame:
     try:
-        schema = pl.read_parquet_schema(path)
+        return pl.read_parquet(path)
     except Exception as exc:  # polars / arrow raise many types for damaged files
         raise InputError(
-            f"{where}: unreadable or corrupt Parquet file ({_first_line(exc)}); export it again"
+            f"{where}: unreadable or corrupt Parquet file ({first_line(exc)}); export it again"
         ) from None
-    original = list(schema)
-    found = [name.strip() for name in original]
+
+
+def _frame_customers(
+    source: pl.DataFrame, data: DataConfig, where: str, period_end: date | None
+) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
+    """Validate a typed table (Parquet, or a DataFrame): the same columns and checks as a CSV file."""
+    original = list(source.columns)
+    found = [str(name).strip() for name in original]
     extra = _check_columns(found, data, where)
     notes = list(_extra_note(extra))
-    wanted = [original[found.index(c)] for c in (data.id_column, *data.features)]
-    try:
-        frame = pl.read_parquet(path, columns=wanted)
-    except Exception as exc:
-        raise InputError(
-            f"{where}: unreadable or corrupt Parquet file ({_first_line(exc)}); export it again"
-        ) from None
-    if frame.height == 0:
+    if source.height == 0:
         raise InputError(f"{where}: has columns but no rows; expected one row per customer")
+    frame = source.select(pl.col(original[found.index(c)]).alias(c) for c in _required(data))
     frame = frame.with_row_index("_row")
-    ids = frame[wanted[0]]
-    if ids.dtype not in (pl.String, pl.Categorical, pl.Enum) and not ids.dtype.is_integer():
-        raise InputError(
-            f"{where}: id column {data.id_column} has type {ids.dtype}, expected text or integers"
-        )
-    columns = [frame["_row"], ids.cast(pl.String).str.strip_chars().alias(ID)]
+    place = lambda r: f"row {r + 1}"  # noqa: E731
+    if data.id_column:
+        ids = frame[data.id_column]
+        if ids.dtype not in (pl.String, pl.Categorical, pl.Enum) and not ids.dtype.is_integer():
+            raise InputError(
+                f"{where}: id column {data.id_column} has type {ids.dtype}, expected text or integers"
+            )
     nans = 0
-    for col, name in zip(wanted[1:], data.features, strict=True):
-        s = frame[col]
+    converted = []
+    for name in _numeric_columns(data):
+        s = frame[name]
+        if name in data.dates:
+            continue
         if s.dtype == pl.String:
-            text = s.str.strip_chars()
-            text = pl.select(pl.when(text.is_in(NULL_TOKENS)).then(None).otherwise(text)).to_series()
-            s = text.cast(pl.Float64, strict=False)
-            bad = text.is_not_null() & s.is_null()
-            if bad.any():
-                row = int(bad.arg_true()[0])
-                raise InputError(
-                    f"{where}: column {name}, row {row + 1}: {_show(str(text[row]))} is not a number"
-                )
+            s = _numbers_from_text(frame.select("_row", name), [name], (name,), place, where)[name]
         elif s.dtype.is_numeric() or s.dtype in (pl.Boolean, pl.Null):
             s = s.cast(pl.Float64)
+            nans += int(s.is_nan().sum())
         else:
-            raise InputError(f"{where}: column {name} has type {s.dtype}, expected numbers")
-        nans += int(s.is_nan().sum())
-        columns.append(s.fill_nan(None).alias(name))
+            raise InputError(
+                f"{where}: column {name} has type {s.dtype}, expected numbers"
+                f"{_number_hint(name, '1-1-2000') if s.dtype.is_temporal() else ''}"
+            )
+        converted.append(s.fill_nan(None).alias(name))
+    frame = frame.with_columns(converted)
     if nans:
         notes.append(f"treated {nans} NaN value{'s' if nans > 1 else ''} as missing")
-    out = pl.DataFrame(columns)
-    _validate(out, data, where, lambda r: f"row {r + 1}")
+    key = {c: c for c in (*_numeric_columns(data), *_text_columns(data))}
+    out = _typed(frame, data.id_column or None, key, data, where, place, period_end, notes)
+    out, _ = _drop_blank_rows(out)
+    out = _numbered(out, data)
+    _validate(out, data, where, place)
     return out.drop("_row"), out.height, tuple(notes)
 
 
@@ -476,13 +470,37 @@ def _parquet_customers(path: Path, data: DataConfig, where: str) -> tuple[pl.Dat
 def _drop_blank_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     values = [c for c in frame.columns if c != "_row"]
     blank = pl.all_horizontal(
-        *[pl.col(c).is_null() | (pl.col(c) == "") if c == ID else pl.col(c).is_null() for c in values]
+        *[
+            pl.col(c).is_null() | (pl.col(c) == "")
+            if c == ID
+            else (pl.col(c) == MISSING_CATEGORY)
+            if frame.schema[c] == pl.String
+            else pl.col(c).is_null()
+            for c in values
+        ]
     )
     rows = frame.filter(blank)["_row"]
     return (frame.filter(~blank) if rows.len() else frame), rows
 
 
 def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable[[int], str]) -> None:
+    if data.id_column:
+        _validate_ids(frame, data, where, place)
+    for name in _numeric_columns(data):
+        col = frame[name]
+        infinite = col.is_infinite()
+        if infinite.any():
+            row = int(infinite.arg_true()[0])
+            raise InputError(
+                f"{where}: column {name}, {place(int(frame['_row'][row]))}: infinite value {col[row]}; "
+                "expected a finite number"
+            )
+        check_magnitude(frame, name, where, lambda r: place(int(frame["_row"][r])))
+        if col.null_count() == col.len():
+            raise InputError(f"{where}: column {name} is empty on every row; expected numbers")
+
+
+def _validate_ids(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable[[int], str]) -> None:
     ids = frame[ID]
     check_id_text(frame, data.id_column, where, lambda r: place(int(frame["_row"][r])))
     empty = ids.is_null() | (ids == "")
@@ -501,27 +519,6 @@ def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable
         more = f" ({count - 1} more id{'s repeat' if count > 2 else ' repeats'})" if count > 1 else ""
         rows = frame["_row"]
         raise InputError(
-            f"{where}: customer id {_show(value)} appears more than once, on {place(int(rows[first]))} "
+            f"{where}: customer id {show(value)} appears more than once, on {place(int(rows[first]))} "
             f"and {place(int(rows[i]))}{more}; expected one row per customer in column {data.id_column}"
         )
-    for name in data.features:
-        col = frame[name]
-        infinite = col.is_infinite()
-        if infinite.any():
-            row = int(infinite.arg_true()[0])
-            raise InputError(
-                f"{where}: column {name}, {place(int(frame['_row'][row]))}: infinite value {col[row]}; "
-                "expected a finite number"
-            )
-        check_magnitude(frame, name, where, lambda r: place(int(frame["_row"][r])))
-        if col.null_count() == col.len():
-            raise InputError(f"{where}: column {name} is empty on every row; expected numbers")
-
-
-def _show(value: str) -> str:
-    return repr(value if len(value) <= 40 else value[:40] + "...")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__

@@ -38,13 +38,21 @@ Then the RFM scores r_score, f_score, m_score (1-5) and rfm_score ("545"), see r
 Timestamps: Parquet datetime and date columns are used as they are. Text is read by a documented rule: ISO
 8601 first ("2010-12-01", "2010-12-01 08:26", "2010-12-01T08:26:00.5"; a time-zone suffix is dropped and the
 time taken as written), then month-first as in the Online Retail file ("12/1/2010 8:26", "12/01/2010",
-"12/1/2010 08:26:00"). Day-first dates are therefore not accepted: "25/12/2010" stops the run with its row.
+"12/1/2010 08:26:00"). Day-first dates are therefore not read by default: "25/12/2010" stops the run with its
+row and names `transactions.timestamp_format`; with that key set (a strftime format such as "%d/%m/%Y %H:%M")
+every text timestamp is read with that format alone, and a value it does not read stops the run with its row.
+
+Period: `period_end` None means "the month of the log's last timestamp" (the command line's default period); a
+period that starts after the log's last day is noted.
 Customer ids are text; a float-looking id such as "17850.0" becomes "17850".
 """
 
 from __future__ import annotations
 
+import calendar
 import contextlib
+import gzip
+import zlib
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -52,7 +60,9 @@ import polars as pl
 
 from reportgen.config import TransactionConfig
 from reportgen.errors import InputError
-from reportgen.io.load import detect_format, file_sha256
+from reportgen.io.csv_text import field_separator
+from reportgen.io.files import detect_format, file_sha256
+from reportgen.io.transaction_notes import log_notes, period_note, rule_summary
 from reportgen.model import ID, LoadedTable
 
 FEATURES: tuple[str, ...] = (
@@ -83,13 +93,19 @@ _SAMPLE = 2000  # timestamp values used to pick the main format
 _MONEY_DECIMALS = 6
 
 
-def load_transactions(path: Path, tx: TransactionConfig, period_end: date) -> LoadedTable:
-    """Read a purchase log and return one validated row of RFM behaviour features per customer."""
+def load_transactions(
+    path: Path, tx: TransactionConfig, period_end: date | None, separator: str = "auto"
+) -> LoadedTable:
+    """Read a purchase log and return one validated row of RFM behaviour features per customer.
+
+    `period_end` None: the period is the month of the log's last timestamp. `separator`: data.separator.
+    """
     where = str(path)
     kind = _file_format(path)
-    text_scan = _scan(path, kind)
+    sep = _log_separator(path, kind, tx, separator, where)
+    text_scan = _scan(path, kind, sep=sep)
     columns = _mapped_columns(text_scan, tx, where)
-    raw, ts_formats = _checked_rows(path, kind, text_scan, columns, where)
+    raw, ts_formats = _checked_rows(path, kind, text_scan, columns, where, tx.timestamp_format, sep)
     rows = raw.height
     if rows == 0:
         raise InputError(
@@ -102,15 +118,17 @@ def load_transactions(path: Path, tx: TransactionConfig, period_end: date) -> Lo
             "expected an id on each purchase line"
         )
     blank = keys.filter(pl.col(ID).is_null()).get_column(_CUST)
-    kept, rules, last_day = _kept_rows(raw, blank, period_end)
+    kept, rules, first_day, last_day = _kept_rows(raw, blank, period_end)
     del raw
     if kept.height == 0:
-        raise InputError(f"{where}: no purchase line is left after cleaning ({_rule_summary(rules)})")
+        raise InputError(f"{where}: no purchase line is left after cleaning ({rule_summary(rules)})")
     if not kept.get_column("sale").any():
         raise InputError(
             f"{where}: every sale in the log is cancelled ({rules['cancellation_rows']:,} cancellation rows, "
             "no purchases); expected at least one purchase"
         )
+    if period_end is None:
+        period_end = month_end(last_day)
     reference = min(period_end, last_day)
     per_customer = _customer_features(kept, keys.drop_nulls(), reference, has_product=_PROD in kept.columns)
     del kept
@@ -132,9 +150,37 @@ def load_transactions(path: Path, tx: TransactionConfig, period_end: date) -> Lo
         rows=rows,
         kind="transactions",
         dropped_rows=dropped,
-        notes=_notes(rules, reference, period_end, ts_formats, kept_customers=frame.height),
+        notes=log_notes(rules, reference, period_end, ts_formats, frame.height, _FORMAT_NAMES)
+        + period_note(period_end, last_day),
         rules=rules,
+        first_day=first_day,
+        last_day=last_day,
     )
+
+
+def transactions_from_frame(
+    frame: pl.DataFrame, tx: TransactionConfig, period_end: date | None, label: str
+) -> LoadedTable:
+    """Read a purchase log held in memory through the file reader (via a temporary Parquet file), named
+    `label` in messages; its fingerprint is the sha256 of the frame written as CSV."""
+    import hashlib
+    import tempfile
+    from dataclasses import replace
+
+    with tempfile.TemporaryDirectory(prefix="reportgen-") as folder:
+        path = Path(folder) / "log.parquet"
+        frame.write_parquet(path)
+        try:
+            table = load_transactions(path, tx, period_end)
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), label)) from None
+    digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
+    return replace(table, path=Path(label), sha256=digest)
+
+
+def month_end(day: date) -> date:
+    """Return the last day of the month `day` falls in."""
+    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
 
 
 _EXCLUDING_RULES = (
@@ -155,7 +201,21 @@ def _file_format(path: Path) -> str:
     return "gzip" if fmt == "csv.gz" else fmt
 
 
-def _scan(path: Path, kind: str, floats: tuple[str, ...] = ()) -> pl.LazyFrame:
+def _log_separator(path: Path, kind: str, tx: TransactionConfig, separator: str, where: str) -> str:
+    """Return the field separator of a text log from its header line (data.separator)."""
+    if kind == "parquet":
+        return ","
+    opener = gzip.open if kind == "gzip" else open
+    try:
+        with opener(path, "rb") as fh:
+            line = fh.readline(1 << 16).decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    except (OSError, EOFError, zlib.error):
+        return ","  # the scan reports a damaged file with its own message
+    wanted = {tx.customer, tx.invoice, tx.timestamp, tx.quantity, tx.unit_price}
+    return field_separator(line, wanted, separator, where)
+
+
+def _scan(path: Path, kind: str, floats: tuple[str, ...] = (), sep: str = ",") -> pl.LazyFrame:
     """Scan the log lazily; CSV columns are text except `floats`, which the CSV reader parses itself."""
     if kind == "parquet":
         return pl.scan_parquet(path)
@@ -165,6 +225,7 @@ def _scan(path: Path, kind: str, floats: tuple[str, ...] = ()) -> pl.LazyFrame:
         infer_schema=False,
         schema_overrides={c: pl.Float64 for c in floats},
         encoding="utf8-lossy",
+        separator=sep,
     )
 
 
@@ -189,18 +250,25 @@ def _mapped_columns(scan: pl.LazyFrame, tx: TransactionConfig, where: str) -> di
 
 
 def _checked_rows(
-    path: Path, kind: str, text_scan: pl.LazyFrame, columns: dict[str, str], where: str
+    path: Path,
+    kind: str,
+    text_scan: pl.LazyFrame,
+    columns: dict[str, str],
+    where: str,
+    fixed: str = "",
+    sep: str = ",",
 ) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """Return the mapped columns (quantity and price Float64, timestamps Datetime) and the date formats used.
 
     Customer, invoice and product stay as stored: ids are normalised later, once per distinct value.
+    `fixed`: the configured timestamp format ("" = the documented rule).
     """
-    main_format = _main_timestamp_format(text_scan, columns[_TS], where)
+    main_format = fixed or _main_timestamp_format(text_scan, columns[_TS], where)
     frame = None
     if kind != "parquet":
         # Fast path: the CSV reader parses the numbers. Text in them ("abc", " 4 ") fails the read, and the
         # slower text path below then finds the row or accepts the padded number.
-        fast = _scan(path, kind, floats=(columns[_QTY], columns[_PRICE]))
+        fast = _scan(path, kind, floats=(columns[_QTY], columns[_PRICE]), sep=sep)
         with contextlib.suppress(pl.exceptions.ComputeError):
             frame = _collected(fast, columns, main_format, where)
     if frame is None:
@@ -225,7 +293,7 @@ def _checked_rows(
         failed = frame.get_column("bad_ts")
         if failed.any():
             stamps, more = _fallback_timestamps(
-                frame.get_column(_TS), failed, text_scan, columns[_TS], where, kind
+                frame.get_column(_TS), failed, text_scan, columns[_TS], where, kind, fixed
             )
             frame = frame.with_columns(stamps)
             used += tuple(f for f in more if f not in used)
@@ -362,7 +430,13 @@ def _timestamp_expr(col: pl.Expr, dtype: pl.DataType, main: str | None, column: 
 
 
 def _fallback_timestamps(
-    parsed: pl.Series, failed: pl.Series, scan: pl.LazyFrame, column: str, where: str, kind: str
+    parsed: pl.Series,
+    failed: pl.Series,
+    scan: pl.LazyFrame,
+    column: str,
+    where: str,
+    kind: str,
+    fixed: str = "",
 ) -> tuple[pl.Series, tuple[str, ...]]:
     """Read the rows the main format missed with every format in the documented order; raise on the first
     row none reads. Blank cells stay missing."""
@@ -374,7 +448,7 @@ def _fallback_timestamps(
     ).to_series()
     result = pl.Series(_TS, [None] * len(text), dtype=pl.Datetime("us"))
     used: list[str] = []
-    for fmt in TIMESTAMP_FORMATS:
+    for fmt in (fixed,) if fixed else TIMESTAMP_FORMATS:
         if result.null_count() == text.null_count():
             break
         attempt = _parse(text, fmt)
@@ -386,9 +460,15 @@ def _fallback_timestamps(
         position = int(unread.arg_true()[0])
         row = int(idx[position])
         value = str(raw[position])
+        if fixed:
+            raise InputError(
+                f"{where}: column '{column}' has {value[:40]!r} in {_row_name(row, kind)}; expected a date in "
+                f"the format {fixed!r} (transactions.timestamp_format)"
+            )
         raise InputError(
             f"{where}: column '{column}' has {value[:40]!r} in {_row_name(row, kind)}; expected a date such "
-            'as "2010-12-01 08:26" (ISO 8601) or "12/1/2010 8:26" (month first)'
+            'as "2010-12-01 08:26" (ISO 8601) or "12/1/2010 8:26" (month first); if the log writes the day '
+            'first, set transactions.timestamp_format, e.g. "%d/%m/%Y %H:%M"'
         )
     return parsed.scatter(idx, result).alias(_TS), tuple(used)
 
@@ -401,13 +481,14 @@ def _parse(text: pl.Series, fmt: str) -> pl.Series:
 
 
 def _kept_rows(
-    log: pl.DataFrame, blank: pl.Series, period_end: date
-) -> tuple[pl.DataFrame, dict[str, int], date]:
-    """Return the rows the features use (with a `sale` flag), the rule counts, and the log's last day.
+    log: pl.DataFrame, blank: pl.Series, period_end: date | None
+) -> tuple[pl.DataFrame, dict[str, int], date, date]:
+    """Return the rows the features use (with a `sale` flag), the rule counts, and the log's first and last
+    day.
 
-    The last day is taken over every row with a timestamp, excluded or not: it says how far the log reaches.
+    The days are taken over every row with a timestamp, excluded or not: they say what the log covers.
     """
-    end = datetime.combine(period_end, time.max)
+    end = datetime.combine(period_end or date.max, time.max)
     # Each condition is "this rule applies and no earlier one did", so every row is counted once.
     no_customer = pl.col(_CUST).is_null() | pl.col(_CUST).is_in(blank.implode())
     conditions = [no_customer, pl.any_horizontal(pl.col(_INV, _TS, _QTY, _PRICE).is_null())]
@@ -425,14 +506,17 @@ def _kept_rows(
     counts_q = lazy.select(
         *(e.sum().alias(k) for e, k in zip(exclusive, _EXCLUDING_RULES, strict=True)),
         pl.col(_TS).max().alias("last"),
+        pl.col(_TS).min().alias("first"),
     )
     kept_q = lazy.filter(~earlier).with_columns(sale=~cancel)
     counts, kept = pl.collect_all([counts_q, kept_q])
     row = counts.row(0, named=True)
     rules = {k: int(row[k]) for k in _EXCLUDING_RULES}
     rules["cancellation_rows"] = kept.height - int(kept.get_column("sale").sum())
-    last = row["last"]
-    return kept, rules, last.date() if isinstance(last, datetime) else period_end
+    last, first = row["last"], row["first"]
+    fallback = period_end or date.today()  # no timestamp at all: every row is excluded, the caller stops
+    last_day = last.date() if isinstance(last, datetime) else fallback
+    return kept, rules, first.date() if isinstance(first, datetime) else last_day, last_day
 
 
 def _customer_features(
@@ -485,59 +569,6 @@ def _distinct_on_sales(col: pl.Expr) -> pl.Expr:
     return hashed.n_unique() - hashed.is_null().any().cast(pl.UInt32)
 
 
-# --- report text ---------------------------------------------------------------------------------------------
-
-
-def _notes(
-    rules: dict[str, int], reference: date, period_end: date, formats: tuple[str, ...], kept_customers: int
-) -> tuple[str, ...]:
-    notes: list[str] = []
-
-    def rows(n: int) -> str:
-        return f"{n:,} row{'s' if n != 1 else ''}"
-
-    sentences = {
-        "rows_without_customer": "without a customer id {were} excluded.",
-        "rows_missing_values": "without an invoice number, timestamp, quantity or unit price {were} excluded.",
-        "non_positive_price_rows": "with a zero or negative unit price {were} excluded.",
-        "zero_quantity_rows": "with a quantity of zero {were} excluded.",
-        "rows_after_period_end": f"dated after the period end ({period_end.isoformat()}) {{were}} excluded.",
-    }
-    for key, sentence in sentences.items():
-        n = rules.get(key, 0)
-        if n:
-            notes.append(f"{rows(n)} {sentence.format(were='were' if n != 1 else 'was')}")
-    n = rules.get("cancellation_rows", 0)
-    if n:
-        notes.append(
-            f"{rows(n)} {'are cancellations or returns' if n != 1 else 'is a cancellation or return'} "
-            '(invoice number starting with "C" or a negative quantity); '
-            "they were netted against spend and count towards the return rate."
-        )
-    n = rules.get("customers_non_positive_spend", 0)
-    if n:
-        notes.append(
-            f"{n:,} customer{'s' if n != 1 else ''} with zero or negative net spend "
-            f"{'were' if n != 1 else 'was'} left out of the segmentation ({kept_customers:,} customers remain)."
-        )
-    if reference < period_end:
-        notes.append(
-            f"Recency is counted from {reference.isoformat()}, the log's last day, which is earlier than the "
-            f"period end ({period_end.isoformat()})."
-        )
-    else:
-        notes.append(f"Recency is counted from the period end, {reference.isoformat()}.")
-    if formats:
-        readable = " and ".join(dict.fromkeys(_FORMAT_NAMES.get(f, f) for f in formats))
-        notes.append(f"Timestamps were read as {readable}.")
-    return tuple(notes)
-
-
 _FORMAT_NAMES = {f: "ISO 8601 dates" for f in ISO_FORMATS} | {
     f: "month-first dates (M/D/YYYY)" for f in MONTH_FIRST_FORMATS
 }
-
-
-def _rule_summary(rules: dict[str, int]) -> str:
-    parts = [f"{k.replace('_', ' ')}: {v:,}" for k, v in rules.items() if v]
-    return "; ".join(parts) if parts else "no rows"

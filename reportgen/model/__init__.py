@@ -29,6 +29,8 @@ from reportgen.model.history import (
 from reportgen.model.segments import (
     FAIRLY_STABLE_JACCARD,
     STABLE_JACCARD,
+    CategoryHighlight,
+    CategoryProfile,
     Claim,
     FeatureStat,
     KCandidate,
@@ -53,6 +55,8 @@ __all__ = [
     "STABLE_JACCARD",
     "Analysis",
     "Brand",
+    "CategoryHighlight",
+    "CategoryProfile",
     "ChartImage",
     "Claim",
     "ColumnStats",

@@ -9,7 +9,14 @@ from reportgen.model.advice import Recommendation
 from reportgen.model.data import FeatureMatrix, LoadedTable
 from reportgen.model.history import MonthOverMonth
 from reportgen.model.kinds import KindWording, kind_wording
-from reportgen.model.segments import KSelection, PcaMap, Segmentation, SegmentProfile, Trust
+from reportgen.model.segments import (
+    CategoryProfile,
+    KSelection,
+    PcaMap,
+    Segmentation,
+    SegmentProfile,
+    Trust,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class Analysis:
     pca: PcaMap
     history: MonthOverMonth | None = None
     model: dict[str, Any] = field(default_factory=dict)  # model.json: what the next month needs
+    categories: CategoryProfile | None = None  # None: the table has no categorical columns
     trust: Trust | None = None  # how far to trust the segments (structure, stability, verdict)
 
     @property
@@ -63,6 +71,7 @@ class Analysis:
                 features,
                 customer_ids=features.customer_ids.clear(),
                 raw=features.raw.clear(),
+                indicators=None if features.indicators is None else features.indicators.clear(),
                 X=features.X[:0],
             ),
             selection=replace(self.selection, fits={}),

@@ -6,6 +6,7 @@ Plain data and text, no table library: the render workers use these without load
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 # the column whose share of the all-customer total is "share of spend" (cards, then transaction logs)
@@ -59,6 +60,22 @@ FEATURE_LABELS: dict[str, str] = {
     "distinct_products": "Distinct products",
     **{r.name: r.label for r in ENGINEERED_RATIOS},
 }
+
+
+def indicator_name(column: str, value: str) -> str:
+    """Return the name of the 0/1 column that marks one value of a categorical column."""
+    return f"{column}={value}"
+
+
+def value_words(column: str, value: str, names: Mapping[str, str], bare: bool = False) -> str:
+    """Return how one value of a categorical column reads: its own label ("Channel=2" in `names`), else the
+    column's label and the value (`bare`: the value alone, where the column is named beside it)."""
+    own = names.get(indicator_name(column, value))
+    if own:
+        return own
+    # a bare code ("3") says nothing beside other values' labels: it keeps its column's name
+    coded = value.replace(".", "", 1).lstrip("-").isdigit()
+    return value if bare and not coded else f"{names.get(column) or feature_label(column)} {value}"
 
 
 # money columns: shown in the report's currency (`[report] currency`) and over `[report] amounts_cover`

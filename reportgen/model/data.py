@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,11 @@ class LoadedTable:
     notes: tuple[str, ...] = ()
     # counts of the dirty-row rules applied while loading (transaction logs), name -> rows
     rules: dict[str, int] = field(default_factory=dict)
+    categorical: tuple[str, ...] = ()  # text columns of `frame`: profiled per segment (data.categorical)
+    encoded: tuple[str, ...] = ()  # the categorical columns also clustered on (listed in data.features)
+    numbered: bool = False  # no id column: customer ids are data row numbers
+    first_day: date | None = None  # a transaction log's first and last timestamp (the dates it covers)
+    last_day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -91,3 +97,11 @@ class FeatureMatrix:
     center: FloatArray
     scale: FloatArray
     quality: DataQuality
+    # 0/1 columns of the categorical features (named by columns.indicator_name), after the numeric ones in X
+    indicators: pl.DataFrame | None = None
+
+    def clustered_frame(self) -> pl.DataFrame:
+        """Return every column of `used` in raw units: the numeric features and the category indicators."""
+        if self.indicators is None:
+            return self.raw
+        return self.raw.hstack(self.indicators.get_columns())

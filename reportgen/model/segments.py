@@ -191,3 +191,24 @@ class PcaMap:
     labels: IntArray
     explained_variance: tuple[float, float]
     loadings: dict[str, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class CategoryHighlight:
+    """A value a segment holds more often than all customers do ("84% Channel 2 vs 32% overall")."""
+
+    column: str
+    value: str
+    share: float  # of the segment's customers
+    overall: float  # of all customers
+    text: str
+
+
+@dataclass(frozen=True)
+class CategoryProfile:
+    """The categorical columns per segment: the share of each value, overall and within each segment id."""
+
+    columns: tuple[str, ...]
+    overall: dict[str, dict[str, float]]  # column -> value -> share of all customers
+    segments: dict[int, dict[str, dict[str, float]]]  # segment id -> column -> value -> share
+    highlights: dict[int, tuple[CategoryHighlight, ...]]  # segment id -> strongest over-representations

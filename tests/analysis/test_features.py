@@ -97,3 +97,44 @@ def test_real_table_quality_record(cc_path: Path) -> None:
     assert fm.quality.missing == {"CREDIT_LIMIT": 1, "MINIMUM_PAYMENTS": 313}
     assert fm.quality.imputed["MINIMUM_PAYMENTS"].value == pytest.approx(312.3439, abs=1e-3)
     assert fm.X.shape == (8950, 17 + 7) and not np.isnan(fm.X).any()
+
+
+def test_categorical_feature_carries_one_unit_of_variance() -> None:
+    # a 4-value category next to two numeric columns: its indicators together weigh what one column does
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pl.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.normal(size=n),
+            "G": rng.choice(["w", "x", "y", "z"], size=n, p=[0.4, 0.3, 0.2, 0.1]).tolist(),
+        }
+    )
+    ids = pl.Series(ID, [f"c{i}" for i in range(n)])
+    table = LoadedTable(
+        path=Path("t.csv"),
+        sha256="0",
+        frame=frame.insert_column(0, ids),
+        features=("a", "b"),
+        rows=n,
+        categorical=("G",),
+        encoded=("G",),
+    )
+    fm = feature_matrix(table, FeatureConfig(transform="none"))
+    assert fm.used == ("a", "b", "G=w", "G=x", "G=y", "G=z")
+    variance = fm.X.var(axis=0)
+    assert variance[:2] == pytest.approx([1.0, 1.0])
+    assert variance[2:].sum() == pytest.approx(1.0)
+    assert fm.clustered_frame().columns == list(fm.used)
+    assert "G" not in fm.raw.columns  # profiled as shares, never averaged
+
+
+def test_coded_integers_and_missing_ratios_are_noted() -> None:
+    frame = pl.DataFrame(
+        {"Channel": [1.0, 2.0, 1.0, 2.0], "Spend": [1.0, 5.5, 3.0, 8.0], "Flag": [0.0, 1.0, 0.0, 1.0]}
+    )
+    fm = feature_matrix(_table(frame, ("Channel", "Spend", "Flag")), FeatureConfig())
+    notes = fm.quality.notes
+    assert sum("Channel holds only 2 distinct whole numbers (1, 2)" in n for n in notes) == 1
+    assert not any(n.startswith(("Spend", "Flag")) for n in notes)  # amounts and 0/1 flags are fine
+    assert sum("No engineered features" in n for n in notes) == 1

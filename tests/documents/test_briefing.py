@@ -264,7 +264,7 @@ def test_briefing_content_from_an_analysis() -> None:
     assert b.subject == "November 2026: Savers – 70% of customers; High spenders +10 (+50%)"
     assert b.report_url == "https://intranet.example.com/segments/2026-11/report.html"
     assert [s.name for s in b.segments] == ["Savers", "High spenders"]  # largest first
-    assert [s.change for s in b.segments] == ["new", "+10 (+50%)"]
+    assert [s.change for s in b.segments] == ["new this month", "+10 (+50%)"]
     assert dict(b.headline)["Largest change"] == "High spenders +10 (+50%)"
     assert b.preheader == "One sentence. Top action: Reward loyalty (High spenders)."
     valued = replace(profiles[0], value_shares={"PURCHASES": 0.65})

@@ -328,7 +328,10 @@ def test_configuration_leaves_out_mail_settings_and_paths() -> None:
     shown = tomllib.loads(text)
     settings = Settings().as_dict()
     assert shown["clustering"] == {k: v for k, v in settings["clustering"].items() if v is not None}
-    assert all(isinstance(shown["data"][k], dict) for k, v in settings["data"].items() if isinstance(v, dict))
+    # empty lists and maps are defaults that shaped nothing: left out; a map that is set reads back as one
+    assert "categorical" not in shown["data"] and "dates" not in shown["data"]
+    dated = replace(Settings(), data=replace(Settings().data, dates={"Dt Customer": "%d-%m-%Y"}))
+    assert tomllib.loads(config_text(dated.as_dict()))["data"]["dates"] == {"Dt Customer": "%d-%m-%Y"}
 
 
 def test_transaction_log_is_described_in_rfm_words() -> None:
@@ -338,8 +341,16 @@ def test_transaction_log_is_described_in_rfm_words() -> None:
     m = model.methodology
     assert m.source_text.startswith("The transaction log held 1,003 order lines")
     assert "recency" in m.features_intro and "RFM" in m.features_intro
+    # a log is "this month's" only when its dates all fall in the period
+    assert model.headlines[0].note == "buying in this log"
+    monthly = replace(
+        tx, table=replace(tx.table, first_day=PERIOD.first_day, last_day=PERIOD.first_day.replace(day=9))
+    )
+    model = report_model(monthly, sample_charts(), load_brand(DEFAULT_BRAND), "Report", PERIOD, GENERATOR, {})
     assert model.headlines[0].note == "buying in this month's log"
     assert sample_model().methodology.source_text.startswith("The extract held 1,003 rows")
+    # a customer table is a monthly extract only when an earlier month was run into the same folder
+    assert sample_model().headlines[0].note == "in this extract"
 
 
 def test_top_actions_start_with_the_most_valuable_segment() -> None:

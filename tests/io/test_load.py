@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +13,13 @@ import pytest
 
 from reportgen.config import DataConfig
 from reportgen.errors import InputError
-from reportgen.io.load import detect_format, file_sha256, load_customers, require_customers
+from reportgen.io.load import (
+    customers_from_frame,
+    detect_format,
+    file_sha256,
+    load_customers,
+    require_customers,
+)
 from reportgen.model import ID
 
 CC_GENERAL = Path("/work/shared/data/cc_general.csv")
@@ -222,10 +230,121 @@ def test_excel_workbook_saved_as_csv(tmp_path: Path) -> None:
     assert "Excel" in message and "CSV" in message
 
 
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_separator_is_detected(tmp_path: Path, sep: str) -> None:
+    table = load_customers(write(tmp_path, GOOD.replace(",", sep)), CFG)
+    assert table.frame.equals(load_customers(write(tmp_path, GOOD, "comma.csv"), CFG).frame)
+
+
 @pytest.mark.parametrize(("sep", "label"), [(";", "';'"), ("\t", "tab")])
-def test_wrong_delimiter(tmp_path: Path, sep: str, label: str) -> None:
-    message = error_of(write(tmp_path, GOOD.replace(",", sep)))
-    assert f"looks {label}-separated, expected ','" in message
+def test_fixed_separator_that_does_not_fit(tmp_path: Path, sep: str, label: str) -> None:
+    message = error_of(write(tmp_path, GOOD.replace(",", sep)), replace(CFG, separator=","))
+    assert "line 1 has one field on ',' (data.separator)" in message
+    assert f"looks {label}-separated" in message and 'data.separator = "auto"' in message
+
+
+def test_fixed_separator_is_used(tmp_path: Path) -> None:
+    # a semicolon file whose text holds commas: "auto" would still pick ';' here, a fixed one must too
+    text = "CUST_ID;BALANCE;PURCHASES\nC1;1;2\nC2;3;4\n"
+    assert load_customers(write(tmp_path, text), replace(CFG, separator=";")).frame.height == 2
+
+
+def test_no_id_column_numbers_customers_by_row(tmp_path: Path) -> None:
+    text = "BALANCE,PURCHASES\n1,2\n3,4\n5,6\n"
+    table = load_customers(write(tmp_path, text), replace(CFG, id_column=""))
+    assert table.frame[ID].to_list() == ["1", "2", "3"] and table.numbered
+    assert any("numbered by their data row" in n for n in table.notes)
+
+
+def test_categorical_columns_are_text_and_gaps_are_a_value(tmp_path: Path) -> None:
+    text = "CUST_ID,BALANCE,PURCHASES,Channel,Genre\nC1,1,2,1,Male\nC2,3,4,2,\nC3,5,6,1,Female\n"
+    table = load_customers(write(tmp_path, text), replace(CFG, categorical=("Channel", "Genre")))
+    assert table.frame["Channel"].to_list() == ["1", "2", "1"]
+    assert table.frame["Genre"].to_list() == ["Male", "(missing)", "Female"]
+    assert table.categorical == ("Channel", "Genre") and table.encoded == ()
+    assert table.features == ("BALANCE", "PURCHASES")
+
+
+def test_categorical_feature_is_encoded_not_a_number(tmp_path: Path) -> None:
+    text = "CUST_ID,BALANCE,Genre\nC1,1,Male\nC2,3,Female\n"
+    data = DataConfig(features=("BALANCE", "Genre"), categorical=("Genre",))
+    table = load_customers(write(tmp_path, text), data)
+    assert table.features == ("BALANCE",) and table.encoded == ("Genre",)
+
+
+def test_text_in_a_feature_suggests_categorical(tmp_path: Path) -> None:
+    message = error_of(
+        write(tmp_path, "CUST_ID,BALANCE,Genre\nC1,1,Male\n"), replace(CFG, features=("BALANCE", "Genre"))
+    )
+    assert "column Genre, line 2: 'Male' is not a number" in message and "data.categorical" in message
+
+
+def test_dates_become_days_before_the_period_end(tmp_path: Path) -> None:
+    text = "CUST_ID,BALANCE,Since\nC1,1,04-09-2012\nC2,2,\nC3,3,31-12-2012\n"
+    data = DataConfig(features=("BALANCE", "Since"), dates={"Since": "%d-%m-%Y"})
+    table = load_customers(write(tmp_path, text), data, date(2012, 12, 31))
+    assert table.frame["Since"].to_list() == [118.0, None, 0.0]
+
+
+def test_undeclared_date_suggests_dates(tmp_path: Path) -> None:
+    text = "CUST_ID,BALANCE,Since\nC1,1,04-09-2012\n"
+    message = error_of(write(tmp_path, text), replace(CFG, features=("BALANCE", "Since")))
+    assert "'04-09-2012' is not a number" in message and "data.dates" in message
+
+
+def test_date_in_another_format_names_the_key(tmp_path: Path) -> None:
+    text = "CUST_ID,BALANCE,Since\nC1,1,04-09-2012\nC2,1,2012-09-04\n"
+    data = DataConfig(features=("BALANCE", "Since"), dates={"Since": "%d-%m-%Y"})
+    with pytest.raises(InputError) as info:
+        load_customers(write(tmp_path, text), data, date(2012, 12, 31))
+    message = str(info.value)
+    assert (
+        "column Since, line 3: '2012-09-04' does not match the format '%d-%m-%Y' (data.dates.Since)"
+        in message
+    )
+
+
+def test_period_far_from_the_dates_is_noted(tmp_path: Path) -> None:
+    text = "CUST_ID,BALANCE,Since\nC1,1,04-09-2012\nC2,2,01-01-2013\n"
+    data = DataConfig(features=("BALANCE", "Since"), dates={"Since": "%d-%m-%Y"})
+    table = load_customers(write(tmp_path, text), data, date(2026, 11, 30))
+    assert any(
+        "latest date is 2013-01-01, more than a year before the period (2026-11)" in n for n in table.notes
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            DataConfig(id_column="ID", features=("BALANCE",)),
+            "id column ID (data.id_column) is not in the file",
+        ),
+        (
+            DataConfig(features=("BALANCE",), categorical=("Channel",)),
+            "data.categorical names column Channel",
+        ),
+        (DataConfig(features=("BALANCE",), value=("Spend",)), "data.value names column Spend"),
+        (DataConfig(features=("BALANCE",), dates={"Since": "%Y"}), "data.dates names Since"),
+    ],
+)
+def test_own_table_keys_that_do_not_fit_the_file(tmp_path: Path, data: DataConfig, expected: str) -> None:
+    assert expected in error_of(write(tmp_path, GOOD), data)
+
+
+def test_missing_default_columns_say_which_keys_to_set(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "Fresh,Milk\n1,2\n"), DataConfig())
+    assert "set data.id_column" in message and "data.features" in message and "credit-card" in message
+
+
+def test_dataframe_loads_like_the_file(tmp_path: Path) -> None:
+    text = "CUST_ID,BALANCE,PURCHASES,Genre\nC1,1.5,2,Male\nC2,,4,Female\n"
+    data = replace(CFG, categorical=("Genre",))
+    from_file = load_customers(write(tmp_path, text), data)
+    frame = pl.read_csv(text.encode())
+    from_frame = customers_from_frame(frame, data, "Polars DataFrame")
+    assert from_frame.frame.equals(from_file.frame)
+    assert from_frame.path.name == "Polars DataFrame"
 
 
 def test_missing_required_columns(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reportgen.config import CC_FEATURES
 from reportgen.documents.formats import decimal, money, thousands
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import ch_reading, db_reading, silhouette_reading
@@ -158,7 +159,14 @@ def methodology_section(
     used = len(fm.used)
     words = analysis.wording
     source = words.source.format(rows=thousands(quality.rows), customers=thousands(quality.customers))
-    intro = words.features_intro.format(used=used)
+    # "account data" is the credit-card table's; any other table is just "the table"
+    table = "account data" if set(fm.input_features) & set(CC_FEATURES) else "table"
+    intro = words.features_intro.format(used=used, table=table)
+    if fm.indicators is not None and fm.indicators.columns:
+        intro += (
+            " Categorical columns enter as one 0/1 column per value, scaled so each categorical column "
+            "weighs as much as one numeric column."
+        )
     return Methodology(
         source_text=source,
         features_intro=intro,

@@ -42,7 +42,7 @@ from reportgen.model import (
     ChartImage,
     spend_share,
 )
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import feature_label, value_words
 from reportgen.period import Period
 
 
@@ -114,6 +114,15 @@ def _contents(segments: Iterable[SegmentPage], changes: Changes | None) -> tuple
     return tuple(entries)
 
 
+def _indicator_labels(used: Iterable[str], labels: Mapping[str, str]) -> dict[str, str]:
+    out = {}
+    for name in used:
+        column, _, value = name.partition("=")
+        if value and name not in labels:
+            out[name] = value_words(column, value, labels)
+    return out
+
+
 def report_model(
     analysis: Analysis,
     charts: Iterable[ChartImage],
@@ -142,11 +151,14 @@ def report_model(
         else None
     )
     labels = {**{f: feature_label(f) for f in analysis.features.input_features}, **_labels(analysis)}
+    labels.update(config_dict.get("data", {}).get("labels", {}))  # the user's own words win
     spend_key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
     spend_label = labels.get(spend_key, feature_label(spend_key)) if spend_key else "spend"
     segments = tuple(
-        segment_page(analysis, i, p, by_name, spend_label) for i, p in enumerate(analysis.profiles, 1)
+        segment_page(analysis, i, p, by_name, spend_label, labels) for i, p in enumerate(analysis.profiles, 1)
     )
+    # the clustered 0/1 columns of categorical features read "Channel 2", or by the user's label for the value
+    labels = {**labels, **_indicator_labels(analysis.features.used, labels)}
     captions = {"map": map_caption(analysis, labels), "heatmap": heatmap_caption(analysis)}
     overview = tuple(
         figure(by_name[n], captions.get(n, "")) for n in ("sizes", "map", "heatmap") if n in by_name
@@ -162,7 +174,7 @@ def report_model(
         customers=analysis.features.quality.customers,
         segment_count=len(analysis.profiles),
         contents=_contents(segments, changes),
-        headlines=headline_figures(analysis, spend_label),
+        headlines=headline_figures(analysis, spend_label, period),
         verdict=analysis.trust.verdict if analysis.trust is not None else "",
         paragraphs=tuple(
             SegmentParagraph(s.anchor, s.name, segment_text(p, spend_label, summary_traits(len(segments))))

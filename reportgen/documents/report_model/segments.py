@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reportgen.documents.formats import percent
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import segment_text
 from reportgen.documents.report_model.storyline import (
@@ -20,7 +21,7 @@ from reportgen.model import (
     SegmentProfile,
     spend_share,
 )
-from reportgen.model.columns import AMOUNT_COLUMNS, MONTH_SHARE_COLUMNS
+from reportgen.model.columns import AMOUNT_COLUMNS, MONTH_SHARE_COLUMNS, feature_label, value_words
 
 # Measures that are fractions of a whole read as percentages ("23.0%", not "0.23"); day counts as whole days.
 PERCENT_FEATURES = frozenset({"PRC_FULL_PAYMENT", "INSTALLMENT_SHARE", "return_rate"})
@@ -64,6 +65,12 @@ class RecommendationItem:
 
 
 @dataclass(frozen=True)
+class CategoryRow:
+    label: str  # the column's readable name
+    text: str  # "Graduation 54% (50% overall), PhD 22% (22%), Master 16% (17%), 2 more values"
+
+
+@dataclass(frozen=True)
 class SegmentPage:
     id: int
     number: int  # 1-based position in the report
@@ -78,6 +85,8 @@ class SegmentPage:
     figure: Figure | None
     recommendations: tuple[RecommendationItem, ...]
     is_new: bool = False  # first seen this month (no match in the previous period)
+    categories: tuple[str, ...] = ()  # values the segment over-represents: "84% Channel 2 vs 32% overall"
+    category_rows: tuple[CategoryRow, ...] = ()  # each categorical column's commonest values here
     stability_text: str = ""  # the segment's resampling stability in words; "" when not measured
     message: str = ""  # the page's message: defining trait, shares of customers and value
     size_delta: Delta | None = None  # against the previous period; None in a first month
@@ -90,7 +99,9 @@ def segment_page(
     profile: SegmentProfile,
     charts: Mapping[str, ChartImage],
     spend_label: str,
+    labels: Mapping[str, str] | None = None,
 ) -> SegmentPage:
+    labels = labels or {}
     chart = charts.get(f"segment-{profile.id}")
     change = segment_changes(analysis.history).get(profile.id)
     return SegmentPage(
@@ -105,7 +116,7 @@ def segment_page(
         summary=segment_text(profile, spend_label),
         traits=tuple(
             TraitRow(
-                measure_label(t.feature, t.label),
+                measure_label(t.feature, labels.get(t.feature, t.label)),
                 t.segment_mean,
                 t.overall_mean,
                 t.lift,
@@ -120,11 +131,38 @@ def segment_page(
         ),
         is_new=analysis.history is not None
         and any(c.id == profile.id and c.new for c in analysis.history.changes),
+        categories=tuple(h.text for h in analysis.categories.highlights.get(profile.id, ()))
+        if analysis.categories is not None
+        else (),
+        category_rows=category_rows(analysis, profile.id, labels),
         stability_text=_segment_stability_text(analysis, profile.id),
         message=segment_message(profile, spend_label),
         size_delta=size_delta(change),
         share_delta=share_delta(change),
     )
+
+
+TOP_VALUES = 3  # values listed per categorical column on a segment page
+
+
+def category_rows(analysis: Analysis, segment: int, labels: Mapping[str, str]) -> tuple[CategoryRow, ...]:
+    """Return, per categorical column, the segment's commonest values with their share of all customers."""
+    cats = analysis.categories
+    if cats is None:
+        return ()
+    rows = []
+    for column, shares in cats.segments.get(segment, {}).items():
+        ranked = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
+        shown = [
+            f"{value_words(column, value, labels, bare=True)} {percent(share, 0)} "
+            f"({percent(cats.overall[column][value], 0)}{' overall' if i == 0 else ''})"
+            for i, (value, share) in enumerate(ranked[:TOP_VALUES])
+        ]
+        more = len(ranked) - TOP_VALUES
+        if more > 0:
+            shown.append(f"{more} more value{'s' if more > 1 else ''}")
+        rows.append(CategoryRow(labels.get(column) or feature_label(column), ", ".join(shown)))
+    return tuple(rows)
 
 
 def _segment_stability_text(analysis: Analysis, segment_id: int) -> str:

@@ -39,9 +39,11 @@ def _toml_key(key: str) -> str:
 def config_text(config: Mapping[str, Any]) -> str:
     """Return the settings that shape the analysis as reportgen.toml text: sections, keys, no unset values."""
     # e-mail settings and the input path are about delivery, not results (and name people and folders);
-    # a kind's own sections (the transaction columns) matter only for that kind of table
-    own = kind_wording(str(config.get("data", {}).get("kind", ""))).settings_sections
-    skip = {"email"} | (KIND_SECTIONS - set(own))
+    # a kind's own sections (the transaction columns) matter only for that kind of table, and a log's
+    # features are derived from it: the customer-table keys did not shape it
+    wording = kind_wording(str(config.get("data", {}).get("kind", "")))
+    skip = {"email"} | (KIND_SECTIONS - set(wording.settings_sections))
+    not_used = set(wording.unused_data_keys)
     blocks = []
     for section in sorted(k for k in config if k not in skip):
         values = config[section]
@@ -50,8 +52,10 @@ def config_text(config: Mapping[str, Any]) -> str:
         lines = [f"[{section}]"]
         for key in sorted(values):
             value = values[key]
-            if value is None or (section == "data" and key == "path"):
+            if value is None or (section == "data" and (key == "path" or key in not_used)):
                 continue
+            if isinstance(value, list | tuple | Mapping) and not value:
+                continue  # an empty list or table is the default: nothing was set
             lines.append(f"{key} = {_toml_value(value)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

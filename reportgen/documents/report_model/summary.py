@@ -10,6 +10,7 @@ from reportgen.model import (
     spend_share,
     top_actions,
 )
+from reportgen.period import Period, period_of
 
 # Which value share is "share of spend", in order of preference (customers table, transaction log).
 TOP_ACTIONS = 3
@@ -41,15 +42,30 @@ class Action:
     value_at_stake: str = ""
 
 
-def headline_figures(analysis: Analysis, spend_label: str) -> tuple[Headline, ...]:
+def is_monthly(analysis: Analysis, period: Period | None) -> bool:
+    """Return whether the data is known to be the period's month: a log whose dates all fall in it, or a
+    customer table run for an earlier month into the same folder."""
+    table = analysis.table
+    if table.kind == "transactions":
+        if table.first_day is None or table.last_day is None:
+            return False
+        return period_of(table.first_day) == period == period_of(table.last_day)
+    return analysis.history is not None
+
+
+def _scope(analysis: Analysis, period: Period | None) -> str:
+    words = analysis.wording
+    return words.headline_note if is_monthly(analysis, period) else words.headline_note_any
+
+
+def headline_figures(
+    analysis: Analysis, spend_label: str, period: Period | None = None
+) -> tuple[Headline, ...]:
     profiles = analysis.profiles
     largest = max(profiles, key=lambda p: (p.size, -p.id))
     out = [
         Headline(
-            "Customers analysed",
-            analysis.features.quality.customers,
-            "count",
-            analysis.wording.headline_note,
+            "Customers analysed", analysis.features.quality.customers, "count", _scope(analysis, period)
         ),
         Headline("Largest segment", largest.share, "percent", largest.name),
     ]

@@ -1,0 +1,86 @@
+"""Categorical columns per segment: the share of each value, and the values a segment over-represents.
+
+A value is called out for a segment when at least MIN_SHARE of the segment holds it, it is at least
+MIN_LIFT times as common as among all customers and MIN_POINTS percentage points more common; the strongest
+lifts come first, at most MAX_HIGHLIGHTS per segment, one per column. Values held by fewer than 1% of all
+customers are grouped as "other" (as for clustering), so a handful of odd entries cannot headline a segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import polars as pl
+
+from reportgen.analysis.features import category_levels, grouped_categories
+from reportgen.model import CategoryHighlight, CategoryProfile, IntArray
+from reportgen.model.columns import value_words
+
+MIN_SHARE = 0.10
+MIN_LIFT = 1.2
+MIN_POINTS = 0.05
+MAX_HIGHLIGHTS = 3
+
+
+def category_shares(
+    frame: pl.DataFrame, columns: tuple[str, ...], labels: IntArray, ids: tuple[int, ...]
+) -> CategoryProfile:
+    """Return, per categorical column, each value's share among all customers and within each segment."""
+    overall: dict[str, dict[str, float]] = {}
+    segments: dict[int, dict[str, dict[str, float]]] = {i: {} for i in ids}
+    n = max(len(labels), 1)
+    for column in columns:
+        values = grouped_categories(frame.get_column(column))
+        levels = category_levels(values)
+        codes = values.replace_strict(
+            list(levels), list(range(len(levels))), return_dtype=pl.Int64
+        ).to_numpy()
+        totals = np.bincount(codes, minlength=len(levels))
+        overall[column] = {v: float(totals[j]) / n for j, v in enumerate(levels)}
+        for segment in ids:
+            member = labels == segment
+            size = max(int(member.sum()), 1)
+            counts = np.bincount(codes[member], minlength=len(levels))
+            segments[segment][column] = {v: float(counts[j]) / size for j, v in enumerate(levels)}
+    return CategoryProfile(columns=columns, overall=overall, segments=segments, highlights={})
+
+
+def category_highlights(profile: CategoryProfile, names: Mapping[str, str]) -> CategoryProfile:
+    """Return the profile with, per segment, the values it over-represents, strongest first, in words.
+
+    `names` maps a column, or "column=value" for one value, to the words the report uses for it.
+    """
+    highlights: dict[int, tuple[CategoryHighlight, ...]] = {}
+    for segment, columns in profile.segments.items():
+        found = []
+        for column, shares in columns.items():
+            best = None
+            for value, share in shares.items():
+                base = profile.overall[column][value]
+                if share < MIN_SHARE or base <= 0 or share - base < MIN_POINTS or share / base < MIN_LIFT:
+                    continue
+                if best is None or share / base > best[2] / best[3]:
+                    best = (column, value, share, base)
+            if best is not None:
+                found.append(best)
+        found.sort(key=lambda b: (-b[2] / b[3], b[0], b[1]))
+        highlights[segment] = tuple(
+            CategoryHighlight(column, value, share, base, _sentence(column, value, share, base, names))
+            for column, value, share, base in found[:MAX_HIGHLIGHTS]
+        )
+    return CategoryProfile(profile.columns, profile.overall, profile.segments, highlights)
+
+
+def _sentence(column: str, value: str, share: float, base: float, names: Mapping[str, str]) -> str:
+    # whole percentages: "84% Channel 2 vs 32% overall"; a share that rounds to 100 while below it says 99
+    return f"{_percent(share)} {value_words(column, value, names)} vs {_percent(base)} overall"
+
+
+def _percent(share: float) -> str:
+    whole = round(share * 100)
+    if whole == 100 and share < 1:
+        whole = 99
+    if whole == 0 and share > 0:
+        return "<1%"
+    return f"{whole}%"
