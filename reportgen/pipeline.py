@@ -198,7 +198,7 @@ def table_analysis(
         segmentation=seg,
         profiles=profiles,
         recommendations=recommendations(
-            profiles, book, load_playbook(GENERIC_PLAYBOOK), settings.data.labels
+            profiles, book, load_playbook(GENERIC_PLAYBOOK), settings.data.labels, categories=categories
         ),
         pca=pca,
         history=history,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reportgen.documents.formats import amount, lift, percent, thousands
 from reportgen.errors import InputError
-from reportgen.model import Recommendation, SegmentProfile, spend_share
+from reportgen.model import CategoryProfile, Recommendation, SegmentProfile, spend_share
 from reportgen.model.columns import feature_label
 
 MAX_ACTIONS = 2  # with KPI and value at stake, two actions keep a segment to one page
@@ -24,7 +24,7 @@ NO_VALUE_KPI = "Response rate against a control group"
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::(@?[A-Za-z0-9_]+))?\}")
 _NEEDS_COLUMN = {"lift", "mean", "median", "value_share", "min", "max", "label"}
-_NO_COLUMN = {"share", "size", "value_label"}
+_NO_COLUMN = {"share", "size", "value_label", "category"}
 
 CONDITION = re.compile(
     r"^\s*(lift|mean|median|value_share|min|max|concentration):(@?[A-Za-z0-9_]+)\s*(<=|>=|<|>)\s*(-?[0-9.]+)\s*$"
@@ -228,7 +228,7 @@ def _check_placeholders(text: str, where: str) -> None:
         if kind not in _NEEDS_COLUMN | _NO_COLUMN:
             raise InputError(
                 f"{where}: unknown placeholder {{{m.group(0)[1:-1]}}}; expected lift, mean, median, "
-                "value_share, min, max, label (with :COLUMN or :@role), share, size or value_label"
+                "value_share, min, max, label (with :COLUMN or :@role), share, size, value_label or category"
             )
         _check_role(col, where)
 
@@ -238,8 +238,13 @@ def filled_text(
     profile: SegmentProfile,
     roles: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
+    category: str | None = None,
 ) -> str | None:
-    """Fill a playbook text with the segment's numbers; None when it names a column the data lacks."""
+    """Fill a playbook text with the segment's numbers; None when it names a column the data lacks.
+
+    `category` is the categorical value the segment over-represents most, in words ("84% Retail channel vs
+    32% overall"), for `{category}`; a text using it is left out for a segment without one.
+    """
     found = column_roles(profile) if roles is None else roles
     missing = False
 
@@ -250,6 +255,9 @@ def filled_text(
             return percent(profile.share)
         if kind == "size":
             return thousands(profile.size)
+        if kind == "category":
+            missing = missing or category is None
+            return category or ""
         if kind in ("value_label", "label"):
             text = _label(col, profile, found, labels or {}) if kind == "label" else _value_label(profile)
             missing = missing or text is None
@@ -310,6 +318,7 @@ def recommendations(
     generic: Playbook | None = None,
     labels: Mapping[str, str] | None = None,
     per_segment: int = MAX_ACTIONS,
+    categories: CategoryProfile | None = None,
 ) -> tuple[Recommendation, ...]:
     """Return each segment's actions, filled with its numbers; no playbook text goes to two segments.
 
@@ -324,6 +333,8 @@ def recommendations(
     chosen: dict[int, list[Recommendation]] = {}
     for p in ranked:
         roles = column_roles(p)
+        highlights = categories.highlights.get(p.id, ()) if categories is not None else ()
+        leaning = highlights[0].text if highlights else None
         keys = [p.archetype, GENERIC_PLAY, "default"]
         mine: list[Recommendation] = []
         for key in dict.fromkeys(keys):
@@ -338,7 +349,7 @@ def recommendations(
                     break
                 if (key, i) in used or not applies(action, p, roles):
                     continue
-                text = filled_text(action.text, p, roles, labels)
+                text = filled_text(action.text, p, roles, labels, leaning)
                 if text is None or action_words(text) in texts or any(r.title == action.title for r in mine):
                     continue
                 kpi = filled_text(action.kpi or play.kpi or DEFAULT_KPI, p, roles, labels) or NO_VALUE_KPI

@@ -17,7 +17,7 @@ from reportgen.analysis.recommend import (
 )
 from reportgen.config import DEFAULT_PLAYBOOK, GENERIC_PLAYBOOK, TRANSACTIONS_PLAYBOOK
 from reportgen.errors import InputError
-from reportgen.model import FeatureStat, SegmentProfile, ValueStake
+from reportgen.model import CategoryHighlight, CategoryProfile, FeatureStat, SegmentProfile, ValueStake
 
 
 def _profile(archetype: str = "instalment_buyers") -> SegmentProfile:
@@ -220,3 +220,13 @@ def test_an_unknown_role_names_the_file_and_the_roles(tmp_path: Path) -> None:
         InputError, match=r"bad\.toml: archetypes\.x\.actions\[0\]\.text: unknown role @margin"
     ):
         load_playbook(path)
+
+
+def test_a_segment_leaning_to_one_category_is_told_so_and_one_without_is_not() -> None:
+    generic = load_playbook(GENERIC_PLAYBOOK)
+    leaning, plain = _shop(0, 2.0, 0.5, 0.6, 0.4), _shop(1, 0.9, 1.1, 0.4, 0.6)
+    highlight = CategoryHighlight("Channel", "2", 0.84, 0.32, "84% Retail channel vs 32% overall")
+    categories = CategoryProfile(("Channel",), {}, {}, {0: (highlight,), 1: ()})
+    recs = recommendations((leaning, plain), {}, generic, categories=categories)
+    assert any("(84% Retail channel vs 32% overall)" in r.text for r in recs if r.segment_id == 0)
+    assert not any("leans to one group" in r.text for r in recs if r.segment_id == 1)
