@@ -22,6 +22,9 @@ from collections.abc import Callable, Iterator
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 INTERRUPTED = "error: interrupted; earlier output left as it was"
+RENDER_TIME_LIMIT_S = (
+    300.0  # the documents of the largest tables take about 10 s; past this, something is wrong
+)
 
 Cleanup = Callable[[], None]
 
@@ -91,6 +94,12 @@ class Stopper:
                 print(message, file=sys.stderr, flush=True)
             os._exit(code)
 
+    @property
+    def installed(self) -> bool:
+        """Return whether signals stop this process (the command line installs the stopper; a library caller
+        does not, and its process is never ended from here)."""
+        return self._installed
+
     def install(self) -> None:
         """Turn SIGINT, SIGTERM and SIGHUP into a stop (from the main thread; again is a no-op)."""
         if self._installed:
@@ -136,3 +145,19 @@ def on_stop(cleanup: Cleanup) -> int:
 def forget(handle: int) -> None:
     """Unregister a cleanup from the process stopper."""
     STOPPER.forget(handle)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, message: str) -> Iterator[None]:
+    """Within the block, past `seconds` the command stops with exit 1 and `message` (where the stopper is
+    installed; elsewhere the block runs unlimited)."""
+    if not STOPPER.installed:
+        yield
+        return
+    timer = threading.Timer(seconds, STOPPER.stop, args=(1, message))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

@@ -36,7 +36,7 @@ from reportgen.analysis.summary import segments_csv, summary_document, summary_j
 from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
-from reportgen.interrupts import critical
+from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, time_limit
 from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
 from reportgen.io.load import require_customers
 from reportgen.io.period_folder import load_previous_model
@@ -250,7 +250,12 @@ def period_files(
 
         job = report_job(analysis, settings, brand, period)
         progress("drawing charts")
-        files = report_files(job, DrawnCharts(job), progress)
+        over = (
+            f"error: the documents took longer than the render time limit ({RENDER_TIME_LIMIT_S:g} s); "
+            "earlier output left as it was"
+        )
+        with time_limit(RENDER_TIME_LIMIT_S, over):  # the render workers have the same limit
+            files = report_files(job, DrawnCharts(job), progress)
         files.update(data_files(analysis, period, path))
     else:
         renderer.render(report_job(analysis.report_view(), settings, brand, period), progress)

@@ -174,3 +174,27 @@ def test_a_stop_waits_for_a_critical_block_and_then_finds_the_work_done() -> Non
     worker.join(5)
     # the block completed the work: nothing to undo, and the process was not ended (we are still here)
     assert not stopping.is_alive() and cleaned == []
+
+
+def test_a_render_in_this_process_has_the_render_time_limit_too(tmp_path: Path) -> None:
+    # one core (or no processes): the documents are made in the main process, under the same limit
+    out = tmp_path / "out"
+    script = (
+        "import sys\n"
+        "from reportgen import cli, pipeline\n"
+        "from reportgen.interrupts import STOPPER\n"
+        "pipeline.RENDER_TIME_LIMIT_S = 0.05\n"
+        "cli.cpu_lanes = lambda: 1\n"
+        "STOPPER.install()\n"
+        f"sys.exit(cli.main(['run', '--data', {str(SAMPLE_DATA)!r}, '--period', {PERIOD!r}, "
+        f"'--out', {str(out)!r}, '--quiet']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, timeout=120, check=False
+    )
+    lines = done.stderr.decode().strip().splitlines()
+    assert done.returncode == 1, lines
+    assert lines == [
+        "error: the documents took longer than the render time limit (0.05 s); earlier output left as it was"
+    ]
+    assert not (out / PERIOD).exists()

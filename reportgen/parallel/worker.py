@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from reportgen.errors import InputError
-from reportgen.interrupts import critical, forget, on_stop
+from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, forget, on_stop
 from reportgen.parallel.runtime import temp_base
 
 if TYPE_CHECKING:
@@ -58,9 +58,6 @@ Frame = tuple[Any, ...]
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the reportgen package
 ROLES = ("documents", "charts")
 STOP_TIMEOUT = 2.0  # seconds a worker gets to clean up after SIGTERM before it is killed
-RENDER_TIME_LIMIT_S = (
-    300.0  # the documents of the largest tables take about 10 s; past this, something is wrong
-)
 TEMP_ENV = "REPORTGEN_WORKER_TEMP"  # the worker's own temporary folder, made and deleted by its parent
 
 
