@@ -415,6 +415,16 @@ class _Background:
             raise self._error
 
 
+def _import_model() -> None:
+    """Import the typed objects before any warm-up thread starts.
+
+    The warm-up thread imports the rendering stack (which imports reportgen.model) while this thread unpickles
+    the job (which imports the same modules): two threads importing one package at once can meet each other's
+    half-initialised modules ("cannot import name ... from partially initialized module").
+    """
+    import reportgen.model  # noqa: F401
+
+
 def _warm_documents() -> None:
     from reportgen.documents import rendering
 
@@ -428,6 +438,7 @@ def _import_charts() -> None:
 def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
     """The documents worker: start the charts worker, warm up, take the job, lay out and write documents."""
     started = time.perf_counter()
+    _import_model()
     charts = ChartWorker()
     try:
         warming = _Background(_warm_documents)
@@ -460,6 +471,7 @@ def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
 
 def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
     """The charts worker: warm the chart engine, take the job, send the plan, then each chart as it is drawn."""
+    _import_model()
     try:
         importing = _Background(_import_charts)
         # the chart engine's threads start with the thread that first uses it, and inherit its priority:
