@@ -416,12 +416,8 @@ class _Background:
 
 
 def _import_model() -> None:
-    """Import the typed objects before any warm-up thread starts.
-
-    The warm-up thread imports the rendering stack (which imports reportgen.model) while this thread unpickles
-    the job (which imports the same modules): two threads importing one package at once can meet each other's
-    half-initialised modules ("cannot import name ... from partially initialized module").
-    """
+    """Import the typed objects before a warm-up thread imports them too (two threads importing one package
+    at once can meet each other's half-initialised modules while this one unpickles the job)."""
     import reportgen.model  # noqa: F401
 
 
