@@ -13,6 +13,7 @@ from typing import Any
 
 from reportgen.documents.archive import PageColours, page_colours
 from reportgen.documents.formats import DASH, environment, month_label, percent, thousands
+from reportgen.documents.report_model.storyline import headline_change
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share, top_actions
 from reportgen.model.columns import feature_label
@@ -104,15 +105,15 @@ def briefing_content(
     customers = analysis.features.quality.customers
     largest = profiles[0] if profiles else None
     top = _top_value(tuple(segments))
-    moved = _largest_move(changes)
+    news = headline_change(changes, analysis.history.redefined_ids() if analysis.history else ())
     headline: list[tuple[str, str]] = [
         ("Customers", thousands(customers) + (f" ({_customers_change(changes)})" if changes else "")),
         ("Largest segment", f"{largest.name} ({_pct(largest.share)})" if largest else DASH),
     ]
     if top is not None and value_label:
         headline.append((f"Top share of {value_label}", f"{top.name} ({_pct(top.value_share)})"))
-    if moved is not None:
-        headline.append(("Largest change", f"{moved.name} {_count_change(moved)}"))
+    if news is not None:
+        headline.append(_news_figure(*news))
     else:
         headline.append(("Segments", thousands(len(profiles))))
     top_list = top_actions(analysis.profiles, analysis.recommendations, max_actions)
@@ -128,7 +129,7 @@ def briefing_content(
     return Briefing(
         period=period,
         period_label=label,
-        subject=briefing_subject(label, top or (segments[0] if segments else None), value_label, moved),
+        subject=briefing_subject(label, top or (segments[0] if segments else None), value_label, news),
         preheader=preheader,
         value_label=value_label,
         title=title,
@@ -184,26 +185,34 @@ def _top_value(segments: tuple[BriefingSegment, ...]) -> BriefingSegment | None:
     return max(valued, key=lambda s: (s.value_share or 0.0, s.size, -s.id)) if valued else None
 
 
-def _largest_move(changes: Sequence[SegmentChange]) -> SegmentChange | None:
-    """Return the matched segment whose size changed most relative to its previous size, else a new one."""
-    moved = [c for c in changes if not c.new and c.size_change and c.previous_size]
-    if moved:
-        return max(moved, key=lambda c: (abs((c.size_change or 0) / (c.previous_size or 1)), -c.id))
-    return next((c for c in changes if c.new), None)
+def _news_figure(change: SegmentChange, kind: str) -> tuple[str, str]:
+    """Return the headline's news: a new or redefined segment with its share, else the largest change."""
+    if kind == "new":
+        return ("New segment", f"{change.name} ({_pct(change.share)} of customers)")
+    if kind == "redefined":
+        return ("Redefined segment", f"{change.name} ({_pct(change.share)} of customers)")
+    return ("Largest change in customers", f"{change.name} {_count_change(change)}")
 
 
 def briefing_subject(
-    label: str, top: BriefingSegment | None, value_label: str | None, moved: SegmentChange | None
+    label: str,
+    top: BriefingSegment | None,
+    value_label: str | None,
+    news: tuple[SegmentChange, str] | None,
 ) -> str:
     """Return a subject that carries the news: "November 2026: High spenders – 12% of customers, 65% of
-    purchases; Moderate spenders -30 (-4%)"."""
+    purchases; Moderate spenders -30 (-4%)", or "...; new segment: Full payers (10% of customers)"."""
     if top is None:
         return f"{label}: customer segments"
     subject = f"{label}: {top.name} – {_pct(top.share)} of customers"
     if value_label is not None and top.value_share is not None:
         subject += f", {_pct(top.value_share)} of {value_label}"
-    if moved is not None:
-        subject += f"; {moved.name} {_count_change(moved)}"
+    if news is not None:
+        change, kind = news
+        if kind == "change":
+            subject += f"; {change.name} {_count_change(change)}"
+        else:
+            subject += f"; {kind} segment: {change.name} ({_pct(change.share)} of customers)"
     return subject
 
 

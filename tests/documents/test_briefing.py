@@ -227,6 +227,7 @@ def test_briefing_content_from_an_analysis() -> None:
         features=SimpleNamespace(quality=SimpleNamespace(customers=100)),
         segmentation=SimpleNamespace(silhouette=0.3123),
         trust=segmentation_trust(0.3123, 0.9, [0, 1], [0.9, 0.7]),
+        history=None,
     )
     changes = (
         SegmentChange(
@@ -260,12 +261,26 @@ def test_briefing_content_from_an_analysis() -> None:
         changes=changes,
         change_sentences=("One sentence.",),
     )
-    # the news in the subject: the largest segment (no value measure here) and the largest move
-    assert b.subject == "November 2026: Savers – 70% of customers; High spenders +10 (+50%)"
+    # the news in the subject: the largest segment (no value measure here) and the new segment
+    assert b.subject == "November 2026: Savers – 70% of customers; new segment: Savers (70% of customers)"
     assert b.report_url == "https://intranet.example.com/segments/2026-11/report.html"
     assert [s.name for s in b.segments] == ["Savers", "High spenders"]  # largest first
     assert [s.change for s in b.segments] == ["new this month", "+10 (+50%)"]
-    assert dict(b.headline)["Largest change"] == "High spenders +10 (+50%)"
+    assert dict(b.headline)["New segment"] == "Savers (70% of customers)"
+    # without a new segment: the largest change in customers, by count (-30 beats +20, though +20 is +50%)
+    matched = (
+        replace(changes[0], size=60, previous_size=40, size_change=20),
+        replace(changes[1], new=False, size=40, previous_size=70, previous_share=0.7, size_change=-30),
+    )
+    b2 = briefing_content(
+        analysis,  # type: ignore[arg-type]
+        Period(2026, 11),
+        brand_name="Meridian",
+        archive_url="https://intranet.example.com/segments",
+        changes=matched,
+    )
+    assert b2.subject.endswith("; Savers -30 (-43%)")
+    assert dict(b2.headline)["Largest change in customers"] == "Savers -30 (-43%)"
     assert b.preheader == "One sentence. Top action: Reward loyalty (High spenders)."
     valued = replace(profiles[0], value_shares={"PURCHASES": 0.65})
     analysis.profiles = (valued, profiles[1])

@@ -11,8 +11,27 @@ from types import SimpleNamespace
 
 import pytest
 
-from reportgen.documents.report_model.storyline import count_delta, key_message, points_delta, ratio_text
-from reportgen.model import FeatureStat, SegmentProfile
+from reportgen.documents.report_model.storyline import (
+    count_delta,
+    headline_change,
+    key_figure_table,
+    key_message,
+    points_delta,
+    ratio_text,
+    this_month,
+)
+from reportgen.model import (
+    FeatureStat,
+    FigureChange,
+    Flow,
+    Matching,
+    Migration,
+    MonthOverMonth,
+    Redefinition,
+    SegmentChange,
+    SegmentProfile,
+)
+from reportgen.period import Period
 
 
 def profile(id_: int, name: str, share: float, value: float | None) -> SegmentProfile:
@@ -102,6 +121,92 @@ def test_email_subject_carries_a_segment_name_and_a_number(second_month: Path) -
     assert f"{top['value_shares']['PURCHASES'] * 100:.0f}% of purchases" in subject
     assert any(name in subject.split("; ", 1)[1] for name in names)  # the largest move, by name
     assert re.search(r"[+-]\d", subject.split("; ", 1)[1])
+    # the news is the largest change in customers by count (no new segment in this sample)
+    assert not any(s["new"] for s in summary["segments"])
+    biggest = max(summary["segments"], key=lambda s: (abs(s["size_change"]), -s["id"]))
+    assert subject.split("; ", 1)[1].startswith(f"{biggest['name']} {biggest['size_change']:+,} (")
+
+
+def change(
+    id_: int, name: str, size: int, before: int | None, figures: tuple[FigureChange, ...] = ()
+) -> SegmentChange:
+    new = before is None
+    return SegmentChange(
+        id_,
+        name,
+        size,
+        size / 1000,
+        new,
+        before,
+        None if new else before / 1000,
+        None if before is None else size - before,
+        figures,
+    )
+
+
+def history(changes: tuple[SegmentChange, ...], **kw: object) -> MonthOverMonth:
+    flows = (Flow(0, 1, 24), Flow(1, 0, 5), Flow(0, 0, 700))
+    return MonthOverMonth(
+        Period(2026, 10),
+        Migration(Period(2026, 10), 729, 10, 10, flows),
+        Matching(Period(2026, 10), (), ()),
+        changes,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_the_news_is_a_new_segment_else_the_largest_change_by_count() -> None:
+    grew = change(0, "High spenders", 347, 327)  # +20, +6%
+    fell = change(1, "One-off buyers", 729, 759)  # -30, -4%
+    assert headline_change((grew, fell)) == (fell, "change")  # -30 beats +20 though +6% beats -4%
+    fresh = change(2, "Full payers", 304, None)
+    assert headline_change((grew, fell, fresh)) == (fresh, "new")
+    assert headline_change((grew, fell), redefined={0}) == (grew, "redefined")
+    assert headline_change((change(0, "A", 10, 10),)) is None
+
+
+def _analysis(h: MonthOverMonth) -> SimpleNamespace:
+    value = profile(0, "High spenders", 0.3, 0.6)
+    return SimpleNamespace(history=h, profiles=(value,))
+
+
+def test_this_month_says_what_it_ranks_with_the_amount() -> None:
+    # totals: High spenders 300 x 100 -> 290 x 100 = -1,000 (-3%); One-off 100 x 10 -> 50 x 12 = -400 (-40%)
+    hs = change(0, "High spenders", 290, 300, (FigureChange("PURCHASES", 100.0, 100.0, 0.0, 0.0),))
+    oo = change(1, "One-off buyers", 50, 100, (FigureChange("PURCHASES", 10.0, 12.0, 2.0, 0.2),))
+    lines = this_month(_analysis(history((hs, oo))), "Purchases")  # type: ignore[arg-type]
+    assert lines[0] == (
+        "Largest change in total purchases: High spenders, -1,000 (-3%); per customer 100 then, 100 now."
+    )
+    assert lines[1] == "Largest change in customers: One-off buyers shrank by 50 (-50%)."
+    assert lines[2] == "Largest move: 24 customers from High spenders to One-off buyers."
+    fresh = change(2, "Full payers", 30, None)
+    lines = this_month(_analysis(history((hs, oo, fresh))), "Purchases")  # type: ignore[arg-type]
+    assert "New this month: Full payers (30 customers)." in lines
+    assert (
+        "Largest change in customers among last month's segments: One-off buyers shrank by 50 (-50%)."
+        in lines
+    )
+    redefined = history((hs, oo), redefined=(Redefinition(0, (3,), 20),))
+    lines = this_month(_analysis(redefined), "Purchases")  # type: ignore[arg-type]
+    assert any(
+        line.startswith("Largest change in customers among last month's segments: One-off") for line in lines
+    )
+
+
+def test_key_figures_of_a_new_segment_show_its_current_values() -> None:
+    hs = change(0, "High spenders", 290, 300, (FigureChange("PURCHASES", 100.0, 110.0, 10.0, 0.1),))
+    fresh = change(2, "Full payers", 30, None)
+    current = (profile(0, "High spenders", 0.29, 0.6), profile(2, "Full payers", 0.03, 0.1))
+    table = key_figure_table(history((hs, fresh)), {}, {}, current)
+    assert table is not None
+    new_row = table.rows[1]
+    assert new_row.name == "Full payers" and new_row.size_delta is not None
+    assert new_row.size_delta.text == "new this month"
+    cell = new_row.cells[0]
+    assert cell is not None and cell.value == 1.0 and cell.delta is None and cell.change_pct is None
+    old = table.rows[0].cells[0]
+    assert old is not None and old.value == 110.0 and old.delta is not None and old.delta.text == "▲ +10%"
 
 
 @pytest.mark.parametrize("field", ["preheader"])

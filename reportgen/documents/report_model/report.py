@@ -209,4 +209,4 @@ def _with_key_figures(changes: Changes, analysis: Analysis, labels: Mapping[str,
     if analysis.history is None:
         return changes
     units = {f: measure_unit(f) for c in analysis.history.changes for f in (g.feature for g in c.figures)}
-    return replace(changes, key_figures=key_figure_table(analysis.history, labels, units))
+    return replace(changes, key_figures=key_figure_table(analysis.history, labels, units, analysis.profiles))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from reportgen.documents.formats import percent, thousands
@@ -174,9 +174,16 @@ def cover_figures(analysis: Analysis, spend_label: str, from_label: str | None) 
     if valued:
         top, share = max(valued, key=lambda pv: (pv[1], pv[0].size, -pv[0].id))
         out.append(CoverFigure(percent(share, 0), f"of {spend_label.lower()}", top.name))
-    moved = largest_move(tuple(changes.values()))
-    if moved is not None and (delta := size_delta(moved)) is not None:
-        out.append(CoverFigure(delta.text.split(" ", 1)[-1], "largest change in customers", moved.name))
+    news = headline_change(tuple(changes.values()), _redefined(analysis.history))
+    if news is not None:
+        moved, kind = news
+        if kind == "change" and (delta := size_delta(moved)) is not None:
+            out.append(CoverFigure(delta.text.split(" ", 1)[-1], "largest change in customers", moved.name))
+        else:
+            label = (
+                "of customers, in a new segment" if kind == "new" else "of customers, in a redefined segment"
+            )
+            out.append(CoverFigure(percent(moved.share, 0), label, moved.name))
     largest = max(analysis.profiles, key=lambda p: (p.size, -p.id))
     if largest is not top:  # the key message already gives the top-value segment's share of customers
         out.append(CoverFigure(percent(largest.share, 0), "of customers", largest.name))
@@ -185,11 +192,32 @@ def cover_figures(analysis: Analysis, spend_label: str, from_label: str | None) 
 
 
 def largest_move(changes: Sequence[SegmentChange]) -> SegmentChange | None:
-    """Return the matched segment whose size changed most relative to its previous size, else a new one."""
-    moved = [c for c in changes if not c.new and c.size_change and c.previous_size]
+    """Return the matched segment whose size changed most in customers (-30 beats +20), else a new one."""
+    moved = [c for c in changes if not c.new and c.size_change]
     if moved:
-        return max(moved, key=lambda c: (abs((c.size_change or 0) / (c.previous_size or 1)), -c.id))
+        return max(moved, key=lambda c: (abs(c.size_change or 0), -c.id))
     return next((c for c in changes if c.new), None)
+
+
+def headline_change(
+    changes: Sequence[SegmentChange], redefined: Collection[int] = ()
+) -> tuple[SegmentChange, str] | None:
+    """Return the month's news and its kind: the largest new segment ("new"), else the largest redefined
+    one ("redefined"), else the matched segment whose size changed most in customers ("change")."""
+    new = [c for c in changes if c.new and c.id not in redefined]
+    if new:
+        return max(new, key=lambda c: (c.size, -c.id)), "new"
+    again = [c for c in changes if c.id in redefined]
+    if again:
+        return max(again, key=lambda c: (c.size, -c.id)), "redefined"
+    moved = [c for c in changes if not c.new and c.size_change]
+    if moved:
+        return max(moved, key=lambda c: (abs(c.size_change or 0), -c.id)), "change"
+    return None
+
+
+def _redefined(history: MonthOverMonth | None) -> set[int]:
+    return history.redefined_ids() if history is not None else set()
 
 
 def _value_change(change: SegmentChange, key: str) -> float | None:
@@ -215,20 +243,33 @@ def this_month(analysis: Analysis, spend_label: str) -> tuple[str, ...]:
             change, diff = max(totals, key=lambda cv: (abs(cv[1]), -cv[0].id))
             figure = next(f for f in change.figures if f.feature == key)
             before = figure.previous_mean * (change.previous_size or 0)
-            grew = "grew" if diff > 0 else "fell"
             relative = f" ({ratio_text(diff / before)})" if before else ""
             lines.append(
-                f"{change.name}: total {spend_label.lower()} {grew} the most{relative}; per customer "
+                f"Largest change in total {spend_label.lower()}: {change.name}, "
+                f"{_signed(diff, _amount(abs(diff)))}{relative}; per customer "
                 f"{_amount(figure.previous_mean)} then, {_amount(figure.mean)} now."
             )
-    new = [c for c in changes if c.new]
+    redefined = history.redefined_ids()
+    new = [c for c in changes if c.new and c.id not in redefined]
     if new:
         listed = ", ".join(f"{c.name} ({thousands(c.size)} customers)" for c in new)
         lines.append(f"New this month: {listed}.")
-    moved = largest_move([c for c in changes if not c.new])
-    if moved is not None and (delta := size_delta(moved)) is not None:
-        word = "grew" if (moved.size_change or 0) > 0 else "shrank"
-        lines.append(f"{moved.name} {word} the most: {delta.text.split(' ', 1)[1]} customers.")
+    moved = largest_move([c for c in changes if not c.new and c.id not in redefined])
+    if moved is not None and moved.size_change:
+        word = "grew" if moved.size_change > 0 else "shrank"
+        among = " among last month's segments" if new or redefined else ""
+        relative = f" ({ratio_text(moved.size_change / moved.previous_size)})" if moved.previous_size else ""
+        lines.append(
+            f"Largest change in customers{among}: {moved.name} {word} by "
+            f"{thousands(abs(moved.size_change))}{relative}."
+        )
+    switches = history.moves()  # the customers a redefinition carried are not moves
+    if switches:
+        top = switches[0]
+        names = {c.id: c.name for c in changes} | history.vanished_names()
+        source = names.get(top.from_id, f"segment {top.from_id}")
+        target = names.get(top.to_id, f"segment {top.to_id}")
+        lines.append(f"Largest move: {thousands(top.customers)} customers from {source} to {target}.")
     return tuple(lines)
 
 
@@ -237,7 +278,10 @@ def _amount(value: float) -> str:
 
 
 def key_figure_table(
-    history: MonthOverMonth, labels: Mapping[str, str], units: Mapping[str, str]
+    history: MonthOverMonth,
+    labels: Mapping[str, str],
+    units: Mapping[str, str],
+    profiles: Sequence[SegmentProfile] = (),
 ) -> KeyFigureTable | None:
     """Return the key-figures change table of "What changed": every segment, every key figure."""
     features: list[str] = []
@@ -245,13 +289,20 @@ def key_figure_table(
         features += [f.feature for f in change.figures if f.feature not in features]
     if not features:
         return None
+    stats = {p.id: p.stats for p in profiles}
     rows = []
     for change in history.changes:
         by_feature = {f.feature: f for f in change.figures}
         cells: list[KeyFigureCell | None] = []
         for feature in features:
             f = by_feature.get(feature)
-            if f is None or change.new:
+            if change.new:
+                # a new segment: this month's average is known, only the change is not
+                stat = stats.get(change.id, {}).get(feature)
+                unit = units.get(feature, "number")
+                cells.append(KeyFigureCell(stat.mean, None, None, unit) if stat is not None else None)
+                continue
+            if f is None:
                 cells.append(None)
                 continue
             delta = None

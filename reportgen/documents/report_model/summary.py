@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportgen.documents.report_model.storyline import largest_move, size_delta
+from reportgen.documents.report_model.storyline import headline_change, size_delta
 from reportgen.model import (
     Analysis,
     spend_share,
@@ -76,13 +76,22 @@ def headline_figures(
             Headline(f"Top share of {spend_label.lower()}", spend_share(top)[1] or 0.0, "percent", top.name)
         )
     # in a second month the fourth figure is the news: the segment whose size moved most
-    moved = largest_move(analysis.history.changes) if analysis.history is not None else None
-    if moved is not None and (delta := size_delta(moved)) is not None:
-        out.append(
-            Headline(
-                "Largest change", float(moved.size_change or moved.size), "change", moved.name, delta.text
+    history = analysis.history
+    news = headline_change(history.changes, history.redefined_ids()) if history is not None else None
+    if news is not None:
+        moved, kind = news
+        if kind == "change" and (delta := size_delta(moved)) is not None:
+            out.append(
+                Headline(
+                    "Largest change in customers",
+                    float(moved.size_change or 0),
+                    "change",
+                    moved.name,
+                    delta.text,
+                )
             )
-        )
+        elif kind != "change":
+            out.append(Headline(f"{kind.capitalize()} segment", moved.share, "percent", moved.name))
     return tuple(out)
 
 
