@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reportgen.documents.formats import percent, thousands
+from reportgen.documents.formats import DEFAULT_LOCALE, amount, percent, thousands
 from reportgen.model import Analysis, MonthOverMonth, SegmentChange, SegmentProfile, spend_share
 from reportgen.model.columns import feature_label
 
@@ -200,9 +200,11 @@ def _value_change(change: SegmentChange, key: str) -> float | None:
     return figure.mean * change.size - figure.previous_mean * change.previous_size
 
 
-def this_month(analysis: Analysis, spend_label: str) -> tuple[str, ...]:
-    """Return the executive summary's "This month" lines: the largest change in value, new segments, the
-    largest movement in customers (empty in a first month)."""
+def this_month(
+    analysis: Analysis, spend_label: str, *, locale: str = DEFAULT_LOCALE, currency: str | None = None
+) -> tuple[str, ...]:
+    """Return the executive summary's "This month" lines: the largest change in value (per customer, in
+    `currency` if given), new segments, the largest movement in customers (empty in a first month)."""
     history = analysis.history
     if history is None:
         return ()
@@ -219,7 +221,7 @@ def this_month(analysis: Analysis, spend_label: str) -> tuple[str, ...]:
             relative = f" ({ratio_text(diff / before)})" if before else ""
             lines.append(
                 f"{change.name}: total {spend_label.lower()} {grew} the most{relative}; per customer "
-                f"{_amount(figure.previous_mean)} then, {_amount(figure.mean)} now."
+                f"{amount(figure.previous_mean, locale, currency)} then, {amount(figure.mean, locale, currency)} now."
             )
     new = [c for c in changes if c.new]
     if new:
@@ -230,10 +232,6 @@ def this_month(analysis: Analysis, spend_label: str) -> tuple[str, ...]:
         word = "grew" if (moved.size_change or 0) > 0 else "shrank"
         lines.append(f"{moved.name} {word} the most: {delta.text.split(' ', 1)[1]} customers.")
     return tuple(lines)
-
-
-def _amount(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 
 def key_figure_table(
