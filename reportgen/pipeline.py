@@ -198,7 +198,13 @@ def table_analysis(
         segmentation=seg,
         profiles=profiles,
         recommendations=recommendations(
-            profiles, book, load_playbook(GENERIC_PLAYBOOK), settings.data.labels, categories=categories
+            profiles,
+            book,
+            load_playbook(GENERIC_PLAYBOOK),
+            settings.data.labels,
+            categories=categories,
+            locale=settings.report.locale,
+            currency=settings.report.currency or None,
         ),
         pca=pca,
         history=history,

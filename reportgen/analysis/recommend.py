@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportgen.documents.formats import amount, lift, percent, thousands
+from reportgen.documents.formats import DEFAULT_LOCALE, amount, lift, percent, thousands
 from reportgen.errors import InputError
 from reportgen.model import CategoryProfile, Recommendation, SegmentProfile, spend_share
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import AMOUNT_COLUMNS, feature_label
 
 MAX_ACTIONS = 2  # with KPI and value at stake, two actions keep a segment to one page
 MIN_ACTIONS = 2
@@ -239,8 +239,14 @@ def filled_text(
     roles: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     category: str | None = None,
+    *,
+    locale: str = DEFAULT_LOCALE,
+    currency: str | None = None,
 ) -> str | None:
     """Fill a playbook text with the segment's numbers; None when it names a column the data lacks.
+
+    Amounts (of the value columns and the money columns) are formatted in `currency`, if given, and every
+    number in `locale`.
 
     `category` is the categorical value the segment over-represents most, in words ("84% Retail channel vs
     32% overall"), for `{category}`; a text using it is left out for a segment without one.
@@ -252,9 +258,9 @@ def filled_text(
         nonlocal missing
         kind, col = m.group(1), m.group(2) or ""
         if kind == "share":
-            return percent(profile.share)
+            return percent(profile.share, locale=locale)
         if kind == "size":
-            return thousands(profile.size)
+            return thousands(profile.size, locale)
         if kind == "category":
             missing = missing or category is None
             return category or ""
@@ -267,13 +273,22 @@ def filled_text(
             missing = True
             return ""
         if kind in ("value_share", "concentration"):
-            return percent(value)
+            return percent(value, locale=locale)
         if kind == "lift":
-            return lift(value)
-        return amount(value)
+            return lift(value, locale)
+        return amount(value, locale, currency if _is_money(col, profile, found) else None)
 
     text = PLACEHOLDER.sub(fill, template)
     return None if missing else text
+
+
+def _is_money(column: str, profile: SegmentProfile, roles: Mapping[str, str]) -> bool:
+    """Whether a placeholder's column holds money: the value (spend) columns and the known amount columns."""
+    if column == "@value":
+        return profile.value is not None
+    resolved = roles.get(column[1:]) if column.startswith("@") else column
+    value_columns = profile.value.columns if profile.value is not None else ()
+    return resolved is not None and (resolved in AMOUNT_COLUMNS or resolved in value_columns)
 
 
 def _value_label(profile: SegmentProfile) -> str | None:
@@ -292,12 +307,15 @@ def _label(
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
-def value_at_stake(profile: SegmentProfile) -> str:
-    """Return what a segment is worth, for an action: its share and amount of the value column(s)."""
+def value_at_stake(
+    profile: SegmentProfile, *, locale: str = DEFAULT_LOCALE, currency: str | None = None
+) -> str:
+    """Return what a segment is worth, for an action: its share and amount (in `currency`, if given) of the
+    value column(s)."""
     v = profile.value
     if v is None:
-        return f"{thousands(profile.size)} customers ({percent(profile.share)} of the base)"
-    return f"{percent(v.share)} of {v.label} ({amount(v.amount)})"
+        return f"{thousands(profile.size, locale)} customers ({percent(profile.share, locale=locale)} of the base)"
+    return f"{percent(v.share, locale=locale)} of {v.label} ({amount(v.amount, locale, currency)})"
 
 
 _NUMBER = re.compile(r"[<>]?[0-9][0-9,.]*(?:%|x\b)?")
@@ -319,6 +337,9 @@ def recommendations(
     labels: Mapping[str, str] | None = None,
     per_segment: int = MAX_ACTIONS,
     categories: CategoryProfile | None = None,
+    *,
+    locale: str = DEFAULT_LOCALE,
+    currency: str | None = None,
 ) -> tuple[Recommendation, ...]:
     """Return each segment's actions, filled with its numbers; no playbook text goes to two segments.
 
@@ -349,10 +370,11 @@ def recommendations(
                     break
                 if (key, i) in used or not applies(action, p, roles):
                     continue
-                text = filled_text(action.text, p, roles, labels, leaning)
+                text = filled_text(action.text, p, roles, labels, leaning, locale=locale, currency=currency)
                 if text is None or action_words(text) in texts or any(r.title == action.title for r in mine):
                     continue
-                kpi = filled_text(action.kpi or play.kpi or DEFAULT_KPI, p, roles, labels) or NO_VALUE_KPI
+                kpi = action.kpi or play.kpi or DEFAULT_KPI
+                kpi = filled_text(kpi, p, roles, labels, locale=locale, currency=currency) or NO_VALUE_KPI
                 kpi = kpi[:1].upper() + kpi[1:]
                 used.add((key, i))
                 texts.add(action_words(text))
@@ -363,7 +385,7 @@ def recommendations(
                         title=action.title,
                         text=text,
                         kpi=kpi,
-                        value_at_stake=value_at_stake(p),
+                        value_at_stake=value_at_stake(p, locale=locale, currency=currency),
                     )
                 )
         chosen[p.id] = mine

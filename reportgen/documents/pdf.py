@@ -162,6 +162,31 @@ def release_fonts() -> None:
         shared_fonts.cache_clear()
 
 
+_FILE_URL = re.compile(r"file://[^\"')\s]*")
+
+
+def _portable(html: str, roots: tuple[Path, ...]) -> str:
+    """Return the HTML with each file:// URL of a project asset written relative to its asset folder."""
+    prefixes = [(root.as_uri().rstrip("/") + "/", f"asset-{index}:") for index, root in enumerate(roots)]
+
+    def relative(match: re.Match[str]) -> str:
+        url = match.group(0)
+        for prefix, name in prefixes:
+            if url.startswith(prefix):
+                return name + url[len(prefix) :]
+        return "file:" + url.rsplit("/", 1)[-1]  # not an asset (refused when fetched): its name only
+
+    return _FILE_URL.sub(relative, html)
+
+
+def pdf_identifier(html: str, metadata: PdfMetadata) -> bytes:
+    """Return the PDF file identifier (/ID) of a document: a hash of its HTML and metadata, with the asset
+    files' URLs taken relative to their folders, so the same report from any install folder has the same
+    bytes (WeasyPrint's default identifier is random)."""
+    source = _portable(html, asset_roots()) + "\n" + repr(metadata)
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:32].encode("ascii")
+
+
 def pdf_bytes(html: str, *, metadata: PdfMetadata, charts: ChartSource) -> bytes:
     """Render report HTML (target 'pdf') to PDF bytes; the same input gives the same bytes.
 
@@ -190,11 +215,9 @@ def pdf_bytes(html: str, *, metadata: PdfMetadata, charts: ChartSource) -> bytes
         document.metadata.generator = metadata.generator
         document.metadata.created = metadata.created
         document.metadata.modified = metadata.created
-        # a fixed file identifier (WeasyPrint's default is random): derived from what was rendered
-        digest = hashlib.sha256(html.encode("utf-8") + repr(metadata).encode("utf-8")).hexdigest()[:32]
         document.metadata.lang = metadata.lang
         # tagged: a screen reader gets the reading order, headings, tables and every chart's alt text
-        result: bytes = document.write_pdf(pdf_identifier=digest.encode("ascii"), pdf_tags=True)
+        result: bytes = document.write_pdf(pdf_identifier=pdf_identifier(html, metadata), pdf_tags=True)
     if failures:
         raise RuntimeError("the PDF is missing a chart: " + "; ".join(failures))
     return result

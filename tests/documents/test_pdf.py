@@ -125,6 +125,29 @@ def test_same_input_gives_same_bytes(pdf: bytes) -> None:
     assert _pdf() == pdf
 
 
+def test_same_report_from_another_install_folder_gives_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the PDF target links the fonts by file:// URL; the file identifier (/ID) and so the bytes, and the
+    # briefing's Message-ID that hashes them, must not depend on where the package is installed
+    from reportgen.documents import fonts, pdf
+
+    model = sample_model("Customer Segmentation Report")
+    charts = chart_lookup(sample_charts())
+    results = []
+    for place in ("checkout-a", "elsewhere/checkout-b"):
+        folder = tmp_path / place / "files"
+        shutil.copytree(fonts.font_directory(), folder)
+        monkeypatch.setattr(fonts, "font_directory", lambda folder=folder: folder.resolve())
+        monkeypatch.setattr(pdf, "font_directory", lambda folder=folder: folder.resolve())
+        source = render_html(model, target="pdf")
+        assert folder.resolve().as_uri() in source  # the fonts really come from this folder
+        results.append(pdf_bytes(source, metadata=pdf_metadata(model), charts=charts))
+    first, second = (PdfReader(io.BytesIO(result)).trailer["/ID"] for result in results)
+    assert first == second
+    assert results[0] == results[1]
+
+
 def test_injected_title_comes_out_as_text() -> None:
     text = " ".join(
         p.extract_text() or "" for p in PdfReader(io.BytesIO(_pdf("<script>alert(1)</script>"))).pages

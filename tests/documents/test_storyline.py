@@ -235,8 +235,30 @@ def test_currency_and_period_appear_with_amounts_when_set(tmp_path: Path) -> Non
     assert re.search(r">\d+\.\d%<", rows["Purchase frequency (% of months)"])  # a share of months, in percent
     traits = html[html.index('id="segment-0"') :]
     assert "$" in traits[: traits.index("</table>")]
-    # scores are not money: inertia and Calinski-Harabasz carry no currency
-    assert "$" not in html[html.index('id="methodology"') : html.index('id="appendix"')]
+    # amounts in sentences carry the currency too: the actions' figures and every "At stake" line
+    pages = html[html.index('id="segment-') : html.index('id="methodology"')]
+    stakes = re.findall(r"At stake: ([^<]+)", pages)
+    assert stakes and all(re.fullmatch(r"[\d.]+% of [\w ]+ \(\$[\d,]+\)", s) for s in stakes), stakes
+    per_customer = re.findall(r"(\S*\d) per customer", pages)  # "($604 per customer)"
+    assert per_customer and all(re.fullmatch(r"\(?\$[\d,.]+", a) for a in per_customer), per_customer
+    assert "customers (" in pages and "$" not in "".join(re.findall(r"[\d,]+ customers", pages))  # counts
+    # a missing amount replaced by its median is money; the scores (inertia, Calinski-Harabasz) are not
+    methodology = html[html.index('id="methodology"') : html.index('id="appendix"')]
+    medians = re.findall(r"replaced by the median \(([^)]+)\)", methodology)
+    assert medians and all(m.startswith("$") for m in medians), medians
+    assert "$" not in re.sub(r"replaced by the median \([^)]+\)", "", methodology)
+    # the e-mail briefing and the archive index
+    msg = BytesParser(policy=policy.default).parsebytes(
+        (tmp_path / "out" / "2026-11" / "briefing.eml").read_bytes()
+    )
+    for part in ("text/plain", "text/html"):
+        body = next(p for p in msg.walk() if p.get_content_type() == part).get_content()
+        briefed = re.findall(r"At stake: ([^.<]+\.?[^.<]*)\.", body)
+        assert briefed and all("($" in b for b in briefed), (part, briefed)
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "$" not in re.sub(
+        r"<style.*?</style>", "", index, flags=re.S
+    )  # shares and counts only, no amounts
 
 
 def test_web_report_shows_the_movement_matrix_as_a_table_with_readable_cells(second_month: Path) -> None:
@@ -251,3 +273,20 @@ def test_web_report_shows_the_movement_matrix_as_a_table_with_readable_cells(sec
     assert all(contrast_ratio(srgb(f), srgb(i)) >= 4.5 for f, i, _ in cells)  # type: ignore[arg-type]
     shown = sorted(int(t.replace(",", "")) for _, _, t in cells if t != "0")
     assert shown == sorted(f["customers"] for f in summary["migration"]["flows"] if f["customers"])
+
+
+def test_a_second_month_with_a_currency_shows_it_in_the_this_month_line(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from reportgen.config import ClusterConfig, Settings
+    from reportgen.dev.sample import generate_months, write_sample_csv
+    from reportgen.pipeline import run
+
+    settings = Settings(clustering=ClusterConfig(k_min=3, k_max=6, n_init=2))
+    settings = replace(settings, report=replace(settings.report, currency="USD"))
+    for month in generate_months(1500, ["2026-10", "2026-11"], seed=5):
+        write_sample_csv(month.frame, tmp_path / f"{month.period}.csv")
+        run(settings, month.period, tmp_path / "out", tmp_path / f"{month.period}.csv")
+    html = (tmp_path / "out" / "2026-11" / "report.html").read_text(encoding="utf-8")
+    line = re.search(r"per customer ([^<]*?) then, ([^<]*?) now\.", html)
+    assert line and all(re.fullmatch(r"\$[\d,.]+", a) for a in line.groups()), line

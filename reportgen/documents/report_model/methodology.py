@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reportgen.config import CC_FEATURES
-from reportgen.documents.formats import decimal, money, thousands
+from reportgen.documents.formats import DEFAULT_LOCALE, decimal, measure, money, thousands
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import ch_reading, db_reading, silhouette_reading
 from reportgen.model import (
@@ -17,7 +17,7 @@ from reportgen.model import (
     Segmentation,
     stability_reading,
 )
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import AMOUNT_COLUMNS, feature_label
 
 
 @dataclass(frozen=True)
@@ -75,20 +75,27 @@ class Methodology:
     segment_stability: tuple[tuple[str, float, str], ...] = ()
 
 
-def _handling(column: str, quality: DataQuality) -> str:
+def _handling(column: str, quality: DataQuality, locale: str, currency: str | None) -> str:
     if column in quality.imputed:
         imp = quality.imputed[column]
-        value = money(imp.value) if abs(imp.value) >= 100 else decimal(imp.value)
+        if currency and column in AMOUNT_COLUMNS:  # a median amount is money, in the report's currency
+            value = measure(imp.value, "amount", locale, currency)
+        else:
+            value = money(imp.value, locale) if abs(imp.value) >= 100 else decimal(imp.value, locale=locale)
         return f"replaced by the {imp.method} ({value})"
     if column in quality.dropped_columns:
         return "column left out of the analysis"
     return "rows without a value left out"
 
 
-def _missing_rows(quality: DataQuality, labels: Mapping[str, str]) -> tuple[MissingRow, ...]:
+def _missing_rows(
+    quality: DataQuality, labels: Mapping[str, str], locale: str = DEFAULT_LOCALE, currency: str | None = None
+) -> tuple[MissingRow, ...]:
     rows = max(quality.rows, 1)
     return tuple(
-        MissingRow(col, n, n / rows, _handling(col, quality), labels.get(col, feature_label(col)))
+        MissingRow(
+            col, n, n / rows, _handling(col, quality, locale, currency), labels.get(col, feature_label(col))
+        )
         for col, n in sorted(quality.missing.items())
     )
 
@@ -137,7 +144,12 @@ def _separation_metrics(seg: Segmentation, selection: KSelection) -> tuple[Quali
 
 
 def methodology_section(
-    analysis: Analysis, charts: Mapping[str, ChartImage], labels: Mapping[str, str]
+    analysis: Analysis,
+    charts: Mapping[str, ChartImage],
+    labels: Mapping[str, str],
+    *,
+    locale: str = DEFAULT_LOCALE,
+    currency: str | None = None,
 ) -> Methodology:
     quality = analysis.features.quality
     fm = analysis.features
@@ -174,7 +186,7 @@ def methodology_section(
         customers=quality.customers,
         dropped_rows=quality.dropped_rows,
         dropped_columns=tuple(quality.dropped_columns),
-        missing=_missing_rows(quality, labels),
+        missing=_missing_rows(quality, labels, locale, currency),
         notes=tuple(quality.notes),
         rules=tuple(sorted(quality.rules.items())),
         features_used=tuple(labels.get(f, feature_label(f)) for f in fm.used),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from reportgen.documents.formats import percent, thousands
+from reportgen.documents.formats import DEFAULT_LOCALE, amount, percent, thousands
 from reportgen.model import Analysis, MonthOverMonth, SegmentChange, SegmentProfile, spend_share
 from reportgen.model.columns import feature_label
 
@@ -228,9 +228,11 @@ def _value_change(change: SegmentChange, key: str) -> float | None:
     return figure.mean * change.size - figure.previous_mean * change.previous_size
 
 
-def this_month(analysis: Analysis, spend_label: str) -> tuple[str, ...]:
-    """Return the executive summary's "This month" lines: the largest change in value, new segments, the
-    largest movement in customers (empty in a first month)."""
+def this_month(
+    analysis: Analysis, spend_label: str, *, locale: str = DEFAULT_LOCALE, currency: str | None = None
+) -> tuple[str, ...]:
+    """Return the executive summary's "This month" lines: the largest change in value (per customer, in
+    `currency` if given), new segments, the largest movement in customers (empty in a first month)."""
     history = analysis.history
     if history is None:
         return ()
@@ -246,8 +248,8 @@ def this_month(analysis: Analysis, spend_label: str) -> tuple[str, ...]:
             relative = f" ({ratio_text(diff / before)})" if before else ""
             lines.append(
                 f"Largest change in total {spend_label.lower()}: {change.name}, "
-                f"{_signed(diff, _amount(abs(diff)))}{relative}; per customer "
-                f"{_amount(figure.previous_mean)} then, {_amount(figure.mean)} now."
+                f"{_signed(diff, amount(abs(diff), locale, currency))}{relative}; per customer "
+                f"{amount(figure.previous_mean, locale, currency)} then, {amount(figure.mean, locale, currency)} now."
             )
     redefined = history.redefined_ids()
     new = [c for c in changes if c.new and c.id not in redefined]
@@ -271,10 +273,6 @@ def this_month(analysis: Analysis, spend_label: str) -> tuple[str, ...]:
         target = names.get(top.to_id, f"segment {top.to_id}")
         lines.append(f"Largest move: {thousands(top.customers)} customers from {source} to {target}.")
     return tuple(lines)
-
-
-def _amount(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 
 def key_figure_table(
