@@ -320,7 +320,8 @@ def recommendations(
     per_segment: int = MAX_ACTIONS,
     categories: CategoryProfile | None = None,
 ) -> tuple[Recommendation, ...]:
-    """Return each segment's actions, filled with its numbers; no playbook text goes to two segments.
+    """Return each segment's actions, filled with its numbers; no playbook text goes to two segments, except
+    one built on `{category}`, which each segment fills with the group it leans to.
 
     The most valuable segments choose first (share of value, then size). Each takes up to `per_segment`
     actions whose conditions it meets from its archetype's play; the role-based ones (value, frequency,
@@ -354,7 +355,10 @@ def recommendations(
                     continue
                 kpi = filled_text(action.kpi or play.kpi or DEFAULT_KPI, p, roles, labels) or NO_VALUE_KPI
                 kpi = kpi[:1].upper() + kpi[1:]
-                used.add((key, i))
+                # a `{category}` text is filled with each segment's own group, so it may go to several
+                # segments: the segment a group defines must not lose it to a more valuable one (F21)
+                if "{category}" not in action.text:
+                    used.add((key, i))
                 texts.add(action_words(text))
                 mine.append(
                     Recommendation(
