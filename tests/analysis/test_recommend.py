@@ -270,9 +270,14 @@ def test_the_top_value_column_is_only_said_to_be_bought_more_than_others() -> No
     best = _shop(0, wine=1.6, fish=2.3, value_share=0.7, share=0.4)
     assert column_roles(best)["top"] == "MntFish"
     recs = recommendations((best,), {}, generic)
-    lead = [r for r in recs if r.title == "Build on what they buy more of than others"]
-    assert lead and "more fish" in lead[0].text.lower() and "2.3x the average" in lead[0].text
-    assert best.stats["MntFish"].lift is not None and best.stats["MntFish"].lift > 1
+    lead = [r for r in recs if r.title == "Build on where they out-buy others"]
+    assert (
+        lead
+        and "out-buy other customers most on fish" in lead[0].text.lower()
+        and "2.3x the average" in lead[0].text
+    )
+    lifts = {c: best.stats[c].lift or 0.0 for c in ("MntWines", "MntFish")}
+    assert max(lifts, key=lambda c: lifts[c]) == "MntFish"  # "most" is true of the lift, not of the spend
 
 
 def test_the_segment_a_group_defines_gets_the_group_action_too() -> None:
@@ -289,3 +294,24 @@ def test_the_segment_a_group_defines_gets_the_group_action_too() -> None:
             for r in recs
             if r.segment_id == seg
         )
+
+
+def test_how_often_they_buy_sums_the_purchase_channels() -> None:
+    # F36: @frequency was one channel; here web alone (0.9x) would not say "less often", all channels do
+    generic = load_playbook(GENERIC_PLAYBOOK)
+    stats = {
+        "NumWebPurchases": FeatureStat(mean=3.6, median=3.0, lift=0.9),  # overall 4.0
+        "NumCatalogPurchases": FeatureStat(mean=0.4, median=0.0, lift=0.16),  # overall 2.5
+        "NumStorePurchases": FeatureStat(mean=3.0, median=3.0, lift=0.5),  # overall 6.0
+        "NumDealsPurchases": FeatureStat(mean=2.0, median=2.0, lift=0.9),  # deals: not how often they buy
+    }
+    low = SegmentProfile(
+        id=0, name="Low", archetype="low:x", size=852, share=0.38, stats=stats, value_shares={}, traits=()
+    )
+    roles = column_roles(low)
+    assert roles["frequency"] == "NumWebPurchases+NumCatalogPurchases+NumStorePurchases"
+    recs = recommendations((low,), {}, generic)
+    again = [r for r in recs if r.title == "Give a reason for the next purchase"]
+    assert again, [r.title for r in recs]
+    total_lift = (3.6 + 0.4 + 3.0) / (4.0 + 2.5 + 6.0)  # 0.56x
+    assert f"(purchases in all channels {total_lift:.1f}x the average)" in again[0].text
