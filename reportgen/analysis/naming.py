@@ -27,8 +27,9 @@ import numpy as np
 import polars as pl
 from scipy.optimize import linear_sum_assignment
 
+from reportgen.analysis.features import coded_columns
 from reportgen.model import Claim, FeatureMatrix, FeatureStat, IntArray, Naming, SegmentProfile, Trait
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import FEATURE_LABELS, feature_label
 
 MEMBER_SHARE = 2 / 3
 MAINSTREAM_SD = 0.5
@@ -168,9 +169,13 @@ def naming_evidence(
         for a, ca in enumerate(used):
             for b, cb in enumerate(used):
                 corr[(ca, cb)] = float(np.nan_to_num(matrix[a, b]))
+    # a column of a few whole numbers (1, 2) is a code the loader flags: "High channel" names nothing (F29);
+    # the built-in card columns (TENURE in months) are measures, however few their values in a sample
+    own = tuple(c for c in features.input_features if c in used and c not in FEATURE_LABELS)
+    coded = {c for c, _ in coded_columns(features.raw, own)}
     return Evidence(
         columns=used,
-        inputs=tuple(c for c in (*features.input_features, VALUE) if c in used),
+        inputs=tuple(c for c in (*features.input_features, VALUE) if c in used and c not in coded),
         overall=overall,
         means=tuple(per_seg["means"]),
         centroids=tuple(per_seg["centroids"]),

@@ -290,3 +290,14 @@ def test_the_users_names_replace_the_rules_by_segment_id(tmp_path: Path) -> None
     clash = replace(settings, report=ReportConfig(names={"1": auto.profiles[0].name}))
     names = [p.name for p in analyse(clash, path, NOV).profiles]
     assert names[1] == auto.profiles[0].name and names[0] == f"{auto.profiles[0].name} (segment 0)"
+
+
+def test_a_coded_column_never_names_a_segment(wholesale_path: Path) -> None:
+    # F29: Channel (1 = Horeca, 2 = Retail) in features without data.categorical gave "High milk and channel"
+    settings = Settings(data=DataConfig(id_column="", features=("Fresh", "Milk", "Channel")))
+    analysis = analyse(settings, wholesale_path, NOV)
+    assert any("Channel holds only 2 distinct whole numbers" in n for n in analysis.features.quality.notes)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    for s in document["segments"]:
+        assert "channel" not in s["name"].lower(), s["name"]
+        assert all(c["feature"] != "Channel" for c in s["naming"]["claims"]), s["naming"]
