@@ -53,6 +53,7 @@ class DataConfig:
     dates: dict[str, str] = field(default_factory=dict)  # column -> strftime format: days before period end
     labels: dict[str, str] = field(default_factory=dict)  # column -> how the report names it
     value: tuple[str, ...] = ()  # the column(s) that measure what a customer is worth (summed)
+    source: Path | None = None  # the reportgen.toml these came from, if any: named in the loader's errors
 
 
 @dataclass(frozen=True)
@@ -360,6 +361,7 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
         dates=dates,
         labels=labels,
         value=value,
+        source=source,
     )
 
     transform = f.get("transform", _DEFAULT.features.transform)

@@ -335,3 +335,25 @@ def test_a_formula_id_stops_the_run_unless_allowed(
     assert _run(*args, str(allowed)) == 0
     ids = (out / "2026-11" / "segments.csv").read_text().splitlines()
     assert any(line.startswith('"=HYPERLINK(""http://evil.example"")",') for line in ids)  # exact, as chosen
+
+
+def test_label_for_a_column_not_in_the_table_is_an_error(
+    tmp_path: Path, blob_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # F33: a typo'd labels key was silently ignored
+    cfg = _config(tmp_path, '[data]\nlabels = { Frsh = "Fresh food" }\n')
+    args = (
+        "--data",
+        str(blob_csv),
+        "--config",
+        str(cfg),
+        "--period",
+        "2026-11",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert _run(*args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1
+    assert "reportgen.toml" in err and "data.labels.Frsh" in err and "found: " in err
+    assert blob_csv.read_text().splitlines()[0].split(",")[1] in err  # the columns there are listed

@@ -27,8 +27,9 @@ import numpy as np
 import polars as pl
 from scipy.optimize import linear_sum_assignment
 
+from reportgen.analysis.features import coded_columns
 from reportgen.model import Claim, FeatureMatrix, FeatureStat, IntArray, Naming, SegmentProfile, Trait
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import FEATURE_LABELS, feature_label
 
 MEMBER_SHARE = 2 / 3
 MAINSTREAM_SD = 0.5
@@ -38,6 +39,7 @@ PAIR_STRENGTH = 0.5
 NEAR_LIFT = 1.5
 ALMOST_NONE = 0.05  # "almost none": at most 5% of the all-customer mean
 MAX_NAME_LENGTH = 28
+SHARED_PENALTY = 10.0  # a plain name true of more than half the segments: only where nothing else is true
 ARCHETYPE_BONUS = 1.0
 SPECIFICITY = 0.25
 VALUE_NAME_BONUS = 0.5
@@ -167,9 +169,13 @@ def naming_evidence(
         for a, ca in enumerate(used):
             for b, cb in enumerate(used):
                 corr[(ca, cb)] = float(np.nan_to_num(matrix[a, b]))
+    # a column of a few whole numbers (1, 2) is a code the loader flags: "High channel" names nothing (F29);
+    # the built-in card columns (TENURE in months) are measures, however few their values in a sample
+    own = tuple(c for c in features.input_features if c in used and c not in FEATURE_LABELS)
+    coded = {c for c, _ in coded_columns(features.raw, own)}
     return Evidence(
         columns=used,
-        inputs=tuple(c for c in (*features.input_features, VALUE) if c in used),
+        inputs=tuple(c for c in (*features.input_features, VALUE) if c in used and c not in coded),
         overall=overall,
         means=tuple(per_seg["means"]),
         centroids=tuple(per_seg["centroids"]),
@@ -301,13 +307,31 @@ def _mainstream(ev: Evidence, seg: int) -> Candidate | None:
     return Candidate(MAINSTREAM_NAME, MAINSTREAM_KEY, 100.0, "mainstream", (claim,))
 
 
+def _holds_in(ev: Evidence, col: str, direction: str) -> int:
+    """Return in how many segments a plain claim ("high X", "low X") is true of the mean and most members."""
+    count = 0
+    for other in range(len(ev.means)):
+        found = condition_claim(ev, other, Condition(col, direction))
+        count += found is not None and claim_holds(*found)
+    return count
+
+
 def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
-    """Return names from one or two features whose difference holds for the mean and most members."""
+    """Return names from one or two features whose difference holds for the mean and most members.
+
+    A name sets its segment apart: a claim true of more than half the segments ("Low cash advance" where
+    three of five segments draw almost none) is shared, and a name resting on shared claims only is the
+    last resort (SHARED_PENALTY), taken only where nothing true sets the segment apart.
+    """
     singles: list[tuple[float, str, str, Claim, float]] = []  # weight, column, direction, claim, SDs
+    k = len(ev.means)
+    shared: set[str] = set()
     for col in ev.inputs:
         for direction in ("high", "low"):
             found = condition_claim(ev, seg, Condition(col, direction))
             if found is not None and claim_holds(*found):
+                if _holds_in(ev, col, direction) > k / 2:
+                    shared.add(f"{direction}:{col}")
                 singles.append((claim_weight(ev, seg, *found), col, direction, found[0], found[1]))
     singles.sort(key=lambda s: (-s[0], s[1]))
     out = []
@@ -316,6 +340,8 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
         if col == VALUE:  # what a customer is worth names a segment before any one of its parts
             name = VALUE_NAMES.get((ev.label(VALUE), direction), f"{direction.capitalize()}-value customers")
             strength += VALUE_NAME_BONUS
+        if f"{direction}:{col}" in shared:
+            strength -= SHARED_PENALTY
         if len(name) <= MAX_NAME_LENGTH:
             out.append(
                 Candidate(name, f"{direction}:{col}", strength, "generic", (claim,), direction == "low")
@@ -328,10 +354,13 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
             if VALUE in (c1, c2):
                 continue
             a, b = _name_label(ev, c1), _name_label(ev, c2)
-            name = f"{d1.capitalize()} {a} and {b}" if d1 == d2 else f"{d1.capitalize()} {a}, {d2} {b}"
+            # "Low balance and cash advance" reads as "uses cash advance": two absences name both
+            name = f"High {a} and {b}" if d1 == d2 == "high" else f"{d1.capitalize()} {a}, {d2} {b}"
             if len(name) <= MAX_NAME_LENGTH:
                 key = f"{d1}:{c1}+{d2}:{c2}"
                 score = _score(s1 + s2, 2)
+                if {f"{d1}:{c1}", f"{d2}:{c2}"} <= shared:
+                    score -= SHARED_PENALTY
                 out.append(Candidate(name, key, score, "generic", (claim1, claim2), "low" in (d1, d2)))
     return out
 

@@ -57,6 +57,15 @@ CARD_ARCHETYPES: tuple[Archetype, ...] = (
             Condition("PURCHASES_INSTALLMENTS_FREQUENCY", "high"),
         ),
     ),
+    # the same buyers where most of what they buy goes into instalments, though the amount is near average
+    Archetype(
+        "instalment_buyers",
+        "Instalment buyers",
+        (
+            Condition("INSTALLMENT_SHARE", "high", min_lift=1.5),
+            Condition("PURCHASES_INSTALLMENTS_FREQUENCY", "high", min_lift=1.25),
+        ),
+    ),
     # "full payers" pay in full in most months: on average at least two thirds of them
     Archetype(
         "full_payers", "Full payers", (Condition("PRC_FULL_PAYMENT", "high", min_lift=2.0, min_mean=2 / 3),)

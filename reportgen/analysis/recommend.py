@@ -40,6 +40,8 @@ ROLE_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
     "tenure": (re.compile(r"tenure|dt_customer|customer_since|member_since", re.IGNORECASE),),
 }
 ROLES = ("value", "top", "weak", *ROLE_PATTERNS)
+TOTAL = "+"  # a role resolved to several count columns, summed: "NumWebPurchases+NumStorePurchases"
+TOTAL_LABEL = "purchases in all channels"
 # A value column leads or trails a segment's mix when its lift is this far from 1.
 MIX_LIFT = 1.25
 
@@ -144,9 +146,12 @@ def column_roles(profile: SegmentProfile) -> dict[str, str]:
     roles: dict[str, str] = {}
     for role, patterns in ROLE_PATTERNS.items():
         for pattern in patterns:
-            col = next((c for c in profile.stats if pattern.search(c)), None)
-            if col is not None:
-                roles[role] = col
+            cols = [c for c in profile.stats if pattern.search(c)]
+            if cols:
+                # purchases counted per channel (NumWebPurchases, NumStorePurchases ...): how often they buy
+                # is their sum, not one channel (F36)
+                many = role == "frequency" and pattern.pattern.startswith("^num") and len(cols) > 1
+                roles[role] = TOTAL.join(cols) if many else cols[0]
                 break
     value = profile.value
     if value is not None and len(value.columns) > 1:
@@ -180,6 +185,8 @@ def _measure(kind: str, column: str, profile: SegmentProfile, roles: Mapping[str
         if resolved is None:
             return None
         column = resolved
+    if TOTAL in column and column not in profile.stats:
+        return _total_measure(kind, column.split(TOTAL), profile)
     if kind == "value_share":
         return profile.value_shares.get(column)
     if kind == "concentration":
@@ -191,6 +198,22 @@ def _measure(kind: str, column: str, profile: SegmentProfile, roles: Mapping[str
     return {"lift": stat.lift, "mean": stat.mean, "median": stat.median, "min": stat.min, "max": stat.max}[
         kind
     ]
+
+
+def _total_measure(kind: str, columns: list[str], profile: SegmentProfile) -> float | None:
+    """Return the mean or lift of several count columns summed; None for what a sum of means cannot give."""
+    stats = [profile.stats.get(c) for c in columns]
+    if kind not in ("mean", "lift") or any(s is None for s in stats):
+        return None
+    means = [s.mean for s in stats if s is not None]
+    total = sum(means)
+    if kind == "mean":
+        return total
+    lifts = [s.lift for s in stats if s is not None]
+    if any(lf is None or lf <= 0 for lf in lifts):
+        return None
+    overall = sum(m / lf for m, lf in zip(means, lifts, strict=True) if lf is not None)
+    return total / overall if overall > 0 else None
 
 
 def applies(action: Action, profile: SegmentProfile, roles: Mapping[str, str] | None = None) -> bool:
@@ -301,6 +324,8 @@ def _label(
     if column == "@value":
         return _value_label(profile)
     resolved = roles.get(column[1:]) if column.startswith("@") else column
+    if resolved is not None and TOTAL in resolved and resolved not in profile.stats:
+        return TOTAL_LABEL if all(c in profile.stats for c in resolved.split(TOTAL)) else None
     if resolved is None or resolved not in profile.stats:
         return None
     text = labels.get(resolved) or feature_label(resolved)
@@ -341,7 +366,8 @@ def recommendations(
     locale: str = DEFAULT_LOCALE,
     currency: str | None = None,
 ) -> tuple[Recommendation, ...]:
-    """Return each segment's actions, filled with its numbers; no playbook text goes to two segments.
+    """Return each segment's actions, filled with its numbers; no playbook text goes to two segments, except
+    one built on `{category}`, which each segment fills with the group it leans to.
 
     The most valuable segments choose first (share of value, then size). Each takes up to `per_segment`
     actions whose conditions it meets from its archetype's play; the role-based ones (value, frequency,
@@ -376,7 +402,10 @@ def recommendations(
                 kpi = action.kpi or play.kpi or DEFAULT_KPI
                 kpi = filled_text(kpi, p, roles, labels, locale=locale, currency=currency) or NO_VALUE_KPI
                 kpi = kpi[:1].upper() + kpi[1:]
-                used.add((key, i))
+                # a `{category}` text is filled with each segment's own group, so it may go to several
+                # segments: the segment a group defines must not lose it to a more valuable one (F21)
+                if "{category}" not in action.text:
+                    used.add((key, i))
                 texts.add(action_words(text))
                 mine.append(
                     Recommendation(

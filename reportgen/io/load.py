@@ -37,6 +37,7 @@ from reportgen.io.files import (
 )
 from reportgen.io.guards import check_id_text, check_magnitude, guarded_csv, gunzip_capped
 from reportgen.model import ID, LoadedTable
+from reportgen.model.columns import ENGINEERED_RATIOS
 
 __all__ = [
     "NULL_TOKENS",
@@ -146,6 +147,9 @@ def require_customers(table: LoadedTable, k_needed: int, where: str) -> None:
 # --- checks shared by every format -----------------------------------------------------------------
 
 
+_ENGINEERED = frozenset(r.name for r in ENGINEERED_RATIOS)  # labels may name these computed columns
+
+
 def _required(data: DataConfig) -> list[str]:
     names = [data.id_column] if data.id_column else []
     names += [*data.features, *data.value, *_categorical(data)]
@@ -176,6 +180,15 @@ def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
             raise InputError(
                 f"{where}: data.{key} names column{s} {', '.join(absent)} that {verb} not in the file; "
                 f"set data.{key} to columns of the file; found: {found_text}"
+            )
+    for name in data.labels:
+        # "Col=value" names one category of a column; the column must be there either way
+        column = name.split("=", 1)[0].strip() if name not in found else name
+        if column not in found and column not in _ENGINEERED:
+            config = f"{data.source}: " if data.source is not None else ""
+            raise InputError(
+                f"{config}data.labels.{name} names column {column}, which is not in {where}; "
+                f"rename the key to a column of the file or remove it; found: {found_text}"
             )
     unused = [c for c in data.dates if c not in data.features]
     if unused:

@@ -33,7 +33,7 @@ NAME_MEANS: dict[str, tuple[tuple[str, str], ...]] = {
     "Cash-advance users": (("CASH_ADVANCE", "above"),),
     "Cash-advance only": (("CASH_ADVANCE", "above"), ("PURCHASES", "almost_none")),
     "One-off buyers": (("ONEOFF_PURCHASES_FREQUENCY", "above"), ("INSTALLMENTS_PURCHASES", "below")),
-    "Instalment buyers": (("INSTALLMENTS_PURCHASES", "above"),),
+    "Instalment buyers": (("PURCHASES_INSTALLMENTS_FREQUENCY", "above"),),
     "Full payers": (("PRC_FULL_PAYMENT", "above"),),
     "Low activity": (("PURCHASES", "below"), ("CASH_ADVANCE", "below")),
     "Champions": (("recency_days", "below"), ("frequency", "above"), ("monetary", "above")),
@@ -218,6 +218,27 @@ def test_cc_general_default_run_names_the_top_spenders_for_their_spend(cc_path: 
     archetypes = [s["archetype"] for s in segments]
     assert len(set(archetypes)) == len(archetypes)  # each its own archetype, so each its own true claims
     assert all(len(s["actions"]) >= 2 for s in segments)
+    # F1: a plain name sets its segment apart (true of at most half the segments), and two absences
+    # never read as "Low balance and cash advance" (as if they used cash advance)
+    for s in segments:
+        assert not re.match(r"^Low .+ and ", s["name"]), s["name"]
+        if s["naming"]["rule"] == "generic":
+            assert any(
+                sum(claim_true(analysis, seg, c["feature"], c["direction"]) for seg in range(len(segments)))
+                <= len(segments) / 2
+                for c in s["naming"]["claims"]
+            ), s
+    # the segment putting most of its purchases into instalments is named for it
+    share = {s["name"]: s["profile"]["INSTALLMENT_SHARE"]["lift"] for s in segments}
+    assert max(share, key=lambda n: share[n]) == "Instalment buyers" and share["Instalment buyers"] >= 1.5
+
+
+def claim_true(analysis: Analysis, seg: int, feature: str, direction: str) -> bool:
+    try:
+        assert_claim(analysis, seg, feature, direction, "")
+    except AssertionError:
+        return False
+    return True
 
 
 def _own_table(tmp_path: Path, source: Path, separator: str, keep: re.Pattern[str]) -> tuple[Path, Settings]:
@@ -269,3 +290,14 @@ def test_the_users_names_replace_the_rules_by_segment_id(tmp_path: Path) -> None
     clash = replace(settings, report=ReportConfig(names={"1": auto.profiles[0].name}))
     names = [p.name for p in analyse(clash, path, NOV).profiles]
     assert names[1] == auto.profiles[0].name and names[0] == f"{auto.profiles[0].name} (segment 0)"
+
+
+def test_a_coded_column_never_names_a_segment(wholesale_path: Path) -> None:
+    # F29: Channel (1 = Horeca, 2 = Retail) in features without data.categorical gave "High milk and channel"
+    settings = Settings(data=DataConfig(id_column="", features=("Fresh", "Milk", "Channel")))
+    analysis = analyse(settings, wholesale_path, NOV)
+    assert any("Channel holds only 2 distinct whole numbers" in n for n in analysis.features.quality.notes)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    for s in document["segments"]:
+        assert "channel" not in s["name"].lower(), s["name"]
+        assert all(c["feature"] != "Channel" for c in s["naming"]["claims"]), s["naming"]

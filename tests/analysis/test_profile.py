@@ -144,7 +144,7 @@ def test_user_labels_name_the_columns() -> None:
     )
     names = [p.name for p in profiles]
     # short labels leave room for both columns in a name, strongest difference first
-    assert names[4] == "Low income, high spending" and names[3] == "Low income and spending"
+    assert names[4] == "Low income, high spending" and names[3] == "Low income, low spending"
     assert all("income" in n.lower() and "spending" in n for n in names[1:])
     assert any(t.label == "Spending" for p in profiles for t in p.traits)
 

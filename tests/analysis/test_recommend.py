@@ -230,3 +230,88 @@ def test_a_segment_leaning_to_one_category_is_told_so_and_one_without_is_not() -
     recs = recommendations((leaning, plain), {}, generic, categories=categories)
     assert any("(84% Retail channel vs 32% overall)" in r.text for r in recs if r.segment_id == 0)
     assert not any("leans to one group" in r.text for r in recs if r.segment_id == 1)
+
+
+def _one_off(oneoff_lift: float) -> SegmentProfile:
+    return SegmentProfile(
+        id=4,
+        name="One-off buyers",
+        archetype="one_off_buyers",
+        size=1341,
+        share=0.15,
+        stats={
+            "ONEOFF_PURCHASES": FeatureStat(mean=917 * oneoff_lift, median=300.0, lift=oneoff_lift),
+            "ONEOFF_PURCHASES_FREQUENCY": FeatureStat(mean=0.5, median=0.4, lift=2.5),
+            "INSTALLMENTS_PURCHASES": FeatureStat(mean=30.0, median=0.0, lift=0.07),
+            "CREDIT_LIMIT": FeatureStat(mean=5000.0, median=4000.0, lift=1.1),
+            "PURCHASES": FeatureStat(mean=1000.0, median=800.0, lift=1.0),
+        },
+        value_shares={"PURCHASES": 0.15},
+        traits=(),
+    )
+
+
+@pytest.mark.parametrize("lift", [0.7, 1.6])
+def test_split_the_big_purchases_only_where_one_off_purchases_are_above_average(lift: float) -> None:
+    # F8: "split the big purchases" went to one-off buyers whose one-off purchases were 0.7x the average
+    book = load_playbook(DEFAULT_PLAYBOOK)
+    recs = recommendations((_one_off(lift),), book)
+    split = [r for r in recs if r.title == "Offer to split the big purchases"]
+    assert bool(split) == (lift >= 1)
+    for r in split:
+        assert f"{lift:.1f}x the average" in r.text
+
+
+def test_the_top_value_column_is_only_said_to_be_bought_more_than_others() -> None:
+    # F24: @top is the highest lift, not the largest spend: the words must claim only "more than others"
+    generic = load_playbook(GENERIC_PLAYBOOK)
+    assert "buy most" not in GENERIC_PLAYBOOK.read_text()
+    # wine is most of their spend (300 x 1.6 vs 40 x 2.3), fish the highest lift
+    best = _shop(0, wine=1.6, fish=2.3, value_share=0.7, share=0.4)
+    assert column_roles(best)["top"] == "MntFish"
+    recs = recommendations((best,), {}, generic)
+    lead = [r for r in recs if r.title == "Build on where they out-buy others"]
+    assert (
+        lead
+        and "out-buy other customers most on fish" in lead[0].text.lower()
+        and "2.3x the average" in lead[0].text
+    )
+    lifts = {c: best.stats[c].lift or 0.0 for c in ("MntWines", "MntFish")}
+    assert max(lifts, key=lambda c: lifts[c]) == "MntFish"  # "most" is true of the lift, not of the spend
+
+
+def test_the_segment_a_group_defines_gets_the_group_action_too() -> None:
+    # F21: the 99%-Horeca segment lost "Speak to the group" to the more valuable 62%-retail segment
+    generic = load_playbook(GENERIC_PLAYBOOK)
+    retail, horeca = _shop(1, 2.0, 0.5, 0.6, 0.3), _shop(0, 0.5, 0.9, 0.4, 0.7)
+    r_hl = CategoryHighlight("Channel", "2", 0.62, 0.32, "62% Retail channel vs 32% overall")
+    h_hl = CategoryHighlight("Channel", "1", 0.99, 0.68, "99% Horeca channel vs 68% overall")
+    categories = CategoryProfile(("Channel",), {}, {}, {1: (r_hl,), 0: (h_hl,)})
+    recs = recommendations((retail, horeca), {}, generic, categories=categories)
+    for seg, text in ((1, r_hl.text), (0, h_hl.text)):
+        assert any(
+            r.title == "Speak to the group they come from" and text in r.text
+            for r in recs
+            if r.segment_id == seg
+        )
+
+
+def test_how_often_they_buy_sums_the_purchase_channels() -> None:
+    # F36: @frequency was one channel; here web alone (0.9x) would not say "less often", all channels do
+    generic = load_playbook(GENERIC_PLAYBOOK)
+    stats = {
+        "NumWebPurchases": FeatureStat(mean=3.6, median=3.0, lift=0.9),  # overall 4.0
+        "NumCatalogPurchases": FeatureStat(mean=0.4, median=0.0, lift=0.16),  # overall 2.5
+        "NumStorePurchases": FeatureStat(mean=3.0, median=3.0, lift=0.5),  # overall 6.0
+        "NumDealsPurchases": FeatureStat(mean=2.0, median=2.0, lift=0.9),  # deals: not how often they buy
+    }
+    low = SegmentProfile(
+        id=0, name="Low", archetype="low:x", size=852, share=0.38, stats=stats, value_shares={}, traits=()
+    )
+    roles = column_roles(low)
+    assert roles["frequency"] == "NumWebPurchases+NumCatalogPurchases+NumStorePurchases"
+    recs = recommendations((low,), {}, generic)
+    again = [r for r in recs if r.title == "Give a reason for the next purchase"]
+    assert again, [r.title for r in recs]
+    total_lift = (3.6 + 0.4 + 3.0) / (4.0 + 2.5 + 6.0)  # 0.56x
+    assert f"(purchases in all channels {total_lift:.1f}x the average)" in again[0].text

@@ -570,3 +570,13 @@ def test_a_transaction_log_whose_sums_overflow_is_an_error_naming_the_customer(t
         refuse_unusable_values(table)
     fine = write(tmp_path, header + rows, "fine.csv")
     refuse_unusable_values(load_transactions(fine, TransactionConfig(), date(2026, 11, 30)))
+
+
+def test_labels_must_name_columns_of_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    message = error_of(path, replace(CFG, labels={"BALANC": "Balance"}, source=tmp_path / "reportgen.toml"))
+    assert "reportgen.toml" in message and "data.labels.BALANC" in message
+    assert "found: CUST_ID, BALANCE, PURCHASES" in message
+    # a column of the file, a category key "Col=value" of one, or a computed column may be labelled
+    ok = replace(CFG, labels={"BALANCE": "Owed", "PURCHASES=0": "None", "AVG_PURCHASE_VALUE": "Ticket"})
+    assert load_customers(path, ok).frame.height == 3
