@@ -324,3 +324,43 @@ def test_a_second_month_wastes_no_page_either(second_month: Path) -> None:
     assert not too_blank, f"pages more than 40% blank: {too_blank} (section ends: {sorted(ends)})"
     # and no section spills a lone paragraph onto a page of its own
     assert max(shares) < 0.85, [f"{s:.0%}" for s in shares]
+
+
+def _overview_widths(css: str, selector_suffix: str) -> dict[str, float]:
+    """Return the print widths (%) of the overview table's columns for one table class, later rules winning."""
+    widths: dict[str, float] = {}
+    screen = css.index("@media screen")
+    for rule in re.finditer(
+        r"table\.(?:data|overview-table)(\.with-change)?\s+\.(\w+-col)\s*\{[^}]*?width:\s*([\d.]+)%", css
+    ):
+        if rule.start() > screen and rule.start() < css.index("@page"):
+            continue  # the phone rules, not the page's
+        if rule.group(1) and selector_suffix != "with-change":
+            continue
+        widths[rule.group(2)] = float(rule.group(3))
+    return widths
+
+
+def test_overview_columns_add_up_to_at_most_the_page_width() -> None:
+    # F6: name 34 + count 16 + Change 16 + 2 x share 25 = 116% pushed the last column's "%" off the page
+    css = (Path(__file__).resolve().parents[2] / "templates" / "report.css").read_text(encoding="utf-8")
+    plain = _overview_widths(css, "")
+    change = _overview_widths(css, "with-change")
+    assert plain["name-col"] + plain["count-col"] + 2 * plain["share-col"] <= 100, plain
+    total = change["name-col"] + change["count-col"] + change["delta-col"] + 2 * change["share-col"]
+    assert total <= 100, change
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_a_second_months_overview_shows_every_share_whole(second_month: Path) -> None:
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(second_month / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    start = text.index("Share of customers")
+    rows = [line for line in text[start:].splitlines()[1:] if line.strip()][:3]
+    assert rows and all(len(re.findall(r"\d%", row)) >= 1 and "(" in row for row in rows), rows
+    # every row ends in a share with its "%": nothing cut at the page edge
+    assert all(row.rstrip().endswith("%") for row in rows), rows
