@@ -290,16 +290,27 @@ def section_ends(pdf: Path) -> set[int]:
 
 
 @pytest.fixture(scope="module")
-def real_reports(tmp_path_factory: pytest.TempPathFactory, cc_path: Path) -> dict[str, Path]:
-    from reportgen.config import Settings
+def real_reports(
+    tmp_path_factory: pytest.TempPathFactory, cc_path: Path, wholesale_path: Path
+) -> dict[str, Path]:
+    from reportgen.config import Settings, load_settings
     from reportgen.pipeline import run
 
     out = tmp_path_factory.mktemp("reports")
     run(Settings(), "2026-11", out / "sample")
     run(Settings(), "2026-11", out / "cc", cc_path)
+    # a table with categorical columns: each segment page carries a categories block (F20)
+    config = out / "wholesale.toml"
+    config.write_text(
+        '[data]\nid_column = ""\ncategorical = ["Channel", "Region"]\n'
+        'features = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]\n',
+        encoding="utf-8",
+    )
+    run(load_settings(config), "2026-11", out / "ws", wholesale_path)
     return {
         "sample": out / "sample" / "2026-11" / "report.pdf",
         "cc_general": out / "cc" / "2026-11" / "report.pdf",
+        "wholesale": out / "ws" / "2026-11" / "report.pdf",
     }
 
 
@@ -314,6 +325,16 @@ def test_no_page_is_more_than_40_percent_blank_but_a_sections_last(
     assert len(ends) >= 4  # the cover, the summary, the overview, each segment...
     too_blank = {n: f"{s:.0%}" for n, s in enumerate(shares, start=1) if n not in ends and s > 0.40}
     assert not too_blank, f"{table}: pages more than 40% blank: {too_blank} (section ends: {sorted(ends)})"
+
+
+def test_a_segment_with_categories_keeps_to_one_page(real_reports: dict[str, Path]) -> None:
+    # F20: the categories block pushed the top segment's second action onto a page of its own
+    texts = [page.extract_text() or "" for page in PdfReader(real_reports["wholesale"]).pages]
+    starts = [n for n, text in enumerate(texts) if re.search(r"segment \d+ of \d+", text, re.IGNORECASE)]
+    assert len(starts) == 3, starts
+    assert starts == list(range(starts[0], starts[0] + 3)), starts
+    assert "Methodology" in texts[starts[-1] + 1]
+    assert all("Categories in this segment".lower() in texts[n].lower() for n in starts)
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
