@@ -313,16 +313,27 @@ def section_ends(pdf: Path) -> set[int]:
 
 
 @pytest.fixture(scope="module")
-def real_reports(tmp_path_factory: pytest.TempPathFactory, cc_path: Path) -> dict[str, Path]:
-    from reportgen.config import Settings
+def real_reports(
+    tmp_path_factory: pytest.TempPathFactory, cc_path: Path, wholesale_path: Path
+) -> dict[str, Path]:
+    from reportgen.config import Settings, load_settings
     from reportgen.pipeline import run
 
     out = tmp_path_factory.mktemp("reports")
     run(Settings(), "2026-11", out / "sample")
     run(Settings(), "2026-11", out / "cc", cc_path)
+    # a table with categorical columns: each segment page carries a categories block (F20)
+    config = out / "wholesale.toml"
+    config.write_text(
+        '[data]\nid_column = ""\ncategorical = ["Channel", "Region"]\n'
+        'features = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]\n',
+        encoding="utf-8",
+    )
+    run(load_settings(config), "2026-11", out / "ws", wholesale_path)
     return {
         "sample": out / "sample" / "2026-11" / "report.pdf",
         "cc_general": out / "cc" / "2026-11" / "report.pdf",
+        "wholesale": out / "ws" / "2026-11" / "report.pdf",
     }
 
 
@@ -339,6 +350,16 @@ def test_no_page_is_more_than_40_percent_blank_but_a_sections_last(
     assert not too_blank, f"{table}: pages more than 40% blank: {too_blank} (section ends: {sorted(ends)})"
 
 
+def test_a_segment_with_categories_keeps_to_one_page(real_reports: dict[str, Path]) -> None:
+    # F20: the categories block pushed the top segment's second action onto a page of its own
+    texts = [page.extract_text() or "" for page in PdfReader(real_reports["wholesale"]).pages]
+    starts = [n for n, text in enumerate(texts) if re.search(r"segment \d+ of \d+", text, re.IGNORECASE)]
+    assert len(starts) == 3, starts
+    assert starts == list(range(starts[0], starts[0] + 3)), starts
+    assert "Methodology" in texts[starts[-1] + 1]
+    assert all("Categories in this segment".lower() in texts[n].lower() for n in starts)
+
+
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
 def test_a_second_month_wastes_no_page_either(second_month: Path) -> None:
     pdf = second_month / "report.pdf"
@@ -347,3 +368,43 @@ def test_a_second_month_wastes_no_page_either(second_month: Path) -> None:
     assert not too_blank, f"pages more than 40% blank: {too_blank} (section ends: {sorted(ends)})"
     # and no section spills a lone paragraph onto a page of its own
     assert max(shares) < 0.85, [f"{s:.0%}" for s in shares]
+
+
+def _overview_widths(css: str, selector_suffix: str) -> dict[str, float]:
+    """Return the print widths (%) of the overview table's columns for one table class, later rules winning."""
+    widths: dict[str, float] = {}
+    screen = css.index("@media screen")
+    for rule in re.finditer(
+        r"table\.(?:data|overview-table)(\.with-change)?\s+\.(\w+-col)\s*\{[^}]*?width:\s*([\d.]+)%", css
+    ):
+        if rule.start() > screen and rule.start() < css.index("@page"):
+            continue  # the phone rules, not the page's
+        if rule.group(1) and selector_suffix != "with-change":
+            continue
+        widths[rule.group(2)] = float(rule.group(3))
+    return widths
+
+
+def test_overview_columns_add_up_to_at_most_the_page_width() -> None:
+    # F6: name 34 + count 16 + Change 16 + 2 x share 25 = 116% pushed the last column's "%" off the page
+    css = (Path(__file__).resolve().parents[2] / "templates" / "report.css").read_text(encoding="utf-8")
+    plain = _overview_widths(css, "")
+    change = _overview_widths(css, "with-change")
+    assert plain["name-col"] + plain["count-col"] + 2 * plain["share-col"] <= 100, plain
+    total = change["name-col"] + change["count-col"] + change["delta-col"] + 2 * change["share-col"]
+    assert total <= 100, change
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_a_second_months_overview_shows_every_share_whole(second_month: Path) -> None:
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(second_month / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    start = text.index("Share of customers")
+    rows = [line for line in text[start:].splitlines()[1:] if line.strip()][:3]
+    assert rows and all(len(re.findall(r"\d%", row)) >= 1 and "(" in row for row in rows), rows
+    # every row ends in a share with its "%": nothing cut at the page edge
+    assert all(row.rstrip().endswith("%") for row in rows), rows

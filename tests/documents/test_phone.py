@@ -103,4 +103,24 @@ def test_the_web_report_fits_a_phone_and_wide_tables_scroll_inside_the_page(
     )
     assert wide, "expected the profile table to be wider than a phone"
     assert all(box in ("auto", "scroll") and first == "sticky" for box, first in wide), wide
+    # F19/F5: the key figures, the movement matrix, the heatmap and the k table scroll in a box and keep every
+    # number and heading on one line ("1,185", not "1,1 / 85"; "<0.01x", not "<0.01 / x")
+    unscrolled = browser.evaluate(
+        "['table.key-figures', 'table.moves-table', 'table.heat-table', 'table.candidates']"
+        ".filter(s => { const t = document.querySelector(s); return !t || !t.parentElement.classList"
+        ".contains('table-scroll'); })"
+    )
+    assert not unscrolled, unscrolled
+    wrapping = browser.evaluate(
+        "Array.from(document.querySelectorAll('.table-scroll table.data td.num, .table-scroll table.data th'))"
+        ".filter(c => !c.closest('table.overview-table') && getComputedStyle(c).whiteSpace !== 'nowrap')"
+        ".map(c => c.textContent.trim()).slice(0, 5)"
+    )
+    assert not wrapping, wrapping
+    # a chart keeps a legible width and scrolls in its own box rather than shrinking its labels
+    charts = browser.evaluate(
+        "Array.from(document.querySelectorAll('figure.chart .chart-body')).map(b => [b.getBoundingClientRect().width,"
+        " getComputedStyle(b.parentElement).overflowX])"
+    )
+    assert charts and all(w >= 450 and box in ("auto", "scroll") for w, box in charts), charts
     _shot(browser, "report-390.png", tmp_path)
