@@ -53,7 +53,7 @@ class DataConfig:
     dates: dict[str, str] = field(default_factory=dict)  # column -> strftime format: days before period end
     labels: dict[str, str] = field(default_factory=dict)  # column -> how the report names it
     value: tuple[str, ...] = ()  # the column(s) that measure what a customer is worth (summed)
-    source: Path | None = None  # the reportgen.toml these came from, if any: named in the loader's errors
+    source: Path | None = field(default=None, compare=False)  # the reportgen.toml read: named in errors
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,10 @@ class Settings:
             if section.name == "source":
                 continue
             value = getattr(self, section.name)
-            out[section.name] = {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+            # a section's `source` (where its keys were read, for error messages) is not a setting
+            out[section.name] = {
+                f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.name != "source"
+            }
         return out
 
 
