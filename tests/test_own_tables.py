@@ -51,7 +51,7 @@ def _run(data: Path, config: Path, out: Path, *more: str) -> int:
 
 def _segment_sections(page: str) -> dict[int, str]:
     """Return each segment page's HTML by segment id."""
-    parts = re.split(r'<section class="chapter segment" id="segment-(\d+)">', page)
+    parts = re.split(r'<section class="chapter segment[^"]*" id="segment-(\d+)">', page)
     return {int(parts[i]): parts[i + 1].split("</section>")[0] for i in range(1, len(parts), 2)}
 
 
