@@ -18,7 +18,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 from collections import Counter
 from collections.abc import Iterator
@@ -41,7 +40,7 @@ from reportgen.documents.archive import archive_entries, archive_index
 from reportgen.io.period_folder import load_previous_model
 from reportgen.period import Period, parse_period
 from tests.delivery.test_deliver import Recorder, _bad_server, _free_port
-from tests.documents.test_archive import CHROMIUM, Browser
+from tests.documents.test_archive import CHROMIUM, Browser, opened_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 OCT, NOV = "2026-10", "2026-11"
@@ -436,13 +435,8 @@ def browser_on_copy(history: History, tmp_path: Path) -> Iterator[tuple[Browser,
         tmp_path / "share" / "segments"
     )  # copied elsewhere: the archive must not depend on where it was built
     shutil.copytree(history.out, share)
-    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    browser = Browser(share, profile)
-    try:
+    with opened_browser(share) as browser:
         yield browser, share
-    finally:
-        browser.close()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.mark.browser

@@ -205,14 +205,18 @@ class _Worker:
     def stop_now(self) -> None:
         """Stop the worker (SIGTERM, then SIGKILL after STOP_TIMEOUT) and delete its temporary folder."""
         if self._process.poll() is None:
-            with contextlib.suppress(OSError):
-                self._process.terminate()
-            try:
-                self._process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            self._terminate()
         shutil.rmtree(self._temp, ignore_errors=True)
+
+    def _terminate(self) -> None:
+        # SIGTERM lets it delete its temporary files (and stop its own worker) first
+        with contextlib.suppress(OSError):
+            self._process.terminate()
+        try:
+            self._process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
     def failure(self, frame: Frame | None) -> Exception:
         """Return the exception a final frame that is not `done` stands for."""
@@ -228,12 +232,7 @@ class _Worker:
     def close(self) -> None:
         """Stop the worker if it is still running and release the pipes."""
         if self._process.poll() is None and (self._reader is None or self._reader.is_alive()):
-            # SIGTERM lets it delete its temporary files (and stop its own worker) first
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
+            self._terminate()
         self._process.wait()
         # deleted by the parent once the worker has ended: nothing the worker was still writing can remain
         shutil.rmtree(self._temp, ignore_errors=True)

@@ -293,6 +293,18 @@ class Browser:
         os.close(self._resp_r)
 
 
+@contextlib.contextmanager
+def opened_browser(root: Path) -> Iterator[Browser]:
+    """Yield a headless Chromium serving `root`, with a fresh profile deleted afterwards."""
+    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
+    b = Browser(root, profile)
+    try:
+        yield b
+    finally:
+        b.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
 @pytest.fixture
 def copied(archive: Path, tmp_path: Path) -> Path:
     """The archive copied as is to another place, as an intranet share would hold it."""
@@ -305,13 +317,8 @@ def copied(archive: Path, tmp_path: Path) -> Path:
 def browser(copied: Path) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's /usr/bin/chromium")
-    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    b = Browser(copied, profile)
-    try:
+    with opened_browser(copied) as b:
         yield b
-    finally:
-        b.close()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.mark.browser

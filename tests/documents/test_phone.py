@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.documents.test_archive import CHROMIUM, Browser
+from tests.documents.test_archive import CHROMIUM, Browser, opened_browser
 
 PHONES = (360, 390, 479)  # phone widths below 480 px: the narrowest common Android, a current iPhone
 
@@ -40,13 +39,8 @@ def email_html(eml: Path) -> str:
 def browser(tmp_path: Path) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's /usr/bin/chromium")
-    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    b = Browser(tmp_path, profile)
-    try:
+    with opened_browser(tmp_path) as b:
         yield b
-    finally:
-        b.close()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def page_width(browser: Browser, url: str, width: int) -> int:
