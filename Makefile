@@ -6,12 +6,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SYSSTAMP := $(VENV)/.sysdeps
 TESTSTAMP := $(VENV)/.sysdeps-test
+SPARKSTAMP := $(VENV)/.spark
 PERIOD ?= $(shell date +%Y-%m)
 OUT ?= output
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install sysdeps report test lint format typecheck golden bench sample send clean
+.PHONY: help install sysdeps spark report test lint format typecheck golden bench sample send clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -32,6 +33,14 @@ $(TESTSTAMP): scripts/sysdeps.sh | $(VENV)/bin/python
 	bash scripts/sysdeps.sh test
 	@touch $(TESTSTAMP)
 
+# the Spark engine: pyspark from its own lock (make report / install do not need it) and the Java runtime
+$(SPARKSTAMP): requirements-spark.lock scripts/sysdeps.sh | $(STAMP)
+	bash scripts/sysdeps.sh spark
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-spark.lock
+	@touch $(SPARKSTAMP)
+
+spark: $(SPARKSTAMP) ## install the optional Spark engine (pyspark and a Java 17 runtime)
+
 sysdeps: $(SYSSTAMP) $(TESTSTAMP) ## install missing system libraries and test tools (pango, poppler, chromium)
 
 install: $(STAMP) $(SYSSTAMP) ## create .venv with the pinned packages and the system libraries (idempotent)
@@ -42,7 +51,7 @@ report: install ## write the report for the bundled sample (PERIOD=YYYY-MM, OUT=
 send: install ## e-mail the briefing of PERIOD over SMTP (ARGS=--resend to send again)
 	$(PY) -m reportgen send --period $(PERIOD) --out $(OUT) $(ARGS)
 
-test: install $(TESTSTAMP) ## run the whole test suite, linters and type checks
+test: install $(TESTSTAMP) $(SPARKSTAMP) ## run the whole test suite, linters and type checks
 	$(PY) -m ruff check reportgen tests
 	$(PY) -m ruff format --check reportgen tests
 	$(PY) -m mypy

@@ -16,3 +16,7 @@ class DeliveryError(Exception):
     def __init__(self, message: str, may_be_delivered: bool = False) -> None:
         super().__init__(message)
         self.may_be_delivered = may_be_delivered
+
+
+class EngineError(Exception):
+    """The compute engine (Apache Spark) failed: the message is the first line of its reason (exit status 1)."""

@@ -2,10 +2,13 @@
 # Install the system packages reportgen needs, only those that are missing (Debian/Ubuntu).
 # `sysdeps.sh` : what a report needs (WeasyPrint needs Pango and HarfBuzz).
 # `sysdeps.sh test` : also what the tests need (poppler-utils to read PDFs, Chromium to open the archive).
+# `sysdeps.sh spark` : the Java runtime the Spark engine needs (Spark 4 runs on Java 17; `make test` uses it).
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fontconfig)
 if [ "${1:-}" = "test" ]; then
   packages+=(poppler-utils chromium)
+elif [ "${1:-}" = "spark" ]; then
+  packages=(openjdk-17-jre-headless)
 fi
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -111,3 +113,21 @@ def second_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
         write_sample_csv(month.frame, base / f"{month.period}.csv")
         run(settings, month.period, base / "out", base / f"{month.period}.csv")
     return base / "out" / "2026-11"
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """Return the one Spark session of the test run: local[2], 4 shuffle partitions, a 1 GB driver heap.
+
+    Every Spark test shares it (a session takes 10-25 s to start); the engine's own `spark_session` finds it
+    running and uses it. `make test` installs pyspark and the Java runtime (`make spark`).
+    """
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        pytest.fail("the Spark tests need pyspark and Java 17: run `make spark` (make test does)")
+    from reportgen.engines.spark.session import spark_session
+
+    session = spark_session("local[2]", driver_memory="1g", shuffle_partitions=4)
+    yield session
+    session.stop()

@@ -1,0 +1,94 @@
+"""The Spark session: started once per process from `[engine] master`, quiet, with this venv's Python.
+
+Spark runs the numpy steps (preparation, nearest centroid, Lloyd sums) in Python workers through
+`mapInPandas`; those workers must be this interpreter, with reportgen and its pinned packages.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reportgen.errors import EngineError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
+# Rows per Arrow batch handed to a Python worker: bounds a worker's memory to a few tens of MB.
+ARROW_BATCH = 50_000
+
+
+def spark_session(
+    master: str, driver_memory: str | None = None, shuffle_partitions: int | None = None
+) -> SparkSession:
+    """Return the process's Spark session, started on `master` if none runs yet (quiet, Arrow on)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError(
+            "the Spark engine needs pyspark and a Java 17 runtime: run `make spark` (or pip install "
+            '"reportgen[spark]"), or set [engine] kind = "local"'
+        ) from None
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "hostname resolves to loopback" warning
+    # PySpark warns that pandas 3 is not fully supported; the parts used here (Arrow batches of float64 and
+    # text columns into and out of mapInPandas) are covered by the same-answer tests
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
+    java_options = f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("reportgen")
+        .config("spark.driver.extraJavaOptions", java_options)
+        .config("spark.executor.extraJavaOptions", java_options)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.executorEnv.PYSPARK_PYTHON", os.environ["PYSPARK_PYTHON"])
+    )
+    memory = driver_memory or os.environ.get("REPORTGEN_SPARK_DRIVER_MEMORY")
+    if memory:
+        builder = builder.config("spark.driver.memory", memory)
+    partitions = shuffle_partitions or int(os.environ.get("REPORTGEN_SPARK_SHUFFLE_PARTITIONS", "0") or 0)
+    if partitions:
+        builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
+    with spark_failures():
+        session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def reason(exc: BaseException) -> str:
+    """Return the first line of a Spark failure's reason, without the Java stack trace."""
+    text = str(getattr(exc, "desc", None) or exc).strip()
+    java = getattr(exc, "java_exception", None)
+    if java is not None and not text:
+        text = str(java.toString())
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    return first[:300]
+
+
+@contextmanager
+def spark_failures() -> Iterator[None]:
+    """Turn a failure inside Spark (the JVM, a worker, a lost connection) into one EngineError line."""
+    try:
+        yield
+    except EngineError:
+        raise
+    except Exception as exc:
+        module = type(exc).__module__ or ""
+        if module.startswith(("pyspark", "py4j")) or type(exc).__name__ in ("Py4JJavaError", "Py4JError"):
+            raise EngineError(f"Spark failed: {reason(exc)}") from None
+        raise
