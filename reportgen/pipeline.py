@@ -18,7 +18,13 @@ from reportgen.parallel.runtime import cpu_lanes, without_optional_module
 # scikit-learn imports pandas, if installed, only to accept pandas inputs (0.2 s of a 4 s run; ours are NumPy
 # arrays): let it see pandas as absent while it loads. Later imports of pandas are unaffected.
 with without_optional_module("pandas"):
-    from reportgen.analysis.cluster import k_selection, segment_map, segmentation
+    from reportgen.analysis.cluster import (
+        SCORING_SAMPLE,
+        id_sample_rows,
+        k_selection,
+        segment_map,
+        segmentation,
+    )
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.kinds import current_period, data_kind
 from reportgen.analysis.matching import (
@@ -33,7 +39,7 @@ from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
-from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
+from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, ClusterConfig, FeatureConfig, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.errors import InputError
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, time_limit
@@ -41,7 +47,18 @@ from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
 from reportgen.io.load import require_customers
 from reportgen.io.period_folder import load_previous_model
 from reportgen.io.write import publish_period, write_atomic
-from reportgen.model import Analysis, LoadedTable, PreviousModel, ReportJob
+from reportgen.model import (
+    Analysis,
+    Engine,
+    FeatureMatrix,
+    FeatureStat,
+    IntArray,
+    KSelection,
+    LoadedTable,
+    PreviousModel,
+    ReportJob,
+    Segmentation,
+)
 from reportgen.period import Period, parse_period, period_of
 
 if TYPE_CHECKING:
@@ -68,6 +85,36 @@ def stderr_progress() -> Progress:
         print(f"[{time.perf_counter() - start:6.1f}s] {message}", file=sys.stderr, flush=True)
 
     return say
+
+
+class LocalEngine:
+    """The steps on this machine: Polars and scikit-learn (see reportgen.model.Engine)."""
+
+    def feature_matrix(self, table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
+        """Return the prepared matrix (analysis.features)."""
+        return feature_matrix(table, cfg)
+
+    def scoring_rows(self, features: FeatureMatrix, seed: int) -> IntArray | None:
+        """Return the rows k is chosen on: the customers with the smallest id keys (analysis.cluster)."""
+        ids = features.customer_ids.to_list()
+        return id_sample_rows(ids, len(ids), SCORING_SAMPLE, seed)
+
+    def segmentation(
+        self, features: FeatureMatrix, k: int, cfg: ClusterConfig, selection: KSelection, lanes: int
+    ) -> Segmentation:
+        """Return the final fit (analysis.cluster)."""
+        return segmentation(features.X, k, cfg, selection, lanes)
+
+    def segment_stats(self, features: FeatureMatrix, seg: Segmentation) -> list[dict[str, FeatureStat]] | None:
+        """Return None: the profiles measure their statistics themselves."""
+        return None
+
+    def extra_files(self, analysis: Analysis) -> dict[str, bytes]:
+        """Return no extra files."""
+        return {}
+
+
+LOCAL = LocalEngine()
 
 
 def data_path(settings: Settings, override: Path | None) -> Path:
@@ -140,8 +187,12 @@ def table_analysis(
     period: Period,
     progress: Progress = quiet,
     previous: PreviousModel | None = None,
+    engine: Engine = LOCAL,
 ) -> Analysis:
-    """Analyse a loaded table: prepare, choose k, segment, profile, name, recommend, compare months."""
+    """Analyse a loaded table: prepare, choose k, segment, profile, name, recommend, compare months.
+
+    `engine`: where the preparation, the final fit and the profile statistics are computed.
+    """
     kind = data_kind(settings)
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:
@@ -149,7 +200,7 @@ def table_analysis(
     else:
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
-    features = feature_matrix(table, settings.features)
+    features = engine.feature_matrix(table, settings.features)
     if not features.used:
         raise InputError(
             f"{table.path}: every feature column holds a single value across all {table.frame.height:,} customers; "
@@ -159,13 +210,15 @@ def table_analysis(
     previous_k = (
         len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
     )
-    selection = k_selection(features.X, cluster, progress, lanes, previous_k)
+    sample = engine.scoring_rows(features, cluster.random_state)  # the same customers on every engine
+    selection = k_selection(features.X, cluster, progress, lanes, previous_k, sample)
     progress(f"fitting {selection.chosen_k} segments on every customer")
-    fit = segmentation(features.X, selection.chosen_k, cluster, selection, lanes)
+    fit = engine.segmentation(features, selection.chosen_k, cluster, selection, lanes)
     book = load_playbook(playbook_file(settings))
     names = {**kind.archetype_names, **archetype_names(book)}
     value = value_columns(features, settings.data.value)
-    profiles = segment_profiles(features, fit, kind.archetypes, names, settings.data.labels, value)
+    measured = engine.segment_stats(features, fit)
+    profiles = segment_profiles(features, fit, kind.archetypes, names, settings.data.labels, value, measured)
     pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
     model = model_document(features, fit, profiles, config_hash(settings), period, matching)
@@ -179,10 +232,10 @@ def table_analysis(
         history = month_over_month(previous, features.customer_ids, stable, matching)
     else:
         profiles = configured_names(profiles, settings.report.names)
-    measured = selection.stabilities.get(seg.k)
+    resampled = selection.stabilities.get(seg.k)
     trust = segmentation_trust(
         seg.silhouette,
-        measured.ari if measured is not None else None,
+        resampled.ari if resampled is not None else None,
         [p.id for p in profiles] if seg.stability else [],
         seg.stability,
     )

@@ -216,10 +216,14 @@ def segment_profiles(
     names: Mapping[str, str] = ARCHETYPE_NAMES,
     column_labels: Mapping[str, str] | None = None,
     value: Sequence[str] | None = None,
+    measured: Sequence[dict[str, FeatureStat]] | None = None,
 ) -> tuple[SegmentProfile, ...]:
-    """Return each segment's statistics, value, traits and unique business name, in segment-id order."""
+    """Return each segment's statistics, value, traits and unique business name, in segment-id order.
+
+    `measured`: each segment's column statistics when an engine aggregated them (else measured here).
+    """
     labels_of = dict(column_labels or {})
-    _, all_stats = segment_stats(features.raw, seg.labels, seg.k)
+    all_stats = list(measured) if measured is not None else segment_stats(features.raw, seg.labels, seg.k)[1]
     shares = value_shares(features.raw, seg.labels, seg.k)
     value_cols = value_columns(features) if value is None else tuple(value)
     stakes = value_stakes(features.raw, seg.labels, seg.k, value_cols, labels_of)

@@ -12,6 +12,7 @@ from reportgen.model.data import (
     IntArray,
     LoadedTable,
 )
+from reportgen.model.engine import Engine
 from reportgen.model.documents import Brand, ChartImage, ReportJob
 from reportgen.model.history import (
     FigureChange,
@@ -55,6 +56,7 @@ __all__ = [
     "STABLE_JACCARD",
     "Analysis",
     "Brand",
+    "Engine",
     "CategoryHighlight",
     "CategoryProfile",
     "ChartImage",

@@ -1,0 +1,224 @@
+"""The Spark engine: what runs in Spark and what the driver keeps, behind reportgen.model.Engine.
+
+In Spark (on the executors): reading and parsing the input, the statistics that feed the model (exact
+medians, means, standard deviations, skewness), the scoring sample's choice, Lloyd's passes on every row, the
+nearest-centroid assignment of every customer and the per-segment profile aggregates.
+
+On the driver: the validated customer table (one row per customer: the local loader's checks, and the
+per-customer work of the documents: naming evidence, the segment map, categories, month-to-month matching),
+choosing k on the sample with the local code, names, advice, charts and documents.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from reportgen.analysis.cluster import SCORING_SAMPLE, numbered_segmentation
+from reportgen.analysis.features import _coded_note, coded_columns, engineered_frame
+from reportgen.config import ClusterConfig, FeatureConfig, Settings
+from reportgen.engines.spark.fit import LABEL, assigned, lloyd_refinement, profile_aggregates, sample_ids
+from reportgen.engines.spark.read import POS, driver_table, spark_customers, spark_input
+from reportgen.engines.spark.session import spark_failures, spark_session
+from reportgen.engines.spark.stats import Preparation, preparation
+from reportgen.errors import InputError
+from reportgen.model import (
+    ID,
+    Analysis,
+    DataQuality,
+    FeatureMatrix,
+    FeatureStat,
+    IntArray,
+    KSelection,
+    LoadedTable,
+    Segmentation,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+
+@dataclass
+class SparkEngine:
+    """The Spark side of one run: the customers' Spark frame and what was computed on it."""
+
+    customers: DataFrame  # _pos, customer_id, the numeric input columns (one row per driver-table row)
+    prep: Preparation | None = None
+    ready: DataFrame | None = None  # filled and engineered
+    labels: DataFrame | None = None  # _pos, segment (numbered as in the report)
+    passes: int = 0  # Lloyd passes of the final fit (0: the scoring fit was on every row)
+    _positions: np.ndarray | None = None
+
+    def feature_matrix(self, table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
+        """Return the prepared matrix from statistics measured by Spark, applied to the driver table."""
+        if table.encoded:
+            raise InputError(
+                f"data.features: categorical columns ({', '.join(table.encoded)}) are clustered by the local "
+                'engine only for now; set [engine] kind = "local" or list them in data.categorical alone'
+            )
+        with spark_failures():
+            prep, ready = preparation(self.customers, table.features, cfg.engineered, cfg.transform)
+        self.prep, self.ready = prep, ready
+        return matrix_from_preparation(table, cfg, prep)
+
+    def scoring_rows(self, features: FeatureMatrix, seed: int) -> IntArray | None:
+        """Return the driver-table rows of the customers Spark chose for scoring k (smallest id keys)."""
+        n = features.X.shape[0]
+        if n <= SCORING_SAMPLE:
+            return None
+        with spark_failures():
+            chosen = sample_ids(self.customers, SCORING_SAMPLE, seed)
+        found = pl.DataFrame({ID: chosen}).join(
+            pl.DataFrame({ID: features.customer_ids, "_row": np.arange(n)}), on=ID, how="inner"
+        )
+        return np.sort(found.get_column("_row").to_numpy()).astype(np.int64)
+
+    def segmentation(
+        self, features: FeatureMatrix, k: int, cfg: ClusterConfig, selection: KSelection, lanes: int
+    ) -> Segmentation:
+        """Return the final fit: the sample's best centroids refined by Lloyd passes on every row in Spark,
+        then every customer assigned to the nearest in Spark."""
+        from pyspark.sql import functions as F
+
+        assert self.prep is not None and self.ready is not None
+        fit = selection.fits.get(k)
+        if fit is None:
+            raise AssertionError(f"k={k} was not scored")
+        with spark_failures():
+            if selection.scored_rows < features.X.shape[0]:
+                refined = lloyd_refinement(self.ready, self.prep, fit[1])
+                self.passes, centroids = refined.passes, refined.centroids
+            else:  # the candidates were fitted on every row: that fit is the final one, as on the local engine
+                centroids = fit[1]
+            frame = assigned(self.ready, self.prep, centroids).cache()
+            pairs = frame.select(POS, LABEL).toArrow()
+        raw = _labels_in_table_order(pairs, self.positions())
+        seg = numbered_segmentation(features.X, raw, centroids, cfg, selection, lanes)
+        numbering = dict(zip(raw.tolist(), seg.labels.tolist(), strict=True))
+        mapping = F.create_map(*[F.lit(x) for pair in sorted(numbering.items()) for x in pair])
+        self.labels = frame.select(POS, mapping[F.col(LABEL)].alias(LABEL))
+        return seg
+
+    def positions(self) -> np.ndarray:
+        """Return the `_pos` of each driver-table row, in order."""
+        if self._positions is None:
+            with spark_failures():
+                table = self.customers.select(POS).orderBy(POS).toArrow()
+            self._positions = table.column(POS).to_numpy()
+        return self._positions
+
+    def segment_stats(
+        self, features: FeatureMatrix, seg: Segmentation
+    ) -> list[dict[str, FeatureStat]] | None:
+        """Return each segment's mean, exact median, min and max per raw column, aggregated by Spark."""
+        assert self.ready is not None and self.labels is not None
+        with spark_failures():
+            _, stats = profile_aggregates(self.ready, self.labels, tuple(features.raw.columns), seg.k)
+        return stats
+
+    def extra_files(self, analysis: Analysis) -> dict[str, bytes]:
+        """Return `segments/segment_id=N/part-0.parquet`: segments.csv's rows, partitioned by segment."""
+        from reportgen.analysis.summary import segments_table
+
+        return partitioned_segments(segments_table(analysis))
+
+
+def _labels_in_table_order(pairs: object, positions: np.ndarray) -> np.ndarray:
+    import pyarrow as pa
+
+    assert isinstance(pairs, pa.Table)
+    pos = pairs.column(POS).to_numpy()
+    lab = pairs.column(LABEL).to_numpy()
+    order = np.argsort(pos, kind="stable")
+    pos, lab = pos[order], lab[order]
+    where = np.searchsorted(pos, positions)
+    if len(pos) != len(positions) or not np.array_equal(pos[where], positions):
+        raise AssertionError("the Spark assignment does not cover the driver table's rows")
+    return np.asarray(lab[where], dtype=np.int64)
+
+
+def partitioned_segments(table: pl.DataFrame) -> dict[str, bytes]:
+    """Return the segment table as Hive-partitioned Parquet files (one per segment id), deterministic bytes."""
+    files: dict[str, bytes] = {}
+    for (seg,), part in table.partition_by("segment_id", as_dict=True, maintain_order=True).items():
+        buffer = io.BytesIO()
+        part.drop("segment_id").write_parquet(buffer, compression="zstd", statistics=False)
+        files[f"segments/segment_id={seg}/part-0.parquet"] = buffer.getvalue()
+    return dict(sorted(files.items(), key=lambda kv: int(kv[0].split("=")[1].split("/")[0])))
+
+
+def matrix_from_preparation(table: LoadedTable, cfg: FeatureConfig, prep: Preparation) -> FeatureMatrix:
+    """Return the FeatureMatrix of the driver table with the preparation Spark measured."""
+    frame = table.frame.with_columns(pl.col(c).fill_null(i.value) for c, i in prep.imputed.items())
+    engineered: tuple[str, ...] = ()
+    notes = list(table.notes)
+    if cfg.engineered:
+        frame, engineered = engineered_frame(frame)
+        if not engineered and table.kind == "customers":
+            notes.append(
+                "No engineered features (features.engineered = true): the credit-card columns they are "
+                "derived from are not present."
+            )
+    if engineered != prep.engineered:
+        raise AssertionError(f"engineered columns differ: {engineered} vs Spark's {prep.engineered}")
+    if table.kind == "customers":
+        notes += [_coded_note(c, v) for c, v in coded_columns(table.frame, table.features)]
+    if prep.constant:
+        s = "s" if len(prep.constant) > 1 else ""
+        notes.append(
+            f"Dropped {len(prep.constant)} constant column{s} from clustering (no variation): "
+            f"{', '.join(prep.constant)}."
+        )
+    model_input = frame.select(pl.col(c).log1p() if c in prep.transformed else pl.col(c) for c in prep.used)
+    X = np.ascontiguousarray(model_input.to_numpy(order="c", writable=True), dtype=np.float64)
+    center = np.asarray(prep.center, dtype=np.float64)
+    scale = np.asarray(prep.scale, dtype=np.float64)
+    X -= center
+    X /= scale
+    candidates = table.features + engineered
+    quality = DataQuality(
+        rows=table.rows,
+        customers=table.frame.height,
+        missing={s.name: s.missing for s in prep.stats if s.missing},
+        imputed=prep.imputed,
+        dropped_rows=table.dropped_rows,
+        dropped_columns=prep.constant,
+        notes=tuple(notes),
+        stats=prep.stats,
+        rules=dict(table.rules),
+    )
+    return FeatureMatrix(
+        customer_ids=table.frame.get_column(ID),
+        raw=frame.select(candidates),
+        indicators=None,
+        input_features=table.features,
+        used=prep.used,
+        engineered=engineered,
+        transformed=prep.transformed,
+        transform=cfg.transform,
+        X=X,
+        center=center,
+        scale=scale,
+        quality=quality,
+    )
+
+
+def spark_table(
+    settings: Settings, source: Path, period_end: date | None, master: str
+) -> tuple[LoadedTable, SparkEngine]:
+    """Return the validated customer table on the driver and the Spark engine holding its Spark frame."""
+    spark = spark_session(master)
+    with spark_failures():
+        raw = spark_input(spark, source, settings.data)
+        table = driver_table(raw, settings.data, period_end, source)
+        customers = spark_customers(raw, settings.data, table).cache()
+        count = customers.count()
+    if count != table.frame.height:
+        raise AssertionError(f"Spark read {count:,} customers, the driver table has {table.frame.height:,}")
+    return table, SparkEngine(customers=customers)

@@ -1,0 +1,213 @@
+"""The model on every row with Spark: the scoring sample, Lloyd passes, the assignment, the profile aggregates.
+
+Spark never fits K-Means itself (Spark ML's KMeans has no multiple starts: with k-means|| it lands in worse
+solutions than scikit-learn's best of n_init). Instead k is chosen on the driver, on a sample that is the same
+customers on both engines (the smallest sha256 keys of the ids, `analysis.cluster.id_sample_rows`), and the
+sample's best centroids are refined on every row by Lloyd's algorithm, one Spark job per pass: each Python
+worker prepares its rows with the model's numbers, finds each row's nearest centroid and returns per-segment
+sums and counts; the driver adds them up. The stopping rule is scikit-learn's (`_kmeans_single_lloyd`): stop
+when no row changes segment, or when the centroids move less than tol = 1e-4 x the mean column variance, at
+most 300 passes; then every row goes to its nearest final centroid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reportgen.analysis.cluster import ID_HASH_DIGITS
+from reportgen.engines.spark.read import POS
+from reportgen.engines.spark.stats import Preparation
+from reportgen.model import ID, FeatureStat, FloatArray, IntArray
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pyspark.sql import Column, DataFrame
+
+# scikit-learn's KMeans defaults, which the local refinement uses
+TOL = 1e-4
+MAX_ITER = 300
+LABEL = "segment"
+
+
+def hash_key(seed: int) -> Column:
+    """Return the Spark column of each customer's sampling key (the same number as `id_hash`)."""
+    from pyspark.sql import functions as F
+
+    digest = F.sha2(F.concat(F.lit(f"{seed}:"), F.col(ID)), 256)
+    return F.conv(F.substring(digest, 1, ID_HASH_DIGITS), 16, 10).cast("long")
+
+
+def sample_ids(frame: DataFrame, size: int, seed: int) -> list[str]:
+    """Return the ids of the `size` customers with the smallest sampling keys (ties by input order)."""
+    from pyspark.sql import functions as F
+
+    keyed = frame.select(ID, POS, hash_key(seed).alias("_key"))
+    rows = keyed.orderBy(F.col("_key"), F.col(POS)).limit(size).select(ID).collect()
+    return [str(r[ID]) for r in rows]
+
+
+def prepared_block(values: np.ndarray, prep: Preparation) -> FloatArray:
+    """Return rows of the used columns (filled, engineered) as K-Means sees them: log1p, centred, scaled."""
+    X = np.array(values, dtype=np.float64, copy=True)
+    for j, name in enumerate(prep.used):
+        if name in prep.transformed:
+            np.log1p(X[:, j], out=X[:, j])
+    X -= np.asarray(prep.center)
+    X /= np.asarray(prep.scale)
+    return X
+
+
+def nearest(X: FloatArray, centroids: FloatArray) -> IntArray:
+    """Return each row's nearest centroid (squared Euclidean; the first of equals)."""
+    # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2: the row's own term does not change which centroid is nearest
+    d = (centroids**2).sum(axis=1)[None, :] - 2.0 * (X @ centroids.T)
+    return np.asarray(np.argmin(d, axis=1), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Refinement:
+    centroids: FloatArray  # k x used, row j started from the sample's centroid j
+    passes: int
+    converged: bool
+
+
+def _pass_sums(
+    frame: DataFrame, prep: Preparation, current: FloatArray, previous: FloatArray | None
+) -> tuple[FloatArray, FloatArray, int, FloatArray, FloatArray]:
+    """Return per-segment sums and counts, the rows that changed segment, and column sums and squares."""
+    k, d = current.shape
+    used = list(prep.used)
+
+    def partial(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        import pandas as pd
+
+        sums = np.zeros((k, d))
+        counts = np.zeros(k)
+        col_sum = np.zeros(d)
+        col_sq = np.zeros(d)
+        changed = 0
+        for batch in batches:
+            X = prepared_block(batch[used].to_numpy(dtype=np.float64), prep)
+            labels = nearest(X, current)
+            changed += len(labels) if previous is None else int((nearest(X, previous) != labels).sum())
+            for j in range(d):
+                sums[:, j] += np.bincount(labels, weights=X[:, j], minlength=k)
+            counts += np.bincount(labels, minlength=k)
+            col_sum += X.sum(axis=0)
+            col_sq += (X**2).sum(axis=0)
+        yield pd.DataFrame(
+            {
+                "sums": [sums.ravel().tolist()],
+                "counts": [counts.tolist()],
+                "changed": [changed],
+                "col_sum": [col_sum.tolist()],
+                "col_sq": [col_sq.tolist()],
+            }
+        )
+
+    schema = (
+        "sums array<double>, counts array<double>, changed long, col_sum array<double>, col_sq array<double>"
+    )
+    rows = frame.select(*[f"`{c}`" for c in used]).mapInPandas(partial, schema).collect()
+    sums = np.sum([np.asarray(r["sums"]).reshape(k, d) for r in rows], axis=0)
+    counts = np.sum([np.asarray(r["counts"]) for r in rows], axis=0)
+    col_sum = np.sum([np.asarray(r["col_sum"]) for r in rows], axis=0)
+    col_sq = np.sum([np.asarray(r["col_sq"]) for r in rows], axis=0)
+    return sums, counts, int(sum(r["changed"] for r in rows)), col_sum, col_sq
+
+
+def lloyd_refinement(frame: DataFrame, prep: Preparation, start: FloatArray) -> Refinement:
+    """Return the centroids of Lloyd's algorithm on every row of `frame`, started from `start`.
+
+    An empty segment keeps its centroid (scikit-learn moves it to a far row; from a sample's best fit on
+    thousands of rows a segment does not empty).
+    """
+    frame = frame.cache()
+    current = np.array(start, dtype=np.float64)
+    previous: FloatArray | None = None
+    tol: float | None = None
+    converged = False
+    passes = 0
+    try:
+        for passes in range(1, MAX_ITER + 1):  # noqa: B007 (the count is reported)
+            sums, counts, changed, col_sum, col_sq = _pass_sums(frame, prep, current, previous)
+            if tol is None:
+                n = counts.sum()
+                variances = col_sq / n - (col_sum / n) ** 2
+                tol = float(np.mean(variances)) * TOL
+            updated = current.copy()
+            filled = counts > 0
+            updated[filled] = sums[filled] / counts[filled, None]
+            if previous is not None and changed == 0:
+                current, converged = updated, True
+                break
+            shift = float(((updated - current) ** 2).sum())
+            previous, current = current, updated
+            if shift <= tol:
+                converged = True
+                break
+    finally:
+        frame.unpersist()
+    return Refinement(centroids=current, passes=passes, converged=converged)
+
+
+def assigned(frame: DataFrame, prep: Preparation, centroids: FloatArray) -> DataFrame:
+    """Return `_pos`, `customer_id` and each customer's nearest centroid (`segment`), run on the workers."""
+    used = list(prep.used)
+
+    def label(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        import pandas as pd
+
+        for batch in batches:
+            X = prepared_block(batch[used].to_numpy(dtype=np.float64), prep)
+            yield pd.DataFrame({POS: batch[POS].to_numpy(), ID: batch[ID], LABEL: nearest(X, centroids)})
+
+    columns = [POS, ID, *[f"`{c}`" for c in used]]
+    return frame.select(*columns).mapInPandas(label, f"{POS} long, {ID} string, {LABEL} long")
+
+
+def profile_aggregates(
+    frame: DataFrame, labels: DataFrame, columns: tuple[str, ...], k: int
+) -> tuple[dict[str, float], list[dict[str, FeatureStat]]]:
+    """Return the all-customer means and each segment's mean, exact median, min and max per raw column.
+
+    `labels` holds `_pos` and the segment id (numbered as in the report) of every row of `frame`.
+    """
+    from pyspark.sql import functions as F
+
+    joined = frame.join(labels, on=POS, how="inner")
+    aggs = []
+    for i, c in enumerate(columns):
+        col = F.col(f"`{c}`")
+        aggs += [
+            F.sum(col).alias(f"sum{i}"),
+            F.percentile(col, F.lit(0.5)).alias(f"med{i}"),
+            F.min(col).alias(f"min{i}"),
+            F.max(col).alias(f"max{i}"),
+        ]
+    per = {
+        int(r[LABEL]): r for r in joined.groupBy(LABEL).agg(F.count(F.lit(1)).alias("_n"), *aggs).collect()
+    }
+    n = sum(int(r["_n"]) for r in per.values())
+    totals = {c: sum(float(per[s][f"sum{i}"] or 0.0) for s in sorted(per)) for i, c in enumerate(columns)}
+    overall = {c: totals[c] / max(n, 1) for c in columns}
+    out: list[dict[str, FeatureStat]] = []
+    for seg in range(k):
+        row = per.get(seg)
+        stats: dict[str, FeatureStat] = {}
+        for i, c in enumerate(columns):
+            size = int(row["_n"]) if row is not None else 0
+            mean = float(row[f"sum{i}"]) / size if row is not None and size else 0.0
+            stats[c] = FeatureStat(
+                mean=mean,
+                median=float(row[f"med{i}"]) if row is not None else float("nan"),
+                lift=(mean / overall[c]) if overall[c] != 0 else None,
+                min=float(row[f"min{i}"]) if row is not None else None,
+                max=float(row[f"max{i}"]) if row is not None else None,
+            )
+        out.append(stats)
+    return overall, out

@@ -1,0 +1,195 @@
+"""Read a customer table with Spark: CSV (gzip too), Parquet, a Delta folder or a Spark table name.
+
+Spark parses the file in parallel. The driver then receives the columns the report needs, one row per
+customer, and validates them with the local loader's checks, so a bad table gets the same `error:` line on
+both engines (a CSV's places are named by line, as the local reader names them). The Spark frame the
+statistics, the fit and the assignment run on is parsed by the same rules: trimmed text, the loader's null
+tokens, numbers as float64, NaN as missing, blank rows dropped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reportgen.config import DataConfig
+from reportgen.errors import InputError
+from reportgen.io.csv_text import NULL_TOKENS, field_separator
+from reportgen.io.files import detect_format, file_sha256, first_line, format_notes
+from reportgen.io.load import _check_columns, _extra_note, _required, customers_from_frame
+from reportgen.model import ID, LoadedTable
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+POS = "_pos"  # the data row's 0-based position in the input (file order), contiguous
+_TABLE_NAME = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){0,2}")
+_ROW = re.compile(r"\brow (\d+)\b")
+
+
+@dataclass(frozen=True)
+class SparkInput:
+    """The raw input as Spark reads it, with each row's position, and how its places are named."""
+
+    frame: DataFrame
+    fmt: str  # "csv" | "csv.gz" | "parquet" | "delta" | "table"
+    where: str
+    sha256: str
+    notes: tuple[str, ...]
+
+
+def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInput:
+    """Return the input table as a Spark frame (CSV cells as text) with a contiguous `_pos` column."""
+    where = str(source)
+    notes: tuple[str, ...] = ()
+    if source.is_dir():
+        fmt = "delta" if (source / "_delta_log").is_dir() else "parquet"
+        reader = spark.read.format(fmt)
+        frame = _read(lambda: reader.load(str(source)), where)
+        digest = ""
+    elif source.is_file():
+        fmt = detect_format(source)
+        notes = format_notes(source, fmt)
+        digest = file_sha256(source)
+        if fmt == "parquet":
+            frame = _read(lambda: spark.read.parquet(str(source)), where)
+        else:
+            sep = field_separator(_first_line(source, fmt), set(_required(data)), data.separator, where)
+            frame = _read(
+                lambda: spark.read.options(header=True, sep=sep, inferSchema=False, encoding="UTF-8").csv(
+                    str(source)
+                ),
+                where,
+            )
+    elif _TABLE_NAME.fullmatch(where):
+        fmt, digest = "table", ""
+        frame = _read(lambda: spark.table(where), where)
+    else:
+        raise InputError(f"{where}: no such file, folder or Spark table; check --data or data.path")
+    renamed = frame.toDF(*[c.lstrip("\ufeff").strip() for c in frame.columns])
+    return SparkInput(frame=with_positions(renamed), fmt=fmt, where=where, sha256=digest, notes=notes)
+
+
+def _read(read: object, where: str) -> DataFrame:
+    try:
+        return read()  # type: ignore[operator]
+    except Exception as exc:  # Spark raises AnalysisException, Py4JJavaError, ... for unreadable input
+        raise InputError(f"{where}: cannot read the file as a table ({first_line(exc)})") from None
+
+
+def _first_line(path: Path, fmt: str) -> str:
+    opener = gzip.open if fmt == "csv.gz" else open
+    with opener(path, "rb") as handle:
+        line = handle.readline()
+    return line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def with_positions(frame: DataFrame) -> DataFrame:
+    """Return the frame with `_pos`: 0..n-1 in input order, from per-partition counts (no global sort)."""
+    from pyspark.sql import functions as F
+
+    tagged = frame.withColumn("_part", F.spark_partition_id()).withColumn(
+        "_mono", F.monotonically_increasing_id()
+    )
+    counts = sorted(tagged.groupBy("_part").count().collect())
+    offsets, start = {}, 0
+    for row in counts:
+        offsets[int(row["_part"])] = start
+        start += int(row["count"])
+    mapping = F.create_map(*[F.lit(x) for pair in offsets.items() for x in pair]) if offsets else F.lit(None)
+    # monotonically_increasing_id puts the partition id in the upper 31 bits and the row within it below
+    within = F.col("_mono") - F.shiftleft(F.col("_part").cast("long"), 33)
+    return tagged.withColumn(POS, (mapping[F.col("_part")] + within).cast("long")).drop("_part", "_mono")
+
+
+def place_like_local(message: str, fmt: str) -> str:
+    """Return a validation message with its places named as the local reader names them (CSV: by line)."""
+    if not fmt.startswith("csv"):
+        return message
+    # the local CSV reader names a data row by its line; the header is line 1
+    return _ROW.sub(lambda m: f"line {int(m.group(1)) + 1}", message)
+
+
+def driver_table(source: SparkInput, data: DataConfig, period_end: date | None, path: Path) -> LoadedTable:
+    """Return the validated customer table on the driver (the local loader's checks and types)."""
+    found = [c for c in source.frame.columns if c != POS]
+    extra = _check_columns(found, data, source.where)
+    needed = _required(data)
+    arrow = source.frame.orderBy(POS).select(*needed).toArrow()
+    import polars as pl
+
+    frame = pl.from_arrow(arrow)
+    assert isinstance(frame, pl.DataFrame)
+    if frame.height == 0:
+        expected = "from line 2" if source.fmt.startswith("csv") else ""
+        what = "a header line" if source.fmt.startswith("csv") else "columns"
+        raise InputError(
+            f"{source.where}: has {what} but no data rows; expected one row per customer {expected}".rstrip()
+        )
+    try:
+        table = customers_from_frame(frame, data, source.where, period_end)
+    except InputError as exc:
+        raise InputError(place_like_local(str(exc), source.fmt)) from None
+    notes = (*source.notes, *_extra_note(extra), *(n for n in table.notes if not n.startswith("ignored ")))
+    return replace(table, path=path, sha256=source.sha256 or table.sha256, notes=notes)
+
+
+def _text(column: str) -> Column:
+    from pyspark.sql import functions as F
+
+    text = F.trim(F.col(f"`{column}`").cast("string"))
+    return F.when(text.isin(*NULL_TOKENS), F.lit(None)).otherwise(text)
+
+
+def _number(column: str, dtype: str) -> Column:
+    from pyspark.sql import functions as F
+
+    col = F.col(f"`{column}`")
+    value = (
+        F.expr(f"try_cast(trim(cast(`{column}` as string)) as double)")
+        if dtype == "string"
+        else col.cast("double")
+    )
+    if dtype == "string":
+        value = F.when(_text(column).isNull(), F.lit(None)).otherwise(value)
+    return F.when(F.isnan(value), F.lit(None)).otherwise(value)
+
+
+def spark_customers(source: SparkInput, data: DataConfig, table: LoadedTable) -> DataFrame:
+    """Return the Spark frame of customers: `_pos`, `customer_id` (text) and each numeric column (double).
+
+    The rows are the driver table's rows, in the same order; a date column counts days before the period end
+    as the local loader does (its values are taken from the driver table's own conversion).
+    """
+    from pyspark.sql import functions as F
+
+    types = dict(source.frame.dtypes)
+    numeric = [c for c in table.features if c not in data.dates] + [
+        c for c in data.value if c not in data.features and c not in data.dates
+    ]
+    columns = [F.col(POS)]
+    if data.id_column:
+        ids = F.col(f"`{data.id_column}`")
+        if types[data.id_column] in ("float", "double"):
+            ids = ids.cast("long")  # the local loader reads whole-number float ids as integers
+        columns.append(F.trim(ids.cast("string")).alias(ID))
+    else:
+        columns.append((F.col(POS) + 1).cast("string").alias(ID))
+    columns += [_number(c, types[c]).alias(c) for c in dict.fromkeys(numeric)]
+    frame = source.frame.select(*columns)
+    blank = F.lit(True)
+    for c in dict.fromkeys(numeric):
+        blank = blank & F.col(f"`{c}`").isNull()
+    if data.id_column:
+        blank = blank & (F.col(ID).isNull() | (F.col(ID) == ""))
+    frame = frame.filter(~blank) if not data.categorical else frame
+    if data.dates:
+        raise InputError(
+            "data.dates: date columns are read by the local engine only for now; set [engine] kind = "
+            '"local" (or --engine local), or export the dates as numbers of days'
+        )
+    return frame
