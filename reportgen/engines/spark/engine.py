@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,11 +21,14 @@ import polars as pl
 
 from reportgen.analysis.cluster import SCORING_SAMPLE, numbered_segmentation
 from reportgen.analysis.features import _coded_note, coded_columns, engineered_frame
+from reportgen.analysis.kinds import current_period
+from reportgen.analysis.rfm import with_rfm_scores
 from reportgen.config import ClusterConfig, FeatureConfig, Settings
 from reportgen.engines.spark.fit import LABEL, assigned, lloyd_refinement, profile_aggregates, sample_ids
 from reportgen.engines.spark.read import POS, driver_table, spark_customers, spark_input
 from reportgen.engines.spark.session import spark_failures, spark_session
 from reportgen.engines.spark.stats import Preparation, preparation
+from reportgen.engines.spark.transactions import spark_transactions
 from reportgen.errors import InputError
 from reportgen.model import (
     ID,
@@ -39,6 +41,7 @@ from reportgen.model import (
     LoadedTable,
     Segmentation,
 )
+from reportgen.period import Period
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -210,13 +213,24 @@ def matrix_from_preparation(table: LoadedTable, cfg: FeatureConfig, prep: Prepar
 
 
 def spark_table(
-    settings: Settings, source: Path, period_end: date | None, master: str
+    settings: Settings, source: Path, period: Period | None, master: str
 ) -> tuple[LoadedTable, SparkEngine]:
-    """Return the validated customer table on the driver and the Spark engine holding its Spark frame."""
+    """Return the validated customer table on the driver and the Spark engine holding its Spark frame.
+
+    `period` None: a transaction log's period is the month of its last timestamp, a customer table's the
+    current month (as on the local engine).
+    """
     spark = spark_session(master)
     with spark_failures():
+        spark.catalog.clearCache()  # an earlier run's frames in this process (tests, notebooks)
+        if settings.data.kind == "transactions":
+            end = period.last_day if period is not None else None
+            loaded, customers = spark_transactions(
+                spark, source, settings.transactions, end, settings.data.separator
+            )
+            return with_rfm_scores(loaded), SparkEngine(customers=customers)
         raw = spark_input(spark, source, settings.data)
-        table = driver_table(raw, settings.data, period_end, source)
+        table = driver_table(raw, settings.data, (period or current_period()).last_day, source)
         customers = spark_customers(raw, settings.data, table).cache()
         count = customers.count()
     if count != table.frame.height:

@@ -88,10 +88,17 @@ def _first_line(path: Path, fmt: str) -> str:
     return line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
 
 
-def with_positions(frame: DataFrame) -> DataFrame:
-    """Return the frame with `_pos`: 0..n-1 in input order, from per-partition counts (no global sort)."""
+def with_positions(frame: DataFrame, shuffled: bool = False) -> DataFrame:
+    """Return the frame with `_pos`: 0..n-1 in input order, from per-partition counts (no global sort).
+
+    `shuffled`: the frame comes out of a shuffle (a sort): it is cached first, so the partitions counted are
+    the partitions numbered (adaptive execution may split a shuffle differently in each query).
+    """
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    if shuffled:
+        frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
     tagged = frame.withColumn("_part", F.spark_partition_id()).withColumn(
         "_mono", F.monotonically_increasing_id()
     )
