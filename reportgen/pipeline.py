@@ -105,7 +105,9 @@ class LocalEngine:
         """Return the final fit (analysis.cluster)."""
         return segmentation(features.X, k, cfg, selection, lanes)
 
-    def segment_stats(self, features: FeatureMatrix, seg: Segmentation) -> list[dict[str, FeatureStat]] | None:
+    def segment_stats(
+        self, features: FeatureMatrix, seg: Segmentation
+    ) -> list[dict[str, FeatureStat]] | None:
         """Return None: the profiles measure their statistics themselves."""
         return None
 

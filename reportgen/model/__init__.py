@@ -12,8 +12,8 @@ from reportgen.model.data import (
     IntArray,
     LoadedTable,
 )
-from reportgen.model.engine import Engine
 from reportgen.model.documents import Brand, ChartImage, ReportJob
+from reportgen.model.engine import Engine
 from reportgen.model.history import (
     FigureChange,
     Flow,
@@ -56,13 +56,13 @@ __all__ = [
     "STABLE_JACCARD",
     "Analysis",
     "Brand",
-    "Engine",
     "CategoryHighlight",
     "CategoryProfile",
     "ChartImage",
     "Claim",
     "ColumnStats",
     "DataQuality",
+    "Engine",
     "FeatureMatrix",
     "FeatureStat",
     "FigureChange",

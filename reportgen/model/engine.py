@@ -32,7 +32,9 @@ class Engine(Protocol):
         """Return the final fit on every row, numbered by the documented rule."""
         ...
 
-    def segment_stats(self, features: FeatureMatrix, seg: Segmentation) -> list[dict[str, FeatureStat]] | None:
+    def segment_stats(
+        self, features: FeatureMatrix, seg: Segmentation
+    ) -> list[dict[str, FeatureStat]] | None:
         """Return each segment's column statistics (None: measure them locally)."""
         ...
 
