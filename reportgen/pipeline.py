@@ -154,6 +154,27 @@ def loaded_table(
     return table
 
 
+def engine_table(
+    settings: Settings,
+    source: Path | pl.DataFrame,
+    period: Period | None,
+    label: str,
+    engine: str = "local",
+    master: str = "local[*]",
+) -> tuple[LoadedTable, Engine]:
+    """Return the loaded table and the engine that computes on it: local, or Spark on `master`."""
+    if engine != "spark":
+        return loaded_table(settings, source, period, label), LOCAL
+    if not isinstance(source, Path):
+        raise InputError("the Spark engine reads files and Spark tables (--data); a DataFrame runs on local")
+    from reportgen.engines.spark.engine import spark_table  # here: pyspark only when Spark is chosen
+
+    table, steps = spark_table(settings, source, period, master)
+    refuse_unusable_values(table)
+    refuse_formula_ids(table, settings.report.allow_formula_ids)
+    return table, steps
+
+
 def table_period(table: LoadedTable, period: Period | None) -> Period:
     """Return the period a run reports on: the one asked for, else the one the data dates (see loaded_table)."""
     if period is not None:
@@ -348,6 +369,8 @@ def run(
     progress: Progress = quiet,
     renderer: RenderWorker | None = None,
     label: str = "DataFrame",
+    engine: str = "local",
+    master: str = "local[*]",
 ) -> RunResult:
     """Analyse the input and publish every output of the period atomically, then refresh the archive.
 
@@ -363,12 +386,13 @@ def run(
     )
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
     progress(f"loading {label if in_memory else source}")
-    table = loaded_table(settings, source, period, label)
+    table, steps = engine_table(settings, source, period, label, engine, master)
     period = table_period(table, period)
     previous = load_previous_model(out_dir, period)
-    analysis = table_analysis(settings, table, period, progress, previous)
+    analysis = table_analysis(settings, table, period, progress, previous, steps)
     path = table.path
     files = period_files(analysis, settings, brand, period, out_dir, path, progress, renderer)
+    files.update(steps.extra_files(analysis))
     progress(f"publishing {out_dir / str(period)}")
     from reportgen.documents.archive import archive_index  # here: Jinja2 is not needed before this
 

@@ -66,6 +66,8 @@ def _publish(out_dir: Path, period: str, files: Mapping[str, bytes]) -> Path:
     os.chmod(staging, _DIR_MODE)
     try:
         for name, data in files.items():
+            if "/" in name:  # a partitioned table (segments/segment_id=0/part-0.parquet)
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
         _fsync_dir(staging)
         if target.exists():
@@ -121,6 +123,9 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def _fsync_dir(path: Path) -> None:
     for child in path.iterdir():
+        if child.is_dir():
+            _fsync_dir(child)
+            continue
         with open(child, "rb") as fh:
             os.fsync(fh.fileno())
     _fsync_path(path)

@@ -63,10 +63,36 @@ def spark_session(
     partitions = shuffle_partitions or int(os.environ.get("REPORTGEN_SPARK_SHUFFLE_PARTITIONS", "0") or 0)
     if partitions:
         builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
-    with spark_failures():
+    with spark_failures(), jvm_output():
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+@contextmanager
+def jvm_output() -> Iterator[None]:
+    """Send the output of a JVM started now to a log file instead of this terminal.
+
+    The launcher and Spark's shell print banners on the JVM's own stderr before any logging configuration
+    applies ("Using incubator modules", "Setting default log level"); the child inherits file descriptor 2 at
+    its start, so it is pointed at `spark-jvm.log` in the temporary folder for that moment. A failure still
+    reaches the user through Py4J as one `error:` line; REPORTGEN_DEBUG=1 keeps the JVM's output visible.
+    """
+    if os.environ.get("REPORTGEN_DEBUG"):
+        yield
+        return
+    import tempfile
+
+    log = Path(tempfile.gettempdir()) / "reportgen-spark-jvm.log"
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with log.open("ab") as handle:
+            os.dup2(handle.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def reason(exc: BaseException) -> str:
