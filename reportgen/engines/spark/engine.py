@@ -56,7 +56,6 @@ class SparkEngine:
     ready: DataFrame | None = None  # filled and engineered
     labels: DataFrame | None = None  # _pos, segment (numbered as in the report)
     passes: int = 0  # Lloyd passes of the final fit (0: the scoring fit was on every row)
-    _positions: np.ndarray | None = None
 
     def feature_matrix(self, table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
         """Return the prepared matrix from statistics measured by Spark, applied to the driver table."""
@@ -101,20 +100,12 @@ class SparkEngine:
                 centroids = fit[1]
             frame = assigned(self.ready, self.prep, centroids).cache()
             pairs = frame.select(POS, LABEL).toArrow()
-        raw = _labels_in_table_order(pairs, self.positions())
+        raw = _labels_in_table_order(pairs, features.X.shape[0])
         seg = numbered_segmentation(features.X, raw, centroids, cfg, selection, lanes)
         numbering = dict(zip(raw.tolist(), seg.labels.tolist(), strict=True))
         mapping = F.create_map(*[F.lit(x) for pair in sorted(numbering.items()) for x in pair])
         self.labels = frame.select(POS, mapping[F.col(LABEL)].alias(LABEL))
         return seg
-
-    def positions(self) -> np.ndarray:
-        """Return the `_pos` of each driver-table row, in order."""
-        if self._positions is None:
-            with spark_failures():
-                table = self.customers.select(POS).orderBy(POS).toArrow()
-            self._positions = table.column(POS).to_numpy()
-        return self._positions
 
     def segment_stats(
         self, features: FeatureMatrix, seg: Segmentation
@@ -132,18 +123,16 @@ class SparkEngine:
         return partitioned_segments(segments_table(analysis))
 
 
-def _labels_in_table_order(pairs: object, positions: np.ndarray) -> np.ndarray:
+def _labels_in_table_order(pairs: object, n: int) -> IntArray:
+    """Return the segment of each driver-table row: the rows are the Spark rows in `_pos` order."""
     import pyarrow as pa
 
     assert isinstance(pairs, pa.Table)
     pos = pairs.column(POS).to_numpy()
-    lab = pairs.column(LABEL).to_numpy()
     order = np.argsort(pos, kind="stable")
-    pos, lab = pos[order], lab[order]
-    where = np.searchsorted(pos, positions)
-    if len(pos) != len(positions) or not np.array_equal(pos[where], positions):
-        raise AssertionError("the Spark assignment does not cover the driver table's rows")
-    return np.asarray(lab[where], dtype=np.int64)
+    if len(pos) != n or (len(pos) > 1 and not (np.diff(pos[order]) > 0).all()):
+        raise AssertionError(f"the Spark assignment has {len(pos):,} rows, not one per customer ({n:,})")
+    return np.asarray(pairs.column(LABEL).to_numpy()[order], dtype=np.int64)
 
 
 def partitioned_segments(table: pl.DataFrame) -> dict[str, bytes]:

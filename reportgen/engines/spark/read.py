@@ -9,6 +9,7 @@ tokens, numbers as float64, NaN as missing, blank rows dropped.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import re
 from dataclasses import dataclass, replace
@@ -44,6 +45,8 @@ class SparkInput:
 
 def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInput:
     """Return the input table as a Spark frame (CSV cells as text) with a contiguous `_pos` column."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
     where = str(source)
     notes: tuple[str, ...] = ()
     if source.is_dir():
@@ -58,13 +61,15 @@ def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInp
         if fmt == "parquet":
             frame = _read(lambda: spark.read.parquet(str(source)), where)
         else:
-            sep = field_separator(_first_line(source, fmt), set(_required(data)), data.separator, where)
-            frame = _read(
-                lambda: spark.read.options(header=True, sep=sep, inferSchema=False, encoding="UTF-8").csv(
-                    str(source)
-                ),
-                where,
-            )
+            line = _first_line(source, fmt)
+            if not line.strip():
+                raise InputError(f"{where}: line 1 is empty; expected a header line naming the columns")
+            sep = field_separator(line, set(_required(data)), data.separator, where)
+            # every cell as text, named by the header: no job to infer a schema, the loader decides the types
+            header = next(csv.reader([line], delimiter=sep))
+            schema = StructType([StructField(name, StringType()) for name in header])
+            reader = spark.read.options(header=True, sep=sep, encoding="UTF-8", enforceSchema=True)
+            frame = _read(lambda: reader.schema(schema).csv(str(source)), where)
     elif _TABLE_NAME.fullmatch(where):
         fmt, digest = "table", ""
         frame = _read(lambda: spark.table(where), where)
@@ -126,7 +131,7 @@ def driver_table(source: SparkInput, data: DataConfig, period_end: date | None, 
     found = [c for c in source.frame.columns if c != POS]
     extra = _check_columns(found, data, source.where)
     needed = _required(data)
-    arrow = source.frame.orderBy(POS).select(*needed).toArrow()
+    arrow = source.frame.select(*needed).toArrow()  # partitions in order: rows in input order
     import polars as pl
 
     frame = pl.from_arrow(arrow)

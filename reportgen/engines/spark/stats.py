@@ -120,17 +120,24 @@ def preparation(
     if engineer:
         ready, engineered = engineered_columns(ready)
     candidates = features + engineered
+    # one job: the spread and skewness that decide which columns are used and transformed, and the moments
+    # of each column both as it is and after log1p (the transform is chosen from the skewness)
     aggs = []
     for i, c in enumerate(candidates):
         col = F.col(_q(c))
-        aggs += [F.min(col).alias(f"min{i}"), F.max(col).alias(f"max{i}"), F.skewness(col).alias(f"skew{i}")]
+        aggs += [
+            F.min(col).alias(f"min{i}"),
+            F.max(col).alias(f"max{i}"),
+            F.skewness(col).alias(f"skew{i}"),
+            F.avg(col).alias(f"m{i}"),
+            F.stddev_pop(col).alias(f"s{i}"),
+            F.avg(F.log1p(col)).alias(f"lm{i}"),
+            F.stddev_pop(F.log1p(col)).alias(f"ls{i}"),
+        ]
     row = ready.agg(*aggs).first()
     assert row is not None
-    constant = tuple(
-        c
-        for i, c in enumerate(candidates)
-        if not (row[f"max{i}"] is not None and row[f"max{i}"] - row[f"min{i}"])
-    )
+    spread = {c: (row[f"min{i}"], row[f"max{i}"]) for i, c in enumerate(candidates)}
+    constant = tuple(c for c, (lo, hi) in spread.items() if lo is None or hi is None or not hi - lo)
     used = tuple(c for c in candidates if c not in constant)
     transformed: tuple[str, ...] = ()
     if transform == "log1p":
@@ -142,13 +149,10 @@ def preparation(
             and row[f"skew{i}"] is not None
             and row[f"skew{i}"] > SKEW_THRESHOLD
         )
-    moments = ready.agg(
-        *[F.avg(_model_column(c, transformed)).alias(f"m{i}") for i, c in enumerate(used)],
-        *[F.stddev_pop(_model_column(c, transformed)).alias(f"s{i}") for i, c in enumerate(used)],
-    ).first()
-    assert moments is not None
-    center = tuple(float(moments[f"m{i}"]) for i in range(len(used)))
-    scale = tuple(float(moments[f"s{i}"]) or 1.0 for i in range(len(used)))
+    index = {c: i for i, c in enumerate(candidates)}
+    prefix = {c: "l" if c in transformed else "" for c in used}
+    center = tuple(float(row[f"{prefix[c]}m{index[c]}"]) for c in used)
+    scale = tuple(float(row[f"{prefix[c]}s{index[c]}"]) or 1.0 for c in used)
     prep = Preparation(
         stats=stats,
         imputed=imputed,
@@ -160,10 +164,3 @@ def preparation(
         scale=scale,
     )
     return prep, ready
-
-
-def _model_column(name: str, transformed: tuple[str, ...]) -> Column:
-    from pyspark.sql import functions as F
-
-    col = F.col(_q(name))
-    return F.log1p(col) if name in transformed else col

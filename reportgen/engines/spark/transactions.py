@@ -190,7 +190,7 @@ def spark_transactions(
     fixed = tx.timestamp_format
     main: str | None = fixed or None
     if not fixed and empty.schema[columns[_TS]] == pl.String:
-        first = raw.filter(F.col(POS) < _SAMPLE).orderBy(POS).select(f"`{columns[_TS]}`").toArrow()
+        first = raw.filter(F.col(POS) < _SAMPLE).select(f"`{columns[_TS]}`").toArrow()  # in input order
         main = _main_timestamp_format(pl.from_arrow(first).lazy(), columns[_TS], where)  # type: ignore[union-attr]
     end = datetime.combine(period_end or date.max, time.max)
     parsed_batch(empty, columns, main, fixed, end, where)  # a column of the wrong type: the local message
@@ -273,7 +273,7 @@ def spark_transactions(
     positive = customers.filter(F.col("monetary") > 0).orderBy(ID)
     features = tuple(f for f in FEATURES if has_product or f != "distinct_products")
     frame = with_positions(positive.select(ID, *features), shuffled=True)
-    table = pl.from_arrow(frame.orderBy(POS).select(ID, *features).toArrow())
+    table = pl.from_arrow(frame.select(ID, *features).toArrow())  # partitions in order: sorted by id
     lines.unpersist()
     assert isinstance(table, pl.DataFrame)
     rules["customers_non_positive_spend"] = total - table.height
