@@ -7,9 +7,9 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reportgen import __version__
 from reportgen.analysis.categories import category_highlights, category_shares
@@ -25,6 +25,7 @@ from reportgen.analysis.matching import (
     model_document,
     model_json,
     month_over_month,
+    report_named_model,
     segment_matching,
     stable_segments,
 )
@@ -120,6 +121,27 @@ def config_hash(settings: Settings) -> str:
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 
+def model_data_rules(settings: Settings, table: LoadedTable) -> dict[str, Any]:
+    """Return model.json's "data": how the table was read, so `reportgen assign` reads new tables alike."""
+    data = settings.data
+    if table.kind == "transactions":
+        tx = settings.transactions
+        return {
+            "kind": table.kind,
+            "id_column": tx.customer,
+            "numbered": False,
+            "transactions": {f.name: getattr(tx, f.name) for f in fields(tx)},
+        }
+    return {
+        "kind": table.kind,
+        "id_column": data.id_column,
+        "numbered": table.numbered,
+        "features": list(data.features),
+        "categorical": list(table.encoded),
+        "dates": {c: f for c, f in data.dates.items() if c in data.features},
+    }
+
+
 def analyse(
     settings: Settings,
     path: Path,
@@ -168,7 +190,8 @@ def table_analysis(
     profiles = segment_profiles(features, fit, kind.archetypes, names, settings.data.labels, value)
     pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
-    model = model_document(features, fit, profiles, config_hash(settings), period, matching)
+    rules = model_data_rules(settings, table)
+    model = model_document(features, fit, profiles, config_hash(settings), period, matching, rules)
     seg, history = fit, None
     if previous is not None and matching is not None:
         progress(f"comparing with {previous.period}")
@@ -179,6 +202,7 @@ def table_analysis(
         history = month_over_month(previous, features.customer_ids, stable, matching)
     else:
         profiles = configured_names(profiles, settings.report.names)
+    model = report_named_model(model, profiles)
     measured = selection.stabilities.get(seg.k)
     trust = segmentation_trust(
         seg.silhouette,
