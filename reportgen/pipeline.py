@@ -90,14 +90,17 @@ def playbook_file(settings: Settings) -> Path:
 
 
 def loaded_table(
-    settings: Settings, source: Path | pl.DataFrame, period: Period | None, label: str = "DataFrame"
+    settings: Settings, source: Path | pl.DataFrame, period: Period | None, name: str | None = None
 ) -> LoadedTable:
-    """Read and validate the input table of the configured kind, from a file or a DataFrame (`label`).
+    """Read and validate the input table of the configured kind, from a file or a DataFrame.
 
     `period` None: a transaction log's period is the month of its last timestamp, a customer table's the
-    current month.
+    current month. `name`: what messages and the report call the input (default: the file's name, or
+    "DataFrame").
     """
-    table = data_kind(settings).load(source, settings, period, label)
+    table = data_kind(settings).load(source, settings, period, name or "DataFrame")
+    if name is not None and table.name != name:
+        table = replace(table, name=name)
     refuse_unusable_values(table)
     refuse_formula_ids(table, settings.report.allow_formula_ids)
     return table
@@ -285,13 +288,13 @@ def run(
     data: Path | pl.DataFrame | None = None,
     progress: Progress = quiet,
     renderer: RenderWorker | None = None,
-    label: str = "DataFrame",
+    name: str | None = None,
 ) -> RunResult:
     """Analyse the input and publish every output of the period atomically, then refresh the archive.
 
-    `period` None: the period the data dates (see loaded_table). `data`: a file, a DataFrame (named `label`
-    in messages and the report) or None for the configured / bundled file. `renderer`: a started render
-    worker to make the documents in (the command line's way); None makes them in this process.
+    `period` None: the period the data dates (see loaded_table). `data`: a file, a DataFrame or None for the
+    configured / bundled file; `name`: what the report calls it (see loaded_table). `renderer`: a started
+    render worker to make the documents in (the command line's way); None makes them in this process.
     """
     if isinstance(period, str):  # the library's edge: a caller may name the month as text
         period = parse_period(period)
@@ -300,8 +303,8 @@ def run(
         data if data is not None and not isinstance(data, Path) else data_path(settings, data)
     )
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
-    progress(f"loading {label if in_memory else source}")
-    table = loaded_table(settings, source, period, label)
+    progress(f"loading {(name or 'DataFrame') if in_memory else source}")
+    table = loaded_table(settings, source, period, name)
     period = table_period(table, period)
     previous = load_previous_model(out_dir, period)
     analysis = table_analysis(settings, table, period, progress, previous)

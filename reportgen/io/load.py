@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from datetime import date
@@ -38,6 +37,7 @@ from reportgen.io.files import (
 from reportgen.io.guards import check_id_text, check_magnitude, guarded_csv, gunzip_capped
 from reportgen.model import ID, LoadedTable
 from reportgen.model.columns import ENGINEERED_RATIOS
+from reportgen.model.data import table_fingerprint
 
 __all__ = [
     "NULL_TOKENS",
@@ -70,23 +70,26 @@ def load_customers(path: Path, data: DataConfig, period_end: date | None = None)
         raw, guarded = guarded_csv(raw, where)
         notes = (*notes, *guarded)
         out, rows, more = _csv_customers(raw, data, where, period_end)
-    return _table(path, file_sha256(path), out, rows, data, (*notes, *more))
+    return _table(path, file_sha256(path), out, rows, data, (*notes, *more), path.name)
 
 
 def customers_from_frame(
-    frame: pl.DataFrame, data: DataConfig, label: str, period_end: date | None = None
+    frame: pl.DataFrame, data: DataConfig, name: str, period_end: date | None = None
 ) -> LoadedTable:
-    """Validate a DataFrame already in memory like a file of the same columns (named `label` in messages).
-
-    Its fingerprint is the sha256 of the frame written as CSV, so the same frame gives the same fingerprint.
-    """
-    out, rows, notes = _frame_customers(frame, data, label, period_end)
-    digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
-    return _table(Path(label), digest, out, rows, data, notes)
+    """Validate a DataFrame already in memory like a file of the same columns (`name` in messages and the
+    report). It has no file hash; its fingerprint is the loaded table's, as a file of the same data has."""
+    out, rows, notes = _frame_customers(frame, data, name, period_end)
+    return _table(Path(name), None, out, rows, data, notes, name)
 
 
 def _table(
-    path: Path, sha256: str, frame: pl.DataFrame, rows: int, data: DataConfig, notes: tuple[str, ...]
+    path: Path,
+    sha256: str | None,
+    frame: pl.DataFrame,
+    rows: int,
+    data: DataConfig,
+    notes: tuple[str, ...],
+    name: str,
 ) -> LoadedTable:
     categorical = tuple(c for c in _categorical(data) if c in frame.columns)
     if not data.id_column:
@@ -106,6 +109,8 @@ def _table(
         categorical=categorical,
         encoded=tuple(c for c in data.features if c in categorical),
         numbered=not data.id_column,
+        name=name,
+        fingerprint=table_fingerprint(frame),
     )
 
 

@@ -64,6 +64,7 @@ from reportgen.io.csv_text import field_separator
 from reportgen.io.files import detect_format, file_sha256
 from reportgen.io.transaction_notes import log_notes, period_note, rule_summary
 from reportgen.model import ID, LoadedTable
+from reportgen.model.data import table_fingerprint
 
 FEATURES: tuple[str, ...] = (
     "recency_days",
@@ -155,6 +156,8 @@ def load_transactions(
         rules=rules,
         first_day=first_day,
         last_day=last_day,
+        name=path.name,
+        fingerprint=table_fingerprint(frame),
     )
 
 
@@ -162,8 +165,7 @@ def transactions_from_frame(
     frame: pl.DataFrame, tx: TransactionConfig, period_end: date | None, label: str
 ) -> LoadedTable:
     """Read a purchase log held in memory through the file reader (via a temporary Parquet file), named
-    `label` in messages; its fingerprint is the sha256 of the frame written as CSV."""
-    import hashlib
+    `label` in messages and the report. It has no file hash; its fingerprint is the loaded table's."""
     import tempfile
     from dataclasses import replace
 
@@ -174,8 +176,7 @@ def transactions_from_frame(
             table = load_transactions(path, tx, period_end)
         except InputError as exc:
             raise InputError(str(exc).replace(str(path), label)) from None
-    digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
-    return replace(table, path=Path(label), sha256=digest)
+    return replace(table, path=Path(label), sha256=None, name=label)
 
 
 def month_end(day: date) -> date:

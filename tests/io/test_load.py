@@ -344,7 +344,20 @@ def test_dataframe_loads_like_the_file(tmp_path: Path) -> None:
     frame = pl.read_csv(text.encode())
     from_frame = customers_from_frame(frame, data, "Polars DataFrame")
     assert from_frame.frame.equals(from_file.frame)
-    assert from_frame.path.name == "Polars DataFrame"
+    assert from_frame.name == "Polars DataFrame" and from_file.name == "data.csv"
+    # the same data has the same fingerprint; only the file has a file hash
+    assert from_frame.fingerprint == from_file.fingerprint
+    assert from_frame.sha256 is None and from_file.sha256 is not None
+
+
+def test_fingerprint_follows_the_loaded_values_not_the_spelling(tmp_path: Path) -> None:
+    base = load_customers(write(tmp_path, GOOD), CFG)
+    # padding, CRLF and "20" for "20.0" load to the same table, so the same fingerprint
+    respelled = "CUST_ID,BALANCE,PURCHASES\r\nC1, 10.50 ,0\r\nC2,20.0,3.25\r\nC3,NA,7.0\r\n"
+    assert load_customers(write(tmp_path, respelled, "b.csv"), CFG).fingerprint == base.fingerprint
+    changed = load_customers(write(tmp_path, GOOD.replace("3.25", "3.5"), "c.csv"), CFG)
+    assert changed.fingerprint != base.fingerprint
+    assert len(base.fingerprint) == 64
 
 
 def test_missing_required_columns(tmp_path: Path) -> None:
