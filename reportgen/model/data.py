@@ -97,6 +97,32 @@ class LoadedTable:
         return self.sha256 is not None
 
 
+# A purchase log's columns inside the pipeline (PurchaseLog.lines), whatever the log calls them.
+LOG_CUSTOMER, LOG_INVOICE, LOG_TIMESTAMP = "cust", "inv", "ts"
+LOG_QUANTITY, LOG_PRICE, LOG_PRODUCT = "qty", "price", "prod"
+
+
+@dataclass(frozen=True)
+class PurchaseLog:
+    """A purchase log as read and cleaned, before anything is added up (io's answer, analysis's input).
+
+    `lines` holds the purchase lines no cleaning rule excluded, in the LOG_* columns: the customer and the
+    invoice as stored, the timestamp (Datetime), quantity and unit price (Float64), the product if mapped.
+    """
+
+    path: Path  # the file read, or a DataFrame's name (then `sha256` is None)
+    sha256: str | None
+    name: str
+    lines: pl.DataFrame
+    keys: pl.DataFrame  # each distinct stored customer value (LOG_CUSTOMER) with its id as text (ID)
+    rows: int  # data rows read
+    rules: dict[str, int]  # rows excluded by each cleaning rule, in the documented order
+    first_day: date  # the first and last timestamp on any row, excluded or not: what the log covers
+    last_day: date
+    period_end: date  # the period's last day (the month of `last_day` when no period was given)
+    timestamps_read_as: tuple[str, ...]  # how the text timestamps were read, in words ("ISO 8601 dates")
+
+
 @dataclass(frozen=True)
 class DataQuality:
     rows: int

@@ -569,20 +569,21 @@ def test_numbers_with_a_sign_are_not_formulas(tmp_path: Path) -> None:
 def test_a_transaction_log_whose_sums_overflow_is_an_error_naming_the_customer(tmp_path: Path) -> None:
     from datetime import date
 
+    from reportgen.analysis.purchases import purchase_table
     from reportgen.config import TransactionConfig
     from reportgen.io.guards import refuse_unusable_values
-    from reportgen.io.transactions import load_transactions
+    from reportgen.io.transactions import read_purchase_log
 
     rows = "".join(
         f"{i},P{i % 3},2,2026-11-{i % 28 + 1:02d} 10:00,{i % 7 + 1}.5,C{i % 20}\n" for i in range(200)
     )
     header = "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
     log = write(tmp_path, header + rows + "999,P1,2,2026-11-03 10:00,1e308,C7\n", "log.csv")
-    table = load_transactions(log, TransactionConfig(), date(2026, 11, 30))
+    table = purchase_table(read_purchase_log(log, TransactionConfig(), date(2026, 11, 30)))
     with pytest.raises(InputError, match=r"log\.csv: monetary of customer 'C7' is inf, beyond \+/-1e\+15"):
         refuse_unusable_values(table)
     fine = write(tmp_path, header + rows, "fine.csv")
-    refuse_unusable_values(load_transactions(fine, TransactionConfig(), date(2026, 11, 30)))
+    refuse_unusable_values(purchase_table(read_purchase_log(fine, TransactionConfig(), date(2026, 11, 30))))
 
 
 def test_labels_must_name_columns_of_the_file(tmp_path: Path) -> None:
