@@ -152,7 +152,7 @@ def table_analysis(
     else:
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
-    features = feature_matrix(table, settings.features)
+    features = feature_matrix(table, settings.features, settings.report.locale)
     if not features.used:
         raise InputError(
             f"{table.path}: every feature column holds a single value across all {table.frame.height:,} customers; "
@@ -162,7 +162,7 @@ def table_analysis(
     previous_k = (
         len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
     )
-    selection = k_selection(features.X, cluster, progress, lanes, previous_k)
+    selection = k_selection(features.X, cluster, progress, lanes, previous_k, settings.report.locale)
     progress(f"fitting {selection.chosen_k} segments on every customer")
     fit = segmentation(features.X, selection.chosen_k, cluster, selection, lanes)
     book = load_playbook(playbook_file(settings))
@@ -192,7 +192,7 @@ def table_analysis(
     categories = None
     if table.categorical:
         shares = category_shares(table.frame, table.categorical, seg.labels, tuple(p.id for p in profiles))
-        categories = category_highlights(shares, settings.data.labels)
+        categories = category_highlights(shares, settings.data.labels, settings.report.locale)
     return Analysis(
         trust=trust,
         table=table,

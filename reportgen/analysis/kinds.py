@@ -47,9 +47,10 @@ def _load_customers(
     from reportgen.io.load import customers_from_frame, load_customers
 
     end = (period or current_period()).last_day  # date columns count days to it
+    locale = settings.report.locale  # the notes' numbers read as the report's
     if isinstance(source, Path):
-        return load_customers(source, settings.data, end)
-    return customers_from_frame(source, settings.data, label, end)
+        return load_customers(source, settings.data, end, locale)
+    return customers_from_frame(source, settings.data, label, end, locale)
 
 
 def _load_transactions(

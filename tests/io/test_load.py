@@ -123,6 +123,12 @@ def test_blank_lines_are_skipped_and_noted(tmp_path: Path) -> None:
     assert table.notes == ("skipped 2 blank lines (lines 3, 5)",)
 
 
+def test_notes_count_in_the_reports_locale(tmp_path: Path) -> None:
+    text = "CUST_ID,BALANCE,PURCHASES\nC1,1,2\n" + ",,\n" * 1200 + "C2,3,4\n"
+    table = load_customers(write(tmp_path, text), CFG, locale="de_DE")
+    assert table.notes[0].startswith("skipped 1.200 blank lines (lines 3, 4, 5, 6, 7, ...)")
+
+
 def test_gzip_round_trip(tmp_path: Path) -> None:
     path = write(tmp_path, gzip.compress(GOOD.encode()), "data.csv.gz")
     assert detect_format(path) == "csv.gz"
