@@ -93,6 +93,7 @@ class Evidence:
     correlation: dict[tuple[str, str], float]
     nonnegative: frozenset[str]
     labels: Mapping[str, str]
+    coded: frozenset[str] = frozenset()  # columns of a few whole numbers: codes, neither names nor traits
 
     def label(self, column: str) -> str:
         """Return the readable name of a column."""
@@ -169,7 +170,8 @@ def naming_evidence(
         for a, ca in enumerate(used):
             for b, cb in enumerate(used):
                 corr[(ca, cb)] = float(np.nan_to_num(matrix[a, b]))
-    # a column of a few whole numbers (1, 2) is a code the loader flags: "High channel" names nothing (F29);
+    # a column of a few whole numbers (1, 2) is a code the loader flags: "High channel" names nothing and
+    # "Channel 1.5x the average" says nothing (F29);
     # the built-in card columns (TENURE in months) are measures, however few their values in a sample
     own = tuple(c for c in features.input_features if c in used and c not in FEATURE_LABELS)
     coded = {c for c, _ in coded_columns(features.raw, own)}
@@ -187,6 +189,7 @@ def naming_evidence(
         correlation=corr,
         nonnegative=frozenset(nonnegative),
         labels=column_labels,
+        coded=frozenset(coded),
     )
 
 

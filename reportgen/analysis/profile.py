@@ -226,8 +226,10 @@ def segment_profiles(
     value_label = stakes[0].label if stakes and stakes[0] is not None else "value"
     evidence = naming_evidence(features, seg.labels, seg.k, labels_of, value_cols, value_label)
     named = segment_names(evidence, archetypes, names, [s.share if s else None for s in stakes])
-    # a lift says "x times the average" only for amounts that cannot be negative
-    lift_columns = tuple(c for c in features.input_features if c in evidence.nonnegative)
+    # a lift says "x times the average" only for amounts that cannot be negative, and never of a code
+    lift_columns = tuple(
+        c for c in features.input_features if c in evidence.nonnegative and c not in evidence.coded
+    )
     sizes = np.bincount(seg.labels, minlength=seg.k)
     n = int(sizes.sum())
     return tuple(
