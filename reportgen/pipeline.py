@@ -22,9 +22,11 @@ with without_optional_module("pandas"):
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.kinds import current_period, data_kind
 from reportgen.analysis.matching import (
+    kept_names,
     model_document,
     model_json,
     month_over_month,
+    names_still_true,
     segment_matching,
     stable_segments,
 )
@@ -168,9 +170,12 @@ def table_analysis(
     book = load_playbook(playbook_file(settings))
     names = {**kind.archetype_names, **archetype_names(book)}
     value = value_columns(features, settings.data.value)
-    profiles = segment_profiles(features, fit, kind.archetypes, names, settings.data.labels, value)
-    pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
+    kept = kept_names(matching) if matching is not None else None
+    profiles = segment_profiles(features, fit, kind.archetypes, names, settings.data.labels, value, kept)
+    if matching is not None:
+        matching = names_still_true(matching, profiles, {int(i) for i in settings.report.names})
+    pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     model = model_document(features, fit, profiles, config_hash(settings), period, matching)
     seg, history = fit, None
     if previous is not None and matching is not None:

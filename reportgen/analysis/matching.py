@@ -18,7 +18,7 @@ redefined: those customers are not movers and the previous segment is not "no lo
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -209,6 +209,30 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
         if c not in kept
     )
     return Matching(from_period=previous.period, matches=tuple(matches), vanished=vanished, rule=RULE)
+
+
+def kept_names(matching: Matching) -> dict[int, str]:
+    """Return, per new label, the name its matched segment had last period (to keep where still true)."""
+    return {m.label: m.name for m in matching.matches if m.name is not None}
+
+
+def names_still_true(
+    matching: Matching, profiles: Sequence[SegmentProfile], configured: Collection[int] = ()
+) -> Matching:
+    """Return the matching without the kept names this month's figures no longer bear out (renamed).
+
+    `profiles` are the fit's own (id = label), named with `kept_names` preferred wherever still true, so a
+    profile whose name differs from its kept one was not entitled to it. Ids with a `[report] names` entry
+    keep the user's name and are never reported as renamed.
+    """
+    by_label = {p.id: p for p in profiles}
+    matches = tuple(
+        replace(m, name=None, renamed_from=m.name)
+        if m.name is not None and m.id not in configured and by_label[m.label].name != m.name
+        else m
+        for m in matching.matches
+    )
+    return replace(matching, matches=matches)
 
 
 def stable_labels(labels: IntArray, matching: Matching) -> IntArray:

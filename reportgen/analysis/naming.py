@@ -43,6 +43,9 @@ SHARED_PENALTY = 10.0  # a plain name true of more than half the segments: only 
 ARCHETYPE_BONUS = 1.0
 SPECIFICITY = 0.25
 VALUE_NAME_BONUS = 0.5
+# A matched segment keeps last month's name while that name is still one of its true names: continuity beats a
+# slightly better-scoring alternative, never the truth (a name no longer true is not a candidate at all).
+KEPT_NAME_BONUS = 1000.0
 # Strengths above this many standard deviations count as this many: an outlier segment's 15 SD should not
 # make its name outrank every other consideration.
 MAX_STRENGTH = 4.0
@@ -93,7 +96,6 @@ class Evidence:
     correlation: dict[tuple[str, str], float]
     nonnegative: frozenset[str]
     labels: Mapping[str, str]
-    coded: frozenset[str] = frozenset()  # columns of a few whole numbers: codes, neither names nor traits
 
     def label(self, column: str) -> str:
         """Return the readable name of a column."""
@@ -170,8 +172,7 @@ def naming_evidence(
         for a, ca in enumerate(used):
             for b, cb in enumerate(used):
                 corr[(ca, cb)] = float(np.nan_to_num(matrix[a, b]))
-    # a column of a few whole numbers (1, 2) is a code the loader flags: "High channel" names nothing and
-    # "Channel 1.5x the average" says nothing (F29);
+    # a column of a few whole numbers (1, 2) is a code the loader flags: "High channel" names nothing (F29);
     # the built-in card columns (TENURE in months) are measures, however few their values in a sample
     own = tuple(c for c in features.input_features if c in used and c not in FEATURE_LABELS)
     coded = {c for c, _ in coded_columns(features.raw, own)}
@@ -189,7 +190,6 @@ def naming_evidence(
         correlation=corr,
         nonnegative=frozenset(nonnegative),
         labels=column_labels,
-        coded=frozenset(coded),
     )
 
 
@@ -391,30 +391,42 @@ def _name_label(ev: Evidence, col: str) -> str:
     return _UNIT.sub("", label).strip() or label
 
 
+def name_candidates(
+    ev: Evidence,
+    seg: int,
+    archetypes: Sequence[Archetype],
+    display: Mapping[str, str],
+    top_value: bool = False,
+) -> list[Candidate]:
+    """Return every name whose claims hold for the segment's mean and most of its members."""
+    found = [c for c in (_mainstream(ev, seg),) if c is not None]
+    for arch in archetypes:
+        cand = _archetype_candidate(ev, seg, arch, display.get(arch.key, arch.name))
+        if cand is not None:
+            found.append(cand)
+    found += _plain_candidates(ev, seg)
+    if top_value:  # the segment holding the most value is never "low" or "moderate"
+        found = [c for c in found if not c.low_rank]
+    return found
+
+
 def segment_names(
     ev: Evidence,
     archetypes: Sequence[Archetype],
     display: Mapping[str, str],
     value_shares: Sequence[float | None],
+    kept: Mapping[int, str] | None = None,
 ) -> list[tuple[str, str, Naming]]:
     """Return (archetype key, unique name, why) per segment: the best-scoring true name for each.
 
-    `display` renames archetypes (a company's playbook names); `value_shares` rank the segments by value.
+    `display` renames archetypes (a company's playbook names); `value_shares` rank the segments by value;
+    `kept` (segment -> last period's name) keeps a matched segment's name wherever it is still true of it.
     """
+    kept = kept or {}
     k = len(ev.means)
     valued = [v for v in value_shares if v is not None]
     top = max(range(k), key=lambda s: (value_shares[s] or 0.0, -s)) if valued else None
-    options: list[list[Candidate]] = []
-    for seg in range(k):
-        found = [c for c in (_mainstream(ev, seg),) if c is not None]
-        for arch in archetypes:
-            cand = _archetype_candidate(ev, seg, arch, display.get(arch.key, arch.name))
-            if cand is not None:
-                found.append(cand)
-        found += _plain_candidates(ev, seg)
-        if seg == top:  # the segment holding the most value is never "low" or "moderate"
-            found = [c for c in found if not c.low_rank]
-        options.append(found)
+    options = [name_candidates(ev, seg, archetypes, display, seg == top) for seg in range(k)]
     names = sorted({c.name for opts in options for c in opts})
     out: list[tuple[str, str, Naming] | None] = [None] * k
     if names:
@@ -424,8 +436,9 @@ def segment_names(
         for seg, opts in enumerate(options):
             for cand in opts:
                 j = names.index(cand.name)
-                if cand.score > scores[seg, j]:
-                    scores[seg, j] = cand.score
+                score = cand.score + (KEPT_NAME_BONUS if kept.get(seg) == cand.name else 0.0)
+                if score > scores[seg, j]:
+                    scores[seg, j] = score
                     best[(seg, cand.name)] = cand
         rows, cols = linear_sum_assignment(scores, maximize=True)
         for seg, j in zip(rows, cols, strict=True):
