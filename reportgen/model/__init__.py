@@ -27,6 +27,7 @@ from reportgen.model.history import (
     VanishedSegment,
     rounded,
 )
+from reportgen.model.preparation import CategoryEncoding, Preparation, SavedModel
 from reportgen.model.segments import (
     FAIRLY_STABLE_JACCARD,
     STABLE_JACCARD,
@@ -56,6 +57,7 @@ __all__ = [
     "STABLE_JACCARD",
     "Analysis",
     "Brand",
+    "CategoryEncoding",
     "CategoryHighlight",
     "CategoryProfile",
     "ChartImage",
@@ -79,10 +81,12 @@ __all__ = [
     "MonthOverMonth",
     "Naming",
     "PcaMap",
+    "Preparation",
     "PreviousModel",
     "Recommendation",
     "Redefinition",
     "ReportJob",
+    "SavedModel",
     "SegmentChange",
     "SegmentMatch",
     "SegmentProfile",

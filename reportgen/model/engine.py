@@ -18,8 +18,9 @@ class Engine(Protocol):
     the analysis and every document are made by the same code whichever engine ran.
     """
 
-    def feature_matrix(self, table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
-        """Return the prepared matrix: imputation, ratios, transform and scaling measured on every row."""
+    def feature_matrix(self, table: LoadedTable, cfg: FeatureConfig, locale: str) -> FeatureMatrix:
+        """Return the prepared matrix: imputation, ratios, transform and scaling measured on every row
+        (the data-quality notes' numbers in `locale`)."""
         ...
 
     def scoring_rows(self, features: FeatureMatrix, seed: int) -> IntArray | None:

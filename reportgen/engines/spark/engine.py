@@ -1,8 +1,9 @@
 """The Spark engine: what runs in Spark and what the driver keeps, behind reportgen.model.Engine.
 
-In Spark (on the executors): reading and parsing the input, the statistics that feed the model (exact
-medians, means, standard deviations, skewness), the scoring sample's choice, Lloyd's passes on every row, the
-nearest-centroid assignment of every customer and the per-segment profile aggregates.
+In Spark (on the executors): reading and parsing the input, aggregating a purchase log per customer, the
+statistics that feed the model (exact medians, means, standard deviations, skewness), the scoring sample's
+choice, Lloyd's passes on every row, the nearest-centroid assignment of every customer (the shared
+`prepared_matrix` and `nearest_segments`, in `mapInPandas`) and the per-segment profile aggregates.
 
 On the driver: the validated customer table (one row per customer: the local loader's checks, and the
 per-customer work of the documents: naming evidence, the segment map, categories, month-to-month matching),
@@ -22,14 +23,16 @@ import polars as pl
 from reportgen.analysis.cluster import SCORING_SAMPLE, numbered_segmentation
 from reportgen.analysis.features import _coded_note, coded_columns, engineered_frame
 from reportgen.analysis.kinds import current_period
+from reportgen.analysis.preparation import prepared_matrix
 from reportgen.analysis.rfm import with_rfm_scores
 from reportgen.config import ClusterConfig, FeatureConfig, Settings
 from reportgen.engines.spark.fit import LABEL, assigned, lloyd_refinement, profile_aggregates, sample_ids
 from reportgen.engines.spark.read import POS, driver_table, spark_customers, spark_input
 from reportgen.engines.spark.session import spark_failures, spark_session
-from reportgen.engines.spark.stats import Preparation, preparation
+from reportgen.engines.spark.stats import Measured, preparation
 from reportgen.engines.spark.transactions import spark_transactions
 from reportgen.errors import InputError
+from reportgen.formats import thousands
 from reportgen.model import (
     ID,
     Analysis,
@@ -51,23 +54,25 @@ if TYPE_CHECKING:
 class SparkEngine:
     """The Spark side of one run: the customers' Spark frame and what was computed on it."""
 
-    customers: DataFrame  # _pos, customer_id, the numeric input columns (one row per driver-table row)
-    prep: Preparation | None = None
-    ready: DataFrame | None = None  # filled and engineered
-    labels: DataFrame | None = None  # _pos, segment (numbered as in the report)
+    customers: DataFrame  # _pos, customer_id and the numeric input columns: one row per driver-table row
+    measured: Measured | None = None
+    ready: DataFrame | None = None  # filled and engineered, raw units (the profiles' values)
+    labels: DataFrame | None = None  # _pos and segment, numbered as in the report
     passes: int = 0  # Lloyd passes of the final fit (0: the scoring fit was on every row)
 
-    def feature_matrix(self, table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
+    def feature_matrix(self, table: LoadedTable, cfg: FeatureConfig, locale: str) -> FeatureMatrix:
         """Return the prepared matrix from statistics measured by Spark, applied to the driver table."""
         if table.encoded:
             raise InputError(
                 f"data.features: categorical columns ({', '.join(table.encoded)}) are clustered by the local "
-                'engine only for now; set [engine] kind = "local" or list them in data.categorical alone'
+                'engine only for now; set engine.kind = "local" (or --engine local), or list them in '
+                "data.categorical alone"
             )
         with spark_failures():
-            prep, ready = preparation(self.customers, table.features, cfg.engineered, cfg.transform)
-        self.prep, self.ready = prep, ready
-        return matrix_from_preparation(table, cfg, prep)
+            self.measured, self.ready = preparation(
+                self.customers, table.features, cfg.engineered, cfg.transform
+            )
+        return matrix_from_measured(table, cfg, self.measured, locale)
 
     def scoring_rows(self, features: FeatureMatrix, seed: int) -> IntArray | None:
         """Return the driver-table rows of the customers Spark chose for scoring k (smallest id keys)."""
@@ -76,10 +81,10 @@ class SparkEngine:
             return None
         with spark_failures():
             chosen = sample_ids(self.customers, SCORING_SAMPLE, seed)
-        found = pl.DataFrame({ID: chosen}).join(
+        rows = pl.DataFrame({ID: chosen}).join(
             pl.DataFrame({ID: features.customer_ids, "_row": np.arange(n)}), on=ID, how="inner"
         )
-        return np.sort(found.get_column("_row").to_numpy()).astype(np.int64)
+        return np.sort(rows.get_column("_row").to_numpy()).astype(np.int64)
 
     def segmentation(
         self, features: FeatureMatrix, k: int, cfg: ClusterConfig, selection: KSelection, lanes: int
@@ -88,20 +93,23 @@ class SparkEngine:
         then every customer assigned to the nearest in Spark."""
         from pyspark.sql import functions as F
 
-        assert self.prep is not None and self.ready is not None
+        assert self.measured is not None
+        prep = self.measured.model
         fit = selection.fits.get(k)
         if fit is None:
             raise AssertionError(f"k={k} was not scored")
+        n = features.X.shape[0]
         with spark_failures():
-            if selection.scored_rows < features.X.shape[0]:
-                refined = lloyd_refinement(self.ready, self.prep, fit[1])
+            if selection.scored_rows < n:
+                refined = lloyd_refinement(self.customers, prep, fit[1])
                 self.passes, centroids = refined.passes, refined.centroids
             else:  # the candidates were fitted on every row: that fit is the final one, as on the local engine
                 centroids = fit[1]
-            frame = assigned(self.ready, self.prep, centroids).cache()
+            frame = assigned(self.customers, prep, centroids).cache()
             pairs = frame.select(POS, LABEL).toArrow()
-        raw = _labels_in_table_order(pairs, features.X.shape[0])
-        seg = numbered_segmentation(features.X, raw, centroids, cfg, selection, lanes)
+        raw = _labels_in_table_order(pairs, n)
+        same = selection.scored_rows == n and np.array_equal(raw, fit[0])
+        seg = numbered_segmentation(features.X, raw, centroids, cfg, selection, lanes, same)
         numbering = dict(zip(raw.tolist(), seg.labels.tolist(), strict=True))
         mapping = F.create_map(*[F.lit(x) for pair in sorted(numbering.items()) for x in pair])
         self.labels = frame.select(POS, mapping[F.col(LABEL)].alias(LABEL))
@@ -138,16 +146,20 @@ def _labels_in_table_order(pairs: object, n: int) -> IntArray:
 def partitioned_segments(table: pl.DataFrame) -> dict[str, bytes]:
     """Return the segment table as Hive-partitioned Parquet files (one per segment id), deterministic bytes."""
     files: dict[str, bytes] = {}
-    for (seg,), part in table.partition_by("segment_id", as_dict=True, maintain_order=True).items():
+    for seg in sorted(table.get_column("segment_id").unique().to_list()):
         buffer = io.BytesIO()
-        part.drop("segment_id").write_parquet(buffer, compression="zstd", statistics=False)
+        part = table.filter(pl.col("segment_id") == seg).drop("segment_id")
+        part.write_parquet(buffer, compression="zstd", statistics=False)
         files[f"segments/segment_id={seg}/part-0.parquet"] = buffer.getvalue()
-    return dict(sorted(files.items(), key=lambda kv: int(kv[0].split("=")[1].split("/")[0])))
+    return files
 
 
-def matrix_from_preparation(table: LoadedTable, cfg: FeatureConfig, prep: Preparation) -> FeatureMatrix:
+def matrix_from_measured(
+    table: LoadedTable, cfg: FeatureConfig, measured: Measured, locale: str
+) -> FeatureMatrix:
     """Return the FeatureMatrix of the driver table with the preparation Spark measured."""
-    frame = table.frame.with_columns(pl.col(c).fill_null(i.value) for c, i in prep.imputed.items())
+    prep = measured.model
+    frame = table.frame.with_columns(pl.col(c).fill_null(i.value) for c, i in measured.imputed.items())
     engineered: tuple[str, ...] = ()
     notes = list(table.notes)
     if cfg.engineered:
@@ -157,37 +169,31 @@ def matrix_from_preparation(table: LoadedTable, cfg: FeatureConfig, prep: Prepar
                 "No engineered features (features.engineered = true): the credit-card columns they are "
                 "derived from are not present."
             )
-    if engineered != prep.engineered:
-        raise AssertionError(f"engineered columns differ: {engineered} vs Spark's {prep.engineered}")
+    if engineered != measured.engineered:
+        raise AssertionError(f"engineered columns differ: {engineered} vs Spark's {measured.engineered}")
     if table.kind == "customers":
         notes += [_coded_note(c, v) for c, v in coded_columns(table.frame, table.features)]
-    if prep.constant:
-        s = "s" if len(prep.constant) > 1 else ""
+    if measured.constant:
+        s = "s" if len(measured.constant) > 1 else ""
         notes.append(
-            f"Dropped {len(prep.constant)} constant column{s} from clustering (no variation): "
-            f"{', '.join(prep.constant)}."
+            f"Dropped {thousands(len(measured.constant), locale)} constant column{s} from clustering "
+            f"(no variation): {', '.join(measured.constant)}."
         )
-    model_input = frame.select(pl.col(c).log1p() if c in prep.transformed else pl.col(c) for c in prep.used)
-    X = np.ascontiguousarray(model_input.to_numpy(order="c", writable=True), dtype=np.float64)
-    center = np.asarray(prep.center, dtype=np.float64)
-    scale = np.asarray(prep.scale, dtype=np.float64)
-    X -= center
-    X /= scale
-    candidates = table.features + engineered
+    X = prepared_matrix({c: table.frame.get_column(c).to_numpy() for c in prep.columns_needed}, prep)
     quality = DataQuality(
         rows=table.rows,
         customers=table.frame.height,
-        missing={s.name: s.missing for s in prep.stats if s.missing},
-        imputed=prep.imputed,
+        missing={s.name: s.missing for s in measured.stats if s.missing},
+        imputed=measured.imputed,
         dropped_rows=table.dropped_rows,
-        dropped_columns=prep.constant,
+        dropped_columns=measured.constant,
         notes=tuple(notes),
-        stats=prep.stats,
+        stats=measured.stats,
         rules=dict(table.rules),
     )
     return FeatureMatrix(
         customer_ids=table.frame.get_column(ID),
-        raw=frame.select(candidates),
+        raw=frame.select(table.features + engineered),
         indicators=None,
         input_features=table.features,
         used=prep.used,
@@ -195,33 +201,51 @@ def matrix_from_preparation(table: LoadedTable, cfg: FeatureConfig, prep: Prepar
         transformed=prep.transformed,
         transform=cfg.transform,
         X=X,
-        center=center,
-        scale=scale,
+        center=prep.center,
+        scale=prep.scale,
         quality=quality,
+        preparation=prep,
     )
 
 
-def spark_table(
-    settings: Settings, source: Path, period: Period | None, master: str
+def engine_table(
+    settings: Settings, source: Path | pl.DataFrame, period: Period | None, name: str | None = None
 ) -> tuple[LoadedTable, SparkEngine]:
     """Return the validated customer table on the driver and the Spark engine holding its Spark frame.
 
     `period` None: a transaction log's period is the month of its last timestamp, a customer table's the
-    current month (as on the local engine).
+    current month (as on the local engine). `name`: what the report calls the input (default: its name).
     """
-    spark = spark_session(master)
+    if not isinstance(source, Path):
+        raise InputError(
+            'engine.kind = "spark" reads files, folders and Spark tables (--data or data.path); a DataFrame '
+            'in memory runs on the local engine (engine.kind = "local")'
+        )
+    spark = spark_session(settings.engine.master)
+    locale = settings.report.locale
     with spark_failures():
         spark.catalog.clearCache()  # an earlier run's frames in this process (tests, notebooks)
         if settings.data.kind == "transactions":
             end = period.last_day if period is not None else None
             loaded, customers = spark_transactions(
-                spark, source, settings.transactions, end, settings.data.separator
+                spark, source, settings.transactions, end, settings.data.separator, locale
             )
-            return with_rfm_scores(loaded), SparkEngine(customers=customers)
-        raw = spark_input(spark, source, settings.data)
-        table = driver_table(raw, settings.data, (period or current_period()).last_day, source)
-        customers = spark_customers(raw, settings.data, table).cache()
-        count = customers.count()
-    if count != table.frame.height:
-        raise AssertionError(f"Spark read {count:,} customers, the driver table has {table.frame.height:,}")
+            table = with_rfm_scores(loaded)
+        else:
+            raw = spark_input(spark, source, settings.data)
+            table = driver_table(raw, settings.data, (period or current_period()).last_day, source, locale)
+            customers = spark_customers(raw, settings.data, table).cache()
+            count = customers.count()
+            if count != table.frame.height:
+                raise AssertionError(
+                    f"Spark read {count:,} customers, the driver table has {table.frame.height:,}"
+                )
+    if name is not None and table.name != name:
+        table = _named(table, name)
     return table, SparkEngine(customers=customers)
+
+
+def _named(table: LoadedTable, name: str) -> LoadedTable:
+    from dataclasses import replace
+
+    return replace(table, name=name)

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reportgen.analysis.cluster import ID_HASH_DIGITS
+from reportgen.analysis.preparation import nearest_segments, prepared_matrix
 from reportgen.engines.spark.read import POS
-from reportgen.engines.spark.stats import Preparation
-from reportgen.model import ID, FeatureStat, FloatArray, IntArray
+from reportgen.model import ID, FeatureStat, FloatArray
+from reportgen.model.preparation import Preparation
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,22 +51,11 @@ def sample_ids(frame: DataFrame, size: int, seed: int) -> list[str]:
     return [str(r[ID]) for r in rows]
 
 
-def prepared_block(values: np.ndarray, prep: Preparation) -> FloatArray:
-    """Return rows of the used columns (filled, engineered) as K-Means sees them: log1p, centred, scaled."""
-    X = np.array(values, dtype=np.float64, copy=True)
-    for j, name in enumerate(prep.used):
-        if name in prep.transformed:
-            np.log1p(X[:, j], out=X[:, j])
-    X -= np.asarray(prep.center)
-    X /= np.asarray(prep.scale)
-    return X
-
-
-def nearest(X: FloatArray, centroids: FloatArray) -> IntArray:
-    """Return each row's nearest centroid (squared Euclidean; the first of equals)."""
-    # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2: the row's own term does not change which centroid is nearest
-    d = (centroids**2).sum(axis=1)[None, :] - 2.0 * (X @ centroids.T)
-    return np.asarray(np.argmin(d, axis=1), dtype=np.int64)
+def prepared_rows(batch: pd.DataFrame, prep: Preparation) -> FloatArray:
+    """Return a batch's rows as K-Means sees them, by the shared preparation (model.json's)."""
+    return prepared_matrix(
+        {c: batch[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in prep.inputs}, prep
+    )
 
 
 @dataclass(frozen=True)
@@ -80,7 +70,6 @@ def _pass_sums(
 ) -> tuple[FloatArray, FloatArray, int, FloatArray, FloatArray]:
     """Return per-segment sums and counts, the rows that changed segment, and column sums and squares."""
     k, d = current.shape
-    used = list(prep.used)
 
     def partial(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import pandas as pd
@@ -91,9 +80,11 @@ def _pass_sums(
         col_sq = np.zeros(d)
         changed = 0
         for batch in batches:
-            X = prepared_block(batch[used].to_numpy(dtype=np.float64), prep)
-            labels = nearest(X, current)
-            changed += len(labels) if previous is None else int((nearest(X, previous) != labels).sum())
+            X = prepared_rows(batch, prep)
+            labels = nearest_segments(X, current)
+            changed += (
+                len(labels) if previous is None else int((nearest_segments(X, previous) != labels).sum())
+            )
             for j in range(d):
                 sums[:, j] += np.bincount(labels, weights=X[:, j], minlength=k)
             counts += np.bincount(labels, minlength=k)
@@ -112,7 +103,7 @@ def _pass_sums(
     schema = (
         "sums array<double>, counts array<double>, changed long, col_sum array<double>, col_sq array<double>"
     )
-    rows = frame.select(*[f"`{c}`" for c in used]).mapInPandas(partial, schema).collect()
+    rows = frame.select(*[f"`{c}`" for c in prep.inputs]).mapInPandas(partial, schema).collect()
     sums = np.sum([np.asarray(r["sums"]).reshape(k, d) for r in rows], axis=0)
     counts = np.sum([np.asarray(r["counts"]) for r in rows], axis=0)
     col_sum = np.sum([np.asarray(r["col_sum"]) for r in rows], axis=0)
@@ -157,16 +148,17 @@ def lloyd_refinement(frame: DataFrame, prep: Preparation, start: FloatArray) -> 
 
 def assigned(frame: DataFrame, prep: Preparation, centroids: FloatArray) -> DataFrame:
     """Return `_pos`, `customer_id` and each customer's nearest centroid (`segment`), run on the workers."""
-    used = list(prep.used)
 
     def label(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import pandas as pd
 
         for batch in batches:
-            X = prepared_block(batch[used].to_numpy(dtype=np.float64), prep)
-            yield pd.DataFrame({POS: batch[POS].to_numpy(), ID: batch[ID], LABEL: nearest(X, centroids)})
+            X = prepared_rows(batch, prep)
+            yield pd.DataFrame(
+                {POS: batch[POS].to_numpy(), ID: batch[ID], LABEL: nearest_segments(X, centroids)}
+            )
 
-    columns = [POS, ID, *[f"`{c}`" for c in used]]
+    columns = [POS, ID, *[f"`{c}`" for c in prep.inputs]]
     return frame.select(*columns).mapInPandas(label, f"{POS} long, {ID} string, {LABEL} long")
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from reportgen.config import DataConfig
 from reportgen.errors import InputError
+from reportgen.formats import DEFAULT_LOCALE
 from reportgen.io.csv_text import NULL_TOKENS, field_separator
 from reportgen.io.files import detect_format, file_sha256, first_line, format_notes
 from reportgen.io.load import _check_columns, _extra_note, _required, customers_from_frame
@@ -126,7 +127,9 @@ def place_like_local(message: str, fmt: str) -> str:
     return _ROW.sub(lambda m: f"line {int(m.group(1)) + 1}", message)
 
 
-def driver_table(source: SparkInput, data: DataConfig, period_end: date | None, path: Path) -> LoadedTable:
+def driver_table(
+    source: SparkInput, data: DataConfig, period_end: date | None, path: Path, locale: str = DEFAULT_LOCALE
+) -> LoadedTable:
     """Return the validated customer table on the driver (the local loader's checks and types)."""
     found = [c for c in source.frame.columns if c != POS]
     extra = _check_columns(found, data, source.where)
@@ -143,11 +146,15 @@ def driver_table(source: SparkInput, data: DataConfig, period_end: date | None, 
             f"{source.where}: has {what} but no data rows; expected one row per customer {expected}".rstrip()
         )
     try:
-        table = customers_from_frame(frame, data, source.where, period_end)
+        table = customers_from_frame(frame, data, source.where, period_end, locale)
     except InputError as exc:
         raise InputError(place_like_local(str(exc), source.fmt)) from None
-    notes = (*source.notes, *_extra_note(extra), *(n for n in table.notes if not n.startswith("ignored ")))
-    return replace(table, path=path, sha256=source.sha256 or table.sha256, notes=notes)
+    notes = (
+        *source.notes,
+        *_extra_note(extra, locale),
+        *(n for n in table.notes if not n.startswith("ignored ")),
+    )
+    return replace(table, path=path, sha256=source.sha256 or None, notes=notes, name=path.name)
 
 
 def _text(column: str) -> Column:

@@ -12,26 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from reportgen.analysis.features import SKEW_THRESHOLD
 from reportgen.model import ColumnStats, Imputation
 from reportgen.model.columns import ENGINEERED_RATIOS
+from reportgen.model.preparation import Preparation
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 
 @dataclass(frozen=True)
-class Preparation:
-    """What turns raw columns into the matrix K-Means sees, measured on every customer."""
+class Measured:
+    """What Spark measured on every customer: the data-quality record and the model's preparation."""
 
     stats: tuple[ColumnStats, ...]  # per input feature, before imputation
     imputed: dict[str, Imputation]  # the columns with gaps and the median that fills them
     engineered: tuple[str, ...]  # the engineered ratios added
     constant: tuple[str, ...]  # candidate columns without variation (dropped)
-    used: tuple[str, ...]  # the numeric columns of X, in order
-    transformed: tuple[str, ...]  # the columns log1p is applied to
-    center: tuple[float, ...]  # per used column: the mean after the transform
-    scale: tuple[float, ...]  # per used column: the population standard deviation (1 where 0)
+    model: Preparation  # the shared preparation (model.json's), which the workers apply to raw columns
 
 
 def _q(name: str) -> str:
@@ -85,19 +85,6 @@ def _num(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
-def engineered_columns(frame: DataFrame) -> tuple[DataFrame, tuple[str, ...]]:
-    """Return the frame with every engineered ratio whose inputs are present (0 where the divisor is 0)."""
-    from pyspark.sql import functions as F
-
-    ratios = [r for r in ENGINEERED_RATIOS if r.numerator in frame.columns and r.denominator in frame.columns]
-    ratios = [r for r in ratios if r.name not in frame.columns]
-    for r in ratios:
-        den = F.col(_q(r.denominator))
-        ratio = F.when(den.isNull() | (den == 0), F.lit(0.0)).otherwise(F.col(_q(r.numerator)) / den)
-        frame = frame.withColumn(r.name, ratio)
-    return frame, tuple(r.name for r in ratios)
-
-
 def filled(frame: DataFrame, imputed: dict[str, Imputation]) -> DataFrame:
     """Return the frame with each column's gaps filled by its median."""
     return frame.fillna({c: i.value for c, i in imputed.items()}) if imputed else frame
@@ -105,34 +92,56 @@ def filled(frame: DataFrame, imputed: dict[str, Imputation]) -> DataFrame:
 
 def preparation(
     frame: DataFrame, features: tuple[str, ...], engineer: bool, transform: str
-) -> tuple[Preparation, DataFrame]:
-    """Return the preparation measured on every row of `frame`, and the frame filled and engineered."""
+) -> tuple[Measured, DataFrame]:
+    """Return what Spark measured on every row of `frame`, and the frame filled and engineered (raw units).
+
+    The same rules as analysis.features: each feature's gaps filled by its median; the engineered ratios
+    whose inputs are present (a value column a ratio divides is read and filled as an input too); constant
+    columns dropped; log1p on the non-negative columns skewed beyond SKEW_THRESHOLD; then each matrix column
+    centred on its mean and divided by its population standard deviation.
+    """
     from pyspark.sql import functions as F
 
-    stats = column_stats(frame, features)
+    ratios = tuple(
+        r
+        for r in ENGINEERED_RATIOS
+        if engineer
+        and r.numerator in frame.columns
+        and r.denominator in frame.columns
+        and r.name not in frame.columns
+    )
+    extra = tuple(dict.fromkeys(c for r in ratios for c in (r.numerator, r.denominator) if c not in features))
+    measured = column_stats(frame, features + extra)
+    stats = measured[: len(features)]
+    medians = {s.name: 0.0 if s.median is None else s.median for s in measured}
     imputed = {
         s.name: Imputation(column=s.name, method="median", value=float(s.median), count=s.missing)
         for s in stats
         if s.missing and s.median is not None
     }
     ready = filled(frame, imputed)
-    engineered: tuple[str, ...] = ()
-    if engineer:
-        ready, engineered = engineered_columns(ready)
+    engineered = tuple(r.name for r in ratios)
+    for r in ratios:
+        ready = ready.withColumn(r.name, _ratio(F.col(_q(r.numerator)), F.col(_q(r.denominator))))
+    # the matrix's own columns: every input filled (extra ones too), as prepared_matrix fills them
+    full = {c: F.coalesce(F.col(_q(c)), F.lit(medians[c])) for c in features + extra}
+    for r in ratios:
+        full[r.name] = _ratio(full[r.numerator], full[r.denominator])
     candidates = features + engineered
     # one job: the spread and skewness that decide which columns are used and transformed, and the moments
-    # of each column both as it is and after log1p (the transform is chosen from the skewness)
+    # of each matrix column both as it is and after log1p (the transform is chosen from the skewness)
     aggs = []
     for i, c in enumerate(candidates):
-        col = F.col(_q(c))
+        col, matrix = F.col(_q(c)), full[c]
+        logged = F.log1p(F.greatest(matrix, F.lit(0.0)))
         aggs += [
             F.min(col).alias(f"min{i}"),
             F.max(col).alias(f"max{i}"),
             F.skewness(col).alias(f"skew{i}"),
-            F.avg(col).alias(f"m{i}"),
-            F.stddev_pop(col).alias(f"s{i}"),
-            F.avg(F.log1p(col)).alias(f"lm{i}"),
-            F.stddev_pop(F.log1p(col)).alias(f"ls{i}"),
+            F.avg(matrix).alias(f"m{i}"),
+            F.stddev_pop(matrix).alias(f"s{i}"),
+            F.avg(logged).alias(f"lm{i}"),
+            F.stddev_pop(logged).alias(f"ls{i}"),
         ]
     row = ready.agg(*aggs).first()
     assert row is not None
@@ -151,16 +160,25 @@ def preparation(
         )
     index = {c: i for i, c in enumerate(candidates)}
     prefix = {c: "l" if c in transformed else "" for c in used}
-    center = tuple(float(row[f"{prefix[c]}m{index[c]}"]) for c in used)
-    scale = tuple(float(row[f"{prefix[c]}s{index[c]}"]) or 1.0 for c in used)
-    prep = Preparation(
-        stats=stats,
-        imputed=imputed,
-        engineered=engineered,
-        constant=constant,
+    center = np.array([float(row[f"{prefix[c]}m{index[c]}"]) for c in used], dtype=np.float64)
+    scale = np.array([float(row[f"{prefix[c]}s{index[c]}"]) for c in used], dtype=np.float64)
+    scale[scale == 0] = 1.0
+    model = Preparation(
+        inputs=(*features, *extra),
+        medians=medians,
+        ratios=ratios,
         used=used,
         transformed=transformed,
+        categories=(),
         center=center,
         scale=scale,
     )
-    return prep, ready
+    return Measured(
+        stats=stats, imputed=imputed, engineered=engineered, constant=constant, model=model
+    ), ready
+
+
+def _ratio(numerator: Column, denominator: Column) -> Column:
+    from pyspark.sql import functions as F
+
+    return F.when(denominator.isNull() | (denominator == 0), F.lit(0.0)).otherwise(numerator / denominator)

@@ -18,22 +18,22 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from reportgen.analysis.purchase_notes import log_notes, period_note
+from reportgen.analysis.purchases import _MONEY_DECIMALS, FEATURES, cancellation
 from reportgen.config import TransactionConfig
 from reportgen.engines.spark.read import POS, with_positions
 from reportgen.errors import InputError
+from reportgen.formats import DEFAULT_LOCALE
 from reportgen.io.files import file_sha256
-from reportgen.io.transaction_notes import log_notes, period_note, rule_summary
 from reportgen.io.transactions import (
     _CUST,
     _EXCLUDING_RULES,
     _FORMAT_NAMES,
     _INV,
-    _MONEY_DECIMALS,
     _PRICE,
     _PROD,
     _QTY,
     _TS,
-    FEATURES,
     TIMESTAMP_FORMATS,
     _bad_number,
     _customer_keys,
@@ -45,11 +45,13 @@ from reportgen.io.transactions import (
     _number_expr,
     _parse,
     _row_name,
+    _rule_summary,
     _text_expr,
     _timestamp_expr,
-    month_end,
 )
 from reportgen.model import ID, LoadedTable
+from reportgen.model.data import table_fingerprint
+from reportgen.period import period_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -93,10 +95,7 @@ def parsed_batch(
     lines = lines.with_columns(stamps, fmt, unread_ts=pl.col("bad_ts") & stamps.is_null())
     keys = _customer_keys(lines.get_column(_CUST))
     lines = lines.join(keys, on=_CUST, how="left")
-    if schema[columns[_INV]] == pl.String:
-        cancel = pl.col(_INV).str.contains(r"^\s*[Cc]") | (pl.col(_QTY) < 0)
-    else:
-        cancel = pl.col(_QTY) < 0
+    cancel = cancellation(schema[columns[_INV]] == pl.String)  # the spend rule's one definition
     conditions = [
         pl.col(ID).is_null(),
         pl.any_horizontal(pl.col(_INV, _TS, _QTY, _PRICE).is_null()),
@@ -170,7 +169,12 @@ def _empty_frame(frame: DataFrame) -> pl.DataFrame:
 
 
 def spark_transactions(
-    spark: SparkSession, path: Path, tx: TransactionConfig, period_end: date | None, separator: str = "auto"
+    spark: SparkSession,
+    path: Path,
+    tx: TransactionConfig,
+    period_end: date | None,
+    separator: str = "auto",
+    locale: str = DEFAULT_LOCALE,
 ) -> tuple[LoadedTable, DataFrame]:
     """Return the per-customer table on the driver (as the local reader gives it) and its Spark frame."""
     from pyspark import StorageLevel
@@ -252,7 +256,7 @@ def spark_transactions(
     rules["cancellation_rows"] = int(summary["cancellation_rows"] or 0)
     if int(summary["kept"] or 0) == 0:
         lines.unpersist()
-        raise InputError(f"{where}: no purchase line is left after cleaning ({rule_summary(rules)})")
+        raise InputError(f"{where}: no purchase line is left after cleaning ({_rule_summary(rules)})")
     if int(summary["kept_sales"] or 0) == 0:
         lines.unpersist()
         raise InputError(
@@ -265,7 +269,7 @@ def spark_transactions(
     last_day = last.date() if isinstance(last, datetime) else (period_end or date.today())
     first_day = first.date() if isinstance(first, datetime) else last_day
     if period_end is None:
-        period_end = month_end(last_day)
+        period_end = period_of(last_day).last_day
     reference = min(period_end, last_day)
     has_product = _PROD in columns
     customers = _customer_features(lines.filter(kept), reference, has_product)
@@ -282,20 +286,27 @@ def spark_transactions(
             f"{where}: no customer has a positive net spend ({total:,} customers, all with "
             "returns at least as large as their purchases); expected purchases"
         )
-    dropped = sum(rules[k] for k in _EXCLUDING_RULES)
+    dropped = sum(
+        rules[k] for k in _EXCLUDING_RULES
+    )  # rules 1-5 exclude rows; 6 nets them, 7 drops customers
+    read_as = tuple(
+        dict.fromkeys(_FORMAT_NAMES.get(f, f"the format {f!r} (transactions.timestamp_format)") for f in used)
+    )
     loaded = LoadedTable(
         path=path,
-        sha256=file_sha256(path) if path.is_file() else "",
+        sha256=file_sha256(path) if path.is_file() else None,
         frame=table,
         features=features,
         rows=rows,
         kind="transactions",
         dropped_rows=dropped,
-        notes=log_notes(rules, reference, period_end, used, table.height, _FORMAT_NAMES)
+        notes=log_notes(rules, reference, period_end, read_as, table.height, locale)
         + period_note(period_end, last_day),
         rules=rules,
         first_day=first_day,
         last_day=last_day,
+        name=path.name,
+        fingerprint=table_fingerprint(table),
     )
     return loaded, frame
 

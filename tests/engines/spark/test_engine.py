@@ -11,6 +11,7 @@ import html
 import json
 import math
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from reportgen.config import DataConfig, Settings
+from reportgen.config import DataConfig, EngineConfig, Settings
 from reportgen.dev.sample_transactions import generate_transactions, write_transactions
 from reportgen.pipeline import run
 
@@ -57,7 +58,8 @@ def report_text(path: Path) -> str:
 
 def both_engines(tmp_path: Path, settings: Settings, data: Path, period: str | None) -> tuple[Path, Path]:
     local = run(settings, period, tmp_path / "local", data).period_dir
-    spark = run(settings, period, tmp_path / "spark", data, engine="spark", master="local[2]").period_dir
+    on_spark = replace(settings, engine=EngineConfig(kind="spark", master="local[2]"))
+    spark = run(on_spark, period, tmp_path / "spark", data).period_dir
     return local, spark
 
 
