@@ -490,7 +490,8 @@ def assignments(
     model = saved_model(out_dir, period)
     engine = chosen_engine(settings, "assigned_segments")
     if engine is not None:
-        frame: pl.DataFrame = engine.assigned_segments(model, settings, data, label)
+        read = model_read_settings(settings, model)  # the table is read as the model's own was
+        frame: pl.DataFrame = engine.assigned_segments(model, read, data, label)
         return frame
     return assigned_segments(model, settings, data, label)
 

@@ -7,7 +7,8 @@ path never loads pyspark), that provides the entry points below with these signa
   validated, with the engine that computes the preparation, the final fit and the profiles where the data
   is (`reportgen.model.Engine`); the pipeline runs everything else, so both engines make the same documents;
 - `assigned_segments(model, settings, source, label) -> pl.DataFrame`: `reportgen assign`'s
-  customer_id, segment_id, segment_name for a table (a path) under a period's SavedModel, as
+  customer_id, segment_id, segment_name for a table (a path) under a period's SavedModel (`settings` read the
+  table as the model's own was: `pipeline.model_read_settings`), as
   `reportgen.pipeline.assigned_segments`, with the shared `prepared_matrix` and `nearest_segments`.
 """
 

@@ -6,6 +6,6 @@ Its entry points are those reportgen.engines.seam names: `engine_table` (the tab
 
 import pyspark  # noqa: F401  (here: a missing pyspark is reported by the seam as one `error:` line)
 
-from reportgen.engines.spark.engine import engine_table
+from reportgen.engines.spark.engine import assigned_segments, engine_table
 
-__all__ = ["engine_table"]
+__all__ = ["assigned_segments", "engine_table"]

@@ -42,6 +42,7 @@ from reportgen.model import (
     IntArray,
     KSelection,
     LoadedTable,
+    SavedModel,
     Segmentation,
 )
 from reportgen.period import Period
@@ -249,3 +250,33 @@ def _named(table: LoadedTable, name: str) -> LoadedTable:
     from dataclasses import replace
 
     return replace(table, name=name)
+
+
+def assigned_segments(
+    model: SavedModel, settings: Settings, source: Path | pl.DataFrame, label: str = "DataFrame"
+) -> pl.DataFrame:
+    """Return customer_id, segment_id, segment_name for a table's customers under a saved model, in Spark.
+
+    `settings` read the table as the model's own was read (pipeline.model_read_settings); every customer is
+    prepared with the model's medians, transform and scaling and given its nearest centroid by the shared
+    functions, in Spark's workers. The rows come in the table's order, as on the local engine.
+    """
+    prep = model.preparation
+    if prep.categories:
+        raise InputError(
+            f"{model.path}: the model clusters categorical columns, which the Spark engine does not prepare "
+            'yet; assign with engine.kind = "local" (or --engine local)'
+        )
+    table, engine = engine_table(settings, source, model.period, None if label == "DataFrame" else label)
+    absent = [c for c in prep.columns_needed if c not in engine.customers.columns]
+    if absent:
+        raise InputError(
+            f"{table.path}: the model {model.path} was fitted on {', '.join(absent)}, which the table does not "
+            f"give; use a table with the columns of the {model.period} run"
+        )
+    with spark_failures():
+        pairs = assigned(engine.customers, prep, model.centroids).select(POS, LABEL).toArrow()
+    nearest = _labels_in_table_order(pairs, table.frame.height)
+    ids = pl.Series("segment_id", model.ids, dtype=pl.Int64).gather(nearest)
+    names = pl.Series("segment_name", model.names, dtype=pl.String).gather(nearest)
+    return pl.DataFrame([table.frame.get_column(ID), ids, names])
