@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reportgen import __version__
 from reportgen.config import ENGINE_KINDS, Settings, load_settings, with_engine, with_k
-from reportgen.errors import DeliveryError, InputError
+from reportgen.errors import DeliveryError, EngineError, InputError
 from reportgen.interrupts import EXIT_INTERRUPTED, INTERRUPTED, STOPPER
 from reportgen.io.write import output_lock
 from reportgen.parallel.runtime import collector_paused, cpu_lanes, run_scratch
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         STOPPER.defer_to_stop()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except DeliveryError as exc:
+    except (DeliveryError, EngineError) as exc:  # the network or Spark failed: exit 1, one line, no stack trace
         STOPPER.defer_to_stop()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

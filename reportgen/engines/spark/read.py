@@ -60,7 +60,7 @@ def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInp
         notes = format_notes(source, fmt)
         digest = file_sha256(source)
         if fmt == "parquet":
-            frame = _read(lambda: spark.read.parquet(str(source)), where)
+            frame = _read(lambda: spark.read.parquet(str(source)), where, parquet=True)
         else:
             line = _first_line(source, fmt)
             if not line.strip():
@@ -80,10 +80,14 @@ def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInp
     return SparkInput(frame=with_positions(renamed), fmt=fmt, where=where, sha256=digest, notes=notes)
 
 
-def _read(read: object, where: str) -> DataFrame:
+def _read(read: object, where: str, parquet: bool = False) -> DataFrame:
     try:
         return read()  # type: ignore[operator]
     except Exception as exc:  # Spark raises AnalysisException, Py4JJavaError, ... for unreadable input
+        if parquet:  # the local loader's words
+            raise InputError(
+                f"{where}: unreadable or corrupt Parquet file ({first_line(exc)}); export it again"
+            ) from None
         raise InputError(f"{where}: cannot read the file as a table ({first_line(exc)})") from None
 
 
