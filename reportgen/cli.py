@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         STOPPER.defer_to_stop()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except (DeliveryError, EngineError) as exc:  # the network or Spark failed: exit 1, one line, no stack trace
+    # the network or Spark failed: exit 1, one line, no stack trace
+    except (DeliveryError, EngineError) as exc:
         STOPPER.defer_to_stop()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

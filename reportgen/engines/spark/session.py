@@ -66,7 +66,21 @@ def spark_session(
     with spark_failures(), jvm_output():
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    quiet_python_loggers()
     return session
+
+
+def quiet_python_loggers() -> None:
+    """Silence PySpark's own Python loggers, which print a JSON line on stderr for each failed query.
+
+    The failure reaches the user once, as the `error:` line spark_failures makes of it.
+    """
+    import logging
+
+    from pyspark.logger import PySparkLogger
+
+    for name in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 @contextmanager
