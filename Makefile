@@ -74,7 +74,7 @@ golden: install ## accept intended changes to the golden files in tests/golden/
 sample: install ## regenerate the bundled sample data (byte-identical for the same seed)
 	$(PY) -m reportgen.dev.sample --out data/sample/customers.csv
 
-bench: install ## benchmark the analysis and the report (wall time, peak memory)
+bench: install $(SPARKSTAMP) ## benchmark the analysis and the report (wall time, peak memory; ARGS=--spark: Spark vs local)
 	$(PY) -m reportgen.dev.bench $(ARGS)
 
 clean: ## remove generated output and caches (keeps .venv)

@@ -14,6 +14,7 @@ seconds and reported as "more than" that.
 
     python -m reportgen.dev.bench [--only NAME[,NAME]] [--quick] [--repeat N] [--plain-timeout S] [--no-plain]
         [--stability]   (each run is followed by one with stability_resamples = 0; prints the ratio)
+    python -m reportgen.dev.bench --spark [--only spark-customers-1m|spark-transactions-10m]   (bench_spark)
 """
 
 from __future__ import annotations
@@ -133,7 +134,11 @@ def ensure_input(scenario: Scenario, cache: Path, say: Emit) -> Path:
     if scenario.kind == "customers":
         from reportgen.dev.sample import generate_customers, write_sample_csv
 
-        write_sample_csv(generate_customers(scenario.rows, seed=SEED).frame, tmp)
+        frame = generate_customers(scenario.rows, seed=SEED).frame
+        if scenario.fmt == "parquet":
+            frame.write_parquet(tmp)
+        else:
+            write_sample_csv(frame, tmp)
     else:
         from datetime import date
 
@@ -220,7 +225,9 @@ STAGES: tuple[tuple[str, str], ...] = (
 ANALYSIS_STAGES = tuple(name for _, name in STAGES[:6])  # load .. final fit, profiles, summary
 
 
-def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock, resamples: int | None = None) -> None:
+def reportgen_job(
+    kind: str, data: Path, out: Path, clock: StageClock, resamples: int | None = None, engine: str = "local"
+) -> None:
     """Run `reportgen run` in this process the way the command line does, one stage per progress message.
 
     As in the CLI, the render workers start first and load the rendering stack while this process imports
@@ -240,6 +247,8 @@ def reportgen_job(kind: str, data: Path, out: Path, clock: StageClock, resamples
         settings = Settings()
         if kind == "transactions":
             settings = replace(settings, data=replace(settings.data, kind="transactions"))
+        if engine != "local":  # the Spark scenarios (bench_spark): the same run on another engine
+            settings = replace(settings, engine=replace(settings.engine, kind=engine))
         if resamples is not None:  # --stability: the same run with another number of resamples
             settings = replace(
                 settings, clustering=replace(settings.clustering, stability_resamples=resamples)
@@ -261,6 +270,8 @@ def worker(method: str, kind: str, data: Path, out: Path, result: Path) -> int:
     clock = StageClock(result)
     if method == "plain":
         plain_job(kind, data, out, clock)
+    elif method == "spark":  # the Spark engine, local mode (bench_spark)
+        reportgen_job(kind, data, out, clock, engine="spark")
     else:  # "unstable": reportgen with stability_resamples = 0, the --stability comparison
         reportgen_job(kind, data, out, clock, 0 if method == "unstable" else None)
     clock.finish()
@@ -533,8 +544,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--stability", action="store_true", help="also run with stability_resamples = 0")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument("--spark", action="store_true", help="the Spark scenarios: both engines, same run")
     # internal: one job in this process
-    parser.add_argument("--worker", choices=("reportgen", "unstable", "plain"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", choices=("reportgen", "unstable", "plain", "spark"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--kind", default="customers", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -551,6 +565,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for s in SCENARIOS:
             print(f"{s.name:18} {s.label()}{'  (--quick)' if s.quick else ''}")
         return 0
+    if args.spark:  # the engines side by side: reportgen.dev.bench_spark
+        from reportgen.dev.bench_spark import bench_spark
+
+        return bench_spark(args.only, args.cache)
     return bench(args)
 
 

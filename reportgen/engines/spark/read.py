@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 POS = "_pos"  # the data row's 0-based position in the input (file order), contiguous
 _TABLE_NAME = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){0,2}")
 _ROW = re.compile(r"\brow (\d+)\b")
+_URL = re.compile(r"^[A-Za-z][\w+.-]+:/")  # s3a://bucket/..., hdfs://host/..., dbfs:/mnt/...
 
 
 @dataclass(frozen=True)
@@ -45,39 +46,61 @@ class SparkInput:
 
 
 def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInput:
-    """Return the input table as a Spark frame (CSV cells as text) with a contiguous `_pos` column."""
-    from pyspark.sql.types import StringType, StructField, StructType
+    """Return the input table as a Spark frame (CSV cells as text) with a contiguous `_pos` column.
 
-    where = str(source)
+    `source`: a local file or folder, a URL Spark reads (s3a://, abfss://, hdfs://, dbfs:/: CSV when it ends
+    in .csv or .csv.gz, else Parquet) or a table name (`db.table`).
+    """
+    where = remote_url(str(source))
     notes: tuple[str, ...] = ()
-    if source.is_dir():
+    digest = ""
+    if _URL.match(where):
+        fmt = "csv.gz" if where.endswith(".gz") else "csv" if where.endswith(".csv") else "parquet"
+        line = ""
+        if fmt != "parquet":
+            first = _read(lambda: spark.read.text(where).first(), where)
+            line = str(first[0]).lstrip("\ufeff") if first is not None else ""
+        frame = _spark_frame(spark, where, fmt, line, data)
+    elif source.is_dir():
         fmt = "delta" if (source / "_delta_log").is_dir() else "parquet"
         reader = spark.read.format(fmt)
-        frame = _read(lambda: reader.load(str(source)), where)
-        digest = ""
+        frame = _read(lambda: reader.load(where), where, parquet=fmt == "parquet")
     elif source.is_file():
         fmt = detect_format(source)
         notes = format_notes(source, fmt)
         digest = file_sha256(source)
-        if fmt == "parquet":
-            frame = _read(lambda: spark.read.parquet(str(source)), where, parquet=True)
-        else:
-            line = _first_line(source, fmt)
-            if not line.strip():
-                raise InputError(f"{where}: line 1 is empty; expected a header line naming the columns")
-            sep = field_separator(line, set(_required(data)), data.separator, where)
-            # every cell as text, named by the header: no job to infer a schema, the loader decides the types
-            header = next(csv.reader([line], delimiter=sep))
-            schema = StructType([StructField(name, StringType()) for name in header])
-            reader = spark.read.options(header=True, sep=sep, encoding="UTF-8", enforceSchema=True)
-            frame = _read(lambda: reader.schema(schema).csv(str(source)), where)
+        frame = _spark_frame(spark, where, fmt, _first_line(source, fmt) if fmt != "parquet" else "", data)
     elif _TABLE_NAME.fullmatch(where):
-        fmt, digest = "table", ""
+        fmt = "table"
         frame = _read(lambda: spark.table(where), where)
     else:
         raise InputError(f"{where}: no such file, folder or Spark table; check --data or data.path")
     renamed = frame.toDF(*[c.lstrip("\ufeff").strip() for c in frame.columns])
     return SparkInput(frame=with_positions(renamed), fmt=fmt, where=where, sha256=digest, notes=notes)
+
+
+def remote_url(text: str) -> str:
+    """Return a URL as written: a Path folds "s3a://bucket" into "s3a:/bucket" (dbfs:/ has one slash)."""
+    scheme = re.match(r"^([A-Za-z][\w+.-]+):/(?=[^/])", text)
+    if scheme is None or scheme.group(1).lower() in ("dbfs", "file"):
+        return text
+    return f"{scheme.group(1)}://{text[scheme.end() :]}"
+
+
+def _spark_frame(spark: SparkSession, where: str, fmt: str, line: str, data: DataConfig) -> DataFrame:
+    """Return a Parquet file as Spark reads it, or a CSV with every cell as text, named by its header."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    if fmt == "parquet":
+        return _read(lambda: spark.read.parquet(where), where, parquet=True)
+    if not line.strip():
+        raise InputError(f"{where}: line 1 is empty; expected a header line naming the columns")
+    sep = field_separator(line, set(_required(data)), data.separator, where)
+    # every cell as text, named by the header: no job to infer a schema, the loader decides the types
+    header = next(csv.reader([line], delimiter=sep))
+    schema = StructType([StructField(name, StringType()) for name in header])
+    reader = spark.read.options(header=True, sep=sep, encoding="UTF-8", enforceSchema=True)
+    return _read(lambda: reader.schema(schema).csv(where), where)
 
 
 def _read(read: object, where: str, parquet: bool = False) -> DataFrame:

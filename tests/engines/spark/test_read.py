@@ -81,3 +81,15 @@ def test_a_damaged_parquet_gets_the_local_error_on_spark(
     for code, err in found.values():  # each engine quotes its own reader's reason in the brackets
         assert code == 2 and err.startswith(f"error: {data}: unreadable or corrupt Parquet file (")
         assert err.rstrip().endswith("; export it again") and len(err.strip().splitlines()) == 1
+
+
+def test_a_url_given_as_data_keeps_its_double_slash() -> None:
+    from reportgen.engines.spark.read import remote_url
+
+    assert (
+        remote_url(str(Path("s3a://bucket/2026-11/customers.parquet")))
+        == "s3a://bucket/2026-11/customers.parquet"
+    )
+    assert remote_url(str(Path("hdfs://nn:8020/x.csv"))) == "hdfs://nn:8020/x.csv"
+    assert remote_url("dbfs:/mnt/x.parquet") == "dbfs:/mnt/x.parquet"
+    assert remote_url("/data/customers.csv") == "/data/customers.csv"
