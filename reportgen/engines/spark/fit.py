@@ -20,6 +20,7 @@ import numpy as np
 
 from reportgen.analysis.cluster import ID_HASH_DIGITS
 from reportgen.analysis.preparation import nearest_segments, prepared_matrix
+from reportgen.engines.spark.quantiles import exact_quantiles
 from reportgen.engines.spark.read import POS
 from reportgen.model import ID, FeatureStat, FloatArray
 from reportgen.model.preparation import Preparation
@@ -177,13 +178,15 @@ def profile_aggregates(
         col = F.col(f"`{c}`")
         aggs += [
             F.sum(col).alias(f"sum{i}"),
-            F.percentile(col, F.lit(0.5)).alias(f"med{i}"),
             F.min(col).alias(f"min{i}"),
             F.max(col).alias(f"max{i}"),
         ]
+    joined = joined.cache()
     per = {
         int(r[LABEL]): r for r in joined.groupBy(LABEL).agg(F.count(F.lit(1)).alias("_n"), *aggs).collect()
     }
+    medians = exact_quantiles(joined, columns, (0.5,), group=LABEL)
+    joined.unpersist()
     n = sum(int(r["_n"]) for r in per.values())
     totals = {c: sum(float(per[s][f"sum{i}"] or 0.0) for s in sorted(per)) for i, c in enumerate(columns)}
     overall = {c: totals[c] / max(n, 1) for c in columns}
@@ -196,10 +199,15 @@ def profile_aggregates(
             mean = float(row[f"sum{i}"]) / size if row is not None and size else 0.0
             stats[c] = FeatureStat(
                 mean=mean,
-                median=float(row[f"med{i}"]) if row is not None else float("nan"),
+                median=_median(medians.get((seg, i))),
                 lift=(mean / overall[c]) if overall[c] != 0 else None,
                 min=float(row[f"min{i}"]) if row is not None else None,
                 max=float(row[f"max{i}"]) if row is not None else None,
             )
         out.append(stats)
     return overall, out
+
+
+def _median(found: list[float | None] | None) -> float:
+    value = found[0] if found else None
+    return float("nan") if value is None else float(value)

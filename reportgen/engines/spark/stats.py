@@ -1,7 +1,7 @@
 """The statistics that feed the model, computed by Spark exactly as the local steps compute them.
 
-- Quartiles and medians: Spark's `percentile` (exact: linear interpolation between the two closest ranks,
-  the same rule as Polars' `quantile(q, "linear")` and `median`), never `percentile_approx`.
+- Quartiles and medians: exact, by `quantiles.exact_quantiles` (an approximate sketch only brackets the
+  wanted ranks; the values are then counted exactly), interpolated as Polars' `quantile(q, "linear")`.
 - Means and standard deviations: Spark's aggregates in float64 (the local ones agree to about 1e-13).
 - Skewness: Spark's `skewness` is the population (biased) skewness, Polars' `skew(bias=True)`.
 - Scaling: the mean and population standard deviation of each transformed column (numpy's `X.std()`).
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reportgen.analysis.features import SKEW_THRESHOLD
+from reportgen.engines.spark.quantiles import exact_quantiles
 from reportgen.model import ColumnStats, Imputation
 from reportgen.model.columns import ENGINEERED_RATIOS
 from reportgen.model.preparation import Preparation
@@ -55,13 +56,13 @@ def column_stats(frame: DataFrame, columns: tuple[str, ...]) -> tuple[ColumnStat
             F.min(col).alias(f"min{i}"),
             F.max(col).alias(f"max{i}"),
             F.sum(F.when(col == 0, 1).otherwise(0)).alias(f"zeros{i}"),
-            F.percentile(col, F.array(F.lit(0.25), F.lit(0.5), F.lit(0.75))).alias(f"q{i}"),
         ]
     row = frame.agg(*aggs).first()
     assert row is not None
+    exact = exact_quantiles(frame, columns, (0.25, 0.5, 0.75))
     out = []
     for i, c in enumerate(columns):
-        quartiles = row[f"q{i}"] or [None, None, None]
+        quartiles = exact[(None, i)]
         count = int(row[f"n{i}"])
         out.append(
             ColumnStats(
