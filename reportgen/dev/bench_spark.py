@@ -9,6 +9,7 @@ driver, the JVM Spark starts and Spark's Python workers, and the render workers.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -62,8 +63,9 @@ def session_rss_mb(session: int) -> float:
     return total / 2**20
 
 
-def measured_run(method: str, scenario: Scenario, data: Path, cache: Path) -> tuple[float, float, int]:
-    """Run one engine end to end in a fresh session: wall seconds, peak MB of the session, exit status."""
+def measured_run(method: str, scenario: Scenario, data: Path, cache: Path) -> tuple[float, float, int, str]:
+    """Run one engine end to end in a fresh session: wall seconds, peak MB of the session, exit status and
+    the wall seconds of its stages."""
     work = cache / "runs"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work) as tmp:
@@ -85,10 +87,13 @@ def measured_run(method: str, scenario: Scenario, data: Path, cache: Path) -> tu
                 peak = max(peak, session_rss_mb(proc.pid))
                 time.sleep(SAMPLE_EVERY)
         wall = time.perf_counter() - start
+        result = Path(tmp) / "result.jsonl"
+        records = [json.loads(line) for line in result.read_text().splitlines()] if result.exists() else []
+        stages = ", ".join(f"{r['stage']} {r['wall']:.1f}" for r in records if r.get("stage"))
         if proc.returncode != 0:
             tail = (Path(tmp) / "stderr.txt").read_text(errors="replace").strip().splitlines()
             print(f"  {method} failed (exit {proc.returncode}): {(tail or [''])[-1][:200]}", file=sys.stderr)
-        return wall, peak, proc.returncode
+        return wall, peak, proc.returncode, stages
 
 
 def bench_spark(names: Sequence[str], cache: Path) -> int:
@@ -99,8 +104,8 @@ def bench_spark(names: Sequence[str], cache: Path) -> int:
     for scenario in scenarios:
         data = ensure_input(scenario, cache, lambda m: print(f"  .. {m}", file=sys.stderr, flush=True))
         before = load_average()
-        local_wall, local_peak, local_code = measured_run("reportgen", scenario, data, cache)
-        spark_wall, spark_peak, spark_code = measured_run("spark", scenario, data, cache)
+        local_wall, local_peak, local_code, local_stages = measured_run("reportgen", scenario, data, cache)
+        spark_wall, spark_peak, spark_code, spark_stages = measured_run("spark", scenario, data, cache)
         verdict = "ok" if spark_wall <= (scenario.wall_target or float("inf")) else "OVER"
         print(f"\n{scenario.label()}: load average {before} -> {load_average()}")
         print(f"  local engine  {local_wall:8.1f} s  peak {local_peak:8,.0f} MB  exit {local_code}")
@@ -111,5 +116,7 @@ def bench_spark(names: Sequence[str], cache: Path) -> int:
         print(
             f"  spark / local = {spark_wall / local_wall:.1f}x wall, {spark_peak / max(local_peak, 1):.1f}x memory"
         )
+        print(f"  local stages (s): {local_stages}")
+        print(f"  spark stages (s): {spark_stages}")
         sys.stdout.flush()
     return 0
