@@ -3,9 +3,9 @@
 Spark never fits K-Means itself (Spark ML's KMeans has no multiple starts: with k-means|| it lands in worse
 solutions than scikit-learn's best of n_init). Instead k is chosen on the driver, on a sample that is the same
 customers on both engines (the smallest sha256 keys of the ids, `analysis.cluster.id_sample_rows`), and the
-sample's best centroids are refined on every row by Lloyd's algorithm, one Spark job per pass: each Python
-worker prepares its rows with the model's numbers, finds each row's nearest centroid and returns per-segment
-sums and counts; the driver adds them up. The stopping rule is scikit-learn's (`_kmeans_single_lloyd`): stop
+sample's best centroids are refined on every row by Lloyd's algorithm: the Python workers prepare every row
+once with the shared `prepared_matrix`, then each pass is one Spark job in the JVM on those numbers (each row's
+nearest centroid, per-segment sums and counts), which the driver adds up. The stopping rule is scikit-learn's (`_kmeans_single_lloyd`): stop
 when no row changes segment, or when the centroids move less than tol = 1e-4 x the mean column variance, at
 most 300 passes; then every row goes to its nearest final centroid.
 """
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import reduce
+from operator import add
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,50 +68,67 @@ class Refinement:
     converged: bool
 
 
-def _pass_sums(
-    frame: DataFrame, prep: Preparation, current: FloatArray, previous: FloatArray | None
-) -> tuple[FloatArray, FloatArray, int, FloatArray, FloatArray]:
-    """Return per-segment sums and counts, the rows that changed segment, and column sums and squares."""
-    k, d = current.shape
+def prepared_frame(frame: DataFrame, prep: Preparation) -> DataFrame:
+    """Return every row as K-Means sees it, columns x0..x(d-1), prepared by the shared function once."""
+    d = len(prep.used)
 
-    def partial(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def prepare(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import pandas as pd
 
-        sums = np.zeros((k, d))
-        counts = np.zeros(k)
-        col_sum = np.zeros(d)
-        col_sq = np.zeros(d)
-        changed = 0
         for batch in batches:
             X = prepared_rows(batch, prep)
-            labels = nearest_segments(X, current)
-            changed += (
-                len(labels) if previous is None else int((nearest_segments(X, previous) != labels).sum())
-            )
-            for j in range(d):
-                sums[:, j] += np.bincount(labels, weights=X[:, j], minlength=k)
-            counts += np.bincount(labels, minlength=k)
-            col_sum += X.sum(axis=0)
-            col_sq += (X**2).sum(axis=0)
-        yield pd.DataFrame(
-            {
-                "sums": [sums.ravel().tolist()],
-                "counts": [counts.tolist()],
-                "changed": [changed],
-                "col_sum": [col_sum.tolist()],
-                "col_sq": [col_sq.tolist()],
-            }
-        )
+            yield pd.DataFrame({f"x{j}": X[:, j] for j in range(d)})
 
-    schema = (
-        "sums array<double>, counts array<double>, changed long, col_sum array<double>, col_sq array<double>"
+    schema = ", ".join(f"x{j} double" for j in range(d))
+    return frame.select(*[f"`{c}`" for c in prep.inputs]).mapInPandas(prepare, schema)
+
+
+def _nearest_column(centroids: FloatArray) -> Column:
+    """Return the Spark column of each row's nearest centroid (squared Euclidean; the first of equals)."""
+    from pyspark.sql import functions as F
+
+    k, d = centroids.shape
+    distances = [
+        reduce(add, [(F.col(f"x{j}") - F.lit(float(centroids[i, j]))) ** 2 for j in range(d)])
+        for i in range(k)
+    ]
+    label, best = F.lit(0), distances[0]
+    for i in range(1, k):
+        closer = distances[i] < best
+        label = F.when(closer, F.lit(i)).otherwise(label)
+        best = F.when(closer, distances[i]).otherwise(best)
+    return label
+
+
+def _pass_sums(
+    X: DataFrame, current: FloatArray, previous: FloatArray | None
+) -> tuple[FloatArray, FloatArray, int, FloatArray, FloatArray]:
+    """Return per-segment sums and counts, the rows that changed segment, and column sums and squares:
+    one Spark job in the JVM over the prepared rows."""
+    from pyspark.sql import functions as F
+
+    k, d = current.shape
+    label = _nearest_column(current)
+    changed = F.lit(1) if previous is None else (label != _nearest_column(previous)).cast("int")
+    rows = (
+        X.select(label.alias("_seg"), changed.alias("_moved"), *[F.col(f"x{j}") for j in range(d)])
+        .groupBy("_seg")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum("_moved").alias("moved"),
+            *[F.sum(f"x{j}").alias(f"s{j}") for j in range(d)],
+            *[F.sum(F.col(f"x{j}") ** 2).alias(f"q{j}") for j in range(d)],
+        )
+        .collect()
     )
-    rows = frame.select(*[f"`{c}`" for c in prep.inputs]).mapInPandas(partial, schema).collect()
-    sums = np.sum([np.asarray(r["sums"]).reshape(k, d) for r in rows], axis=0)
-    counts = np.sum([np.asarray(r["counts"]) for r in rows], axis=0)
-    col_sum = np.sum([np.asarray(r["col_sum"]) for r in rows], axis=0)
-    col_sq = np.sum([np.asarray(r["col_sq"]) for r in rows], axis=0)
-    return sums, counts, int(sum(r["changed"] for r in rows)), col_sum, col_sq
+    sums, counts = np.zeros((k, d)), np.zeros(k)
+    col_sq = np.zeros(d)
+    for r in sorted(rows, key=lambda r: int(r["_seg"])):
+        seg = int(r["_seg"])
+        counts[seg] = float(r["n"])
+        sums[seg] = [float(r[f"s{j}"]) for j in range(d)]
+        col_sq += [float(r[f"q{j}"]) for j in range(d)]
+    return sums, counts, int(sum(int(r["moved"]) for r in rows)), sums.sum(axis=0), col_sq
 
 
 def lloyd_refinement(frame: DataFrame, prep: Preparation, start: FloatArray) -> Refinement:
@@ -118,7 +137,11 @@ def lloyd_refinement(frame: DataFrame, prep: Preparation, start: FloatArray) -> 
     An empty segment keeps its centroid (scikit-learn moves it to a far row; from a sample's best fit on
     thousands of rows a segment does not empty).
     """
-    frame = frame.cache()
+    from pyspark import StorageLevel
+
+    # the rows are prepared once, by the shared function in the Python workers; the passes then run in the
+    # JVM on those numbers (a pass through Python would move every row through Arrow again)
+    X = prepared_frame(frame, prep).persist(StorageLevel.MEMORY_AND_DISK)
     current = np.array(start, dtype=np.float64)
     previous: FloatArray | None = None
     tol: float | None = None
@@ -126,7 +149,7 @@ def lloyd_refinement(frame: DataFrame, prep: Preparation, start: FloatArray) -> 
     passes = 0
     try:
         for passes in range(1, MAX_ITER + 1):  # noqa: B007 (the count is reported)
-            sums, counts, changed, col_sum, col_sq = _pass_sums(frame, prep, current, previous)
+            sums, counts, changed, col_sum, col_sq = _pass_sums(X, current, previous)
             if tol is None:
                 n = counts.sum()
                 variances = col_sq / n - (col_sum / n) ** 2
@@ -143,7 +166,7 @@ def lloyd_refinement(frame: DataFrame, prep: Preparation, start: FloatArray) -> 
                 converged = True
                 break
     finally:
-        frame.unpersist()
+        X.unpersist()
     return Refinement(centroids=current, passes=passes, converged=converged)
 
 
