@@ -12,7 +12,7 @@ OUT ?= output
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install sysdeps spark report test lint format typecheck golden bench sample send clean
+.PHONY: help install sysdeps spark report test bench-spark lint format typecheck golden bench sample send clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -74,8 +74,11 @@ golden: install ## accept intended changes to the golden files in tests/golden/
 sample: install ## regenerate the bundled sample data (byte-identical for the same seed)
 	$(PY) -m reportgen.dev.sample --out data/sample/customers.csv
 
-bench: install $(SPARKSTAMP) ## benchmark the analysis and the report (wall time, peak memory; ARGS=--spark: Spark vs local)
+bench: install ## benchmark the analysis and the report (wall time, peak memory)
 	$(PY) -m reportgen.dev.bench $(ARGS)
+
+bench-spark: install $(SPARKSTAMP) ## the Spark engine next to the local one: 1M customers, 10M purchase lines
+	$(PY) -m reportgen.dev.bench_spark $(ARGS)
 
 clean: ## remove generated output and caches (keeps .venv)
 	rm -rf output .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,7 @@ seconds and reported as "more than" that.
 
     python -m reportgen.dev.bench [--only NAME[,NAME]] [--quick] [--repeat N] [--plain-timeout S] [--no-plain]
         [--stability]   (each run is followed by one with stability_resamples = 0; prints the ratio)
-    python -m reportgen.dev.bench --spark [--only spark-customers-1m|spark-transactions-10m]   (bench_spark)
+    python -m reportgen.dev.bench_spark [--only spark-customers-1m|spark-transactions-10m]   (make bench-spark)
 """
 
 from __future__ import annotations
@@ -544,7 +544,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--stability", action="store_true", help="also run with stability_resamples = 0")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
-    parser.add_argument("--spark", action="store_true", help="the Spark scenarios: both engines, same run")
     # internal: one job in this process
     parser.add_argument(
         "--worker", choices=("reportgen", "unstable", "plain", "spark"), help=argparse.SUPPRESS
@@ -565,10 +564,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for s in SCENARIOS:
             print(f"{s.name:18} {s.label()}{'  (--quick)' if s.quick else ''}")
         return 0
-    if args.spark:  # the engines side by side: reportgen.dev.bench_spark
-        from reportgen.dev.bench_spark import bench_spark
-
-        return bench_spark(args.only, args.cache)
     return bench(args)
 
 

@@ -1,4 +1,4 @@
-"""`make bench ARGS=--spark`: the Spark engine (local mode) next to the local engine, in the same run.
+"""`make bench-spark`: the Spark engine (local mode) next to the local engine, in the same run.
 
 Scenarios: a million synthetic customers from Parquet and ten million purchase lines (400,000 customers) from
 Parquet, generated once into the cache folder as `make bench` does. Each engine runs `reportgen run` end to
@@ -120,3 +120,24 @@ def bench_spark(names: Sequence[str], cache: Path) -> int:
         print(f"  spark stages (s): {spark_stages}")
         sys.stdout.flush()
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the Spark scenarios: `python -m reportgen.dev.bench_spark [--only NAME[,NAME]] [--cache DIR]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m reportgen.dev.bench_spark", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], help="spark-customers-1m, spark-transactions-10m"
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=Path("build/bench"), help="folder for inputs and scratch runs"
+    )
+    args = parser.parse_args(argv)
+    return bench_spark(args.only, args.cache)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
