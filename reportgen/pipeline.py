@@ -95,14 +95,17 @@ def playbook_file(settings: Settings) -> Path:
 
 
 def loaded_table(
-    settings: Settings, source: Path | pl.DataFrame, period: Period | None, label: str = "DataFrame"
+    settings: Settings, source: Path | pl.DataFrame, period: Period | None, name: str | None = None
 ) -> LoadedTable:
-    """Read and validate the input table of the configured kind, from a file or a DataFrame (`label`).
+    """Read and validate the input table of the configured kind, from a file or a DataFrame.
 
     `period` None: a transaction log's period is the month of its last timestamp, a customer table's the
-    current month.
+    current month. `name`: what messages and the report call the input (default: the file's name, or
+    "DataFrame").
     """
-    table = data_kind(settings).load(source, settings, period, label)
+    table = data_kind(settings).load(source, settings, period, name or "DataFrame")
+    if name is not None and table.name != name:
+        table = replace(table, name=name)
     refuse_unusable_values(table)
     refuse_formula_ids(table, settings.report.allow_formula_ids)
     return table
@@ -175,7 +178,7 @@ def table_analysis(
     else:
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
-    features = feature_matrix(table, settings.features)
+    features = feature_matrix(table, settings.features, settings.report.locale)
     if not features.used:
         raise InputError(
             f"{table.path}: every feature column holds a single value across all {table.frame.height:,} customers; "
@@ -185,7 +188,7 @@ def table_analysis(
     previous_k = (
         len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
     )
-    selection = k_selection(features.X, cluster, progress, lanes, previous_k)
+    selection = k_selection(features.X, cluster, progress, lanes, previous_k, settings.report.locale)
     progress(f"fitting {selection.chosen_k} segments on every customer")
     fit = segmentation(features.X, selection.chosen_k, cluster, selection, lanes)
     book = load_playbook(playbook_file(settings))
@@ -220,7 +223,7 @@ def table_analysis(
     categories = None
     if table.categorical:
         shares = category_shares(table.frame, table.categorical, seg.labels, tuple(p.id for p in profiles))
-        categories = category_highlights(shares, settings.data.labels)
+        categories = category_highlights(shares, settings.data.labels, settings.report.locale)
     return Analysis(
         trust=trust,
         table=table,
@@ -316,17 +319,17 @@ def run(
     data: Path | pl.DataFrame | None = None,
     progress: Progress = quiet,
     renderer: RenderWorker | None = None,
-    label: str = "DataFrame",
+    name: str | None = None,
 ) -> RunResult:
     """Analyse the input and publish every output of the period atomically, then refresh the archive.
 
-    `period` None: the period the data dates (see loaded_table). `data`: a file, a DataFrame (named `label`
-    in messages and the report) or None for the configured / bundled file. `renderer`: a started render
-    worker to make the documents in (the command line's way); None makes them in this process.
+    `period` None: the period the data dates (see loaded_table). `data`: a file, a DataFrame or None for the
+    configured / bundled file; `name`: what the report calls it (see loaded_table). `renderer`: a started
+    render worker to make the documents in (the command line's way); None makes them in this process.
     """
     engine = chosen_engine(settings, "run")
     if engine is not None:  # another engine (Spark) runs the whole command
-        result: RunResult = engine.run(settings, period, out_dir, data, progress, renderer, label)
+        result: RunResult = engine.run(settings, period, out_dir, data, progress, renderer, name)
         return result
     if isinstance(period, str):  # the library's edge: a caller may name the month as text
         period = parse_period(period)
@@ -335,8 +338,8 @@ def run(
         data if data is not None and not isinstance(data, Path) else data_path(settings, data)
     )
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
-    progress(f"loading {label if in_memory else source}")
-    table = loaded_table(settings, source, period, label)
+    progress(f"loading {(name or 'DataFrame') if in_memory else source}")
+    table = loaded_table(settings, source, period, name)
     period = table_period(table, period)
     previous = load_previous_model(out_dir, period)
     analysis = table_analysis(settings, table, period, progress, previous)

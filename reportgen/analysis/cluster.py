@@ -24,6 +24,7 @@ from reportgen.analysis.preparation import nearest_segments
 from reportgen.analysis.stability import k_stabilities
 from reportgen.config import ClusterConfig
 from reportgen.errors import InputError
+from reportgen.formats import DEFAULT_LOCALE, thousands
 from reportgen.model import (
     FloatArray,
     IntArray,
@@ -272,10 +273,12 @@ def k_selection(
     progress: Progress = _quiet,
     lanes: int = 1,
     previous_k: int | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> KSelection:
     """Score the k range and choose k by the documented rule (or take the configured k), on `lanes` threads.
 
     `previous_k`: the k of the earlier period, kept unless another k is clearly better (MONTH_MARGIN).
+    `locale`: the report's, for the numbers in the reason sentence.
     """
     n = X.shape[0]
     top = max(cfg.k_max, cfg.k or 0)
@@ -309,7 +312,7 @@ def k_selection(
                 )
         return stabilities
 
-    rule = KRule(candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability)
+    rule = KRule(candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability, locale)
     auto_k, auto_reason = rule.choice()
     if previous_k is not None and cfg.k is None:  # a fixed k needs no continuity
         auto_k, auto_reason = rule.month_choice(previous_k, auto_k, auto_reason)
@@ -323,7 +326,10 @@ def k_selection(
         )
     stability([chosen])
     if fitted_rows < n:
-        reason += f" Candidates were scored on a random sample of {fitted_rows:,} of the {n:,} customers."
+        reason += (
+            f" Candidates were scored on a random sample of {thousands(fitted_rows, locale)} of the "
+            f"{thousands(n, locale)} customers."
+        )
     scored = tuple(
         replace(c, stability=stabilities[c.k].ari if c.k in stabilities else None) for c in candidates
     )

@@ -17,6 +17,7 @@ import polars as pl
 
 from reportgen.analysis.preparation import indicator_columns, scaled_matrix, unscaled_columns
 from reportgen.config import FeatureConfig
+from reportgen.formats import DEFAULT_LOCALE, thousands
 from reportgen.model import ID, ColumnStats, DataQuality, FeatureMatrix, Imputation, LoadedTable
 from reportgen.model.columns import ENGINEERED_RATIOS, indicator_name
 from reportgen.model.preparation import CategoryEncoding, Preparation
@@ -202,8 +203,9 @@ def _coded_note(column: str, values: tuple[float, ...]) -> str:
     )
 
 
-def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
-    """Return the scaled matrix K-Means sees, with the raw values and the data-quality record."""
+def feature_matrix(table: LoadedTable, cfg: FeatureConfig, locale: str = DEFAULT_LOCALE) -> FeatureMatrix:
+    """Return the scaled matrix K-Means sees, with the raw values and the data-quality record (its notes'
+    numbers in `locale`, the report's)."""
     inputs = table.features
     stats = column_stats(table.frame, inputs)
     filled, imputations = imputed_frame(table.frame, inputs)
@@ -229,7 +231,7 @@ def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
     notes = [*table.notes, *extra_notes]
     if constant:
         notes.append(
-            f"Dropped {len(constant)} constant column{'s' if len(constant) > 1 else ''} "
+            f"Dropped {thousands(len(constant), locale)} constant column{'s' if len(constant) > 1 else ''} "
             f"from clustering (no variation): {', '.join(constant)}."
         )
     numeric = tuple(c for c in used if c not in indicators.columns)

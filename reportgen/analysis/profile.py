@@ -17,8 +17,8 @@ from reportgen.analysis.naming import (
     Condition,
     naming_evidence,
     segment_names,
-    segment_traits,
 )
+from reportgen.analysis.traits import segment_traits
 from reportgen.errors import InputError
 from reportgen.model import FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, ValueStake
 from reportgen.model.columns import feature_label
@@ -240,8 +240,11 @@ def segment_profiles(
     value_label = stakes[0].label if stakes and stakes[0] is not None else "value"
     evidence = naming_evidence(features, seg.labels, seg.k, labels_of, value_cols, value_label)
     named = segment_names(evidence, archetypes, names, [s.share if s else None for s in stakes], kept)
-    # a lift says "x times the average" only for amounts that cannot be negative
-    lift_columns = tuple(c for c in features.input_features if c in evidence.nonnegative)
+    # a lift says "x times the average" only for amounts that cannot be negative, and never of a code
+    # (naming's inputs leave out the columns of a few whole numbers: "Channel 1.5x the average", F29)
+    lift_columns = tuple(
+        c for c in features.input_features if c in evidence.nonnegative and c in evidence.inputs
+    )
     sizes = np.bincount(seg.labels, minlength=seg.k)
     n = int(sizes.sum())
     return tuple(

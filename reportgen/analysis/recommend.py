@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportgen.documents.formats import DEFAULT_LOCALE, amount, lift, percent, thousands
 from reportgen.errors import InputError
+from reportgen.formats import DEFAULT_LOCALE, amount, lift, percent, thousands
 from reportgen.model import CategoryProfile, Recommendation, SegmentProfile, spend_share
 from reportgen.model.columns import AMOUNT_COLUMNS, feature_label
 

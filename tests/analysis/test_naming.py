@@ -314,8 +314,9 @@ def test_the_users_names_replace_the_rules_by_segment_id(tmp_path: Path) -> None
     assert names[1] == auto.profiles[0].name and names[0] == f"{auto.profiles[0].name} (segment 0)"
 
 
-def test_a_coded_column_never_names_a_segment(wholesale_path: Path) -> None:
+def test_a_coded_column_never_names_a_segment_nor_is_a_trait(wholesale_path: Path) -> None:
     # F29: Channel (1 = Horeca, 2 = Retail) in features without data.categorical gave "High milk and channel"
+    # and traits such as "Channel 1.5x the average"
     settings = Settings(data=DataConfig(id_column="", features=("Fresh", "Milk", "Channel")))
     analysis = analyse(settings, wholesale_path, NOV)
     assert any("Channel holds only 2 distinct whole numbers" in n for n in analysis.features.quality.notes)
@@ -323,6 +324,10 @@ def test_a_coded_column_never_names_a_segment(wholesale_path: Path) -> None:
     for s in document["segments"]:
         assert "channel" not in s["name"].lower(), s["name"]
         assert all(c["feature"] != "Channel" for c in s["naming"]["claims"]), s["naming"]
+        assert not any("channel" in trait.lower() for trait in s["traits"]), s["traits"]
+        assert all(c["feature"] != "Channel" for c in s["naming"]["traits"]), s["naming"]
+    # the code is still clustered on and shown in the appendix as the user asked: only the words skip it
+    assert "Channel" in analysis.features.used and all("Channel" in p.stats for p in analysis.profiles)
 
 
 def test_a_matched_segment_keeps_last_months_name_only_while_it_is_true(tmp_path: Path) -> None:
