@@ -20,6 +20,7 @@ from sklearn.decomposition import PCA
 from threadpoolctl import ThreadpoolController
 
 from reportgen.analysis.k_rule import KRule
+from reportgen.analysis.preparation import nearest_segments
 from reportgen.analysis.stability import k_stabilities
 from reportgen.config import ClusterConfig
 from reportgen.errors import InputError
@@ -357,17 +358,23 @@ def segmentation(
     )
     with one_blas_thread():
         if scored is not None:
-            raw_labels, centroids = scored
+            fitted_labels, centroids = scored
         elif fit is not None:
             # Scored on a sample: refine the sample's best solution on every row (one run of Lloyd's algorithm
             # started from its centroids) instead of n_init fresh starts on the full table.
             model = KMeans(n_clusters=k, init=fit[1], n_init=1, random_state=cfg.random_state).fit(X)
-            raw_labels = model.labels_.astype(np.int64)
+            fitted_labels = model.labels_.astype(np.int64)
             centroids = np.asarray(model.cluster_centers_, dtype=np.float64)
         else:
             model = fitted_kmeans(X, k, cfg)
-            raw_labels = model.labels_.astype(np.int64)
+            fitted_labels = model.labels_.astype(np.int64)
             centroids = np.asarray(model.cluster_centers_, dtype=np.float64)
+        # Every customer's segment is its nearest final centroid by the one assignment function that
+        # `reportgen assign` and the Spark engine use too, so they all agree. scikit-learn's labels_ come from
+        # a matrix-product distance and can differ from it only on a tie at float precision.
+        raw_labels = nearest_segments(X, centroids)
+        if not np.array_equal(raw_labels, fitted_labels):
+            scored = None  # a different partition: its scores are recomputed below
         sizes = np.bincount(raw_labels, minlength=k)
         order = sorted(range(k), key=lambda j: (-sizes[j], tuple(np.round(centroids[j], 12))))
         remap = np.empty(k, dtype=np.int64)

@@ -17,8 +17,8 @@ from reportgen.analysis.naming import (
     Condition,
     naming_evidence,
     segment_names,
-    segment_traits,
 )
+from reportgen.analysis.traits import segment_traits
 from reportgen.errors import InputError
 from reportgen.model import FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, ValueStake
 from reportgen.model.columns import feature_label

@@ -172,6 +172,12 @@ def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
     required = _required(data)
     found_text = ", ".join(found[:40]) + (f", ... ({len(found)} columns)" if len(found) > 40 else "")
     missing = [c for c in required if c not in found]
+    if missing and data.fitted_by is not None:  # reportgen assign: the model, not the config, names them
+        s = "s" if len(missing) > 1 else ""
+        raise InputError(
+            f"{where}: missing column{s} {', '.join(missing)}, which the model {data.fitted_by} was fitted on; "
+            f"expected the columns of the table that period was run on; found: {found_text}"
+        )
     id_fix = 'set data.id_column to the column that identifies customers, or "" if there is none'
     if data.id_column in missing and len(missing) > 1:
         default = " (the default credit-card columns)" if data.features == CC_FEATURES else ""

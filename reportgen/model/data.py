@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from reportgen.model.preparation import Preparation
+
 if TYPE_CHECKING:  # annotations only: the render workers use these types without loading Polars
     import polars as pl
 
@@ -153,6 +155,8 @@ class FeatureMatrix:
     quality: DataQuality
     # 0/1 columns of the categorical features (named by columns.indicator_name), after the numeric ones in X
     indicators: pl.DataFrame | None = None
+    # how raw columns became X (medians, ratios, log1p, encodings, centre and scale): model.json's contract
+    preparation: Preparation | None = None
 
     def clustered_frame(self) -> pl.DataFrame:
         """Return every column of `used` in raw units: the numeric features and the category indicators."""
