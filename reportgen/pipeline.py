@@ -35,6 +35,7 @@ from reportgen.analysis.stability import segmentation_trust
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
 from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
+from reportgen.documents.formats import numbers_in
 from reportgen.errors import InputError
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, time_limit
 from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
@@ -142,6 +143,18 @@ def table_analysis(
     previous: PreviousModel | None = None,
 ) -> Analysis:
     """Analyse a loaded table: prepare, choose k, segment, profile, name, recommend, compare months."""
+    # the traits, names and action texts written here carry numbers in the report's locale
+    with numbers_in(settings.report.locale):
+        return _table_analysis(settings, table, period, progress, previous)
+
+
+def _table_analysis(
+    settings: Settings,
+    table: LoadedTable,
+    period: Period,
+    progress: Progress = quiet,
+    previous: PreviousModel | None = None,
+) -> Analysis:
     kind = data_kind(settings)
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:
@@ -312,9 +325,10 @@ def run(
 
     with critical(completes=True):  # a Ctrl-C now waits for the period and the index to be in place
         target = publish_period(out_dir, str(period), files)
-        index = archive_index(
-            out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src
-        )
+        with numbers_in(settings.report.locale):
+            index = archive_index(
+                out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src
+            )
         write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)

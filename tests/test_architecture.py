@@ -35,6 +35,8 @@ ALLOWED = {
     ("reportgen.analysis.kinds", "reportgen.io.transactions"): "a data kind binds its loader",
     # the playbook's filled-in texts (summary.json and the report) use the report's number vocabulary
     ("reportgen.analysis.recommend", "reportgen.documents.formats"): "one formatter for every channel",
+    ("reportgen.analysis.naming", "reportgen.documents.formats"): "one formatter for every channel",
+    ("reportgen.analysis.k_rule", "reportgen.documents.formats"): "one formatter for every channel",
     # the sent record is written atomically into the period folder, beside the briefing it records
     ("reportgen.delivery.deliver", "reportgen.io.write"): "atomic write of sent.json",
     ("reportgen.delivery.deliver", "reportgen.io.period_folder"): "the period folder's file names",

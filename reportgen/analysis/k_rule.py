@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from reportgen.documents.formats import decimal, percent
 from reportgen.model import KCandidate, KStability
 
 DISTINCT_SHARE = 0.90  # "distinct": a silhouette at least this share of the best-separated k >= 3
@@ -37,13 +38,12 @@ StabilityOf = Callable[[list[int]], dict[int, KStability]]
 
 
 def _s(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+    return "n/a" if value is None else decimal(value)
 
 
 def _under(value: float, limit: float) -> str:
     """Return a value under a limit with enough decimals not to read as the limit (0.749 -> '0.749')."""
-    text = f"{value:.2f}"
-    return text if float(text) < limit else f"{value:.3f}"
+    return decimal(value) if round(value, 2) < limit else decimal(value, 3)
 
 
 def distinct_floor(silhouette: float | None) -> float:
@@ -107,13 +107,13 @@ class KRule:
             return f"{c.k} segments could not be scored"
         if (c.smallest_share or 0.0) < self.min_share:
             return (
-                f"{c.k} segments would leave a segment of {c.smallest_share or 0.0:.1%} of customers, "
-                f"under the {self.min_share:.0%} minimum"
+                f"{c.k} segments would leave a segment of {percent(c.smallest_share or 0.0)} of customers, "
+                f"under the {percent(self.min_share, 0)} minimum"
             )
         if best is not None and c.k >= 3 and c.silhouette < distinct_floor(best.silhouette):
             return (
-                f"{c.k} segments separate less well (silhouette {c.silhouette:.2f}, under "
-                f"{DISTINCT_SHARE:.0%} of {_s(best.silhouette)})"
+                f"{c.k} segments separate less well (silhouette {decimal(c.silhouette)}, under "
+                f"{percent(DISTINCT_SHARE, 0)} of {_s(best.silhouette)})"
             )
         if best is not None and self.elbow is not None and c.k > max(best.k, self.elbow):
             return f"{c.k} segments go past the elbow without separating best"
@@ -121,12 +121,12 @@ class KRule:
         if st is not None and st.ari < STABLE_ARI:
             return (
                 f"{c.k} segments are less stable under resampling (stability {_under(st.ari, STABLE_ARI)}, "
-                f"under {STABLE_ARI:.2f})"
+                f"under {decimal(STABLE_ARI)})"
             )
         if st is not None and min(st.jaccard) < FAIR_SEGMENT:
             return (
                 f"{c.k} segments do not all hold up under resampling (a segment's Jaccard "
-                f"{_under(min(st.jaccard), FAIR_SEGMENT)}, under {FAIR_SEGMENT})"
+                f"{_under(min(st.jaccard), FAIR_SEGMENT)}, under {decimal(FAIR_SEGMENT, 1)})"
             )
         return f"{c.k} segments were less stable or less distinct"
 
@@ -145,7 +145,9 @@ class KRule:
         st2 = self.stability_of([2]).get(2) if self.with_stability else None
         if st2 is not None and not holds_up(st2):
             return None
-        held = "" if st2 is None else f", and the split holds up under resampling (stability {st2.ari:.2f})"
+        held = (
+            "" if st2 is None else f", and the split holds up under resampling (stability {decimal(st2.ari)})"
+        )
         versus = "" if best is None else f", against at most {_s(best.silhouette)} for 3 or more"
         return (
             f"We chose 2 segments: the customers fall clearly into two groups "
@@ -161,8 +163,8 @@ class KRule:
             pick = max(scored, key=lambda c: (c.smallest_share or 0.0, -c.k))
             return pick.k, (
                 f"We chose {pick.k} segments: every number of segments tried ({tried.split(' segments')[0]}) "
-                f"leaves a segment under the {self.min_share:.0%} minimum, and {pick.k} segments leave the "
-                f"largest smallest segment ({pick.smallest_share or 0.0:.1%} of customers)."
+                f"leaves a segment under the {percent(self.min_share, 0)} minimum, and {pick.k} segments leave the "
+                f"largest smallest segment ({percent(pick.smallest_share or 0.0)} of customers)."
             )
         best = self.best_finer()
         two = self.candidate(2)
@@ -174,7 +176,7 @@ class KRule:
             assert two is not None
             return (
                 2,
-                f"We chose 2 segments: no finer grouping leaves every segment at {self.min_share:.0%} or more of customers ({tried}).",
+                f"We chose 2 segments: no finer grouping leaves every segment at {percent(self.min_share, 0)} or more of customers ({tried}).",
             )
         considered = self.considered(best)
         sil_best = _s(best.silhouette)
@@ -183,7 +185,7 @@ class KRule:
             if pick.k == best.k:
                 return f"separates best of the choices with 3 or more (silhouette {sil_best})"
             return (
-                f"separates at least {DISTINCT_SHARE:.0%} as well as the best of 3 or more (silhouette "
+                f"separates at least {percent(DISTINCT_SHARE, 0)} as well as the best of 3 or more (silhouette "
                 f"{_s(pick.silhouette)} against {sil_best} at {best.k})"
             )
 
@@ -200,7 +202,7 @@ class KRule:
             if holds_up(st):
                 return pick.k, (
                     f"We chose {pick.k} segments: the finest grouping that held up when the customers were "
-                    f"resampled (stability {st.ari:.2f}, every segment's Jaccard {min(st.jaccard):.2f} or more) "
+                    f"resampled (stability {decimal(st.ari)}, every segment's Jaccard {decimal(min(st.jaccard))} or more) "
                     f"and that {separation(pick)}; {elbow_clause(pick.k, self.elbow)}"
                     f"{self.runner_up(pick.k, best)}."
                 )
@@ -211,9 +213,9 @@ class KRule:
             st = stab[pick.k]
             return pick.k, (
                 f"We chose {pick.k} segments: no well-separated grouping of 3 or more reached a stability of "
-                f"{STABLE_ARI:.2f} when the customers were resampled, and {pick.k} segments are the most stable "
-                f"of those whose segments all held up at {FAIR_SEGMENT} or more (stability {st.ari:.2f}, every "
-                f"segment's Jaccard {min(st.jaccard):.2f} or more; silhouette {_s(pick.silhouette)}); "
+                f"{decimal(STABLE_ARI)} when the customers were resampled, and {pick.k} segments are the most stable "
+                f"of those whose segments all held up at {decimal(FAIR_SEGMENT, 1)} or more (stability {decimal(st.ari)}, every "
+                f"segment's Jaccard {decimal(min(st.jaccard))} or more; silhouette {_s(pick.silhouette)}); "
                 f"{elbow_clause(pick.k, self.elbow)}."
             )
         if two is not None and two_ok:
@@ -221,13 +223,13 @@ class KRule:
             if holds_up(st2):
                 return 2, (
                     f"We chose 2 segments: no grouping of 3 or more segments held up under resampling (each "
-                    f"had a segment with a Jaccard under {FAIR_SEGMENT}), while the two-way split did "
-                    f"(stability {st2.ari:.2f}, silhouette {_s(two.silhouette)})."
+                    f"had a segment with a Jaccard under {decimal(FAIR_SEGMENT, 1)}), while the two-way split did "
+                    f"(stability {decimal(st2.ari)}, silhouette {_s(two.silhouette)})."
                 )
         pick = max(considered, key=lambda c: (stab[c.k].ari, c.k))
         return pick.k, (
             f"We chose {pick.k} segments, the most stable of the well-separated choices (stability "
-            f"{stab[pick.k].ari:.2f}, silhouette {_s(pick.silhouette)}), but no grouping held up well when "
+            f"{decimal(stab[pick.k].ari)}, silhouette {_s(pick.silhouette)}), but no grouping held up well when "
             f"the customers were resampled: treat the segments as rough."
         )
 
@@ -248,22 +250,22 @@ class KRule:
         if st is not None and min(st.jaccard) < FAIR_SEGMENT:
             return auto_k, (
                 f"{said}; last period's {previous_k} segments no longer hold up under resampling (a "
-                f"segment's Jaccard {min(st.jaccard):.2f}, under {FAIR_SEGMENT})."
+                f"segment's Jaccard {decimal(min(st.jaccard))}, under {decimal(FAIR_SEGMENT, 1)})."
             )
         a, b = auto.silhouette or 0.0, prev.silhouette or 0.0
         if a > b * (1.0 + MONTH_MARGIN):
             return auto_k, (
                 f"{said}; this changes last period's {previous_k} segments because {auto_k} separate clearly "
-                f"better now (silhouette {a:.2f} against {b:.2f}, more than {MONTH_MARGIN:.0%} higher)."
+                f"better now (silhouette {decimal(a)} against {decimal(b)}, more than {percent(MONTH_MARGIN, 0)} higher)."
             )
         held = (
             ""
             if st is None
-            else f" and every segment still holds up under resampling (stability {st.ari:.2f})"
+            else f" and every segment still holds up under resampling (stability {decimal(st.ari)})"
         )
         return previous_k, (
             f"We kept last period's {previous_k} segments: the choice on this month alone, {auto_k}, does not "
-            f"separate clearly better (silhouette {a:.2f} against {b:.2f}; a change needs more than "
-            f"{MONTH_MARGIN:.0%}), and {previous_k} segments leave every segment at {self.min_share:.0%} of "
+            f"separate clearly better (silhouette {decimal(a)} against {decimal(b)}; a change needs more than "
+            f"{percent(MONTH_MARGIN, 0)}), and {previous_k} segments leave every segment at {percent(self.min_share, 0)} of "
             f"customers or more{held}."
         )

@@ -28,6 +28,8 @@ import polars as pl
 from scipy.optimize import linear_sum_assignment
 
 from reportgen.analysis.features import coded_columns
+from reportgen.documents.formats import lift as formatted_lift
+from reportgen.documents.formats import percent
 from reportgen.model import Claim, FeatureMatrix, FeatureStat, IntArray, Naming, SegmentProfile, Trait
 from reportgen.model.columns import FEATURE_LABELS, feature_label
 
@@ -569,10 +571,10 @@ def _trait_claim(
 def trait_text(label: str, lift: float, direction: str) -> str:
     """Return a trait as the report prints it: 'Purchases 7.7x the average', 'Cash advance almost none'."""
     if direction == "almost_none":
-        return f"{label} almost none (95%+ below the average)"
+        return f"{label} almost none ({percent(0.95, 0)}+ below the average)"
     if lift >= 1:
-        return f"{label} {lift:.1f}x the average"
-    return f"{label} {math.floor((1 - lift) * 100)}% below the average"
+        return f"{label} {formatted_lift(lift)} the average"
+    return f"{label} {percent(math.floor((1 - lift) * 100) / 100, 0)} below the average"
 
 
 def configured_names(
