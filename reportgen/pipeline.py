@@ -6,7 +6,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -243,9 +243,28 @@ def data_files(analysis: Analysis, period: Period, path: Path) -> dict[str, byte
     }
 
 
-def report_job(analysis: Analysis, settings: Settings, brand: Brand, period: Period) -> ReportJob:
-    """Return what the documents (PDF, HTML, briefing) are made from."""
-    return ReportJob(analysis=analysis, settings=settings, brand=brand, period=period, generator=GENERATOR)
+# the data files the PDF embeds (PDF/A-3 attachments): the figures and the customer-to-segment list
+PDF_ATTACHMENTS = ("summary.json", "segments.csv")
+
+
+def report_job(
+    analysis: Analysis,
+    settings: Settings,
+    brand: Brand,
+    period: Period,
+    data: Mapping[str, bytes] | None = None,
+) -> ReportJob:
+    """Return what the documents (PDF, HTML, briefing) are made from; `data`: the period's data files, of
+    which the PDF embeds PDF_ATTACHMENTS."""
+    attachments = tuple((name, data[name]) for name in PDF_ATTACHMENTS if data and name in data)
+    return ReportJob(
+        analysis=analysis,
+        settings=settings,
+        brand=brand,
+        period=period,
+        generator=GENERATOR,
+        attachments=attachments,
+    )
 
 
 def period_files(
@@ -264,10 +283,11 @@ def period_files(
     its per-customer tables) while this one makes the data files; without, everything is made here. Both give
     the same bytes.
     """
+    data = data_files(analysis, period, path)  # first: the PDF embeds two of them (a few ms)
     if renderer is None:
         from reportgen.documents.rendering import DrawnCharts, report_files
 
-        job = report_job(analysis, settings, brand, period)
+        job = report_job(analysis, settings, brand, period, data)
         progress("drawing charts")
         over = (
             f"error: the documents took longer than the render time limit ({RENDER_TIME_LIMIT_S:g} s); "
@@ -275,10 +295,10 @@ def period_files(
         )
         with time_limit(RENDER_TIME_LIMIT_S, over):  # the render workers have the same limit
             files = report_files(job, DrawnCharts(job), progress)
-        files.update(data_files(analysis, period, path))
+        files.update(data)
     else:
-        renderer.render(report_job(analysis.report_view(), settings, brand, period), progress)
-        files = data_files(analysis, period, path)
+        renderer.render(report_job(analysis.report_view(), settings, brand, period, data), progress)
+        files = dict(data)
         files.update(renderer.result())
     files = {name: files[name] for name in PERIOD_FILES}  # one order, whichever process made what
     from reportgen.delivery.deliver import (

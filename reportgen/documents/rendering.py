@@ -82,6 +82,7 @@ def _report_files(job: ReportJob, charts: ChartSource, progress: Progress) -> di
         render_html(framed, target="pdf"),
         metadata=pdf_metadata(framed),
         charts=lambda name: chart_content(charts.chart(name)),
+        attachments=job.attachments,
     )
     drawn = tuple(charts.chart(p.name) for p in planned)
     html = render_html(report_model_for(job, drawn), target="html").encode("utf-8")

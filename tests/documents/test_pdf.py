@@ -418,6 +418,51 @@ def test_a_segment_with_categories_keeps_to_one_page(real_reports: dict[str, Pat
     assert all("Categories in this segment".lower() in texts[n].lower() for n in starts)
 
 
+@pytest.mark.parametrize("table", ["sample", "wholesale"])
+def test_the_pdf_is_pdf_a_3b_with_its_data_files_attached(real_reports: dict[str, Path], table: str) -> None:
+    """The structural checks that can run here (veraPDF, the reference validator, is not on PyPI or in Debian):
+    qpdf's syntax check, the PDF/A identification in XMP, an sRGB output intent, every font embedded, no
+    encryption or JavaScript, and the attachments as ISO 19005-3 wants them."""
+    import pikepdf
+
+    path = real_reports[table]
+    folder = path.parent
+    with pikepdf.open(path) as pdf:
+        assert pdf.check_pdf_syntax() == []  # qpdf --check
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            assert xmp.pdfa_status == "3B"
+            # XMP and the document information agree
+            assert xmp["dc:title"] == str(pdf.docinfo["/Title"])
+            assert xmp["pdf:Producer"] == str(pdf.docinfo["/Producer"])
+            assert xmp["xmp:CreateDate"] == "2026-11-30" and str(pdf.docinfo["/CreationDate"]) == "D:20261130"
+        (intent,) = pdf.Root.OutputIntents
+        assert intent.S == "/GTS_PDFA1" and "/DestOutputProfile" in intent
+        assert not pdf.is_encrypted and "/JavaScript" not in pdf.Root.get("/Names", {})
+        # summary.json and segments.csv, byte for byte the period's files, dated by the period, not the clock
+        attached = {name: spec.get_file() for name, spec in pdf.attachments.items()}
+        assert set(attached) == {"summary.json", "segments.csv"}
+        for name, file in attached.items():
+            assert file.read_bytes() == (folder / name).read_bytes()
+            assert file.mod_date == file.creation_date
+            assert (file.mod_date.year, file.mod_date.month, file.mod_date.day) == (2026, 11, 30)
+        assert {spec.obj.AFRelationship for spec in pdf.attachments.values()} == {pikepdf.Name.Data}
+        # each file listed once in the catalog's associated files (WeasyPrint lists them twice)
+        assert sorted(str(spec.UF) for spec in pdf.Root.AF) == ["segments.csv", "summary.json"]
+        names = [str(n) for n in pdf.Root.Names.EmbeddedFiles.Names[::2]]
+        assert names == sorted(names)
+        # every font embedded: the page text and the charts' labels (a Type 3 font draws its own glyphs)
+        fonts = [
+            obj
+            for obj in pdf.objects
+            if isinstance(obj, pikepdf.Dictionary)
+            and obj.get("/Type") == "/Font"
+            and obj.get("/Subtype") not in ("/Type0", "/Type3")
+        ]
+        assert fonts
+        files = ("/FontFile", "/FontFile2", "/FontFile3")
+        assert all(any(key in font.FontDescriptor for key in files) for font in fonts)
+
+
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
 def test_a_second_month_wastes_no_page_either(second_month: Path) -> None:
     pdf = second_month / "report.pdf"
