@@ -76,7 +76,10 @@ class SegmentReport:
     `data`: a path (CSV, gzip CSV or Parquet), a Polars DataFrame / LazyFrame or a pandas DataFrame.
     `settings`: a Settings object or a dict with the sections and keys of reportgen.toml.
     `period`: the reporting month "YYYY-MM" (default: the month of a transaction log's last timestamp, else
-    the current month). `k`: fix the number of segments.
+    the current month). `k`: fix the number of segments. `name`: what the report calls its input (default:
+    the file's name; for a DataFrame "pandas DataFrame" or "Polars DataFrame"). A DataFrame of a file's data,
+    named after the file, gives the command line's documents on that file byte for byte; summary.json then
+    differs only in `input.path` and `input.sha256`, which are null for a table that is not a file.
     """
 
     def __init__(
@@ -86,6 +89,7 @@ class SegmentReport:
         *,
         period: Period | str | None = None,
         k: int | None = None,
+        name: str | None = None,
     ) -> None:
         from reportgen.config import with_k
 
@@ -93,7 +97,7 @@ class SegmentReport:
         self.settings = with_k(resolved, k) if k is not None else resolved
         self._frame = frame_of(data) if data is not None else None
         self._path = None if data is None or self._frame is not None else Path(data)
-        self._label = _label(data) if self._frame is not None else ""
+        self._name = name if name is not None or self._frame is None else _label(data)
         self._period = parse_period(period) if isinstance(period, str) else period
         self._analysis: Analysis | None = None
         self._result: RunResult | None = None
@@ -108,7 +112,7 @@ class SegmentReport:
 
             say = progress or pipeline.quiet
             source = self._source()
-            table = pipeline.loaded_table(self.settings, source, self._period, self._label)
+            table = pipeline.loaded_table(self.settings, source, self._period, self._name)
             self._period = pipeline.table_period(table, self._period)
             self._analysis = pipeline.table_analysis(self.settings, table, self._period, say)
         return self
@@ -196,7 +200,7 @@ class SegmentReport:
             data,
             progress or pipeline.quiet,
             renderer,
-            self._label,
+            self._name,
         )
         self._result, self._analysis = result, result.analysis
         self._period = parse_period(result.period_dir.name)
@@ -212,7 +216,7 @@ class SegmentReport:
         )
 
     def __repr__(self) -> str:
-        source = self._label or str(self._path or "the configured data")
+        source = self._name or str(self._path or "the configured data")
         done = "analysed" if self._analysis is not None else "not run yet"
         return f"SegmentReport({source}, period={self._period or 'default'}, {done})"
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reportgen import __version__
-from reportgen.config import Settings, load_settings, with_k
+from reportgen.config import ENGINE_KINDS, Settings, load_settings, with_engine, with_k
 from reportgen.errors import DeliveryError, InputError
 from reportgen.interrupts import EXIT_INTERRUPTED, INTERRUPTED, STOPPER
 from reportgen.io.write import output_lock
@@ -41,7 +41,7 @@ def _positive_k(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser for `reportgen run` and `reportgen send`."""
+    """Return the argument parser for `reportgen run`, `reportgen assign` and `reportgen send`."""
     parser = _Parser(prog="reportgen", description="Customer-segmentation reports from a customer extract.")
     parser.add_argument("--version", action="version", version=f"reportgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -56,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: output)")
     run.add_argument("--k", type=_positive_k, help="fix the number of segments")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--engine", choices=ENGINE_KINDS, help="override [engine] kind: local or spark")
+
+    assign = sub.add_parser("assign", help="place new customers in a period's segments (no refit)")
+    assign.add_argument("--period", required=True, help="the month whose model.json to use, YYYY-MM")
+    assign.add_argument("--data", type=Path, required=True, help="the customers: CSV, gzip CSV or Parquet")
+    assign.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: output)")
+    assign.add_argument(
+        "--to", type=Path, help="write customer_id,segment_id,segment_name here (default: stdout)"
+    )
+    assign.add_argument("--config", type=Path, help="reportgen.toml (default: ./reportgen.toml if present)")
+    assign.add_argument("--engine", choices=ENGINE_KINDS, help="override [engine] kind: local or spark")
 
     send = sub.add_parser("send", help="e-mail a period's briefing over SMTP (once)")
     send.add_argument("--period", required=True, help="reporting month YYYY-MM")
@@ -90,6 +101,8 @@ def _render_worker() -> Iterator[RenderWorker | None]:
 
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
+    if args.engine is not None:
+        settings = with_engine(settings, args.engine)
     if args.k is not None:
         settings = with_k(settings, args.k)
     period = parse_period(args.period) if args.period else None  # None: the period the data dates
@@ -109,6 +122,27 @@ def _run(args: argparse.Namespace) -> int:
             release_temporary_files()
     if not args.quiet:
         print(f"wrote {folder}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _assign(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+    if args.engine is not None:
+        settings = with_engine(settings, args.engine)
+    period = parse_period(args.period)
+    if args.to is not None and args.to.is_dir():
+        raise InputError(f"{args.to}: --to names a folder; expected the file to write the assignments to")
+    with collector_paused():
+        from reportgen.pipeline import assignments, assignments_csv
+    # every byte is made before any is written: an error leaves FILE (or stdout) as it was
+    table = assignments_csv(assignments(settings, period, args.out, args.data, str(args.data)))
+    if args.to is None:
+        sys.stdout.buffer.write(table)
+        sys.stdout.flush()
+    else:
+        from reportgen.io.write import write_atomic
+
+        write_atomic(args.to, table)
     return EXIT_OK
 
 
@@ -138,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
                 # the libraries' warnings (scikit-learn, numpy, Pillow) are not for the report's reader: what
                 # matters is checked and said in the report or as an `error:` line
                 warnings.simplefilter("ignore")
-            return _run(args) if args.command == "run" else _send(args)
+            command = {"run": _run, "assign": _assign, "send": _send}[args.command]
+            return command(args)
     except InputError as exc:
         STOPPER.defer_to_stop()
         print(f"error: {exc}", file=sys.stderr)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from reportgen.config_checks import check_address as _check_address
+from reportgen.config_checks import check_archive_url as _check_archive_url
+from reportgen.config_checks import check_date_format as _check_date_format
+from reportgen.config_checks import checked_currency as _currency
+from reportgen.config_checks import checked_locale as _locale
 from reportgen.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +58,7 @@ class DataConfig:
     labels: dict[str, str] = field(default_factory=dict)  # column -> how the report names it
     value: tuple[str, ...] = ()  # the column(s) that measure what a customer is worth (summed)
     source: Path | None = field(default=None, compare=False)  # the reportgen.toml read: named in errors
+    fitted_by: Path | None = field(default=None, compare=False)  # reportgen assign: the model.json read
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,15 @@ class ReportConfig:
     allow_formula_ids: bool = False  # write ids starting with = + - @ into segments.csv as they are
 
 
+ENGINE_KINDS: tuple[str, ...] = ("local", "spark")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    kind: str = "local"  # "local" (Polars + scikit-learn, one machine) | "spark" (Apache Spark)
+    master: str = "local[*]"  # for spark: the master URL (local[*], spark://host:7077, yarn, ...)
+
+
 @dataclass(frozen=True)
 class Settings:
     data: DataConfig = field(default_factory=DataConfig)
@@ -122,18 +136,23 @@ class Settings:
     email: EmailConfig = field(default_factory=EmailConfig)
     brand: BrandConfig = field(default_factory=BrandConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
     source: Path | None = None  # the reportgen.toml these came from, if any
 
     def as_dict(self) -> dict[str, Any]:
         """Return the settings as plain JSON-ready values (for the reproducibility block and hashes)."""
         out: dict[str, Any] = {}
         for section in fields(self):
-            if section.name == "source":
+            # the engine is where the numbers are computed, not what they are: both engines give the same
+            # report, so it stays out of the settings the report and the config hash show
+            if section.name in ("source", "engine"):
                 continue
             value = getattr(self, section.name)
             # a section's `source` (where its keys were read, for error messages) is not a setting
             out[section.name] = {
-                f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.name != "source"
+                f.name: _plain(getattr(value, f.name))
+                for f in fields(value)
+                if f.name not in ("source", "fitted_by")
             }
         return out
 
@@ -214,6 +233,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "amounts_cover": _STR,
         "allow_formula_ids": _BOOL,
     },
+    "engine": {"kind": _STR, "master": _STR},
 }
 
 
@@ -313,6 +333,7 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
     e = raw.get("email", {})
     b = raw.get("brand", {})
     r = raw.get("report", {})
+    g = raw.get("engine", {})
 
     kind = d.get("kind", _DEFAULT.data.kind)
     if kind not in ("customers", "transactions"):
@@ -426,8 +447,22 @@ def settings_from_dict(raw: dict[str, Any], base: Path, where: str, source: Path
         email=email,
         brand=brand,
         report=report,
+        engine=_engine_config(g, where),
         source=source,
     )
+
+
+def _engine_config(g: dict[str, Any], where: str) -> EngineConfig:
+    kind = g.get("kind", _DEFAULT.engine.kind)
+    if kind not in ENGINE_KINDS:
+        raise InputError(f'{where}: engine.kind must be "local" or "spark", got "{kind}"')
+    master = g.get("master", _DEFAULT.engine.master).strip()
+    if not master or any(ch.isspace() for ch in master):
+        raise InputError(
+            f"{where}: engine.master must be a Spark master URL without spaces (local[*], "
+            f"spark://host:7077, yarn, k8s://https://host:443), got {master!r}"
+        )
+    return EngineConfig(kind=kind, master=master)
 
 
 def _cluster_config(c: dict[str, Any], where: str) -> ClusterConfig:
@@ -488,47 +523,9 @@ def _no_repeats(names: tuple[str, ...], key: str, where: str) -> None:
         raise InputError(f"{where}: {key} names {', '.join(dup)} more than once")
 
 
-# a probe date whose day, month and year differ, so a format that loses one of them cannot read it back
-_PROBE = datetime(2011, 12, 9, 13, 45, 30)
-
-
-def _check_date_format(fmt: str, key: str, where: str) -> None:
-    """Raise InputError unless `fmt` is a strftime format that writes and reads back a date."""
-    hint = 'expected a strftime format such as "%d-%m-%Y" or "%d/%m/%Y %H:%M"'
-    if "%" not in fmt:
-        raise InputError(f"{where}: {key} = {fmt!r} has no % directive; {hint}")
-    try:
-        back = datetime.strptime(_PROBE.strftime(fmt), fmt)
-    except ValueError as exc:
-        raise InputError(f"{where}: {key} = {fmt!r} is not a usable date format ({exc}); {hint}") from None
-    if back.date() != _PROBE.date():
-        raise InputError(f"{where}: {key} = {fmt!r} does not hold a day, a month and a year; {hint}")
-
-
 MAX_SEED = 2**32 - 1
 MAX_TIMEOUT_S = 600.0
 MAX_TITLE_CHARS = 200  # report.title: a cover line, not a document (a 1 MB title took minutes to lay out)
-_ADDRESS_FORBIDDEN = set(' ,;<>"()[]\\')
-
-
-def _check_address(address: str, key: str, where: str) -> None:
-    """Refuse an address smtplib would silently rewrite (CR/LF, controls) or that cannot be one mailbox."""
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in address):
-        raise InputError(
-            f"{where}: {key}: {address!r} holds a control character (CR, LF, ...); expected one address "
-            "like name@example.com"
-        )
-    local, at, domain = address.rpartition("@")
-    if not at or not local or not domain or _ADDRESS_FORBIDDEN & set(address):
-        raise InputError(f"{where}: {key}: expected one address like name@example.com, got {address!r}")
-
-
-def _check_archive_url(url: str, where: str) -> None:
-    cleaned = url.strip()
-    if not cleaned.lower().startswith(("https://", "http://")) or any(c in cleaned for c in " \"'<>\n\r\t"):
-        raise InputError(
-            f"{where}: email.archive_url: expected an absolute http:// or https:// address, got {url!r}"
-        )
 
 
 def _title(title: str, where: str) -> str:
@@ -548,41 +545,18 @@ def _existing_file(base: Path, value: str, key: str, where: str) -> Path:
     return path
 
 
+def with_engine(settings: Settings, kind: str) -> Settings:
+    """Return the settings with [engine] kind replaced (the --engine option)."""
+    if kind not in ENGINE_KINDS:
+        raise InputError(f'--engine must be "local" or "spark", got "{kind}"')
+    return replace(settings, engine=replace(settings.engine, kind=kind))
+
+
 def with_k(settings: Settings, k: int) -> Settings:
     """Return settings with the number of segments fixed (the --k flag)."""
     if k < 2:
         raise InputError(f"--k: the number of segments must be >= 2, got {k}")
     return replace(settings, clustering=replace(settings.clustering, k=k))
-
-
-def _currency(code: str, where: str) -> str:
-    """Return an ISO 4217 currency code Babel knows, upper-cased; "" stays "" (amounts without a currency)."""
-    cleaned = code.strip().upper()
-    if not cleaned:
-        return ""
-    from babel.numbers import is_currency  # here: only a configured currency needs Babel at start-up
-
-    if not (len(cleaned) == 3 and cleaned.isalpha() and is_currency(cleaned)):
-        raise InputError(
-            f'{where}: report.currency: expected an ISO 4217 code such as "USD" or "EUR", got "{code}"'
-        )
-    return cleaned
-
-
-def _locale(name: str, where: str) -> str:
-    """Return a locale identifier Babel knows ("en", "en_GB", "de_DE"; "de-DE" is read as "de_DE")."""
-    cleaned = name.strip().replace("-", "_")
-    if cleaned == "en":
-        return cleaned
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        Locale.parse(cleaned)
-    except (ValueError, UnknownLocaleError):
-        raise InputError(
-            f'{where}: report.locale: expected a locale such as "en_GB" or "de_DE", got "{name}"'
-        ) from None
-    return cleaned
 
 
 def _segment_names(raw: dict[str, str], where: str) -> dict[str, str]:

@@ -7,9 +7,9 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reportgen import __version__
 from reportgen.analysis.categories import category_highlights, category_shares
@@ -22,27 +22,32 @@ with without_optional_module("pandas"):
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.kinds import current_period, data_kind
 from reportgen.analysis.matching import (
+    kept_names,
     model_document,
     model_json,
     month_over_month,
+    names_still_true,
+    report_named_model,
     segment_matching,
     stable_segments,
 )
 from reportgen.analysis.naming import configured_names
+from reportgen.analysis.preparation import nearest_segments, prepared_matrix
 from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
 from reportgen.analysis.summary import segments_csv, summary_document, summary_json
 from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
-from reportgen.documents.formats import numbers_in
+from reportgen.engines.seam import chosen_engine
 from reportgen.errors import InputError
+from reportgen.formats import numbers_in
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, time_limit
 from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
 from reportgen.io.load import require_customers
-from reportgen.io.period_folder import load_previous_model
+from reportgen.io.period_folder import load_previous_model, saved_model
 from reportgen.io.write import publish_period, write_atomic
-from reportgen.model import Analysis, LoadedTable, PreviousModel, ReportJob
+from reportgen.model import ID, Analysis, LoadedTable, PreviousModel, ReportJob, SavedModel
 from reportgen.period import Period, parse_period, period_of
 
 if TYPE_CHECKING:
@@ -91,14 +96,17 @@ def playbook_file(settings: Settings) -> Path:
 
 
 def loaded_table(
-    settings: Settings, source: Path | pl.DataFrame, period: Period | None, label: str = "DataFrame"
+    settings: Settings, source: Path | pl.DataFrame, period: Period | None, name: str | None = None
 ) -> LoadedTable:
-    """Read and validate the input table of the configured kind, from a file or a DataFrame (`label`).
+    """Read and validate the input table of the configured kind, from a file or a DataFrame.
 
     `period` None: a transaction log's period is the month of its last timestamp, a customer table's the
-    current month.
+    current month. `name`: what messages and the report call the input (default: the file's name, or
+    "DataFrame").
     """
-    table = data_kind(settings).load(source, settings, period, label)
+    table = data_kind(settings).load(source, settings, period, name or "DataFrame")
+    if name is not None and table.name != name:
+        table = replace(table, name=name)
     refuse_unusable_values(table)
     refuse_formula_ids(table, settings.report.allow_formula_ids)
     return table
@@ -119,6 +127,27 @@ def config_hash(settings: Settings) -> str:
     shaping = {key: doc[key] for key in ("data", "features", "clustering", "transactions")}
     shaping["data"] = {k: v for k, v in shaping["data"].items() if k != "path"}
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def model_data_rules(settings: Settings, table: LoadedTable) -> dict[str, Any]:
+    """Return model.json's "data": how the table was read, so `reportgen assign` reads new tables alike."""
+    data = settings.data
+    if table.kind == "transactions":
+        tx = settings.transactions
+        return {
+            "kind": table.kind,
+            "id_column": tx.customer,
+            "numbered": False,
+            "transactions": {f.name: getattr(tx, f.name) for f in fields(tx)},
+        }
+    return {
+        "kind": table.kind,
+        "id_column": data.id_column,
+        "numbered": table.numbered,
+        "features": list(data.features),
+        "categorical": list(table.encoded),
+        "dates": {c: f for c, f in data.dates.items() if c in data.features},
+    }
 
 
 def analyse(
@@ -162,7 +191,7 @@ def _table_analysis(
     else:
         require_customers(table, cluster.k_max, "clustering.k_max")
     progress(f"preparing features for {table.frame.height:,} customers")
-    features = feature_matrix(table, settings.features)
+    features = feature_matrix(table, settings.features, settings.report.locale)
     if not features.used:
         raise InputError(
             f"{table.path}: every feature column holds a single value across all {table.frame.height:,} customers; "
@@ -172,16 +201,20 @@ def _table_analysis(
     previous_k = (
         len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
     )
-    selection = k_selection(features.X, cluster, progress, lanes, previous_k)
+    selection = k_selection(features.X, cluster, progress, lanes, previous_k, settings.report.locale)
     progress(f"fitting {selection.chosen_k} segments on every customer")
     fit = segmentation(features.X, selection.chosen_k, cluster, selection, lanes)
     book = load_playbook(playbook_file(settings))
     names = {**kind.archetype_names, **archetype_names(book)}
     value = value_columns(features, settings.data.value)
-    profiles = segment_profiles(features, fit, kind.archetypes, names, settings.data.labels, value)
-    pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
-    model = model_document(features, fit, profiles, config_hash(settings), period, matching)
+    kept = kept_names(matching) if matching is not None else None
+    profiles = segment_profiles(features, fit, kind.archetypes, names, settings.data.labels, value, kept)
+    if matching is not None:
+        matching = names_still_true(matching, profiles, {int(i) for i in settings.report.names})
+    pca = segment_map(features.X, fit.labels, features.used, cluster.random_state)
+    rules = model_data_rules(settings, table)
+    model = model_document(features, fit, profiles, config_hash(settings), period, matching, rules)
     seg, history = fit, None
     if previous is not None and matching is not None:
         progress(f"comparing with {previous.period}")
@@ -192,6 +225,7 @@ def _table_analysis(
         history = month_over_month(previous, features.customer_ids, stable, matching)
     else:
         profiles = configured_names(profiles, settings.report.names)
+    model = report_named_model(model, profiles)
     measured = selection.stabilities.get(seg.k)
     trust = segmentation_trust(
         seg.silhouette,
@@ -202,7 +236,7 @@ def _table_analysis(
     categories = None
     if table.categorical:
         shares = category_shares(table.frame, table.categorical, seg.labels, tuple(p.id for p in profiles))
-        categories = category_highlights(shares, settings.data.labels)
+        categories = category_highlights(shares, settings.data.labels, settings.report.locale)
     return Analysis(
         trust=trust,
         table=table,
@@ -318,14 +352,18 @@ def run(
     data: Path | pl.DataFrame | None = None,
     progress: Progress = quiet,
     renderer: RenderWorker | None = None,
-    label: str = "DataFrame",
+    name: str | None = None,
 ) -> RunResult:
     """Analyse the input and publish every output of the period atomically, then refresh the archive.
 
-    `period` None: the period the data dates (see loaded_table). `data`: a file, a DataFrame (named `label`
-    in messages and the report) or None for the configured / bundled file. `renderer`: a started render
-    worker to make the documents in (the command line's way); None makes them in this process.
+    `period` None: the period the data dates (see loaded_table). `data`: a file, a DataFrame or None for the
+    configured / bundled file; `name`: what the report calls it (see loaded_table). `renderer`: a started
+    render worker to make the documents in (the command line's way); None makes them in this process.
     """
+    engine = chosen_engine(settings, "run")
+    if engine is not None:  # another engine (Spark) runs the whole command
+        result: RunResult = engine.run(settings, period, out_dir, data, progress, renderer, name)
+        return result
     if isinstance(period, str):  # the library's edge: a caller may name the month as text
         period = parse_period(period)
     in_memory = data is not None and not isinstance(data, Path)
@@ -333,8 +371,8 @@ def run(
         data if data is not None and not isinstance(data, Path) else data_path(settings, data)
     )
     brand = load_brand(settings.brand.file)  # a bad brand fails before any work
-    progress(f"loading {label if in_memory else source}")
-    table = loaded_table(settings, source, period, label)
+    progress(f"loading {(name or 'DataFrame') if in_memory else source}")
+    table = loaded_table(settings, source, period, name)
     period = table_period(table, period)
     previous = load_previous_model(out_dir, period)
     analysis = table_analysis(settings, table, period, progress, previous)
@@ -352,6 +390,78 @@ def run(
         write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)
+
+
+def model_read_settings(settings: Settings, model: SavedModel) -> Settings:
+    """Return the settings that read a new table as the model's own was read (its kind, columns, dates).
+
+    The model decides what is read; the configuration keeps what belongs to the file (the separator) and to
+    the output (allow_formula_ids). Value and label keys are left out: assigning needs neither.
+    """
+    rules = model.rules
+    if model.kind == "transactions":
+        tx = replace(settings.transactions, **dict(rules.get("transactions", {})))
+        return replace(settings, data=replace(settings.data, kind="transactions"), transactions=tx)
+    data = replace(
+        settings.data,
+        kind="customers",
+        id_column=model.id_column,
+        features=tuple(str(c) for c in rules["features"]),
+        categorical=tuple(str(c) for c in rules["categorical"]),
+        dates={str(c): str(f) for c, f in dict(rules["dates"]).items()},
+        labels={},
+        value=(),
+        fitted_by=model.path,
+    )
+    return replace(settings, data=data)
+
+
+def assigned_segments(
+    model: SavedModel, settings: Settings, source: Path | pl.DataFrame, label: str = "DataFrame"
+) -> pl.DataFrame:
+    """Return customer_id, segment_id, segment_name for a table's customers under a saved model (no refit).
+
+    The table is read as the model's own was, with dates and a transaction log's recency counted to the end
+    of the model's period, then prepared with the model's medians, transform and scaling.
+    """
+    import polars as pl
+
+    table = loaded_table(model_read_settings(settings, model), source, model.period, label)
+    prep = model.preparation
+    absent = [c for c in prep.columns_needed if c not in table.frame.columns]
+    if absent:
+        raise InputError(
+            f"{table.path}: the model {model.path} was fitted on {', '.join(absent)}, which the table does not "
+            f"give; use a table with the columns of the {model.period} run"
+        )
+    columns = {c: table.frame.get_column(c).to_numpy() for c in prep.columns_needed}
+    nearest = nearest_segments(prepared_matrix(columns, prep), model.centroids)
+    ids = pl.Series("segment_id", model.ids, dtype=pl.Int64).gather(nearest)
+    names = pl.Series("segment_name", model.names, dtype=pl.String).gather(nearest)
+    return pl.DataFrame([table.frame.get_column(ID), ids, names])
+
+
+def assignments(
+    settings: Settings,
+    period: Period | str,
+    out_dir: Path,
+    data: Path | pl.DataFrame,
+    label: str = "DataFrame",
+) -> pl.DataFrame:
+    """Return `reportgen assign`'s table: new customers placed in DIR/<period>'s segments by its model.json."""
+    if isinstance(period, str):
+        period = parse_period(period)
+    model = saved_model(out_dir, period)
+    engine = chosen_engine(settings, "assigned_segments")
+    if engine is not None:
+        frame: pl.DataFrame = engine.assigned_segments(model, settings, data, label)
+        return frame
+    return assigned_segments(model, settings, data, label)
+
+
+def assignments_csv(frame: pl.DataFrame) -> bytes:
+    """Serialise assignments as segments.csv is serialised (UTF-8, LF, header first)."""
+    return frame.write_csv().encode("utf-8")
 
 
 def input_label(path: Path) -> str:

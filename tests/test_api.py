@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 from pathlib import Path
@@ -43,38 +44,60 @@ def cli_files(tmp_path_factory: pytest.TempPathFactory, marketing_path: Path) ->
     return {p.name: p.read_bytes() for p in (work / "out" / PERIOD).iterdir()}
 
 
-def _as_from_frame(data: bytes, file_name: str, file_sha: str, label: str, frame_sha: str) -> bytes:
-    """Return a file of the command line's run with the input's name and fingerprint as a frame's."""
-    text = data.decode("utf-8").replace(file_sha, frame_sha).replace(html.escape(file_name), label)
-    return text.replace(file_name, label).encode("utf-8")
+def _frame(library: str, path: Path) -> pd.DataFrame | pl.DataFrame:
+    if library == "pandas":
+        return pd.read_csv(path, sep="\t")
+    return pl.read_csv(path, separator="\t")
 
 
 @pytest.mark.parametrize("library", ["pandas", "polars"])
 def test_dataframe_gives_the_command_line_report(
     library: str, marketing_path: Path, cli_files: dict[str, bytes]
 ) -> None:
-    frame = (
-        pd.read_csv(marketing_path, sep="\t")
-        if library == "pandas"
-        else pl.read_csv(marketing_path, separator="\t")
-    )
-    report = SegmentReport(frame, SETTINGS, period=PERIOD)
-    files = report.files()
+    frame = _frame(library, marketing_path)
+    files = SegmentReport(frame, SETTINGS, period=PERIOD, name=marketing_path.name).files()
     assert set(files) == set(cli_files)
-    # what a CRM loads and what the report says are the same bytes
-    assert files["segments.csv"] == cli_files["segments.csv"]
+    # every document is the command line's, byte for byte: report, PDF, e-mail, model, CRM file
+    for name in ("report.html", "report.pdf", "briefing.eml", "model.json", "segments.csv"):
+        assert files[name] == cli_files[name], name
     ours, theirs = json.loads(files["summary.json"]), json.loads(cli_files["summary.json"])
-    label = "pandas DataFrame" if library == "pandas" else "Polars DataFrame"
-    assert ours["input"]["path"] == label and ours["input"]["customers"] == 2240
-    frame_sha = ours.pop("input")["sha256"]
-    file_sha = theirs.pop("input")["sha256"]
+    # the summary differs only in the two documented fields a table in memory does not have
+    assert Path(theirs["input"]["path"]).resolve() == marketing_path.resolve()
+    assert theirs["input"]["sha256"] == hashlib.sha256(marketing_path.read_bytes()).hexdigest()
+    assert ours["input"]["path"] is None and ours["input"]["sha256"] is None
+    for doc in (ours, theirs):
+        del doc["input"]["path"], doc["input"]["sha256"]
     assert ours == theirs
-    # the report differs only where it names its input: the file's name and sha256 against the frame's
-    expected = _as_from_frame(cli_files["report.html"], marketing_path.name, file_sha, label, frame_sha)
-    assert files["report.html"] == expected
-    assert files["model.json"] == _as_from_frame(
-        cli_files["model.json"], marketing_path.name, file_sha, label, frame_sha
+    assert ours["input"]["name"] == "marketing_campaign.csv" and ours["input"]["customers"] == 2240
+    assert len(ours["input"]["fingerprint"]) == 64
+
+
+def test_a_frame_unlike_the_file_claims_neither_its_hash_nor_its_fingerprint(
+    marketing_path: Path, cli_files: dict[str, bytes]
+) -> None:
+    frame = pl.read_csv(marketing_path, separator="\t")
+    changed = frame.with_columns(
+        pl.when(pl.col("ID") == 5524).then(1).otherwise(pl.col("Recency")).alias("Recency")
     )
+    report = SegmentReport(changed, SETTINGS, period=PERIOD, name=marketing_path.name)
+    files = report.files()
+    file_doc, doc = json.loads(cli_files["summary.json"]), json.loads(files["summary.json"])
+    assert doc["input"]["sha256"] is None
+    assert doc["input"]["fingerprint"] != file_doc["input"]["fingerprint"]
+    for name in ("report.html", "summary.json", "model.json", "briefing.eml"):
+        text = files[name].decode("utf-8")
+        assert file_doc["input"]["sha256"] not in text and file_doc["input"]["fingerprint"] not in text, name
+    # the report prints the fingerprint of what it analysed
+    assert doc["input"]["fingerprint"] in files["report.html"].decode("utf-8")
+
+
+def test_a_frame_without_a_name_is_called_what_it_is(marketing_path: Path) -> None:
+    doc = SegmentReport(_frame("pandas", marketing_path), SETTINGS, period=PERIOD).summary
+    assert doc["input"]["name"] == "pandas DataFrame" and doc["input"]["path"] is None
+    named = SegmentReport(marketing_path, SETTINGS, period=PERIOD, name="campaign extract").summary
+    # a file keeps its path and hash whatever the report calls it
+    assert named["input"]["name"] == "campaign extract"
+    assert named["input"]["sha256"] == hashlib.sha256(marketing_path.read_bytes()).hexdigest()
 
 
 def test_analysis_summary_and_assignments(marketing_path: Path, cli_files: dict[str, bytes]) -> None:

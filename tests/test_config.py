@@ -10,8 +10,10 @@ from reportgen.config import (
     CC_FEATURES,
     DEFAULT_BRAND,
     DEFAULT_PLAYBOOK,
+    EngineConfig,
     Settings,
     load_settings,
+    with_engine,
     with_k,
 )
 from reportgen.errors import InputError
@@ -358,3 +360,29 @@ def test_huge_or_nul_texts_anywhere_in_the_config_are_refused(
     tmp_path: Path, text: str, expected: str
 ) -> None:
     assert expected in error_of(write(tmp_path, text))
+
+
+def test_engine_keys_are_read_and_kept_out_of_the_report_settings(tmp_path: Path) -> None:
+    assert (Settings().engine.kind, Settings().engine.master) == ("local", "local[*]")
+    settings = load_settings(write(tmp_path, '[engine]\nkind = "spark"\nmaster = "spark://head:7077"\n'))
+    assert (settings.engine.kind, settings.engine.master) == ("spark", "spark://head:7077")
+    # both engines give the same report: the settings it prints (and the config hash) hold no engine
+    assert "engine" not in settings.as_dict()
+    assert with_engine(settings, "local").engine == EngineConfig(kind="local", master="spark://head:7077")
+    with pytest.raises(InputError, match='--engine must be "local" or "spark", got "dask"'):
+        with_engine(settings, "dask")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('[engine]\nkind = "dask"\n', 'engine.kind must be "local" or "spark", got "dask"'),
+        ("[engine]\nkind = 1\n", "engine.kind must be a string"),
+        ('[engine]\nmaster = ""\n', "engine.master must be a Spark master URL without spaces"),
+        ('[engine]\nmaster = "local [2]"\n', "engine.master must be a Spark master URL without spaces"),
+        ("[engine]\nmaster = 7077\n", "engine.master must be a string"),
+        ("[engine]\ncores = 4\n", "unknown key engine.cores; expected one of kind, master"),
+    ],
+)
+def test_engine_keys_bad_values(tmp_path: Path, body: str, expected: str) -> None:
+    assert expected in error_of(write(tmp_path, body))

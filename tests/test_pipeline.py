@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,23 @@ def test_default_method_recovers_the_planted_groups_of_the_bundled_sample() -> N
         majority = int(np.bincount(members).argmax())
         # the planted "moderate" group buys 1.6x the average, nearly all in one go: its name says that
         assert names[majority] == {"Moderate spenders": "One-off buyers"}.get(group, group)
+
+
+def test_a_kept_name_that_no_longer_holds_is_replaced_and_said(two_months, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out, _ = two_months
+    # last month's model says segment 0 was "Wine lovers": a name nothing in this table can make true
+    shutil.copytree(out / "2026-10", tmp_path / "out" / "2026-10")
+    model_path = tmp_path / "out" / "2026-10" / "model.json"
+    model = json.loads(model_path.read_text())
+    model["segments"][0]["name"] = "Wine lovers"
+    model_path.write_text(json.dumps(model))
+    run(SETTINGS, "2026-11", tmp_path / "out", out.parent / "2026-11.csv")
+
+    honest = {s["id"]: s["name"] for s in _summary(out, "2026-11")["segments"]}
+    renamed = _summary(tmp_path / "out", "2026-11")
+    assert {s["id"]: s["name"] for s in renamed["segments"]} == honest
+    matched = {m["id"]: m for m in renamed["segment_matching"]["matched"]}
+    assert matched[0]["renamed"] and matched[0]["name"] == "Wine lovers"
+    assert not any(m["renamed"] for i, m in matched.items() if i != 0)
+    text = (tmp_path / "out" / "2026-11" / "report.html").read_text()
+    assert f"Wine lovers, as it was called in October 2026, is now {honest[0]}" in text

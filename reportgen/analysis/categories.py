@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from reportgen.analysis.features import category_levels, grouped_categories
+from reportgen.formats import DEFAULT_LOCALE, percent
 from reportgen.model import CategoryHighlight, CategoryProfile, IntArray
 from reportgen.model.columns import value_words
 
@@ -46,10 +47,13 @@ def category_shares(
     return CategoryProfile(columns=columns, overall=overall, segments=segments, highlights={})
 
 
-def category_highlights(profile: CategoryProfile, names: Mapping[str, str]) -> CategoryProfile:
+def category_highlights(
+    profile: CategoryProfile, names: Mapping[str, str], locale: str = DEFAULT_LOCALE
+) -> CategoryProfile:
     """Return the profile with, per segment, the values it over-represents, strongest first, in words.
 
-    `names` maps a column, or "column=value" for one value, to the words the report uses for it.
+    `names` maps a column, or "column=value" for one value, to the words the report uses for it; `locale`
+    is the report's, for the percentages.
     """
     highlights: dict[int, tuple[CategoryHighlight, ...]] = {}
     for segment, columns in profile.segments.items():
@@ -66,21 +70,23 @@ def category_highlights(profile: CategoryProfile, names: Mapping[str, str]) -> C
                 found.append(best)
         found.sort(key=lambda b: (-b[2] / b[3], b[0], b[1]))
         highlights[segment] = tuple(
-            CategoryHighlight(column, value, share, base, _sentence(column, value, share, base, names))
+            CategoryHighlight(
+                column, value, share, base, _sentence(column, value, share, base, names, locale)
+            )
             for column, value, share, base in found[:MAX_HIGHLIGHTS]
         )
     return CategoryProfile(profile.columns, profile.overall, profile.segments, highlights)
 
 
-def _sentence(column: str, value: str, share: float, base: float, names: Mapping[str, str]) -> str:
-    # whole percentages: "84% Channel 2 vs 32% overall"; a share that rounds to 100 while below it says 99
-    return f"{_percent(share)} {value_words(column, value, names)} vs {_percent(base)} overall"
+def _sentence(
+    column: str, value: str, share: float, base: float, names: Mapping[str, str], locale: str
+) -> str:
+    # whole percentages: "84% Channel 2 vs 32% overall"
+    words = value_words(column, value, names)
+    return f"{_percent(share, locale)} {words} vs {_percent(base, locale)} overall"
 
 
-def _percent(share: float) -> str:
-    whole = round(share * 100)
-    if whole == 100 and share < 1:
-        whole = 99
-    if whole == 0 and share > 0:
-        return "<1%"
-    return f"{whole}%"
+def _percent(share: float, locale: str) -> str:
+    # a share that rounds to 100 while below it says 99: "100%" would claim every customer
+    # (one under a half percent reads "<1%", the formatter's rule for a share that is not nothing)
+    return percent(0.99 if share < 1 and round(share * 100) == 100 else share, 0, locale)

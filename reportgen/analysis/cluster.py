@@ -20,9 +20,11 @@ from sklearn.decomposition import PCA
 from threadpoolctl import ThreadpoolController
 
 from reportgen.analysis.k_rule import KRule
+from reportgen.analysis.preparation import nearest_segments
 from reportgen.analysis.stability import k_stabilities
 from reportgen.config import ClusterConfig
 from reportgen.errors import InputError
+from reportgen.formats import DEFAULT_LOCALE, thousands
 from reportgen.model import (
     FloatArray,
     IntArray,
@@ -271,10 +273,12 @@ def k_selection(
     progress: Progress = _quiet,
     lanes: int = 1,
     previous_k: int | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> KSelection:
     """Score the k range and choose k by the documented rule (or take the configured k), on `lanes` threads.
 
     `previous_k`: the k of the earlier period, kept unless another k is clearly better (MONTH_MARGIN).
+    `locale`: the report's, for the numbers in the reason sentence.
     """
     n = X.shape[0]
     top = max(cfg.k_max, cfg.k or 0)
@@ -308,7 +312,7 @@ def k_selection(
                 )
         return stabilities
 
-    rule = KRule(candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability)
+    rule = KRule(candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability, locale)
     auto_k, auto_reason = rule.choice()
     if previous_k is not None and cfg.k is None:  # a fixed k needs no continuity
         auto_k, auto_reason = rule.month_choice(previous_k, auto_k, auto_reason)
@@ -322,7 +326,10 @@ def k_selection(
         )
     stability([chosen])
     if fitted_rows < n:
-        reason += f" Candidates were scored on a random sample of {fitted_rows:,} of the {n:,} customers."
+        reason += (
+            f" Candidates were scored on a random sample of {thousands(fitted_rows, locale)} of the "
+            f"{thousands(n, locale)} customers."
+        )
     scored = tuple(
         replace(c, stability=stabilities[c.k].ari if c.k in stabilities else None) for c in candidates
     )
@@ -351,17 +358,23 @@ def segmentation(
     )
     with one_blas_thread():
         if scored is not None:
-            raw_labels, centroids = scored
+            fitted_labels, centroids = scored
         elif fit is not None:
             # Scored on a sample: refine the sample's best solution on every row (one run of Lloyd's algorithm
             # started from its centroids) instead of n_init fresh starts on the full table.
             model = KMeans(n_clusters=k, init=fit[1], n_init=1, random_state=cfg.random_state).fit(X)
-            raw_labels = model.labels_.astype(np.int64)
+            fitted_labels = model.labels_.astype(np.int64)
             centroids = np.asarray(model.cluster_centers_, dtype=np.float64)
         else:
             model = fitted_kmeans(X, k, cfg)
-            raw_labels = model.labels_.astype(np.int64)
+            fitted_labels = model.labels_.astype(np.int64)
             centroids = np.asarray(model.cluster_centers_, dtype=np.float64)
+        # Every customer's segment is its nearest final centroid by the one assignment function that
+        # `reportgen assign` and the Spark engine use too, so they all agree. scikit-learn's labels_ come from
+        # a matrix-product distance and can differ from it only on a tie at float precision.
+        raw_labels = nearest_segments(X, centroids)
+        if not np.array_equal(raw_labels, fitted_labels):
+            scored = None  # a different partition: its scores are recomputed below
         sizes = np.bincount(raw_labels, minlength=k)
         order = sorted(range(k), key=lambda j: (-sizes[j], tuple(np.round(centroids[j], 12))))
         remap = np.empty(k, dtype=np.int64)

@@ -10,12 +10,17 @@ grouped as "other" first, for clustering and profiling alike.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import polars as pl
 
+from reportgen.analysis.preparation import indicator_columns, scaled_matrix, unscaled_matrix
 from reportgen.config import FeatureConfig
+from reportgen.formats import DEFAULT_LOCALE, thousands
 from reportgen.model import ID, ColumnStats, DataQuality, FeatureMatrix, Imputation, LoadedTable
 from reportgen.model.columns import ENGINEERED_RATIOS, indicator_name
+from reportgen.model.preparation import CategoryEncoding, Preparation
 
 # A column is "skewed" (and gets log1p) when it is non-negative and its sample skewness exceeds this.
 SKEW_THRESHOLD = 1.0
@@ -142,20 +147,31 @@ def category_levels(values: pl.Series) -> tuple[str, ...]:
     return tuple(str(v) for v in counts.get_column(values.name))
 
 
-def indicator_frame(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """Return one 0/1 Float64 column per value of each category column (rare values grouped), and the
-    category column each indicator belongs to; a column with a single value gives none (it is constant)."""
+def category_encoding(values: pl.Series) -> CategoryEncoding:
+    """Return a category column's levels after grouping rare values, and the group's name if there is one."""
+    grouped = grouped_categories(values)
+    other = OTHER if grouped is not values else None
+    return CategoryEncoding(column=str(values.name), levels=category_levels(grouped), other=other)
+
+
+def indicator_frame(
+    frame: pl.DataFrame, columns: tuple[str, ...]
+) -> tuple[pl.DataFrame, tuple[str, ...], tuple[CategoryEncoding, ...]]:
+    """Return one 0/1 Float64 column per value of each category column (rare values grouped), the category
+    column each indicator belongs to, and the encodings; a column with a single value gives none (constant)."""
     out: list[pl.Series] = []
     owners: list[str] = []
+    encodings: list[CategoryEncoding] = []
     for column in columns:
-        values = grouped_categories(frame.get_column(column))
-        levels = category_levels(values)
-        if len(levels) < 2:
+        encoding = category_encoding(frame.get_column(column))
+        if len(encoding.levels) < 2:
             continue
-        for level in levels:
-            out.append((values == level).cast(pl.Float64).alias(indicator_name(column, level)))
+        encodings.append(encoding)
+        block = indicator_columns(frame.get_column(column).to_numpy(), encoding)
+        for j, level in enumerate(encoding.levels):
+            out.append(pl.Series(indicator_name(column, level), block[:, j], dtype=pl.Float64))
             owners.append(column)
-    return pl.DataFrame(out), tuple(owners)
+    return pl.DataFrame(out), tuple(owners), tuple(encodings)
 
 
 def indicator_scale(indicators: pl.DataFrame, owners: tuple[str, ...]) -> np.ndarray:
@@ -187,8 +203,9 @@ def _coded_note(column: str, values: tuple[float, ...]) -> str:
     )
 
 
-def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
-    """Return the scaled matrix K-Means sees, with the raw values and the data-quality record."""
+def feature_matrix(table: LoadedTable, cfg: FeatureConfig, locale: str = DEFAULT_LOCALE) -> FeatureMatrix:
+    """Return the scaled matrix K-Means sees, with the raw values and the data-quality record (its notes'
+    numbers in `locale`, the report's)."""
     inputs = table.features
     stats = column_stats(table.frame, inputs)
     filled, imputations = imputed_frame(table.frame, inputs)
@@ -208,28 +225,41 @@ def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
     spread = filled.select((pl.col(c).max() - pl.col(c).min()).alias(c) for c in candidates).row(0)
     constant = tuple(c for c, s in zip(candidates, spread, strict=True) if not s)
     used = tuple(c for c in candidates if c not in constant)
-    indicators, owners = indicator_frame(table.frame, table.encoded)
+    indicators, owners, encodings = indicator_frame(table.frame, table.encoded)
     constant = (*constant, *(c for c in table.encoded if c not in owners))
     used = (*used, *indicators.columns)
     notes = [*table.notes, *extra_notes]
     if constant:
         notes.append(
-            f"Dropped {len(constant)} constant column{'s' if len(constant) > 1 else ''} "
+            f"Dropped {thousands(len(constant), locale)} constant column{'s' if len(constant) > 1 else ''} "
             f"from clustering (no variation): {', '.join(constant)}."
         )
     numeric = tuple(c for c in used if c not in indicators.columns)
     transformed = skewed_columns(filled, numeric) if cfg.transform == "log1p" else ()
-    model_input = filled.select(pl.col(c).log1p() if c in transformed else pl.col(c) for c in numeric)
-    if indicators.width:
-        model_input = pl.concat([model_input, indicators], how="horizontal")
-    X = np.ascontiguousarray(model_input.to_numpy(order="c", writable=True), dtype=np.float64)
+    # the fit prepares its own rows with the function `reportgen assign` and the Spark engine use
+    ratios = tuple(r for r in ENGINEERED_RATIOS if r.name in engineered)
+    # a ratio may divide a value column that is not a feature: it is read (and filled) as an input too
+    extra = tuple(dict.fromkeys(c for r in ratios for c in (r.numerator, r.denominator) if c not in inputs))
+    medians = {s.name: 0.0 if s.median is None else s.median for s in (*stats, *column_stats(filled, extra))}
+    unscaled = Preparation(
+        inputs=(*inputs, *extra),
+        medians=medians,
+        ratios=ratios,
+        used=used,
+        transformed=transformed,
+        categories=encodings,
+        center=np.zeros(len(used)),
+        scale=np.ones(len(used)),
+    )
+    source = {c: table.frame.get_column(c).to_numpy() for c in unscaled.columns_needed}
+    X = unscaled_matrix(source, unscaled)
     center = X.mean(axis=0)
     scale = X.std(axis=0)
     if indicators.width:
         scale[len(numeric) :] = indicator_scale(indicators, owners)
     scale[scale == 0] = 1.0
-    X -= center
-    X /= scale
+    X = scaled_matrix(X, center, scale)
+    preparation = replace(unscaled, center=center, scale=scale)
 
     quality = DataQuality(
         rows=table.rows,
@@ -255,4 +285,5 @@ def feature_matrix(table: LoadedTable, cfg: FeatureConfig) -> FeatureMatrix:
         center=center,
         scale=scale,
         quality=quality,
+        preparation=preparation,
     )

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reportgen.documents.formats import decimal, percent
+from reportgen.formats import DEFAULT_LOCALE, decimal, percent
 from reportgen.model import KCandidate, KStability
 
 DISTINCT_SHARE = 0.90  # "distinct": a silhouette at least this share of the best-separated k >= 3
@@ -37,13 +37,9 @@ MONTH_MARGIN = 0.03  # another k replaces last period's only with a silhouette m
 StabilityOf = Callable[[list[int]], dict[int, KStability]]
 
 
-def _s(value: float | None) -> str:
-    return "n/a" if value is None else decimal(value)
-
-
-def _under(value: float, limit: float) -> str:
-    """Return a value under a limit with enough decimals not to read as the limit (0.749 -> '0.749')."""
-    return decimal(value) if round(value, 2) < limit else decimal(value, 3)
+def _under(value: float, limit: float) -> int:
+    """Return the decimals a value under a limit needs not to read as the limit (0.749 -> 3, not '0.75')."""
+    return 2 if round(value, 2) < limit else 3
 
 
 def distinct_floor(silhouette: float | None) -> float:
@@ -77,6 +73,15 @@ class KRule:
     min_share: float
     with_stability: bool
     stability_of: StabilityOf
+    locale: str = DEFAULT_LOCALE  # the sentences' numbers read as the report's
+
+    def _d(self, value: float | None, digits: int = 2) -> str:
+        """Return a score with fixed decimals in the report's locale ('n/a' when there is none)."""
+        return "n/a" if value is None else decimal(value, digits, self.locale)
+
+    def _p(self, share: float, digits: int = 0) -> str:
+        """Return a share as a percentage in the report's locale."""
+        return percent(share, digits, self.locale)
 
     def candidate(self, k: int) -> KCandidate | None:
         """Return the scores of one k, if it was tried."""
@@ -107,26 +112,26 @@ class KRule:
             return f"{c.k} segments could not be scored"
         if (c.smallest_share or 0.0) < self.min_share:
             return (
-                f"{c.k} segments would leave a segment of {percent(c.smallest_share or 0.0)} of customers, "
-                f"under the {percent(self.min_share, 0)} minimum"
+                f"{c.k} segments would leave a segment of {self._p(c.smallest_share or 0.0, 1)} of customers, "
+                f"under the {self._p(self.min_share)} minimum"
             )
         if best is not None and c.k >= 3 and c.silhouette < distinct_floor(best.silhouette):
             return (
-                f"{c.k} segments separate less well (silhouette {decimal(c.silhouette)}, under "
-                f"{percent(DISTINCT_SHARE, 0)} of {_s(best.silhouette)})"
+                f"{c.k} segments separate less well (silhouette {self._d(c.silhouette)}, under "
+                f"{self._p(DISTINCT_SHARE)} of {self._d(best.silhouette)})"
             )
         if best is not None and self.elbow is not None and c.k > max(best.k, self.elbow):
             return f"{c.k} segments go past the elbow without separating best"
         st = self.stability_of([c.k]).get(c.k) if self.with_stability else None
         if st is not None and st.ari < STABLE_ARI:
             return (
-                f"{c.k} segments are less stable under resampling (stability {_under(st.ari, STABLE_ARI)}, "
-                f"under {decimal(STABLE_ARI)})"
+                f"{c.k} segments are less stable under resampling (stability {self._d(st.ari, _under(st.ari, STABLE_ARI))}, "
+                f"under {self._d(STABLE_ARI)})"
             )
         if st is not None and min(st.jaccard) < FAIR_SEGMENT:
             return (
                 f"{c.k} segments do not all hold up under resampling (a segment's Jaccard "
-                f"{_under(min(st.jaccard), FAIR_SEGMENT)}, under {decimal(FAIR_SEGMENT, 1)})"
+                f"{self._d(min(st.jaccard), _under(min(st.jaccard), FAIR_SEGMENT))}, under {self._d(FAIR_SEGMENT, 1)})"
             )
         return f"{c.k} segments were less stable or less distinct"
 
@@ -146,12 +151,12 @@ class KRule:
         if st2 is not None and not holds_up(st2):
             return None
         held = (
-            "" if st2 is None else f", and the split holds up under resampling (stability {decimal(st2.ari)})"
+            "" if st2 is None else f", and the split holds up under resampling (stability {self._d(st2.ari)})"
         )
-        versus = "" if best is None else f", against at most {_s(best.silhouette)} for 3 or more"
+        versus = "" if best is None else f", against at most {self._d(best.silhouette)} for 3 or more"
         return (
             f"We chose 2 segments: the customers fall clearly into two groups "
-            f"(silhouette {_s(two.silhouette)}{versus}){held}."
+            f"(silhouette {self._d(two.silhouette)}{versus}){held}."
         )
 
     def choice(self) -> tuple[int, str]:
@@ -163,8 +168,8 @@ class KRule:
             pick = max(scored, key=lambda c: (c.smallest_share or 0.0, -c.k))
             return pick.k, (
                 f"We chose {pick.k} segments: every number of segments tried ({tried.split(' segments')[0]}) "
-                f"leaves a segment under the {percent(self.min_share, 0)} minimum, and {pick.k} segments leave the "
-                f"largest smallest segment ({percent(pick.smallest_share or 0.0)} of customers)."
+                f"leaves a segment under the {self._p(self.min_share)} minimum, and {pick.k} segments leave the "
+                f"largest smallest segment ({self._p(pick.smallest_share or 0.0, 1)} of customers)."
             )
         best = self.best_finer()
         two = self.candidate(2)
@@ -176,17 +181,17 @@ class KRule:
             assert two is not None
             return (
                 2,
-                f"We chose 2 segments: no finer grouping leaves every segment at {percent(self.min_share, 0)} or more of customers ({tried}).",
+                f"We chose 2 segments: no finer grouping leaves every segment at {self._p(self.min_share)} or more of customers ({tried}).",
             )
         considered = self.considered(best)
-        sil_best = _s(best.silhouette)
+        sil_best = self._d(best.silhouette)
 
         def separation(pick: KCandidate) -> str:
             if pick.k == best.k:
                 return f"separates best of the choices with 3 or more (silhouette {sil_best})"
             return (
-                f"separates at least {percent(DISTINCT_SHARE, 0)} as well as the best of 3 or more (silhouette "
-                f"{_s(pick.silhouette)} against {sil_best} at {best.k})"
+                f"separates at least {self._p(DISTINCT_SHARE)} as well as the best of 3 or more (silhouette "
+                f"{self._d(pick.silhouette)} against {sil_best} at {best.k})"
             )
 
         if not self.with_stability:
@@ -202,7 +207,7 @@ class KRule:
             if holds_up(st):
                 return pick.k, (
                     f"We chose {pick.k} segments: the finest grouping that held up when the customers were "
-                    f"resampled (stability {decimal(st.ari)}, every segment's Jaccard {decimal(min(st.jaccard))} or more) "
+                    f"resampled (stability {self._d(st.ari)}, every segment's Jaccard {self._d(min(st.jaccard))} or more) "
                     f"and that {separation(pick)}; {elbow_clause(pick.k, self.elbow)}"
                     f"{self.runner_up(pick.k, best)}."
                 )
@@ -213,9 +218,9 @@ class KRule:
             st = stab[pick.k]
             return pick.k, (
                 f"We chose {pick.k} segments: no well-separated grouping of 3 or more reached a stability of "
-                f"{decimal(STABLE_ARI)} when the customers were resampled, and {pick.k} segments are the most stable "
-                f"of those whose segments all held up at {decimal(FAIR_SEGMENT, 1)} or more (stability {decimal(st.ari)}, every "
-                f"segment's Jaccard {decimal(min(st.jaccard))} or more; silhouette {_s(pick.silhouette)}); "
+                f"{self._d(STABLE_ARI)} when the customers were resampled, and {pick.k} segments are the most stable "
+                f"of those whose segments all held up at {self._d(FAIR_SEGMENT, 1)} or more (stability {self._d(st.ari)}, every "
+                f"segment's Jaccard {self._d(min(st.jaccard))} or more; silhouette {self._d(pick.silhouette)}); "
                 f"{elbow_clause(pick.k, self.elbow)}."
             )
         if two is not None and two_ok:
@@ -223,13 +228,13 @@ class KRule:
             if holds_up(st2):
                 return 2, (
                     f"We chose 2 segments: no grouping of 3 or more segments held up under resampling (each "
-                    f"had a segment with a Jaccard under {decimal(FAIR_SEGMENT, 1)}), while the two-way split did "
-                    f"(stability {decimal(st2.ari)}, silhouette {_s(two.silhouette)})."
+                    f"had a segment with a Jaccard under {self._d(FAIR_SEGMENT, 1)}), while the two-way split did "
+                    f"(stability {self._d(st2.ari)}, silhouette {self._d(two.silhouette)})."
                 )
         pick = max(considered, key=lambda c: (stab[c.k].ari, c.k))
         return pick.k, (
             f"We chose {pick.k} segments, the most stable of the well-separated choices (stability "
-            f"{decimal(stab[pick.k].ari)}, silhouette {_s(pick.silhouette)}), but no grouping held up well when "
+            f"{self._d(stab[pick.k].ari)}, silhouette {self._d(pick.silhouette)}), but no grouping held up well when "
             f"the customers were resampled: treat the segments as rough."
         )
 
@@ -250,22 +255,22 @@ class KRule:
         if st is not None and min(st.jaccard) < FAIR_SEGMENT:
             return auto_k, (
                 f"{said}; last period's {previous_k} segments no longer hold up under resampling (a "
-                f"segment's Jaccard {decimal(min(st.jaccard))}, under {decimal(FAIR_SEGMENT, 1)})."
+                f"segment's Jaccard {self._d(min(st.jaccard))}, under {self._d(FAIR_SEGMENT, 1)})."
             )
         a, b = auto.silhouette or 0.0, prev.silhouette or 0.0
         if a > b * (1.0 + MONTH_MARGIN):
             return auto_k, (
                 f"{said}; this changes last period's {previous_k} segments because {auto_k} separate clearly "
-                f"better now (silhouette {decimal(a)} against {decimal(b)}, more than {percent(MONTH_MARGIN, 0)} higher)."
+                f"better now (silhouette {self._d(a)} against {self._d(b)}, more than {self._p(MONTH_MARGIN)} higher)."
             )
         held = (
             ""
             if st is None
-            else f" and every segment still holds up under resampling (stability {decimal(st.ari)})"
+            else f" and every segment still holds up under resampling (stability {self._d(st.ari)})"
         )
         return previous_k, (
             f"We kept last period's {previous_k} segments: the choice on this month alone, {auto_k}, does not "
-            f"separate clearly better (silhouette {decimal(a)} against {decimal(b)}; a change needs more than "
-            f"{percent(MONTH_MARGIN, 0)}), and {previous_k} segments leave every segment at {percent(self.min_share, 0)} of "
+            f"separate clearly better (silhouette {self._d(a)} against {self._d(b)}; a change needs more than "
+            f"{self._p(MONTH_MARGIN)}), and {previous_k} segments leave every segment at {self._p(self.min_share)} of "
             f"customers or more{held}."
         )

@@ -47,23 +47,25 @@ def _load_customers(
     from reportgen.io.load import customers_from_frame, load_customers
 
     end = (period or current_period()).last_day  # date columns count days to it
+    locale = settings.report.locale  # the notes' numbers read as the report's
     if isinstance(source, Path):
-        return load_customers(source, settings.data, end)
-    return customers_from_frame(source, settings.data, label, end)
+        return load_customers(source, settings.data, end, locale)
+    return customers_from_frame(source, settings.data, label, end, locale)
 
 
 def _load_transactions(
     source: Path | pl.DataFrame, settings: Settings, period: Period | None, label: str
 ) -> LoadedTable:
     # here: only a transaction log needs it
-    from reportgen.io.transactions import load_transactions, transactions_from_frame
+    from reportgen.analysis.purchases import purchase_table
+    from reportgen.io.transactions import purchase_log_from_frame, read_purchase_log
 
     end = period.last_day if period is not None else None  # None: the month of the last timestamp
     if isinstance(source, Path):
-        table = load_transactions(source, settings.transactions, end, settings.data.separator)
+        log = read_purchase_log(source, settings.transactions, end, settings.data.separator)
     else:
-        table = transactions_from_frame(source, settings.transactions, end, label)
-    return with_rfm_scores(table)
+        log = purchase_log_from_frame(source, settings.transactions, end, label)
+    return with_rfm_scores(purchase_table(log, settings.report.locale))
 
 
 CUSTOMERS = DataKind(

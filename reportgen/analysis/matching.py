@@ -18,7 +18,7 @@ redefined: those customers are not movers and the previous segment is not "no lo
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,9 +44,12 @@ from reportgen.model import (
     SegmentProfile,
     VanishedSegment,
 )
+from reportgen.model.preparation import RATIO_RULE, Preparation
 from reportgen.period import Period
 
-MODEL_SCHEMA = 1
+# 2: the preparation (medians, engineered ratios, category encodings), the data's kind and id column, and
+# each segment's report name; readers take 1 too (it lacks what `reportgen assign` needs)
+MODEL_SCHEMA = 2
 TOLERANCE_FACTOR = 0.5  # accept a match within this fraction of the partner's nearest-neighbour distance
 # a previous segment was redefined into a current one with another id when at least this share of its
 # staying customers sit there now (two merged, or an old one mapped onto a larger new one)
@@ -73,12 +76,17 @@ def model_document(
     config_hash: str,
     period: Period,
     matching: Matching | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return model.json: features, transform and scaling, centroids, stable ids and names, config hash.
+    """Return model.json: the data read, the preparation, scaling, centroids, stable ids and names, config hash.
 
     `profiles` are the fit's own, one per label (as segment_profiles returns them, before matching); with a
-    matching each label is saved under its stable id and its kept (or new, made-unique) name.
+    matching each label is saved under its stable id and its kept (or new, made-unique) name. `data`: how the
+    table was read (model_data_rules). Each segment's `report_name` is its `name` until report_named_model
+    sets the names the report shows.
     """
+    if features.preparation is None:
+        raise ValueError("the feature matrix carries no preparation to save")
     by_label = {p.id: p for p in profiles}
     if matching is None:
         ids, by_id = {label: label for label in range(segmentation.k)}, by_label
@@ -95,6 +103,7 @@ def model_document(
             {
                 "id": stable,
                 "name": profile.name,
+                "report_name": profile.name,
                 "size": profile.size,
                 "centroid": [float(v) for v in segmentation.centroids[label]],
             }
@@ -104,6 +113,8 @@ def model_document(
         "schema_version": MODEL_SCHEMA,
         "period": str(period),
         "config_hash": config_hash,
+        "data": dict(data or {}),
+        "preparation": preparation_document(features.preparation),
         "features": {
             "used": list(features.used),
             "transformed": list(features.transformed),
@@ -115,6 +126,29 @@ def model_document(
         },
         "segments": segments,
     }
+
+
+def preparation_document(prep: Preparation) -> dict[str, Any]:
+    """Return model.json's "preparation": fill values, engineered ratios and category encodings."""
+    return {
+        "inputs": list(prep.inputs),
+        "medians": {c: float(prep.medians[c]) for c in prep.inputs},
+        "engineered": [
+            {"name": r.name, "numerator": r.numerator, "denominator": r.denominator} for r in prep.ratios
+        ],
+        "engineered_rule": RATIO_RULE,
+        "log1p_negative": "clipped to 0",
+        "categorical": [
+            {"column": c.column, "levels": list(c.levels), "other": c.other} for c in prep.categories
+        ],
+    }
+
+
+def report_named_model(document: Mapping[str, Any], profiles: Sequence[SegmentProfile]) -> dict[str, Any]:
+    """Return model.json with each segment's `report_name`: the name the report and segments.csv show."""
+    names = {p.id: p.name for p in profiles}
+    segments = [{**s, "report_name": names.get(int(s["id"]), s["name"])} for s in document["segments"]]
+    return {**document, "segments": segments}
 
 
 def model_json(document: Mapping[str, Any]) -> bytes:
@@ -209,6 +243,30 @@ def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: I
         if c not in kept
     )
     return Matching(from_period=previous.period, matches=tuple(matches), vanished=vanished, rule=RULE)
+
+
+def kept_names(matching: Matching) -> dict[int, str]:
+    """Return, per new label, the name its matched segment had last period (to keep where still true)."""
+    return {m.label: m.name for m in matching.matches if m.name is not None}
+
+
+def names_still_true(
+    matching: Matching, profiles: Sequence[SegmentProfile], configured: Collection[int] = ()
+) -> Matching:
+    """Return the matching without the kept names this month's figures no longer bear out (renamed).
+
+    `profiles` are the fit's own (id = label), named with `kept_names` preferred wherever still true, so a
+    profile whose name differs from its kept one was not entitled to it. Ids with a `[report] names` entry
+    keep the user's name and are never reported as renamed.
+    """
+    by_label = {p.id: p for p in profiles}
+    matches = tuple(
+        replace(m, name=None, renamed_from=m.name)
+        if m.name is not None and m.id not in configured and by_label[m.label].name != m.name
+        else m
+        for m in matching.matches
+    )
+    return replace(matching, matches=matches)
 
 
 def stable_labels(labels: IntArray, matching: Matching) -> IntArray:

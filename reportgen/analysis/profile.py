@@ -17,8 +17,8 @@ from reportgen.analysis.naming import (
     Condition,
     naming_evidence,
     segment_names,
-    segment_traits,
 )
+from reportgen.analysis.traits import segment_traits
 from reportgen.errors import InputError
 from reportgen.model import FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, ValueStake
 from reportgen.model.columns import feature_label
@@ -48,6 +48,16 @@ CARD_ARCHETYPES: tuple[Archetype, ...] = (
         "one_off_buyers",
         "One-off buyers",
         (Condition("ONEOFF_PURCHASES_FREQUENCY", "high"), Condition("INSTALLMENTS_PURCHASES", "low")),
+    ),
+    # the same buyers seen through their tickets: few purchases, but large ones, and hardly in instalments
+    Archetype(
+        "one_off_buyers",
+        "One-off buyers",
+        (
+            Condition("AVG_PURCHASE_VALUE", "high"),
+            Condition("INSTALLMENTS_PURCHASES", "low"),
+            Condition("INSTALLMENT_SHARE", "low", max_lift=0.5),
+        ),
     ),
     Archetype(
         "instalment_buyers",
@@ -216,8 +226,12 @@ def segment_profiles(
     names: Mapping[str, str] = ARCHETYPE_NAMES,
     column_labels: Mapping[str, str] | None = None,
     value: Sequence[str] | None = None,
+    kept: Mapping[int, str] | None = None,
 ) -> tuple[SegmentProfile, ...]:
-    """Return each segment's statistics, value, traits and unique business name, in segment-id order."""
+    """Return each segment's statistics, value, traits and unique business name, in segment-id order.
+
+    `kept`: per segment, the name a matching carried over from last period (kept where still true).
+    """
     labels_of = dict(column_labels or {})
     _, all_stats = segment_stats(features.raw, seg.labels, seg.k)
     shares = value_shares(features.raw, seg.labels, seg.k)
@@ -225,9 +239,12 @@ def segment_profiles(
     stakes = value_stakes(features.raw, seg.labels, seg.k, value_cols, labels_of)
     value_label = stakes[0].label if stakes and stakes[0] is not None else "value"
     evidence = naming_evidence(features, seg.labels, seg.k, labels_of, value_cols, value_label)
-    named = segment_names(evidence, archetypes, names, [s.share if s else None for s in stakes])
-    # a lift says "x times the average" only for amounts that cannot be negative
-    lift_columns = tuple(c for c in features.input_features if c in evidence.nonnegative)
+    named = segment_names(evidence, archetypes, names, [s.share if s else None for s in stakes], kept)
+    # a lift says "x times the average" only for amounts that cannot be negative, and never of a code
+    # (naming's inputs leave out the columns of a few whole numbers: "Channel 1.5x the average", F29)
+    lift_columns = tuple(
+        c for c in features.input_features if c in evidence.nonnegative and c in evidence.inputs
+    )
     sizes = np.bincount(seg.labels, minlength=seg.k)
     n = int(sizes.sum())
     return tuple(

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportgen.documents.formats import amount, lift, percent, thousands
 from reportgen.errors import InputError
+from reportgen.formats import DEFAULT_LOCALE, amount, lift, percent, thousands
 from reportgen.model import CategoryProfile, Recommendation, SegmentProfile, spend_share
 from reportgen.model.columns import AMOUNT_COLUMNS, feature_label
 
@@ -263,7 +263,7 @@ def filled_text(
     labels: Mapping[str, str] | None = None,
     category: str | None = None,
     *,
-    locale: str | None = None,
+    locale: str = DEFAULT_LOCALE,
     currency: str | None = None,
 ) -> str | None:
     """Fill a playbook text with the segment's numbers; None when it names a column the data lacks.
@@ -332,7 +332,9 @@ def _label(
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
-def value_at_stake(profile: SegmentProfile, *, locale: str | None = None, currency: str | None = None) -> str:
+def value_at_stake(
+    profile: SegmentProfile, *, locale: str = DEFAULT_LOCALE, currency: str | None = None
+) -> str:
     """Return what a segment is worth, for an action: its share and amount (in `currency`, if given) of the
     value column(s)."""
     v = profile.value
@@ -361,7 +363,7 @@ def recommendations(
     per_segment: int = MAX_ACTIONS,
     categories: CategoryProfile | None = None,
     *,
-    locale: str | None = None,
+    locale: str = DEFAULT_LOCALE,
     currency: str | None = None,
 ) -> tuple[Recommendation, ...]:
     """Return each segment's actions, filled with its numbers; no playbook text goes to two segments, except

@@ -169,18 +169,24 @@ def trust_verdict(structure: str, readings: Sequence[str]) -> str:
     else:
         stability = "some unstable segments"
     if structure == "none" and stability in ("stable segments", "mostly stable segments"):
+        # never more permissive than "weak": resampling shows the slices are repeatable, not that they are apart
         use = (
             "the customers do not fall into well-apart groups, but these segments come back when the data "
-            "is resampled; use them to plan and tailor campaigns, not as distinct customer types or for "
-            "eligibility rules"
+            "is resampled; treat them as slices for planning messages and campaign tests, not as distinct "
+            "customer types, and do not use them for eligibility rules or decisions about individual customers"
         )
     elif structure == "none":
         use = (
             "the customers do not fall into well-apart groups, so treat the segments as convenient slices "
-            "for planning, not as real customer types"
+            "for planning, not as real customer types or for eligibility rules"
         )
+        if stability == "some unstable segments":
+            use += ", and do not base decisions on the unstable ones"
     elif stability == "some unstable segments":
-        use = "treat the segments as exploratory and do not base decisions on the unstable ones"
+        use = (
+            "treat the segments as exploratory: do not use them for eligibility rules, nor base decisions on "
+            "the unstable ones"
+        )
     elif structure == "weak":
         use = (
             "use them as a guide for messages and campaign tests; the groups overlap, so do not use them "
@@ -190,9 +196,9 @@ def trust_verdict(structure: str, readings: Sequence[str]) -> str:
         use = "use them to target campaigns, not for hard eligibility rules"
     else:
         use = "the groups are well apart, so they can be used for targeting and for planning segment offers"
-    if readings and stability == "mostly stable segments" and structure != "none":
-        use += ", and check the fairly stable segments before acting on them"
-    if not readings and structure != "none":
+    if readings and stability == "mostly stable segments":
+        use += "; check the fairly stable segments before acting on them"
+    if not readings:
         use += " (how well they hold up was not measured)"
     return f"{head}, {stability}: {use}."
 

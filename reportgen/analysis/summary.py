@@ -95,8 +95,10 @@ def summary_document(
         "generator": generator,
         "kind": analysis.table.kind,
         "input": {
-            "path": input_label,
+            "path": input_label if analysis.table.is_file else None,
+            "name": analysis.table.input_name,
             "sha256": analysis.table.sha256,
+            "fingerprint": analysis.table.fingerprint,
             "rows": analysis.table.rows,
             "customers": q.customers,
         },

@@ -16,7 +16,7 @@ def opening_sentence(history: MonthOverMonth) -> str:
 
 
 def highlight_sentences(history: MonthOverMonth) -> tuple[str, ...]:
-    """Return up to four sentences: redefinitions, the largest move, a size change, new and gone segments."""
+    """Return the sentences on redefinitions, the largest move, a size change, new, gone and renamed segments."""
     changes = history.changes
     names = {c.id: c.name for c in changes} | history.vanished_names()
     sentences = [redefined_sentence(history, r.id, r.sources, r.customers, names) for r in history.redefined]
@@ -45,7 +45,19 @@ def highlight_sentences(history: MonthOverMonth) -> tuple[str, ...]:
         if gone:
             parts.append(f"no longer found: {', '.join(gone)}")
         sentences.append("Segments " + "; ".join(parts) + ".")
+    sentences += renamed_sentences(history, names)
     return tuple(sentences)
+
+
+def renamed_sentences(history: MonthOverMonth, names: dict[int, str]) -> list[str]:
+    """Return that a segment kept its id but not its name, because the old name no longer holds."""
+    month = month_label(history.from_period)
+    return [
+        f"{m.renamed_from}, as it was called in {month}, is now {names.get(m.id, f'segment {m.id}')}: "
+        "its figures no longer bear out the old name."
+        for m in history.matching.matches
+        if m.renamed_from is not None
+    ]
 
 
 def redefined_sentence(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from datetime import date
@@ -12,6 +11,7 @@ import polars as pl
 
 from reportgen.config import CC_FEATURES, DataConfig
 from reportgen.errors import InputError
+from reportgen.formats import DEFAULT_LOCALE, thousands
 from reportgen.io.csv_text import (
     NULL_TOKENS,
     as_utf8,
@@ -38,6 +38,7 @@ from reportgen.io.files import (
 from reportgen.io.guards import check_id_text, check_magnitude, guarded_csv, gunzip_capped
 from reportgen.model import ID, LoadedTable
 from reportgen.model.columns import ENGINEERED_RATIOS
+from reportgen.model.data import table_fingerprint
 
 __all__ = [
     "NULL_TOKENS",
@@ -53,15 +54,17 @@ _DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$")
 MISSING_CATEGORY = "(missing)"
 
 
-def load_customers(path: Path, data: DataConfig, period_end: date | None = None) -> LoadedTable:
+def load_customers(
+    path: Path, data: DataConfig, period_end: date | None = None, locale: str = DEFAULT_LOCALE
+) -> LoadedTable:
     """Read a customer table and return it validated: `customer_id` text, numeric columns Float64, date
-    columns as days before `period_end`, categorical columns text."""
+    columns as days before `period_end`, categorical columns text. `locale`: the report's, for the notes."""
     where = str(path)
     fmt = detect_format(path)
     notes = format_notes(path, fmt)
     if fmt == "parquet":
         frame = _parquet_frame(path, where)
-        out, rows, more = _frame_customers(frame, data, where, period_end)
+        out, rows, more = _frame_customers(frame, data, where, period_end, locale)
     else:
         raw = path.read_bytes()
         if fmt == "csv.gz":
@@ -69,24 +72,31 @@ def load_customers(path: Path, data: DataConfig, period_end: date | None = None)
             check_text(raw[:SNIFF], where, inside_gzip=True)
         raw, guarded = guarded_csv(raw, where)
         notes = (*notes, *guarded)
-        out, rows, more = _csv_customers(raw, data, where, period_end)
-    return _table(path, file_sha256(path), out, rows, data, (*notes, *more))
+        out, rows, more = _csv_customers(raw, data, where, period_end, locale)
+    return _table(path, file_sha256(path), out, rows, data, (*notes, *more), path.name)
 
 
 def customers_from_frame(
-    frame: pl.DataFrame, data: DataConfig, label: str, period_end: date | None = None
+    frame: pl.DataFrame,
+    data: DataConfig,
+    name: str,
+    period_end: date | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> LoadedTable:
-    """Validate a DataFrame already in memory like a file of the same columns (named `label` in messages).
-
-    Its fingerprint is the sha256 of the frame written as CSV, so the same frame gives the same fingerprint.
-    """
-    out, rows, notes = _frame_customers(frame, data, label, period_end)
-    digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
-    return _table(Path(label), digest, out, rows, data, notes)
+    """Validate a DataFrame already in memory like a file of the same columns (`name` in messages and the
+    report). It has no file hash; its fingerprint is the loaded table's, as a file of the same data has."""
+    out, rows, notes = _frame_customers(frame, data, name, period_end, locale)
+    return _table(Path(name), None, out, rows, data, notes, name)
 
 
 def _table(
-    path: Path, sha256: str, frame: pl.DataFrame, rows: int, data: DataConfig, notes: tuple[str, ...]
+    path: Path,
+    sha256: str | None,
+    frame: pl.DataFrame,
+    rows: int,
+    data: DataConfig,
+    notes: tuple[str, ...],
+    name: str,
 ) -> LoadedTable:
     categorical = tuple(c for c in _categorical(data) if c in frame.columns)
     if not data.id_column:
@@ -106,6 +116,8 @@ def _table(
         categorical=categorical,
         encoded=tuple(c for c in data.features if c in categorical),
         numbered=not data.id_column,
+        name=name,
+        fingerprint=table_fingerprint(frame),
     )
 
 
@@ -160,6 +172,12 @@ def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
     required = _required(data)
     found_text = ", ".join(found[:40]) + (f", ... ({len(found)} columns)" if len(found) > 40 else "")
     missing = [c for c in required if c not in found]
+    if missing and data.fitted_by is not None:  # reportgen assign: the model, not the config, names them
+        s = "s" if len(missing) > 1 else ""
+        raise InputError(
+            f"{where}: missing column{s} {', '.join(missing)}, which the model {data.fitted_by} was fitted on; "
+            f"expected the columns of the table that period was run on; found: {found_text}"
+        )
     id_fix = 'set data.id_column to the column that identifies customers, or "" if there is none'
     if data.id_column in missing and len(missing) > 1:
         default = " (the default credit-card columns)" if data.features == CC_FEATURES else ""
@@ -205,19 +223,19 @@ def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
     return [c for c in found if c not in required]
 
 
-def _extra_note(extra: list[str]) -> tuple[str, ...]:
+def _extra_note(extra: list[str], locale: str) -> tuple[str, ...]:
     if not extra:
         return ()
     shown = ", ".join(extra[:10]) + (", ..." if len(extra) > 10 else "")
     s = "s" if len(extra) > 1 else ""
-    return (f"ignored {len(extra)} extra column{s}: {shown}",)
+    return (f"ignored {thousands(len(extra), locale)} extra column{s}: {shown}",)
 
 
 # --- CSV ----------------------------------------------------------------------------------------------
 
 
 def _csv_customers(
-    raw: bytes, data: DataConfig, where: str, period_end: date | None
+    raw: bytes, data: DataConfig, where: str, period_end: date | None, locale: str
 ) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
     notes: list[str] = []
     if raw.startswith(BOM):
@@ -231,7 +249,7 @@ def _csv_customers(
         raise InputError(f"{where}: line 1 is empty; expected a header line naming the columns")
     check_data_delimiter(raw, sep, where)
     extra = _check_columns(header, data, where)
-    notes.extend(_extra_note(extra))
+    notes.extend(_extra_note(extra, locale))
 
     numeric = _numeric_columns(data)
     texts = _text_columns(data)
@@ -263,7 +281,7 @@ def _csv_customers(
         lines = ", ".join(str(n) for n in csv_lines(raw, [int(r) for r in blank[:5]], sep))
         s = "s" if blank.len() > 1 else ""
         notes.append(
-            f"skipped {blank.len()} blank line{s} (line{s} {lines}{', ...' if blank.len() > 5 else ''})"
+            f"skipped {thousands(blank.len(), locale)} blank line{s} (line{s} {lines}{', ...' if blank.len() > 5 else ''})"
         )
     if frame.height == 0:
         raise InputError(
@@ -431,13 +449,13 @@ def _parquet_frame(path: Path, where: str) -> pl.DataFrame:
 
 
 def _frame_customers(
-    source: pl.DataFrame, data: DataConfig, where: str, period_end: date | None
+    source: pl.DataFrame, data: DataConfig, where: str, period_end: date | None, locale: str
 ) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
     """Validate a typed table (Parquet, or a DataFrame): the same columns and checks as a CSV file."""
     original = list(source.columns)
     found = [str(name).strip() for name in original]
     extra = _check_columns(found, data, where)
-    notes = list(_extra_note(extra))
+    notes = list(_extra_note(extra, locale))
     if source.height == 0:
         raise InputError(f"{where}: has columns but no rows; expected one row per customer")
     frame = source.select(pl.col(original[found.index(c)]).alias(c) for c in _required(data))
@@ -468,7 +486,7 @@ def _frame_customers(
         converted.append(s.fill_nan(None).alias(name))
     frame = frame.with_columns(converted)
     if nans:
-        notes.append(f"treated {nans} NaN value{'s' if nans > 1 else ''} as missing")
+        notes.append(f"treated {thousands(nans, locale)} NaN value{'s' if nans > 1 else ''} as missing")
     key = {c: c for c in (*_numeric_columns(data), *_text_columns(data))}
     out = _typed(frame, data.id_column or None, key, data, where, place, period_end, notes)
     out, _ = _drop_blank_rows(out)

@@ -1,39 +1,20 @@
-"""Read a purchase log (CSV, gzip CSV or Parquet) and return one row of behaviour features per customer.
+"""Read a purchase log (CSV, gzip CSV or Parquet) and return its purchase lines, validated and cleaned.
 
 Only the mapped columns are read (`[transactions]` in reportgen.toml), through a lazy, streaming Polars scan;
 text work (id normalisation) runs once per distinct value, not per row. A ten-million-row log (400k customers)
 loads in about 5 s from Parquet and 11 s from CSV on two cores, peaking under 2 GB.
 
 Cleaning rules, applied in this order; each row is counted once, by the first rule that excludes it, and every
-count lands in `LoadedTable.rules` and in a sentence of `LoadedTable.notes`:
+count lands in `PurchaseLog.rules`:
 
 1. `rows_without_customer`: no customer id (empty, or NaN in a float column): excluded.
 2. `rows_missing_values`: no invoice, timestamp, quantity or unit price: excluded.
 3. `non_positive_price_rows`: a unit price of zero or less (free samples, bad-debt adjustments): excluded.
 4. `zero_quantity_rows`: a quantity of zero: excluded (it is neither a sale nor a return).
 5. `rows_after_period_end`: dated after the period's last day: excluded, the report describes the period.
-6. `cancellation_rows`: an invoice number starting with "C" or a negative quantity is a cancellation or
-   return. It stays in and nets against spend, whatever the sign its quantity was written with.
-7. `customers_non_positive_spend`: customers whose net spend is zero or less (for example a return of a
-   purchase made before the log starts) are left out of the table, so out of the segmentation.
 
-Features per customer (Float64), computed from the remaining rows:
-
-- `recency_days`: whole days from the customer's last purchase to the reference day. The reference day is the
-  period's last day, or the log's last day (its latest timestamp on any row) if that is earlier: a log
-  exported on the 9th of December must not make everybody look three weeks idle at the end of the month.
-- `frequency`: distinct purchase invoices (cancellation invoices are not purchases).
-- `monetary`: net spend = gross sales value - cancelled value, where value = |quantity| x unit price.
-- `tenure_days`: whole days from the customer's first purchase to the reference day.
-- `avg_basket`: net spend per purchase invoice (`monetary / frequency`).
-- `return_rate`: cancelled value / gross sales value. It lies in [0, 1) for every customer kept, since a
-  customer whose returns reach their purchases has no positive net spend.
-- `distinct_products`: distinct products on purchase lines (only when a product column is mapped).
-
-Money sums are rounded to 6 decimals so thread scheduling cannot change a result; distinct invoices and
-products are counted by 64-bit hash (see `_distinct_on_sales`).
-
-Then the RFM scores r_score, f_score, m_score (1-5) and rfm_score ("545"), see reportgen.analysis.rfm.
+What the remaining lines add up to per customer (the spend rule, cancellations and returns, recency,
+frequency, monetary, ...) is the analysis's: reportgen/analysis/purchases.py.
 
 Timestamps: Parquet datetime and date columns are used as they are. Text is read by a documented rule: ISO
 8601 first ("2010-12-01", "2010-12-01 08:26", "2010-12-01T08:26:00.5"; a time-zone suffix is dropped and the
@@ -42,14 +23,12 @@ time taken as written), then month-first as in the Online Retail file ("12/1/201
 row and names `transactions.timestamp_format`; with that key set (a strftime format such as "%d/%m/%Y %H:%M")
 every text timestamp is read with that format alone, and a value it does not read stops the run with its row.
 
-Period: `period_end` None means "the month of the log's last timestamp" (the command line's default period); a
-period that starts after the log's last day is noted.
+Period: `period_end` None means "the month of the log's last timestamp" (the command line's default period).
 Customer ids are text; a float-looking id such as "17850.0" becomes "17850".
 """
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import gzip
 import zlib
@@ -62,18 +41,17 @@ from reportgen.config import TransactionConfig
 from reportgen.errors import InputError
 from reportgen.io.csv_text import field_separator
 from reportgen.io.files import detect_format, file_sha256
-from reportgen.io.transaction_notes import log_notes, period_note, rule_summary
-from reportgen.model import ID, LoadedTable
-
-FEATURES: tuple[str, ...] = (
-    "recency_days",
-    "frequency",
-    "monetary",
-    "tenure_days",
-    "avg_basket",
-    "return_rate",
-    "distinct_products",
+from reportgen.model import ID
+from reportgen.model.data import (
+    LOG_CUSTOMER,
+    LOG_INVOICE,
+    LOG_PRICE,
+    LOG_PRODUCT,
+    LOG_QUANTITY,
+    LOG_TIMESTAMP,
+    PurchaseLog,
 )
+from reportgen.period import period_of
 
 # Tried in this order; ISO before month-first is the documented rule for ambiguous text.
 ISO_FORMATS: tuple[str, ...] = (
@@ -87,16 +65,22 @@ MONTH_FIRST_FORMATS: tuple[str, ...] = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "
 TIMESTAMP_FORMATS = ISO_FORMATS + MONTH_FIRST_FORMATS
 
 # Internal column names, whatever the log calls them.
-_CUST, _INV, _TS, _QTY, _PRICE, _PROD = "cust", "inv", "ts", "qty", "price", "prod"
+_CUST, _INV, _TS, _QTY, _PRICE, _PROD = (
+    LOG_CUSTOMER,
+    LOG_INVOICE,
+    LOG_TIMESTAMP,
+    LOG_QUANTITY,
+    LOG_PRICE,
+    LOG_PRODUCT,
+)
 _KEYS = {_CUST: "customer", _INV: "invoice", _TS: "timestamp", _QTY: "quantity", _PRICE: "unit_price"}
 _SAMPLE = 2000  # timestamp values used to pick the main format
-_MONEY_DECIMALS = 6
 
 
-def load_transactions(
+def read_purchase_log(
     path: Path, tx: TransactionConfig, period_end: date | None, separator: str = "auto"
-) -> LoadedTable:
-    """Read a purchase log and return one validated row of RFM behaviour features per customer.
+) -> PurchaseLog:
+    """Read a purchase log and return its validated purchase lines after cleaning rules 1-5.
 
     `period_end` None: the period is the month of the log's last timestamp. `separator`: data.separator.
     """
@@ -121,49 +105,30 @@ def load_transactions(
     kept, rules, first_day, last_day = _kept_rows(raw, blank, period_end)
     del raw
     if kept.height == 0:
-        raise InputError(f"{where}: no purchase line is left after cleaning ({rule_summary(rules)})")
-    if not kept.get_column("sale").any():
-        raise InputError(
-            f"{where}: every sale in the log is cancelled ({rules['cancellation_rows']:,} cancellation rows, "
-            "no purchases); expected at least one purchase"
-        )
-    if period_end is None:
-        period_end = month_end(last_day)
-    reference = min(period_end, last_day)
-    per_customer = _customer_features(kept, keys.drop_nulls(), reference, has_product=_PROD in kept.columns)
-    del kept
-    positive = per_customer.filter(pl.col("monetary") > 0)
-    rules["customers_non_positive_spend"] = per_customer.height - positive.height
-    if positive.height == 0:
-        raise InputError(
-            f"{where}: no customer has a positive net spend ({per_customer.height:,} customers, all with "
-            "returns at least as large as their purchases); expected purchases"
-        )
-    features = tuple(f for f in FEATURES if f in positive.columns)
-    frame = positive.sort(ID).select(ID, *features)
-    dropped = sum(rules[k] for k in _EXCLUDING_RULES)
-    return LoadedTable(
+        raise InputError(f"{where}: no purchase line is left after cleaning ({_rule_summary(rules)})")
+    read_as = tuple(
+        _FORMAT_NAMES.get(f, f"the format {f!r} (transactions.timestamp_format)") for f in ts_formats
+    )
+    return PurchaseLog(
         path=path,
         sha256=file_sha256(path),
-        frame=frame,
-        features=features,
+        name=path.name,
+        lines=kept,
+        keys=keys.drop_nulls(),
         rows=rows,
-        kind="transactions",
-        dropped_rows=dropped,
-        notes=log_notes(rules, reference, period_end, ts_formats, frame.height, _FORMAT_NAMES)
-        + period_note(period_end, last_day),
         rules=rules,
         first_day=first_day,
         last_day=last_day,
+        period_end=period_end or period_of(last_day).last_day,
+        timestamps_read_as=tuple(dict.fromkeys(read_as)),
     )
 
 
-def transactions_from_frame(
-    frame: pl.DataFrame, tx: TransactionConfig, period_end: date | None, label: str
-) -> LoadedTable:
+def purchase_log_from_frame(
+    frame: pl.DataFrame, tx: TransactionConfig, period_end: date | None, name: str
+) -> PurchaseLog:
     """Read a purchase log held in memory through the file reader (via a temporary Parquet file), named
-    `label` in messages; its fingerprint is the sha256 of the frame written as CSV."""
-    import hashlib
+    `name` in messages and the report. It has no file hash."""
     import tempfile
     from dataclasses import replace
 
@@ -171,16 +136,15 @@ def transactions_from_frame(
         path = Path(folder) / "log.parquet"
         frame.write_parquet(path)
         try:
-            table = load_transactions(path, tx, period_end)
+            log = read_purchase_log(path, tx, period_end)
         except InputError as exc:
-            raise InputError(str(exc).replace(str(path), label)) from None
-    digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
-    return replace(table, path=Path(label), sha256=digest)
+            raise InputError(str(exc).replace(str(path), name)) from None
+    return replace(log, path=Path(name), sha256=None, name=name)
 
 
-def month_end(day: date) -> date:
-    """Return the last day of the month `day` falls in."""
-    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+def _rule_summary(rules: dict[str, int]) -> str:
+    parts = [f"{k.replace('_', ' ')}: {v:,}" for k, v in rules.items() if v]
+    return "; ".join(parts) if parts else "no rows"
 
 
 _EXCLUDING_RULES = (
@@ -477,14 +441,13 @@ def _parse(text: pl.Series, fmt: str) -> pl.Series:
     return text.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
 
 
-# --- cleaning and features -----------------------------------------------------------------------------------
+# --- cleaning -------------------------------------------------------------------------------------------
 
 
 def _kept_rows(
     log: pl.DataFrame, blank: pl.Series, period_end: date | None
 ) -> tuple[pl.DataFrame, dict[str, int], date, date]:
-    """Return the rows the features use (with a `sale` flag), the rule counts, and the log's first and last
-    day.
+    """Return the rows no cleaning rule excludes, the rule counts, and the log's first and last day.
 
     The days are taken over every row with a timestamp, excluded or not: they say what the log covers.
     """
@@ -498,75 +461,20 @@ def _kept_rows(
     for condition in conditions:
         exclusive.append(~earlier & condition.fill_null(False))
         earlier = earlier | condition.fill_null(False)
-    if log.schema[_INV] == pl.String:
-        cancel = pl.col(_INV).str.contains(r"^\s*[Cc]") | (pl.col(_QTY) < 0)
-    else:
-        cancel = pl.col(_QTY) < 0
     lazy = log.lazy()
     counts_q = lazy.select(
         *(e.sum().alias(k) for e, k in zip(exclusive, _EXCLUDING_RULES, strict=True)),
         pl.col(_TS).max().alias("last"),
         pl.col(_TS).min().alias("first"),
     )
-    kept_q = lazy.filter(~earlier).with_columns(sale=~cancel)
+    kept_q = lazy.filter(~earlier)
     counts, kept = pl.collect_all([counts_q, kept_q])
     row = counts.row(0, named=True)
     rules = {k: int(row[k]) for k in _EXCLUDING_RULES}
-    rules["cancellation_rows"] = kept.height - int(kept.get_column("sale").sum())
     last, first = row["last"], row["first"]
     fallback = period_end or date.today()  # no timestamp at all: every row is excluded, the caller stops
     last_day = last.date() if isinstance(last, datetime) else fallback
     return kept, rules, first.date() if isinstance(first, datetime) else last_day, last_day
-
-
-def _customer_features(
-    kept: pl.DataFrame, keys: pl.DataFrame, reference: date, has_product: bool
-) -> pl.DataFrame:
-    """Return the behaviour features of every customer seen in the kept rows."""
-    sale = pl.col("sale")
-    value = pl.col(_QTY).abs() * pl.col(_PRICE)
-    aggs = [
-        pl.when(sale).then(value).otherwise(0.0).sum().alias("gross"),
-        pl.when(sale).then(0.0).otherwise(value).sum().alias("cancelled"),
-        _distinct_on_sales(pl.col(_INV)).alias("frequency"),
-        pl.when(sale).then(pl.col(_TS)).min().alias("first"),
-        pl.when(sale).then(pl.col(_TS)).max().alias("last"),
-    ]
-    if has_product:
-        aggs.append(_distinct_on_sales(pl.col(_PROD)).alias("distinct_products"))
-    lazy = kept.lazy()
-    if keys.get_column(ID).n_unique() < keys.height:
-        # Two spellings of one id ("17850" and "17850.0"): group on the normalised text instead.
-        per = lazy.join(keys.lazy(), on=_CUST, how="inner").group_by(ID).agg(aggs)
-    else:
-        per = lazy.group_by(_CUST).agg(aggs).join(keys.lazy(), on=_CUST, how="inner")
-    # Threads add a customer's lines in varying order, which moves the last bit of a float sum; rounding
-    # money to a millionth (far below any currency's cent) makes the same log give the same numbers.
-    per = per.with_columns(pl.col("gross", "cancelled").round(_MONEY_DECIMALS))
-    ref = pl.lit(reference)
-    net = (pl.col("gross") - pl.col("cancelled")).round(_MONEY_DECIMALS)
-    features = [
-        (ref - pl.col("last").dt.date()).dt.total_days().cast(pl.Float64).alias("recency_days"),
-        pl.col("frequency").cast(pl.Float64),
-        net.alias("monetary"),
-        (ref - pl.col("first").dt.date()).dt.total_days().cast(pl.Float64).alias("tenure_days"),
-        (net / pl.col("frequency")).alias("avg_basket"),
-        (pl.col("cancelled") / pl.col("gross")).alias("return_rate"),
-    ]
-    if has_product:
-        features.append(pl.col("distinct_products").cast(pl.Float64))
-    # Customers with only cancellations have no purchase (gross 0): monetary <= 0 drops them later.
-    return per.select(pl.col(ID), *features).collect()
-
-
-def _distinct_on_sales(col: pl.Expr) -> pl.Expr:
-    """Count distinct values on purchase lines, by 64-bit hash (twice as fast as on text).
-
-    Two invoice or product codes of one customer colliding has a chance of about n^2 / 2^65 (1e-16 for a
-    customer with a hundred invoices): no count in a report will ever be off.
-    """
-    hashed = pl.when(pl.col("sale") & col.is_not_null()).then(col.hash(seed=0))
-    return hashed.n_unique() - hashed.is_null().any().cast(pl.UInt32)
 
 
 _FORMAT_NAMES = {f: "ISO 8601 dates" for f in ISO_FORMATS} | {

@@ -26,6 +26,7 @@ from reportgen.model.history import (
     VanishedSegment,
     rounded,
 )
+from reportgen.model.preparation import CategoryEncoding, Preparation, SavedModel
 from reportgen.model.segments import (
     FAIRLY_STABLE_JACCARD,
     STABLE_JACCARD,
@@ -55,6 +56,7 @@ __all__ = [
     "STABLE_JACCARD",
     "Analysis",
     "Brand",
+    "CategoryEncoding",
     "CategoryHighlight",
     "CategoryProfile",
     "ChartImage",
@@ -77,10 +79,12 @@ __all__ = [
     "MonthOverMonth",
     "Naming",
     "PcaMap",
+    "Preparation",
     "PreviousModel",
     "Recommendation",
     "Redefinition",
     "ReportJob",
+    "SavedModel",
     "SegmentChange",
     "SegmentMatch",
     "SegmentProfile",

@@ -99,10 +99,11 @@ class SegmentMatch:
 
     label: int  # the new fit's label
     id: int  # the kept (or fresh) segment id
-    name: str | None  # the kept name; None for a new segment
+    name: str | None  # the kept name; None for a new segment or one whose old name no longer holds
     distance: float | None  # to the partner's previous centroid, scaled units; None when unmatched
     tolerance: float | None  # the partner's acceptance radius
     new: bool
+    renamed_from: str | None = None  # last period's name, when it is no longer true of the segment
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,8 @@ class Matching:
             "matched": [
                 {
                     "id": m.id,
-                    "name": m.name,
+                    "name": m.name if m.renamed_from is None else m.renamed_from,  # the name it had then
+                    "renamed": m.renamed_from is not None,
                     "distance": rounded(m.distance),
                     "tolerance": rounded(m.tolerance),
                 }

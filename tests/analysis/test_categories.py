@@ -33,6 +33,17 @@ def test_over_representations_in_words() -> None:
     assert [h.text for h in profile.highlights[1]] == ["83% Channel 1 vs 60% overall"]
     named = category_highlights(profile, {"Channel=2": "retail channel"})
     assert named.highlights[0][0].text == "75% retail channel vs 40% overall"
+    # the percentages read as the report's locale does
+    german = category_highlights(profile, {"Channel=2": "retail channel"}, "de_DE")
+    assert german.highlights[0][0].text == "75\u00a0% retail channel vs 40\u00a0% overall"
+
+
+def test_a_share_just_under_all_or_just_over_none_never_reads_as_all_or_none() -> None:
+    frame = pl.DataFrame({"G": ["x"] * 999 + ["y"] + ["y"] * 1000})
+    labels = np.array([0] * 1000 + [1] * 1000)
+    profile = category_highlights(category_shares(frame, ("G",), labels, (0, 1)), {})
+    # 99.9% x in segment 0 against 50% overall: "99%", never "100%" of customers
+    assert profile.highlights[0][0].text == "99% G x vs 50% overall"
 
 
 def test_small_or_weak_differences_are_not_called_out() -> None:

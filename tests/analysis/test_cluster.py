@@ -57,6 +57,17 @@ def test_plain_method_picks_three_by_silhouette_and_explains_the_fixed_k(plain_m
     assert "fixed at 4" in selection.reason and "would have chosen 3" in selection.reason
 
 
+def test_the_reason_reads_in_the_reports_locale(plain_matrix) -> None:  # type: ignore[no-untyped-def]
+    cfg = ClusterConfig(k_min=2, k_max=4, n_init=2, random_state=0, stability_resamples=0)
+    english = k_selection(plain_matrix.X, cfg).reason
+    german = k_selection(plain_matrix.X, cfg, locale="de_DE").reason
+    assert re.search(r"silhouette 0\.\d\d", english) and "90%" in english
+    # the same sentence, every number in German: decimal commas, "90 %", no English figure left
+    assert re.search(r"silhouette 0,\d\d", german) and "90\u00a0%" in german
+    assert not re.search(r"\d\.\d", german)
+    assert re.sub(r"\d[\d,.\u00a0%]*", "#", english) == re.sub(r"\d[\d,.\u00a0%]*", "#", german)
+
+
 def test_published_k4_sizes(plain_matrix) -> None:  # type: ignore[no-untyped-def]
     seg = segmentation(plain_matrix.X, 4, PLAIN)
     assert np.bincount(seg.labels).tolist() == [3977, 3367, 1197, 409]

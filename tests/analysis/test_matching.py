@@ -46,6 +46,7 @@ from reportgen.model import (
     SegmentProfile,
     VanishedSegment,
 )
+from reportgen.model.preparation import Preparation
 from reportgen.period import Period
 
 FAST = ClusterConfig(n_init=3, silhouette_sample=500, random_state=0)
@@ -239,6 +240,16 @@ def _toy_features(points: list[list[float]], used: tuple[str, ...] = ("A", "B"))
         center=np.zeros(len(used)),
         scale=np.ones(len(used)),
         quality=None,  # type: ignore[arg-type]
+        preparation=Preparation(
+            inputs=used,
+            medians=dict.fromkeys(used, 0.0),
+            ratios=(),
+            used=used,
+            transformed=(),
+            categories=(),
+            center=np.zeros(len(used)),
+            scale=np.ones(len(used)),
+        ),
     )
 
 
@@ -345,7 +356,16 @@ def test_model_document_round_trips_and_is_deterministic(runs: dict[str, object]
     doc = model_document(october.features, october.seg, october.profiles, "cfg", Period(2026, 10))
     again = model_document(october.features, october.seg, october.profiles, "cfg", Period(2026, 10))
     assert model_json(doc) == model_json(again)
-    assert list(doc) == ["schema_version", "period", "config_hash", "features", "scaling", "segments"]
+    assert list(doc) == [
+        "schema_version",
+        "period",
+        "config_hash",
+        "data",
+        "preparation",
+        "features",
+        "scaling",
+        "segments",
+    ]
     previous = _previous(runs)
     assert previous.used == october.features.used
     np.testing.assert_array_equal(previous.centroids, october.seg.centroids)
@@ -441,7 +461,7 @@ def test_model_document_saves_each_segment_under_its_kept_id_and_name() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"schema_version": 99}, r"written by a newer reportgen \(model schema 99; this one reads 1\)"),
+        ({"schema_version": 99}, r"written by a newer reportgen \(model schema 99; this one reads 2\)"),
         ({"scaling": {"center": [float("nan")], "scale": [1.0]}}, r"non-finite number"),
         ({"segments": 5}, r"missing or malformed key"),
         ({"features": None}, r"missing or malformed key"),

@@ -12,7 +12,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from reportgen.analysis.naming import MAINSTREAM_SD, MAX_NAME_LENGTH, MEMBER_SHARE, NAME_WORDS
+from reportgen.analysis.naming import (
+    MAINSTREAM_SD,
+    MAX_NAME_LENGTH,
+    MEMBER_SHARE,
+    NAME_WORDS,
+    name_candidates,
+    naming_evidence,
+    segment_names,
+)
+from reportgen.analysis.profile import ARCHETYPE_NAMES, CARD_ARCHETYPES
 from reportgen.analysis.recommend import action_words
 from reportgen.analysis.summary import summary_document
 from reportgen.config import ClusterConfig, DataConfig, ReportConfig, Settings, TransactionConfig
@@ -32,7 +41,8 @@ NAME_MEANS: dict[str, tuple[tuple[str, str], ...]] = {
     "Spenders with cash advance": (("PURCHASES", "above"), ("CASH_ADVANCE", "above")),
     "Cash-advance users": (("CASH_ADVANCE", "above"),),
     "Cash-advance only": (("CASH_ADVANCE", "above"), ("PURCHASES", "almost_none")),
-    "One-off buyers": (("ONEOFF_PURCHASES_FREQUENCY", "above"), ("INSTALLMENTS_PURCHASES", "below")),
+    # more often than average, or in larger tickets: the name's own claims say which (checked below)
+    "One-off buyers": (("INSTALLMENTS_PURCHASES", "below"),),
     "Instalment buyers": (("PURCHASES_INSTALLMENTS_FREQUENCY", "above"),),
     "Full payers": (("PRC_FULL_PAYMENT", "above"),),
     "Low activity": (("PURCHASES", "below"), ("CASH_ADVANCE", "below")),
@@ -231,6 +241,18 @@ def test_cc_general_default_run_names_the_top_spenders_for_their_spend(cc_path: 
     # the segment putting most of its purchases into instalments is named for it
     share = {s["name"]: s["profile"]["INSTALLMENT_SHARE"]["lift"] for s in segments}
     assert max(share, key=lambda n: share[n]) == "Instalment buyers" and share["Instalment buyers"] >= 1.5
+    # and the one putting almost none of them into instalments, with tickets well above average, for that:
+    # a segment is named for what it does, not only for what it does not do ("Low instalment purchases")
+    buyers = [s for s in segments if s["name"] == "One-off buyers"]
+    assert len(buyers) == 1 and buyers[0]["profile"]["INSTALLMENT_SHARE"]["lift"] <= 0.5
+    assert buyers[0]["profile"]["AVG_PURCHASE_VALUE"]["lift"] >= 1.25
+    assert not any(
+        s["naming"]["claims"]
+        and all(c["direction"] != "above" for c in s["naming"]["claims"])
+        and s["name"].startswith("Low ")
+        and s["value_share"] > 0.05
+        for s in segments
+    )
 
 
 def claim_true(analysis: Analysis, seg: int, feature: str, direction: str) -> bool:
@@ -292,8 +314,9 @@ def test_the_users_names_replace_the_rules_by_segment_id(tmp_path: Path) -> None
     assert names[1] == auto.profiles[0].name and names[0] == f"{auto.profiles[0].name} (segment 0)"
 
 
-def test_a_coded_column_never_names_a_segment(wholesale_path: Path) -> None:
+def test_a_coded_column_never_names_a_segment_nor_is_a_trait(wholesale_path: Path) -> None:
     # F29: Channel (1 = Horeca, 2 = Retail) in features without data.categorical gave "High milk and channel"
+    # and traits such as "Channel 1.5x the average"
     settings = Settings(data=DataConfig(id_column="", features=("Fresh", "Milk", "Channel")))
     analysis = analyse(settings, wholesale_path, NOV)
     assert any("Channel holds only 2 distinct whole numbers" in n for n in analysis.features.quality.notes)
@@ -301,3 +324,24 @@ def test_a_coded_column_never_names_a_segment(wholesale_path: Path) -> None:
     for s in document["segments"]:
         assert "channel" not in s["name"].lower(), s["name"]
         assert all(c["feature"] != "Channel" for c in s["naming"]["claims"]), s["naming"]
+        assert not any("channel" in trait.lower() for trait in s["traits"]), s["traits"]
+        assert all(c["feature"] != "Channel" for c in s["naming"]["traits"]), s["naming"]
+    # the code is still clustered on and shown in the appendix as the user asked: only the words skip it
+    assert "Channel" in analysis.features.used and all("Channel" in p.stats for p in analysis.profiles)
+
+
+def test_a_matched_segment_keeps_last_months_name_only_while_it_is_true(tmp_path: Path) -> None:
+    analysis = run_case(tmp_path, "cards", 3, 4)
+    fm, fit = analysis.features, analysis.segmentation
+    ev = naming_evidence(fm, fit.labels, fit.k, {})
+    fresh = [name for _, name, _ in segment_names(ev, CARD_ARCHETYPES, ARCHETYPE_NAMES, [None] * fit.k)]
+    # a name that is true of segment 0 but lost to a better-scoring one: last month's, it is kept
+    others = [c.name for c in name_candidates(ev, 0, CARD_ARCHETYPES, ARCHETYPE_NAMES) if c.name not in fresh]
+    assert others, "the planted segment should have more than one true name"
+    kept = segment_names(ev, CARD_ARCHETYPES, ARCHETYPE_NAMES, [None] * fit.k, {0: others[0]})
+    assert kept[0][1] == others[0]
+    assert all(c.mean_holds and c.member_share >= MEMBER_SHARE for c in kept[0][2].claims)
+    assert [name for _, name, _ in kept[1:]] == fresh[1:]
+    # a name no rule finds true of it (no wine column at all) is not kept: the segment gets its true name
+    stale = segment_names(ev, CARD_ARCHETYPES, ARCHETYPE_NAMES, [None] * fit.k, {0: "Wine lovers"})
+    assert [name for _, name, _ in stale] == fresh

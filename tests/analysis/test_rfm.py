@@ -11,10 +11,10 @@ import polars as pl
 
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.profile import segment_profiles
+from reportgen.analysis.purchases import FEATURES as TRANSACTION_FEATURES
 from reportgen.analysis.recommend import load_playbook, recommendations
 from reportgen.analysis.rfm import RFM_ARCHETYPE_NAMES, RFM_ARCHETYPES, rfm_scores
 from reportgen.config import TEMPLATES_DIR, TRANSACTIONS_PLAYBOOK, FeatureConfig
-from reportgen.io.transactions import FEATURES as TRANSACTION_FEATURES
 from reportgen.model import ID, LoadedTable, Segmentation
 from reportgen.model.columns import feature_label
 

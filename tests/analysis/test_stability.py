@@ -111,6 +111,11 @@ def test_verdict_says_what_the_readings_say(structure: str, readings: tuple[str,
         assert "stable segments:" in text and "unstable" not in text
     if structure in ("weak", "none"):
         assert "target campaigns" not in text  # weak structure never reads as ready for targeting rules
+        assert (
+            "eligibility rules" in text
+        )  # and always warns against rules (F30: "none" no laxer than "weak")
+    if "fairly stable" in readings and "unstable" not in readings:
+        assert "check the fairly stable segments" in text
     if structure == "reasonable" and readings == ("stable", "stable"):
         assert text == (
             "Moderate separation, stable segments: use them to target campaigns, not for hard eligibility rules."

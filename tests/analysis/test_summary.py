@@ -68,7 +68,9 @@ def test_month_over_month_is_written_as_the_typed_values_say() -> None:
     assert doc["segment_matching"] == {
         "from_period": "2026-10",
         "tolerance_rule": "distance <= 0.5 x distance to nearest other previous centroid",
-        "matched": [{"id": 0, "name": "Big spenders", "distance": 0.1235, "tolerance": 0.5}],
+        "matched": [
+            {"id": 0, "name": "Big spenders", "renamed": False, "distance": 0.1235, "tolerance": 0.5}
+        ],
         "new": [5],
         "vanished": [{"id": 4, "name": "High spenders", "previous_size": 675}],
         "note": None,

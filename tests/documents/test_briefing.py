@@ -295,7 +295,7 @@ def test_briefing_content_from_an_analysis() -> None:
     assert b.actions == ("High spenders: Reward loyalty",)
     assert b.verdict == "Weak separation, mostly stable segments: " + (
         "use them as a guide for messages and campaign tests; the groups overlap, so do not use them for "
-        "eligibility rules or decisions about individual customers, and check the fairly stable segments "
+        "eligibility rules or decisions about individual customers; check the fairly stable segments "
         "before acting on them."
     )
     assert b.verdict in briefing_text(b)

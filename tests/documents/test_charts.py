@@ -856,3 +856,22 @@ def test_every_segments_traits_chart_shares_one_axis_and_marks_cut_bars(profiles
     row = _values(spec)[0]
     assert row["clamped"] and row["log2_lift"] == -domain[0] and row["text"] == "<0.01x"
     assert any(layer.get("mark", {}).get("shape") == "triangle-left" for layer in _layers(spec))
+
+
+def test_charts_call_columns_by_the_users_labels_as_the_tables_do(profiles, selection) -> None:
+    from reportgen.config import DataConfig, Settings
+    from reportgen.documents.brand import load_brand
+    from reportgen.documents.charts.plan import job_charts
+    from reportgen.model import ReportJob
+
+    settings = Settings(data=DataConfig(features=FEATURES, labels={"BALANCE": "Money owed"}))
+    job = ReportJob(
+        _analysis(profiles, selection), settings, load_brand(settings.brand.file), Period(2026, 11), "t"
+    )
+    planned = {c.name: c for c in job_charts(job)[0]}
+    heatmap = planned["heatmap"]
+    rows = {v["feature"] for v in _values(heatmap.build().to_dict())}
+    # the user's words, and the readable default for the others: never a raw column name
+    assert "Money owed" in rows and "BALANCE" not in rows and "Balance" not in rows
+    assert "Cash advance" in rows and "CASH_ADVANCE" not in rows
+    assert "Money owed" in heatmap.alt

@@ -123,6 +123,12 @@ def test_blank_lines_are_skipped_and_noted(tmp_path: Path) -> None:
     assert table.notes == ("skipped 2 blank lines (lines 3, 5)",)
 
 
+def test_notes_count_in_the_reports_locale(tmp_path: Path) -> None:
+    text = "CUST_ID,BALANCE,PURCHASES\nC1,1,2\n" + ",,\n" * 1200 + "C2,3,4\n"
+    table = load_customers(write(tmp_path, text), CFG, locale="de_DE")
+    assert table.notes[0].startswith("skipped 1.200 blank lines (lines 3, 4, 5, 6, 7, ...)")
+
+
 def test_gzip_round_trip(tmp_path: Path) -> None:
     path = write(tmp_path, gzip.compress(GOOD.encode()), "data.csv.gz")
     assert detect_format(path) == "csv.gz"
@@ -344,7 +350,20 @@ def test_dataframe_loads_like_the_file(tmp_path: Path) -> None:
     frame = pl.read_csv(text.encode())
     from_frame = customers_from_frame(frame, data, "Polars DataFrame")
     assert from_frame.frame.equals(from_file.frame)
-    assert from_frame.path.name == "Polars DataFrame"
+    assert from_frame.name == "Polars DataFrame" and from_file.name == "data.csv"
+    # the same data has the same fingerprint; only the file has a file hash
+    assert from_frame.fingerprint == from_file.fingerprint
+    assert from_frame.sha256 is None and from_file.sha256 is not None
+
+
+def test_fingerprint_follows_the_loaded_values_not_the_spelling(tmp_path: Path) -> None:
+    base = load_customers(write(tmp_path, GOOD), CFG)
+    # padding, CRLF and "20" for "20.0" load to the same table, so the same fingerprint
+    respelled = "CUST_ID,BALANCE,PURCHASES\r\nC1, 10.50 ,0\r\nC2,20.0,3.25\r\nC3,NA,7.0\r\n"
+    assert load_customers(write(tmp_path, respelled, "b.csv"), CFG).fingerprint == base.fingerprint
+    changed = load_customers(write(tmp_path, GOOD.replace("3.25", "3.5"), "c.csv"), CFG)
+    assert changed.fingerprint != base.fingerprint
+    assert len(base.fingerprint) == 64
 
 
 def test_missing_required_columns(tmp_path: Path) -> None:
@@ -556,20 +575,21 @@ def test_numbers_with_a_sign_are_not_formulas(tmp_path: Path) -> None:
 def test_a_transaction_log_whose_sums_overflow_is_an_error_naming_the_customer(tmp_path: Path) -> None:
     from datetime import date
 
+    from reportgen.analysis.purchases import purchase_table
     from reportgen.config import TransactionConfig
     from reportgen.io.guards import refuse_unusable_values
-    from reportgen.io.transactions import load_transactions
+    from reportgen.io.transactions import read_purchase_log
 
     rows = "".join(
         f"{i},P{i % 3},2,2026-11-{i % 28 + 1:02d} 10:00,{i % 7 + 1}.5,C{i % 20}\n" for i in range(200)
     )
     header = "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
     log = write(tmp_path, header + rows + "999,P1,2,2026-11-03 10:00,1e308,C7\n", "log.csv")
-    table = load_transactions(log, TransactionConfig(), date(2026, 11, 30))
+    table = purchase_table(read_purchase_log(log, TransactionConfig(), date(2026, 11, 30)))
     with pytest.raises(InputError, match=r"log\.csv: monetary of customer 'C7' is inf, beyond \+/-1e\+15"):
         refuse_unusable_values(table)
     fine = write(tmp_path, header + rows, "fine.csv")
-    refuse_unusable_values(load_transactions(fine, TransactionConfig(), date(2026, 11, 30)))
+    refuse_unusable_values(purchase_table(read_purchase_log(fine, TransactionConfig(), date(2026, 11, 30))))
 
 
 def test_labels_must_name_columns_of_the_file(tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""Transaction logs -> one row per customer: hand-computed answers, every cleaning rule, every bad input."""
+"""Transaction logs -> one row per customer: hand-computed answers, every cleaning rule, every bad input.
+
+The log is read and cleaned by reportgen/io/transactions.py and added up by reportgen/analysis/purchases.py
+(tests/analysis/test_purchases.py tests the spend rule on its own); here the two run together, as a run does.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,12 @@ from typing import Any
 import polars as pl
 import pytest
 
+from reportgen.analysis.purchases import FEATURES, purchase_table
 from reportgen.analysis.rfm import with_rfm_scores
 from reportgen.config import TransactionConfig
 from reportgen.dev.sample_transactions import generate_transactions, write_transactions
 from reportgen.errors import InputError
-from reportgen.io.transactions import FEATURES, load_transactions
+from reportgen.io.transactions import read_purchase_log
 from reportgen.model import ID, LoadedTable
 
 PERIOD_END = date(2011, 12, 31)
@@ -52,6 +57,11 @@ C536602,F,-2,12/4/2011 9:00,5.00,55555,Spain
 C536801,H,-1,12/9/2011 12:30,4.00,,United Kingdom
 """
 HAND_ROWS = 18
+
+
+def load_transactions(path: Path, tx: TransactionConfig, period_end: date | None) -> LoadedTable:
+    """Return the per-customer table of a log file, read and added up as a run does."""
+    return purchase_table(read_purchase_log(path, tx, period_end))
 
 
 def write(tmp_path: Path, text: str, name: str = "log.csv") -> Path:

@@ -33,8 +33,8 @@ from reportgen.documents.charts.theme import (
     chart_theme,
 )
 from reportgen.documents.heat import heatmap_features as shown_features
+from reportgen.documents.labels import column_labels, with_indicator_labels
 from reportgen.model import Analysis, ChartImage, ReportJob, SegmentProfile
-from reportgen.model.columns import feature_label
 
 
 def heatmap_features(analysis: Analysis) -> tuple[str, ...]:
@@ -180,5 +180,6 @@ def job_charts(job: ReportJob) -> tuple[tuple[PlannedChart, ...], PlannedChart]:
     """Return the charts of a period's documents: the report's (in report order) and the briefing's."""
     analysis, brand = job.analysis, job.brand
     theme = chart_theme(brand.colors, tuple(brand.palette.values()))
-    labels = {c: feature_label(c) for c in analysis.features.raw.columns}
+    # the tables' words: a chart never calls a column by another name than the table beside it
+    labels = with_indicator_labels(analysis.features.used, column_labels(analysis, job.settings.data.labels))
     return chart_plan(analysis, theme, labels), briefing_chart_plan(analysis.profiles, theme)

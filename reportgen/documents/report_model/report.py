@@ -10,6 +10,7 @@ from typing import Any
 from reportgen.documents.brand import Brand
 from reportgen.documents.formats import day_label, month_label
 from reportgen.documents.heat import heatmap_features
+from reportgen.documents.labels import column_labels, with_indicator_labels
 from reportgen.documents.report_model.appendix import Appendix, appendix_section
 from reportgen.documents.report_model.changes import Changes, changes_section
 from reportgen.documents.report_model.figures import Figure, figure
@@ -43,7 +44,7 @@ from reportgen.model import (
     ChartImage,
     spend_share,
 )
-from reportgen.model.columns import feature_label, value_words
+from reportgen.model.columns import feature_label
 from reportgen.period import Period
 
 
@@ -101,11 +102,6 @@ def _brand_style(brand: Brand) -> BrandStyle:
     return BrandStyle(brand.name, dict(brand.colors), brand.font_family, logo)
 
 
-def _labels(analysis: Analysis) -> dict[str, str]:
-    labels = {t.feature: t.label for p in analysis.profiles for t in p.traits}
-    return labels
-
-
 def _contents(segments: Iterable[SegmentPage], changes: Changes | None) -> tuple[ContentsEntry, ...]:
     entries = [ContentsEntry("summary", "Executive summary", 1)]
     if changes is not None:
@@ -114,15 +110,6 @@ def _contents(segments: Iterable[SegmentPage], changes: Changes | None) -> tuple
     entries += [ContentsEntry(s.anchor, s.name, 2) for s in segments]
     entries += [ContentsEntry("methodology", "Methodology", 1), ContentsEntry("appendix", "Appendix", 1)]
     return tuple(entries)
-
-
-def _indicator_labels(used: Iterable[str], labels: Mapping[str, str]) -> dict[str, str]:
-    out = {}
-    for name in used:
-        column, _, value = name.partition("=")
-        if value and name not in labels:
-            out[name] = value_words(column, value, labels)
-    return out
 
 
 def report_model(
@@ -152,15 +139,14 @@ def report_model(
         if history is not None
         else None
     )
-    labels = {**{f: feature_label(f) for f in analysis.features.input_features}, **_labels(analysis)}
-    labels.update(config_dict.get("data", {}).get("labels", {}))  # the user's own words win
+    labels = column_labels(analysis, config_dict.get("data", {}).get("labels", {}))
     spend_key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
     spend_label = labels.get(spend_key, feature_label(spend_key)) if spend_key else "spend"
     segments = tuple(
         segment_page(analysis, i, p, by_name, spend_label, labels) for i, p in enumerate(analysis.profiles, 1)
     )
     # the clustered 0/1 columns of categorical features read "Channel 2", or by the user's label for the value
-    labels = {**labels, **_indicator_labels(analysis.features.used, labels)}
+    labels = with_indicator_labels(analysis.features.used, labels)
     captions = {"map": map_caption(analysis, labels), "heatmap": heatmap_caption(analysis)}
     overview = tuple(
         figure(by_name[n], captions.get(n, "")) for n in ("sizes", "map", "heatmap") if n in by_name

@@ -1,23 +1,25 @@
-"""A purchase log's cleaning, period and timestamp formats, as the sentences the report's notes show."""
+"""A purchase log's cleaning, period and timestamp reading, as the sentences the report's notes show."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
+
+from reportgen.formats import DEFAULT_LOCALE, thousands
 
 
 def log_notes(
     rules: dict[str, int],
     reference: date,
     period_end: date,
-    formats: tuple[str, ...],
+    read_as: tuple[str, ...],
     kept_customers: int,
-    format_names: Mapping[str, str],
+    locale: str = DEFAULT_LOCALE,
 ) -> tuple[str, ...]:
+    """Return one sentence per cleaning rule that applied, then the recency day and how timestamps were read."""
     notes: list[str] = []
 
     def rows(n: int) -> str:
-        return f"{n:,} row{'s' if n != 1 else ''}"
+        return f"{thousands(n, locale)} row{'s' if n != 1 else ''}"
 
     sentences = {
         "rows_without_customer": "without a customer id {were} excluded.",
@@ -40,8 +42,9 @@ def log_notes(
     n = rules.get("customers_non_positive_spend", 0)
     if n:
         notes.append(
-            f"{n:,} customer{'s' if n != 1 else ''} with zero or negative net spend "
-            f"{'were' if n != 1 else 'was'} left out of the segmentation ({kept_customers:,} customers remain)."
+            f"{thousands(n, locale)} customer{'s' if n != 1 else ''} with zero or negative net spend "
+            f"{'were' if n != 1 else 'was'} left out of the segmentation "
+            f"({thousands(kept_customers, locale)} customers remain)."
         )
     if reference < period_end:
         notes.append(
@@ -50,22 +53,13 @@ def log_notes(
         )
     else:
         notes.append(f"Recency is counted from the period end, {reference.isoformat()}.")
-    if formats:
-        readable = " and ".join(
-            dict.fromkeys(
-                format_names.get(f, f"the format {f!r} (transactions.timestamp_format)") for f in formats
-            )
-        )
-        notes.append(f"Timestamps were read as {readable}.")
+    if read_as:
+        notes.append(f"Timestamps were read as {' and '.join(read_as)}.")
     return tuple(notes)
 
 
-def rule_summary(rules: dict[str, int]) -> str:
-    parts = [f"{k.replace('_', ' ')}: {v:,}" for k, v in rules.items() if v]
-    return "; ".join(parts) if parts else "no rows"
-
-
 def period_note(period_end: date, last_day: date) -> tuple[str, ...]:
+    """Return a note when the period starts after the log's last purchase (the report then describes less)."""
     start = period_end.replace(day=1)
     if last_day >= start:
         return ()
