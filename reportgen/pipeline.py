@@ -32,7 +32,7 @@ from reportgen.analysis.matching import (
     stable_segments,
 )
 from reportgen.analysis.naming import configured_names
-from reportgen.analysis.preparation import nearest_segments, prepared_matrix
+from reportgen.analysis.preparation import segment_ids
 from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
@@ -435,10 +435,9 @@ def assigned_segments(
             f"give; use a table with the columns of the {model.period} run"
         )
     columns = {c: table.frame.get_column(c).to_numpy() for c in prep.columns_needed}
-    nearest = nearest_segments(prepared_matrix(columns, prep), model.centroids)
-    ids = pl.Series("segment_id", model.ids, dtype=pl.Int64).gather(nearest)
-    names = pl.Series("segment_name", model.names, dtype=pl.String).gather(nearest)
-    return pl.DataFrame([table.frame.get_column(ID), ids, names])
+    ids = pl.Series("segment_id", segment_ids(columns, model), dtype=pl.Int64)
+    names = ids.replace_strict(list(model.ids), list(model.names), return_dtype=pl.String)
+    return pl.DataFrame([table.frame.get_column(ID), ids, names.alias("segment_name")])
 
 
 def assignments(

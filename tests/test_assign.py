@@ -258,3 +258,21 @@ def test_one_new_customer_with_a_gap_gets_the_models_median(
     code, by_hand, err = _assign(capsys, "--period", "2026-11", "--data", str(filled), "--out", str(out))
     assert code == 0, err
     assert table == by_hand and table.count(b"\n") == 2
+
+
+@pytest.mark.parametrize("form", ["parquet", "csv.gz"])
+def test_parquet_and_gzip_tables_are_read_as_for_run(
+    sample_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    import gzip
+
+    frame = pl.read_csv(SAMPLE_DATA, schema_overrides={"CUST_ID": pl.String})
+    data = tmp_path / f"customers.{form}"
+    if form == "parquet":
+        frame.write_parquet(data)
+    else:
+        data.write_bytes(gzip.compress(SAMPLE_DATA.read_bytes()))
+    out = sample_run / "out"
+    code, table, err = _assign(capsys, "--period", "2026-11", "--data", str(data), "--out", str(out))
+    assert code == 0, err
+    assert table == (out / "2026-11" / "segments.csv").read_bytes()

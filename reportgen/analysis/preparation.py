@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from reportgen.model.preparation import CategoryEncoding, FloatArray, Preparation
+from reportgen.model.preparation import CategoryEncoding, FloatArray, Preparation, SavedModel
 
 IntArray = npt.NDArray[np.int64]
 
@@ -106,3 +106,9 @@ def nearest_segments(X: FloatArray, centroids: FloatArray, block: int = ASSIGN_B
         d = squared_distances(X[start : start + block], centroids)
         labels[start : start + block] = np.argmin(d, axis=1)  # argmin: the first of equal minima
     return labels
+
+
+def segment_ids(columns: Mapping[str, npt.ArrayLike], model: SavedModel) -> IntArray:
+    """Return a batch of customers' stable segment ids under a saved model: prepared, then nearest centroid."""
+    nearest = nearest_segments(prepared_matrix(columns, model.preparation), model.centroids)
+    return np.asarray(model.ids, dtype=np.int64)[nearest]
