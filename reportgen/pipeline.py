@@ -36,7 +36,7 @@ from reportgen.analysis.preparation import nearest_segments, prepared_matrix
 from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
-from reportgen.analysis.summary import segments_csv, summary_document, summary_json
+from reportgen.analysis.summary import portable_summary, segments_csv, summary_document, summary_json
 from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.engines.seam import chosen_engine
@@ -290,7 +290,10 @@ def report_job(
 ) -> ReportJob:
     """Return what the documents (PDF, HTML, briefing) are made from; `data`: the period's data files, of
     which the PDF embeds PDF_ATTACHMENTS."""
-    attachments = tuple((name, data[name]) for name in PDF_ATTACHMENTS if data and name in data)
+    embedded = dict(data or {})
+    if "summary.json" in embedded:
+        embedded["summary.json"] = portable_summary(embedded["summary.json"])
+    attachments = tuple((name, embedded[name]) for name in PDF_ATTACHMENTS if name in embedded)
     return ReportJob(
         analysis=analysis,
         settings=settings,
