@@ -44,7 +44,7 @@ from reportgen.errors import InputError
 from reportgen.formats import numbers_in
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, time_limit
 from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
-from reportgen.io.load import require_customers
+from reportgen.io.load import MIN_CUSTOMERS_PER_SEGMENT, require_customers
 from reportgen.io.period_folder import load_previous_model, saved_model
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.model import ID, Analysis, LoadedTable, PreviousModel, ReportJob, SavedModel
@@ -186,10 +186,9 @@ def _table_analysis(
 ) -> Analysis:
     kind = data_kind(settings)
     cluster = settings.clustering
-    if cluster.k is not None and cluster.k > cluster.k_max:
-        require_customers(table, cluster.k, "--k / clustering.k")
-    else:
-        require_customers(table, cluster.k_max, "clustering.k_max")
+    require_customers(table, cluster.k_max, "clustering.k_max")
+    if cluster.k is not None:
+        require_customers(table, cluster.k, "--k / clustering.k", MIN_CUSTOMERS_PER_SEGMENT)
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features, settings.report.locale)
     if not features.used:
