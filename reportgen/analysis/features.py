@@ -19,7 +19,7 @@ from reportgen.analysis.preparation import indicator_columns, scaled_matrix, uns
 from reportgen.config import FeatureConfig
 from reportgen.formats import DEFAULT_LOCALE, thousands
 from reportgen.model import ID, ColumnStats, DataQuality, FeatureMatrix, Imputation, LoadedTable
-from reportgen.model.columns import ENGINEERED_RATIOS, indicator_name
+from reportgen.model.columns import ENGINEERED_RATIOS, FEATURE_LABELS, indicator_name
 from reportgen.model.preparation import CategoryEncoding, Preparation
 
 # A column is "skewed" (and gets log1p) when it is non-negative and its sample skewness exceeds this.
@@ -184,9 +184,15 @@ def indicator_scale(indicators: pl.DataFrame, owners: tuple[str, ...]) -> np.nda
 
 
 def coded_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[tuple[str, tuple[float, ...]], ...]:
-    """Return the numeric columns that hold only a few whole numbers (not just 0/1), with those numbers."""
+    """Return the numeric columns that hold only a few whole numbers (not just 0/1), with those numbers.
+
+    The columns reportgen knows (FEATURE_LABELS: the card table's, a log's figures) are measures whatever a
+    small extract holds: TENURE in months is never a code, even where 28 customers show only 3 values.
+    """
     out = []
     for c in columns:
+        if c in FEATURE_LABELS:
+            continue
         values = frame.get_column(c).drop_nulls()
         distinct = values.unique().sort()
         whole = 2 <= distinct.len() <= FEW_CODES and bool((distinct.round(0) == distinct).all())
