@@ -6,7 +6,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,7 @@ from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.engines.seam import chosen_engine
 from reportgen.errors import InputError
+from reportgen.formats import numbers_in
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, time_limit
 from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
 from reportgen.io.load import require_customers
@@ -171,6 +172,18 @@ def table_analysis(
     previous: PreviousModel | None = None,
 ) -> Analysis:
     """Analyse a loaded table: prepare, choose k, segment, profile, name, recommend, compare months."""
+    # the traits, names and action texts written here carry numbers in the report's locale
+    with numbers_in(settings.report.locale):
+        return _table_analysis(settings, table, period, progress, previous)
+
+
+def _table_analysis(
+    settings: Settings,
+    table: LoadedTable,
+    period: Period,
+    progress: Progress = quiet,
+    previous: PreviousModel | None = None,
+) -> Analysis:
     kind = data_kind(settings)
     cluster = settings.clustering
     if cluster.k is not None and cluster.k > cluster.k_max:
@@ -264,9 +277,28 @@ def data_files(analysis: Analysis, period: Period, path: Path) -> dict[str, byte
     }
 
 
-def report_job(analysis: Analysis, settings: Settings, brand: Brand, period: Period) -> ReportJob:
-    """Return what the documents (PDF, HTML, briefing) are made from."""
-    return ReportJob(analysis=analysis, settings=settings, brand=brand, period=period, generator=GENERATOR)
+# the data files the PDF embeds (PDF/A-3 attachments): the figures and the customer-to-segment list
+PDF_ATTACHMENTS = ("summary.json", "segments.csv")
+
+
+def report_job(
+    analysis: Analysis,
+    settings: Settings,
+    brand: Brand,
+    period: Period,
+    data: Mapping[str, bytes] | None = None,
+) -> ReportJob:
+    """Return what the documents (PDF, HTML, briefing) are made from; `data`: the period's data files, of
+    which the PDF embeds PDF_ATTACHMENTS."""
+    attachments = tuple((name, data[name]) for name in PDF_ATTACHMENTS if data and name in data)
+    return ReportJob(
+        analysis=analysis,
+        settings=settings,
+        brand=brand,
+        period=period,
+        generator=GENERATOR,
+        attachments=attachments,
+    )
 
 
 def period_files(
@@ -285,10 +317,11 @@ def period_files(
     its per-customer tables) while this one makes the data files; without, everything is made here. Both give
     the same bytes.
     """
+    data = data_files(analysis, period, path)  # first: the PDF embeds two of them (a few ms)
     if renderer is None:
         from reportgen.documents.rendering import DrawnCharts, report_files
 
-        job = report_job(analysis, settings, brand, period)
+        job = report_job(analysis, settings, brand, period, data)
         progress("drawing charts")
         over = (
             f"error: the documents took longer than the render time limit ({RENDER_TIME_LIMIT_S:g} s); "
@@ -296,10 +329,10 @@ def period_files(
         )
         with time_limit(RENDER_TIME_LIMIT_S, over):  # the render workers have the same limit
             files = report_files(job, DrawnCharts(job), progress)
-        files.update(data_files(analysis, period, path))
+        files.update(data)
     else:
-        renderer.render(report_job(analysis.report_view(), settings, brand, period), progress)
-        files = data_files(analysis, period, path)
+        renderer.render(report_job(analysis.report_view(), settings, brand, period, data), progress)
+        files = dict(data)
         files.update(renderer.result())
     files = {name: files[name] for name in PERIOD_FILES}  # one order, whichever process made what
     from reportgen.delivery.deliver import (
@@ -350,9 +383,10 @@ def run(
 
     with critical(completes=True):  # a Ctrl-C now waits for the period and the index to be in place
         target = publish_period(out_dir, str(period), files)
-        index = archive_index(
-            out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src
-        )
+        with numbers_in(settings.report.locale):
+            index = archive_index(
+                out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src
+            )
         write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)

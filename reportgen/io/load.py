@@ -527,7 +527,8 @@ def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable
                 "expected a finite number"
             )
         check_magnitude(frame, name, where, lambda r: place(int(frame["_row"][r])))
-        if col.null_count() == col.len():
+        # reportgen assign fills gaps with the model's medians: a one-customer extract may lack a value
+        if col.null_count() == col.len() and data.fitted_by is None:
             raise InputError(f"{where}: column {name} is empty on every row; expected numbers")
 
 
