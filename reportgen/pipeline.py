@@ -36,7 +36,7 @@ from reportgen.analysis.preparation import nearest_segments, prepared_matrix
 from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
-from reportgen.analysis.summary import segments_csv, summary_document, summary_json
+from reportgen.analysis.summary import attached_summary, segments_csv, summary_document, summary_json
 from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.engines.seam import chosen_engine
@@ -277,7 +277,8 @@ def data_files(analysis: Analysis, period: Period, path: Path) -> dict[str, byte
     }
 
 
-# the data files the PDF embeds (PDF/A-3 attachments): the figures and the customer-to-segment list
+# the data files the PDF embeds (PDF/A-3 attachments): the figures and the customer-to-segment list; the
+# summary without the input file's local path and hash (analysis.summary.attached_summary)
 PDF_ATTACHMENTS = ("summary.json", "segments.csv")
 
 
@@ -290,7 +291,11 @@ def report_job(
 ) -> ReportJob:
     """Return what the documents (PDF, HTML, briefing) are made from; `data`: the period's data files, of
     which the PDF embeds PDF_ATTACHMENTS."""
-    attachments = tuple((name, data[name]) for name in PDF_ATTACHMENTS if data and name in data)
+    attachments = tuple(
+        (name, attached_summary(data[name]) if name == "summary.json" else data[name])
+        for name in PDF_ATTACHMENTS
+        if data and name in data
+    )
     return ReportJob(
         analysis=analysis,
         settings=settings,

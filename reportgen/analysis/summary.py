@@ -205,6 +205,19 @@ def summary_json(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
+# The input's file on this machine: in the period folder's summary.json, left out of the copy the PDF carries
+# (a mailed PDF shows no local path, and a DataFrame's report is then the file's report byte for byte).
+FILE_FIELDS = ("path", "sha256")
+
+
+def attached_summary(summary: bytes) -> bytes:
+    """Return summary.json as the PDF embeds it: the same document without input.path and input.sha256 (the
+    input stays identified by its name and fingerprint, as in the report)."""
+    document = json.loads(summary)
+    document["input"] = {k: v for k, v in document["input"].items() if k not in FILE_FIELDS}
+    return summary_json(document)
+
+
 def segments_table(analysis: Analysis) -> pl.DataFrame:
     """Return one row per customer: customer_id, segment_id, segment_name (+ RFM scores and the recency,
     frequency and monetary figures behind them for logs)."""
