@@ -36,7 +36,7 @@ from reportgen.analysis.preparation import nearest_segments, prepared_matrix
 from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
-from reportgen.analysis.summary import attached_summary, segments_csv, summary_document, summary_json
+from reportgen.analysis.summary import portable_summary, segments_csv, summary_document, summary_json
 from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.engines.seam import chosen_engine
@@ -44,7 +44,7 @@ from reportgen.errors import InputError
 from reportgen.formats import numbers_in
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, time_limit
 from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
-from reportgen.io.load import require_customers
+from reportgen.io.load import MIN_CUSTOMERS_PER_SEGMENT, require_customers
 from reportgen.io.period_folder import load_previous_model, saved_model
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.model import ID, Analysis, LoadedTable, PreviousModel, ReportJob, SavedModel
@@ -186,10 +186,9 @@ def _table_analysis(
 ) -> Analysis:
     kind = data_kind(settings)
     cluster = settings.clustering
-    if cluster.k is not None and cluster.k > cluster.k_max:
-        require_customers(table, cluster.k, "--k / clustering.k")
-    else:
-        require_customers(table, cluster.k_max, "clustering.k_max")
+    require_customers(table, cluster.k_max, "clustering.k_max")
+    if cluster.k is not None:
+        require_customers(table, cluster.k, "--k / clustering.k", MIN_CUSTOMERS_PER_SEGMENT)
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features, settings.report.locale)
     if not features.used:
@@ -277,8 +276,7 @@ def data_files(analysis: Analysis, period: Period, path: Path) -> dict[str, byte
     }
 
 
-# the data files the PDF embeds (PDF/A-3 attachments): the figures and the customer-to-segment list; the
-# summary without the input file's local path and hash (analysis.summary.attached_summary)
+# the data files the PDF embeds (PDF/A-3 attachments): the figures and the customer-to-segment list
 PDF_ATTACHMENTS = ("summary.json", "segments.csv")
 
 
@@ -291,11 +289,10 @@ def report_job(
 ) -> ReportJob:
     """Return what the documents (PDF, HTML, briefing) are made from; `data`: the period's data files, of
     which the PDF embeds PDF_ATTACHMENTS."""
-    attachments = tuple(
-        (name, attached_summary(data[name]) if name == "summary.json" else data[name])
-        for name in PDF_ATTACHMENTS
-        if data and name in data
-    )
+    embedded = dict(data or {})
+    if "summary.json" in embedded:
+        embedded["summary.json"] = portable_summary(embedded["summary.json"])
+    attachments = tuple((name, embedded[name]) for name in PDF_ATTACHMENTS if name in embedded)
     return ReportJob(
         analysis=analysis,
         settings=settings,

@@ -205,16 +205,16 @@ def summary_json(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
-# The input's file on this machine: in the period folder's summary.json, left out of the copy the PDF carries
-# (a mailed PDF shows no local path, and a DataFrame's report is then the file's report byte for byte).
-FILE_FIELDS = ("path", "sha256")
+def portable_summary(summary: bytes) -> bytes:
+    """Return summary.json as a shared document embeds it: without the input file's path and hash.
 
-
-def attached_summary(summary: bytes) -> bytes:
-    """Return summary.json as the PDF embeds it: the same document without input.path and input.sha256 (the
-    input stays identified by its name and fingerprint, as in the report)."""
+    The PDF travels (e-mail, archive): a local path has no place in it, and a table handed over in memory has
+    neither, so without them the PDF is the same whether the table came as a file or as a DataFrame. The
+    report's own identity of its input (`input.name`, `input.fingerprint`) stays; summary.json beside the
+    PDF keeps both fields.
+    """
     document = json.loads(summary)
-    document["input"] = {k: v for k, v in document["input"].items() if k not in FILE_FIELDS}
+    document["input"] = {**document["input"], "path": None, "sha256": None}
     return summary_json(document)
 
 

@@ -144,14 +144,24 @@ def _text_columns(data: DataConfig) -> tuple[str, ...]:
     return tuple(c for c in _categorical(data))
 
 
-def require_customers(table: LoadedTable, k_needed: int, where: str) -> None:
-    """Raise InputError unless the table has more customers than `k_needed` segments (named by `where`)."""
+# A fixed k must leave this many customers per segment on average: fewer, and segments are individuals.
+MIN_CUSTOMERS_PER_SEGMENT = 10
+
+
+def require_customers(table: LoadedTable, k_needed: int, where: str, per_segment: int = 1) -> None:
+    """Raise InputError unless the table has more customers than `k_needed` segments (named by `where`).
+
+    `per_segment`: customers each segment needs on average (a k the user fixed needs groups, not individuals).
+    """
     n = table.frame.height
-    need = k_needed + 1  # silhouette and K-Means need more customers than segments
+    need = max(
+        k_needed + 1, per_segment * k_needed
+    )  # silhouette and K-Means need more customers than segments
     if n < need:
         noun = "customer" if n == 1 else "customers"
+        why = f" ({per_segment} per segment on average)" if need > k_needed + 1 else ""
         raise InputError(
-            f"{table.path}: {n} {noun}, but {where}={k_needed} needs at least {need}; "
+            f"{table.path}: {n} {noun}, but {where}={k_needed} needs at least {need}{why}; "
             f"lower {where} or add data"
         )
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from reportgen.analysis.summary import portable_summary
 from reportgen.documents.brand import load_brand
 from reportgen.documents.fonts import font_files
 from reportgen.documents.html import render_html
@@ -438,17 +439,15 @@ def test_the_pdf_is_pdf_a_3b_with_its_data_files_attached(real_reports: dict[str
         (intent,) = pdf.Root.OutputIntents
         assert intent.S == "/GTS_PDFA1" and "/DestOutputProfile" in intent
         assert not pdf.is_encrypted and "/JavaScript" not in pdf.Root.get("/Names", {})
-        # summary.json and segments.csv, the period's files, dated by the period, not the clock; the summary
-        # without the input file's local path and hash (the report names its input by name and fingerprint)
+        # summary.json and segments.csv, the period's files (the summary without the input file's local path
+        # and hash, which a shared document should not carry), dated by the period, not the clock
         attached = {name: spec.get_file() for name, spec in pdf.attachments.items()}
         assert set(attached) == {"summary.json", "segments.csv"}
         assert attached["segments.csv"].read_bytes() == (folder / "segments.csv").read_bytes()
-        summary = json.loads((folder / "summary.json").read_bytes())
-        carried = json.loads(attached["summary.json"].read_bytes())
-        assert summary["input"]["path"] not in attached["summary.json"].read_bytes().decode("utf-8")
-        assert "path" not in carried["input"] and "sha256" not in carried["input"]
-        del summary["input"]["path"], summary["input"]["sha256"]
-        assert carried == summary
+        beside = (folder / "summary.json").read_bytes()
+        assert attached["summary.json"].read_bytes() == portable_summary(beside)
+        embedded = json.loads(attached["summary.json"].read_bytes())
+        assert embedded["input"]["path"] is None and json.loads(beside)["input"]["path"] is not None
         for file in attached.values():
             assert file.mod_date == file.creation_date
             assert (file.mod_date.year, file.mod_date.month, file.mod_date.day) == (2026, 11, 30)
