@@ -48,6 +48,7 @@ from reportgen.io.load import MIN_CUSTOMERS_PER_SEGMENT, require_customers
 from reportgen.io.period_folder import load_previous_model, saved_model
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.model import ID, Analysis, LoadedTable, PreviousModel, ReportJob, SavedModel
+from reportgen.model.catalog import PERIOD_FILES, SENT_FILE
 from reportgen.period import Period, parse_period, period_of
 
 if TYPE_CHECKING:
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
     from reportgen.parallel.worker import RenderWorker
 
 GENERATOR = f"reportgen {__version__}"
-PERIOD_FILES = ("report.pdf", "report.html", "summary.json", "segments.csv", "model.json", "briefing.eml")
 
 Progress = Callable[[str], None]
 
@@ -343,7 +343,7 @@ def period_files(
 
     kept = kept_send_record(out_dir / str(period), files["briefing.eml"])
     if kept is not None:  # re-running a period with an identical briefing must not allow a second send
-        files["sent.json"] = kept
+        files[SENT_FILE] = kept
     return files
 
 

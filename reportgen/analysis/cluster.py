@@ -24,7 +24,7 @@ from reportgen.analysis.preparation import nearest_segments
 from reportgen.analysis.stability import k_stabilities
 from reportgen.config import ClusterConfig
 from reportgen.errors import InputError
-from reportgen.formats import DEFAULT_LOCALE, percent, thousands
+from reportgen.formats import percent, thousands
 from reportgen.model import (
     FloatArray,
     IntArray,
@@ -273,7 +273,7 @@ def k_selection(
     progress: Progress = _quiet,
     lanes: int = 1,
     previous_k: int | None = None,
-    locale: str = DEFAULT_LOCALE,
+    locale: str | None = None,
 ) -> KSelection:
     """Score the k range and choose k by the documented rule (or take the configured k), on `lanes` threads.
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from reportgen.analysis.preparation import indicator_columns, scaled_matrix, unscaled_columns
 from reportgen.config import FeatureConfig
-from reportgen.formats import DEFAULT_LOCALE, thousands
+from reportgen.formats import thousands
 from reportgen.model import ID, ColumnStats, DataQuality, FeatureMatrix, Imputation, LoadedTable
 from reportgen.model.columns import ENGINEERED_RATIOS, FEATURE_LABELS, indicator_name
 from reportgen.model.preparation import CategoryEncoding, Preparation
@@ -209,7 +209,7 @@ def _coded_note(column: str, values: tuple[float, ...]) -> str:
     )
 
 
-def feature_matrix(table: LoadedTable, cfg: FeatureConfig, locale: str = DEFAULT_LOCALE) -> FeatureMatrix:
+def feature_matrix(table: LoadedTable, cfg: FeatureConfig, locale: str | None = None) -> FeatureMatrix:
     """Return the scaled matrix K-Means sees, with the raw values and the data-quality record (its notes'
     numbers in `locale`, the report's)."""
     inputs = table.features

@@ -11,7 +11,7 @@ import polars as pl
 
 from reportgen.config import CC_FEATURES, DataConfig
 from reportgen.errors import InputError
-from reportgen.formats import DEFAULT_LOCALE, thousands
+from reportgen.formats import thousands
 from reportgen.io.csv_text import (
     NULL_TOKENS,
     as_utf8,
@@ -55,7 +55,7 @@ MISSING_CATEGORY = "(missing)"
 
 
 def load_customers(
-    path: Path, data: DataConfig, period_end: date | None = None, locale: str = DEFAULT_LOCALE
+    path: Path, data: DataConfig, period_end: date | None = None, locale: str | None = None
 ) -> LoadedTable:
     """Read a customer table and return it validated: `customer_id` text, numeric columns Float64, date
     columns as days before `period_end`, categorical columns text. `locale`: the report's, for the notes."""
@@ -81,7 +81,7 @@ def customers_from_frame(
     data: DataConfig,
     name: str,
     period_end: date | None = None,
-    locale: str = DEFAULT_LOCALE,
+    locale: str | None = None,
 ) -> LoadedTable:
     """Validate a DataFrame already in memory like a file of the same columns (`name` in messages and the
     report). It has no file hash; its fingerprint is the loaded table's, as a file of the same data has."""
@@ -233,7 +233,7 @@ def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
     return [c for c in found if c not in required]
 
 
-def _extra_note(extra: list[str], locale: str) -> tuple[str, ...]:
+def _extra_note(extra: list[str], locale: str | None) -> tuple[str, ...]:
     if not extra:
         return ()
     shown = ", ".join(extra[:10]) + (", ..." if len(extra) > 10 else "")
@@ -245,7 +245,7 @@ def _extra_note(extra: list[str], locale: str) -> tuple[str, ...]:
 
 
 def _csv_customers(
-    raw: bytes, data: DataConfig, where: str, period_end: date | None, locale: str
+    raw: bytes, data: DataConfig, where: str, period_end: date | None, locale: str | None
 ) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
     notes: list[str] = []
     if raw.startswith(BOM):
@@ -459,7 +459,7 @@ def _parquet_frame(path: Path, where: str) -> pl.DataFrame:
 
 
 def _frame_customers(
-    source: pl.DataFrame, data: DataConfig, where: str, period_end: date | None, locale: str
+    source: pl.DataFrame, data: DataConfig, where: str, period_end: date | None, locale: str | None
 ) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
     """Validate a typed table (Parquet, or a DataFrame): the same columns and checks as a CSV file."""
     original = list(source.columns)
