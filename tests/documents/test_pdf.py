@@ -12,14 +12,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pyphen
 import pytest
 from pypdf import PdfReader
 
 from reportgen.analysis.summary import portable_summary
+from reportgen.config import TEMPLATES_DIR
 from reportgen.documents.brand import load_brand
 from reportgen.documents.fonts import font_files
 from reportgen.documents.html import render_html
-from reportgen.documents.pdf import AssetFetcher, asset_roots, pdf_bytes, pdf_metadata
+from reportgen.documents.pdf import AssetFetcher, asset_roots, pdf_bytes, pdf_metadata, warm_pdf_engine
 from reportgen.documents.report_model import chart_lookup
 from tests.documents.test_report_model import SEGMENTS, sample_charts, sample_model
 
@@ -517,3 +519,11 @@ def test_a_second_months_overview_shows_every_share_whole(second_month: Path) ->
     assert rows and all(len(re.findall(r"\d%", row)) >= 1 and "(" in row for row in rows), rows
     # every row ends in a share with its "%": nothing cut at the page edge
     assert all(row.rstrip().endswith("%") for row in rows), rows
+
+
+def test_the_warm_up_loads_the_hyphenation_patterns_of_the_reports_language() -> None:
+    """A worker's warm-up pays for the patterns the report's layout would otherwise load during the job."""
+    found = re.search(r'<html lang="([^"]+)"', (TEMPLATES_DIR / "report.html.j2").read_text(encoding="utf-8"))
+    assert found is not None
+    warm_pdf_engine()
+    assert pyphen.LANGUAGES[pyphen.language_fallback(found.group(1))] in pyphen.hdcache
