@@ -12,7 +12,7 @@ from email.utils import format_datetime, formataddr
 from typing import Any
 
 from reportgen.documents.archive import PageColours, page_colours
-from reportgen.documents.formats import DASH, environment, month_label, percent, thousands
+from reportgen.documents.formats import DASH, current_locale, environment, month_label, percent, thousands
 from reportgen.documents.report_model.storyline import headline_change
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share, top_actions
@@ -218,7 +218,7 @@ def briefing_subject(
 
 def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
     """Return the HTML part: table layout, inline styles, images only by cid:, no scripts."""
-    template = environment().get_template("briefing.html.j2")
+    template = environment(current_locale()).get_template("briefing.html.j2")
     html = template.render(b=briefing, charts=[_chart_view(c, briefing.period) for c in charts])
     size = len(html.encode("utf-8"))
     if size > MAX_HTML_BYTES:
@@ -228,7 +228,7 @@ def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
 
 def briefing_text(briefing: Briefing) -> str:
     """Return the plain-text part of the briefing."""
-    return environment().get_template("briefing.txt.j2").render(b=briefing)
+    return environment(current_locale()).get_template("briefing.txt.j2").render(b=briefing)
 
 
 def _chart_view(chart: ChartImage, period: Period) -> dict[str, Any]:

@@ -487,12 +487,14 @@ def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
         importing.join()
         resume_collector()
         from reportgen.documents.charts import job_charts
+        from reportgen.documents.formats import numbers_in
 
-        plan, briefing = job_charts(job)
-        send(("plan", tuple(p.placeholder() for p in plan)))
-        for planned in plan:
-            send(("chart", planned.draw()))
-        send(("briefing", briefing.draw()))
+        with numbers_in(job.settings.report.locale):  # the charts' labels and alt texts
+            plan, briefing = job_charts(job)
+            send(("plan", tuple(p.placeholder() for p in plan)))
+            for planned in plan:
+                send(("chart", planned.draw()))
+            send(("briefing", briefing.draw()))
         send(("done", {"peak_mb": _peak_mb(), "cpu_s": _cpu_s()}))
     except BrokenPipeError:
         return

@@ -15,7 +15,8 @@ import pytest
 
 from tests.documents.test_archive import CHROMIUM, Browser, opened_browser
 
-PHONES = (360, 390, 479)  # phone widths below 480 px: the narrowest common Android, a current iPhone
+PHONES = (320, 360, 390, 479)  # phone widths below 480 px: an iPhone SE (1st gen), the narrowest common
+# Android, a current iPhone
 
 
 def email_html(eml: Path) -> str:

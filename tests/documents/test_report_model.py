@@ -414,6 +414,32 @@ def test_what_changed_section_appears_only_with_migration_data() -> None:
     assert [e.title for e in model.contents][:2] == ["Executive summary", "What changed"]
 
 
+def test_the_cover_says_monthly_only_where_the_data_is_known_to_be_the_months() -> None:
+    # F31: a first customer table (an annual wholesale extract, two years of a retailer) is not "monthly"
+    first = sample_model()
+    assert not first.monthly
+    kicker = re.compile(r'<p class="cover-kicker">([^<]*)</p>')
+    assert kicker.findall(render_html(first, target="pdf")) == ["Segment analysis"]
+    october = Period(2026, 10)
+    history = MonthOverMonth(
+        from_period=october,
+        migration=Migration(october, 950, 50, 40, (Flow(0, 0, 100),)),
+        matching=Matching(october, (), ()),
+        changes=(),
+    )
+    second = report_model(
+        replace(sample_analysis(), history=history),
+        sample_charts(),
+        load_brand(DEFAULT_BRAND),
+        "Customer Segmentation Report",
+        PERIOD,
+        GENERATOR,
+        {},
+    )
+    assert second.monthly
+    assert kicker.findall(render_html(second, target="pdf")) == ["Monthly report"]
+
+
 def test_what_changed_lists_sizes_new_and_vanished_segments() -> None:
     october = Period(2026, 10)
     history = MonthOverMonth(

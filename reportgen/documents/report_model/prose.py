@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reportgen.documents.formats import lift, percent, thousands
+from reportgen.documents.formats import decimal, lift, percent, thousands
 from reportgen.model import (
     Analysis,
     KSelection,
@@ -99,12 +99,14 @@ def silhouette_reading(value: float | None) -> str:
         return "Reasonable structure: the segments are distinct, with some overlap at the edges."
     if reading == "weak":
         return (
-            "Weak structure (0.26 to 0.50): the segment centres differ, but the segments overlap and "
+            f"Weak structure ({decimal(0.26)} to {decimal(0.5)}): the segment centres differ, but the segments "
+            "overlap and "
             "customers near a boundary could belong to either neighbour. Act on the segment profiles, not "
             "on individual borderline assignments."
         )
     return (
-        "No substantial structure (0.25 or less): the customers form a continuum; read the segments as a "
+        f"No substantial structure ({decimal(0.25)} or less): the customers form a continuum; read the segments "
+        "as a "
         "convenient split, not as distinct types."
     )
 
