@@ -32,11 +32,11 @@ from reportgen.analysis.matching import (
     stable_segments,
 )
 from reportgen.analysis.naming import configured_names
-from reportgen.analysis.preparation import nearest_segments, prepared_matrix
+from reportgen.analysis.preparation import segment_ids
 from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
-from reportgen.analysis.summary import segments_csv, summary_document, summary_json
+from reportgen.analysis.summary import portable_summary, segments_csv, summary_document, summary_json
 from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.engines.seam import chosen_engine
@@ -44,10 +44,11 @@ from reportgen.errors import InputError
 from reportgen.formats import numbers_in
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, time_limit
 from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
-from reportgen.io.load import require_customers
+from reportgen.io.load import MIN_CUSTOMERS_PER_SEGMENT, require_customers
 from reportgen.io.period_folder import load_previous_model, saved_model
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.model import ID, Analysis, LoadedTable, PreviousModel, ReportJob, SavedModel
+from reportgen.model.catalog import PERIOD_FILES, SENT_FILE
 from reportgen.period import Period, parse_period, period_of
 
 if TYPE_CHECKING:
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
     from reportgen.parallel.worker import RenderWorker
 
 GENERATOR = f"reportgen {__version__}"
-PERIOD_FILES = ("report.pdf", "report.html", "summary.json", "segments.csv", "model.json", "briefing.eml")
 
 Progress = Callable[[str], None]
 
@@ -186,10 +186,9 @@ def _table_analysis(
 ) -> Analysis:
     kind = data_kind(settings)
     cluster = settings.clustering
-    if cluster.k is not None and cluster.k > cluster.k_max:
-        require_customers(table, cluster.k, "--k / clustering.k")
-    else:
-        require_customers(table, cluster.k_max, "clustering.k_max")
+    require_customers(table, cluster.k_max, "clustering.k_max")
+    if cluster.k is not None:
+        require_customers(table, cluster.k, "--k / clustering.k", MIN_CUSTOMERS_PER_SEGMENT)
     progress(f"preparing features for {table.frame.height:,} customers")
     features = feature_matrix(table, settings.features, settings.report.locale)
     if not features.used:
@@ -290,7 +289,10 @@ def report_job(
 ) -> ReportJob:
     """Return what the documents (PDF, HTML, briefing) are made from; `data`: the period's data files, of
     which the PDF embeds PDF_ATTACHMENTS."""
-    attachments = tuple((name, data[name]) for name in PDF_ATTACHMENTS if data and name in data)
+    embedded = dict(data or {})
+    if "summary.json" in embedded:
+        embedded["summary.json"] = portable_summary(embedded["summary.json"])
+    attachments = tuple((name, embedded[name]) for name in PDF_ATTACHMENTS if name in embedded)
     return ReportJob(
         analysis=analysis,
         settings=settings,
@@ -341,7 +343,7 @@ def period_files(
 
     kept = kept_send_record(out_dir / str(period), files["briefing.eml"])
     if kept is not None:  # re-running a period with an identical briefing must not allow a second send
-        files["sent.json"] = kept
+        files[SENT_FILE] = kept
     return files
 
 
@@ -435,10 +437,9 @@ def assigned_segments(
             f"give; use a table with the columns of the {model.period} run"
         )
     columns = {c: table.frame.get_column(c).to_numpy() for c in prep.columns_needed}
-    nearest = nearest_segments(prepared_matrix(columns, prep), model.centroids)
-    ids = pl.Series("segment_id", model.ids, dtype=pl.Int64).gather(nearest)
-    names = pl.Series("segment_name", model.names, dtype=pl.String).gather(nearest)
-    return pl.DataFrame([table.frame.get_column(ID), ids, names])
+    ids = pl.Series("segment_id", segment_ids(columns, model), dtype=pl.Int64)
+    names = ids.replace_strict(list(model.ids), list(model.names), return_dtype=pl.String)
+    return pl.DataFrame([table.frame.get_column(ID), ids, names.alias("segment_name")])
 
 
 def assignments(

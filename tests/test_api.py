@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import json
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
+import tomllib
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import polars as pl
@@ -22,21 +18,21 @@ from reportgen.config import Settings
 from reportgen.errors import InputError
 
 PERIOD = "2014-06"
-SETTINGS = {
-    "data": {
-        "id_column": "ID",
-        "features": ["Income", "Recency", "MntWines", "MntMeatProducts", "NumStorePurchases", "Education"],
-        "categorical": ["Education", "Marital_Status"],
-    },
-    "clustering": {"k_max": 4},
-}
+# the README's configuration for marketing_campaign.csv as distributed: TAB-separated, a dd-mm-yyyy date,
+# two text categories (one clustered on), 24 missing incomes, the user's own labels and value columns
 TOML = """[data]
 id_column = "ID"
-features = ["Income", "Recency", "MntWines", "MntMeatProducts", "NumStorePurchases", "Education"]
+features = ["Income", "Recency", "MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts",
+            "MntSweetProducts", "MntGoldProds", "NumDealsPurchases", "NumWebPurchases",
+            "NumCatalogPurchases", "NumStorePurchases", "NumWebVisitsMonth", "Dt_Customer", "Education"]
 categorical = ["Education", "Marital_Status"]
+dates = { Dt_Customer = "%d-%m-%Y" }
+labels = { MntWines = "Wine spend", NumStorePurchases = "Store purchases" }
+value = ["MntWines", "MntMeatProducts"]
 [clustering]
 k_max = 4
 """
+SETTINGS = tomllib.loads(TOML)
 
 
 @pytest.fixture(scope="module")
@@ -47,36 +43,6 @@ def cli_files(tmp_path_factory: pytest.TempPathFactory, marketing_path: Path) ->
     args = ["run", "--quiet", "--data", str(marketing_path), "--config", str(config), "--period", PERIOD]
     assert main([*args, "--out", str(work / "out")]) == 0
     return {p.name: p.read_bytes() for p in (work / "out" / PERIOD).iterdir()}
-
-
-def _pages(pdf: bytes) -> list[bytes]:
-    """Return each page's drawing (its content streams), what a reader sees of a PDF."""
-    import pikepdf
-
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
-        pages = []
-        for page in doc.pages:
-            page.contents_coalesce()
-            pages.append(page.Contents.read_bytes())
-        return pages
-
-
-def _mail_parts(eml: bytes) -> dict[str, Any]:
-    """Return the e-mail's subject and each part's content by type (the MIME boundaries aside)."""
-    msg = BytesParser(policy=policy.default).parsebytes(eml)
-    assert isinstance(msg, EmailMessage)
-    parts: dict[str, Any] = {"subject": str(msg["Subject"])}
-    for part in msg.walk():
-        if not part.is_multipart():
-            parts[part.get_content_type()] = part.get_content()
-    return parts
-
-
-def _attached(pdf: bytes) -> dict[str, bytes]:
-    import pikepdf
-
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
-        return {name: spec.get_file().read_bytes() for name, spec in doc.attachments.items()}
 
 
 def _frame(library: str, path: Path) -> pd.DataFrame | pl.DataFrame:
@@ -92,18 +58,9 @@ def test_dataframe_gives_the_command_line_report(
     frame = _frame(library, marketing_path)
     files = SegmentReport(frame, SETTINGS, period=PERIOD, name=marketing_path.name).files()
     assert set(files) == set(cli_files)
-    # every document is the command line's, byte for byte: report, model, CRM file
-    for name in ("report.html", "model.json", "segments.csv"):
+    # every document is the command line's, byte for byte: report, PDF, e-mail, model, CRM file
+    for name in ("report.html", "report.pdf", "briefing.eml", "model.json", "segments.csv"):
         assert files[name] == cli_files[name], name
-    # the PDF's pages too; it embeds its own summary.json (which names no input file) and segments.csv,
-    # so the PDF and the e-mail carrying it differ there only
-    assert _pages(files["report.pdf"]) == _pages(cli_files["report.pdf"])
-    ours_mail, theirs_mail = _mail_parts(files["briefing.eml"]), _mail_parts(cli_files["briefing.eml"])
-    assert ours_mail.pop("application/pdf") == files["report.pdf"]
-    assert theirs_mail.pop("application/pdf") == cli_files["report.pdf"]
-    assert ours_mail == theirs_mail
-    for made in (files, cli_files):
-        assert _attached(made["report.pdf"]) == {n: made[n] for n in ("summary.json", "segments.csv")}
     ours, theirs = json.loads(files["summary.json"]), json.loads(cli_files["summary.json"])
     # the summary differs only in the two documented fields a table in memory does not have
     assert Path(theirs["input"]["path"]).resolve() == marketing_path.resolve()

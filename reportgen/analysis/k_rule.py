@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reportgen.formats import DEFAULT_LOCALE, decimal, percent
+from reportgen.formats import decimal, percent
 from reportgen.model import KCandidate, KStability
 
 DISTINCT_SHARE = 0.90  # "distinct": a silhouette at least this share of the best-separated k >= 3
@@ -73,7 +73,7 @@ class KRule:
     min_share: float
     with_stability: bool
     stability_of: StabilityOf
-    locale: str = DEFAULT_LOCALE  # the sentences' numbers read as the report's
+    locale: str | None = None  # the sentences' numbers: the report's (None: the run's, formats.numbers_in)
 
     def _d(self, value: float | None, digits: int = 2) -> str:
         """Return a score with fixed decimals in the report's locale ('n/a' when there is none)."""

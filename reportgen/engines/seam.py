@@ -7,7 +7,8 @@ path never loads pyspark), that provides the entry points below with these signa
   `reportgen.pipeline.run` (which hands the call over when the engine is chosen);
 - `assigned_segments(model, settings, source, label) -> pl.DataFrame`: `reportgen assign`'s
   customer_id, segment_id, segment_name for a table (a path) under a period's SavedModel, as
-  `reportgen.pipeline.assigned_segments`, with the shared `prepared_matrix` and `nearest_segments`.
+  `reportgen.pipeline.assigned_segments`, with the shared `segment_ids` (`prepared_matrix`, then
+  `nearest_segments`) of `reportgen.analysis.preparation` on each batch.
 """
 
 from __future__ import annotations

@@ -307,3 +307,18 @@ def test_rule_copes_with_negative_silhouettes() -> None:
     rule, _ = _rule({2: -0.05, 3: -0.10, 4: -0.105, 5: -0.2}, {3: 0.9, 4: 0.9, 5: 0.9}, elbow=4)
     k, reason = rule.choice()
     assert k == 4 and "silhouette -0.10 against -0.10 at 3" in reason  # -0.105 is within 10% of -0.10
+
+
+def test_a_fixed_k_with_segments_under_the_floor_says_so() -> None:
+    rng = np.random.default_rng(3)
+    # 3 clear groups of 200 and one of 6 customers: fixing k = 4 keeps a 1% segment, and the reason says so
+    centres = [(0, 0), (8, 0), (0, 8), (8, 8)]
+    X = np.vstack([rng.normal(c, 0.5, (n, 2)) for c, n in zip(centres, (200, 200, 200, 6), strict=True)])
+    selection = k_selection(X, ClusterConfig(k=4, k_min=2, k_max=5, n_init=3, stability_resamples=0))
+    smallest = next(c for c in selection.candidates if c.k == 4).smallest_share
+    assert smallest is not None and smallest == pytest.approx(6 / 606)
+    assert "With 4, the smallest segment holds 1.0% of the customers, under the 2% the rule requires" in (
+        selection.reason
+    )
+    plenty = k_selection(X, ClusterConfig(k=3, k_min=2, k_max=5, n_init=3, stability_resamples=0))
+    assert "smallest segment" not in plenty.reason

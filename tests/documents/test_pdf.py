@@ -12,13 +12,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pyphen
 import pytest
 from pypdf import PdfReader
 
+from reportgen.analysis.summary import portable_summary
+from reportgen.config import TEMPLATES_DIR
 from reportgen.documents.brand import load_brand
 from reportgen.documents.fonts import font_files
 from reportgen.documents.html import render_html
-from reportgen.documents.pdf import AssetFetcher, asset_roots, pdf_bytes, pdf_metadata
+from reportgen.documents.pdf import AssetFetcher, asset_roots, pdf_bytes, pdf_metadata, warm_pdf_engine
 from reportgen.documents.report_model import chart_lookup
 from tests.documents.test_report_model import SEGMENTS, sample_charts, sample_model
 
@@ -438,11 +441,16 @@ def test_the_pdf_is_pdf_a_3b_with_its_data_files_attached(real_reports: dict[str
         (intent,) = pdf.Root.OutputIntents
         assert intent.S == "/GTS_PDFA1" and "/DestOutputProfile" in intent
         assert not pdf.is_encrypted and "/JavaScript" not in pdf.Root.get("/Names", {})
-        # summary.json and segments.csv, byte for byte the period's files, dated by the period, not the clock
+        # summary.json and segments.csv, the period's files (the summary without the input file's local path
+        # and hash, which a shared document should not carry), dated by the period, not the clock
         attached = {name: spec.get_file() for name, spec in pdf.attachments.items()}
         assert set(attached) == {"summary.json", "segments.csv"}
-        for name, file in attached.items():
-            assert file.read_bytes() == (folder / name).read_bytes()
+        assert attached["segments.csv"].read_bytes() == (folder / "segments.csv").read_bytes()
+        beside = (folder / "summary.json").read_bytes()
+        assert attached["summary.json"].read_bytes() == portable_summary(beside)
+        embedded = json.loads(attached["summary.json"].read_bytes())
+        assert embedded["input"]["path"] is None and json.loads(beside)["input"]["path"] is not None
+        for file in attached.values():
             assert file.mod_date == file.creation_date
             assert (file.mod_date.year, file.mod_date.month, file.mod_date.day) == (2026, 11, 30)
         assert {spec.obj.AFRelationship for spec in pdf.attachments.values()} == {pikepdf.Name.Data}
@@ -511,3 +519,11 @@ def test_a_second_months_overview_shows_every_share_whole(second_month: Path) ->
     assert rows and all(len(re.findall(r"\d%", row)) >= 1 and "(" in row for row in rows), rows
     # every row ends in a share with its "%": nothing cut at the page edge
     assert all(row.rstrip().endswith("%") for row in rows), rows
+
+
+def test_the_warm_up_loads_the_hyphenation_patterns_of_the_reports_language() -> None:
+    """A worker's warm-up pays for the patterns the report's layout would otherwise load during the job."""
+    found = re.search(r'<html lang="([^"]+)"', (TEMPLATES_DIR / "report.html.j2").read_text(encoding="utf-8"))
+    assert found is not None
+    warm_pdf_engine()
+    assert pyphen.LANGUAGES[pyphen.language_fallback(found.group(1))] in pyphen.hdcache

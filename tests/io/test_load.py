@@ -14,6 +14,7 @@ import pytest
 from reportgen.config import DataConfig
 from reportgen.errors import InputError
 from reportgen.io.load import (
+    MIN_CUSTOMERS_PER_SEGMENT,
     customers_from_frame,
     detect_format,
     file_sha256,
@@ -471,6 +472,13 @@ def test_require_customers(tmp_path: Path) -> None:
     assert str(info.value) == (
         f"{table.path}: 5 customers, but clustering.k_max=10 needs at least 11; "
         "lower clustering.k_max or add data"
+    )
+    # a k the user fixes must give groups, not individuals: 10 customers per segment on average (F34)
+    with pytest.raises(InputError) as fixed:
+        require_customers(table, 2, "--k / clustering.k", MIN_CUSTOMERS_PER_SEGMENT)
+    assert str(fixed.value) == (
+        f"{table.path}: 5 customers, but --k / clustering.k=2 needs at least 20 (10 per segment on average); "
+        "lower --k / clustering.k or add data"
     )
 
 
