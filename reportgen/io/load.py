@@ -439,8 +439,12 @@ def _numbers_from_text(
 
 def _number_hint(name: str, value: str) -> str:
     """Return what to change when a cell of a numeric column is not a number."""
+    if re.fullmatch(r"[-+]?\d{1,3}((,\d{3}){2,}|(,\d{3})+\.\d+)", value):
+        return "; export numbers without thousands separators (',')"
     if re.fullmatch(r"-?[\d.]*,\d+", value):
-        return "; use '.' as the decimal mark"
+        return "; use '.' as the decimal mark (and no thousands separators)"
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?\s?%", value):
+        return "; export percentages as plain numbers, without '%' (12 or 0.12)"
     if _DATE_LIKE.match(value):
         return f'; if {name} is a date, add it to data.dates with its format, e.g. {{ {name} = "%d-%m-%Y" }}'
     return f"; if {name} holds categories, list it in data.categorical (or remove it from data.features)"
@@ -539,7 +543,10 @@ def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable
         check_magnitude(frame, name, where, lambda r: place(int(frame["_row"][r])))
         # reportgen assign fills gaps with the model's medians: a one-customer extract may lack a value
         if col.null_count() == col.len() and data.fitted_by is None:
-            raise InputError(f"{where}: column {name} is empty on every row; expected numbers")
+            key = "data.features" if name in data.features else "data.value"
+            raise InputError(
+                f"{where}: column {name} is empty on every row; expected numbers: remove it from {key}"
+            )
 
 
 def _validate_ids(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable[[int], str]) -> None:
