@@ -23,6 +23,7 @@ from reportgen.io.csv_text import (
     is_utf8,
     line1,
     line_place,
+    number_format_hint,
     read_csv,
 )
 from reportgen.io.files import (
@@ -228,7 +229,8 @@ def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
         if found.count(name) > 1:
             places = [str(i + 1) for i, f in enumerate(found) if f == name]
             raise InputError(
-                f"{where}: column {name} appears more than once in the header (columns {', '.join(places)})"
+                f"{where}: column {name} appears more than once in the header (columns {', '.join(places)}); "
+                "expected each column once: rename or remove the repeated one in the export"
             )
     return [c for c in found if c not in required]
 
@@ -439,12 +441,8 @@ def _numbers_from_text(
 
 def _number_hint(name: str, value: str) -> str:
     """Return what to change when a cell of a numeric column is not a number."""
-    if re.fullmatch(r"[-+]?\d{1,3}((,\d{3}){2,}|(,\d{3})+\.\d+)", value):
-        return "; export numbers without thousands separators (',')"
-    if re.fullmatch(r"-?[\d.]*,\d+", value):
-        return "; use '.' as the decimal mark (and no thousands separators)"
-    if re.fullmatch(r"[-+]?\d+(\.\d+)?\s?%", value):
-        return "; export percentages as plain numbers, without '%' (12 or 0.12)"
+    if hint := number_format_hint(value):
+        return hint
     if _DATE_LIKE.match(value):
         return f'; if {name} is a date, add it to data.dates with its format, e.g. {{ {name} = "%d-%m-%Y" }}'
     return f"; if {name} holds categories, list it in data.categorical (or remove it from data.features)"

@@ -430,6 +430,21 @@ def test_all_empty_column(tmp_path: Path) -> None:
     assert "column PURCHASES is empty on every row; expected numbers: remove it from data.features" in message
 
 
+def test_a_repeated_header_column_that_is_read_names_both_places(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "CUST_ID,BALANCE,PURCHASES,BALANCE\nC1,1,2,3\n"))
+    assert message.endswith(
+        "column BALANCE appears more than once in the header (columns 2, 4); "
+        "expected each column once: rename or remove the repeated one in the export"
+    )
+
+
+def test_a_repeated_header_column_that_is_not_read_is_ignored(tmp_path: Path) -> None:
+    table = load_customers(
+        write(tmp_path, "CUST_ID,BALANCE,PURCHASES,NOTE,NOTE\nC1,1,2,a,b\nC2,3,4,c,d\n"), CFG
+    )
+    assert table.frame.height == 2
+
+
 def test_duplicate_customer_ids(tmp_path: Path) -> None:
     text = "CUST_ID,BALANCE,PURCHASES\nC1,1,2\nC2,1,2\nC3,1,2\nC2,5,6\n"
     message = error_of(write(tmp_path, text))
