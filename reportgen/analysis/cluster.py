@@ -312,7 +312,9 @@ def k_selection(
                 )
         return stabilities
 
-    rule = KRule(candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability, locale)
+    rule = KRule(
+        candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability, locale, customers=n
+    )
     auto_k, auto_reason = rule.choice()
     if previous_k is not None and cfg.k is None:  # a fixed k needs no continuity
         auto_k, auto_reason = rule.month_choice(previous_k, auto_k, auto_reason)

@@ -23,6 +23,7 @@ from reportgen.io.csv_text import (
     is_utf8,
     line1,
     line_place,
+    number_format_hint,
     read_csv,
 )
 from reportgen.io.files import (
@@ -228,7 +229,8 @@ def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
         if found.count(name) > 1:
             places = [str(i + 1) for i, f in enumerate(found) if f == name]
             raise InputError(
-                f"{where}: column {name} appears more than once in the header (columns {', '.join(places)})"
+                f"{where}: column {name} appears more than once in the header (columns {', '.join(places)}); "
+                "expected each column once: rename or remove the repeated one in the export"
             )
     return [c for c in found if c not in required]
 
@@ -439,8 +441,8 @@ def _numbers_from_text(
 
 def _number_hint(name: str, value: str) -> str:
     """Return what to change when a cell of a numeric column is not a number."""
-    if re.fullmatch(r"-?[\d.]*,\d+", value):
-        return "; use '.' as the decimal mark"
+    if hint := number_format_hint(value):
+        return hint
     if _DATE_LIKE.match(value):
         return f'; if {name} is a date, add it to data.dates with its format, e.g. {{ {name} = "%d-%m-%Y" }}'
     return f"; if {name} holds categories, list it in data.categorical (or remove it from data.features)"
@@ -539,7 +541,10 @@ def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable
         check_magnitude(frame, name, where, lambda r: place(int(frame["_row"][r])))
         # reportgen assign fills gaps with the model's medians: a one-customer extract may lack a value
         if col.null_count() == col.len() and data.fitted_by is None:
-            raise InputError(f"{where}: column {name} is empty on every row; expected numbers")
+            key = "data.features" if name in data.features else "data.value"
+            raise InputError(
+                f"{where}: column {name} is empty on every row; expected numbers: remove it from {key}"
+            )
 
 
 def _validate_ids(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable[[int], str]) -> None:

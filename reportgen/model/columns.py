@@ -126,6 +126,9 @@ def readable_label(name: str) -> str:
     words = [w for part in re.split(r"[_\s]+", name.strip()) for w in _CAMEL.split(part) if w]
     if not words:
         return name.strip() or name
+    if [w.lower() for w in words] == ["recency"]:
+        # "high recency" reads as "bought recently" but means the opposite: say what the number measures
+        return "Time since last purchase"
     pattern = "{}"
     if len(words) > 1 and words[0].lower() in _PREFIXES:
         pattern = _PREFIXES[words[0].lower()]

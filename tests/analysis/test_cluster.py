@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -322,3 +323,32 @@ def test_a_fixed_k_with_segments_under_the_floor_says_so() -> None:
     )
     plenty = k_selection(X, ClusterConfig(k=3, k_min=2, k_max=5, n_init=3, stability_resamples=0))
     assert "smallest segment" not in plenty.reason
+
+
+def _small_table_rule(customers: int, sils: dict[int, float] = SILS) -> KRule:
+    rule, _ = _rule(sils, {k: 0.99 for k in sils})
+    return replace(rule, customers=customers)
+
+
+def test_auto_k_leaves_at_least_ten_customers_per_segment_on_a_small_table() -> None:
+    k, reason = _small_table_rule(45).choice()
+    assert k == 4 and 45 / k >= 10  # 5, the elbow and otherwise the pick, would leave 9 per segment
+    assert "5 segments would leave fewer than 10 customers per segment on average (45 customers)" in reason
+
+
+def test_auto_k_takes_two_when_three_would_be_too_fine() -> None:
+    k, reason = _small_table_rule(25).choice()
+    assert k == 2
+    assert reason == (
+        "We chose 2 segments: with 25 customers, 3 or more segments would leave fewer than 10 customers "
+        "per segment on average."
+    )
+
+
+def test_auto_k_names_the_key_when_every_k_tried_is_too_fine() -> None:
+    k, reason = _small_table_rule(25, {4: 0.3, 5: 0.3}).choice()
+    assert k == 4 and "lower clustering.k_min or add data" in reason
+
+
+def test_a_large_table_is_not_limited_by_the_customers_per_segment() -> None:
+    assert _small_table_rule(10_000).choice() == _rule(SILS, {k: 0.99 for k in SILS})[0].choice()

@@ -407,3 +407,19 @@ def test_generated_log_loads_the_same_from_every_format(tmp_path: Path) -> None:
     assert 700 < first.frame.height <= 800
     assert first.frame.select(pl.col("return_rate").max()).item() < 1.0
     assert first.frame.select(pl.col("monetary").min()).item() > 0
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ('"2,55"', "expected a number; use '.' as the decimal mark (and no thousands separators)"),
+        ('"1,234.50"', "expected a number; export numbers without thousands separators (',')"),
+    ],
+)
+def test_a_spreadsheet_formatted_price_says_how_to_export_it(tmp_path: Path, cell: str, hint: str) -> None:
+    lines = HAND_LOG.splitlines()
+    fields = lines[3].split(",")
+    fields[HEADER.split(",").index("UnitPrice")] = cell
+    lines[3] = ",".join(fields)
+    message = one_line_error(write(tmp_path, "\n".join(lines) + "\n"))
+    assert message.endswith(f"column 'UnitPrice' has {cell.strip(chr(34))!r} in row 3 (line 4); {hint}")
