@@ -221,8 +221,8 @@ def feature_matrix(table: LoadedTable, cfg: FeatureConfig, locale: str | None = 
         filled, engineered = engineered_frame(filled)
         if not engineered and table.kind == "customers":
             extra_notes.append(
-                "No engineered features (features.engineered = true): the credit-card columns they are "
-                "derived from are not present."
+                "No engineered features: the ratios features.engineered = true adds are built from account "
+                "columns (balance, purchases, payments, credit limit) that this table does not have."
             )
     if table.kind == "customers":
         extra_notes += [_coded_note(c, v) for c, v in coded_columns(table.frame, inputs)]

@@ -31,6 +31,7 @@ class BriefingSegment:
     change: str | None  # "-30 (-4%)" against the previous period, "new"; None in a first month
     action: str | None  # the segment's first recommendation title
     value_share: float | None = None  # of the value measure (`Briefing.value_label`); None without one
+    category: str | None = None  # its strongest category lean: "99% Horeca channel vs 68% overall" (F32)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ def briefing_content(
     by_id = {c.id: c for c in changes}
     value_key = next((k for p in profiles if (k := spend_share(p)[0]) is not None), None)
     value_label = feature_label(value_key).lower() if value_key else None
+    leans = analysis.categories.highlights if analysis.categories is not None else {}
     segments = []
     for p in profiles:
         change = by_id.get(p.id)
@@ -100,6 +102,7 @@ def briefing_content(
                 change=_change_text(change),
                 action=recs[0].title if recs else None,
                 value_share=p.value_shares.get(value_key) if value_key else None,
+                category=next((h.text for h in leans.get(p.id, ())), None),
             )
         )
     customers = analysis.features.quality.customers
