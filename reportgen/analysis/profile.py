@@ -21,7 +21,7 @@ from reportgen.analysis.naming import (
 from reportgen.analysis.traits import segment_traits
 from reportgen.errors import InputError
 from reportgen.model import FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, ValueStake
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import SPEND_NAME, feature_label
 
 # Amount columns whose share of the all-customer total each segment holds ("share of spend").
 VALUE_COLUMNS: tuple[str, ...] = ("PURCHASES", "BALANCE", "CASH_ADVANCE", "monetary")
@@ -92,8 +92,6 @@ ARCHETYPE_NAMES: dict[str, str] = {a.key: a.name for a in CARD_ARCHETYPES}
 
 # The default value column per kind of table: card purchases, a purchase log's net spend.
 KIND_VALUE: tuple[str, ...] = ("PURCHASES", "monetary")
-# Column names that say "an amount spent" (MntWines, total_spend, Sales): summed into the value by default.
-SPEND_NAME = re.compile(r"^mnt(?=[A-Z_])|spend|amount|sales|revenue", re.IGNORECASE)
 # Skewed amounts that are counts, rates or times rather than money: never summed into the value.
 NOT_MONEY = re.compile(
     r"^num|count|freq|trx|visit|days|age|year|recency|tenure|score|rate|id$", re.IGNORECASE

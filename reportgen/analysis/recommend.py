@@ -15,7 +15,7 @@ from pathlib import Path
 from reportgen.errors import InputError
 from reportgen.formats import DEFAULT_LOCALE, amount, lift, percent, thousands
 from reportgen.model import CategoryProfile, Recommendation, SegmentProfile, spend_share
-from reportgen.model.columns import AMOUNT_COLUMNS, feature_label
+from reportgen.model.columns import AMOUNT_COLUMNS, SPEND_NAME, feature_label
 
 MAX_ACTIONS = 2  # with KPI and value at stake, two actions keep a segment to one page
 MIN_ACTIONS = 2
@@ -141,8 +141,9 @@ def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
 
 
 def column_roles(profile: SegmentProfile) -> dict[str, str]:
-    """Return the column each role names for a segment: frequency, recency, tenure, and among several value
-    columns the one it buys most (top) and least (weak) of, against the average."""
+    """Return the column each role names for a segment: frequency, recency, tenure, and, where the value has
+    several columns, the one it buys most (top) and least (weak) of against the average among the value columns
+    and every other spend column (Mnt*, *spend*, *sales*, ...)."""
     roles: dict[str, str] = {}
     for role, patterns in ROLE_PATTERNS.items():
         for pattern in patterns:
@@ -155,7 +156,10 @@ def column_roles(profile: SegmentProfile) -> dict[str, str]:
                 break
     value = profile.value
     if value is not None and len(value.columns) > 1:
-        lifted = [(profile.stats[c].lift, c) for c in value.columns if profile.stats[c].lift is not None]
+        # "most" / "least" must hold among every spend column the profile shows, not only the summed ones
+        spend = [c for c in profile.stats if SPEND_NAME.search(c) and c not in value.columns]
+        compared = [*value.columns, *spend]
+        lifted = [(profile.stats[c].lift, c) for c in compared if profile.stats[c].lift is not None]
         if lifted:
             top = max(lifted, key=lambda t: (t[0] or 0.0, t[1]))
             weak = min(lifted, key=lambda t: (t[0] or 0.0, t[1]))

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.analysis.cluster import segmentation
+from reportgen.analysis.features import feature_matrix
+from reportgen.analysis.profile import segment_profiles
 from reportgen.analysis.recommend import (
     action_words,
     archetype_names,
@@ -15,8 +18,16 @@ from reportgen.analysis.recommend import (
     load_playbook,
     recommendations,
 )
-from reportgen.config import DEFAULT_PLAYBOOK, GENERIC_PLAYBOOK, TRANSACTIONS_PLAYBOOK
+from reportgen.config import (
+    DEFAULT_PLAYBOOK,
+    GENERIC_PLAYBOOK,
+    TRANSACTIONS_PLAYBOOK,
+    ClusterConfig,
+    DataConfig,
+    FeatureConfig,
+)
 from reportgen.errors import InputError
+from reportgen.io.load import load_customers
 from reportgen.model import CategoryHighlight, CategoryProfile, FeatureStat, SegmentProfile, ValueStake
 
 
@@ -204,11 +215,48 @@ def test_roles_give_any_table_different_sized_actions() -> None:
     mine = [r for r in recs if r.segment_id == 0]
     theirs = [r for r in recs if r.segment_id == 1]
     assert len(mine) >= 2 and len(theirs) >= 2
-    assert mine[0].title == "Protect the most valuable customers" and "70.0% of total spend" in mine[0].text
+    assert mine[0].title == "Protect these high-value customers" and "70.0% of total spend" in mine[0].text
     assert any("fish spend" in r.text for r in mine)  # the user's label, mid-sentence
     assert any(r.title == "Raise value per customer" and "only 30.0%" in r.text for r in theirs)
     words = [action_words(r.text) for r in recs]
     assert len(words) == len(set(words))
+
+
+def test_top_is_the_most_bought_among_every_spend_column_not_only_the_value() -> None:
+    shop = _shop(0, wine=2.0, fish=0.5, value_share=0.7, share=0.4)
+    stats = {**shop.stats, "MntFruits": FeatureStat(mean=90.0, median=0.0, lift=2.4)}
+    stats["MntWines"] = FeatureStat(mean=677.0, median=0.0, lift=2.26)
+    fruity = SegmentProfile(**{**shop.__dict__, "stats": stats})
+    # wine leads the two value columns, but fruits are bought more (2.4x): "most" names fruits
+    assert column_roles(fruity)["top"] == "MntFruits"
+    book = load_playbook(GENERIC_PLAYBOOK)
+    (out_buy,) = [a for a in book["generic"].actions if a.title == "Build on where they out-buy others"]
+    text = filled_text(out_buy.text, fruity, column_roles(fruity))
+    assert text is not None and "most on fruits spend (2.4x the average, 90 per customer)" in text
+
+
+def test_superlatives_in_the_playbooks_hold_of_the_numbers_next_to_them(marketing_path: Path) -> None:
+    spend = (
+        "MntWines",
+        "MntFruits",
+        "MntMeatProducts",
+        "MntFishProducts",
+        "MntSweetProducts",
+        "MntGoldProds",
+    )
+    data = DataConfig(id_column="ID", features=("Income", *spend), value=("MntWines", "MntMeatProducts"))
+    fm = feature_matrix(load_customers(marketing_path, data), FeatureConfig(engineered=False))
+    profiles = segment_profiles(
+        fm, segmentation(fm.X, 4, ClusterConfig(n_init=4, random_state=1)), value=data.value
+    )
+    for p in profiles:
+        roles = column_roles(p)
+        lifts = {c: p.stats[c].lift or 0.0 for c in spend}
+        if "top" in roles:
+            assert lifts[roles["top"]] == max(lifts.values())
+        if "weak" in roles:
+            assert lifts[roles["weak"]] == min(lifts.values())
+    assert any("top" in column_roles(p) for p in profiles)
 
 
 def test_an_unknown_role_names_the_file_and_the_roles(tmp_path: Path) -> None:
