@@ -11,6 +11,7 @@ from reportgen.analysis.cluster import segmentation
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.profile import segment_profiles
 from reportgen.analysis.recommend import (
+    PLACEHOLDER,
     action_words,
     archetype_names,
     column_roles,
@@ -28,7 +29,7 @@ from reportgen.config import (
 )
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers
-from reportgen.model import CategoryHighlight, CategoryProfile, FeatureStat, SegmentProfile, ValueStake
+from reportgen.model import CategoryHighlight, CategoryProfile, FeatureStat, SegmentProfile, Trait, ValueStake
 
 
 def _profile(archetype: str = "instalment_buyers") -> SegmentProfile:
@@ -308,6 +309,64 @@ def test_split_the_big_purchases_only_where_one_off_purchases_are_above_average(
     assert bool(split) == (lift >= 1)
     for r in split:
         assert f"{lift:.1f}x the average" in r.text
+
+
+@pytest.mark.parametrize(("purchase", "limit"), [(0.7, 0.9), (2.5, 0.9), (2.5, 1.3)])
+def test_check_the_limit_only_where_purchases_are_large_against_the_limit(
+    purchase: float, limit: float
+) -> None:
+    # review2 #4: the action fired on every one-off segment, with no number behind "come close to them"
+    base = _one_off(0.7)  # no "split the big purchases": two actions leave room for this one
+    stats = {
+        **base.stats,
+        "AVG_PURCHASE_VALUE": FeatureStat(mean=72.0 * purchase, median=60.0, lift=purchase),
+        "CREDIT_LIMIT": FeatureStat(mean=4494.0 * limit, median=4000.0, lift=limit),
+    }
+    recs = recommendations(
+        (SegmentProfile(**{**base.__dict__, "stats": stats}),), load_playbook(DEFAULT_PLAYBOOK)
+    )
+    check = [r.text for r in recs if r.title == "Check the limit fits the purchase"]
+    assert bool(check) == (purchase >= 1.25 and limit <= 1)
+    for text in check:
+        assert (
+            f"({purchase:.1f}x the average) on credit limits of" in text
+            and f"({limit:.1f}x the average)" in text
+        )
+
+
+def test_a_segments_first_action_rests_on_a_number_or_a_condition() -> None:
+    # the first action of a segment is what the top actions show: it must say why it fits this segment
+    figures = {"lift", "mean", "median", "min", "max", "value_share", "traits", "category"}
+    for path in (DEFAULT_PLAYBOOK, GENERIC_PLAYBOOK, TRANSACTIONS_PLAYBOOK):
+        for key, play in load_playbook(path).items():
+            if not play.actions or key == "mainstream":  # its claim (close to the average) is its definition
+                continue
+            first = play.actions[0]
+            kinds = {m.group(1) for m in PLACEHOLDER.finditer(first.text)}
+            assert first.when or kinds & figures, (path.name, key, first.title)
+
+
+def test_an_offer_built_on_what_sets_them_apart_names_it() -> None:
+    deals = SegmentProfile(
+        id=3,
+        name="Many deal purchases",
+        archetype="high:NumDealsPurchases",
+        size=606,
+        share=0.27,
+        stats={"NumDealsPurchases": FeatureStat(mean=4.2, median=4.0, lift=1.8)},
+        value_shares={},
+        traits=(
+            Trait("NumDealsPurchases", "Deal purchases", 1.8, 4.2, 2.3, "Deal purchases 1.8x the average"),
+        ),
+    )
+    recs = recommendations((deals,), {}, load_playbook(GENERIC_PLAYBOOK))
+    (offer,) = [r.text for r in recs if r.title == "Test an offer built on what sets them apart"]
+    assert "606 customers (27.0% of the base), deal purchases 1.8x the average, and measure" in offer
+    bare = SegmentProfile(**{**deals.__dict__, "traits": ()})
+    assert not any(
+        r.title == "Test an offer built on what sets them apart"
+        for r in recommendations((bare,), {}, load_playbook(GENERIC_PLAYBOOK))
+    )
 
 
 def test_the_top_value_column_is_only_said_to_be_bought_more_than_others() -> None:
