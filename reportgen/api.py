@@ -24,6 +24,7 @@ import polars as pl
 
 from reportgen.config import Settings, check_schema, settings_from_dict
 from reportgen.errors import InputError
+from reportgen.model.catalog import SENT_FILE
 from reportgen.period import Period, parse_period
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class SegmentReport:
                 self.analysis.table.path,
                 pipeline.quiet,
             )
-            self._documents.pop("sent.json", None)  # a send record belongs to a published folder
+            self._documents.pop(SENT_FILE, None)  # a send record belongs to a published folder
         return dict(self._documents)
 
     def to_html(self) -> str:

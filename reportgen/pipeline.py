@@ -6,7 +6,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,18 +38,19 @@ from reportgen.analysis.matching import (
     stable_segments,
 )
 from reportgen.analysis.naming import configured_names
-from reportgen.analysis.preparation import nearest_segments, prepared_matrix
+from reportgen.analysis.preparation import segment_ids
 from reportgen.analysis.profile import segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
-from reportgen.analysis.summary import segments_csv, summary_document, summary_json
+from reportgen.analysis.summary import portable_summary, segments_csv, summary_document, summary_json
 from reportgen.config import GENERIC_PLAYBOOK, SAMPLE_DATA, ClusterConfig, FeatureConfig, Settings
 from reportgen.documents.brand import Brand, load_brand
 from reportgen.engines.seam import chosen_engine
 from reportgen.errors import InputError
+from reportgen.formats import numbers_in
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, time_limit
 from reportgen.io.guards import refuse_formula_ids, refuse_unusable_values
-from reportgen.io.load import require_customers
+from reportgen.io.load import MIN_CUSTOMERS_PER_SEGMENT, require_customers
 from reportgen.io.period_folder import load_previous_model, saved_model
 from reportgen.io.write import publish_period, write_atomic
 from reportgen.model import (
@@ -66,6 +67,7 @@ from reportgen.model import (
     SavedModel,
     Segmentation,
 )
+from reportgen.model.catalog import PERIOD_FILES, SENT_FILE
 from reportgen.period import Period, parse_period, period_of
 
 if TYPE_CHECKING:
@@ -74,7 +76,6 @@ if TYPE_CHECKING:
     from reportgen.parallel.worker import RenderWorker
 
 GENERATOR = f"reportgen {__version__}"
-PERIOD_FILES = ("report.pdf", "report.html", "summary.json", "segments.csv", "model.json", "briefing.eml")
 
 Progress = Callable[[str], None]
 
@@ -240,12 +241,24 @@ def table_analysis(
 
     `engine`: where the preparation, the final fit and the profile statistics are computed.
     """
+    # the traits, names and action texts written here carry numbers in the report's locale
+    with numbers_in(settings.report.locale):
+        return _table_analysis(settings, table, period, progress, previous, engine)
+
+
+def _table_analysis(
+    settings: Settings,
+    table: LoadedTable,
+    period: Period,
+    progress: Progress = quiet,
+    previous: PreviousModel | None = None,
+    engine: Engine = LOCAL,
+) -> Analysis:
     kind = data_kind(settings)
     cluster = settings.clustering
-    if cluster.k is not None and cluster.k > cluster.k_max:
-        require_customers(table, cluster.k, "--k / clustering.k")
-    else:
-        require_customers(table, cluster.k_max, "clustering.k_max")
+    require_customers(table, cluster.k_max, "clustering.k_max")
+    if cluster.k is not None:
+        require_customers(table, cluster.k, "--k / clustering.k", MIN_CUSTOMERS_PER_SEGMENT)
     progress(f"preparing features for {table.frame.height:,} customers")
     features = engine.feature_matrix(table, settings.features, settings.report.locale)
     if not features.used:
@@ -337,9 +350,31 @@ def data_files(analysis: Analysis, period: Period, path: Path) -> dict[str, byte
     }
 
 
-def report_job(analysis: Analysis, settings: Settings, brand: Brand, period: Period) -> ReportJob:
-    """Return what the documents (PDF, HTML, briefing) are made from."""
-    return ReportJob(analysis=analysis, settings=settings, brand=brand, period=period, generator=GENERATOR)
+# the data files the PDF embeds (PDF/A-3 attachments): the figures and the customer-to-segment list
+PDF_ATTACHMENTS = ("summary.json", "segments.csv")
+
+
+def report_job(
+    analysis: Analysis,
+    settings: Settings,
+    brand: Brand,
+    period: Period,
+    data: Mapping[str, bytes] | None = None,
+) -> ReportJob:
+    """Return what the documents (PDF, HTML, briefing) are made from; `data`: the period's data files, of
+    which the PDF embeds PDF_ATTACHMENTS."""
+    embedded = dict(data or {})
+    if "summary.json" in embedded:
+        embedded["summary.json"] = portable_summary(embedded["summary.json"])
+    attachments = tuple((name, embedded[name]) for name in PDF_ATTACHMENTS if name in embedded)
+    return ReportJob(
+        analysis=analysis,
+        settings=settings,
+        brand=brand,
+        period=period,
+        generator=GENERATOR,
+        attachments=attachments,
+    )
 
 
 def period_files(
@@ -358,10 +393,11 @@ def period_files(
     its per-customer tables) while this one makes the data files; without, everything is made here. Both give
     the same bytes.
     """
+    data = data_files(analysis, period, path)  # first: the PDF embeds two of them (a few ms)
     if renderer is None:
         from reportgen.documents.rendering import DrawnCharts, report_files
 
-        job = report_job(analysis, settings, brand, period)
+        job = report_job(analysis, settings, brand, period, data)
         progress("drawing charts")
         over = (
             f"error: the documents took longer than the render time limit ({RENDER_TIME_LIMIT_S:g} s); "
@@ -369,10 +405,10 @@ def period_files(
         )
         with time_limit(RENDER_TIME_LIMIT_S, over):  # the render workers have the same limit
             files = report_files(job, DrawnCharts(job), progress)
-        files.update(data_files(analysis, period, path))
+        files.update(data)
     else:
-        renderer.render(report_job(analysis.report_view(), settings, brand, period), progress)
-        files = data_files(analysis, period, path)
+        renderer.render(report_job(analysis.report_view(), settings, brand, period, data), progress)
+        files = dict(data)
         files.update(renderer.result())
     files = {name: files[name] for name in PERIOD_FILES}  # one order, whichever process made what
     from reportgen.delivery.deliver import (
@@ -381,7 +417,7 @@ def period_files(
 
     kept = kept_send_record(out_dir / str(period), files["briefing.eml"])
     if kept is not None:  # re-running a period with an identical briefing must not allow a second send
-        files["sent.json"] = kept
+        files[SENT_FILE] = kept
     return files
 
 
@@ -420,9 +456,10 @@ def run(
 
     with critical(completes=True):  # a Ctrl-C now waits for the period and the index to be in place
         target = publish_period(out_dir, str(period), files)
-        index = archive_index(
-            out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src
-        )
+        with numbers_in(settings.report.locale):
+            index = archive_index(
+                out_dir, brand.name, settings.report.title, brand.colors, logo_src=brand.logo_src
+            )
         write_atomic(out_dir / "index.html", index.encode("utf-8"))
     stats = renderer.stats if renderer is not None else {}
     return RunResult(period_dir=target, analysis=analysis, renderer_stats=stats)
@@ -471,10 +508,9 @@ def assigned_segments(
             f"give; use a table with the columns of the {model.period} run"
         )
     columns = {c: table.frame.get_column(c).to_numpy() for c in prep.columns_needed}
-    nearest = nearest_segments(prepared_matrix(columns, prep), model.centroids)
-    ids = pl.Series("segment_id", model.ids, dtype=pl.Int64).gather(nearest)
-    names = pl.Series("segment_name", model.names, dtype=pl.String).gather(nearest)
-    return pl.DataFrame([table.frame.get_column(ID), ids, names])
+    ids = pl.Series("segment_id", segment_ids(columns, model), dtype=pl.Int64)
+    names = ids.replace_strict(list(model.ids), list(model.names), return_dtype=pl.String)
+    return pl.DataFrame([table.frame.get_column(ID), ids, names.alias("segment_name")])
 
 
 def assignments(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -17,21 +18,21 @@ from reportgen.config import Settings
 from reportgen.errors import InputError
 
 PERIOD = "2014-06"
-SETTINGS = {
-    "data": {
-        "id_column": "ID",
-        "features": ["Income", "Recency", "MntWines", "MntMeatProducts", "NumStorePurchases", "Education"],
-        "categorical": ["Education", "Marital_Status"],
-    },
-    "clustering": {"k_max": 4},
-}
+# the README's configuration for marketing_campaign.csv as distributed: TAB-separated, a dd-mm-yyyy date,
+# two text categories (one clustered on), 24 missing incomes, the user's own labels and value columns
 TOML = """[data]
 id_column = "ID"
-features = ["Income", "Recency", "MntWines", "MntMeatProducts", "NumStorePurchases", "Education"]
+features = ["Income", "Recency", "MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts",
+            "MntSweetProducts", "MntGoldProds", "NumDealsPurchases", "NumWebPurchases",
+            "NumCatalogPurchases", "NumStorePurchases", "NumWebVisitsMonth", "Dt_Customer", "Education"]
 categorical = ["Education", "Marital_Status"]
+dates = { Dt_Customer = "%d-%m-%Y" }
+labels = { MntWines = "Wine spend", NumStorePurchases = "Store purchases" }
+value = ["MntWines", "MntMeatProducts"]
 [clustering]
 k_max = 4
 """
+SETTINGS = tomllib.loads(TOML)
 
 
 @pytest.fixture(scope="module")

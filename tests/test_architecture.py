@@ -37,7 +37,6 @@ ALLOWED = {
     ("reportgen.analysis.kinds", "reportgen.io.transactions"): "a data kind binds its loader",
     # the sent record is written atomically into the period folder, beside the briefing it records
     ("reportgen.delivery.deliver", "reportgen.io.write"): "atomic write of sent.json",
-    ("reportgen.delivery.deliver", "reportgen.io.period_folder"): "the period folder's file names",
     # the render worker runs the documents stage in its own processes
     ("reportgen.parallel.worker", "reportgen.documents"): "the worker renders the documents",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -213,3 +214,41 @@ def test_the_spark_engine_assigns_every_customer_as_run_did(
 def test_bad_engine_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _assign(capsys, "--period", "2026-11", "--data", "x.csv", "--engine", "dask")
     assert code == 2 and "--engine" in _one_error(err) and "dask" in err
+
+
+def test_one_new_customer_with_a_gap_gets_the_models_median(
+    sample_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = _sample_frame()
+    one = tmp_path / "one.csv"
+    frame.head(1).with_columns(pl.lit(None, dtype=pl.String).alias("MINIMUM_PAYMENTS")).write_csv(one)
+    out = sample_run / "out"
+    code, table, err = _assign(capsys, "--period", "2026-11", "--data", str(one), "--out", str(out))
+    assert code == 0, err
+    # the same customer with the gap filled by hand with the model's median lands in the same segment
+    median = json.loads((out / "2026-11" / "model.json").read_text())["preparation"]["medians"][
+        "MINIMUM_PAYMENTS"
+    ]
+    filled = tmp_path / "filled.csv"
+    frame.head(1).with_columns(pl.lit(str(median)).alias("MINIMUM_PAYMENTS")).write_csv(filled)
+    code, by_hand, err = _assign(capsys, "--period", "2026-11", "--data", str(filled), "--out", str(out))
+    assert code == 0, err
+    assert table == by_hand and table.count(b"\n") == 2
+
+
+@pytest.mark.parametrize("form", ["parquet", "csv.gz"])
+def test_parquet_and_gzip_tables_are_read_as_for_run(
+    sample_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    import gzip
+
+    frame = pl.read_csv(SAMPLE_DATA, schema_overrides={"CUST_ID": pl.String})
+    data = tmp_path / f"customers.{form}"
+    if form == "parquet":
+        frame.write_parquet(data)
+    else:
+        data.write_bytes(gzip.compress(SAMPLE_DATA.read_bytes()))
+    out = sample_run / "out"
+    code, table, err = _assign(capsys, "--period", "2026-11", "--data", str(data), "--out", str(out))
+    assert code == 0, err
+    assert table == (out / "2026-11" / "segments.csv").read_bytes()

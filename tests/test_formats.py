@@ -82,6 +82,27 @@ def test_locale_and_currency_are_parameters() -> None:
     assert month_label(Period(2026, 3), locale="fr") == "mars 2026"
 
 
+def test_the_runs_locale_reaches_every_number_left_without_one() -> None:
+    with formats.numbers_in("de_DE"):
+        # a sentence built anywhere in Python (a page title, "this month", a chart label) reads as the tables
+        got = (thousands(8950), percent(0.123), lift(2.5), decimal(0.2456))
+        assert got == ("8.950", "12,3\u00a0%", "2,5x", "0,25")
+        assert thousands(8950, locale="en") == "8,950"  # an explicit locale still wins
+        with formats.numbers_in("fr_FR"):
+            assert thousands(8950) == "8\u202f950"
+        assert formats.current_locale() == "de_DE"
+        # the charts' axis numbers use the same symbols
+        assert formats.chart_number_locale() == {
+            "decimal": ",",
+            "thousands": ".",
+            "grouping": [3],
+            "currency": ["", ""],
+            "percent": "\u00a0%",
+        }
+        assert month_label(Period(2026, 11)) == "November 2026"  # the words stay those of the English prose
+    assert thousands(8950) == "8,950" and formats.chart_number_locale()["decimal"] == "."
+
+
 def test_dates() -> None:
     assert month_label(Period(2026, 11)) == "November 2026"
     assert day_label(date(2026, 11, 30)) == "30 November 2026"

@@ -8,6 +8,9 @@ import json
 import re
 from collections import Counter
 from datetime import datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import polars as pl
@@ -118,8 +121,8 @@ def test_marketing_report_names_segments_in_words_and_shows_categories(marketing
         assert f"<dd>{html.escape(top)} {share}%" in section
     # the user's label names the column wherever the report shows it (profile tables, traits)
     assert ">Wine spend<" in page and "Mnt wines" not in page
-    # no credit-card wording or defaults: the one mention is the note that engineered ratios do not apply
-    assert page.lower().count("credit") == 1 and "credit-card columns they are derived from" in page
+    # no credit-card wording or defaults (F22): the note that engineered ratios do not apply names their columns
+    assert "credit-card" not in page.lower() and "No engineered features: the ratios" in page
     assert "CUST_ID" not in page and "BALANCE" not in page
 
 
@@ -171,6 +174,24 @@ def test_wholesale_report_says_which_channel_dominates_each_segment(
 def test_engineered_on_another_table_is_noted_once(wholesale_run: Path) -> None:
     notes = json.loads((wholesale_run / "summary.json").read_text())["data_quality"]["notes"]
     assert sum("No engineered features" in n for n in notes) == 1
+    # F22: in words a wholesale reader knows, without the credit-card layout
+    assert not any("credit-card" in n for n in notes)
+
+
+def test_the_briefing_tells_each_segments_category_story(wholesale_run: Path) -> None:
+    # F32: the table's main finding (which channel each segment leans to) reaches the e-mail too
+    summary = json.loads((wholesale_run / "summary.json").read_text())
+    leans = {s["name"]: s["category_highlights"] for s in summary["segments"]}
+    assert any(leans.values())
+    msg = BytesParser(policy=policy.default).parsebytes((wholesale_run / "briefing.eml").read_bytes())
+    assert isinstance(msg, EmailMessage)
+    text = next(p.get_content() for p in msg.walk() if p.get_content_type() == "text/plain")
+    page = next(p.get_content() for p in msg.walk() if p.get_content_type() == "text/html")
+    for name, highlights in leans.items():
+        line = next(chunk for chunk in text.split("\n- ") if chunk.startswith(name + ":"))
+        if highlights:
+            first = highlights[0]
+            assert first in line and first in page
 
 
 def test_undeclared_codes_get_a_note(tmp_path: Path, wholesale_path: Path) -> None:

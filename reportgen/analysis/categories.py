@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from reportgen.analysis.features import category_levels, grouped_categories
-from reportgen.formats import DEFAULT_LOCALE, percent
+from reportgen.formats import percent
 from reportgen.model import CategoryHighlight, CategoryProfile, IntArray
 from reportgen.model.columns import value_words
 
@@ -48,7 +48,7 @@ def category_shares(
 
 
 def category_highlights(
-    profile: CategoryProfile, names: Mapping[str, str], locale: str = DEFAULT_LOCALE
+    profile: CategoryProfile, names: Mapping[str, str], locale: str | None = None
 ) -> CategoryProfile:
     """Return the profile with, per segment, the values it over-represents, strongest first, in words.
 
@@ -79,14 +79,14 @@ def category_highlights(
 
 
 def _sentence(
-    column: str, value: str, share: float, base: float, names: Mapping[str, str], locale: str
+    column: str, value: str, share: float, base: float, names: Mapping[str, str], locale: str | None
 ) -> str:
     # whole percentages: "84% Channel 2 vs 32% overall"
     words = value_words(column, value, names)
     return f"{_percent(share, locale)} {words} vs {_percent(base, locale)} overall"
 
 
-def _percent(share: float, locale: str) -> str:
+def _percent(share: float, locale: str | None) -> str:
     # a share that rounds to 100 while below it says 99: "100%" would claim every customer
     # (one under a half percent reads "<1%", the formatter's rule for a share that is not nothing)
     return percent(0.99 if share < 1 and round(share * 100) == 100 else share, 0, locale)

@@ -25,7 +25,7 @@ from reportgen.analysis.preparation import nearest_segments
 from reportgen.analysis.stability import k_stabilities
 from reportgen.config import ClusterConfig
 from reportgen.errors import InputError
-from reportgen.formats import DEFAULT_LOCALE, thousands
+from reportgen.formats import percent, thousands
 from reportgen.model import (
     FloatArray,
     IntArray,
@@ -301,7 +301,7 @@ def k_selection(
     progress: Progress = _quiet,
     lanes: int = 1,
     previous_k: int | None = None,
-    locale: str = DEFAULT_LOCALE,
+    locale: str | None = None,
     sample: IntArray | None = None,
 ) -> KSelection:
     """Score the k range and choose k by the documented rule (or take the configured k), on `lanes` threads.
@@ -345,7 +345,9 @@ def k_selection(
                 )
         return stabilities
 
-    rule = KRule(candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability, locale)
+    rule = KRule(
+        candidates, elbow, cfg.min_segment_share, cfg.stability_resamples > 0, stability, locale, customers=n
+    )
     auto_k, auto_reason = rule.choice()
     if previous_k is not None and cfg.k is None:  # a fixed k needs no continuity
         auto_k, auto_reason = rule.month_choice(previous_k, auto_k, auto_reason)
@@ -357,6 +359,14 @@ def k_selection(
             f"The number of segments was fixed at {cfg.k} by the configuration or the --k option; "
             f"left to the data, the rule would have chosen {auto_k}."
         )
+        fixed = next(c for c in candidates if c.k == cfg.k)
+        if fixed.smallest_share is not None and fixed.smallest_share < cfg.min_segment_share:
+            floor_digits = 0 if round(cfg.min_segment_share * 100, 6).is_integer() else 1
+            reason += (
+                f" With {cfg.k}, the smallest segment holds {percent(fixed.smallest_share, 1, locale)} of the "
+                f"customers{' scored' if fitted_rows < n else ''}, under the {percent(cfg.min_segment_share, floor_digits, locale)} the rule requires of every "
+                "segment: plan for the smallest ones with care."
+            )
     stability([chosen])
     if fitted_rows < n:
         reason += (

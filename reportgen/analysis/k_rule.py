@@ -4,7 +4,8 @@ The rule, as the README states it:
 1. Score every k in k_min..k_max: inertia, silhouette (on a seeded sample of `silhouette_sample` rows),
    Calinski-Harabasz, Davies-Bouldin and the smallest segment's share. Locate the elbow of the inertia curve
    with the kneedle method (the point farthest below the chord joining the ends of the normalised curve).
-2. A k is eligible when no segment is smaller than `min_segment_share` of the customers.
+2. A k is eligible when no segment is smaller than `min_segment_share` of the customers and, like a fixed
+   k, it leaves at least MIN_PER_SEGMENT customers per segment on average (2 is always allowed).
 3. Two segments are chosen when the customers clearly form two groups: k = 2 has a silhouette of at least
    TWO_GROUPS_SILHOUETTE (a "reasonable" structure), every k >= 3 separates under DISTINCT_SHARE of it, and
    (with stability on) the split holds up under resampling as in 5.
@@ -21,10 +22,11 @@ The rule, as the README states it:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reportgen.formats import DEFAULT_LOCALE, decimal, percent
+from reportgen.formats import decimal, percent
 from reportgen.model import KCandidate, KStability
 
 DISTINCT_SHARE = 0.90  # "distinct": a silhouette at least this share of the best-separated k >= 3
@@ -32,6 +34,9 @@ TWO_GROUPS_SILHOUETTE = 0.50  # k = 2 only when its split is at least a "reasona
 STABLE_ARI = 0.80  # a k "holds up" with a mean adjusted Rand index of at least this (Steinley's "good", 2004)
 FAIR_SEGMENT = 0.60  # clusterboot's "patterns worth a look": the floor for every segment of a chosen k
 MONTH_MARGIN = 0.03  # another k replaces last period's only with a silhouette more than 3% higher
+MIN_PER_SEGMENT = (
+    10  # customers per segment on average, as a fixed k needs: fewer, and segments are individuals
+)
 
 
 StabilityOf = Callable[[list[int]], dict[int, KStability]]
@@ -73,7 +78,10 @@ class KRule:
     min_share: float
     with_stability: bool
     stability_of: StabilityOf
-    locale: str = DEFAULT_LOCALE  # the sentences' numbers read as the report's
+    locale: str | None = None  # the sentences' numbers: the report's (None: the run's, formats.numbers_in)
+    customers: int | None = (
+        None  # how many were segmented: k above customers / MIN_PER_SEGMENT is not eligible
+    )
 
     def _d(self, value: float | None, digits: int = 2) -> str:
         """Return a score with fixed decimals in the report's locale ('n/a' when there is none)."""
@@ -83,13 +91,29 @@ class KRule:
         """Return a share as a percentage in the report's locale."""
         return percent(share, digits, self.locale)
 
+    def every_segment(self, st: KStability) -> str:
+        """Return how well the weakest segment came back under resampling, as a floor that is true."""
+        low = min(st.jaccard)
+        if low >= 1.0 - 1e-9:  # a Jaccard cannot exceed 1: "1.00 or more" would be a false floor
+            return "every segment came back unchanged in every resample"
+        floor = math.floor(low * 100 + 1e-9) / 100  # rounded down, so "at least" holds
+        return f"every segment's Jaccard at least {self._d(floor)}"
+
     def candidate(self, k: int) -> KCandidate | None:
         """Return the scores of one k, if it was tried."""
         return next((c for c in self.candidates if c.k == k), None)
 
+    def too_fine(self, k: int) -> bool:
+        """Return whether k leaves fewer than MIN_PER_SEGMENT customers per segment on average (never 2)."""
+        return self.customers is not None and k > max(2, self.customers // MIN_PER_SEGMENT)
+
     def eligible(self, c: KCandidate) -> bool:
-        """Return whether k was scored and leaves no segment under the minimum share."""
-        return c.silhouette is not None and (c.smallest_share or 0.0) >= self.min_share
+        """Return whether k was scored, leaves no segment under the minimum share and is not too fine."""
+        return (
+            c.silhouette is not None
+            and (c.smallest_share or 0.0) >= self.min_share
+            and not self.too_fine(c.k)
+        )
 
     def best_finer(self) -> KCandidate | None:
         """Return the best-separated eligible k of 3 or more segments."""
@@ -110,6 +134,11 @@ class KRule:
         """Return why a candidate was not chosen, as a clause that names its numbers."""
         if c.silhouette is None:
             return f"{c.k} segments could not be scored"
+        if self.too_fine(c.k):
+            return (
+                f"{c.k} segments would leave fewer than {MIN_PER_SEGMENT} customers per segment on average "
+                f"({self.customers} customers)"
+            )
         if (c.smallest_share or 0.0) < self.min_share:
             return (
                 f"{c.k} segments would leave a segment of {self._p(c.smallest_share or 0.0, 1)} of customers, "
@@ -163,6 +192,12 @@ class KRule:
         """Return the chosen k and the one sentence that explains it."""
         tried = f"{self.candidates[0].k} to {self.candidates[-1].k} segments were tried"
         eligible = [c for c in self.candidates if self.eligible(c)]
+        if not eligible and all(self.too_fine(c.k) for c in self.candidates):
+            pick = self.candidates[0]
+            return pick.k, (
+                f"We chose {pick.k} segments, the fewest tried ({tried}), although {self.customers} customers "
+                f"leave fewer than {MIN_PER_SEGMENT} per segment on average: lower clustering.k_min or add data."
+            )
         if not eligible:
             scored = [c for c in self.candidates if c.silhouette is not None] or list(self.candidates)
             pick = max(scored, key=lambda c: (c.smallest_share or 0.0, -c.k))
@@ -177,6 +212,11 @@ class KRule:
         clear = self.two_groups(best)
         if clear is not None:
             return 2, clear
+        if best is None and self.too_fine(3):
+            return 2, (
+                f"We chose 2 segments: with {self.customers} customers, 3 or more segments would leave fewer "
+                f"than {MIN_PER_SEGMENT} customers per segment on average."
+            )
         if best is None:
             assert two is not None
             return (
@@ -207,7 +247,7 @@ class KRule:
             if holds_up(st):
                 return pick.k, (
                     f"We chose {pick.k} segments: the finest grouping that held up when the customers were "
-                    f"resampled (stability {self._d(st.ari)}, every segment's Jaccard {self._d(min(st.jaccard))} or more) "
+                    f"resampled (stability {self._d(st.ari)}, {self.every_segment(st)}) "
                     f"and that {separation(pick)}; {elbow_clause(pick.k, self.elbow)}"
                     f"{self.runner_up(pick.k, best)}."
                 )
@@ -219,8 +259,8 @@ class KRule:
             return pick.k, (
                 f"We chose {pick.k} segments: no well-separated grouping of 3 or more reached a stability of "
                 f"{self._d(STABLE_ARI)} when the customers were resampled, and {pick.k} segments are the most stable "
-                f"of those whose segments all held up at {self._d(FAIR_SEGMENT, 1)} or more (stability {self._d(st.ari)}, every "
-                f"segment's Jaccard {self._d(min(st.jaccard))} or more; silhouette {self._d(pick.silhouette)}); "
+                f"of those whose segments all held up at {self._d(FAIR_SEGMENT, 1)} or more (stability {self._d(st.ari)}, "
+                f"{self.every_segment(st)}; silhouette {self._d(pick.silhouette)}); "
                 f"{elbow_clause(pick.k, self.elbow)}."
             )
         if two is not None and two_ok:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from reportgen.formats import DEFAULT_LOCALE, thousands
+from reportgen.formats import thousands
 
 
 def log_notes(
@@ -13,7 +13,7 @@ def log_notes(
     period_end: date,
     read_as: tuple[str, ...],
     kept_customers: int,
-    locale: str = DEFAULT_LOCALE,
+    locale: str | None = None,
 ) -> tuple[str, ...]:
     """Return one sentence per cleaning rule that applied, then the recency day and how timestamps were read."""
     notes: list[str] = []

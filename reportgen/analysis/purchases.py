@@ -40,7 +40,6 @@ import polars as pl
 
 from reportgen.analysis.purchase_notes import log_notes, period_note
 from reportgen.errors import InputError
-from reportgen.formats import DEFAULT_LOCALE
 from reportgen.model import ID, LoadedTable
 from reportgen.model.data import (
     LOG_CUSTOMER,
@@ -77,7 +76,7 @@ def line_value() -> pl.Expr:
     return pl.col(LOG_QUANTITY).abs() * pl.col(LOG_PRICE)
 
 
-def purchase_table(log: PurchaseLog, locale: str = DEFAULT_LOCALE) -> LoadedTable:
+def purchase_table(log: PurchaseLog, locale: str | None = None) -> LoadedTable:
     """Return one validated row of purchase figures per customer with a positive net spend."""
     where = str(log.path)
     lines = log.lines.with_columns(sale=~cancellation(log.lines.schema[LOG_INVOICE] == pl.String))

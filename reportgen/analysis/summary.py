@@ -205,6 +205,19 @@ def summary_json(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
+def portable_summary(summary: bytes) -> bytes:
+    """Return summary.json as a shared document embeds it: without the input file's path and hash.
+
+    The PDF travels (e-mail, archive): a local path has no place in it, and a table handed over in memory has
+    neither, so without them the PDF is the same whether the table came as a file or as a DataFrame. The
+    report's own identity of its input (`input.name`, `input.fingerprint`) stays; summary.json beside the
+    PDF keeps both fields.
+    """
+    document = json.loads(summary)
+    document["input"] = {**document["input"], "path": None, "sha256": None}
+    return summary_json(document)
+
+
 def segments_table(analysis: Analysis) -> pl.DataFrame:
     """Return one row per customer: customer_id, segment_id, segment_name (+ RFM scores and the recency,
     frequency and monetary figures behind them for logs)."""

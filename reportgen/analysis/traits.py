@@ -21,6 +21,8 @@ from reportgen.analysis.naming import (
     claim_weight,
     condition_claim,
 )
+from reportgen.formats import lift as formatted_lift
+from reportgen.formats import percent
 from reportgen.model import Claim, FeatureStat, Trait
 
 # Card columns whose names say one thing twice ("cash advance", "cash-advance transactions"): one trait each.
@@ -148,8 +150,9 @@ def _trait_claim(
 
 def trait_text(label: str, lift: float, direction: str) -> str:
     """Return a trait as the report prints it: 'Purchases 7.7x the average', 'Cash advance almost none'."""
+    # in the run's locale (formats.numbers_in around the analysis): "2,5x" and "72 %" in de_DE
     if direction == "almost_none":
-        return f"{label} almost none (95%+ below the average)"
+        return f"{label} almost none ({percent(0.95, 0)}+ below the average)"
     if lift >= 1:
-        return f"{label} {lift:.1f}x the average"
-    return f"{label} {math.floor((1 - lift) * 100)}% below the average"
+        return f"{label} {formatted_lift(lift)} the average"
+    return f"{label} {percent(math.floor((1 - lift) * 100) / 100, 0)} below the average"

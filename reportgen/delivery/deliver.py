@@ -19,10 +19,9 @@ from typing import Any
 from reportgen.config import EmailConfig
 from reportgen.errors import DeliveryError, InputError
 from reportgen.interrupts import critical, forget, on_stop
-from reportgen.io.period_folder import BRIEFING_FILE
 from reportgen.io.write import write_atomic
+from reportgen.model.catalog import BRIEFING_FILE, SENT_FILE
 
-SENT_FILE = "sent.json"
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 

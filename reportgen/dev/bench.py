@@ -14,6 +14,7 @@ seconds and reported as "more than" that.
 
     python -m reportgen.dev.bench [--only NAME[,NAME]] [--quick] [--repeat N] [--plain-timeout S] [--no-plain]
         [--stability]   (each run is followed by one with stability_resamples = 0; prints the ratio)
+        [--against DIR] (each run is paired with `reportgen run` from the checkout DIR; prints the ratio)
     python -m reportgen.dev.bench_spark [--only spark-customers-1m|spark-transactions-10m]   (make bench-spark)
 """
 
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reportgen.dev.bench_against import Comparison, Run, checkout_python, describe, paired_runs
 from reportgen.dev.bench_plain import plain_job
 
 REAL_TABLE = Path("/work/shared/data/cc_general.csv")
@@ -60,6 +62,7 @@ class Scenario:
     peak_target_mb: float | None = None
     plain_ratio_target: float | None = None  # at most this share of the plain method's time
     analysis_target: float | None = None  # seconds from loading to summary.json, imports excluded
+    against_target: float | None = None  # at most this multiple of --against's end-to-end time
     path: Path | None = None  # a fixed input instead of a generated one
 
     def label(self) -> str:
@@ -80,6 +83,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         quick=True,
         wall_target=4.0,
         analysis_target=1.5,
+        against_target=1.15,  # issues 9 and 13: within 1.15x of the commit before, measured in the same run
         path=REAL_TABLE,
     ),
     Scenario("customers-100k", "customers", 100_000, 100_000, "csv", repeat=1, quick=True),
@@ -467,6 +471,7 @@ def bench(args: argparse.Namespace) -> int:
     """Run the selected scenarios and print the table."""
     cache: Path = args.cache
     scenarios = selected(args.only, args.quick)
+    there = checkout_python(args.against) if args.against is not None else None
 
     def say(message: str) -> None:
         print(f"  .. {message}", file=sys.stderr, flush=True)
@@ -484,6 +489,7 @@ def bench(args: argparse.Namespace) -> int:
         mine: list[Job] = []
         unstable: list[Job] = []  # the same runs with stability_resamples = 0 (--stability)
         plain: list[Job] = []
+        pairs: list[tuple[Run, Run]] = []  # (this checkout, --against) per repeat
         loads = [load_average()]
         for i in range(runs):
             say(f"{scenario.name}: reportgen run {i + 1}/{runs}")
@@ -493,6 +499,13 @@ def bench(args: argparse.Namespace) -> int:
             if args.stability:  # right after, so both see the same machine load
                 say(f"{scenario.name}: reportgen run {i + 1}/{runs} with stability_resamples = 0")
                 unstable.append(run_job("unstable", scenario, data, cache, None))
+            if there is not None:  # alternating which goes first, so neither always meets the other's wake
+                say(f"{scenario.name}: reportgen run and --against run {i + 1}/{runs}")
+                pairs.append(
+                    paired_runs(
+                        Path(sys.executable), there, scenario.kind, data, PERIOD, cache / "runs", i % 2 == 0
+                    )
+                )
             if not args.no_plain:
                 say(f"{scenario.name}: plain run {i + 1}/{runs} (limit {args.plain_timeout:.0f} s)")
                 plain.append(run_job("plain", scenario, data, cache, args.plain_timeout))
@@ -510,6 +523,13 @@ def bench(args: argparse.Namespace) -> int:
                 f"  stability: {m.wall:.2f} s / {off.wall:.2f} s without, ratio {r:.2f} {_verdict(r, 1.25, '')}"
             )
             print(f"  stability CPU: {m.cpu:.2f} s / {off.cpu:.2f} s without, ratio {c:.2f}")
+        against = None
+        if pairs:
+            against = Comparison(
+                describe(args.against), tuple(h for h, _ in pairs), tuple(t for _, t in pairs)
+            )
+            print("\n".join(against.lines(scenario.against_target)))
+            sys.stdout.flush()
         summary.append(
             {
                 "scenario": scenario.name,
@@ -522,6 +542,7 @@ def bench(args: argparse.Namespace) -> int:
                 "plain_complete": p.complete if p else None,
                 "load_average": loads,
                 "without_stability_wall": off.wall if off else None,
+                "against": against.summary() if against else None,
             }
         )
     print(f"\nload average at end: {load_average()}")
@@ -543,6 +564,12 @@ def _parser() -> argparse.ArgumentParser:
         "--cache", type=Path, default=DEFAULT_CACHE, help="folder for inputs and scratch runs"
     )
     parser.add_argument("--stability", action="store_true", help="also run with stability_resamples = 0")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="DIR",
+        help="also time `reportgen run` from the checkout DIR (with its .venv), alternating, and print the ratio",
+    )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     # internal: one job in this process
     parser.add_argument(

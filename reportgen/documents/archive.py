@@ -12,7 +12,7 @@ from typing import Any
 from markupsafe import Markup
 
 from reportgen.documents.fonts import font_face_css
-from reportgen.documents.formats import environment, month_label, percent, signed
+from reportgen.documents.formats import current_locale, environment, month_label, percent, signed
 from reportgen.model.columns import SPEND_COLUMNS, feature_label
 from reportgen.period import Period, period_or_none
 
@@ -214,7 +214,7 @@ def archive_index(
 
     `logo_src` is the brand logo as a data: URI; the page carries the report's font (Lato) inline.
     """
-    template = environment().get_template("index.html.j2")
+    template = environment(current_locale()).get_template("index.html.j2")
     return template.render(
         brand_name=brand_name,
         title=title,

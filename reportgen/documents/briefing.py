@@ -12,7 +12,7 @@ from email.utils import format_datetime, formataddr
 from typing import Any
 
 from reportgen.documents.archive import PageColours, page_colours
-from reportgen.documents.formats import DASH, environment, month_label, percent, thousands
+from reportgen.documents.formats import DASH, current_locale, environment, month_label, percent, thousands
 from reportgen.documents.report_model.storyline import headline_change
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share, top_actions
@@ -31,6 +31,7 @@ class BriefingSegment:
     change: str | None  # "-30 (-4%)" against the previous period, "new"; None in a first month
     action: str | None  # the segment's first recommendation title
     value_share: float | None = None  # of the value measure (`Briefing.value_label`); None without one
+    category: str | None = None  # its strongest category lean: "99% Horeca channel vs 68% overall" (F32)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ def briefing_content(
     by_id = {c.id: c for c in changes}
     value_key = next((k for p in profiles if (k := spend_share(p)[0]) is not None), None)
     value_label = feature_label(value_key).lower() if value_key else None
+    leans = analysis.categories.highlights if analysis.categories is not None else {}
     segments = []
     for p in profiles:
         change = by_id.get(p.id)
@@ -100,6 +102,7 @@ def briefing_content(
                 change=_change_text(change),
                 action=recs[0].title if recs else None,
                 value_share=p.value_shares.get(value_key) if value_key else None,
+                category=next((h.text for h in leans.get(p.id, ())), None),
             )
         )
     customers = analysis.features.quality.customers
@@ -218,7 +221,7 @@ def briefing_subject(
 
 def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
     """Return the HTML part: table layout, inline styles, images only by cid:, no scripts."""
-    template = environment().get_template("briefing.html.j2")
+    template = environment(current_locale()).get_template("briefing.html.j2")
     html = template.render(b=briefing, charts=[_chart_view(c, briefing.period) for c in charts])
     size = len(html.encode("utf-8"))
     if size > MAX_HTML_BYTES:
@@ -228,7 +231,7 @@ def briefing_html(briefing: Briefing, charts: Sequence[ChartImage]) -> str:
 
 def briefing_text(briefing: Briefing) -> str:
     """Return the plain-text part of the briefing."""
-    return environment().get_template("briefing.txt.j2").render(b=briefing)
+    return environment(current_locale()).get_template("briefing.txt.j2").render(b=briefing)
 
 
 def _chart_view(chart: ChartImage, period: Period) -> dict[str, Any]:

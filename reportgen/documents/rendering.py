@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from reportgen.documents.briefing import briefing_content, briefing_message, eml_bytes
-from reportgen.documents.formats import environment
+from reportgen.documents.formats import environment, numbers_in
 from reportgen.documents.html import render_html
 from reportgen.documents.month_over_month import change_sentences
 from reportgen.documents.pdf import pdf_bytes, pdf_metadata, warm_pdf_engine
@@ -47,10 +47,11 @@ class DrawnCharts:
     def __init__(self, job: ReportJob) -> None:
         from reportgen.documents.charts import job_charts
 
-        plan, briefing = job_charts(job)
-        self._planned = tuple(p.placeholder() for p in plan)
-        self._drawn = {p.name: p.draw() for p in plan}
-        self._briefing = briefing.draw()
+        with numbers_in(job.settings.report.locale):  # the charts' labels and alt texts
+            plan, briefing = job_charts(job)
+            self._planned = tuple(p.placeholder() for p in plan)
+            self._drawn = {p.name: p.draw() for p in plan}
+            self._briefing = briefing.draw()
 
     def planned(self) -> tuple[ChartImage, ...]:
         """Return the report's charts as placeholders, in report order."""
@@ -67,6 +68,12 @@ class DrawnCharts:
 
 def report_files(job: ReportJob, charts: ChartSource, progress: Progress) -> dict[str, bytes]:
     """Return report.pdf, report.html and briefing.eml for an analysed period."""
+    # every sentence built in Python (headline, titles, "this month", the subject) in the report's locale
+    with numbers_in(job.settings.report.locale):
+        return _report_files(job, charts, progress)
+
+
+def _report_files(job: ReportJob, charts: ChartSource, progress: Progress) -> dict[str, bytes]:
     analysis, brand, settings = job.analysis, job.brand, job.settings
     progress("writing the HTML and PDF report")
     planned = charts.planned()
@@ -75,6 +82,7 @@ def report_files(job: ReportJob, charts: ChartSource, progress: Progress) -> dic
         render_html(framed, target="pdf"),
         metadata=pdf_metadata(framed),
         charts=lambda name: chart_content(charts.chart(name)),
+        attachments=job.attachments,
     )
     drawn = tuple(charts.chart(p.name) for p in planned)
     html = render_html(report_model_for(job, drawn), target="html").encode("utf-8")

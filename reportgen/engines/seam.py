@@ -9,7 +9,8 @@ path never loads pyspark), that provides the entry points below with these signa
 - `assigned_segments(model, settings, source, label) -> pl.DataFrame`: `reportgen assign`'s
   customer_id, segment_id, segment_name for a table (a path) under a period's SavedModel (`settings` read the
   table as the model's own was: `pipeline.model_read_settings`), as
-  `reportgen.pipeline.assigned_segments`, with the shared `prepared_matrix` and `nearest_segments`.
+  `reportgen.pipeline.assigned_segments`, with the shared `prepared_matrix` and `nearest_segments` of
+  `reportgen.analysis.preparation` on each batch.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 
 import polars as pl
@@ -171,3 +172,14 @@ def csv_lines(raw: bytes, rows: list[int], sep: str = ",") -> list[int]:
                 break
         start = reader.line_num + 1
     return [found.get(row, row + 2) for row in rows]
+
+
+def number_format_hint(value: str) -> str:
+    """Return how to export a cell a spreadsheet formatted as a number ('' when it does not look like one)."""
+    if re.fullmatch(r"[-+]?\d{1,3}((,\d{3}){2,}|(,\d{3})+\.\d+)", value):
+        return "; export numbers without thousands separators (',')"
+    if re.fullmatch(r"[-+]?[\d.]*,\d+", value):
+        return "; use '.' as the decimal mark (and no thousands separators)"
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?\s?%", value):
+        return "; export percentages as plain numbers, without '%' (12 or 0.12)"
+    return ""

@@ -11,7 +11,7 @@ import polars as pl
 
 from reportgen.config import CC_FEATURES, DataConfig
 from reportgen.errors import InputError
-from reportgen.formats import DEFAULT_LOCALE, thousands
+from reportgen.formats import thousands
 from reportgen.io.csv_text import (
     NULL_TOKENS,
     as_utf8,
@@ -23,6 +23,7 @@ from reportgen.io.csv_text import (
     is_utf8,
     line1,
     line_place,
+    number_format_hint,
     read_csv,
 )
 from reportgen.io.files import (
@@ -55,7 +56,7 @@ MISSING_CATEGORY = "(missing)"
 
 
 def load_customers(
-    path: Path, data: DataConfig, period_end: date | None = None, locale: str = DEFAULT_LOCALE
+    path: Path, data: DataConfig, period_end: date | None = None, locale: str | None = None
 ) -> LoadedTable:
     """Read a customer table and return it validated: `customer_id` text, numeric columns Float64, date
     columns as days before `period_end`, categorical columns text. `locale`: the report's, for the notes."""
@@ -81,7 +82,7 @@ def customers_from_frame(
     data: DataConfig,
     name: str,
     period_end: date | None = None,
-    locale: str = DEFAULT_LOCALE,
+    locale: str | None = None,
 ) -> LoadedTable:
     """Validate a DataFrame already in memory like a file of the same columns (`name` in messages and the
     report). It has no file hash; its fingerprint is the loaded table's, as a file of the same data has."""
@@ -144,14 +145,24 @@ def _text_columns(data: DataConfig) -> tuple[str, ...]:
     return tuple(c for c in _categorical(data))
 
 
-def require_customers(table: LoadedTable, k_needed: int, where: str) -> None:
-    """Raise InputError unless the table has more customers than `k_needed` segments (named by `where`)."""
+# A fixed k must leave this many customers per segment on average: fewer, and segments are individuals.
+MIN_CUSTOMERS_PER_SEGMENT = 10
+
+
+def require_customers(table: LoadedTable, k_needed: int, where: str, per_segment: int = 1) -> None:
+    """Raise InputError unless the table has more customers than `k_needed` segments (named by `where`).
+
+    `per_segment`: customers each segment needs on average (a k the user fixed needs groups, not individuals).
+    """
     n = table.frame.height
-    need = k_needed + 1  # silhouette and K-Means need more customers than segments
+    need = max(
+        k_needed + 1, per_segment * k_needed
+    )  # silhouette and K-Means need more customers than segments
     if n < need:
         noun = "customer" if n == 1 else "customers"
+        why = f" ({per_segment} per segment on average)" if need > k_needed + 1 else ""
         raise InputError(
-            f"{table.path}: {n} {noun}, but {where}={k_needed} needs at least {need}; "
+            f"{table.path}: {n} {noun}, but {where}={k_needed} needs at least {need}{why}; "
             f"lower {where} or add data"
         )
 
@@ -218,12 +229,13 @@ def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
         if found.count(name) > 1:
             places = [str(i + 1) for i, f in enumerate(found) if f == name]
             raise InputError(
-                f"{where}: column {name} appears more than once in the header (columns {', '.join(places)})"
+                f"{where}: column {name} appears more than once in the header (columns {', '.join(places)}); "
+                "expected each column once: rename or remove the repeated one in the export"
             )
     return [c for c in found if c not in required]
 
 
-def _extra_note(extra: list[str], locale: str) -> tuple[str, ...]:
+def _extra_note(extra: list[str], locale: str | None) -> tuple[str, ...]:
     if not extra:
         return ()
     shown = ", ".join(extra[:10]) + (", ..." if len(extra) > 10 else "")
@@ -235,7 +247,7 @@ def _extra_note(extra: list[str], locale: str) -> tuple[str, ...]:
 
 
 def _csv_customers(
-    raw: bytes, data: DataConfig, where: str, period_end: date | None, locale: str
+    raw: bytes, data: DataConfig, where: str, period_end: date | None, locale: str | None
 ) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
     notes: list[str] = []
     if raw.startswith(BOM):
@@ -429,8 +441,8 @@ def _numbers_from_text(
 
 def _number_hint(name: str, value: str) -> str:
     """Return what to change when a cell of a numeric column is not a number."""
-    if re.fullmatch(r"-?[\d.]*,\d+", value):
-        return "; use '.' as the decimal mark"
+    if hint := number_format_hint(value):
+        return hint
     if _DATE_LIKE.match(value):
         return f'; if {name} is a date, add it to data.dates with its format, e.g. {{ {name} = "%d-%m-%Y" }}'
     return f"; if {name} holds categories, list it in data.categorical (or remove it from data.features)"
@@ -449,7 +461,7 @@ def _parquet_frame(path: Path, where: str) -> pl.DataFrame:
 
 
 def _frame_customers(
-    source: pl.DataFrame, data: DataConfig, where: str, period_end: date | None, locale: str
+    source: pl.DataFrame, data: DataConfig, where: str, period_end: date | None, locale: str | None
 ) -> tuple[pl.DataFrame, int, tuple[str, ...]]:
     """Validate a typed table (Parquet, or a DataFrame): the same columns and checks as a CSV file."""
     original = list(source.columns)
@@ -527,8 +539,12 @@ def _validate(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable
                 "expected a finite number"
             )
         check_magnitude(frame, name, where, lambda r: place(int(frame["_row"][r])))
-        if col.null_count() == col.len():
-            raise InputError(f"{where}: column {name} is empty on every row; expected numbers")
+        # reportgen assign fills gaps with the model's medians: a one-customer extract may lack a value
+        if col.null_count() == col.len() and data.fitted_by is None:
+            key = "data.features" if name in data.features else "data.value"
+            raise InputError(
+                f"{where}: column {name} is empty on every row; expected numbers: remove it from {key}"
+            )
 
 
 def _validate_ids(frame: pl.DataFrame, data: DataConfig, where: str, place: Callable[[int], str]) -> None:

@@ -11,12 +11,11 @@ import polars as pl
 
 from reportgen.errors import InputError
 from reportgen.model import ID, PreviousModel
+from reportgen.model.catalog import MODEL_FILE, SEGMENTS_FILE
 from reportgen.model.columns import Ratio
 from reportgen.model.preparation import CategoryEncoding, Preparation, SavedModel
 from reportgen.period import Period, period_or_none
 
-MODEL_FILE = "model.json"
-BRIEFING_FILE = "briefing.eml"
 READS_MODEL_SCHEMA = 2  # the newest model.json schema this reader knows (analysis.matching.MODEL_SCHEMA)
 PREPARED_SCHEMA = 2  # the first schema that saves the preparation `reportgen assign` needs
 
@@ -30,7 +29,7 @@ def load_previous_model(out_dir: Path, period: Period) -> PreviousModel | None:
             (month, p)
             for p in out_dir.iterdir()
             if p.is_dir() and (month := period_or_none(p.name)) is not None and month < period
-            if (p / MODEL_FILE).is_file() and (p / "segments.csv").is_file()
+            if (p / MODEL_FILE).is_file() and (p / SEGMENTS_FILE).is_file()
         ),
     )
     if not candidates:

@@ -39,7 +39,7 @@ import polars as pl
 
 from reportgen.config import TransactionConfig
 from reportgen.errors import InputError
-from reportgen.io.csv_text import field_separator
+from reportgen.io.csv_text import field_separator, number_format_hint
 from reportgen.io.files import detect_format, file_sha256
 from reportgen.model import ID
 from reportgen.model.data import (
@@ -249,7 +249,7 @@ def _checked_rows(
                 value = _raw_value(text_scan, columns[internal], row)
                 raise InputError(
                     f"{where}: column '{columns[internal]}' has {value!r} in {_row_name(row, kind)}; "
-                    "expected a number"
+                    f"expected a number{number_format_hint(value)}"
                 )
             frame = frame.drop(flag)
     used: tuple[str, ...] = (main_format,) if main_format else ()

@@ -109,6 +109,10 @@ MONTH_SHARE_COLUMNS = frozenset(
 )
 
 
+# Column names that say "an amount spent" (MntWines, total_spend, Sales): summed into the value by default.
+SPEND_NAME = re.compile(r"^mnt(?=[A-Z_])|spend|amount|sales|revenue", re.IGNORECASE)
+
+
 def feature_label(name: str) -> str:
     """Return the readable label of a column, falling back to a tidied column name."""
     return FEATURE_LABELS.get(name) or readable_label(name)
@@ -126,6 +130,9 @@ def readable_label(name: str) -> str:
     words = [w for part in re.split(r"[_\s]+", name.strip()) for w in _CAMEL.split(part) if w]
     if not words:
         return name.strip() or name
+    if [w.lower() for w in words] == ["recency"]:
+        # "high recency" reads as "bought recently" but means the opposite: say what the number measures
+        return "Time since last purchase"
     pattern = "{}"
     if len(words) > 1 and words[0].lower() in _PREFIXES:
         pattern = _PREFIXES[words[0].lower()]

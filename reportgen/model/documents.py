@@ -42,6 +42,8 @@ class ReportJob:
     brand: Brand
     period: Period
     generator: str
+    # the period's data files the PDF carries as PDF/A-3 attachments: (file name, bytes), e.g. summary.json
+    attachments: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,18 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def resume_collector(threshold: int | None = None) -> None:
+    """Freeze what a warm-up made with the collector paused, then resume collecting; `threshold`: collect
+    after that many new objects instead of Python's default 700.
+
+    The frozen objects (the libraries a worker loaded) are never walked by the job's collections.
+    """
+    gc.freeze()
+    if threshold is not None:
+        gc.set_threshold(threshold, *gc.get_threshold()[1:])
+    gc.enable()
+
+
 SCRATCH_PREFIX = "reportgen-run-"
 SCRATCH_LOCK = ".lock"
 STALE_AFTER_S = 10.0  # a run folder younger than this may still be taking its lock: never judged stale

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -231,7 +232,7 @@ def test_rule_falls_back_to_the_most_stable_fairly_stable_k() -> None:
     k, reason = rule.choice()
     assert k == 3  # none reaches 0.75 everywhere; 3 has the highest mean adjusted Rand
     assert "no well-separated grouping of 3 or more reached a stability of 0.80" in reason
-    assert "stability 0.74, every segment's Jaccard 0.72 or more" in reason
+    assert "stability 0.74, every segment's Jaccard at least 0.72" in reason
     _elbow_words_are_true(reason, 3, 5)
 
 
@@ -266,6 +267,20 @@ def test_rule_names_a_segment_that_dissolves_and_never_prints_a_limit_as_under_i
         k == 4
         and "5 segments do not all hold up under resampling (a segment's Jaccard 0.598, under 0.6)" in reason
     )
+
+
+def test_rule_states_the_weakest_segment_as_a_true_floor_and_never_above_one() -> None:
+    def reason_with(jaccards: tuple[float, ...]) -> str:
+        rule, _ = _rule(SILS, {5: 1.0})
+        stable = KStability(len(jaccards), 1.0, jaccards, 20, 100)
+        return KRule(rule.candidates, 5, 0.02, True, lambda ks: dict.fromkeys(ks, stable)).choice()[1]
+
+    perfect = reason_with((1.0,) * 5)
+    assert "every segment came back unchanged in every resample" in perfect and "Jaccard" not in perfect
+    # 0.998 prints as 1.00 with two decimals: the floor is rounded down so "at least" stays true
+    nearly = reason_with((0.998, 1.0, 1.0, 1.0, 1.0))
+    assert "every segment's Jaccard at least 0.99" in nearly and "Jaccard 1.00" not in nearly
+    assert "or more" not in re.sub(r"3 or more", "", nearly)
 
 
 def test_rule_says_rough_when_nothing_holds_and_handles_tiny_segments() -> None:
@@ -307,3 +322,47 @@ def test_rule_copes_with_negative_silhouettes() -> None:
     rule, _ = _rule({2: -0.05, 3: -0.10, 4: -0.105, 5: -0.2}, {3: 0.9, 4: 0.9, 5: 0.9}, elbow=4)
     k, reason = rule.choice()
     assert k == 4 and "silhouette -0.10 against -0.10 at 3" in reason  # -0.105 is within 10% of -0.10
+
+
+def test_a_fixed_k_with_segments_under_the_floor_says_so() -> None:
+    rng = np.random.default_rng(3)
+    # 3 clear groups of 200 and one of 6 customers: fixing k = 4 keeps a 1% segment, and the reason says so
+    centres = [(0, 0), (8, 0), (0, 8), (8, 8)]
+    X = np.vstack([rng.normal(c, 0.5, (n, 2)) for c, n in zip(centres, (200, 200, 200, 6), strict=True)])
+    selection = k_selection(X, ClusterConfig(k=4, k_min=2, k_max=5, n_init=3, stability_resamples=0))
+    smallest = next(c for c in selection.candidates if c.k == 4).smallest_share
+    assert smallest is not None and smallest == pytest.approx(6 / 606)
+    assert "With 4, the smallest segment holds 1.0% of the customers, under the 2% the rule requires" in (
+        selection.reason
+    )
+    plenty = k_selection(X, ClusterConfig(k=3, k_min=2, k_max=5, n_init=3, stability_resamples=0))
+    assert "smallest segment" not in plenty.reason
+
+
+def _small_table_rule(customers: int, sils: dict[int, float] = SILS) -> KRule:
+    rule, _ = _rule(sils, {k: 0.99 for k in sils})
+    return replace(rule, customers=customers)
+
+
+def test_auto_k_leaves_at_least_ten_customers_per_segment_on_a_small_table() -> None:
+    k, reason = _small_table_rule(45).choice()
+    assert k == 4 and 45 / k >= 10  # 5, the elbow and otherwise the pick, would leave 9 per segment
+    assert "5 segments would leave fewer than 10 customers per segment on average (45 customers)" in reason
+
+
+def test_auto_k_takes_two_when_three_would_be_too_fine() -> None:
+    k, reason = _small_table_rule(25).choice()
+    assert k == 2
+    assert reason == (
+        "We chose 2 segments: with 25 customers, 3 or more segments would leave fewer than 10 customers "
+        "per segment on average."
+    )
+
+
+def test_auto_k_names_the_key_when_every_k_tried_is_too_fine() -> None:
+    k, reason = _small_table_rule(25, {4: 0.3, 5: 0.3}).choice()
+    assert k == 4 and "lower clustering.k_min or add data" in reason
+
+
+def test_a_large_table_is_not_limited_by_the_customers_per_segment() -> None:
+    assert _small_table_rule(10_000).choice() == _rule(SILS, {k: 0.99 for k in SILS})[0].choice()

@@ -138,3 +138,11 @@ def test_coded_integers_and_missing_ratios_are_noted() -> None:
     assert sum("Channel holds only 2 distinct whole numbers (1, 2)" in n for n in notes) == 1
     assert not any(n.startswith(("Spend", "Flag")) for n in notes)  # amounts and 0/1 flags are fine
     assert sum("No engineered features" in n for n in notes) == 1
+
+
+def test_a_known_measure_with_few_values_in_a_small_extract_is_no_code() -> None:
+    # F35: 28 card customers whose TENURE (months) happens to take 3 values: a measure, not a channel code
+    frame = pl.DataFrame({"TENURE": [12.0, 11.0, 6.0, 12.0] * 7, "Region": [1.0, 2.0, 3.0, 1.0] * 7})
+    fm = feature_matrix(_table(frame, ("TENURE", "Region")), FeatureConfig(engineered=False))
+    assert not any(n.startswith("TENURE") for n in fm.quality.notes)
+    assert sum(n.startswith("Region holds only 3 distinct whole numbers") for n in fm.quality.notes) == 1

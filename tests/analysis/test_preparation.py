@@ -14,11 +14,12 @@ from reportgen.analysis.preparation import (
     nearest_segments,
     prepared_matrix,
     ratio_column,
+    segment_ids,
     unscaled_matrix,
 )
 from reportgen.config import SAMPLE_DATA, ClusterConfig, load_settings
 from reportgen.model.columns import Ratio
-from reportgen.model.preparation import CategoryEncoding, Preparation
+from reportgen.model.preparation import CategoryEncoding, Preparation, SavedModel
 from reportgen.period import Period
 from reportgen.pipeline import loaded_table
 
@@ -122,3 +123,28 @@ def test_the_final_assignment_is_the_shared_nearest_centroid(tmp_path: Path) -> 
     X = features.X  # type: ignore[attr-defined]
     fit = segmentation(X, 4, ClusterConfig(k=4, stability_resamples=0))
     assert np.array_equal(fit.labels, nearest_segments(X, fit.centroids))
+
+
+def test_segment_ids_are_the_models_stable_ids_not_row_numbers(tmp_path: Path) -> None:
+    prep = Preparation(
+        inputs=("A",),
+        medians={"A": 0.0},
+        ratios=(),
+        used=("A",),
+        transformed=(),
+        categories=(),
+        center=np.zeros(1),
+        scale=np.ones(1),
+    )
+    model = SavedModel(
+        path=tmp_path / "model.json",
+        period=Period(2026, 11),
+        kind="customers",
+        id_column="ID",
+        rules={},
+        preparation=prep,
+        ids=(3, 7),  # ids kept from earlier months need not be 0..k-1
+        names=("Low", "High"),
+        centroids=np.array([[0.0], [10.0]]),
+    )
+    assert segment_ids({"A": np.array([1.0, 9.0, np.nan, 5.0])}, model).tolist() == [3, 7, 3, 3]

@@ -8,7 +8,13 @@ from dataclasses import replace
 import polars as pl
 import pytest
 
-from reportgen.analysis.summary import SCHEMA_VERSION, segments_csv, summary_document, summary_json
+from reportgen.analysis.summary import (
+    SCHEMA_VERSION,
+    portable_summary,
+    segments_csv,
+    summary_document,
+    summary_json,
+)
 from reportgen.model import (
     ID,
     Flow,
@@ -99,3 +105,19 @@ def test_segments_csv_has_one_row_per_customer_with_its_segment_name() -> None:
     assert table.height == len(analysis.segmentation.labels) and table[ID].to_list() == ids.to_list()
     names = {i: s[0] for i, s in SEGMENTS.items()}
     assert all(names[i] == n for i, n in table.select("segment_id", "segment_name").iter_rows())
+
+
+def test_the_embedded_summary_carries_no_local_path_nor_file_hash() -> None:
+    document = {
+        "schema_version": 1,
+        "input": {
+            "path": "/home/ana/exports/crm.csv",
+            "name": "crm.csv",
+            "sha256": "ab" * 32,
+            "fingerprint": "cd",
+        },
+        "segments": [],
+    }
+    embedded = json.loads(portable_summary(summary_json(document)))
+    assert embedded["input"] == {"path": None, "name": "crm.csv", "sha256": None, "fingerprint": "cd"}
+    assert {k: v for k, v in embedded.items() if k != "input"} == {"schema_version": 1, "segments": []}

@@ -228,6 +228,7 @@ def test_briefing_content_from_an_analysis() -> None:
         segmentation=SimpleNamespace(silhouette=0.3123),
         trust=segmentation_trust(0.3123, 0.9, [0, 1], [0.9, 0.7]),
         history=None,
+        categories=None,
     )
     changes = (
         SegmentChange(

@@ -171,9 +171,9 @@ def test_chart_theme_takes_the_brand_roles_and_a_legible_palette() -> None:
     theme = charts.chart_theme(colors, palette)
     assert (theme.primary, theme.foreground, theme.background) == ("#14426b", "#111111", "#fafafa")
     # yellow and the light tint are dropped, and so is a near-twin of the navy; the slate, because a reader
-    # with deuteranopia sees it as the teal
-    assert theme.palette == ("#14426b", "#2a9d8f", "#c77d14", "#b83232")
-    assert charts.segment_color(1, theme) == "#2a9d8f"
+    # with deuteranopia sees it as the teal; the rest most distinct first (the amber is farthest from navy)
+    assert theme.palette == ("#14426b", "#c77d14", "#2a9d8f", "#b83232")
+    assert charts.segment_color(1, theme) == "#c77d14"
 
 
 def test_chart_theme_keeps_the_default_palette_for_a_thin_or_pale_brand_palette() -> None:
@@ -332,9 +332,15 @@ def test_map_axes_say_what_grows_along_them_and_segments_are_named_on_the_map(pr
 def test_brand_colours_that_blur_for_colour_blind_readers_are_not_both_segment_colours() -> None:
     # navy, slate and teal: apart in normal vision, alike under deuteranopia
     kept = charts.legible_colours(("#14426b", "#5b6b7b", "#2a9d8f", "#d08c2b", "#c8553d", "#4d8fcc"))
-    for a, b in itertools.combinations(kept, 2):
-        assert min(charts.colour_distances(charts.srgb(a), charts.srgb(b))) >= 15, (a, b)  # type: ignore[arg-type]
-    assert "#2a9d8f" not in kept
+
+    def gap(a: str, b: str) -> float:
+        return min(charts.colour_distances(charts.srgb(a), charts.srgb(b)))  # type: ignore[arg-type]
+
+    assert all(gap(a, b) >= 15 for a, b in itertools.combinations(kept, 2))
+    assert kept[0] == "#14426b"  # the brand's lead colour still marks the first segment
+    # F27: the first segments, the ones every report has, get the most distinct colours, not navy then slate
+    assert min(gap(a, b) for a, b in itertools.combinations(kept[:3], 2)) >= 30, kept
+    assert "#5b6b7b" not in kept[:3]
 
 
 def test_segment_map_alt(profiles) -> None:
@@ -509,7 +515,7 @@ def test_map_png_renders(profiles) -> None:
 
 def test_unsafe_svg_is_refused(monkeypatch, profiles) -> None:
     monkeypatch.setattr(
-        vl_convert, "vegalite_to_svg", lambda spec: '<svg width="1" height="1"><script/></svg>'
+        vl_convert, "vegalite_to_svg", lambda spec, **options: '<svg width="1" height="1"><script/></svg>'
     )
     with pytest.raises(ValueError, match="script"):
         charts.to_svg_image(charts.segment_sizes_chart(profiles, THEME), "x", "x", "x", 10, 10)
@@ -755,15 +761,15 @@ def test_report_charts_names_a_vanished_segment_in_the_migration_chart(profiles,
     assert "linearGradient" not in migration.svg  # swatches, not a gradient, in the legend
 
 
-def test_the_project_brand_gives_seven_segment_colours_without_its_text_and_tint_colours() -> None:
+def test_the_project_brand_gives_five_distinct_segment_colours_without_its_text_and_tint_colours() -> None:
     from reportgen.config import DEFAULT_BRAND
     from reportgen.documents.brand import load_brand
 
     brand = load_brand(DEFAULT_BRAND)
     theme = charts.chart_theme(brand.colors, tuple(brand.palette.values()))
-    # ink is the text colour, night looks like it, mist is too pale on white; teal and green blur into the
-    # slate and the amber under protanopia or deuteranopia
-    assert theme.palette == ("#14426b", "#5b6b7b", "#d08c2b", "#c8553d", "#4d8fcc")
+    # ink is the text colour, night looks like it, mist is too pale on white; most distinct first: the
+    # slate (F27: it blurred with the navy on the map) and the coral (with the amber, for protanopes) go
+    assert theme.palette == ("#14426b", "#d08c2b", "#2a9d8f", "#4d8fcc", "#2e7d4f")
     assert theme.primary == brand.colors["primary"] and theme.foreground == brand.colors["foreground"]
 
 

@@ -14,6 +14,7 @@ import pytest
 from reportgen.config import DataConfig
 from reportgen.errors import InputError
 from reportgen.io.load import (
+    MIN_CUSTOMERS_PER_SEGMENT,
     customers_from_frame,
     detect_format,
     file_sha256,
@@ -398,6 +399,26 @@ def test_decimal_comma_gets_a_hint(tmp_path: Path) -> None:
     assert "column BALANCE, line 2: '1,5' is not a number" in message and "decimal mark" in message
 
 
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ("1,965.72", "export numbers without thousands separators (',')"),
+        ("1,234,567", "export numbers without thousands separators (',')"),
+        ("1.965,72", "use '.' as the decimal mark (and no thousands separators)"),
+        ("1,965", "use '.' as the decimal mark (and no thousands separators)"),  # 1.965 or 1965: ambiguous
+        ("12%", "export percentages as plain numbers, without '%' (12 or 0.12)"),
+        ("7.5 %", "export percentages as plain numbers, without '%' (12 or 0.12)"),
+        ("yes", "if BALANCE holds categories, list it in data.categorical"),
+    ],
+)
+def test_a_spreadsheet_formatted_number_gets_the_fix_that_reads_it(
+    tmp_path: Path, cell: str, hint: str
+) -> None:
+    message = error_of(write(tmp_path, f'CUST_ID,BALANCE,PURCHASES\nC1,1,2\nC2,"{cell}",2\n'))
+    assert message.startswith(f"{tmp_path / 'data.csv'}: column BALANCE, line 3: '{cell}' is not a number; ")
+    assert hint in message
+
+
 @pytest.mark.parametrize("value", ["inf", "-Infinity", "1e999"])
 def test_infinite_values(tmp_path: Path, value: str) -> None:
     message = error_of(write(tmp_path, f"CUST_ID,BALANCE,PURCHASES\nC1,1,2\nC2,{value},2\n"))
@@ -406,7 +427,22 @@ def test_infinite_values(tmp_path: Path, value: str) -> None:
 
 def test_all_empty_column(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, "CUST_ID,BALANCE,PURCHASES\nC1,1,\nC2,2,NA\n"))
-    assert "column PURCHASES is empty on every row" in message
+    assert "column PURCHASES is empty on every row; expected numbers: remove it from data.features" in message
+
+
+def test_a_repeated_header_column_that_is_read_names_both_places(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "CUST_ID,BALANCE,PURCHASES,BALANCE\nC1,1,2,3\n"))
+    assert message.endswith(
+        "column BALANCE appears more than once in the header (columns 2, 4); "
+        "expected each column once: rename or remove the repeated one in the export"
+    )
+
+
+def test_a_repeated_header_column_that_is_not_read_is_ignored(tmp_path: Path) -> None:
+    table = load_customers(
+        write(tmp_path, "CUST_ID,BALANCE,PURCHASES,NOTE,NOTE\nC1,1,2,a,b\nC2,3,4,c,d\n"), CFG
+    )
+    assert table.frame.height == 2
 
 
 def test_duplicate_customer_ids(tmp_path: Path) -> None:
@@ -471,6 +507,13 @@ def test_require_customers(tmp_path: Path) -> None:
     assert str(info.value) == (
         f"{table.path}: 5 customers, but clustering.k_max=10 needs at least 11; "
         "lower clustering.k_max or add data"
+    )
+    # a k the user fixes must give groups, not individuals: 10 customers per segment on average (F34)
+    with pytest.raises(InputError) as fixed:
+        require_customers(table, 2, "--k / clustering.k", MIN_CUSTOMERS_PER_SEGMENT)
+    assert str(fixed.value) == (
+        f"{table.path}: 5 customers, but --k / clustering.k=2 needs at least 20 (10 per segment on average); "
+        "lower --k / clustering.k or add data"
     )
 
 

@@ -19,7 +19,7 @@ from reportgen.analysis.rfm import with_rfm_scores
 from reportgen.config import TransactionConfig
 from reportgen.dev.sample_transactions import generate_transactions, write_transactions
 from reportgen.errors import InputError
-from reportgen.io.transactions import read_purchase_log
+from reportgen.io.transactions import purchase_log_from_frame, read_purchase_log
 from reportgen.model import ID, LoadedTable
 
 PERIOD_END = date(2011, 12, 31)
@@ -262,6 +262,17 @@ def test_csv_gzip_and_parquet_give_the_same_table(tmp_path: Path, hand: LoadedTa
         assert table.frame.equals(hand.frame), path.name
         assert table.rules == hand.rules, path.name
         assert table.rows == HAND_ROWS
+        # the same purchases, whatever the file's format: the same fingerprint, another file hash
+        assert table.fingerprint == hand.fingerprint and table.sha256 != hand.sha256, path.name
+
+
+def test_a_log_in_memory_is_the_files_log_without_a_file_hash(tmp_path: Path, hand: LoadedTable) -> None:
+    frame = pl.read_parquet(hand_as_parquet(tmp_path))
+    table = purchase_table(purchase_log_from_frame(frame, TX, PERIOD_END, "orders"))
+    assert table.frame.equals(hand.frame) and table.fingerprint == hand.fingerprint
+    assert table.sha256 is None and table.name == "orders" and hand.name == "log.csv"
+    with pytest.raises(InputError, match=r"^orders: missing column 'InvoiceNo'"):
+        purchase_log_from_frame(frame.drop("InvoiceNo"), TX, PERIOD_END, "orders")
 
 
 def test_parquet_timezone_aware_and_date_columns(tmp_path: Path) -> None:
@@ -396,3 +407,19 @@ def test_generated_log_loads_the_same_from_every_format(tmp_path: Path) -> None:
     assert 700 < first.frame.height <= 800
     assert first.frame.select(pl.col("return_rate").max()).item() < 1.0
     assert first.frame.select(pl.col("monetary").min()).item() > 0
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ('"2,55"', "expected a number; use '.' as the decimal mark (and no thousands separators)"),
+        ('"1,234.50"', "expected a number; export numbers without thousands separators (',')"),
+    ],
+)
+def test_a_spreadsheet_formatted_price_says_how_to_export_it(tmp_path: Path, cell: str, hint: str) -> None:
+    lines = HAND_LOG.splitlines()
+    fields = lines[3].split(",")
+    fields[HEADER.split(",").index("UnitPrice")] = cell
+    lines[3] = ",".join(fields)
+    message = one_line_error(write(tmp_path, "\n".join(lines) + "\n"))
+    assert message.endswith(f"column 'UnitPrice' has {cell.strip(chr(34))!r} in row 3 (line 4); {hint}")

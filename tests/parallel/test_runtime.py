@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from reportgen.parallel.runtime import collector_paused, cpu_lanes, without_optional_module
+from reportgen.parallel.runtime import collector_paused, cpu_lanes, resume_collector, without_optional_module
 from tests.conftest import ROOT
 
 
@@ -46,6 +46,20 @@ def test_the_collector_is_paused_in_the_block_then_resumes_with_the_block_frozen
         assert gc.get_freeze_count() >= frozen + len(made)
     finally:
         gc.unfreeze()
+
+
+def test_resuming_freezes_what_was_made_and_collects_at_the_threshold_given() -> None:
+    default = gc.get_threshold()
+    gc.disable()
+    try:
+        made = [[i] for i in range(1000)]  # a warm-up's objects, made with the collector off
+        resume_collector(50_000)
+        assert gc.isenabled() and gc.get_threshold() == (50_000, *default[1:])
+        assert gc.get_freeze_count() >= len(made)
+    finally:
+        gc.set_threshold(*default)
+        gc.unfreeze()
+        gc.enable()
 
 
 def test_cpu_lanes_counts_the_cores_this_process_may_use() -> None:

@@ -11,6 +11,7 @@ import vl_convert
 
 from reportgen.documents.charts.theme import AnyChart
 from reportgen.documents.fonts import register_chart_fonts
+from reportgen.documents.formats import chart_number_locale
 from reportgen.model import ChartImage
 
 # scripts, event handlers (inside a tag), embedded documents, and anything fetched from outside the SVG
@@ -50,7 +51,7 @@ def _labelled_svg(svg: str, alt: str) -> str:
 def to_svg_image(chart: AnyChart, name: str, title: str, alt: str, width: float, height: float) -> ChartImage:
     """Render a chart to SVG text (no scripts, no external references) at width x height CSS px."""
     register_chart_fonts()
-    svg = vl_convert.vegalite_to_svg(_sized_spec(chart, width, height))
+    svg = vl_convert.vegalite_to_svg(_sized_spec(chart, width, height), format_locale=chart_number_locale())
     match = _UNSAFE_SVG.search(svg)
     if match:
         raise ValueError(f"chart {name!r}: SVG contains {match.group(0)!r}; charts must be self-contained")
@@ -64,7 +65,9 @@ def to_png_image(
 ) -> ChartImage:
     """Render a chart to PNG bytes at `scale` device pixels per CSS px (2 = sharp in print)."""
     register_chart_fonts()
-    png = vl_convert.vegalite_to_png(_sized_spec(chart, width, height), scale=scale)
+    png = vl_convert.vegalite_to_png(
+        _sized_spec(chart, width, height), scale=scale, format_locale=chart_number_locale()
+    )
     w, h = png_size(png)
     return ChartImage(name=name, title=title, alt=alt, png=png, width=w / scale, height=h / scale)
 

@@ -376,7 +376,12 @@ def segment_map(
         fontWeight="bold", fontSize=12, stroke=theme.background, strokeWidth=4, strokeOpacity=0.9
     )
     name_marks = names_at.mark_text(fontWeight="bold", fontSize=12, color=theme.foreground)
-    return finished(alt.LayerChart(layer=[chart, halo, name_marks]), theme, "Customer map", subtitle)
+    # a frame marks the plotting area: with no ticks or numbers, it shows where "left" and "up" end, and
+    # the empty corners of a sparse map read as part of the map, not as a gap in the page
+    frame = alt.ViewBackground(stroke=theme.muted, strokeWidth=1)
+    return finished(
+        alt.LayerChart(layer=[chart, halo, name_marks], view=frame), theme, "Customer map", subtitle
+    )
 
 
 def segment_map_alt(pca: PcaMap, profiles: Sequence[SegmentProfile], max_points: int = MAX_MAP_POINTS) -> str:

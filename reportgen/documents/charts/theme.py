@@ -107,23 +107,35 @@ class ChartTheme:
 
 
 def legible_colours(palette: Sequence[str], foreground: str = "#1F2933") -> tuple[str, ...]:
-    """Return the palette's colours that read on white (contrast >= 2.5), in order, look-alikes dropped.
+    """Return the palette's colours that read on white (contrast >= 2.5), most distinct first, look-alikes
+    dropped.
 
-    A colour is dropped when it is within MIN_COLOUR_DISTANCE of an earlier kept one or of the text colour, in
-    normal vision or under protanopia or deuteranopia (navy, slate and teal blur into one for those readers).
+    The first colour stays first (the brand's lead colour marks segment 0); each next one is the colour
+    farthest from those already taken, so a report of three segments gets the three most different colours
+    (F27: navy and slate, the palette's first two, blurred on the map). Distances are the smallest of normal
+    vision, protanopia and deuteranopia; a colour within MIN_COLOUR_DISTANCE of a taken one or of the text
+    colour is dropped.
     """
     text = srgb(foreground)
-    seen = [text] if text is not None else []
-    kept: list[str] = []
+    readable = []
     for color in palette:
         rgb = srgb(color)
         if rgb is None or contrast_ratio(rgb, WHITE) < MIN_CONTRAST:
             continue
-        if any(min(colour_distances(rgb, other)) < MIN_COLOUR_DISTANCE for other in seen):
+        if text is not None and min(colour_distances(rgb, text)) < MIN_COLOUR_DISTANCE:
             continue
-        seen.append(rgb)
-        kept.append(color)
-    return tuple(kept)
+        readable.append((color, rgb))
+    kept = readable[:1]
+    rest = readable[1:]
+    while rest:
+        gap, best = max(
+            (min(min(colour_distances(rgb, taken)) for _, taken in kept), index)
+            for index, (_, rgb) in enumerate(rest)
+        )
+        if gap < MIN_COLOUR_DISTANCE:
+            break
+        kept.append(rest.pop(best))
+    return tuple(color for color, _ in kept)
 
 
 def chart_theme(colors: Mapping[str, str], palette: Sequence[str]) -> ChartTheme:

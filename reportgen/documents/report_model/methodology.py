@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reportgen.config import CC_FEATURES
-from reportgen.documents.formats import DEFAULT_LOCALE, decimal, measure, money, thousands
+from reportgen.documents.formats import decimal, measure, money, percent, thousands
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import ch_reading, db_reading, silhouette_reading
 from reportgen.model import (
@@ -62,7 +62,6 @@ class Methodology:
     features_used: tuple[str, ...]  # readable labels, in the order used
     engineered: tuple[str, ...]  # readable labels of the derived features
     transform_text: str
-    selection_method: str
     chosen_k: int
     reason: str
     sampling_note: str
@@ -75,7 +74,7 @@ class Methodology:
     segment_stability: tuple[tuple[str, float, str], ...] = ()
 
 
-def _handling(column: str, quality: DataQuality, locale: str, currency: str | None) -> str:
+def _handling(column: str, quality: DataQuality, locale: str | None, currency: str | None) -> str:
     if column in quality.imputed:
         imp = quality.imputed[column]
         if currency and column in AMOUNT_COLUMNS:  # a median amount is money, in the report's currency
@@ -89,7 +88,7 @@ def _handling(column: str, quality: DataQuality, locale: str, currency: str | No
 
 
 def _missing_rows(
-    quality: DataQuality, labels: Mapping[str, str], locale: str = DEFAULT_LOCALE, currency: str | None = None
+    quality: DataQuality, labels: Mapping[str, str], locale: str | None = None, currency: str | None = None
 ) -> tuple[MissingRow, ...]:
     rows = max(quality.rows, 1)
     return tuple(
@@ -110,8 +109,8 @@ def _stability_metric(selection: KSelection, k: int) -> QualityMetric | None:
         measured.ari,
         "Higher is better; 1 means the same segments on every resample",
         f"The mean adjusted Rand index between this segmentation and fits on {measured.resamples} random "
-        f"80% samples of the customers; {stable} of {k} segments are stable (mean Jaccard with their best "
-        "match 0.75 or more, the clusterboot reading).",
+        f"{percent(0.8, 0)} samples of the customers; {stable} of {k} segments are stable (mean Jaccard with "
+        f"their best match {decimal(0.75)} or more, the clusterboot reading).",
     )
 
 
@@ -148,7 +147,7 @@ def methodology_section(
     charts: Mapping[str, ChartImage],
     labels: Mapping[str, str],
     *,
-    locale: str = DEFAULT_LOCALE,
+    locale: str | None = None,
     currency: str | None = None,
 ) -> Methodology:
     quality = analysis.features.quality
@@ -192,7 +191,6 @@ def methodology_section(
         features_used=tuple(labels.get(f, feature_label(f)) for f in fm.used),
         engineered=tuple(labels.get(f, feature_label(f)) for f in fm.engineered),
         transform_text=transform,
-        selection_method="chosen automatically" if sel.method == "auto" else "fixed by configuration",
         chosen_k=sel.chosen_k,
         reason=sel.reason,
         sampling_note=sampling,

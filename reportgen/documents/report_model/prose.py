@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reportgen.documents.formats import lift, percent, thousands
+from reportgen.documents.formats import decimal, lift, percent, thousands
 from reportgen.model import (
     Analysis,
     KSelection,
@@ -71,7 +71,11 @@ def segment_text(profile: SegmentProfile, spend_label: str, traits_shown: int = 
     _, spend = spend_share(profile)
     parts = [f"{thousands(profile.size)} customers ({percent(profile.share)} of the base)"]
     if spend is not None:
-        parts.append(f"account for {percent(spend)} of all {spend_label.lower()}")
+        label = spend_label.lower()
+        # "of all total spend" says "total" twice
+        parts.append(
+            f"account for {percent(spend)} of {label if label.startswith('total') else 'all ' + label}"
+        )
         # worth saying only where the segment punches above its weight
         if profile.share > 0 and spend / profile.share >= 1.15:
             parts[-1] += f", {lift(spend / profile.share)} their share of customers"
@@ -99,12 +103,14 @@ def silhouette_reading(value: float | None) -> str:
         return "Reasonable structure: the segments are distinct, with some overlap at the edges."
     if reading == "weak":
         return (
-            "Weak structure (0.26 to 0.50): the segment centres differ, but the segments overlap and "
+            f"Weak structure ({decimal(0.26)} to {decimal(0.5)}): the segment centres differ, but the segments "
+            "overlap and "
             "customers near a boundary could belong to either neighbour. Act on the segment profiles, not "
             "on individual borderline assignments."
         )
     return (
-        "No substantial structure (0.25 or less): the customers form a continuum; read the segments as a "
+        f"No substantial structure ({decimal(0.25)} or less): the customers form a continuum; read the segments "
+        "as a "
         "convenient split, not as distinct types."
     )
 

@@ -36,6 +36,7 @@ from reportgen.documents.report_model.summary import (
     SegmentParagraph,
     action_items,
     headline_figures,
+    is_monthly,
 )
 from reportgen.documents.report_model.tables import HeatTable, heat_table
 from reportgen.model import (
@@ -91,6 +92,7 @@ class ReportModel:
     currency: str = ""  # ... and amounts in this currency ("" = plain numbers)
     amounts_note: str = ""  # "Amounts in US dollars, over the last 6 months.", shown beside amount tables
     heat_table: HeatTable | None = None  # the heatmap as a table, for the web report
+    monthly: bool = False  # the data is known to be the period's month (the cover says "Monthly report")
 
 
 def _brand_style(brand: Brand) -> BrandStyle:
@@ -179,6 +181,7 @@ def report_model(
         locale=locale,
         currency=currency,
         amounts_note=amounts_note(currency, amounts_cover),
+        monthly=is_monthly(analysis, period),
         heat_table=heat_table(
             analysis.profiles,
             heatmap_features(analysis.features.input_features, analysis.profiles),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from reportgen.documents.formats import DEFAULT_LOCALE, amount, percent, thousands
+from reportgen.documents.formats import amount, decimal, percent, thousands
 from reportgen.model import Analysis, MonthOverMonth, SegmentChange, SegmentProfile, spend_share
 from reportgen.model.columns import feature_label
 
@@ -59,15 +59,16 @@ def ratio_text(ratio: float) -> str:
     """Format a relative change: 0.043 -> '+4%', -0.004 -> '-0.4%', 0 -> '0%'."""
     size = abs(ratio) * 100
     digits = 1 if 0 < size < 1 else 0
-    shown = f"{size:.{digits}f}%"
-    return shown if shown in ("0%", "0.0%") else _signed(ratio, shown)
+    if round(size, digits) == 0:
+        return percent(0, digits)
+    return _signed(ratio, percent(abs(ratio), digits))
 
 
 def count_delta(change: int | None, before: int | None) -> Delta | None:
     """Return a change in customers: "▲ +120 (+3%)"; None when there is nothing to compare with."""
     if change is None:
         return None
-    count = _signed(change, f"{abs(change):,}")
+    count = _signed(change, thousands(abs(change)))
     text = count if not before else f"{count} ({ratio_text(change / before)})"
     if change == 0:
         return Delta(f"= {text}", "flat")
@@ -80,9 +81,9 @@ def points_delta(now: float, before: float | None) -> Delta | None:
         return None
     points = round((now - before) * 100, 1)
     if points == 0:
-        return Delta("= 0 pts", "flat")
+        return Delta(f"= {thousands(0)} pts", "flat")
     return Delta(
-        f"{UP if points > 0 else DOWN} {_signed(points, f'{abs(points):.1f}')} pts",
+        f"{UP if points > 0 else DOWN} {_signed(points, decimal(abs(points), 1))} pts",
         "up" if points > 0 else "down",
     )
 
@@ -229,7 +230,7 @@ def _value_change(change: SegmentChange, key: str) -> float | None:
 
 
 def this_month(
-    analysis: Analysis, spend_label: str, *, locale: str = DEFAULT_LOCALE, currency: str | None = None
+    analysis: Analysis, spend_label: str, *, locale: str | None = None, currency: str | None = None
 ) -> tuple[str, ...]:
     """Return the executive summary's "This month" lines: the largest change in value (per customer, in
     `currency` if given), new segments, the largest movement in customers (empty in a first month)."""
