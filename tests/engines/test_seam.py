@@ -28,6 +28,7 @@ def test_a_plugged_in_engine_gets_the_whole_command(monkeypatch: pytest.MonkeyPa
 
     def assigned_segments(model: SavedModel, settings: Settings, source: Path, label: str) -> pl.DataFrame:
         calls.append(("assign", model.period))
+        assert settings.data.features == ("SPEND",) and settings.data.id_column == "ID"
         return pl.DataFrame({"customer_id": ["C1"], "segment_id": [0], "segment_name": ["A"]})
 
     fake.assigned_segments = assigned_segments  # type: ignore[attr-defined]
@@ -38,7 +39,14 @@ def test_a_plugged_in_engine_gets_the_whole_command(monkeypatch: pytest.MonkeyPa
         InputError, match=r'the spark engine cannot `reportgen run` yet; set engine.kind = "local"'
     ):
         pipeline.run(SPARK, "2026-11", tmp_path)
-    monkeypatch.setattr(pipeline, "saved_model", lambda out, period: types.SimpleNamespace(period=period))
+    saved = types.SimpleNamespace(
+        period=pipeline.parse_period("2026-11"),
+        kind="customers",
+        id_column="ID",
+        rules={"features": ["SPEND"], "categorical": [], "dates": {}},
+        path=tmp_path / "2026-11" / "model.json",
+    )
+    monkeypatch.setattr(pipeline, "saved_model", lambda out, period: saved)
     frame = pipeline.assignments(SPARK, "2026-11", tmp_path, tmp_path / "x.csv")
     assert calls == [("assign", pipeline.parse_period("2026-11"))]
     assert frame.columns == ["customer_id", "segment_id", "segment_name"]
