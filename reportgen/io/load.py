@@ -239,9 +239,9 @@ def _extra_note(extra: list[str], locale: str | None) -> tuple[str, ...]:
     if not extra:
         return ()
     names = list(dict.fromkeys(extra))  # a repeated unused header is one column to the reader
-    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else ".")
     s = "s" if len(names) > 1 else ""
-    return (f"Ignored {thousands(len(names), locale)} column{s} the configuration does not use: {shown}.",)
+    return (f"Ignored {thousands(len(names), locale)} column{s} the configuration does not use: {shown}",)
 
 
 # --- CSV ----------------------------------------------------------------------------------------------

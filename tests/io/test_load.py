@@ -446,6 +446,15 @@ def test_a_repeated_header_column_that_is_not_read_is_ignored(tmp_path: Path) ->
     assert table.notes == ("Ignored 1 column the configuration does not use: NOTE.",)
 
 
+def test_many_ignored_columns_are_cut_short_once(tmp_path: Path) -> None:
+    extra = [f"X{i}" for i in range(12)]
+    header = ",".join(["CUST_ID", "BALANCE", "PURCHASES", *extra])
+    table = load_customers(write(tmp_path, header + "\nC1,1,2" + ",0" * 12 + "\n"), CFG)
+    assert table.notes == (
+        "Ignored 12 columns the configuration does not use: X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, ...",
+    )
+
+
 def test_duplicate_customer_ids(tmp_path: Path) -> None:
     text = "CUST_ID,BALANCE,PURCHASES\nC1,1,2\nC2,1,2\nC3,1,2\nC2,5,6\n"
     message = error_of(write(tmp_path, text))
