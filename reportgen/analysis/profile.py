@@ -166,7 +166,7 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
 
     `[data] value` when set; else PURCHASES (card tables) or monetary (purchase logs); else the columns named
     like amounts spent (Mnt*, *spend*, *sales*, ...); else the skewed non-negative features that are not counts,
-    rates or times. Empty when none fits.
+    rates or times (by name, and whole-number columns beside ones with cents). Empty when none fits.
     """
     raw = features.raw.columns
     if configured:
@@ -183,7 +183,19 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
     named = tuple(c for c in features.input_features if SPEND_NAME.search(c) and c in features.transformed)
     if named:
         return named
-    return tuple(c for c in features.input_features if c in features.transformed and not NOT_MONEY.search(c))
+    skewed = tuple(
+        c for c in features.input_features if c in features.transformed and not NOT_MONEY.search(c)
+    )
+    # names in another language escape NOT_MONEY ("Bestellungen"): beside amounts with cents, a column of
+    # whole numbers is a count, and orders added to euros measure nothing
+    amounts = tuple(c for c in skewed if not _whole_numbers(features.raw.get_column(c)))
+    return amounts or skewed
+
+
+def _whole_numbers(column: pl.Series) -> bool:
+    """Return whether every present value of a column is a whole number."""
+    present = column.drop_nulls()
+    return bool((present == present.round(0)).all())
 
 
 # more parts than this and a joined label ("wines, fruits, meat and fish spend") stops reading as one measure

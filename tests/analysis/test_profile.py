@@ -202,6 +202,20 @@ def test_value_columns_default_per_kind_and_follow_the_config() -> None:
         value_columns(shop, ("Profit",))
 
 
+def test_default_value_leaves_out_a_count_beside_amounts_with_cents() -> None:
+    rng = np.random.default_rng(1)
+    crm = _matrix(
+        {
+            "Umsatz": np.round(rng.lognormal(6, 1, 200), 2),  # euros and cents
+            "Bestellungen": np.round(rng.lognormal(1.5, 1, 200)),  # orders: whole numbers, a German name
+        }
+    )
+    assert value_columns(crm) == ("Umsatz",)
+    # whole amounts (the wholesale table's annual spend) are still amounts when nothing has cents
+    whole = _matrix({"Fresh": np.round(rng.lognormal(8, 1, 200)), "Milk": np.round(rng.lognormal(7, 1, 200))})
+    assert value_columns(whole) == ("Fresh", "Milk")
+
+
 def test_a_segment_at_half_the_raw_average_is_not_called_mainstream() -> None:
     # a long-tailed spend column: after log1p the bulk sits within half an SD of the mean, but its raw mean is
     # about half the all-customer mean, which the report prints beside the name
