@@ -188,7 +188,8 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
 
 # more parts than this and a joined label ("wines, fruits, meat and fish spend") stops reading as one measure
 MAX_LABEL_PARTS = 3
-_SPEND_WORD = re.compile(r"\s*\bspend(ing)?$", re.IGNORECASE)
+# "Meat products spend" joins as "meat": the parts of a joined label keep the word that tells them apart
+_SPEND_WORD = re.compile(r"\s*\b(products?\s+)?spend(ing)?$", re.IGNORECASE)
 
 
 def _mid_sentence(label: str) -> str:

@@ -293,7 +293,7 @@ def test_users_own_tables_get_readable_names_and_sized_different_actions(
         assert len({a["title"] for a in s["actions"]}) >= 2, s["name"]
         for a in s["actions"]:
             assert a["kpi"] and re.match(
-                r"[0-9.]+% of (total spend|combined value) \([0-9,]+\)$", a["value_at_stake"]
+                r"the segment's [0-9.]+% of [a-z ]+ \([0-9,]+\)$", a["value_at_stake"]
             )
         assert s["value_share"] is not None
 

@@ -205,7 +205,7 @@ def test_value_columns_default_per_kind_and_follow_the_config() -> None:
 def test_total_spend_names_only_the_sum_of_every_spend_column() -> None:
     spend = ["MntWines", "MntMeatProducts", "MntFish"]
     assert value_label(spend, spend, {}) == "total spend"
-    assert value_label(["MntWines", "MntMeatProducts"], spend, {}) == "wines and meat products spend"
+    assert value_label(["MntWines", "MntMeatProducts"], spend, {}) == "wines and meat spend"
     assert value_label(["MntWines", "MntFish"], spend, {"MntWines": "Wine spend"}) == "wine and fish spend"
     assert value_label(["PURCHASES"], ["PURCHASES"], {}) == "purchases"
     assert value_label(["Fresh", "Milk"], [], {}) == "combined value"
@@ -237,7 +237,7 @@ def test_marketing_wine_and_meat_value_is_not_called_total_spend(marketing_path:
     )
     source = pl.read_csv(marketing_path, separator="\t")
     wine_meat = float(source.select(pl.col("MntWines") + pl.col("MntMeatProducts")).sum().item())
-    assert all(p.value is not None and p.value.label == "wine and meat products spend" for p in profiles)
+    assert all(p.value is not None and p.value.label == "wine and meat spend" for p in profiles)
     # the amounts are the two columns' sum, which is less than all the spend the table holds
     assert sum(p.value.amount for p in profiles if p.value) == pytest.approx(wine_meat)
     everything = float(source.select(pl.sum_horizontal(pl.col("^Mnt.*$"))).sum().item())
