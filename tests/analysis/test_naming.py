@@ -164,12 +164,15 @@ def check_summary(analysis: Analysis, document: dict[str, Any]) -> None:
             # a plain name is read back from its words: "High x", "High x and y", "High x, low y"
             assert naming["rule"] == "generic", where
             m = re.match(
-                r"^(High|Low)(?:-value customers| spenders| (.+?))(?:(?: and |, (high|low) )(.+))?$", name
+                r"^(High|Low|Many|Few)(?:-value customers| spenders| (.+?))(?:(?: and |, (high|low|many|few) )(.+))?$",
+                name,
             )
             assert m is not None, where
             claims = naming["claims"]
-            first = "above" if m.group(1) == "High" else "below"
-            second = {"high": "above", "low": "below", None: first}[m.group(3)]
+            first = "above" if m.group(1) in ("High", "Many") else "below"
+            second = {"high": "above", "many": "above", "low": "below", "few": "below", None: first}[
+                m.group(3)
+            ]
             assert claims[0]["direction"] == first, where
             if m.group(2):
                 assert name_label(claims[0]["feature"]) == m.group(2), where

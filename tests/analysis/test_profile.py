@@ -250,3 +250,20 @@ def test_marketing_wine_and_meat_value_is_not_called_total_spend(marketing_path:
     )
     assert whole[0].value is not None and whole[0].value.label == "total spend"
     assert sum(p.value.amount for p in whole if p.value) == pytest.approx(everything)
+
+
+def test_a_segment_named_by_a_count_has_many_or_few_of_it() -> None:
+    rng = np.random.default_rng(3)
+    deals = np.r_[rng.poisson(1, 150), rng.poisson(6, 150)].astype(float)
+    spend = rng.lognormal(3, 0.3, 300)
+    fm = _matrix({"NumDealsPurchases": deals, "MntFish": spend}, transform="none")
+    labels = (np.arange(300) >= 150).astype(np.int64)
+    profiles = segment_profiles(fm, _fixed(labels, 2), value=("MntFish",))
+    names = [p.name for p in profiles]
+    assert names == ["Few deal purchases", "Many deal purchases"]
+    # the name is true of the numbers: the "many" segment's mean is above the overall mean, the "few" below
+    assert (
+        profiles[1].stats["NumDealsPurchases"].mean
+        > deals.mean()
+        > profiles[0].stats["NumDealsPurchases"].mean
+    )
