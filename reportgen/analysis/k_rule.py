@@ -22,6 +22,7 @@ The rule, as the README states it:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -89,6 +90,14 @@ class KRule:
     def _p(self, share: float, digits: int = 0) -> str:
         """Return a share as a percentage in the report's locale."""
         return percent(share, digits, self.locale)
+
+    def every_segment(self, st: KStability) -> str:
+        """Return how well the weakest segment came back under resampling, as a floor that is true."""
+        low = min(st.jaccard)
+        if low >= 1.0 - 1e-9:  # a Jaccard cannot exceed 1: "1.00 or more" would be a false floor
+            return "every segment came back unchanged in every resample"
+        floor = math.floor(low * 100 + 1e-9) / 100  # rounded down, so "at least" holds
+        return f"every segment's Jaccard at least {self._d(floor)}"
 
     def candidate(self, k: int) -> KCandidate | None:
         """Return the scores of one k, if it was tried."""
@@ -238,7 +247,7 @@ class KRule:
             if holds_up(st):
                 return pick.k, (
                     f"We chose {pick.k} segments: the finest grouping that held up when the customers were "
-                    f"resampled (stability {self._d(st.ari)}, every segment's Jaccard {self._d(min(st.jaccard))} or more) "
+                    f"resampled (stability {self._d(st.ari)}, {self.every_segment(st)}) "
                     f"and that {separation(pick)}; {elbow_clause(pick.k, self.elbow)}"
                     f"{self.runner_up(pick.k, best)}."
                 )
@@ -250,8 +259,8 @@ class KRule:
             return pick.k, (
                 f"We chose {pick.k} segments: no well-separated grouping of 3 or more reached a stability of "
                 f"{self._d(STABLE_ARI)} when the customers were resampled, and {pick.k} segments are the most stable "
-                f"of those whose segments all held up at {self._d(FAIR_SEGMENT, 1)} or more (stability {self._d(st.ari)}, every "
-                f"segment's Jaccard {self._d(min(st.jaccard))} or more; silhouette {self._d(pick.silhouette)}); "
+                f"of those whose segments all held up at {self._d(FAIR_SEGMENT, 1)} or more (stability {self._d(st.ari)}, "
+                f"{self.every_segment(st)}; silhouette {self._d(pick.silhouette)}); "
                 f"{elbow_clause(pick.k, self.elbow)}."
             )
         if two is not None and two_ok:

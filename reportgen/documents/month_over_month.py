@@ -7,11 +7,13 @@ from reportgen.model import MonthOverMonth
 
 
 def opening_sentence(history: MonthOverMonth) -> str:
-    """Return how many customers stayed, joined and left since the previous period."""
+    """Return how many customers are in both extracts, new in this one and no longer in it."""
     moves = history.migration
+    # absent from an extract is not churn, present is not acquisition: say only what the files show
     return (
-        f"Since {month_label(history.from_period)}, {thousands(moves.customers_in_both)} customers stayed on the "
-        f"books, {thousands(moves.new_customers)} joined and {thousands(moves.lost_customers)} left."
+        f"Compared with {month_label(history.from_period)}, {thousands(moves.customers_in_both)} customers "
+        f"appear in both months, {thousands(moves.new_customers)} are new and "
+        f"{thousands(moves.lost_customers)} are no longer in the extract."
     )
 
 

@@ -232,7 +232,7 @@ def test_rule_falls_back_to_the_most_stable_fairly_stable_k() -> None:
     k, reason = rule.choice()
     assert k == 3  # none reaches 0.75 everywhere; 3 has the highest mean adjusted Rand
     assert "no well-separated grouping of 3 or more reached a stability of 0.80" in reason
-    assert "stability 0.74, every segment's Jaccard 0.72 or more" in reason
+    assert "stability 0.74, every segment's Jaccard at least 0.72" in reason
     _elbow_words_are_true(reason, 3, 5)
 
 
@@ -267,6 +267,20 @@ def test_rule_names_a_segment_that_dissolves_and_never_prints_a_limit_as_under_i
         k == 4
         and "5 segments do not all hold up under resampling (a segment's Jaccard 0.598, under 0.6)" in reason
     )
+
+
+def test_rule_states_the_weakest_segment_as_a_true_floor_and_never_above_one() -> None:
+    def reason_with(jaccards: tuple[float, ...]) -> str:
+        rule, _ = _rule(SILS, {5: 1.0})
+        stable = KStability(len(jaccards), 1.0, jaccards, 20, 100)
+        return KRule(rule.candidates, 5, 0.02, True, lambda ks: dict.fromkeys(ks, stable)).choice()[1]
+
+    perfect = reason_with((1.0,) * 5)
+    assert "every segment came back unchanged in every resample" in perfect and "Jaccard" not in perfect
+    # 0.998 prints as 1.00 with two decimals: the floor is rounded down so "at least" stays true
+    nearly = reason_with((0.998, 1.0, 1.0, 1.0, 1.0))
+    assert "every segment's Jaccard at least 0.99" in nearly and "Jaccard 1.00" not in nearly
+    assert "or more" not in re.sub(r"3 or more", "", nearly)
 
 
 def test_rule_says_rough_when_nothing_holds_and_handles_tiny_segments() -> None:

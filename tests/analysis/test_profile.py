@@ -202,6 +202,22 @@ def test_value_columns_default_per_kind_and_follow_the_config() -> None:
         value_columns(shop, ("Profit",))
 
 
+def test_a_segment_at_half_the_raw_average_is_not_called_mainstream() -> None:
+    # a long-tailed spend column: after log1p the bulk sits within half an SD of the mean, but its raw mean is
+    # about half the all-customer mean, which the report prints beside the name
+    rng = np.random.default_rng(3)
+    bulk = rng.lognormal(6.0, 0.4, 600)
+    tail = rng.lognormal(8.5, 0.4, 150)
+    fm = _matrix({"spend": np.concatenate([bulk, tail]), "visits": rng.normal(10, 1, 750)})
+    labels = np.array([0] * 600 + [1] * 150)
+    profiles = segment_profiles(fm, _fixed(labels, 2))
+    lift = profiles[0].stats["spend"].lift
+    assert lift is not None and lift < 1 / 1.5
+    assert abs(float(fm.X[labels == 0, fm.used.index("spend")].mean())) <= 0.5  # near 0 on the fit's scale
+    assert profiles[0].name != "Mainstream customers"
+    assert profiles[0].naming is not None and profiles[0].naming.rule != "mainstream"
+
+
 def test_total_spend_names_only_the_sum_of_every_spend_column() -> None:
     spend = ["MntWines", "MntMeatProducts", "MntFish"]
     assert value_label(spend, spend, {}) == "total spend"

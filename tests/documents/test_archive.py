@@ -90,7 +90,7 @@ def test_index_lists_periods_newest_first_with_headline_figures(archive: Path) -
     assert "8,982" in html and "8,950" in html
     assert "Savers" in html and "95.2%" in html  # largest segment and its share
     assert "Silhouette" not in html  # a statistician's number does not lead a manager's page
-    assert "+300 new, −268 left" in html
+    assert "+300 new, 268 no longer in the extract" in html
     assert "2026-12" not in html and "notes" not in html
 
 

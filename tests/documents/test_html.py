@@ -83,6 +83,12 @@ def test_html_has_every_section_and_segment(html: str) -> None:
     assert "Do the first thing for Big spenders." in html
 
 
+def test_the_k_section_says_the_number_of_segments_once(html: str) -> None:
+    section = html[html.index('id="choosing-k"') :]
+    paragraph = section[section.index("<p>") : section.index("</p>")]
+    assert paragraph.count("3 segments") == 1 and "chosen automatically" not in paragraph
+
+
 def test_actions_show_their_kpi_and_value_at_stake(html: str) -> None:
     segment_page = html[html.index('id="segment-0"') :]
     summary = html[html.index("Top actions") :]

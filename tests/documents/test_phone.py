@@ -82,6 +82,38 @@ def test_the_email_fits_a_phone_without_side_scrolling(
     _shot(browser, "briefing-390.png", tmp_path)
 
 
+def _key_traits_fit_the_phone(browser: Browser) -> None:
+    """Check every segment's key traits show as bars wholly in view at 390 px: no sideways scrolling, each
+    label and ratio readable, each bar on the side of the 1x line its ratio says."""
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 900, "deviceScaleFactor": 1, "mobile": True},
+        page=True,
+    )
+    pages = browser.evaluate(
+        "Array.from(document.querySelectorAll('section.segment')).filter(s => s.querySelector('table.traits'))"
+        ".map(s => { const drawn = s.querySelector('figure.chart'); const bars = s.querySelector('.trait-bars');"
+        " return {drawn: drawn ? drawn.getBoundingClientRect().height : 0, rows: bars ? Array.from("
+        "bars.querySelectorAll('li')).map(li => { const r = e => li.querySelector(e).getBoundingClientRect();"
+        " const fill = r('.trait-bar-fill'), one = r('.trait-bar-one'), value = li.querySelector('.trait-bar-value');"
+        " return {right: Math.max(r('.trait-bar-label').right, value.getBoundingClientRect().right),"
+        " fill: [fill.left, fill.right, fill.width], one: one.left + one.width / 2, ratio: value.textContent,"
+        " label: parseFloat(getComputedStyle(value).fontSize)}; }) : []}; })"
+    )
+    assert pages, "expected segment pages with key traits"
+    for page in pages:
+        assert page["drawn"] == 0 and page["rows"], page  # the drawn chart gives way to the bars
+        for row in page["rows"]:
+            assert row["right"] <= 390 and row["label"] >= 11, row
+            left, right, width = row["fill"]
+            assert width >= 2, row
+            ratio = float(row["ratio"].lstrip("<>").rstrip("x"))
+            if ratio > 1:
+                assert abs(left - row["one"]) <= 1.5, row  # starts at the 1x line, to the right
+            elif ratio < 1:
+                assert abs(right - row["one"]) <= 1.5, row
+
+
 @pytest.mark.browser
 def test_the_web_report_fits_a_phone_and_wide_tables_scroll_inside_the_page(
     second_month: Path, browser: Browser, tmp_path: Path
@@ -114,8 +146,9 @@ def test_the_web_report_fits_a_phone_and_wide_tables_scroll_inside_the_page(
     assert not wrapping, wrapping
     # a chart keeps a legible width and scrolls in its own box rather than shrinking its labels
     charts = browser.evaluate(
-        "Array.from(document.querySelectorAll('figure.chart .chart-body')).map(b => [b.getBoundingClientRect().width,"
-        " getComputedStyle(b.parentElement).overflowX])"
+        "Array.from(document.querySelectorAll('figure.chart .chart-body')).filter(b => !b.closest('.segment'))"
+        ".map(b => [b.getBoundingClientRect().width, getComputedStyle(b.parentElement).overflowX])"
     )
     assert charts and all(w >= 450 and box in ("auto", "scroll") for w, box in charts), charts
+    _key_traits_fit_the_phone(browser)
     _shot(browser, "report-390.png", tmp_path)

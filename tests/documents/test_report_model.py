@@ -540,3 +540,21 @@ def test_segment_paragraph_says_total_spend_once() -> None:
     assert "62.0% of total spend," in segment_text(profile, "total spend")
     assert "of all total" not in segment_text(profile, "total spend")
     assert "62.0% of all wine and meat spend" in segment_text(profile, "wine and meat spend")
+
+
+def test_phone_trait_bars_sit_on_the_side_of_the_average_their_ratio_says() -> None:
+    from reportgen.documents.report_model.segments import TraitRow, trait_bars
+
+    rows = (
+        TraitRow("Cash", 1.0, 4.0, 0.25),
+        TraitRow("Purchases", 4.0, 1.0, 4.0),
+        TraitRow("Tenure", 1, 1, 2.0),
+    )
+    bars = trait_bars(rows, (2, 2))  # 1/4x to 4x: the 1x line in the middle
+    assert [b.label for b in bars] == ["Purchases", "Tenure", "Cash"]  # largest ratio first, as the chart
+    purchases, tenure, cash = bars
+    assert purchases.above and purchases.start == 0.5 and purchases.size == 0.5  # 4x reaches the right end
+    assert tenure.above and tenure.size == 0.25  # 2x: half way, on a log scale
+    assert not cash.above and cash.start == 0.0 and cash.start + cash.size == 0.5  # ends at the 1x line
+    far = trait_bars((TraitRow("Fees", 100.0, 1.0, 100.0),), (2, 2))[0]
+    assert far.start + far.size == 1.0  # beyond the axis: stops at the edge, never outside the track

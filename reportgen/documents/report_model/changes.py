@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reportgen.documents.formats import month_label
-from reportgen.documents.month_over_month import highlight_sentences
+from reportgen.documents.month_over_month import highlight_sentences, opening_sentence
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.storyline import KeyFigureTable
 from reportgen.documents.report_model.tables import MoveTable, move_table
@@ -36,6 +36,7 @@ class Changes:
     """Month-over-month movement (the optional 'What changed' section); built by the migration step."""
 
     from_period_label: str
+    opening: str  # the counts in words, the same sentence the briefing opens with
     customers_in_both: int
     new_customers: int
     lost_customers: int
@@ -73,6 +74,7 @@ def changes_section(
     moves = history.migration
     return Changes(
         from_period_label=month_label(history.from_period),
+        opening=opening_sentence(history),
         customers_in_both=moves.customers_in_both,
         new_customers=moves.new_customers,
         lost_customers=moves.lost_customers,
@@ -85,7 +87,7 @@ def changes_section(
             for f in moves.moves()[:TOP_FLOWS]
         ),
         figure=figure(chart) if chart is not None else None,
-        # the opening count of stayers, joiners and leavers is already the section's first paragraph
+        # the opening count is the section's first paragraph, not a highlight
         highlights=highlight_sentences(history),
         sizes=_size_rows(history),
         moves=move_table([(f.from_id, f.to_id, f.customers) for f in moves.flows], names, foreground)

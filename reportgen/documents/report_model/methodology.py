@@ -62,7 +62,6 @@ class Methodology:
     features_used: tuple[str, ...]  # readable labels, in the order used
     engineered: tuple[str, ...]  # readable labels of the derived features
     transform_text: str
-    selection_method: str
     chosen_k: int
     reason: str
     sampling_note: str
@@ -192,7 +191,6 @@ def methodology_section(
         features_used=tuple(labels.get(f, feature_label(f)) for f in fm.used),
         engineered=tuple(labels.get(f, feature_label(f)) for f in fm.engineered),
         transform_text=transform,
-        selection_method="chosen automatically" if sel.method == "auto" else "fixed by configuration",
         chosen_k=sel.chosen_k,
         reason=sel.reason,
         sampling_note=sampling,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reportgen.documents.formats import percent
+from reportgen.documents.heat import LOG2_LIMIT, log2_lift
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import segment_text
 from reportgen.documents.report_model.storyline import (
@@ -57,6 +59,42 @@ class TraitRow:
 
 
 @dataclass(frozen=True)
+class TraitBar:
+    """One bar of the key-traits chart as the web report draws it on a phone: where it starts and how long."""
+
+    label: str
+    lift: float
+    above: bool  # drawn right of the 1x line, in the above-average colour
+    start: float  # 0..1 of the track: where the bar begins
+    size: float  # 0..1 of the track: how long it is
+    centre: float  # 0..1 of the track: where the 1x line is
+
+
+def lift_domain(profiles: Sequence[SegmentProfile]) -> tuple[int, int]:
+    """Return whole powers of two (below, above the average) that hold every segment's traits, one scale for
+    every segment page (as the drawn charts have)."""
+    logs = [log2_lift(t.lift) for p in profiles for t in p.traits]
+    low = min(LOG2_LIMIT, max([1, *(math.ceil(-v) for v in logs)]))
+    high = min(LOG2_LIMIT, max([1, *(math.ceil(v) for v in logs)]))
+    return low, high
+
+
+def trait_bars(rows: Sequence[TraitRow], domain: tuple[int, int]) -> tuple[TraitBar, ...]:
+    """Return the traits as bars on a log2 axis from 1/2^low to 2^high, largest ratio first."""
+    low, high = domain
+    span = low + high
+    centre = low / span
+    bars = []
+    for row in sorted(rows, key=lambda r: -(r.lift if r.lift is not None else 0.0)):
+        if row.lift is None:
+            continue
+        v = max(-low, min(high, log2_lift(row.lift)))
+        size = abs(v) / span
+        bars.append(TraitBar(row.label, row.lift, v >= 0, centre if v >= 0 else centre - size, size, centre))
+    return tuple(bars)
+
+
+@dataclass(frozen=True)
 class RecommendationItem:
     title: str
     text: str
@@ -91,6 +129,7 @@ class SegmentPage:
     message: str = ""  # the page's message: defining trait, shares of customers and value
     size_delta: Delta | None = None  # against the previous period; None in a first month
     share_delta: Delta | None = None
+    bars: tuple[TraitBar, ...] = ()  # the key-traits chart as HTML bars: the web report's phone view
 
 
 def segment_page(
@@ -104,6 +143,16 @@ def segment_page(
     labels = labels or {}
     chart = charts.get(f"segment-{profile.id}")
     change = segment_changes(analysis.history).get(profile.id)
+    traits = tuple(
+        TraitRow(
+            measure_label(t.feature, labels.get(t.feature, t.label)),
+            t.segment_mean,
+            t.overall_mean,
+            t.lift,
+            measure_unit(t.feature),
+        )
+        for t in profile.traits
+    )
     return SegmentPage(
         id=profile.id,
         number=number,
@@ -114,16 +163,7 @@ def segment_page(
         spend_share=spend_share(profile)[1],
         spend_label=spend_label,
         summary=segment_text(profile, spend_label),
-        traits=tuple(
-            TraitRow(
-                measure_label(t.feature, labels.get(t.feature, t.label)),
-                t.segment_mean,
-                t.overall_mean,
-                t.lift,
-                measure_unit(t.feature),
-            )
-            for t in profile.traits
-        ),
+        traits=traits,
         figure=figure(chart) if chart else None,
         recommendations=tuple(
             RecommendationItem(r.title, r.text, r.kpi, r.value_at_stake)
@@ -139,6 +179,7 @@ def segment_page(
         message=segment_message(profile, spend_label),
         size_delta=size_delta(change),
         share_delta=share_delta(change),
+        bars=trait_bars(traits, lift_domain(analysis.profiles)),
     )
 
 
