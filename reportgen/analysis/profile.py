@@ -38,10 +38,12 @@ CARD_ARCHETYPES: tuple[Archetype, ...] = (
         "Spenders with cash advance",
         (Condition("PURCHASES", "high"), Condition("CASH_ADVANCE", "high")),
     ),
-    Archetype("cash_advance_users", "Cash-advance users", (Condition("CASH_ADVANCE", "high", min_lift=1.5),)),
+    Archetype(
+        "cash_advance_users", "Heavy cash-advance users", (Condition("CASH_ADVANCE", "high", min_lift=1.5),)
+    ),
     Archetype(
         "cash_advance_only",
-        "Cash-advance only",
+        "Cash advance, no purchases",
         (Condition("CASH_ADVANCE", "high"), Condition("PURCHASES", "none")),
     ),
     Archetype(

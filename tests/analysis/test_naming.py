@@ -39,8 +39,8 @@ NAME_MEANS: dict[str, tuple[tuple[str, str], ...]] = {
     "High spenders": (("PURCHASES", "above"),),
     "Everyday spenders": (("PURCHASES", "above"), ("PURCHASES_FREQUENCY", "above")),
     "Spenders with cash advance": (("PURCHASES", "above"), ("CASH_ADVANCE", "above")),
-    "Cash-advance users": (("CASH_ADVANCE", "above"),),
-    "Cash-advance only": (("CASH_ADVANCE", "above"), ("PURCHASES", "almost_none")),
+    "Heavy cash-advance users": (("CASH_ADVANCE", "above"),),
+    "Cash advance, no purchases": (("CASH_ADVANCE", "above"), ("PURCHASES", "almost_none")),
     # more often than average, or in larger tickets: the name's own claims say which (checked below)
     "One-off buyers": (("INSTALLMENTS_PURCHASES", "below"),),
     "Instalment buyers": (("PURCHASES_INSTALLMENTS_FREQUENCY", "above"),),
