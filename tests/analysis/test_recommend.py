@@ -296,6 +296,19 @@ def test_an_unknown_role_names_the_file_and_the_roles(tmp_path: Path) -> None:
         load_playbook(path)
 
 
+@pytest.mark.parametrize(
+    ("stake", "message"), [('"@margin"', "unknown role @margin"), ("3", " must be a column name or a role")]
+)
+def test_a_bad_stake_names_the_file_and_the_action(tmp_path: Path, stake: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[archetypes.x]\nname = "n"\nsummary = "s"\n[[archetypes.x.actions]]\ntitle = "t"\ntext = "x"\n'
+        f"stake = {stake}\n"
+    )
+    with pytest.raises(InputError, match=rf"bad\.toml: archetypes\.x\.actions\[0\]\.stake.*{message}"):
+        load_playbook(path)
+
+
 def test_a_segment_leaning_to_one_category_is_told_so_and_one_without_is_not() -> None:
     generic = load_playbook(GENERIC_PLAYBOOK)
     leaning, plain = _shop(0, 2.0, 0.5, 0.6, 0.4), _shop(1, 0.9, 1.1, 0.4, 0.6)
