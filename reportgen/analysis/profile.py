@@ -38,10 +38,12 @@ CARD_ARCHETYPES: tuple[Archetype, ...] = (
         "Spenders with cash advance",
         (Condition("PURCHASES", "high"), Condition("CASH_ADVANCE", "high")),
     ),
-    Archetype("cash_advance_users", "Cash-advance users", (Condition("CASH_ADVANCE", "high", min_lift=1.5),)),
+    Archetype(
+        "cash_advance_users", "Heavy cash-advance users", (Condition("CASH_ADVANCE", "high", min_lift=1.5),)
+    ),
     Archetype(
         "cash_advance_only",
-        "Cash-advance only",
+        "Cash advance, no purchases",
         (Condition("CASH_ADVANCE", "high"), Condition("PURCHASES", "none")),
     ),
     Archetype(
@@ -200,7 +202,8 @@ def _whole_numbers(column: pl.Series) -> bool:
 
 # more parts than this and a joined label ("wines, fruits, meat and fish spend") stops reading as one measure
 MAX_LABEL_PARTS = 3
-_SPEND_WORD = re.compile(r"\s*\bspend(ing)?$", re.IGNORECASE)
+# "Meat products spend" joins as "meat": the parts of a joined label keep the word that tells them apart
+_SPEND_WORD = re.compile(r"\s*\b(products?\s+)?spend(ing)?$", re.IGNORECASE)
 
 
 def _mid_sentence(label: str) -> str:

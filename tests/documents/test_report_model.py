@@ -81,7 +81,7 @@ TINY_PNG = _png(64, 44, (42, 157, 143))
 # segment id -> (name, archetype, size, means per feature, purchases share)
 SEGMENTS = {
     0: ("Big spenders", "spender", 120, (2100.0, 4800.0, 90.0, 0.55, 11.9), 0.62),
-    1: ("Cash-advance users", "cash", 300, (4200.0, 240.0, 3100.0, 0.02, 11.4), 0.08),
+    1: ("Heavy cash-advance users", "cash", 300, (4200.0, 240.0, 3100.0, 0.02, 11.4), 0.08),
     2: ("Low activity", "dormant", 580, (650.0, 410.0, 260.0, 0.12, 11.6), 0.30),
 }
 
@@ -302,7 +302,7 @@ def test_top_actions_never_repeat_a_title() -> None:
     # two segments with the same playbook: the second gets its next action instead of the same one twice
     same = tuple(
         Recommendation(
-            r.segment_id, r.archetype, r.title.replace("Cash-advance users", "Big spenders"), r.text
+            r.segment_id, r.archetype, r.title.replace("Heavy cash-advance users", "Big spenders"), r.text
         )
         for r in analysis.recommendations
     )
@@ -357,7 +357,7 @@ def test_transaction_log_is_described_in_rfm_words() -> None:
 
 def test_top_actions_start_with_the_most_valuable_segment() -> None:
     model = sample_model()
-    assert [a.segment for a in model.actions] == ["Big spenders", "Low activity", "Cash-advance users"]
+    assert [a.segment for a in model.actions] == ["Big spenders", "Low activity", "Heavy cash-advance users"]
     assert model.actions[0].title == "First action for Big spenders"
 
 
@@ -411,7 +411,7 @@ def test_what_changed_section_appears_only_with_migration_data() -> None:
     )
     html = render_html(model, target="html")
     assert 'id="changes"' in html and "October 2026" in html
-    assert "<td>Low activity</td><td>Cash-advance users</td>" in html
+    assert "<td>Low activity</td><td>Heavy cash-advance users</td>" in html
     assert [e.title for e in model.contents][:2] == ["Executive summary", "What changed"]
 
 

@@ -238,7 +238,9 @@ def test_currency_and_period_appear_with_amounts_when_set(tmp_path: Path) -> Non
     # amounts in sentences carry the currency too: the actions' figures and every "At stake" line
     pages = html[html.index('id="segment-') : html.index('id="methodology"')]
     stakes = re.findall(r"At stake: ([^<]+)", pages)
-    assert stakes and all(re.fullmatch(r"[\d.]+% of [\w ]+ \(\$[\d,]+\)", s) for s in stakes), stakes
+    assert stakes and all(
+        re.fullmatch(r"the segment&#39;s [\d.]+% of [\w ]+ \(\$[\d,]+\)", s) for s in stakes
+    ), stakes
     per_customer = re.findall(r"(\S*\d) per customer", pages)  # "($604 per customer)"
     assert per_customer and all(re.fullmatch(r"\(?\$[\d,.]+", a) for a in per_customer), per_customer
     assert "customers (" in pages and "$" not in "".join(re.findall(r"[\d,]+ customers", pages))  # counts
