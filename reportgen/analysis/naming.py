@@ -8,8 +8,9 @@ value at most 5% of the all-customer mean. A condition also needs the segment's 
 MIN_STRENGTH standard deviations from the mean, so a name never rests on a sliver of a difference.
 
 A segment whose centroid lies within MAINSTREAM_SD (half a standard deviation) of the all-customer mean on
-every feature, and two thirds of whose members lie within one standard deviation on average over the features
-(root mean square), is the mainstream. Otherwise candidates are the archetypes of the data kind whose
+every feature, whose raw means are within NEAR_LIFT (1.5x) of the all-customer means either way, and two thirds
+of whose members lie within one standard deviation on average over the features (root mean square), is the
+mainstream. Otherwise candidates are the archetypes of the data kind whose
 conditions all hold (scored by how far the centroid lies from the mean on them, plus ARCHETYPE_BONUS), and
 plain names from single features ("High income") or two ("High income, low spending score"). The segment that
 holds the largest share of value never takes a "low" or "moderate" name. Names are at most MAX_NAME_LENGTH
@@ -299,6 +300,11 @@ def _mainstream(ev: Evidence, seg: int) -> Candidate | None:
     furthest = max(abs(ev.centroids[seg][c]) for c in ev.columns if c != VALUE)
     share = ev.central[seg]
     if furthest > MAINSTREAM_SD or share < MEMBER_SHARE:
+        return None
+    # on a skewed column a centroid near 0 after log1p can still be half the raw average, which the report
+    # prints beside the name: the mean must read as average too, as for a "near" claim
+    lifts = [_lift(ev, seg, c) for c in ev.inputs]
+    if any(lift is not None and not 1 / NEAR_LIFT <= lift <= NEAR_LIFT for lift in lifts):
         return None
     claim = Claim(
         "*",

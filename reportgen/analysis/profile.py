@@ -21,7 +21,7 @@ from reportgen.analysis.naming import (
 from reportgen.analysis.traits import segment_traits
 from reportgen.errors import InputError
 from reportgen.model import FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, ValueStake
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import SPEND_NAME, feature_label
 
 # Amount columns whose share of the all-customer total each segment holds ("share of spend").
 VALUE_COLUMNS: tuple[str, ...] = ("PURCHASES", "BALANCE", "CASH_ADVANCE", "monetary")
@@ -92,8 +92,6 @@ ARCHETYPE_NAMES: dict[str, str] = {a.key: a.name for a in CARD_ARCHETYPES}
 
 # The default value column per kind of table: card purchases, a purchase log's net spend.
 KIND_VALUE: tuple[str, ...] = ("PURCHASES", "monetary")
-# Column names that say "an amount spent" (MntWines, total_spend, Sales): summed into the value by default.
-SPEND_NAME = re.compile(r"^mnt(?=[A-Z_])|spend|amount|sales|revenue", re.IGNORECASE)
 # Skewed amounts that are counts, rates or times rather than money: never summed into the value.
 NOT_MONEY = re.compile(
     r"^num|count|freq|trx|visit|days|age|year|recency|tenure|score|rate|id$", re.IGNORECASE
@@ -188,19 +186,42 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
     return tuple(c for c in features.input_features if c in features.transformed and not NOT_MONEY.search(c))
 
 
+# more parts than this and a joined label ("wines, fruits, meat and fish spend") stops reading as one measure
+MAX_LABEL_PARTS = 3
+_SPEND_WORD = re.compile(r"\s*\bspend(ing)?$", re.IGNORECASE)
+
+
+def _mid_sentence(label: str) -> str:
+    """Return a label as it reads mid-sentence: 'Meat products spend' -> 'meat products spend'; 'RFM' kept."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def value_label(
+    columns: Sequence[str], spend_columns: Sequence[str], column_labels: Mapping[str, str]
+) -> str:
+    """Return what the summed value columns are called: one column's label; "total spend" only where they are
+    every spend column among the features; else the spend parts named ("wines and meat products spend")."""
+    labels = [_mid_sentence(column_labels.get(c) or feature_label(c)) for c in columns]
+    if len(columns) == 1:
+        return labels[0]
+    if not all(SPEND_NAME.search(c) for c in columns):
+        return "combined value"
+    if set(spend_columns) <= set(columns):
+        return "total spend"
+    parts = [_SPEND_WORD.sub("", label) or label for label in labels]
+    if len(parts) > MAX_LABEL_PARTS:
+        return f"spend on {len(columns)} of {len(set(spend_columns) | set(columns))} spend columns"
+    return f"{', '.join(parts[:-1])} and {parts[-1]} spend"
+
+
 def value_stakes(
-    raw: pl.DataFrame, labels: np.ndarray, k: int, columns: Sequence[str], column_labels: Mapping[str, str]
+    raw: pl.DataFrame, labels: np.ndarray, k: int, columns: Sequence[str], label: str
 ) -> list[ValueStake | None]:
-    """Return each segment's share and amount of the value column(s), summed."""
+    """Return each segment's share and amount of the value column(s), summed, under the value's label."""
     if not columns:
         return [None] * k
     sums = _segment_sums(raw, list(columns), labels, k).sum(axis=1)
     total = float(sums.sum())
-    if len(columns) == 1:
-        label = column_labels.get(columns[0]) or feature_label(columns[0])
-        label = label[:1].lower() + label[1:] if label[1:2].islower() else label
-    else:
-        label = "total spend" if all(SPEND_NAME.search(c) for c in columns) else "combined value"
     return [
         ValueStake(
             columns=tuple(columns),
@@ -236,9 +257,10 @@ def segment_profiles(
     _, all_stats = segment_stats(features.raw, seg.labels, seg.k)
     shares = value_shares(features.raw, seg.labels, seg.k)
     value_cols = value_columns(features) if value is None else tuple(value)
-    stakes = value_stakes(features.raw, seg.labels, seg.k, value_cols, labels_of)
-    value_label = stakes[0].label if stakes and stakes[0] is not None else "value"
-    evidence = naming_evidence(features, seg.labels, seg.k, labels_of, value_cols, value_label)
+    spend_cols = [c for c in features.input_features if SPEND_NAME.search(c)]
+    label = value_label(value_cols, spend_cols, labels_of) if value_cols else "value"
+    stakes = value_stakes(features.raw, seg.labels, seg.k, value_cols, label)
+    evidence = naming_evidence(features, seg.labels, seg.k, labels_of, value_cols, label)
     named = segment_names(evidence, archetypes, names, [s.share if s else None for s in stakes], kept)
     # a lift says "x times the average" only for amounts that cannot be negative, and never of a code
     # (naming's inputs leave out the columns of a few whole numbers: "Channel 1.5x the average", F29)

@@ -15,7 +15,7 @@ from pathlib import Path
 from reportgen.errors import InputError
 from reportgen.formats import DEFAULT_LOCALE, amount, lift, percent, thousands
 from reportgen.model import CategoryProfile, Recommendation, SegmentProfile, spend_share
-from reportgen.model.columns import AMOUNT_COLUMNS, feature_label
+from reportgen.model.columns import AMOUNT_COLUMNS, SPEND_NAME, feature_label
 
 MAX_ACTIONS = 2  # with KPI and value at stake, two actions keep a segment to one page
 MIN_ACTIONS = 2
@@ -24,7 +24,9 @@ NO_VALUE_KPI = "Response rate against a control group"
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::(@?[A-Za-z0-9_]+))?\}")
 _NEEDS_COLUMN = {"lift", "mean", "median", "value_share", "min", "max", "label"}
-_NO_COLUMN = {"share", "size", "value_label", "category"}
+_NO_COLUMN = {"share", "size", "value_label", "category", "traits"}
+# `{traits}` names this many of the segment's strongest traits: what an offer "built on what sets them apart" is built on
+TRAITS_NAMED = 2
 
 CONDITION = re.compile(
     r"^\s*(lift|mean|median|value_share|min|max|concentration):(@?[A-Za-z0-9_]+)\s*(<=|>=|<|>)\s*(-?[0-9.]+)\s*$"
@@ -141,8 +143,9 @@ def _conditions(raw: object, where: str) -> tuple[Condition, ...]:
 
 
 def column_roles(profile: SegmentProfile) -> dict[str, str]:
-    """Return the column each role names for a segment: frequency, recency, tenure, and among several value
-    columns the one it buys most (top) and least (weak) of, against the average."""
+    """Return the column each role names for a segment: frequency, recency, tenure, and, where the value has
+    several columns, the one it buys most (top) and least (weak) of against the average among the value columns
+    and every other spend column (Mnt*, *spend*, *sales*, ...)."""
     roles: dict[str, str] = {}
     for role, patterns in ROLE_PATTERNS.items():
         for pattern in patterns:
@@ -155,7 +158,10 @@ def column_roles(profile: SegmentProfile) -> dict[str, str]:
                 break
     value = profile.value
     if value is not None and len(value.columns) > 1:
-        lifted = [(profile.stats[c].lift, c) for c in value.columns if profile.stats[c].lift is not None]
+        # "most" / "least" must hold among every spend column the profile shows, not only the summed ones
+        spend = [c for c in profile.stats if SPEND_NAME.search(c) and c not in value.columns]
+        compared = [*value.columns, *spend]
+        lifted = [(profile.stats[c].lift, c) for c in compared if profile.stats[c].lift is not None]
         if lifted:
             top = max(lifted, key=lambda t: (t[0] or 0.0, t[1]))
             weak = min(lifted, key=lambda t: (t[0] or 0.0, t[1]))
@@ -251,7 +257,7 @@ def _check_placeholders(text: str, where: str) -> None:
         if kind not in _NEEDS_COLUMN | _NO_COLUMN:
             raise InputError(
                 f"{where}: unknown placeholder {{{m.group(0)[1:-1]}}}; expected lift, mean, median, "
-                "value_share, min, max, label (with :COLUMN or :@role), share, size, value_label or category"
+                "value_share, min, max, label (with :COLUMN or :@role), share, size, value_label, category or traits"
             )
         _check_role(col, where)
 
@@ -272,7 +278,8 @@ def filled_text(
     number in `locale`.
 
     `category` is the categorical value the segment over-represents most, in words ("84% Retail channel vs
-    32% overall"), for `{category}`; a text using it is left out for a segment without one.
+    32% overall"), for `{category}`; a text using it is left out for a segment without one. `{traits}` names the
+    segment's strongest traits ("deals purchases 1.8x the average"); left out for a segment without any.
     """
     found = column_roles(profile) if roles is None else roles
     missing = False
@@ -287,6 +294,10 @@ def filled_text(
         if kind == "category":
             missing = missing or category is None
             return category or ""
+        if kind == "traits":
+            named = [_mid_sentence(t.text) for t in profile.traits[:TRAITS_NAMED]]
+            missing = missing or not named
+            return " and ".join(named)
         if kind in ("value_label", "label"):
             text = _label(col, profile, found, labels or {}) if kind == "label" else _value_label(profile)
             missing = missing or text is None
@@ -303,6 +314,11 @@ def filled_text(
 
     text = PLACEHOLDER.sub(fill, template)
     return None if missing else text
+
+
+def _mid_sentence(text: str) -> str:
+    """Return a label or trait as it reads mid-sentence: 'Balance 51% below' -> 'balance 51% below'."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _is_money(column: str, profile: SegmentProfile, roles: Mapping[str, str]) -> bool:
@@ -328,8 +344,7 @@ def _label(
         return TOTAL_LABEL if all(c in profile.stats for c in resolved.split(TOTAL)) else None
     if resolved is None or resolved not in profile.stats:
         return None
-    text = labels.get(resolved) or feature_label(resolved)
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+    return _mid_sentence(labels.get(resolved) or feature_label(resolved))
 
 
 def value_at_stake(

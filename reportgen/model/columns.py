@@ -109,6 +109,10 @@ MONTH_SHARE_COLUMNS = frozenset(
 )
 
 
+# Column names that say "an amount spent" (MntWines, total_spend, Sales): summed into the value by default.
+SPEND_NAME = re.compile(r"^mnt(?=[A-Z_])|spend|amount|sales|revenue", re.IGNORECASE)
+
+
 def feature_label(name: str) -> str:
     """Return the readable label of a column, falling back to a tidied column name."""
     return FEATURE_LABELS.get(name) or readable_label(name)

@@ -10,7 +10,7 @@ import pytest
 
 from reportgen.analysis.cluster import segmentation
 from reportgen.analysis.features import feature_matrix
-from reportgen.analysis.profile import segment_profiles, segment_stats, value_columns
+from reportgen.analysis.profile import segment_profiles, segment_stats, value_columns, value_label
 from reportgen.config import ClusterConfig, DataConfig, FeatureConfig
 from reportgen.errors import InputError
 from reportgen.io.load import load_customers
@@ -200,3 +200,69 @@ def test_value_columns_default_per_kind_and_follow_the_config() -> None:
     assert value_columns(shop, ("MntFish",)) == ("MntFish",)
     with pytest.raises(InputError, match=r"data\.value: column Profit is not among the features"):
         value_columns(shop, ("Profit",))
+
+
+def test_a_segment_at_half_the_raw_average_is_not_called_mainstream() -> None:
+    # a long-tailed spend column: after log1p the bulk sits within half an SD of the mean, but its raw mean is
+    # about half the all-customer mean, which the report prints beside the name
+    rng = np.random.default_rng(3)
+    bulk = rng.lognormal(6.0, 0.4, 600)
+    tail = rng.lognormal(8.5, 0.4, 150)
+    fm = _matrix({"spend": np.concatenate([bulk, tail]), "visits": rng.normal(10, 1, 750)})
+    labels = np.array([0] * 600 + [1] * 150)
+    profiles = segment_profiles(fm, _fixed(labels, 2))
+    lift = profiles[0].stats["spend"].lift
+    assert lift is not None and lift < 1 / 1.5
+    assert abs(float(fm.X[labels == 0, fm.used.index("spend")].mean())) <= 0.5  # near 0 on the fit's scale
+    assert profiles[0].name != "Mainstream customers"
+    assert profiles[0].naming is not None and profiles[0].naming.rule != "mainstream"
+
+
+def test_total_spend_names_only_the_sum_of_every_spend_column() -> None:
+    spend = ["MntWines", "MntMeatProducts", "MntFish"]
+    assert value_label(spend, spend, {}) == "total spend"
+    assert value_label(["MntWines", "MntMeatProducts"], spend, {}) == "wines and meat products spend"
+    assert value_label(["MntWines", "MntFish"], spend, {"MntWines": "Wine spend"}) == "wine and fish spend"
+    assert value_label(["PURCHASES"], ["PURCHASES"], {}) == "purchases"
+    assert value_label(["Fresh", "Milk"], [], {}) == "combined value"
+    many = [f"Mnt{x}" for x in ("A", "B", "C", "D")]
+    assert value_label(many, [*many, "MntE"], {}) == "spend on 4 of 5 spend columns"
+
+
+def test_marketing_wine_and_meat_value_is_not_called_total_spend(marketing_path: Path) -> None:
+    data = DataConfig(
+        id_column="ID",
+        features=(
+            "Income",
+            "MntWines",
+            "MntFruits",
+            "MntMeatProducts",
+            "MntFishProducts",
+            "MntSweetProducts",
+            "MntGoldProds",
+        ),
+        labels={"MntWines": "Wine spend"},
+        value=("MntWines", "MntMeatProducts"),
+    )
+    fm = feature_matrix(load_customers(marketing_path, data), FeatureConfig(engineered=False))
+    profiles = segment_profiles(
+        fm,
+        segmentation(fm.X, 3, ClusterConfig(n_init=4, random_state=1)),
+        column_labels=data.labels,
+        value=data.value,
+    )
+    source = pl.read_csv(marketing_path, separator="\t")
+    wine_meat = float(source.select(pl.col("MntWines") + pl.col("MntMeatProducts")).sum().item())
+    assert all(p.value is not None and p.value.label == "wine and meat products spend" for p in profiles)
+    # the amounts are the two columns' sum, which is less than all the spend the table holds
+    assert sum(p.value.amount for p in profiles if p.value) == pytest.approx(wine_meat)
+    everything = float(source.select(pl.sum_horizontal(pl.col("^Mnt.*$"))).sum().item())
+    assert wine_meat < 0.85 * everything
+    # with every spend column as the value, the same table's sum is its total spend
+    whole = segment_profiles(
+        fm,
+        segmentation(fm.X, 3, ClusterConfig(n_init=4, random_state=1)),
+        value=tuple(c for c in data.features if c.startswith("Mnt")),
+    )
+    assert whole[0].value is not None and whole[0].value.label == "total spend"
+    assert sum(p.value.amount for p in whole if p.value) == pytest.approx(everything)

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.analysis.cluster import segmentation
+from reportgen.analysis.features import feature_matrix
+from reportgen.analysis.profile import segment_profiles
 from reportgen.analysis.recommend import (
+    PLACEHOLDER,
     action_words,
     archetype_names,
     column_roles,
@@ -15,9 +19,17 @@ from reportgen.analysis.recommend import (
     load_playbook,
     recommendations,
 )
-from reportgen.config import DEFAULT_PLAYBOOK, GENERIC_PLAYBOOK, TRANSACTIONS_PLAYBOOK
+from reportgen.config import (
+    DEFAULT_PLAYBOOK,
+    GENERIC_PLAYBOOK,
+    TRANSACTIONS_PLAYBOOK,
+    ClusterConfig,
+    DataConfig,
+    FeatureConfig,
+)
 from reportgen.errors import InputError
-from reportgen.model import CategoryHighlight, CategoryProfile, FeatureStat, SegmentProfile, ValueStake
+from reportgen.io.load import load_customers
+from reportgen.model import CategoryHighlight, CategoryProfile, FeatureStat, SegmentProfile, Trait, ValueStake
 
 
 def _profile(archetype: str = "instalment_buyers") -> SegmentProfile:
@@ -204,11 +216,48 @@ def test_roles_give_any_table_different_sized_actions() -> None:
     mine = [r for r in recs if r.segment_id == 0]
     theirs = [r for r in recs if r.segment_id == 1]
     assert len(mine) >= 2 and len(theirs) >= 2
-    assert mine[0].title == "Protect the most valuable customers" and "70.0% of total spend" in mine[0].text
+    assert mine[0].title == "Protect these high-value customers" and "70.0% of total spend" in mine[0].text
     assert any("fish spend" in r.text for r in mine)  # the user's label, mid-sentence
     assert any(r.title == "Raise value per customer" and "only 30.0%" in r.text for r in theirs)
     words = [action_words(r.text) for r in recs]
     assert len(words) == len(set(words))
+
+
+def test_top_is_the_most_bought_among_every_spend_column_not_only_the_value() -> None:
+    shop = _shop(0, wine=2.0, fish=0.5, value_share=0.7, share=0.4)
+    stats = {**shop.stats, "MntFruits": FeatureStat(mean=90.0, median=0.0, lift=2.4)}
+    stats["MntWines"] = FeatureStat(mean=677.0, median=0.0, lift=2.26)
+    fruity = SegmentProfile(**{**shop.__dict__, "stats": stats})
+    # wine leads the two value columns, but fruits are bought more (2.4x): "most" names fruits
+    assert column_roles(fruity)["top"] == "MntFruits"
+    book = load_playbook(GENERIC_PLAYBOOK)
+    (out_buy,) = [a for a in book["generic"].actions if a.title == "Build on where they out-buy others"]
+    text = filled_text(out_buy.text, fruity, column_roles(fruity))
+    assert text is not None and "most on fruits spend (2.4x the average, 90 per customer)" in text
+
+
+def test_superlatives_in_the_playbooks_hold_of_the_numbers_next_to_them(marketing_path: Path) -> None:
+    spend = (
+        "MntWines",
+        "MntFruits",
+        "MntMeatProducts",
+        "MntFishProducts",
+        "MntSweetProducts",
+        "MntGoldProds",
+    )
+    data = DataConfig(id_column="ID", features=("Income", *spend), value=("MntWines", "MntMeatProducts"))
+    fm = feature_matrix(load_customers(marketing_path, data), FeatureConfig(engineered=False))
+    profiles = segment_profiles(
+        fm, segmentation(fm.X, 4, ClusterConfig(n_init=4, random_state=1)), value=data.value
+    )
+    for p in profiles:
+        roles = column_roles(p)
+        lifts = {c: p.stats[c].lift or 0.0 for c in spend}
+        if "top" in roles:
+            assert lifts[roles["top"]] == max(lifts.values())
+        if "weak" in roles:
+            assert lifts[roles["weak"]] == min(lifts.values())
+    assert any("top" in column_roles(p) for p in profiles)
 
 
 def test_an_unknown_role_names_the_file_and_the_roles(tmp_path: Path) -> None:
@@ -260,6 +309,64 @@ def test_split_the_big_purchases_only_where_one_off_purchases_are_above_average(
     assert bool(split) == (lift >= 1)
     for r in split:
         assert f"{lift:.1f}x the average" in r.text
+
+
+@pytest.mark.parametrize(("purchase", "limit"), [(0.7, 0.9), (2.5, 0.9), (2.5, 1.3)])
+def test_check_the_limit_only_where_purchases_are_large_against_the_limit(
+    purchase: float, limit: float
+) -> None:
+    # review2 #4: the action fired on every one-off segment, with no number behind "come close to them"
+    base = _one_off(0.7)  # no "split the big purchases": two actions leave room for this one
+    stats = {
+        **base.stats,
+        "AVG_PURCHASE_VALUE": FeatureStat(mean=72.0 * purchase, median=60.0, lift=purchase),
+        "CREDIT_LIMIT": FeatureStat(mean=4494.0 * limit, median=4000.0, lift=limit),
+    }
+    recs = recommendations(
+        (SegmentProfile(**{**base.__dict__, "stats": stats}),), load_playbook(DEFAULT_PLAYBOOK)
+    )
+    check = [r.text for r in recs if r.title == "Check the limit fits the purchase"]
+    assert bool(check) == (purchase >= 1.25 and limit <= 1)
+    for text in check:
+        assert (
+            f"({purchase:.1f}x the average) on credit limits of" in text
+            and f"({limit:.1f}x the average)" in text
+        )
+
+
+def test_a_segments_first_action_rests_on_a_number_or_a_condition() -> None:
+    # the first action of a segment is what the top actions show: it must say why it fits this segment
+    figures = {"lift", "mean", "median", "min", "max", "value_share", "traits", "category"}
+    for path in (DEFAULT_PLAYBOOK, GENERIC_PLAYBOOK, TRANSACTIONS_PLAYBOOK):
+        for key, play in load_playbook(path).items():
+            if not play.actions or key == "mainstream":  # its claim (close to the average) is its definition
+                continue
+            first = play.actions[0]
+            kinds = {m.group(1) for m in PLACEHOLDER.finditer(first.text)}
+            assert first.when or kinds & figures, (path.name, key, first.title)
+
+
+def test_an_offer_built_on_what_sets_them_apart_names_it() -> None:
+    deals = SegmentProfile(
+        id=3,
+        name="Many deal purchases",
+        archetype="high:NumDealsPurchases",
+        size=606,
+        share=0.27,
+        stats={"NumDealsPurchases": FeatureStat(mean=4.2, median=4.0, lift=1.8)},
+        value_shares={},
+        traits=(
+            Trait("NumDealsPurchases", "Deal purchases", 1.8, 4.2, 2.3, "Deal purchases 1.8x the average"),
+        ),
+    )
+    recs = recommendations((deals,), {}, load_playbook(GENERIC_PLAYBOOK))
+    (offer,) = [r.text for r in recs if r.title == "Test an offer built on what sets them apart"]
+    assert "606 customers (27.0% of the base), deal purchases 1.8x the average, and measure" in offer
+    bare = SegmentProfile(**{**deals.__dict__, "traits": ()})
+    assert not any(
+        r.title == "Test an offer built on what sets them apart"
+        for r in recommendations((bare,), {}, load_playbook(GENERIC_PLAYBOOK))
+    )
 
 
 def test_the_top_value_column_is_only_said_to_be_bought_more_than_others() -> None:

@@ -25,6 +25,7 @@ from reportgen.documents.report_model import (
     map_caption,
     report_model,
 )
+from reportgen.documents.report_model.prose import segment_text
 from reportgen.model import (
     Analysis,
     ChartImage,
@@ -543,6 +544,13 @@ def test_web_report_shows_the_heatmap_as_a_readable_table_and_the_pdf_as_the_cha
     assert model.heat_table.rows[0].label in table
     pdf = render_html(model, target="pdf")
     assert '<table class="data heat-table">' not in pdf and 'id="figure-heatmap"' in pdf
+
+
+def test_segment_paragraph_says_total_spend_once() -> None:
+    profile = _profile(0)
+    assert "62.0% of total spend," in segment_text(profile, "total spend")
+    assert "of all total" not in segment_text(profile, "total spend")
+    assert "62.0% of all wine and meat spend" in segment_text(profile, "wine and meat spend")
 
 
 def test_phone_trait_bars_sit_on_the_side_of_the_average_their_ratio_says() -> None:

@@ -71,7 +71,11 @@ def segment_text(profile: SegmentProfile, spend_label: str, traits_shown: int = 
     _, spend = spend_share(profile)
     parts = [f"{thousands(profile.size)} customers ({percent(profile.share)} of the base)"]
     if spend is not None:
-        parts.append(f"account for {percent(spend)} of all {spend_label.lower()}")
+        label = spend_label.lower()
+        # "of all total spend" says "total" twice
+        parts.append(
+            f"account for {percent(spend)} of {label if label.startswith('total') else 'all ' + label}"
+        )
         # worth saying only where the segment punches above its weight
         if profile.share > 0 and spend / profile.share >= 1.15:
             parts[-1] += f", {lift(spend / profile.share)} their share of customers"
