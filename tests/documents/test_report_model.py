@@ -334,6 +334,17 @@ def test_configuration_leaves_out_mail_settings_and_paths() -> None:
     assert "categorical" not in shown["data"] and "dates" not in shown["data"]
     dated = replace(Settings(), data=replace(Settings().data, dates={"Dt Customer": "%d-%m-%Y"}))
     assert tomllib.loads(config_text(dated.as_dict()))["data"]["dates"] == {"Dt Customer": "%d-%m-%Y"}
+    # an empty text is unset too; a key with nothing to act on is left out; a long list wraps to fit a column
+    assert "currency" not in shown["report"] and "amounts_cover" not in shown["report"]
+    assert shown["features"]["engineered"] is True
+    quiet = tomllib.loads(config_text(settings, no_effect=[("features", "engineered")]))
+    assert "engineered" not in quiet["features"] and quiet["features"]["transform"] == "log1p"
+    listed = replace(
+        Settings(), data=replace(Settings().data, features=[f"COLUMN_{i:02}" for i in range(12)])
+    )
+    text = config_text(listed.as_dict())
+    assert tomllib.loads(text)["data"]["features"] == [f"COLUMN_{i:02}" for i in range(12)]
+    assert max(len(line) for line in text.splitlines() if "COLUMN_" in line) <= 58
 
 
 def test_transaction_log_is_described_in_rfm_words() -> None:
