@@ -233,4 +233,4 @@ class SegmentReport:
     def _data_files(self) -> dict[str, bytes]:
         from reportgen import pipeline
 
-        return pipeline.data_files(self.analysis, self.period, self.analysis.table.path)
+        return pipeline.data_files(self.analysis, self.period, self.analysis.table.path, self.settings)

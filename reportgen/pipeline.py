@@ -340,9 +340,14 @@ class RunResult:
     renderer_stats: dict[str, float] = field(default_factory=dict)  # the render worker's own figures
 
 
-def data_files(analysis: Analysis, period: Period, path: Path) -> dict[str, bytes]:
+def data_files(analysis: Analysis, period: Period, path: Path, settings: Settings) -> dict[str, bytes]:
     """Return the period's data files: summary.json, segments.csv and model.json."""
+    from reportgen.documents.report_model.storyline import headline  # here: the documents' words
+
     document = summary_document(analysis, period=period, generator=GENERATOR, input_label=input_label(path))
+    with numbers_in(settings.report.locale):
+        # the report's key message, word for word, for the archive (which reads only summary.json)
+        document["headline"] = headline(analysis, settings.data.labels)
     return {
         "summary.json": summary_json(document),
         "segments.csv": segments_csv(analysis),
@@ -393,7 +398,7 @@ def period_files(
     its per-customer tables) while this one makes the data files; without, everything is made here. Both give
     the same bytes.
     """
-    data = data_files(analysis, period, path)  # first: the PDF embeds two of them (a few ms)
+    data = data_files(analysis, period, path, settings)  # first: the PDF embeds two of them (a few ms)
     if renderer is None:
         from reportgen.documents.rendering import DrawnCharts, report_files
 

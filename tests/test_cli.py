@@ -49,7 +49,7 @@ def test_run_writes_summary_and_segments(tmp_path: Path, blob_csv: Path) -> None
     assert summary["k_selection"]["chosen_k"] == 3
     assert [c["k"] for c in summary["k_selection"]["candidates"]] == [2, 3, 4, 5]
     names = {s["name"] for s in summary["segments"]}
-    assert {"Low activity", "High spenders", "Cash-advance users"} == names
+    assert {"Low activity", "High spenders", "Heavy cash-advance users"} == names
     for seg in summary["segments"]:
         assert set(seg["profile"]) >= {"PURCHASES", "CASH_ADVANCE", "TENURE"}
         assert seg["recommendations"]

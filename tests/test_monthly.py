@@ -340,7 +340,8 @@ def check_arrived(raw: bytes, folder: Path) -> EmailMessage:
     msg = parsed(raw)
     # a headline subject: the month, then a segment this month's summary names, with a share
     names = [s["name"] for s in json.loads((folder / "summary.json").read_text(encoding="utf-8"))["segments"]]
-    assert msg["Subject"].startswith("November 2026: ")
+    doc = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert msg["Subject"].startswith(f"November 2026 – {doc['headline']}")  # the report's key message
     assert any(name in msg["Subject"] for name in names) and re.search(r"\d+%", msg["Subject"])
     assert msg["To"] == ", ".join(RECIPIENTS)
     assert msg.get_content_type() == "multipart/mixed"

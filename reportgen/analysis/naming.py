@@ -345,7 +345,7 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
     singles.sort(key=lambda s: (-s[0], s[1]))
     out = []
     for strength, col, direction, claim, _ in singles:
-        name = f"{direction.capitalize()} {_name_label(ev, col)}"
+        name = f"{_level(col, direction).capitalize()} {_name_label(ev, col)}"
         if col == VALUE:  # what a customer is worth names a segment before any one of its parts
             name = VALUE_NAMES.get((ev.label(VALUE), direction), f"{direction.capitalize()}-value customers")
             strength += VALUE_NAME_BONUS
@@ -364,7 +364,12 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
                 continue
             a, b = _name_label(ev, c1), _name_label(ev, c2)
             # "Low balance and cash advance" reads as "uses cash advance": two absences name both
-            name = f"High {a} and {b}" if d1 == d2 == "high" else f"{d1.capitalize()} {a}, {d2} {b}"
+            w1, w2 = _level(c1, d1), _level(c2, d2)
+            name = (
+                f"{w1.capitalize()} {a} and {b}"
+                if w1 == w2 and d1 == "high"
+                else f"{w1.capitalize()} {a}, {w2} {b}"
+            )
             if len(name) <= MAX_NAME_LENGTH:
                 key = f"{d1}:{c1}+{d2}:{c2}"
                 score = _score(s1 + s2, 2)
@@ -387,6 +392,17 @@ NAME_WORDS = {
     "avg_basket": "basket value",
     "distinct_products": "product range",
 }
+
+
+# Columns that count things (NumDealsPurchases, visit_count): "many deal purchases" reads, "high deal purchases" not
+COUNT_NAME = re.compile(r"^num(?=[A-Z_])|(^|_)count(_|$)", re.IGNORECASE)
+
+
+def _level(col: str, direction: str) -> str:
+    """Return the word a name puts before a column: high / low, or many / few for a count."""
+    if COUNT_NAME.search(col):
+        return "many" if direction == "high" else "few"
+    return direction
 
 
 def _name_label(ev: Evidence, col: str) -> str:

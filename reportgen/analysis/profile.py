@@ -38,10 +38,12 @@ CARD_ARCHETYPES: tuple[Archetype, ...] = (
         "Spenders with cash advance",
         (Condition("PURCHASES", "high"), Condition("CASH_ADVANCE", "high")),
     ),
-    Archetype("cash_advance_users", "Cash-advance users", (Condition("CASH_ADVANCE", "high", min_lift=1.5),)),
+    Archetype(
+        "cash_advance_users", "Heavy cash-advance users", (Condition("CASH_ADVANCE", "high", min_lift=1.5),)
+    ),
     Archetype(
         "cash_advance_only",
-        "Cash-advance only",
+        "Cash advance, no purchases",
         (Condition("CASH_ADVANCE", "high"), Condition("PURCHASES", "none")),
     ),
     Archetype(
@@ -166,7 +168,7 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
 
     `[data] value` when set; else PURCHASES (card tables) or monetary (purchase logs); else the columns named
     like amounts spent (Mnt*, *spend*, *sales*, ...); else the skewed non-negative features that are not counts,
-    rates or times. Empty when none fits.
+    rates or times (by name, and whole-number columns beside ones with cents). Empty when none fits.
     """
     raw = features.raw.columns
     if configured:
@@ -183,12 +185,25 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
     named = tuple(c for c in features.input_features if SPEND_NAME.search(c) and c in features.transformed)
     if named:
         return named
-    return tuple(c for c in features.input_features if c in features.transformed and not NOT_MONEY.search(c))
+    skewed = tuple(
+        c for c in features.input_features if c in features.transformed and not NOT_MONEY.search(c)
+    )
+    # names in another language escape NOT_MONEY ("Bestellungen"): beside amounts with cents, a column of
+    # whole numbers is a count, and orders added to euros measure nothing
+    amounts = tuple(c for c in skewed if not _whole_numbers(features.raw.get_column(c)))
+    return amounts or skewed
+
+
+def _whole_numbers(column: pl.Series) -> bool:
+    """Return whether every present value of a column is a whole number."""
+    present = column.drop_nulls()
+    return bool((present == present.round(0)).all())
 
 
 # more parts than this and a joined label ("wines, fruits, meat and fish spend") stops reading as one measure
 MAX_LABEL_PARTS = 3
-_SPEND_WORD = re.compile(r"\s*\bspend(ing)?$", re.IGNORECASE)
+# "Meat products spend" joins as "meat": the parts of a joined label keep the word that tells them apart
+_SPEND_WORD = re.compile(r"\s*\b(products?\s+)?spend(ing)?$", re.IGNORECASE)
 
 
 def _mid_sentence(label: str) -> str:

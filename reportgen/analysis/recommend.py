@@ -64,6 +64,7 @@ class Action:
     text: str
     when: tuple[Condition, ...] = ()
     kpi: str = ""
+    stake: str = ""  # the column (or role) the action acts on, valued as its "at stake"; "" = the value
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,13 @@ def load_playbook(path: Path) -> Playbook:
             if not isinstance(kpi, str):
                 raise InputError(f"{where}.actions[{i}].kpi must be a string")
             _check_placeholders(kpi, f"{where}.actions[{i}].kpi")
-            parsed.append(Action(title=action["title"], text=action["text"], when=when, kpi=kpi))
+            stake = action.get("stake", "")
+            if not isinstance(stake, str) or not re.fullmatch(r"(@?[A-Za-z0-9_]+)?", stake):
+                raise InputError(
+                    f"{where}.actions[{i}].stake must be a column name or a role, e.g. CASH_ADVANCE"
+                )
+            _check_role(stake, f"{where}.actions[{i}].stake")
+            parsed.append(Action(title=action["title"], text=action["text"], when=when, kpi=kpi, stake=stake))
         kpi = body.get("kpi", "")
         if not isinstance(kpi, str):
             raise InputError(f"{where}.kpi must be a string")
@@ -348,14 +355,36 @@ def _label(
 
 
 def value_at_stake(
-    profile: SegmentProfile, *, locale: str = DEFAULT_LOCALE, currency: str | None = None
+    profile: SegmentProfile,
+    stake: str = "",
+    roles: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    *,
+    locale: str = DEFAULT_LOCALE,
+    currency: str | None = None,
 ) -> str:
-    """Return what a segment is worth, for an action: its share and amount (in `currency`, if given) of the
-    value column(s)."""
+    """Return what an action has at stake, saying which measure: the segment's share and amount (in `currency`,
+    if given) of the column the action acts on (`stake`) where the data has it, else of the value column(s)."""
+    found = column_roles(profile) if roles is None else roles
+    column = found.get(stake[1:], "") if stake.startswith("@") else stake
+    stat = profile.stats.get(column) if column and stake != "@value" else None
+    if stat is not None:
+        share = profile.value_shares.get(column)
+        # a segment's share of a column's total is its lift times its share of customers
+        share = share if share is not None else (stat.lift * profile.share if stat.lift is not None else None)
+        if share is not None:
+            label = _mid_sentence((labels or {}).get(column) or feature_label(column))
+            money = currency if _is_money(column, profile, found) else None
+            return (
+                f"the segment's {percent(share, locale=locale)} of {label} "
+                f"({amount(stat.mean * profile.size, locale, money)})"
+            )
     v = profile.value
     if v is None:
         return f"{thousands(profile.size, locale)} customers ({percent(profile.share, locale=locale)} of the base)"
-    return f"{percent(v.share, locale=locale)} of {v.label} ({amount(v.amount, locale, currency)})"
+    return (
+        f"the segment's {percent(v.share, locale=locale)} of {v.label} ({amount(v.amount, locale, currency)})"
+    )
 
 
 _NUMBER = re.compile(r"[<>]?[0-9][0-9,.]*(?:%|x\b)?")
@@ -429,7 +458,9 @@ def recommendations(
                         title=action.title,
                         text=text,
                         kpi=kpi,
-                        value_at_stake=value_at_stake(p, locale=locale, currency=currency),
+                        value_at_stake=value_at_stake(
+                            p, action.stake, roles, labels, locale=locale, currency=currency
+                        ),
                     )
                 )
         chosen[p.id] = mine

@@ -40,7 +40,7 @@ GROUP_NAMES: tuple[str, ...] = (
     "High spenders",
     "Moderate spenders",
     "Instalment buyers",
-    "Cash-advance users",
+    "Heavy cash-advance users",
 )
 NEW_GROUP_NAME = "Full payers"  # the sixth group a deliberately shifted month introduces
 DEFAULT_WEIGHTS: tuple[float, ...] = (0.24, 0.11, 0.25, 0.22, 0.18)

@@ -52,13 +52,14 @@ class Headline:
     size_change: int | None  # customers, None in a first month or for a new segment
     size_change_pct: float | None
     new: bool
+    text: str | None = None  # the report's key message as summary.json gives it; None in older folders
 
     @property
     def change_text(self) -> str | None:
-        """Return the change in customers with its relative size: '-8, -4%' (None without a change)."""
+        """Return the change in customers with its relative size: '-8 customers, -4%' (None without one)."""
         if self.size_change is None:
             return None
-        text = signed(self.size_change)
+        text = f"{signed(self.size_change)} customers"
         if self.size_change_pct is None:
             return text
         pct = percent(self.size_change_pct, 0)
@@ -115,7 +116,7 @@ def _entry(period: Period, folder: Path) -> ArchiveEntry:
         new_customers=_int(moves.get("new_customers")),
         lost_customers=_int(moves.get("lost_customers")),
         readable=bool(summary),
-        headline=_headline(segments or []),
+        headline=_headline(segments or [], summary.get("headline")),
         new_segments=_flagged(summary, segments or [], "new"),
         redefined_segments=_flagged(summary, segments or [], "redefined"),
         briefing=f"{folder.name}/briefing.eml" if (folder / "briefing.eml").is_file() else None,
@@ -126,7 +127,11 @@ def _entry(period: Period, folder: Path) -> ArchiveEntry:
 def _value(segment: dict[str, Any]) -> tuple[str, float | None]:
     """Return the label and share of the segment's value measure: `value_share`, else the spend column."""
     if _num(segment.get("value_share")) is not None:
-        return "value", _num(segment.get("value_share"))
+        value = segment.get("value")
+        named = value.get("label") if isinstance(value, dict) else None
+        return (named.lower() if isinstance(named, str) and named else "value"), _num(
+            segment.get("value_share")
+        )
     shares = segment.get("value_shares")
     if isinstance(shares, dict):
         for key in (*SPEND_COLUMNS, *shares):
@@ -135,7 +140,7 @@ def _value(segment: dict[str, Any]) -> tuple[str, float | None]:
     return "value", None
 
 
-def _headline(segments: list[Any]) -> Headline | None:
+def _headline(segments: list[Any], message: Any = None) -> Headline | None:
     rows = [s for s in segments if isinstance(s, dict)]
     if not rows:
         return None
@@ -151,6 +156,7 @@ def _headline(segments: list[Any]) -> Headline | None:
         size_change=change,
         size_change_pct=change / before if change is not None and before else None,
         new=top.get("new") is True,
+        text=message if isinstance(message, str) and message else None,
     )
 
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from reportgen.documents.archive import PageColours, page_colours
 from reportgen.documents.formats import DASH, current_locale, environment, month_label, percent, thousands
+from reportgen.documents.labels import value_label as value_measure
+from reportgen.documents.report_model.storyline import headline as key_message_of
 from reportgen.documents.report_model.storyline import headline_change
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share, top_actions
-from reportgen.model.columns import feature_label
 from reportgen.period import Period
 
 MAX_HTML_BYTES = 100_000  # what mail clients and gateways handle without clipping, before images
@@ -79,15 +80,16 @@ def briefing_content(
     change_sentences: Sequence[str] = (),
     colors: Mapping[str, str] | None = None,
     max_actions: int = 3,
+    labels: Mapping[str, str] | None = None,
 ) -> Briefing:
-    """Return the briefing's prepared content for one analysed period."""
+    """Return the briefing's prepared content for one analysed period; `labels`: the `[data] labels`."""
     archive = safe_url(archive_url)
     base = archive if archive.endswith("/") else archive + "/"
     label = month_label(period)
     profiles = sorted(analysis.profiles, key=lambda p: (-p.size, p.id))
     by_id = {c.id: c for c in changes}
     value_key = next((k for p in profiles if (k := spend_share(p)[0]) is not None), None)
-    value_label = feature_label(value_key).lower() if value_key else None
+    value_label = value_measure(analysis, labels or {}).lower() if value_key else None
     leans = analysis.categories.highlights if analysis.categories is not None else {}
     segments = []
     for p in profiles:
@@ -132,7 +134,7 @@ def briefing_content(
     return Briefing(
         period=period,
         period_label=label,
-        subject=briefing_subject(label, top or (segments[0] if segments else None), value_label, news),
+        subject=briefing_subject(label, key_message_of(analysis, labels or {}) if profiles else None, news),
         preheader=preheader,
         value_label=value_label,
         title=title,
@@ -197,19 +199,13 @@ def _news_figure(change: SegmentChange, kind: str) -> tuple[str, str]:
     return ("Largest change in customers", f"{change.name} {_count_change(change)}")
 
 
-def briefing_subject(
-    label: str,
-    top: BriefingSegment | None,
-    value_label: str | None,
-    news: tuple[SegmentChange, str] | None,
-) -> str:
-    """Return a subject that carries the news: "November 2026: High spenders – 12% of customers, 65% of
-    purchases; Moderate spenders -30 (-4%)", or "...; new segment: Full payers (10% of customers)"."""
-    if top is None:
+def briefing_subject(label: str, message: str | None, news: tuple[SegmentChange, str] | None) -> str:
+    """Return a subject that carries the report's key message and the news: "November 2026 – High spenders:
+    12% of customers make 65% of purchases; Moderate spenders -30 (-4%)", or "...; new segment: Full payers
+    (10% of customers)"."""
+    if message is None:
         return f"{label}: customer segments"
-    subject = f"{label}: {top.name} – {_pct(top.share)} of customers"
-    if value_label is not None and top.value_share is not None:
-        subject += f", {_pct(top.value_share)} of {value_label}"
+    subject = f"{label} – {message}"
     if news is not None:
         change, kind = news
         if kind == "change":

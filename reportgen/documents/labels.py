@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from reportgen.model import Analysis
+from reportgen.model import Analysis, spend_share
 from reportgen.model.columns import feature_label, value_words
 
 
@@ -16,6 +16,12 @@ def column_labels(analysis: Analysis, user_labels: Mapping[str, str]) -> dict[st
     labels.update({t.feature: t.label for p in analysis.profiles for t in p.traits})
     labels.update(user_labels)
     return labels
+
+
+def value_label(analysis: Analysis, user_labels: Mapping[str, str]) -> str:
+    """Return the words for the value measure ("Purchases", "Total spend"): the same in every document."""
+    key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
+    return column_labels(analysis, user_labels).get(key, feature_label(key)) if key else "spend"
 
 
 def with_indicator_labels(used: Iterable[str], labels: Mapping[str, str]) -> dict[str, str]:

@@ -97,6 +97,7 @@ def _report_files(job: ReportJob, charts: ChartSource, progress: Progress) -> di
         changes=history.changes if history is not None else (),
         change_sentences=change_sentences(history) if history is not None else (),
         colors=brand.colors,
+        labels=settings.data.labels,
     )
     message = briefing_message(
         briefing, [charts.briefing_chart()], pdf, settings.email.sender, settings.email.recipients

@@ -238,9 +238,10 @@ def _check_columns(found: list[str], data: DataConfig, where: str) -> list[str]:
 def _extra_note(extra: list[str], locale: str | None) -> tuple[str, ...]:
     if not extra:
         return ()
-    shown = ", ".join(extra[:10]) + (", ..." if len(extra) > 10 else "")
-    s = "s" if len(extra) > 1 else ""
-    return (f"ignored {thousands(len(extra), locale)} extra column{s}: {shown}",)
+    names = list(dict.fromkeys(extra))  # a repeated unused header is one column to the reader
+    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else ".")
+    s = "s" if len(names) > 1 else ""
+    return (f"Ignored {thousands(len(names), locale)} column{s} the configuration does not use: {shown}",)
 
 
 # --- CSV ----------------------------------------------------------------------------------------------

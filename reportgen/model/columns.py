@@ -119,13 +119,16 @@ def feature_label(name: str) -> str:
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-# Prefixes common in marketing tables: MntWines = amount spent on wines, NumWebPurchases = how many.
-_PREFIXES = {"mnt": "{} spend", "num": "{}"}
+# Prefixes common in marketing tables: MntWines = amount spent on wines, NumWebPurchases = how many, Dt_Customer =
+# a date (which the report holds as days before the period end).
+_PREFIXES = {"mnt": "{} spend", "num": "{}", "dt": "Days since {} date"}
+# Abbreviations spelled out: "MntGoldProds" reads "Gold products spend"
+_WORDS = {"prods": "products", "prod": "product"}
 
 
 def readable_label(name: str) -> str:
     """Return a column name split into words: 'MntFishProducts' -> 'Fish products spend', 'avg_basket' ->
-    'Avg basket', 'CASH_ADVANCE' -> 'Cash advance'."""
+    'Avg basket', 'CASH_ADVANCE' -> 'Cash advance', 'NumWebVisitsMonth' -> 'Web visits per month'."""
     shouting = name.isupper()
     words = [w for part in re.split(r"[_\s]+", name.strip()) for w in _CAMEL.split(part) if w]
     if not words:
@@ -138,5 +141,12 @@ def readable_label(name: str) -> str:
         pattern = _PREFIXES[words[0].lower()]
         words = words[1:]
     kept = [w if (w.isupper() and len(w) > 1 and not shouting) else w.lower() for w in words]
+    kept = [_WORDS.get(w, w) for w in kept]
+    if len(kept) > 1 and kept[-1] == "month":  # NumWebVisitsMonth: visits in a month
+        kept[-1] = "per month"
+    if len(kept) > 1 and kept[-1] == "purchases" and kept[-2].endswith("s") and not kept[-2].endswith("ss"):
+        kept[-2] = kept[-2][
+            :-1
+        ]  # NumDealsPurchases: a noun before "purchases" reads singular ("deal purchases")
     text = pattern.format(" ".join(kept))
     return text[:1].upper() + text[1:]

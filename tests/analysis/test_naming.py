@@ -39,8 +39,8 @@ NAME_MEANS: dict[str, tuple[tuple[str, str], ...]] = {
     "High spenders": (("PURCHASES", "above"),),
     "Everyday spenders": (("PURCHASES", "above"), ("PURCHASES_FREQUENCY", "above")),
     "Spenders with cash advance": (("PURCHASES", "above"), ("CASH_ADVANCE", "above")),
-    "Cash-advance users": (("CASH_ADVANCE", "above"),),
-    "Cash-advance only": (("CASH_ADVANCE", "above"), ("PURCHASES", "almost_none")),
+    "Heavy cash-advance users": (("CASH_ADVANCE", "above"),),
+    "Cash advance, no purchases": (("CASH_ADVANCE", "above"), ("PURCHASES", "almost_none")),
     # more often than average, or in larger tickets: the name's own claims say which (checked below)
     "One-off buyers": (("INSTALLMENTS_PURCHASES", "below"),),
     "Instalment buyers": (("PURCHASES_INSTALLMENTS_FREQUENCY", "above"),),
@@ -164,12 +164,15 @@ def check_summary(analysis: Analysis, document: dict[str, Any]) -> None:
             # a plain name is read back from its words: "High x", "High x and y", "High x, low y"
             assert naming["rule"] == "generic", where
             m = re.match(
-                r"^(High|Low)(?:-value customers| spenders| (.+?))(?:(?: and |, (high|low) )(.+))?$", name
+                r"^(High|Low|Many|Few)(?:-value customers| spenders| (.+?))(?:(?: and |, (high|low|many|few) )(.+))?$",
+                name,
             )
             assert m is not None, where
             claims = naming["claims"]
-            first = "above" if m.group(1) == "High" else "below"
-            second = {"high": "above", "low": "below", None: first}[m.group(3)]
+            first = "above" if m.group(1) in ("High", "Many") else "below"
+            second = {"high": "above", "many": "above", "low": "below", "few": "below", None: first}[
+                m.group(3)
+            ]
             assert claims[0]["direction"] == first, where
             if m.group(2):
                 assert name_label(claims[0]["feature"]) == m.group(2), where
@@ -293,7 +296,7 @@ def test_users_own_tables_get_readable_names_and_sized_different_actions(
         assert len({a["title"] for a in s["actions"]}) >= 2, s["name"]
         for a in s["actions"]:
             assert a["kpi"] and re.match(
-                r"[0-9.]+% of (total spend|combined value) \([0-9,]+\)$", a["value_at_stake"]
+                r"the segment's [0-9.]+% of [a-z ]+ \([0-9,]+\)$", a["value_at_stake"]
             )
         assert s["value_share"] is not None
 

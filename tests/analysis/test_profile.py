@@ -36,7 +36,7 @@ def test_real_table_k4_names_match_behaviour(cc_path: Path) -> None:
     by_purchases = sorted(profiles, key=lambda p: p.stats["PURCHASES"].mean)
     top_cash = max(profiles, key=lambda p: p.stats["CASH_ADVANCE"].mean)
     assert by_purchases[-1].name == "High spenders"
-    assert top_cash.name == "Cash-advance users"
+    assert top_cash.name == "Heavy cash-advance users"
     assert len({p.name for p in profiles}) == 4
     high = by_purchases[-1]
     assert high.size == 409 and high.stats["PURCHASES"].mean == pytest.approx(7681.6, abs=1.0)
@@ -202,6 +202,20 @@ def test_value_columns_default_per_kind_and_follow_the_config() -> None:
         value_columns(shop, ("Profit",))
 
 
+def test_default_value_leaves_out_a_count_beside_amounts_with_cents() -> None:
+    rng = np.random.default_rng(1)
+    crm = _matrix(
+        {
+            "Umsatz": np.round(rng.lognormal(6, 1, 200), 2),  # euros and cents
+            "Bestellungen": np.round(rng.lognormal(1.5, 1, 200)),  # orders: whole numbers, a German name
+        }
+    )
+    assert value_columns(crm) == ("Umsatz",)
+    # whole amounts (the wholesale table's annual spend) are still amounts when nothing has cents
+    whole = _matrix({"Fresh": np.round(rng.lognormal(8, 1, 200)), "Milk": np.round(rng.lognormal(7, 1, 200))})
+    assert value_columns(whole) == ("Fresh", "Milk")
+
+
 def test_a_segment_at_half_the_raw_average_is_not_called_mainstream() -> None:
     # a long-tailed spend column: after log1p the bulk sits within half an SD of the mean, but its raw mean is
     # about half the all-customer mean, which the report prints beside the name
@@ -221,7 +235,7 @@ def test_a_segment_at_half_the_raw_average_is_not_called_mainstream() -> None:
 def test_total_spend_names_only_the_sum_of_every_spend_column() -> None:
     spend = ["MntWines", "MntMeatProducts", "MntFish"]
     assert value_label(spend, spend, {}) == "total spend"
-    assert value_label(["MntWines", "MntMeatProducts"], spend, {}) == "wines and meat products spend"
+    assert value_label(["MntWines", "MntMeatProducts"], spend, {}) == "wines and meat spend"
     assert value_label(["MntWines", "MntFish"], spend, {"MntWines": "Wine spend"}) == "wine and fish spend"
     assert value_label(["PURCHASES"], ["PURCHASES"], {}) == "purchases"
     assert value_label(["Fresh", "Milk"], [], {}) == "combined value"
@@ -253,7 +267,7 @@ def test_marketing_wine_and_meat_value_is_not_called_total_spend(marketing_path:
     )
     source = pl.read_csv(marketing_path, separator="\t")
     wine_meat = float(source.select(pl.col("MntWines") + pl.col("MntMeatProducts")).sum().item())
-    assert all(p.value is not None and p.value.label == "wine and meat products spend" for p in profiles)
+    assert all(p.value is not None and p.value.label == "wine and meat spend" for p in profiles)
     # the amounts are the two columns' sum, which is less than all the spend the table holds
     assert sum(p.value.amount for p in profiles if p.value) == pytest.approx(wine_meat)
     everything = float(source.select(pl.sum_horizontal(pl.col("^Mnt.*$"))).sum().item())
@@ -266,3 +280,31 @@ def test_marketing_wine_and_meat_value_is_not_called_total_spend(marketing_path:
     )
     assert whole[0].value is not None and whole[0].value.label == "total spend"
     assert sum(p.value.amount for p in whole if p.value) == pytest.approx(everything)
+
+
+def test_a_segment_named_by_a_count_has_many_or_few_of_it() -> None:
+    rng = np.random.default_rng(3)
+    deals = np.r_[rng.poisson(1, 150), rng.poisson(6, 150)].astype(float)
+    spend = rng.lognormal(3, 0.3, 300)
+    fm = _matrix({"NumDealsPurchases": deals, "MntFish": spend}, transform="none")
+    labels = (np.arange(300) >= 150).astype(np.int64)
+    profiles = segment_profiles(fm, _fixed(labels, 2), value=("MntFish",))
+    names = [p.name for p in profiles]
+    assert names == ["Few deal purchases", "Many deal purchases"]
+    # the name is true of the numbers: the "many" segment's mean is above the overall mean, the "few" below
+    assert (
+        profiles[1].stats["NumDealsPurchases"].mean
+        > deals.mean()
+        > profiles[0].stats["NumDealsPurchases"].mean
+    )
+
+
+def test_card_cash_names_do_not_rank_the_cash_they_draw(cc_path: Path) -> None:
+    # review2 #9: "Cash-advance only" drew less cash (2.0x) than "Cash-advance users" (2.5x, purchases 1.2x):
+    # the names now say what sets each apart, and each is true of its segment
+    fm = feature_matrix(load_customers(cc_path, DataConfig()), FeatureConfig())
+    profiles = {p.name: p for p in segment_profiles(fm, segmentation(fm.X, 5, ClusterConfig()))}
+    heavy, none = profiles["Heavy cash-advance users"], profiles["Cash advance, no purchases"]
+    assert (heavy.stats["CASH_ADVANCE"].lift or 0.0) >= 1.5
+    assert (none.stats["CASH_ADVANCE"].lift or 0.0) > 1 and (none.stats["PURCHASES"].lift or 1.0) < 0.05
+    assert not any("only" in name.lower() for name in profiles)

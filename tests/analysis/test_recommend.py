@@ -181,7 +181,32 @@ def test_two_segments_sharing_an_archetype_never_get_the_same_words() -> None:
 def test_every_action_carries_a_kpi_and_the_value_at_stake() -> None:
     recs = recommendations((_cash(0, 0.05),), load_playbook(DEFAULT_PLAYBOOK))
     assert recs and all(r.kpi for r in recs)
-    assert all(r.value_at_stake == "5.0% of purchases (1,500,000)" for r in recs)
+    # review2 #6: each action is valued in the measure it acts on, and says which
+    stakes = {r.title: r.value_at_stake for r in recs}
+    assert stakes == {
+        "Convert cash advances into lower-cost credit": "the segment's 50.0% of cash advance (2,000,000)",
+        "Watch credit risk early": "the segment's 40.0% of balance (2,500,000)",
+    }
+    shop = recommendations(
+        (_shop(0, wine=2.0, fish=0.5, value_share=0.7, share=0.4),), {}, load_playbook(GENERIC_PLAYBOOK)
+    )
+    by_value = [r.value_at_stake for r in shop if r.title != "Build on where they out-buy others"]
+    assert by_value and all(v == "the segment's 70.0% of total spend (900,000)" for v in by_value)
+
+
+def test_cash_plays_are_valued_in_cash_advance_on_the_card_table(cc_path: Path) -> None:
+    data = DataConfig()
+    fm = feature_matrix(load_customers(cc_path, data), FeatureConfig(engineered=False, transform="none"))
+    seg = segmentation(fm.X, 4, ClusterConfig(n_init=10, random_state=42))
+    profiles = segment_profiles(fm, seg)
+    recs = recommendations(profiles, load_playbook(DEFAULT_PLAYBOOK))
+    cash = fm.raw.get_column("CASH_ADVANCE").to_numpy()
+    cash_plays = [r for r in recs if "cash advance" in r.title.lower()]
+    assert cash_plays
+    for r in cash_plays:
+        mine = float(cash[seg.labels == r.segment_id].sum())
+        share = mine / float(cash.sum())
+        assert r.value_at_stake == f"the segment's {share:.1%} of cash advance ({mine:,.0f})"
 
 
 def test_every_bundled_action_names_its_kpi() -> None:
@@ -268,6 +293,19 @@ def test_an_unknown_role_names_the_file_and_the_roles(tmp_path: Path) -> None:
     with pytest.raises(
         InputError, match=r"bad\.toml: archetypes\.x\.actions\[0\]\.text: unknown role @margin"
     ):
+        load_playbook(path)
+
+
+@pytest.mark.parametrize(
+    ("stake", "message"), [('"@margin"', "unknown role @margin"), ("3", " must be a column name or a role")]
+)
+def test_a_bad_stake_names_the_file_and_the_action(tmp_path: Path, stake: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[archetypes.x]\nname = "n"\nsummary = "s"\n[[archetypes.x.actions]]\ntitle = "t"\ntext = "x"\n'
+        f"stake = {stake}\n"
+    )
+    with pytest.raises(InputError, match=rf"bad\.toml: archetypes\.x\.actions\[0\]\.stake.*{message}"):
         load_playbook(path)
 
 

@@ -122,7 +122,9 @@ def test_headline_is_the_top_value_segment_with_its_change_flags_and_files(tmp_p
     brand = load_brand(ROOT / "brand" / "_brand.yml")
     html = archive_index(out, "Meridian Analytics", logo_src=brand.logo_src)
     text = re.sub(r"<[^>]+>", "", html)
-    assert "High spenders: 65% of purchases from 22% of customers (-8, -4%)" in " ".join(text.split())
+    assert "High spenders: 65% of purchases from 22% of customers (-8 customers, -4%)" in " ".join(
+        text.split()
+    )
     assert "new: Newcomers" in text and "redefined: Savers" in text
     assert 'href="2026-11/briefing.eml"' in html and 'href="2026-11/segments.csv"' in html
     assert '<img src="data:image/' in html  # the brand logo, inline

@@ -224,7 +224,9 @@ def test_briefing_content_from_an_analysis() -> None:
         profiles=profiles,
         recommendations=recs,
         recommendations_for=lambda i: tuple(r for r in recs if r.segment_id == i),
-        features=SimpleNamespace(quality=SimpleNamespace(customers=100)),
+        features=SimpleNamespace(
+            quality=SimpleNamespace(customers=100), input_features=(), raw=SimpleNamespace(columns=())
+        ),
         segmentation=SimpleNamespace(silhouette=0.3123),
         trust=segmentation_trust(0.3123, 0.9, [0, 1], [0.9, 0.7]),
         history=None,
@@ -263,7 +265,7 @@ def test_briefing_content_from_an_analysis() -> None:
         change_sentences=("One sentence.",),
     )
     # the news in the subject: the largest segment (no value measure here) and the new segment
-    assert b.subject == "November 2026: Savers – 70% of customers; new segment: Savers (70% of customers)"
+    assert b.subject == "November 2026 – Savers hold 70% of customers; new segment: Savers (70% of customers)"
     assert b.report_url == "https://intranet.example.com/segments/2026-11/report.html"
     assert [s.name for s in b.segments] == ["Savers", "High spenders"]  # largest first
     assert [s.change for s in b.segments] == ["new this month", "+10 (+50%)"]
@@ -291,7 +293,8 @@ def test_briefing_content_from_an_analysis() -> None:
         brand_name="Meridian",
         archive_url="https://intranet.example.com/segments",
     )
-    assert b.subject == "November 2026: High spenders – 30% of customers, 65% of purchases"
+    # the report's key message, word for word (storyline.headline)
+    assert b.subject == "November 2026 – High spenders: 30% of customers make 65% of purchases"
     assert [s.value_share for s in b.segments] == [None, 0.65] and b.value_label == "purchases"
     assert b.actions == ("High spenders: Reward loyalty",)
     assert b.verdict == "Weak separation, mostly stable segments: " + (

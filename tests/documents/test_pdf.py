@@ -408,6 +408,20 @@ def test_no_page_is_more_than_40_percent_blank_but_a_sections_last(
     assert not too_blank, f"{table}: pages more than 40% blank: {too_blank} (section ends: {sorted(ends)})"
 
 
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+@pytest.mark.parametrize("table", ["sample", "cc_general", "wholesale", "marketing_campaign"])
+def test_the_appendix_does_not_end_on_a_few_stray_lines(real_reports: dict[str, Path], table: str) -> None:
+    # the settings block runs on in two columns: a last page holding only its tail is a page for six lines
+    last = blank_shares(real_reports[table])[-1]
+    assert last <= 0.80, f"{table}: the last page is {last:.0%} blank"
+    text = subprocess.run(
+        ["pdftotext", "-f", "1", str(real_reports[table]), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    appendix = text[text.rindex("CONFIGURATION") :] if "CONFIGURATION" in text else text
+    # a setting with nothing to act on (no account columns for the card ratios) is not shown as shaping the run
+    assert ("engineered = true" in appendix) == (table in ("sample", "cc_general")), table
+
+
 @pytest.mark.parametrize("table", ["wholesale", "marketing_campaign"])
 def test_a_segment_with_categories_keeps_to_one_page(real_reports: dict[str, Path], table: str) -> None:
     # F20: the categories block pushed the top segment's second action onto a page of its own

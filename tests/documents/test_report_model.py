@@ -81,7 +81,7 @@ TINY_PNG = _png(64, 44, (42, 157, 143))
 # segment id -> (name, archetype, size, means per feature, purchases share)
 SEGMENTS = {
     0: ("Big spenders", "spender", 120, (2100.0, 4800.0, 90.0, 0.55, 11.9), 0.62),
-    1: ("Cash-advance users", "cash", 300, (4200.0, 240.0, 3100.0, 0.02, 11.4), 0.08),
+    1: ("Heavy cash-advance users", "cash", 300, (4200.0, 240.0, 3100.0, 0.02, 11.4), 0.08),
     2: ("Low activity", "dormant", 580, (650.0, 410.0, 260.0, 0.12, 11.6), 0.30),
 }
 
@@ -302,7 +302,7 @@ def test_top_actions_never_repeat_a_title() -> None:
     # two segments with the same playbook: the second gets its next action instead of the same one twice
     same = tuple(
         Recommendation(
-            r.segment_id, r.archetype, r.title.replace("Cash-advance users", "Big spenders"), r.text
+            r.segment_id, r.archetype, r.title.replace("Heavy cash-advance users", "Big spenders"), r.text
         )
         for r in analysis.recommendations
     )
@@ -334,6 +334,17 @@ def test_configuration_leaves_out_mail_settings_and_paths() -> None:
     assert "categorical" not in shown["data"] and "dates" not in shown["data"]
     dated = replace(Settings(), data=replace(Settings().data, dates={"Dt Customer": "%d-%m-%Y"}))
     assert tomllib.loads(config_text(dated.as_dict()))["data"]["dates"] == {"Dt Customer": "%d-%m-%Y"}
+    # an empty text is unset too; a key with nothing to act on is left out; a long list wraps to fit a column
+    assert "currency" not in shown["report"] and "amounts_cover" not in shown["report"]
+    assert shown["features"]["engineered"] is True
+    quiet = tomllib.loads(config_text(settings, no_effect=[("features", "engineered")]))
+    assert "engineered" not in quiet["features"] and quiet["features"]["transform"] == "log1p"
+    listed = replace(
+        Settings(), data=replace(Settings().data, features=[f"COLUMN_{i:02}" for i in range(12)])
+    )
+    text = config_text(listed.as_dict())
+    assert tomllib.loads(text)["data"]["features"] == [f"COLUMN_{i:02}" for i in range(12)]
+    assert max(len(line) for line in text.splitlines() if "COLUMN_" in line) <= 58
 
 
 def test_transaction_log_is_described_in_rfm_words() -> None:
@@ -357,7 +368,7 @@ def test_transaction_log_is_described_in_rfm_words() -> None:
 
 def test_top_actions_start_with_the_most_valuable_segment() -> None:
     model = sample_model()
-    assert [a.segment for a in model.actions] == ["Big spenders", "Low activity", "Cash-advance users"]
+    assert [a.segment for a in model.actions] == ["Big spenders", "Low activity", "Heavy cash-advance users"]
     assert model.actions[0].title == "First action for Big spenders"
 
 
@@ -411,7 +422,7 @@ def test_what_changed_section_appears_only_with_migration_data() -> None:
     )
     html = render_html(model, target="html")
     assert 'id="changes"' in html and "October 2026" in html
-    assert "<td>Low activity</td><td>Cash-advance users</td>" in html
+    assert "<td>Low activity</td><td>Heavy cash-advance users</td>" in html
     assert [e.title for e in model.contents][:2] == ["Executive summary", "What changed"]
 
 

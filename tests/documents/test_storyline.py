@@ -6,6 +6,7 @@ import json
 import re
 from email import policy
 from email.parser import BytesParser
+from html import escape
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -52,11 +53,20 @@ def test_key_message_gives_the_concentration_of_value() -> None:
         profiles=(profile(0, "High spenders", 0.12, 0.65), profile(1, "Savers", 0.88, 0.35))
     )
     assert key_message(one, "Purchases") == "High spenders: 12% of customers make 65% of purchases"  # type: ignore[arg-type]
-    # two segments needed to pass 60%: their combined shares, in words where they are round
+    # two segments needed to pass 60%: named, with their combined shares
     two = SimpleNamespace(
         profiles=(profile(0, "A", 0.30, 0.40), profile(1, "B", 0.20, 0.30), profile(2, "C", 0.50, 0.30))
     )
-    assert key_message(two, "Purchases") == "Half the customers make 70% of purchases"  # type: ignore[arg-type]
+    assert key_message(two, "Purchases") == "B and A: 50% of customers make 70% of purchases"  # type: ignore[arg-type]
+    # a segment making less than its share per customer is not pulled in to reach 60%: the claim is
+    # concentration, and it adds customers, not concentration
+    diluted = SimpleNamespace(
+        profiles=(profile(0, "A", 0.33, 0.53), profile(1, "B", 0.18, 0.16), profile(2, "C", 0.49, 0.31))
+    )
+    assert key_message(diluted, "Combined value") == "A: 33% of customers make 53% of combined value"  # type: ignore[arg-type]
+    # never more than three names: a headline, not a list
+    many = SimpleNamespace(profiles=tuple(profile(i, n, 0.1, 0.15) for i, n in enumerate("ABCDE")))
+    assert key_message(many, "Spend").startswith("A, B and C: 30% of customers make 45% of spend")  # type: ignore[arg-type]
     none = SimpleNamespace(profiles=(profile(0, "A", 0.7, None), profile(1, "B", 0.3, None)))
     assert key_message(none, "spend") == "A hold 70% of customers"  # type: ignore[arg-type]
 
@@ -116,9 +126,12 @@ def test_email_subject_carries_a_segment_name_and_a_number(second_month: Path) -
     subject = str(msg["Subject"])
     names = [s["name"] for s in summary["segments"]]
     top = max(summary["segments"], key=lambda s: s["value_shares"]["PURCHASES"])
-    assert subject.startswith("November 2026: ")
-    assert f"{top['name']} – {top['share'] * 100:.0f}% of customers" in subject
+    # the report's key message, word for word, names the top-value segment with its shares
+    assert subject.startswith(f"November 2026 – {summary['headline']}; ")
+    assert subject.startswith(f"November 2026 – {top['name']}")
     assert f"{top['value_shares']['PURCHASES'] * 100:.0f}% of purchases" in subject
+    report = (second_month / "report.html").read_text(encoding="utf-8")
+    assert f'<p class="cover-message">{escape(summary["headline"], quote=False)}</p>' in report  # the cover
     assert any(name in subject.split("; ", 1)[1] for name in names)  # the largest move, by name
     assert re.search(r"[+-]\d", subject.split("; ", 1)[1])
     # the news is the largest change in customers by count (no new segment in this sample)
@@ -238,7 +251,9 @@ def test_currency_and_period_appear_with_amounts_when_set(tmp_path: Path) -> Non
     # amounts in sentences carry the currency too: the actions' figures and every "At stake" line
     pages = html[html.index('id="segment-') : html.index('id="methodology"')]
     stakes = re.findall(r"At stake: ([^<]+)", pages)
-    assert stakes and all(re.fullmatch(r"[\d.]+% of [\w ]+ \(\$[\d,]+\)", s) for s in stakes), stakes
+    assert stakes and all(
+        re.fullmatch(r"the segment&#39;s [\d.]+% of [\w ]+ \(\$[\d,]+\)", s) for s in stakes
+    ), stakes
     per_customer = re.findall(r"(\S*\d) per customer", pages)  # "($604 per customer)"
     assert per_customer and all(re.fullmatch(r"\(?\$[\d,.]+", a) for a in per_customer), per_customer
     assert "customers (" in pages and "$" not in "".join(re.findall(r"[\d,]+ customers", pages))  # counts

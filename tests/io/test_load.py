@@ -95,7 +95,7 @@ def test_extra_columns_are_dropped_and_noted(tmp_path: Path) -> None:
     table = load_customers(write(tmp_path, text), CFG)
     assert table.frame.columns == [ID, "BALANCE", "PURCHASES"]
     assert table.frame.row(0) == ("C1", 2.0, 1.0)
-    assert table.notes == ("ignored 2 extra columns: NAME, SEGMENT",)
+    assert table.notes == ("Ignored 2 columns the configuration does not use: NAME, SEGMENT.",)
 
 
 def test_latin1_ids_are_decoded_and_noted(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_parquet_round_trip(tmp_path: Path) -> None:
     assert table.frame.rows() == [("C1", 0.5, 1.0), ("C2", None, 2.0)]
     assert table.frame.dtypes == [pl.String, pl.Float64, pl.Float64]
     assert table.rows == 2
-    assert table.notes == ("ignored 1 extra column: X",)
+    assert table.notes == ("Ignored 1 column the configuration does not use: X.",)
 
 
 def test_parquet_integer_ids_become_text(tmp_path: Path) -> None:
@@ -443,6 +443,16 @@ def test_a_repeated_header_column_that_is_not_read_is_ignored(tmp_path: Path) ->
         write(tmp_path, "CUST_ID,BALANCE,PURCHASES,NOTE,NOTE\nC1,1,2,a,b\nC2,3,4,c,d\n"), CFG
     )
     assert table.frame.height == 2
+    assert table.notes == ("Ignored 1 column the configuration does not use: NOTE.",)
+
+
+def test_many_ignored_columns_are_cut_short_once(tmp_path: Path) -> None:
+    extra = [f"X{i}" for i in range(12)]
+    header = ",".join(["CUST_ID", "BALANCE", "PURCHASES", *extra])
+    table = load_customers(write(tmp_path, header + "\nC1,1,2" + ",0" * 12 + "\n"), CFG)
+    assert table.notes == (
+        "Ignored 12 columns the configuration does not use: X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, ...",
+    )
 
 
 def test_duplicate_customer_ids(tmp_path: Path) -> None:

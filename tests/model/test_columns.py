@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import feature_label, readable_label
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,13 @@ def test_a_column_name_reads_as_words(column: str, label: str) -> None:
 def test_a_recency_column_says_what_it_measures(column: str) -> None:
     # "High recency" would read as "bought recently" to a manager, when it means the last purchase is long ago
     assert feature_label(column) == "Time since last purchase"
+
+
+def test_marketing_column_names_read_as_words() -> None:
+    # review2 #11: "Gold prods spend", "Web visits month", "Deals purchases", "Dt customer" (a date, held as days)
+    assert readable_label("MntGoldProds") == "Gold products spend"
+    assert readable_label("NumWebVisitsMonth") == "Web visits per month"
+    assert readable_label("NumDealsPurchases") == "Deal purchases"
+    assert readable_label("NumWebPurchases") == "Web purchases"
+    assert readable_label("Dt_Customer") == "Days since customer date"
+    assert readable_label("NumStorePurchases") == "Store purchases"

@@ -33,6 +33,16 @@ class Appendix:
     configuration: str  # the settings that shaped the analysis, as reportgen.toml text
 
 
+def no_effect(analysis: Analysis, config: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Return the settings that did nothing on this table: `features.engineered` where no ratio could be built
+    (the methodology says why), so the appendix does not show them as having shaped the run."""
+    wanted = config.get("features", {}).get("engineered") is True
+    built = bool(analysis.features.engineered)
+    return (
+        (("features", "engineered"),) if wanted and not built and analysis.table.kind == "customers" else ()
+    )
+
+
 def appendix_section(
     analysis: Analysis, labels: Mapping[str, str], period: Period, generator: str, config: Mapping[str, Any]
 ) -> Appendix:
@@ -66,5 +76,5 @@ def appendix_section(
         segment_names=tuple(p.name for p in profiles),
         rows=tuple(rows),
         reproducibility=repro,
-        configuration=config_text(config),
+        configuration=config_text(config, no_effect(analysis, config)),
     )

@@ -10,7 +10,7 @@ from typing import Any
 from reportgen.documents.brand import Brand
 from reportgen.documents.formats import day_label, month_label
 from reportgen.documents.heat import heatmap_features
-from reportgen.documents.labels import column_labels, with_indicator_labels
+from reportgen.documents.labels import column_labels, value_label, with_indicator_labels
 from reportgen.documents.report_model.appendix import Appendix, appendix_section
 from reportgen.documents.report_model.changes import Changes, changes_section
 from reportgen.documents.report_model.figures import Figure, figure
@@ -26,8 +26,8 @@ from reportgen.documents.report_model.storyline import (
     CoverFigure,
     amounts_note,
     cover_figures,
+    headline,
     key_figure_table,
-    key_message,
     this_month,
 )
 from reportgen.documents.report_model.summary import (
@@ -42,9 +42,7 @@ from reportgen.documents.report_model.tables import HeatTable, heat_table
 from reportgen.model import (
     Analysis,
     ChartImage,
-    spend_share,
 )
-from reportgen.model.columns import feature_label
 from reportgen.period import Period
 
 
@@ -140,8 +138,7 @@ def report_model(
         else None
     )
     labels = column_labels(analysis, config_dict.get("data", {}).get("labels", {}))
-    spend_key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
-    spend_label = labels.get(spend_key, feature_label(spend_key)) if spend_key else "spend"
+    spend_label = value_label(analysis, config_dict.get("data", {}).get("labels", {}))
     segments = tuple(
         segment_page(analysis, i, p, by_name, spend_label, labels) for i, p in enumerate(analysis.profiles, 1)
     )
@@ -175,7 +172,7 @@ def report_model(
         appendix=appendix_section(analysis, labels, period, generator, config_dict),
         keywords=("customer segmentation", period_label, *(p.name for p in analysis.profiles)),
         changes=_with_key_figures(changes, analysis, labels) if changes is not None else None,
-        key_message=key_message(analysis, spend_label),
+        key_message=headline(analysis, config_dict.get("data", {}).get("labels", {})),
         cover_figures=cover_figures(analysis, spend_label, changes.from_period_label if changes else None),
         this_month=this_month(analysis, spend_label, locale=locale, currency=currency or None),
         locale=locale,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from reportgen.model.kinds import KIND_SECTIONS, kind_wording
+
+LIST_WIDTH = 58  # characters: a wrapped list's line fits one of the appendix's two columns, unbroken
 
 
 def _toml_value(value: Any) -> str:
@@ -20,7 +22,7 @@ def _toml_value(value: Any) -> str:
             return "[" + ", ".join(items) + "]"
         lines: list[str] = []  # wrapped, several to a line: a column list should not fill a page
         for item in items:
-            if lines and len(lines[-1]) + len(item) + 2 <= 76:
+            if lines and len(lines[-1]) + len(item) + 2 <= LIST_WIDTH:
                 lines[-1] += f" {item},"
             else:
                 lines.append(f"  {item},")
@@ -36,8 +38,9 @@ def _toml_key(key: str) -> str:
     return key if bare else json.dumps(key, ensure_ascii=False)
 
 
-def config_text(config: Mapping[str, Any]) -> str:
-    """Return the settings that shape the analysis as reportgen.toml text: sections, keys, no unset values."""
+def config_text(config: Mapping[str, Any], no_effect: Collection[tuple[str, str]] = ()) -> str:
+    """Return the settings that shape the analysis as reportgen.toml text: sections, keys, no unset values,
+    and none of the (section, key) pairs in `no_effect` (set, but nothing in this table for them to act on)."""
     # e-mail settings and the input path are about delivery, not results (and name people and folders);
     # a kind's own sections (the transaction columns) matter only for that kind of table, and a log's
     # features are derived from it: the customer-table keys did not shape it
@@ -54,8 +57,10 @@ def config_text(config: Mapping[str, Any]) -> str:
             value = values[key]
             if value is None or (section == "data" and (key == "path" or key in not_used)):
                 continue
-            if isinstance(value, list | tuple | Mapping) and not value:
-                continue  # an empty list or table is the default: nothing was set
+            if isinstance(value, list | tuple | Mapping | str) and not value:
+                continue  # an empty list, table or text is the default: nothing was set
+            if (section, key) in no_effect:
+                continue
             lines.append(f"{key} = {_toml_value(value)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from reportgen.documents.formats import amount, decimal, percent, thousands
+from reportgen.documents.labels import value_label
 from reportgen.model import Analysis, MonthOverMonth, SegmentChange, SegmentProfile, spend_share
 from reportgen.model.columns import feature_label
 
@@ -115,21 +116,21 @@ def _value_segments(profiles: Sequence[SegmentProfile]) -> list[tuple[SegmentPro
     return sorted(valued, key=lambda pv: (-(pv[1] / pv[0].share if pv[0].share else 0.0), pv[0].id))
 
 
-def _customers_phrase(share: float) -> str:
-    if 0.45 <= share <= 0.55:
-        return "Half the customers"
-    if 0.3 <= share <= 0.36:
-        return "A third of the customers"
-    if 0.23 <= share <= 0.27:
-        return "A quarter of the customers"
-    return f"{percent(share, 0)} of customers"
+KEY_SEGMENTS = 3  # at most this many segments named in the key message: more is a list, not a headline
+
+
+def _names(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def key_message(analysis: Analysis, spend_label: str) -> str:
-    """Return the report's key message: how concentrated value is ("Half the customers make 70% of purchases").
+    """Return the report's key message, which names its segments: "High spenders and Savers: 37% of customers
+    make 79% of purchases".
 
-    The segments are taken in order of value per customer until they make at least 60% of the value; the
-    sentence gives their combined share of customers and of value. Without a value measure: the largest segment.
+    The segments that make more than their share (value per customer above the average) are taken in order of
+    value per customer until they make at least 60% of the value, at most KEY_SEGMENTS of them; the sentence
+    gives their combined shares of customers and of value. Without a value measure: the largest segment. The
+    report, the e-mail subject and the archive all say this sentence.
     """
     valued = _value_segments(analysis.profiles)
     label = spend_label.lower()
@@ -137,15 +138,20 @@ def key_message(analysis: Analysis, spend_label: str) -> str:
         customers = value = 0.0
         names: list[str] = []
         for profile, share in valued:
+            if names and (share <= profile.share or len(names) == KEY_SEGMENTS):
+                break  # an average or below-average segment adds customers, not concentration
             customers, value = customers + profile.share, value + share
             names.append(profile.name)
             if value >= 0.6:
                 break
-        if len(names) == 1:
-            return f"{names[0]}: {percent(customers, 0)} of customers make {percent(value, 0)} of {label}"
-        return f"{_customers_phrase(customers)} make {percent(value, 0)} of {label}"
+        return f"{_names(names)}: {percent(customers, 0)} of customers make {percent(value, 0)} of {label}"
     largest = max(analysis.profiles, key=lambda p: (p.size, -p.id))
     return f"{largest.name} hold {percent(largest.share, 0)} of customers"
+
+
+def headline(analysis: Analysis, user_labels: Mapping[str, str]) -> str:
+    """Return the key message in the value measure's words: the report's, the e-mail's and the archive's."""
+    return key_message(analysis, value_label(analysis, user_labels))
 
 
 def segment_message(profile: SegmentProfile, spend_label: str) -> str:
