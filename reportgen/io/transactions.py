@@ -352,6 +352,20 @@ def _raw_value(scan: pl.LazyFrame, column: str, row: int) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def unread_timestamp(where: str, column: str, value: str, row: str, fixed: str) -> InputError:
+    """Return the error for a timestamp no format reads: the configured one, else the documented order."""
+    if fixed:
+        return InputError(
+            f"{where}: column '{column}' has {value[:40]!r} in {row}; expected a date in "
+            f"the format {fixed!r} (transactions.timestamp_format)"
+        )
+    return InputError(
+        f"{where}: column '{column}' has {value[:40]!r} in {row}; expected a date such "
+        'as "2010-12-01 08:26" (ISO 8601) or "12/1/2010 8:26" (month first); if the log writes the day '
+        'first, set transactions.timestamp_format, e.g. "%d/%m/%Y %H:%M"'
+    )
+
+
 def _row_name(row: int, kind: str) -> str:
     """Name a 0-based data row the way a user finds it: 1-based, plus the line number in a text file."""
     if kind == "parquet":
@@ -424,16 +438,7 @@ def _fallback_timestamps(
         position = int(unread.arg_true()[0])
         row = int(idx[position])
         value = str(raw[position])
-        if fixed:
-            raise InputError(
-                f"{where}: column '{column}' has {value[:40]!r} in {_row_name(row, kind)}; expected a date in "
-                f"the format {fixed!r} (transactions.timestamp_format)"
-            )
-        raise InputError(
-            f"{where}: column '{column}' has {value[:40]!r} in {_row_name(row, kind)}; expected a date such "
-            'as "2010-12-01 08:26" (ISO 8601) or "12/1/2010 8:26" (month first); if the log writes the day '
-            'first, set transactions.timestamp_format, e.g. "%d/%m/%Y %H:%M"'
-        )
+        raise unread_timestamp(where, column, value, _row_name(row, kind), fixed)
     return parsed.scatter(idx, result).alias(_TS), tuple(used)
 
 

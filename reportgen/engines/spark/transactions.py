@@ -48,6 +48,7 @@ from reportgen.io.transactions import (
     _rule_summary,
     _text_expr,
     _timestamp_expr,
+    unread_timestamp,
 )
 from reportgen.model import ID, LoadedTable
 from reportgen.model.data import table_fingerprint
@@ -230,16 +231,7 @@ def spark_transactions(
         row = int(summary["unread_ts"])
         value = str(raw.filter(F.col(POS) == row).select(f"`{columns[_TS]}`").first()[0])  # type: ignore[index]
         column = columns[_TS]
-        if fixed:
-            raise InputError(
-                f"{where}: column '{column}' has {value[:40]!r} in {_row_name(row, kind)}; expected a date in "
-                f"the format {fixed!r} (transactions.timestamp_format)"
-            )
-        raise InputError(
-            f"{where}: column '{column}' has {value[:40]!r} in {_row_name(row, kind)}; expected a date such "
-            'as "2010-12-01 08:26" (ISO 8601) or "12/1/2010 8:26" (month first); if the log writes the day '
-            'first, set transactions.timestamp_format, e.g. "%d/%m/%Y %H:%M"'
-        )
+        raise unread_timestamp(where, column, value, _row_name(row, kind), fixed)
     rows = int(summary["rows"])
     if rows == 0:
         lines.unpersist()
