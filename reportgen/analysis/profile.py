@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from reportgen.analysis.naming import (
+    VALUE,
     Archetype,
     Condition,
     naming_evidence,
@@ -20,7 +21,7 @@ from reportgen.analysis.naming import (
 )
 from reportgen.analysis.traits import segment_traits
 from reportgen.errors import InputError
-from reportgen.model import FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, ValueStake
+from reportgen.model import Claim, FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, ValueStake
 from reportgen.model.columns import SPEND_NAME, feature_label
 
 # Amount columns whose share of the all-customer total each segment holds ("share of spend").
@@ -248,6 +249,20 @@ def value_stakes(
     ]
 
 
+def _with_named(
+    columns: tuple[str, ...], claims: Sequence[Claim], nonnegative: frozenset[str]
+) -> tuple[str, ...]:
+    """Return the trait columns plus the engineered ones a segment's name rests on.
+
+    "One-off buyers" by their average purchase value: the page leads with the figure the name claims, not
+    only with the input columns around it.
+    """
+    extra = tuple(
+        c.feature for c in claims if c.feature not in (*columns, VALUE) and c.feature in nonnegative
+    )
+    return (*columns, *extra)
+
+
 def _with_value(shares: dict[str, float], stake: ValueStake | None) -> dict[str, float]:
     """Return the value shares with the summed value under its label ("total spend") when it has parts."""
     if stake is None or len(stake.columns) < 2:
@@ -296,7 +311,11 @@ def segment_profiles(
             stats=all_stats[i],
             value_shares=_with_value(shares[i], stakes[i]),
             traits=segment_traits(
-                evidence, i, all_stats[i], lift_columns, tuple(c.feature for c in named[i][2].claims)
+                evidence,
+                i,
+                all_stats[i],
+                _with_named(lift_columns, named[i][2].claims, evidence.nonnegative),
+                tuple(c.feature for c in named[i][2].claims),
             ),
             naming=named[i][2],
             value=stakes[i],

@@ -27,6 +27,8 @@ from reportgen.model import Claim, FeatureStat, Trait
 
 # Card columns whose names say one thing twice ("cash advance", "cash-advance transactions"): one trait each.
 TRAIT_FAMILIES: tuple[str, ...] = (
+    "AVG_PURCHASE",  # the size of a ticket is another fact than how much is bought
+    "AVG_CASH_ADVANCE",
     "CASH_ADVANCE",
     "INSTALLMENT",
     "ONEOFF",
