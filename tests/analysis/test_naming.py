@@ -249,6 +249,10 @@ def test_cc_general_default_run_names_the_top_spenders_for_their_spend(cc_path: 
     buyers = [s for s in segments if s["name"] == "One-off buyers"]
     assert len(buyers) == 1 and buyers[0]["profile"]["INSTALLMENT_SHARE"]["lift"] <= 0.5
     assert buyers[0]["profile"]["AVG_PURCHASE_VALUE"]["lift"] >= 1.25
+    # the page leads with the figure the name rests on, then what they hardly do (two facts, both shown)
+    assert buyers[0]["traits"][0].startswith("Average purchase value") and any(
+        t.startswith("Instalment purchases") and "below" in t for t in buyers[0]["traits"]
+    )
     assert not any(
         s["naming"]["claims"]
         and all(c["direction"] != "above" for c in s["naming"]["claims"])
