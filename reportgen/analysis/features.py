@@ -10,6 +10,7 @@ grouped as "other" first, for clustering and profiling alike.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -209,23 +210,43 @@ def _coded_note(column: str, values: tuple[float, ...]) -> str:
     )
 
 
+def engineered_features(
+    frame: pl.DataFrame, table: LoadedTable, cfg: FeatureConfig
+) -> tuple[pl.DataFrame, tuple[str, ...], list[str]]:
+    """Return the frame with the engineered ratios (when configured), their names and the notes the table
+    needs: that none could be built, and which numeric columns look like codes. Both engines call this."""
+    engineered: tuple[str, ...] = ()
+    notes: list[str] = []
+    if cfg.engineered:
+        frame, engineered = engineered_frame(frame)
+        if not engineered and table.kind == "customers":
+            notes.append(
+                "No engineered features: the ratios features.engineered = true adds are built from account "
+                "columns (balance, purchases, payments, credit limit) that this table does not have."
+            )
+    if table.kind == "customers":
+        notes += [_coded_note(c, v) for c, v in coded_columns(table.frame, table.features)]
+    return frame, engineered, notes
+
+
+def constant_notes(constant: Sequence[str], locale: str | None = None) -> list[str]:
+    """Return the note on the columns dropped from clustering for having one value (none when there are none)."""
+    if not constant:
+        return []
+    s = "s" if len(constant) > 1 else ""
+    return [
+        f"Dropped {thousands(len(constant), locale)} constant column{s} from clustering (no variation): "
+        f"{', '.join(constant)}."
+    ]
+
+
 def feature_matrix(table: LoadedTable, cfg: FeatureConfig, locale: str | None = None) -> FeatureMatrix:
     """Return the scaled matrix K-Means sees, with the raw values and the data-quality record (its notes'
     numbers in `locale`, the report's)."""
     inputs = table.features
     stats = column_stats(table.frame, inputs)
     filled, imputations = imputed_frame(table.frame, inputs)
-    engineered: tuple[str, ...] = ()
-    extra_notes: list[str] = []
-    if cfg.engineered:
-        filled, engineered = engineered_frame(filled)
-        if not engineered and table.kind == "customers":
-            extra_notes.append(
-                "No engineered features: the ratios features.engineered = true adds are built from account "
-                "columns (balance, purchases, payments, credit limit) that this table does not have."
-            )
-    if table.kind == "customers":
-        extra_notes += [_coded_note(c, v) for c, v in coded_columns(table.frame, inputs)]
+    filled, engineered, extra_notes = engineered_features(filled, table, cfg)
 
     candidates = inputs + engineered
     spread = filled.select((pl.col(c).max() - pl.col(c).min()).alias(c) for c in candidates).row(0)
@@ -234,12 +255,7 @@ def feature_matrix(table: LoadedTable, cfg: FeatureConfig, locale: str | None = 
     indicators, owners, encodings = indicator_frame(table.frame, table.encoded)
     constant = (*constant, *(c for c in table.encoded if c not in owners))
     used = (*used, *indicators.columns)
-    notes = [*table.notes, *extra_notes]
-    if constant:
-        notes.append(
-            f"Dropped {thousands(len(constant), locale)} constant column{'s' if len(constant) > 1 else ''} "
-            f"from clustering (no variation): {', '.join(constant)}."
-        )
+    notes = [*table.notes, *extra_notes, *constant_notes(constant, locale)]
     numeric = tuple(c for c in used if c not in indicators.columns)
     transformed = skewed_columns(filled, numeric) if cfg.transform == "log1p" else ()
     # the fit prepares its own rows with the function `reportgen assign` and the Spark engine use

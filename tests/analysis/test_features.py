@@ -10,6 +10,8 @@ import pytest
 
 from reportgen.analysis.features import (
     column_stats,
+    constant_notes,
+    engineered_features,
     engineered_frame,
     feature_matrix,
     imputed_frame,
@@ -146,3 +148,16 @@ def test_a_known_measure_with_few_values_in_a_small_extract_is_no_code() -> None
     fm = feature_matrix(_table(frame, ("TENURE", "Region")), FeatureConfig(engineered=False))
     assert not any(n.startswith("TENURE") for n in fm.quality.notes)
     assert sum(n.startswith("Region holds only 3 distinct whole numbers") for n in fm.quality.notes) == 1
+
+
+def test_engineered_features_and_their_notes_are_one_step_for_both_engines() -> None:
+    frame = pl.DataFrame({"Channel": [1.0, 2.0, 1.0, 2.0], "Spend": [1.0, 5.5, 3.0, 8.0]})
+    table = _table(frame, ("Channel", "Spend"))
+    out, engineered, notes = engineered_features(table.frame, table, FeatureConfig())
+    assert engineered == () and out.columns == table.frame.columns
+    assert notes[0].startswith("No engineered features: the ratios") and "credit-card" not in notes[0]
+    assert notes[1].startswith("Channel holds only 2 distinct whole numbers")
+    assert engineered_features(table.frame, table, FeatureConfig(engineered=False))[2] == notes[1:]
+    assert constant_notes(()) == [] and constant_notes(("a", "b")) == [
+        "Dropped 2 constant columns from clustering (no variation): a, b."
+    ]

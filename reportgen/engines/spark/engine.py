@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from reportgen.analysis.cluster import SCORING_SAMPLE, numbered_segmentation
-from reportgen.analysis.features import _coded_note, coded_columns, engineered_frame
+from reportgen.analysis.features import constant_notes, engineered_features
 from reportgen.analysis.kinds import current_period
 from reportgen.analysis.preparation import prepared_matrix
 from reportgen.analysis.rfm import with_rfm_scores
@@ -32,7 +32,6 @@ from reportgen.engines.spark.session import spark_failures, spark_session
 from reportgen.engines.spark.stats import Measured, preparation
 from reportgen.engines.spark.transactions import spark_transactions
 from reportgen.errors import InputError
-from reportgen.formats import thousands
 from reportgen.model import (
     ID,
     Analysis,
@@ -161,25 +160,10 @@ def matrix_from_measured(
     """Return the FeatureMatrix of the driver table with the preparation Spark measured."""
     prep = measured.model
     frame = table.frame.with_columns(pl.col(c).fill_null(i.value) for c, i in measured.imputed.items())
-    engineered: tuple[str, ...] = ()
-    notes = list(table.notes)
-    if cfg.engineered:
-        frame, engineered = engineered_frame(frame)
-        if not engineered and table.kind == "customers":
-            notes.append(
-                "No engineered features (features.engineered = true): the credit-card columns they are "
-                "derived from are not present."
-            )
+    frame, engineered, table_notes = engineered_features(frame, table, cfg)
     if engineered != measured.engineered:
         raise AssertionError(f"engineered columns differ: {engineered} vs Spark's {measured.engineered}")
-    if table.kind == "customers":
-        notes += [_coded_note(c, v) for c, v in coded_columns(table.frame, table.features)]
-    if measured.constant:
-        s = "s" if len(measured.constant) > 1 else ""
-        notes.append(
-            f"Dropped {thousands(len(measured.constant), locale)} constant column{s} from clustering "
-            f"(no variation): {', '.join(measured.constant)}."
-        )
+    notes = [*table.notes, *table_notes, *constant_notes(measured.constant, locale)]
     X = prepared_matrix({c: table.frame.get_column(c).to_numpy() for c in prep.columns_needed}, prep)
     quality = DataQuality(
         rows=table.rows,
