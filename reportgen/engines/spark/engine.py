@@ -57,7 +57,7 @@ class SparkEngine:
     customers: DataFrame  # _pos, customer_id and the numeric input columns: one row per driver-table row
     measured: Measured | None = None
     ready: DataFrame | None = None  # filled and engineered, raw units (the profiles' values)
-    labels: DataFrame | None = None  # _pos and segment, numbered as in the report
+    labels: DataFrame | None = None  # _pos, segment (numbered as in the report) and the profiles' columns
     passes: int = 0  # Lloyd passes of the final fit (0: the scoring fit was on every row)
 
     def feature_matrix(self, table: LoadedTable, cfg: FeatureConfig, locale: str) -> FeatureMatrix:
@@ -105,23 +105,26 @@ class SparkEngine:
                 self.passes, centroids = refined.passes, refined.centroids
             else:  # the candidates were fitted on every row: that fit is the final one, as on the local engine
                 centroids = fit[1]
-            frame = assigned(self.customers, prep, centroids).cache()
+            # the profile's columns ride along with the labels (filled and engineered, as the profiles show
+            # them); the labelled rows are kept for the profile aggregates
+            assert self.ready is not None
+            frame = assigned(self.ready, prep, centroids, features.raw.columns).cache()
             pairs = frame.select(POS, LABEL).toArrow()
         raw = _labels_in_table_order(pairs, n)
         same = selection.scored_rows == n and np.array_equal(raw, fit[0])
         seg = numbered_segmentation(features.X, raw, centroids, cfg, selection, lanes, same)
         numbering = dict(zip(raw.tolist(), seg.labels.tolist(), strict=True))
         mapping = F.create_map(*[F.lit(x) for pair in sorted(numbering.items()) for x in pair])
-        self.labels = frame.select(POS, mapping[F.col(LABEL)].alias(LABEL))
+        self.labels = frame.withColumn(LABEL, mapping[F.col(LABEL)])
         return seg
 
     def segment_stats(
         self, features: FeatureMatrix, seg: Segmentation
     ) -> list[dict[str, FeatureStat]] | None:
         """Return each segment's mean, exact median, min and max per raw column, aggregated by Spark."""
-        assert self.ready is not None and self.labels is not None
+        assert self.labels is not None
         with spark_failures():
-            _, stats = profile_aggregates(self.ready, self.labels, tuple(features.raw.columns), seg.k)
+            _, stats = profile_aggregates(self.labels, tuple(features.raw.columns), seg.k)
         return stats
 
     def extra_files(self, analysis: Analysis) -> dict[str, bytes]:

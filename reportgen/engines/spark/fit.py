@@ -12,7 +12,7 @@ most 300 passes; then every row goes to its nearest final centroid.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import add
@@ -22,13 +22,14 @@ import numpy as np
 
 from reportgen.analysis.cluster import ID_HASH_DIGITS
 from reportgen.analysis.preparation import nearest_segments, prepared_matrix
-from reportgen.engines.spark.quantiles import exact_quantiles
+from reportgen.engines.spark.quantiles import measured_quantiles
 from reportgen.engines.spark.read import POS
 from reportgen.model import ID, FeatureStat, FloatArray
 from reportgen.model.preparation import Preparation
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
     from pyspark.sql import Column, DataFrame
 
 # scikit-learn's KMeans defaults, which the local refinement uses
@@ -83,39 +84,53 @@ def prepared_frame(frame: DataFrame, prep: Preparation) -> DataFrame:
     return frame.select(*[f"`{c}`" for c in prep.inputs]).mapInPandas(prepare, schema)
 
 
-def _nearest_column(centroids: FloatArray) -> Column:
-    """Return the Spark column of each row's nearest centroid (squared Euclidean; the first of equals)."""
+def _nearest_column(distances: list[Column]) -> Column:
+    """Return the Spark column of each row's nearest centroid (squared Euclidean; the first of equals).
+
+    `distances`: the columns holding each row's distance to each centroid (see `_distances`). The first
+    index whose distance equals the smallest is the one a running "strictly closer" comparison keeps.
+    """
+    from pyspark.sql import functions as F
+
+    k = len(distances)
+    if k == 1:
+        return F.lit(0)
+    best = F.least(*distances)
+    label = F.when(distances[0] == best, F.lit(0))
+    for i in range(1, k - 1):
+        label = label.when(distances[i] == best, F.lit(i))
+    return label.otherwise(F.lit(k - 1))
+
+
+def _distances(centroids: FloatArray, prefix: str) -> list[Column]:
+    """Return the columns of each row's squared distance to each centroid, named prefix0..prefix(k-1)."""
     from pyspark.sql import functions as F
 
     k, d = centroids.shape
-    distances = [
-        reduce(add, [(F.col(f"x{j}") - F.lit(float(centroids[i, j]))) ** 2 for j in range(d)])
+    return [
+        reduce(add, [(F.col(f"x{j}") - F.lit(float(centroids[i, j]))) ** 2 for j in range(d)]).alias(
+            f"{prefix}{i}"
+        )
         for i in range(k)
     ]
-    label, best = F.lit(0), distances[0]
-    for i in range(1, k):
-        closer = distances[i] < best
-        label = F.when(closer, F.lit(i)).otherwise(label)
-        best = F.when(closer, distances[i]).otherwise(best)
-    return label
 
 
-def _pass_sums(
-    X: DataFrame, current: FloatArray, previous: FloatArray | None
-) -> tuple[FloatArray, FloatArray, int, FloatArray, FloatArray]:
-    """Return per-segment sums and counts, the rows that changed segment, and column sums and squares:
-    one Spark job in the JVM over the prepared rows."""
+def _pass_sums(X: DataFrame, current: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Return per-segment sums and counts, and column sums and squares: one Spark job in the JVM over the
+    prepared rows."""
     from pyspark.sql import functions as F
 
     k, d = current.shape
-    label = _nearest_column(current)
-    changed = F.lit(1) if previous is None else (label != _nearest_column(previous)).cast("int")
+    xs = [F.col(f"x{j}") for j in range(d)]
+    # the distances are columns of their own first: written inline, each comparison of the nearest-centroid
+    # rule would repeat its k x d arithmetic
+    near = X.select(*xs, *_distances(current, "_d"))
+    label = _nearest_column([F.col(f"_d{i}") for i in range(k)])
     rows = (
-        X.select(label.alias("_seg"), changed.alias("_moved"), *[F.col(f"x{j}") for j in range(d)])
+        near.select(label.alias("_seg"), *xs)
         .groupBy("_seg")
         .agg(
             F.count(F.lit(1)).alias("n"),
-            F.sum("_moved").alias("moved"),
             *[F.sum(f"x{j}").alias(f"s{j}") for j in range(d)],
             *[F.sum(F.col(f"x{j}") ** 2).alias(f"q{j}") for j in range(d)],
         )
@@ -128,14 +143,17 @@ def _pass_sums(
         counts[seg] = float(r["n"])
         sums[seg] = [float(r[f"s{j}"]) for j in range(d)]
         col_sq += [float(r[f"q{j}"]) for j in range(d)]
-    return sums, counts, int(sum(int(r["moved"]) for r in rows)), sums.sum(axis=0), col_sq
+    return sums, counts, sums.sum(axis=0), col_sq
 
 
 def lloyd_refinement(frame: DataFrame, prep: Preparation, start: FloatArray) -> Refinement:
     """Return the centroids of Lloyd's algorithm on every row of `frame`, started from `start`.
 
     An empty segment keeps its centroid (scikit-learn moves it to a far row; from a sample's best fit on
-    thousands of rows a segment does not empty).
+    thousands of rows a segment does not empty). scikit-learn also stops when no row changed segment; that
+    pass's centroids are the previous pass's means of the same rows, so they move by rounding alone, far
+    less than tol (which is positive: every used column varies), and the shift rule stops on the same pass
+    without a second nearest-centroid search per row for the previous centroids.
     """
     from pyspark import StorageLevel
 
@@ -143,13 +161,12 @@ def lloyd_refinement(frame: DataFrame, prep: Preparation, start: FloatArray) -> 
     # JVM on those numbers (a pass through Python would move every row through Arrow again)
     X = prepared_frame(frame, prep).persist(StorageLevel.MEMORY_AND_DISK)
     current = np.array(start, dtype=np.float64)
-    previous: FloatArray | None = None
     tol: float | None = None
     converged = False
     passes = 0
     try:
         for passes in range(1, MAX_ITER + 1):  # noqa: B007 (the count is reported)
-            sums, counts, changed, col_sum, col_sq = _pass_sums(X, current, previous)
+            sums, counts, col_sum, col_sq = _pass_sums(X, current)
             if tol is None:
                 n = counts.sum()
                 variances = col_sq / n - (col_sum / n) ** 2
@@ -157,11 +174,8 @@ def lloyd_refinement(frame: DataFrame, prep: Preparation, start: FloatArray) -> 
             updated = current.copy()
             filled = counts > 0
             updated[filled] = sums[filled] / counts[filled, None]
-            if previous is not None and changed == 0:
-                current, converged = updated, True
-                break
             shift = float(((updated - current) ** 2).sum())
-            previous, current = current, updated
+            current = updated
             if shift <= tol:
                 converged = True
                 break
@@ -170,33 +184,46 @@ def lloyd_refinement(frame: DataFrame, prep: Preparation, start: FloatArray) -> 
     return Refinement(centroids=current, passes=passes, converged=converged)
 
 
-def assigned(frame: DataFrame, prep: Preparation, centroids: FloatArray) -> DataFrame:
-    """Return `_pos`, `customer_id` and each customer's nearest centroid (`segment`), run on the workers."""
+def assigned(
+    frame: DataFrame, prep: Preparation, centroids: FloatArray, keep: Sequence[str] = ()
+) -> DataFrame:
+    """Return `_pos`, each customer's nearest centroid (`segment`) and the columns `keep` as they are.
 
-    def label(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        import pandas as pd
+    Run on the workers by the shared `prepared_matrix` and `nearest_segments`. The kept columns pass through
+    in the same Arrow batch (missing values stay missing), so what is aggregated per segment afterwards
+    needs no join of the labels back onto the rows.
+    """
+    import pyarrow as pa
+    from pyspark.sql.types import LongType, StructField, StructType
 
+    kept = [c for c in keep if c != POS]
+
+    def label(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            X = prepared_rows(batch, prep)
-            yield pd.DataFrame(
-                {POS: batch[POS].to_numpy(), ID: batch[ID], LABEL: nearest_segments(X, centroids)}
-            )
+            X = prepared_rows(batch.select(list(prep.inputs)).to_pandas(), prep)
+            columns = [batch.column(POS), pa.array(nearest_segments(X, centroids), pa.int64())]
+            columns += [batch.column(c) for c in kept]
+            yield pa.RecordBatch.from_arrays(columns, names=[POS, LABEL, *kept])
 
-    columns = [POS, ID, *[f"`{c}`" for c in prep.inputs]]
-    return frame.select(*columns).mapInPandas(label, f"{POS} long, {ID} string, {LABEL} long")
+    fields = {f.name: f for f in frame.schema.fields}
+    schema = StructType(
+        [StructField(POS, LongType()), StructField(LABEL, LongType()), *[fields[c] for c in kept]]
+    )
+    wanted = dict.fromkeys([POS, *prep.inputs, *kept])
+    return frame.select(*[f"`{c}`" for c in wanted]).mapInArrow(label, schema)
 
 
 def profile_aggregates(
-    frame: DataFrame, labels: DataFrame, columns: tuple[str, ...], k: int
+    frame: DataFrame, columns: tuple[str, ...], k: int
 ) -> tuple[dict[str, float], list[dict[str, FeatureStat]]]:
     """Return the all-customer means and each segment's mean, exact median, min and max per raw column.
 
-    `labels` holds `_pos` and the segment id (numbered as in the report) of every row of `frame`.
+    `frame` holds the columns and each row's segment id (`segment`, numbered as in the report): two passes,
+    the sums and extremes riding along with the medians' first.
     """
     from pyspark.sql import functions as F
 
-    joined = frame.join(labels, on=POS, how="inner")
-    aggs = []
+    aggs = [F.count(F.lit(1)).alias("size")]
     for i, c in enumerate(columns):
         col = F.col(f"`{c}`")
         aggs += [
@@ -204,13 +231,10 @@ def profile_aggregates(
             F.min(col).alias(f"min{i}"),
             F.max(col).alias(f"max{i}"),
         ]
-    joined = joined.cache()
-    per = {
-        int(r[LABEL]): r for r in joined.groupBy(LABEL).agg(F.count(F.lit(1)).alias("_n"), *aggs).collect()
-    }
-    medians = exact_quantiles(joined, columns, (0.5,), group=LABEL)
-    joined.unpersist()
-    n = sum(int(r["_n"]) for r in per.values())
+    measured = measured_quantiles(frame, columns, (0.5,), group=LABEL, extra=aggs)
+    per = {int(g): r for g, r in measured.rows.items()}
+    medians = measured.quantiles
+    n = sum(int(r["size"]) for r in per.values())
     totals = {c: sum(float(per[s][f"sum{i}"] or 0.0) for s in sorted(per)) for i, c in enumerate(columns)}
     overall = {c: totals[c] / max(n, 1) for c in columns}
     out: list[dict[str, FeatureStat]] = []
@@ -218,7 +242,7 @@ def profile_aggregates(
         row = per.get(seg)
         stats: dict[str, FeatureStat] = {}
         for i, c in enumerate(columns):
-            size = int(row["_n"]) if row is not None else 0
+            size = int(row["size"]) if row is not None else 0
             mean = float(row[f"sum{i}"]) / size if row is not None and size else 0.0
             stats[c] = FeatureStat(
                 mean=mean,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reportgen.analysis.features import SKEW_THRESHOLD
-from reportgen.engines.spark.quantiles import exact_quantiles
+from reportgen.engines.spark.quantiles import measured_quantiles
 from reportgen.model import ColumnStats, Imputation
 from reportgen.model.columns import ENGINEERED_RATIOS
 from reportgen.model.preparation import Preparation
@@ -40,7 +40,7 @@ def _q(name: str) -> str:
 
 
 def column_stats(frame: DataFrame, columns: tuple[str, ...]) -> tuple[ColumnStats, ...]:
-    """Return the data-quality statistics of each column, exact quartiles included, in one Spark job."""
+    """Return the data-quality statistics of each column, exact quartiles included, in two Spark jobs."""
     from pyspark.sql import functions as F
 
     if not columns:
@@ -57,12 +57,12 @@ def column_stats(frame: DataFrame, columns: tuple[str, ...]) -> tuple[ColumnStat
             F.max(col).alias(f"max{i}"),
             F.sum(F.when(col == 0, 1).otherwise(0)).alias(f"zeros{i}"),
         ]
-    row = frame.agg(*aggs).first()
-    assert row is not None
-    exact = exact_quantiles(frame, columns, (0.25, 0.5, 0.75))
+    # the counts, means and extremes ride along with the quartiles' first pass: two passes in all
+    exact = measured_quantiles(frame, columns, (0.25, 0.5, 0.75), extra=aggs)
+    row = exact.rows[None]
     out = []
     for i, c in enumerate(columns):
-        quartiles = exact[(None, i)]
+        quartiles = exact.quantiles[(None, i)]
         count = int(row[f"n{i}"])
         out.append(
             ColumnStats(

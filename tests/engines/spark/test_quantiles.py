@@ -41,3 +41,41 @@ def test_quartiles_and_group_medians_equal_polars(spark: Any) -> None:
         part = frame.filter(pl.col("group") == g)
         for i, c in enumerate(columns):
             assert medians[(g, i)] == [part.get_column(c).drop_nulls().median()]
+
+
+def test_a_bracket_that_misses_its_rank_falls_back_to_the_exact_percentile(
+    spark: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reportgen.engines.spark import quantiles
+
+    rng = np.random.default_rng(2)
+    frame = pl.DataFrame({"x": rng.normal(size=40_000), "group": rng.integers(0, 3, 40_000)})
+    on_spark = spark.createDataFrame(frame.to_pandas())
+    # no margin: each bracket is the sketch's one approximate value, which is rarely the exact one
+    monkeypatch.setattr(quantiles, "MARGIN", 0.0)
+    calls: list[int] = []
+    measured = quantiles._at
+
+    def counted(*args: Any) -> float | None:
+        found = measured(*args)
+        calls.append(found is None)
+        return found
+
+    monkeypatch.setattr(quantiles, "_at", counted)
+    found = exact_quantiles(on_spark, ["x"], (0.25, 0.5, 0.75), group="group")
+    assert any(calls)  # some bracket missed ...
+    for g in range(3):  # ... and the answer is exact all the same
+        values = frame.filter(pl.col("group") == g).get_column("x")
+        assert found[(g, 0)] == [values.quantile(q, "linear") for q in (0.25, 0.5, 0.75)]
+
+
+def test_the_callers_aggregates_come_from_the_quantiles_first_pass(spark: Any) -> None:
+    from pyspark.sql import functions as F
+
+    from reportgen.engines.spark.quantiles import measured_quantiles
+
+    frame = pl.DataFrame({"x": [1.0, 2.0, None, 4.0, 8.0, 8.0], "group": [0, 0, 0, 1, 1, 1]})
+    on_spark = spark.createDataFrame(frame.to_pandas())
+    measured = measured_quantiles(on_spark, ["x"], (0.5,), "group", [F.sum("x").alias("total")])
+    assert {g: row["total"] for g, row in measured.rows.items()} == {0: 3.0, 1: 20.0}
+    assert measured.quantiles == {(0, 0): [1.5], (1, 0): [8.0]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,14 @@ def test_the_session_runs_this_venvs_python_quietly(spark: Any) -> None:
     # the workers run this interpreter: they import reportgen's shared preparation
     probe = spark.range(1).rdd.map(lambda _: __import__("reportgen.analysis.preparation").__name__).collect()
     assert probe == ["reportgen"]
+
+
+def test_local_mode_splits_a_file_into_several_tasks_per_core(spark: Any) -> None:
+    from reportgen.engines.spark.session import TASKS_PER_CORE, local_cores
+
+    assert (local_cores("local[2]"), local_cores("local"), local_cores("local[3,2]")) == (2, 1, 3)
+    assert local_cores("local[*]") == (os.cpu_count() or 1)
+    conf = spark.sparkContext.getConf()
+    assert conf.get("spark.sql.files.minPartitionNum") == str(TASKS_PER_CORE * 2)
+    # generated code past the JIT's size limit is compiled, not interpreted
+    assert "-XX:-DontCompileHugeMethods" in conf.get("spark.driver.extraJavaOptions")
