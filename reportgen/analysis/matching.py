@@ -413,21 +413,25 @@ def month_over_month(
         migration=moves,
         matching=matching,
         changes=segment_changes(previous.summary_segments, stable.profiles),
-        redefined=redefinitions(moves),
+        redefined=redefinitions(moves, kept={m.id for m in matching.matches if not m.new}),
     )
 
 
-def redefinitions(moves: Migration) -> tuple[Redefinition, ...]:
+def redefinitions(moves: Migration, kept: Collection[int] = ()) -> tuple[Redefinition, ...]:
     """Return the segments previous segments were redefined into (the REDEFINED_SHARE rule).
 
     A previous segment whose staying customers mostly sit in a segment with another id now was merged into
-    it, or mapped onto a larger one: the segment definitions changed, not those customers' behaviour.
+    it, or mapped onto a larger one: the segment definitions changed, not those customers' behaviour. Between
+    two segments that both kept their identity (`kept`: ids matched this month) the definitions held, so
+    customers crossing from one to the other moved, however many of the source's they are.
     """
     stayers: dict[int, int] = {}
     for f in moves.flows:
         stayers[f.from_id] = stayers.get(f.from_id, 0) + f.customers
     into: dict[int, list[Flow]] = {}
     for f in moves.flows:
+        if f.from_id in kept and f.to_id in kept:
+            continue
         if f.from_id != f.to_id and f.customers > 0 and f.customers >= REDEFINED_SHARE * stayers[f.from_id]:
             into.setdefault(f.to_id, []).append(f)
     return tuple(

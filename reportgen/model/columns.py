@@ -124,6 +124,9 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _PREFIXES = {"mnt": "{} spend", "num": "{}", "dt": "Days since {} date"}
 # Abbreviations spelled out: "MntGoldProds" reads "Gold products spend"
 _WORDS = {"prods": "products", "prod": "product"}
+# A capitalised word without a vowel is an abbreviation even in an all-capitals name (MRR, LTV, NPS): lowered,
+# "mrr" reads as a typo
+_ACRONYM = re.compile(r"^[B-DF-HJ-NP-TV-XZ]{2,}$")
 
 
 def readable_label(name: str) -> str:
@@ -140,7 +143,10 @@ def readable_label(name: str) -> str:
     if len(words) > 1 and words[0].lower() in _PREFIXES:
         pattern = _PREFIXES[words[0].lower()]
         words = words[1:]
-    kept = [w if (w.isupper() and len(w) > 1 and not shouting) else w.lower() for w in words]
+    kept = [
+        w if (w.isupper() and len(w) > 1 and (not shouting or _ACRONYM.match(w))) else w.lower()
+        for w in words
+    ]
     kept = [_WORDS.get(w, w) for w in kept]
     if len(kept) > 1 and kept[-1] == "month":  # NumWebVisitsMonth: visits in a month
         kept[-1] = "per month"
