@@ -191,13 +191,21 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
     )
     # names in another language escape NOT_MONEY ("Bestellungen"): beside amounts with cents, a column of
     # whole numbers is a count, and orders added to euros measure nothing
-    amounts = tuple(c for c in skewed if not _whole_numbers(features.raw.get_column(c)))
+    imputed = features.quality.imputed
+    amounts = tuple(
+        c
+        for c in skewed
+        if not _whole_numbers(features.raw.get_column(c), imputed[c].value if c in imputed else None)
+    )
     return amounts or skewed
 
 
-def _whole_numbers(column: pl.Series) -> bool:
-    """Return whether every present value of a column is a whole number."""
+def _whole_numbers(column: pl.Series, filled: float | None = None) -> bool:
+    """Return whether every present value of a column is a whole number, leaving out the median that
+    `filled` its gaps (1013.5 in a column of whole loyalty points is not a value of the table)."""
     present = column.drop_nulls()
+    if filled is not None:
+        present = present.filter(present != filled)
     return bool((present == present.round(0)).all())
 
 
