@@ -95,9 +95,10 @@ ARCHETYPE_NAMES: dict[str, str] = {a.key: a.name for a in CARD_ARCHETYPES}
 
 # The default value column per kind of table: card purchases, a purchase log's net spend.
 KIND_VALUE: tuple[str, ...] = ("PURCHASES", "monetary")
-# Skewed amounts that are counts, rates or times rather than money: never summed into the value.
+# Skewed amounts that are counts, rates, times or averages rather than money: never summed into the value (a
+# segment's "share of avg ticket" measures nothing)
 NOT_MONEY = re.compile(
-    r"^num|count|freq|trx|visit|days|age|year|recency|tenure|score|rate|id$", re.IGNORECASE
+    r"^num|count|freq|trx|visit|days|age|year|recency|tenure|score|rate|id$|avg|average|mean", re.IGNORECASE
 )
 
 
@@ -169,7 +170,7 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
 
     `[data] value` when set; else PURCHASES (card tables) or monetary (purchase logs); else the columns named
     like amounts spent (Mnt*, *spend*, *sales*, ...); else the skewed non-negative features that are not counts,
-    rates or times (by name, and whole-number columns beside ones with cents). Empty when none fits.
+    rates, times or averages (by name, and whole-number columns beside ones with cents). Empty when none fits.
     """
     raw = features.raw.columns
     if configured:
