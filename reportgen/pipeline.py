@@ -39,7 +39,7 @@ from reportgen.analysis.matching import (
 )
 from reportgen.analysis.naming import configured_names
 from reportgen.analysis.preparation import segment_ids
-from reportgen.analysis.profile import segment_profiles, value_columns
+from reportgen.analysis.profile import guessed_value_note, segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
 from reportgen.analysis.summary import portable_summary, segments_csv, summary_document, summary_json
@@ -306,6 +306,11 @@ def _table_analysis(
         [p.id for p in profiles] if seg.stability else [],
         seg.stability,
     )
+    guessed = guessed_value_note(value, settings.data.value, settings.data.labels)
+    if guessed is not None:
+        features = replace(
+            features, quality=replace(features.quality, notes=(*features.quality.notes, guessed))
+        )
     categories = None
     if table.categorical:
         shares = category_shares(table.frame, table.categorical, seg.labels, tuple(p.id for p in profiles))

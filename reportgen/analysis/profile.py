@@ -239,6 +239,27 @@ def value_label(
     return f"{', '.join(parts[:-1])} and {parts[-1]} spend"
 
 
+def guessed_value_note(
+    columns: Sequence[str], configured: Sequence[str], column_labels: Mapping[str, str]
+) -> str | None:
+    """Return the note that says which columns the value measure was guessed from, where nothing named it:
+    no `[data] value`, no purchases or net spend, and columns not all named like amounts spent."""
+    if (
+        configured
+        or not columns
+        or set(columns) & set(KIND_VALUE)
+        or all(SPEND_NAME.search(c) for c in columns)
+    ):
+        return None
+    labels = [_mid_sentence(column_labels.get(c) or feature_label(c)) for c in columns]
+    parts = labels[0] if len(labels) == 1 else f"the sum of {', '.join(labels[:-1])} and {labels[-1]}"
+    name = value_label(columns, (), column_labels)
+    return (
+        f"What a customer is worth ({name}) was not named, so it was taken as {parts} (skewed amounts "
+        "not named like counts, rates or times); set data.value to the column(s) that measure it."
+    )
+
+
 def value_stakes(
     raw: pl.DataFrame, labels: np.ndarray, k: int, columns: Sequence[str], label: str
 ) -> list[ValueStake | None]:
