@@ -113,6 +113,11 @@ MONTH_SHARE_COLUMNS = frozenset(
 SPEND_NAME = re.compile(r"^mnt(?=[A-Z_])|spend|amount|sales|revenue", re.IGNORECASE)
 
 
+def in_sentence(label: str) -> str:
+    """Return a label as it reads mid-sentence: 'Purchases' -> 'purchases'; 'MRR' and 'RFM score' kept."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 def feature_label(name: str) -> str:
     """Return the readable label of a column, falling back to a tidied column name."""
     return FEATURE_LABELS.get(name) or readable_label(name)

@@ -551,6 +551,7 @@ def test_segment_paragraph_says_total_spend_once() -> None:
     assert "62.0% of total spend," in segment_text(profile, "total spend")
     assert "of all total" not in segment_text(profile, "total spend")
     assert "62.0% of all wine and meat spend" in segment_text(profile, "wine and meat spend")
+    assert "62.0% of all MRR" in segment_text(profile, "MRR")  # an abbreviation keeps its capitals
 
 
 def test_phone_trait_bars_sit_on_the_side_of_the_average_their_ratio_says() -> None:

@@ -12,7 +12,7 @@ from reportgen.model import (
     spend_share,
     structure_reading,
 )
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import feature_label, in_sentence
 
 
 def _axis_phrase(loadings: Mapping[str, tuple[float, float]], axis: int, labels: Mapping[str, str]) -> str:
@@ -71,7 +71,7 @@ def segment_text(profile: SegmentProfile, spend_label: str, traits_shown: int = 
     _, spend = spend_share(profile)
     parts = [f"{thousands(profile.size)} customers ({percent(profile.share)} of the base)"]
     if spend is not None:
-        label = spend_label.lower()
+        label = in_sentence(spend_label)
         # "of all total spend" says "total" twice
         parts.append(
             f"account for {percent(spend)} of {label if label.startswith('total') else 'all ' + label}"
