@@ -217,6 +217,13 @@ def test_common_timestamp_formats_are_read(tmp_path: Path, stamp: str) -> None:
     assert (row["recency_days"], row["tenure_days"]) == (0, 4)
 
 
+def test_a_time_zone_offset_keeps_the_day_as_written(tmp_path: Path) -> None:
+    # 23:30 at -05:00 is 04:30 the next day in UTC: the README says the time is taken as written
+    log = f"{HEADER}\n1,A,1,2011-12-01T09:00:00-05:00,2.0,5,UK\n2,A,1,2011-12-05T23:30:00-05:00,2.0,5,UK\n"
+    row = customer(load(write(tmp_path, log)), "5")
+    assert (row["recency_days"], row["tenure_days"]) == (0, 4)
+
+
 def test_mixed_formats_in_one_column_are_each_read(tmp_path: Path) -> None:
     log = f"{HEADER}\n1,A,1,12/1/2011 9:00,2.0,5,UK\n2,A,1,2011-12-05T10:00,2.0,5,UK\n"
     table = load_transactions(write(tmp_path, log), TX, PERIOD_END)
