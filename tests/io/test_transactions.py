@@ -282,6 +282,29 @@ def test_a_log_in_memory_is_the_files_log_without_a_file_hash(tmp_path: Path, ha
         purchase_log_from_frame(frame.drop("InvoiceNo"), TX, PERIOD_END, "orders")
 
 
+def test_every_missing_column_is_named_with_the_log_column_it_plainly_means(tmp_path: Path) -> None:
+    # the UCI "Online Retail II" names: one error per run named only CustomerID, then InvoiceNo, then UnitPrice
+    log = (
+        "Invoice,StockCode,Quantity,InvoiceDate,Price,Customer ID,Country\n1,A,1,2011-12-01 09:00,2.0,5,UK\n"
+    )
+    with pytest.raises(InputError) as err:
+        load(write(tmp_path, log))
+    message = str(err.value)
+    for column, key in (("CustomerID", "customer"), ("InvoiceNo", "invoice"), ("UnitPrice", "unit_price")):
+        assert f"'{column}' (transactions.{key})" in message
+    assert 'set transactions.customer = "Customer ID", transactions.invoice = "Invoice", ' in message
+    assert 'transactions.unit_price = "Price"' in message and "\n" not in message
+    # nothing close: no guess ("Qty" is too short to stand for Quantity)
+    odd = "InvoiceNo,StockCode,Qty,InvoiceDate,UnitPrice,CustomerID\n1,A,1,2011-12-01 09:00,2.0,5\n"
+    with pytest.raises(
+        InputError, match=r"missing column 'Quantity' \(transactions\.quantity\); the file has: "
+    ):
+        load(write(tmp_path, odd))
+    with pytest.raises(InputError) as err:
+        load(write(tmp_path, odd))
+    assert "set transactions" not in str(err.value)
+
+
 def test_parquet_timezone_aware_and_date_columns(tmp_path: Path) -> None:
     frame = pl.DataFrame(
         {
