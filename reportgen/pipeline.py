@@ -28,6 +28,7 @@ with without_optional_module("pandas"):
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.kinds import current_period, data_kind
 from reportgen.analysis.matching import (
+    comparable,
     kept_names,
     model_document,
     model_json,
@@ -268,7 +269,7 @@ def _table_analysis(
         )
     lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
     previous_k = (
-        len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
+        len(previous.ids) if previous is not None and comparable(previous, features) else None
     )
     sample = engine.scoring_rows(features, cluster.random_state)  # the same customers on every engine
     selection = k_selection(features.X, cluster, progress, lanes, previous_k, settings.report.locale, sample)

@@ -12,6 +12,7 @@ import pytest
 
 from reportgen.config import ClusterConfig, Settings
 from reportgen.dev.sample import generate_months, write_sample_csv
+from reportgen.period import Period
 from reportgen.pipeline import run
 
 SETTINGS = Settings(clustering=ClusterConfig(k_min=3, k_max=7, n_init=3))
@@ -129,3 +130,27 @@ def test_a_guessed_value_measure_says_which_columns_it_sums(tmp_path: Path) -> N
     assert "(combined value)" in note and "the sum of points balance and lifetime value micros" in note
     named = replace(guessed, data=replace(guessed.data, value=("points_balance",)))
     assert not any("data.value" in n for n in analyse(named, path, "2026-11").features.quality.notes)
+
+
+def test_a_column_that_holds_one_value_this_month_keeps_the_segments_identities(  # type: ignore[no-untyped-def]
+    two_months, tmp_path: Path
+) -> None:
+    # a loyalty table's monthly bonus was the same for everyone in November: dropped as constant, it changed
+    # the feature set, and every segment was reported as new, redefined from one of the same name
+    import polars as pl
+
+    from reportgen.io.period_folder import load_previous_model
+    from reportgen.pipeline import analyse
+
+    out, _ = two_months
+    november = tmp_path / "2026-11.csv"
+    frame = pl.read_csv(out.parent / "2026-11.csv", infer_schema=False)
+    frame.with_columns(pl.lit("1.0").alias("BALANCE_FREQUENCY")).write_csv(november)
+    previous = load_previous_model(out, Period(2026, 11))
+    assert previous is not None and "BALANCE_FREQUENCY" in previous.used
+    analysis = analyse(SETTINGS, november, "2026-11", previous=previous)
+    assert "BALANCE_FREQUENCY" in analysis.features.quality.dropped_columns
+    assert analysis.history is not None
+    matching = analysis.history.matching
+    assert matching.note is None and len([m for m in matching.matches if not m.new]) >= 3
+    assert analysis.selection.previous_k == len(previous.ids)

@@ -179,14 +179,23 @@ def acceptance_radii(centroids: FloatArray) -> FloatArray:
     return np.asarray(TOLERANCE_FACTOR * d.min(axis=1), dtype=np.float64)
 
 
+def comparable(previous: PreviousModel, features: FeatureMatrix) -> bool:
+    """Return whether this month's segments can be matched to the previous model's: the same feature columns,
+    or the previous ones less those that hold one value this month (a monthly bonus paid to everyone), which
+    are still in the table and project into the previous space like any other column."""
+    if any(c not in features.clustered_frame().columns for c in previous.used):
+        return False
+    now, before = set(features.used), set(previous.used)
+    return now <= before and before - now <= set(features.quality.dropped_columns)
+
+
 def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: IntArray) -> Matching:
     """Match this month's segments to last month's on centroid distance, keeping ids and names."""
     from scipy.optimize import linear_sum_assignment  # imported here: it costs 0.3 s at start-up
 
     new_labels = sorted(int(x) for x in np.unique(labels))
     next_id = max(previous.ids) + 1
-    missing = [c for c in previous.used if c not in features.clustered_frame().columns]
-    if set(previous.used) != set(features.used) or missing:
+    if not comparable(previous, features):
         fresh = tuple(
             SegmentMatch(label=lb, id=next_id + i, name=None, distance=None, tolerance=None, new=True)
             for i, lb in enumerate(new_labels)
