@@ -268,9 +268,7 @@ def _table_analysis(
             "nothing tells them apart: check the export or data.features"
         )
     lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
-    previous_k = (
-        len(previous.ids) if previous is not None and comparable(previous, features) else None
-    )
+    previous_k = len(previous.ids) if previous is not None and comparable(previous, features) else None
     sample = engine.scoring_rows(features, cluster.random_state)  # the same customers on every engine
     selection = k_selection(features.X, cluster, progress, lanes, previous_k, settings.report.locale, sample)
     progress(f"fitting {selection.chosen_k} segments on every customer")
