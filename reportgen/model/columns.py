@@ -150,6 +150,8 @@ def readable_label(name: str) -> str:
     if len(words) > 1 and words[0].lower() in _PREFIXES:
         pattern = _PREFIXES[words[0].lower()]
         words = words[1:]
+        if len(words) > 1 and words[0].lower() == "of":  # NumOfProducts: "Products", not "Of products"
+            words = words[1:]
     kept = [
         w if (w.isupper() and len(w) > 1 and (not shouting or _ACRONYM.match(w))) else w.lower()
         for w in words

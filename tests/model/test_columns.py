@@ -36,6 +36,7 @@ def test_marketing_column_names_read_as_words() -> None:
     assert readable_label("NumWebPurchases") == "Web purchases"
     assert readable_label("Dt_Customer") == "Days since customer date"
     assert readable_label("NumStorePurchases") == "Store purchases"
+    assert readable_label("NumOfProducts") == "Products"  # a bank churn table's column read "Of products"
 
 
 @pytest.mark.parametrize(
