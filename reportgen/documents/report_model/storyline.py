@@ -146,7 +146,8 @@ def key_message(analysis: Analysis, spend_label: str) -> str:
                 break
         return f"{_names(names)}: {percent(customers, 0)} of customers make {percent(value, 0)} of {label}"
     largest = max(analysis.profiles, key=lambda p: (p.size, -p.id))
-    return f"{largest.name} hold {percent(largest.share, 0)} of customers"
+    # "Mixed behaviour hold" and "High has cr card hold": a name need not be a plural, so no verb follows it
+    return f"{largest.name}: {percent(largest.share, 0)} of customers, the largest segment"
 
 
 def headline(analysis: Analysis, user_labels: Mapping[str, str]) -> str:
