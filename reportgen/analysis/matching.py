@@ -186,7 +186,7 @@ def comparable(previous: PreviousModel, features: FeatureMatrix) -> bool:
     if any(c not in features.clustered_frame().columns for c in previous.used):
         return False
     now, before = set(features.used), set(previous.used)
-    return now <= before and before - now <= set(features.quality.dropped_columns)
+    return now == before or (now < before and before - now <= set(features.quality.dropped_columns))
 
 
 def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: IntArray) -> Matching:
