@@ -7,7 +7,8 @@ choice, Lloyd's passes on every row, the nearest-centroid assignment of every cu
 
 On the driver: the validated customer table (one row per customer: the local loader's checks, and the
 per-customer work of the documents: naming evidence, the segment map, categories, month-to-month matching),
-choosing k on the sample with the local code, names, advice, charts and documents.
+the categorical features' levels and indicator scaling (the local functions on that table, which holds every
+customer), choosing k on the sample with the local code, names, advice, charts and documents.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,8 @@ class SparkInput:
     where: str
     sha256: str
     notes: tuple[str, ...]
+    # a local Parquet input's timestamp columns and their time zones (Spark reads every one as UTC)
+    zones: dict[str, str] = field(default_factory=dict)
 
 
 def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInput:
@@ -87,7 +89,29 @@ def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInp
     else:
         raise InputError(f"{where}: no such file, folder or Spark table; check --data or data.path")
     renamed = frame.toDF(*[c.lstrip("\ufeff").strip() for c in frame.columns])
-    return SparkInput(frame=with_positions(renamed), fmt=fmt, where=where, sha256=digest, notes=notes)
+    zones = time_zones(source) if fmt == "parquet" and source.exists() else {}
+    return SparkInput(
+        frame=with_positions(renamed), fmt=fmt, where=where, sha256=digest, notes=notes, zones=zones
+    )
+
+
+def time_zones(source: Path) -> dict[str, str]:
+    """Return the time zone of each zoned timestamp column of a local Parquet file or folder.
+
+    Spark keeps the instant and drops the zone; the local loader takes a timestamp's date in its own zone,
+    so a date column is given back its zone before its date is taken (23:30 in New York is still that day).
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(source) if source.is_file() else pq.ParquetDataset(source).schema
+    except Exception:  # Spark read it: a schema pyarrow cannot read has no zones to give back
+        return {}
+    return {
+        f.name.lstrip("\ufeff").strip(): str(f.type.tz)
+        for f in schema
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None
+    }
 
 
 def remote_url(text: str) -> str:
@@ -177,6 +201,11 @@ def driver_table(
 
     frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(
+        pl.col(c).dt.convert_time_zone(zone)
+        for c, zone in source.zones.items()
+        if isinstance(frame.schema.get(c), pl.Datetime)
+    )
     if frame.height == 0:
         expected = "from line 2" if source.fmt.startswith("csv") else ""
         what = "a header line" if source.fmt.startswith("csv") else "columns"
@@ -240,9 +269,9 @@ def spark_customers(source: SparkInput, data: DataConfig, table: LoadedTable, pe
     else:
         columns.append((F.col(POS) + 1).cast("string").alias(ID))
     columns += [_number(c, types[c]).alias(c) for c in dict.fromkeys(numeric)]
-    columns += [_days(c, types[c], data.dates[c], period_end).alias(c) for c in dates]
+    columns += [_days(c, types[c], data.dates[c], period_end, source.zones.get(c)).alias(c) for c in dates]
     whole = _whole_floats(source.frame, [c for c in table.categorical if types[c] in ("float", "double")])
-    columns += [_category(c, types[c], c in whole).alias(c) for c in table.categorical]
+    columns += [_category(c, types[c], c in whole, source.zones.get(c)).alias(c) for c in table.categorical]
     frame = source.frame.select(*columns)
     # the loader's blank row: no id, no number, no date and every category missing
     blank = F.lit(True)
@@ -256,13 +285,18 @@ def spark_customers(source: SparkInput, data: DataConfig, table: LoadedTable, pe
     return frame.filter(~blank).drop(*[c for c in table.categorical if c not in table.encoded])
 
 
-def _days(column: str, dtype: str, fmt: str, period_end: date) -> Column:
-    """Return a date column as days before the period end (double), as the local loader counts them."""
+def _days(column: str, dtype: str, fmt: str, period_end: date, zone: str | None = None) -> Column:
+    """Return a date column as days before the period end (double), as the local loader counts them.
+
+    `zone`: the time zone the file gave a timestamp column; its date is taken there, else in UTC.
+    """
     from pyspark.sql import functions as F
 
     end = F.lit(period_end)
-    if dtype == "date" or dtype.startswith("timestamp"):  # a timestamp's date in the session's UTC
-        return F.datediff(end, F.to_date(F.col(f"`{column}`"))).cast("double")
+    col = F.col(f"`{column}`")
+    if dtype == "date" or dtype.startswith("timestamp"):  # the session's time zone is UTC
+        stamps = F.from_utc_timestamp(col, zone) if zone and dtype == "timestamp" else col
+        return F.datediff(end, F.to_date(stamps)).cast("double")
     return _days_from_text(fmt, period_end)(F.col(f"`{column}`"))
 
 
@@ -301,7 +335,7 @@ def _whole_floats(frame: DataFrame, columns: list[str]) -> set[str]:
     return {c for i, c in enumerate(columns) if row[f"n{i}"] and not row[f"f{i}"]}
 
 
-def _category(column: str, dtype: str, whole: bool) -> Column:
+def _category(column: str, dtype: str, whole: bool, zone: str | None = None) -> Column:
     """Return a categorical column as the loader's text: trimmed, the null tokens as MISSING_CATEGORY."""
     from pyspark.sql import functions as F
 
@@ -313,12 +347,13 @@ def _category(column: str, dtype: str, whole: bool) -> Column:
         # integers and booleans ("true") print as Polars prints them; whole floats as integers (1.0 -> 1)
         text = (col.cast("long") if whole else col).cast("string")
     else:  # other types (fractions, decimals, dates) through the loader's own function
-        return _category_from_arrow()(col)
+        return _category_from_arrow(zone)(col)
     return F.when(text.isNull() | text.isin(*NULL_TOKENS), F.lit(MISSING_CATEGORY)).otherwise(text)
 
 
-def _category_from_arrow() -> Any:
-    """Return the Arrow UDF that turns a batch of a categorical column into the loader's text."""
+def _category_from_arrow(zone: str | None) -> Any:
+    """Return the Arrow UDF that turns a batch of a categorical column into the loader's text (a timestamp
+    in the file's own time zone, `zone`)."""
     from pyspark.sql.functions import arrow_udf
 
     def text(values: pa.Array) -> pa.Array:
@@ -327,6 +362,8 @@ def _category_from_arrow() -> Any:
         series = pl.Series(values=pa.chunked_array([values]))
         if series.dtype.is_float():  # not whole (those are cast to integers in Spark): as Polars prints them
             series = series.cast(pl.String)
+        elif zone is not None and isinstance(series.dtype, pl.Datetime):
+            series = series.dt.convert_time_zone(zone)
         return category_text(series).to_arrow().cast(pa.string())
 
     return arrow_udf(text, "string")  # type: ignore[call-overload]

@@ -153,9 +153,10 @@ def typed_table(n: int = 48) -> pl.DataFrame:
             "Joined": [texts[i % 8] for i in range(n)],
             "Opened": [date(2020, 1, 1 + i % 28) for i in range(n)],
             "Seen": [datetime(2026, 11, 1 + i % 30, 23, 59) for i in range(n)],
+            "Stamped": [datetime(2026, 10, 1 + i % 31, 23, 59) for i in range(n)],
         },
         schema_overrides={"Channel": pl.Int32},
-    )
+    ).with_columns(pl.col("Stamped").dt.replace_time_zone("America/New_York"))
     blank = {c: None for c in frame.columns}
     return pl.concat([frame, pl.DataFrame([blank], schema=frame.schema)])
 
@@ -170,7 +171,7 @@ def test_spark_reads_categories_and_dates_as_the_local_loader_does(spark: Any, t
     data = tmp_path / "customers.parquet"
     typed_table().write_parquet(data)
     categorical = ("Region", "Channel", "Code", "Grade", "Member")
-    dates = {"Joined": "%d-%m-%Y", "Opened": "%Y-%m-%d", "Seen": "%Y-%m-%d"}
+    dates = {"Joined": "%d-%m-%Y", "Opened": "%Y-%m-%d", "Seen": "%Y-%m-%d", "Stamped": "%Y-%m-%d"}
     config = DataConfig(
         id_column="ID", features=("Spend", *dates, *categorical), categorical=categorical, dates=dates
     )
@@ -189,4 +190,6 @@ def test_spark_reads_categories_and_dates_as_the_local_loader_does(spark: Any, t
     assert on_spark["Code"].head(3).to_list() == ["(missing)", "1", "2"]
     assert on_spark["Grade"].head(3).to_list() == ["(missing)", "0.5", "1.0"]
     assert on_spark["Joined"].head(8).to_list() == [302.0, 15.0, None, None, -30.0, 2825.0, None, 1005.0]
-    assert on_spark["Seen"].head(2).to_list() == [29.0, 28.0]
+    assert on_spark["Seen"].head(2).to_list() == [29.0, 28.0]  # a timestamp's date (23:59 is the same day)
+    # 23:59 in New York is the next day in UTC: the date is the file's own zone's, as the loader takes it
+    assert on_spark["Stamped"].head(2).to_list() == [60.0, 59.0]
