@@ -26,6 +26,7 @@ from reportgen.io.csv_text import (
     number_format_hint,
     read_csv,
 )
+from reportgen.io.dates import date_text, days_before, parsed_dates, text_dates
 from reportgen.io.files import (
     BOM,
     SNIFF,
@@ -396,32 +397,6 @@ def _days_before(
                 f"{period_end.isoformat()}."
             )
     return days_before(dates, period_end).alias(name)
-
-
-def date_text(values: pl.Series) -> pl.Series:
-    """Return a date column's cells as trimmed text, the null tokens as missing."""
-    text = values.cast(pl.String).str.strip_chars()
-    return pl.select(pl.when(pl.lit(text).is_in(NULL_TOKENS)).then(None).otherwise(pl.lit(text))).to_series()
-
-
-def parsed_dates(values: pl.Series, fmt: str) -> pl.Series:
-    """Return a date column as dates: Date as it is, a timestamp's date, text parsed by `fmt` (null where
-    missing or not matching; the loader names the first such cell). The Spark engine's workers call it too."""
-    if values.dtype == pl.Date:
-        return values
-    if isinstance(values.dtype, pl.Datetime):
-        return values.dt.date()
-    return text_dates(date_text(values), fmt)
-
-
-def text_dates(text: pl.Series, fmt: str) -> pl.Series:
-    """Return trimmed date text parsed by the strftime format `fmt` (null where it does not match)."""
-    return text.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True).dt.date()
-
-
-def days_before(dates: pl.Series, period_end: date) -> pl.Series:
-    """Return whole days from each date to the period end as Float64 (a later date gives a negative number)."""
-    return pl.select((pl.lit(period_end) - pl.lit(dates)).dt.total_days().cast(pl.Float64)).to_series()
 
 
 def _numbered(frame: pl.DataFrame, data: DataConfig) -> pl.DataFrame:

@@ -4,7 +4,8 @@ Spark parses the file in parallel. The driver then receives the columns the repo
 customer, and validates them with the local loader's checks, so a bad table gets the same `error:` line on
 both engines (a CSV's places are named by line, as the local reader names them). The Spark frame the
 statistics, the fit and the assignment run on is parsed by the same rules: trimmed text, the loader's null
-tokens, numbers as float64, NaN as missing, blank rows dropped.
+tokens, numbers as float64, NaN as missing, dates as days before the period end, categories as the loader's
+text, blank rows dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from reportgen.config import DataConfig
 from reportgen.errors import InputError
 from reportgen.formats import DEFAULT_LOCALE
 from reportgen.io.csv_text import NULL_TOKENS, field_separator
+from reportgen.io.dates import days_before, parsed_dates
 from reportgen.io.files import detect_format, file_sha256, first_line, format_notes
 from reportgen.io.load import (
     MISSING_CATEGORY,
@@ -31,8 +33,6 @@ from reportgen.io.load import (
     _required,
     category_text,
     customers_from_frame,
-    days_before,
-    parsed_dates,
 )
 from reportgen.model import ID, LoadedTable
 
