@@ -32,7 +32,7 @@ from scipy.optimize import linear_sum_assignment
 
 from reportgen.analysis.features import coded_columns
 from reportgen.model import Claim, FeatureMatrix, IntArray, Naming, SegmentProfile
-from reportgen.model.columns import FEATURE_LABELS, feature_label
+from reportgen.model.columns import FEATURE_LABELS, VALUE_SHARE_PREFIX, feature_label
 
 MEMBER_SHARE = 2 / 3
 MAINSTREAM_SD = 0.5
@@ -111,7 +111,7 @@ class Evidence:
 
 VALUE = "@value"  # the summed value columns, measured like a column when there are several
 # one value column's share of a member's summed value ("@share:Fresh"): what a segment's value is made of
-SHARE = "@share:"
+SHARE = VALUE_SHARE_PREFIX
 
 
 def naming_evidence(
