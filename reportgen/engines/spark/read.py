@@ -134,7 +134,9 @@ def _spark_frame(spark: SparkSession, where: str, fmt: str, line: str, data: Dat
     # every cell as text, named by the header: no job to infer a schema, the loader decides the types
     header = next(csv.reader([line], delimiter=sep))
     schema = StructType([StructField(name, StringType()) for name in header])
-    reader = spark.read.options(header=True, sep=sep, encoding="UTF-8", enforceSchema=True)
+    # a quote inside a quoted field is doubled ("Big ""A"" store"), as the local reader and RFC 4180 read it;
+    # Spark's default escape is a backslash
+    reader = spark.read.options(header=True, sep=sep, encoding="UTF-8", enforceSchema=True, escape='"')
     return _read(lambda: reader.schema(schema).csv(where), where)
 
 

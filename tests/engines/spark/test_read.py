@@ -193,3 +193,25 @@ def test_spark_reads_categories_and_dates_as_the_local_loader_does(spark: Any, t
     assert on_spark["Seen"].head(2).to_list() == [29.0, 28.0]  # a timestamp's date (23:59 is the same day)
     # 23:59 in New York is the next day in UTC: the date is the file's own zone's, as the loader takes it
     assert on_spark["Stamped"].head(2).to_list() == [60.0, 59.0]
+
+
+def test_spark_reads_quoted_category_text_as_the_local_loader_does(spark: Any, tmp_path: Path) -> None:
+    from reportgen.config import DataConfig, Settings
+    from reportgen.engines.spark.engine import engine_table
+    from reportgen.engines.spark.read import POS
+    from reportgen.io.load import load_customers
+    from reportgen.period import parse_period
+
+    data = tmp_path / "customers.csv"
+    shops = ['"Big ""A"" store"', '"North, East"', "back\\slash", "\u00a0plain ", "NA"]
+    data.write_text(
+        "ID,Spend,Shop\n" + "".join(f"C{i},{i},{shops[i % 5]}\n" for i in range(20)) + ",,\n",
+        encoding="utf-8",
+    )
+    config = DataConfig(id_column="ID", features=("Spend", "Shop"), categorical=("Shop",), value=())
+    period = parse_period("2026-11")
+    table, engine = engine_table(Settings(data=config), data, period)
+    local = load_customers(data, config, period.last_day)
+    on_spark = [r["Shop"] for r in engine.customers.orderBy(POS).select("Shop").collect()]
+    assert table.frame.equals(local.frame) and on_spark == local.frame["Shop"].to_list()
+    assert on_spark[:5] == ['Big "A" store', "North, East", "back\\slash", "plain", "(missing)"]
