@@ -279,8 +279,14 @@ def _table_analysis(
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
     kept = kept_names(matching) if matching is not None else None
     measured = engine.segment_stats(features, fit)
+    # the categorical values' shares per segment index, which a name may state ("Mostly Retail channel")
+    levels = (
+        category_shares(table.frame, table.categorical, fit.labels, tuple(range(fit.k)))
+        if table.categorical
+        else None
+    )
     profiles = segment_profiles(
-        features, fit, kind.archetypes, names, settings.data.labels, value, kept, measured
+        features, fit, kind.archetypes, names, settings.data.labels, value, kept, measured, levels
     )
     if matching is not None:
         matching = names_still_true(matching, profiles, {int(i) for i in settings.report.names})

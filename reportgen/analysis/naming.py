@@ -30,9 +30,15 @@ import numpy as np
 import polars as pl
 from scipy.optimize import linear_sum_assignment
 
-from reportgen.analysis.features import coded_columns, flag_columns
-from reportgen.model import Claim, FeatureMatrix, IntArray, Naming, SegmentProfile
-from reportgen.model.columns import FEATURE_LABELS, VALUE_SHARE_PREFIX, feature_label
+from reportgen.analysis.features import OTHER, coded_columns, flag_columns
+from reportgen.model import CategoryProfile, Claim, FeatureMatrix, IntArray, Naming, SegmentProfile
+from reportgen.model.columns import (
+    FEATURE_LABELS,
+    VALUE_SHARE_PREFIX,
+    feature_label,
+    indicator_name,
+    value_words,
+)
 
 MEMBER_SHARE = 2 / 3
 MAINSTREAM_SD = 0.5
@@ -104,6 +110,8 @@ class Evidence:
     correlation: dict[tuple[str, str], float]
     nonnegative: frozenset[str]
     labels: Mapping[str, str]
+    # per segment, each categorical value: (column, value, share of members, share of all customers, words)
+    levels: tuple[tuple[tuple[str, str, float, float, str], ...], ...] = ()
 
     def label(self, column: str) -> str:
         """Return the readable name of a column."""
@@ -122,6 +130,7 @@ def naming_evidence(
     column_labels: Mapping[str, str],
     value: Sequence[str] = (),
     value_label: str = "value",
+    categories: CategoryProfile | None = None,
 ) -> Evidence:
     """Measure, per segment, the mean and the member shares on each side of the all-customer mean.
 
@@ -209,6 +218,7 @@ def naming_evidence(
         inputs=tuple(c for c in (*features.input_features, VALUE) if c in used and c not in coded),
         mix=tuple(c for c in used if c.startswith(SHARE)),
         flags=flags,
+        levels=_levels(categories, k, column_labels),
         overall=overall,
         means=tuple(per_seg["means"]),
         centroids=tuple(per_seg["centroids"]),
@@ -221,6 +231,40 @@ def naming_evidence(
         nonnegative=frozenset(nonnegative),
         labels=column_labels,
     )
+
+
+def _levels(
+    categories: CategoryProfile | None, k: int, names: Mapping[str, str]
+) -> tuple[tuple[tuple[str, str, float, float, str], ...], ...]:
+    if categories is None:
+        return ()
+    return tuple(
+        tuple(
+            (column, value, share, categories.overall[column][value], value_words(column, value, names))
+            for column, shares in categories.segments.get(seg, {}).items()
+            for value, share in shares.items()
+            if value != OTHER
+        )
+        for seg in range(k)
+    )
+
+
+def _level_candidates(ev: Evidence, seg: int) -> list[Candidate]:
+    """Return "Mostly <value>" for a categorical value two thirds of the members hold, at least TRAIT_MIN_LIFT
+    times as common as among all customers ("Mostly Retail channel": 93% against 32%)."""
+    out = []
+    for column, value, share, overall, words in ev.levels[seg] if ev.levels else ():
+        if share < MEMBER_SHARE or overall <= 0 or share / overall < TRAIT_MIN_LIFT:
+            continue
+        name = f"Mostly {lower_first(words)}"
+        if len(name) <= MAX_NAME_LENGTH:
+            text = f"{words} held by two thirds of the members or more, more often than by all customers"
+            claim = Claim(indicator_name(column, value), "level", text, True, share)
+            strength = min(math.log2(share / overall), MAX_STRENGTH)
+            out.append(
+                Candidate(name, f"level:{indicator_name(column, value)}", strength, "generic", (claim,))
+            )
+    return out
 
 
 def value_mix(raw: pl.DataFrame, value: Sequence[str]) -> dict[str, np.ndarray]:
@@ -394,7 +438,9 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
                 singles.append((claim_weight(ev, seg, *found), col, direction, found[0], found[1]))
     singles.sort(key=lambda s: (-s[0], s[1]))
     # a segment that does something more than most others is named for it before what it does not do
-    does = any(d == "high" and f"high:{c}" not in shared for _, c, d, _, _ in singles)
+    does = any(d == "high" and f"high:{c}" not in shared for _, c, d, _, _ in singles) or bool(
+        _level_candidates(ev, seg)
+    )
     out = []
     for strength, col, direction, claim, _ in singles:
         name = f"{_level(ev, col, direction).capitalize()} {_name_label(ev, col)}"
@@ -488,6 +534,7 @@ def name_candidates(
         if cand is not None:
             found.append(cand)
     found += _plain_candidates(ev, seg)
+    found += _level_candidates(ev, seg)
     if top_value:  # the segment holding the most value is never "low" or "moderate"
         found = [c for c in found if not c.low_rank]
     return found

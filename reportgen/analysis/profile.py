@@ -21,7 +21,15 @@ from reportgen.analysis.naming import (
 )
 from reportgen.analysis.traits import segment_traits
 from reportgen.errors import InputError
-from reportgen.model import Claim, FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, ValueStake
+from reportgen.model import (
+    CategoryProfile,
+    Claim,
+    FeatureMatrix,
+    FeatureStat,
+    Segmentation,
+    SegmentProfile,
+    ValueStake,
+)
 from reportgen.model.columns import SPEND_NAME, feature_label
 
 # Amount columns whose share of the all-customer total each segment holds ("share of spend").
@@ -309,11 +317,13 @@ def segment_profiles(
     value: Sequence[str] | None = None,
     kept: Mapping[int, str] | None = None,
     measured: Sequence[dict[str, FeatureStat]] | None = None,
+    categories: CategoryProfile | None = None,
 ) -> tuple[SegmentProfile, ...]:
     """Return each segment's statistics, value, traits and unique business name, in segment-id order.
 
     `kept`: per segment, the name a matching carried over from last period (kept where still true).
     `measured`: each segment's column statistics when an engine aggregated them (else measured here).
+    `categories`: the categorical values' shares per segment (by segment index), which a name may state.
     """
     labels_of = dict(column_labels or {})
     all_stats = list(measured) if measured is not None else segment_stats(features.raw, seg.labels, seg.k)[1]
@@ -322,7 +332,7 @@ def segment_profiles(
     spend_cols = [c for c in features.input_features if SPEND_NAME.search(c)]
     label = value_label(value_cols, spend_cols, labels_of) if value_cols else "value"
     stakes = value_stakes(features.raw, seg.labels, seg.k, value_cols, label)
-    evidence = naming_evidence(features, seg.labels, seg.k, labels_of, value_cols, label)
+    evidence = naming_evidence(features, seg.labels, seg.k, labels_of, value_cols, label, categories)
     named = segment_names(evidence, archetypes, names, [s.share if s else None for s in stakes], kept)
     # a lift says "x times the average" only for amounts that cannot be negative, and never of a code
     # (naming's inputs leave out the columns of a few whole numbers: "Channel 1.5x the average", F29)

@@ -177,6 +177,14 @@ def check_summary(analysis: Analysis, document: dict[str, Any]) -> None:
             assert name in NAME_MEANS, where
             for feature, direction in NAME_MEANS[name]:
                 assert_claim(analysis, seg, feature, direction, where)
+        elif naming["claims"][0]["direction"] == "level":
+            # "Mostly retail channel": two thirds of the members hold the value, more than all customers do
+            column, value = naming["claims"][0]["feature"].split("=", 1)
+            held = analysis.table.frame.get_column(column).cast(pl.String).str.strip_chars() == value
+            members = analysis.segmentation.labels == seg
+            share = held.to_numpy()[members].mean()
+            assert share >= MEMBER_SHARE and share > held.mean(), where
+            assert name.startswith("Mostly ") and value.lower() in name.lower(), where
         else:
             # a plain name is read back from its words: "High x", "High x and y", "High x, low y"
             assert naming["rule"] == "generic", where
@@ -457,3 +465,30 @@ def test_a_yes_no_column_reads_as_shares_of_customers(tmp_path: Path) -> None:
     for p in analysis.profiles:
         assert all(" the average" not in t.text for t in p.traits if t.feature in ("Exited", "HasCrCard"))
         assert not re.search(r"\b(High|Low) (exited|has cr card)", p.name, re.IGNORECASE), p.name
+
+
+def test_a_segment_most_of_whose_members_hold_one_category_value_may_be_named_for_it(tmp_path: Path) -> None:
+    # a SaaS export: the Team plan's accounts stand apart on every number, and what they are is "Team"
+    rng = np.random.default_rng(0)
+    n = 3000
+    plan = rng.choice(["Free", "Pro", "Team"], n, p=[0.6, 0.3, 0.1])
+    group = np.searchsorted(["Free", "Pro", "Team"], plan)
+    frame = pl.DataFrame(
+        {
+            "account": [f"A{i}" for i in range(n)],
+            "plan": plan,
+            "mrr": np.where(group == 0, 0.0, np.round(rng.lognormal(np.array([0, 4, 6])[group], 0.3), 2)),
+            "logins_last_30d": np.round(rng.lognormal(np.array([1, 2.5, 3])[group], 0.5)),
+            "seats": np.where(group == 2, rng.integers(5, 50, n), 1),
+        }
+    )
+    path = tmp_path / "saas.csv"
+    frame.write_csv(path)
+    data = DataConfig(
+        id_column="account", features=("mrr", "logins_last_30d", "seats", "plan"), categorical=("plan",)
+    )
+    analysis = analyse(Settings(data=data, clustering=ClusterConfig(k=3, n_init=3)), path, NOV)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    check_summary(analysis, document)  # every "Mostly <value>" is read back from the table
+    named = [p.name for p in analysis.profiles]
+    assert "Mostly plan Team" in named, named
