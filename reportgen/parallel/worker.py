@@ -439,8 +439,8 @@ LAYOUT_GC_THRESHOLD = 50_000
 def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
     """The documents worker: start the charts worker, warm up, take the job, lay out and write documents."""
     started = time.perf_counter()
+    charts = ChartWorker()  # first: it has the longer warm-up (the chart engine), on the other core
     _import_model()
-    charts = ChartWorker()
     try:
         warming = _Background(_warm_documents)
         try:
