@@ -420,10 +420,10 @@ def _import_model() -> None:
     import reportgen.model  # noqa: F401
 
 
-def _warm_documents() -> None:
+def _warm_documents(job_arrived: threading.Event) -> None:
     from reportgen.documents import rendering
 
-    rendering.warm_up()
+    rendering.warm_up(until=job_arrived)
 
 
 def _import_charts() -> None:
@@ -442,11 +442,14 @@ def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
     charts = ChartWorker()  # first: it has the longer warm-up (the chart engine), on the other core
     _import_model()
     try:
-        warming = _Background(_warm_documents)
+        job_arrived = threading.Event()
+        warming = _Background(lambda: _warm_documents(job_arrived))
         try:
             job = _JobUnpickler(jobs).load()
         except EOFError:
             return  # the parent stopped before the analysis was done
+        # what is left of the warm-up after the imports is better done by the job at normal priority
+        job_arrived.set()
         stats = {"job_at_s": time.perf_counter() - started}
         charts.submit(job)
         warming.join()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import jinja2
@@ -50,3 +51,13 @@ def test_an_environment_is_one_per_locale_and_currency_however_it_is_asked_for()
     assert formats.environment() is formats.environment(formats.DEFAULT_LOCALE, None)
     assert formats.environment("de") is formats.environment("de", None)
     assert formats.environment("de", "EUR") is not formats.environment("de")
+
+
+def test_a_warm_up_stops_once_the_job_has_come() -> None:
+    """What is left of the warm-up (a niced thread in the documents worker) is the job's to do, at its
+    normal priority."""
+    formats._environment.cache_clear()
+    arrived = threading.Event()
+    arrived.set()
+    warm_up(until=arrived)
+    assert len(formats.environment().cache or {}) == 0
