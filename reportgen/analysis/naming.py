@@ -12,7 +12,9 @@ every feature, whose raw means are within NEAR_LIFT (1.5x) of the all-customer m
 of whose members lie within one standard deviation on average over the features (root mean square), is the
 mainstream. Otherwise candidates are the archetypes of the data kind whose
 conditions all hold (scored by how far the centroid lies from the mean on them, plus ARCHETYPE_BONUS), and
-plain names from single features ("High income") or two ("High income, low spending score"). The segment that
+plain names from single features ("High income") or two ("High income, low spending score"), and, with several
+value columns, from one column's share of the summed value ("High fresh share"); a segment that does something
+more than most others is named for it before what it does not do (ABSENCE_FACTOR). The segment that
 holds the largest share of value never takes a "low" or "moderate" name. Names are at most MAX_NAME_LENGTH
 characters; one assignment over all segments gives each a different name with the largest total score.
 """
@@ -30,7 +32,7 @@ from scipy.optimize import linear_sum_assignment
 
 from reportgen.analysis.features import coded_columns
 from reportgen.model import Claim, FeatureMatrix, IntArray, Naming, SegmentProfile
-from reportgen.model.columns import FEATURE_LABELS, feature_label
+from reportgen.model.columns import FEATURE_LABELS, VALUE_SHARE_PREFIX, feature_label
 
 MEMBER_SHARE = 2 / 3
 MAINSTREAM_SD = 0.5
@@ -40,6 +42,9 @@ PAIR_STRENGTH = 0.5
 NEAR_LIFT = 1.5
 ALMOST_NONE = 0.05  # "almost none": at most 5% of the all-customer mean
 MAX_NAME_LENGTH = 28
+# A name of absences only ("Low fresh, low frozen") weighs this much of its strength where the segment also has
+# a true difference in what it does ("High detergents share"), which then names it unless much weaker.
+ABSENCE_FACTOR = 0.75
 SHARED_PENALTY = 10.0  # a plain name true of more than half the segments: only where nothing else is true
 ARCHETYPE_BONUS = 1.0
 SPECIFICITY = 0.25
@@ -85,7 +90,8 @@ class Evidence:
     """What naming needs to know about each segment, measured once."""
 
     columns: tuple[str, ...]  # columns with a scaled value (the clustering's columns)
-    inputs: tuple[str, ...]  # the input features among them (plain names use these only)
+    inputs: tuple[str, ...]  # the input features among them, and the summed value
+    mix: tuple[str, ...]  # each value column's share of a member's summed value (SHARE + column)
     overall: dict[str, float]  # raw all-customer mean
     means: tuple[dict[str, float], ...]  # raw segment mean
     centroids: tuple[dict[str, float], ...]  # scaled segment mean (0 = all-customer mean, 1 = one SD)
@@ -104,6 +110,8 @@ class Evidence:
 
 
 VALUE = "@value"  # the summed value columns, measured like a column when there are several
+# one value column's share of a member's summed value ("@share:Fresh"): what a segment's value is made of
+SHARE = VALUE_SHARE_PREFIX
 
 
 def naming_evidence(
@@ -117,7 +125,10 @@ def naming_evidence(
     """Measure, per segment, the mean and the member shares on each side of the all-customer mean.
 
     Several value columns are also summed and measured as one more column (log1p when any part was
-    transformed, then standard scaling), so a segment can be named for its total value.
+    transformed, then standard scaling), so a segment can be named for its total value; and, when none of
+    them is negative, each one's share of a member's sum is measured too (standard scaling), so a segment
+    whose value leans to one part ("High fresh share") can be named for its mix rather than for what it
+    buys little of.
     """
     used = tuple(c for c in features.used if c in features.raw.columns)
     index = {c: j for j, c in enumerate(features.used)}
@@ -133,6 +144,20 @@ def naming_evidence(
         index[VALUE] = X.shape[1] - 1
         used = (*used, VALUE)
         column_labels = {**column_labels, VALUE: value_label}
+        mix = value_mix(features.raw, value)
+        if mix:
+            shares_of = np.column_stack([(v - v.mean()) / (float(v.std()) or 1.0) for v in mix.values()])
+            index.update({c: X.shape[1] + j for j, c in enumerate(mix)})
+            X = np.column_stack([X, shares_of])
+            raw_frame = raw_frame.with_columns(pl.Series(c, v) for c, v in mix.items())
+            used = (*used, *mix)
+            column_labels = {
+                **column_labels,
+                **{
+                    SHARE + c: f"{column_labels.get(c) or feature_label(c)} share of {value_label}"
+                    for c in value
+                },
+            }
     sizes = np.bincount(labels, minlength=k).astype(np.float64)
     safe = np.where(sizes > 0, sizes, 1.0)
 
@@ -162,7 +187,7 @@ def naming_evidence(
         for name, values in columns.items():
             for s in range(k):
                 per_seg[name][s][c] = float(values[s])
-    cols = [index[c] for c in used if c != VALUE]
+    cols = [index[c] for c in used if c != VALUE and not c.startswith(SHARE)]
     rms = np.sqrt((X[:, cols] ** 2).mean(axis=1)) if cols else np.zeros(len(labels))
     central = shares(rms <= 1.0)
     corr: dict[tuple[str, str], float] = {}
@@ -180,6 +205,7 @@ def naming_evidence(
     return Evidence(
         columns=used,
         inputs=tuple(c for c in (*features.input_features, VALUE) if c in used and c not in coded),
+        mix=tuple(c for c in used if c.startswith(SHARE)),
         overall=overall,
         means=tuple(per_seg["means"]),
         centroids=tuple(per_seg["centroids"]),
@@ -192,6 +218,26 @@ def naming_evidence(
         nonnegative=frozenset(nonnegative),
         labels=column_labels,
     )
+
+
+def value_mix(raw: pl.DataFrame, value: Sequence[str]) -> dict[str, np.ndarray]:
+    """Return each value column's share of every customer's summed value (SHARE + column -> shares).
+
+    Empty unless there are several value columns and none holds a negative amount (a return makes a share
+    meaningless); a customer with no value at all has a share of 0 in every part.
+    """
+    if len(value) < 2:
+        return {}
+    parts = raw.select(pl.col(c).cast(pl.Float64).fill_null(0.0) for c in value).to_numpy()
+    if parts.size == 0 or float(parts.min()) < 0:
+        return {}
+    total = parts.sum(axis=1)
+    out = {}
+    for j, c in enumerate(value):
+        share = np.zeros(total.shape, dtype=np.float64)
+        np.divide(parts[:, j], total, out=share, where=total > 0)
+        out[SHARE + c] = share
+    return out
 
 
 def _lift(ev: Evidence, seg: int, col: str) -> float | None:
@@ -335,20 +381,25 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
     singles: list[tuple[float, str, str, Claim, float]] = []  # weight, column, direction, claim, SDs
     k = len(ev.means)
     shared: set[str] = set()
-    for col in ev.inputs:
-        for direction in ("high", "low"):
+    for col in (*ev.inputs, *ev.mix):
+        # a part's small share is the other parts' large one: a mix names a segment by what it leans to
+        for direction in ("high",) if col in ev.mix else ("high", "low"):
             found = condition_claim(ev, seg, Condition(col, direction))
             if found is not None and claim_holds(*found):
                 if _holds_in(ev, col, direction) > k / 2:
                     shared.add(f"{direction}:{col}")
                 singles.append((claim_weight(ev, seg, *found), col, direction, found[0], found[1]))
     singles.sort(key=lambda s: (-s[0], s[1]))
+    # a segment that does something more than most others is named for it before what it does not do
+    does = any(d == "high" and f"high:{c}" not in shared for _, c, d, _, _ in singles)
     out = []
     for strength, col, direction, claim, _ in singles:
         name = f"{_level(col, direction).capitalize()} {_name_label(ev, col)}"
         if col == VALUE:  # what a customer is worth names a segment before any one of its parts
             name = VALUE_NAMES.get((ev.label(VALUE), direction), f"{direction.capitalize()}-value customers")
             strength += VALUE_NAME_BONUS
+        if direction == "low" and col != VALUE and does:
+            strength *= ABSENCE_FACTOR
         if f"{direction}:{col}" in shared:
             strength -= SHARED_PENALTY
         if len(name) <= MAX_NAME_LENGTH:
@@ -360,7 +411,7 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
         for s2, c2, d2, claim2, sd2 in top[i + 1 :]:
             if sd2 < PAIR_STRENGTH or abs(ev.correlation.get((c1, c2), 0.0)) > SAME_FACT_CORRELATION:
                 continue
-            if VALUE in (c1, c2):
+            if VALUE in (c1, c2) or c1 in ev.mix or c2 in ev.mix:
                 continue
             a, b = _name_label(ev, c1), _name_label(ev, c2)
             # "Low balance and cash advance" reads as "uses cash advance": two absences name both
@@ -373,6 +424,8 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
             if len(name) <= MAX_NAME_LENGTH:
                 key = f"{d1}:{c1}+{d2}:{c2}"
                 score = _score(s1 + s2, 2)
+                if d1 == d2 == "low" and does:
+                    score *= ABSENCE_FACTOR
                 if {f"{d1}:{c1}", f"{d2}:{c2}"} <= shared:
                     score -= SHARED_PENALTY
                 out.append(Candidate(name, key, score, "generic", (claim1, claim2), "low" in (d1, d2)))
@@ -407,6 +460,8 @@ def _level(col: str, direction: str) -> str:
 
 def _name_label(ev: Evidence, col: str) -> str:
     """Return a column's label as a name uses it: mid-sentence case, without a unit in brackets."""
+    if col.startswith(SHARE):  # "High fresh share": the share of the value, which the traits spell out
+        return f"{_name_label(ev, col.removeprefix(SHARE))} share"
     if col in NAME_WORDS and col not in ev.labels:
         return NAME_WORDS[col]
     label = lower_first(ev.label(col))

@@ -69,11 +69,13 @@ def segment_traits(
     "almost none".
     """
     lead_order = {c: i for i, c in enumerate(lead)}
-    if VALUE in lead_order and VALUE in ev.overall and ev.overall[VALUE] > 0:
-        # a name from the summed value ("High spenders") leads with that sum: "Total spend 1.8x the average"
-        mean = ev.means[seg][VALUE]
-        stats = {**stats, VALUE: FeatureStat(mean=mean, median=mean, lift=mean / ev.overall[VALUE])}
-        lift_columns = (VALUE, *lift_columns)
+    for col in (VALUE, *ev.mix):
+        if col in lead_order and col in ev.overall and ev.overall[col] > 0:
+            # a name from the summed value ("High spenders") or from a part's share of it ("High fresh
+            # share") leads with that measure: "Total spend 1.8x the average"
+            mean = ev.means[seg][col]
+            stats = {**stats, col: FeatureStat(mean=mean, median=mean, lift=mean / ev.overall[col])}
+            lift_columns = (col, *lift_columns)
     found: list[tuple[int, int, float, str, str, float]] = []  # sort keys, column, direction, member share
     for col in lift_columns:
         st = stats.get(col)

@@ -97,6 +97,8 @@ AMOUNT_COLUMNS = frozenset(
         "avg_basket",
     }
 )
+# A value column's share of a customer's summed value, as naming measures it ("@share:Fresh"): a fraction of a whole.
+VALUE_SHARE_PREFIX = "@share:"
 # the card table's "frequency" columns are the share of months with the activity (0 = never, 1 = every month)
 MONTH_SHARE_COLUMNS = frozenset(
     {

@@ -95,10 +95,22 @@ def run_case(tmp_path: Path, case: str, seed: int, k: int) -> Analysis:
     return analyse(_settings(tmp_path, "customers", k, features), path, NOV)
 
 
+def value_share(analysis: Analysis, column: str) -> np.ndarray:
+    """Recompute one value column's share of each customer's summed value (0 where the sum is 0)."""
+    v = analysis.profiles[0].value
+    assert v is not None and column in v.columns
+    parts = analysis.features.raw.select(v.columns).to_numpy().astype(float)
+    total = parts.sum(axis=1)
+    part = parts[:, list(v.columns).index(column)]
+    return np.where(total > 0, part / np.where(total > 0, total, 1.0), 0.0)
+
+
 def scaled(analysis: Analysis, column: str) -> np.ndarray:
     """Recompute a column on the clustering's scale from the raw values (log1p where applied, then z)."""
     fm = analysis.features
-    if column == "@value":
+    if column.startswith("@share:"):
+        raw = value_share(analysis, column.removeprefix("@share:"))
+    elif column == "@value":
         v = analysis.profiles[0].value
         assert v is not None
         raw = fm.raw.select(pl.sum_horizontal(v.columns)).to_series().to_numpy()
@@ -112,6 +124,8 @@ def scaled(analysis: Analysis, column: str) -> np.ndarray:
 
 
 def raw_values(analysis: Analysis, column: str) -> np.ndarray:
+    if column.startswith("@share:"):
+        return value_share(analysis, column.removeprefix("@share:"))
     if column == "@value":
         v = analysis.profiles[0].value
         assert v is not None
@@ -134,6 +148,8 @@ def assert_claim(analysis: Analysis, seg: int, feature: str, direction: str, whe
 
 
 def name_label(column: str) -> str:
+    if column.startswith("@share:"):
+        return f"{name_label(column.removeprefix('@share:'))} share"
     if column in NAME_WORDS:
         return NAME_WORDS[column]
     label = feature_label(column)
@@ -352,3 +368,47 @@ def test_a_matched_segment_keeps_last_months_name_only_while_it_is_true(tmp_path
     # a name no rule finds true of it (no wine column at all) is not kept: the segment gets its true name
     stale = segment_names(ev, CARD_ARCHETYPES, ARCHETYPE_NAMES, [None] * fit.k, {0: "Wine lovers"})
     assert [name for _, name, _ in stale] == fresh
+
+
+def mix_table(seed: int, n: int = 600) -> tuple[pl.DataFrame, np.ndarray]:
+    """Return four spend columns with three planted groups: big buyers of everything, small accounts that buy
+    mostly fresh, and mid-sized accounts whose spend leans to detergents and grocery, with little fresh."""
+    rng = np.random.default_rng(seed)
+    centres = {0: (3000, 3000, 3000, 3000), 1: (900, 80, 80, 60), 2: (300, 2500, 2200, 150)}
+    groups = rng.integers(0, 3, n)
+    cols = {}
+    for j, name in enumerate(("Fresh", "Detergents", "Grocery", "Frozen")):
+        base = np.array([centres[int(g)][j] for g in groups], dtype=float)
+        cols[name] = np.round(base * rng.lognormal(0, 0.35, n), 2)
+    return pl.DataFrame({"CUST_ID": [f"M{i:04d}" for i in range(n)], **cols}), groups
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_segment_is_named_for_what_its_spend_leans_to_not_for_what_it_lacks(
+    tmp_path: Path, seed: int
+) -> None:
+    frame, groups = mix_table(seed)
+    path = tmp_path / "mix.csv"
+    frame.write_csv(path)
+    spend = ("Fresh", "Detergents", "Grocery", "Frozen")
+    settings = Settings(
+        data=DataConfig(id_column="CUST_ID", features=spend, value=spend),
+        clustering=ClusterConfig(k=3, n_init=3),
+    )
+    analysis = analyse(settings, path, NOV)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    check_summary(analysis, document)  # every name, share claim and trait holds for the mean and most members
+    for profile in analysis.profiles:
+        members = analysis.segmentation.labels == profile.id
+        planted = int(np.bincount(groups[members], minlength=3).argmax())
+        assert profile.naming is not None
+        directions = {c.direction for c in profile.naming.claims}
+        if planted == 2:
+            # it buys little fresh, but what it does is spend mostly on detergents: the name says that
+            assert directions == {"above"} and profile.naming.claims[0].feature == "@share:Detergents", (
+                profile.name
+            )
+            assert profile.name == "High detergents share"
+            assert profile.traits[0].text.startswith("Detergents share of combined value")
+        if planted == 1:
+            assert profile.name == "Low-value customers"

@@ -297,6 +297,26 @@ def test_shares_and_rates_show_as_percentages_and_days_as_whole_days() -> None:
     assert measure(52.9, "days") == "53" and measure(0.014, "percent") == "1.4%"
 
 
+def test_a_share_of_the_value_shows_as_a_percentage(wholesale_path: Path) -> None:
+    # "High detergents paper share": the trait row reads "16.5%" against "7.4%", not "0.16" against "0.07"
+    from reportgen.config import DataConfig
+    from reportgen.documents.report_model.segments import segment_page
+    from reportgen.period import parse_period
+    from reportgen.pipeline import analyse
+
+    spend = ("Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen")
+    settings = Settings(data=DataConfig(id_column="", features=spend, value=spend))
+    analysis = analyse(settings, wholesale_path, parse_period("2026-11"))
+    rows = [
+        t
+        for p in analysis.profiles
+        for t in segment_page(analysis, p.id + 1, p, {}, "combined value").traits
+        if " share of " in t.label
+    ]
+    assert rows and all(t.unit == "percent" for t in rows)
+    assert measure(rows[0].segment_mean, rows[0].unit).endswith("%")
+
+
 def test_top_actions_never_repeat_a_title() -> None:
     analysis = sample_analysis()
     # two segments with the same playbook: the second gets its next action instead of the same one twice
