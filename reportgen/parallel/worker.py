@@ -415,8 +415,7 @@ class _Background:
 
 
 def _import_model() -> None:
-    """Import the typed objects before a warm-up thread imports them too (two threads importing one package
-    at once can meet each other's half-initialised modules while this one unpickles the job)."""
+    """Import the typed objects before a warm-up thread does (two importing threads meet half-made modules)."""
     import reportgen.model  # noqa: F401
 
 
@@ -439,16 +438,15 @@ LAYOUT_GC_THRESHOLD = 50_000
 def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
     """The documents worker: start the charts worker, warm up, take the job, lay out and write documents."""
     started = time.perf_counter()
-    charts = ChartWorker()  # first: it has the longer warm-up (the chart engine), on the other core
-    _import_model()
+    charts = ChartWorker()  # first: its warm-up (the chart engine) is the longer one
     try:
-        job_arrived = threading.Event()
+        _import_model()
+        job_arrived = threading.Event()  # the warm-up leaves what is left to the job, at normal priority
         warming = _Background(lambda: _warm_documents(job_arrived))
         try:
             job = _JobUnpickler(jobs).load()
         except EOFError:
             return  # the parent stopped before the analysis was done
-        # what is left of the warm-up after the imports is better done by the job at normal priority
         job_arrived.set()
         stats = {"job_at_s": time.perf_counter() - started}
         charts.submit(job)
