@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 from scipy.optimize import linear_sum_assignment
 
-from reportgen.analysis.features import coded_columns
+from reportgen.analysis.features import coded_columns, flag_columns
 from reportgen.model import Claim, FeatureMatrix, IntArray, Naming, SegmentProfile
 from reportgen.model.columns import FEATURE_LABELS, VALUE_SHARE_PREFIX, feature_label
 
@@ -92,6 +92,7 @@ class Evidence:
     columns: tuple[str, ...]  # columns with a scaled value (the clustering's columns)
     inputs: tuple[str, ...]  # the input features among them, and the summed value
     mix: tuple[str, ...]  # each value column's share of a member's summed value (SHARE + column)
+    flags: frozenset[str]  # the 0/1 input columns: a mean is the share of members with the flag
     overall: dict[str, float]  # raw all-customer mean
     means: tuple[dict[str, float], ...]  # raw segment mean
     centroids: tuple[dict[str, float], ...]  # scaled segment mean (0 = all-customer mean, 1 = one SD)
@@ -202,10 +203,12 @@ def naming_evidence(
     # the built-in card columns (TENURE in months) are measures, however few their values in a sample
     own = tuple(c for c in features.input_features if c in used and c not in FEATURE_LABELS)
     coded = {c for c, _ in coded_columns(features.raw, own)}
+    flags = frozenset(flag_columns(features.raw, own))
     return Evidence(
         columns=used,
         inputs=tuple(c for c in (*features.input_features, VALUE) if c in used and c not in coded),
         mix=tuple(c for c in used if c.startswith(SHARE)),
+        flags=flags,
         overall=overall,
         means=tuple(per_seg["means"]),
         centroids=tuple(per_seg["centroids"]),
@@ -394,7 +397,7 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
     does = any(d == "high" and f"high:{c}" not in shared for _, c, d, _, _ in singles)
     out = []
     for strength, col, direction, claim, _ in singles:
-        name = f"{_level(col, direction).capitalize()} {_name_label(ev, col)}"
+        name = f"{_level(ev, col, direction).capitalize()} {_name_label(ev, col)}"
         if col == VALUE:  # what a customer is worth names a segment before any one of its parts
             name = VALUE_NAMES.get((ev.label(VALUE), direction), f"{direction.capitalize()}-value customers")
             strength += VALUE_NAME_BONUS
@@ -415,7 +418,7 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
                 continue
             a, b = _name_label(ev, c1), _name_label(ev, c2)
             # "Low balance and cash advance" reads as "uses cash advance": two absences name both
-            w1, w2 = _level(c1, d1), _level(c2, d2)
+            w1, w2 = _level(ev, c1, d1), _level(ev, c2, d2)
             name = (
                 f"{w1.capitalize()} {a} and {b}"
                 if w1 == w2 and d1 == "high"
@@ -451,8 +454,11 @@ NAME_WORDS = {
 COUNT_NAME = re.compile(r"^num(?=[A-Z_])|(^|_)count(_|$)", re.IGNORECASE)
 
 
-def _level(col: str, direction: str) -> str:
-    """Return the word a name puts before a column: high / low, or many / few for a count."""
+def _level(ev: Evidence, col: str, direction: str) -> str:
+    """Return the word a name puts before a column: high / low, many / few for a count, mostly / mostly not
+    for a 0/1 flag (its claim holds when two thirds of the members have the flag, or have not)."""
+    if col in ev.flags:
+        return "mostly" if direction == "high" else "mostly not"
     if COUNT_NAME.search(col):
         return "many" if direction == "high" else "few"
     return direction

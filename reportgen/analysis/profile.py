@@ -95,9 +95,10 @@ ARCHETYPE_NAMES: dict[str, str] = {a.key: a.name for a in CARD_ARCHETYPES}
 
 # The default value column per kind of table: card purchases, a purchase log's net spend.
 KIND_VALUE: tuple[str, ...] = ("PURCHASES", "monetary")
-# Skewed amounts that are counts, rates or times rather than money: never summed into the value.
+# Skewed amounts that are counts, rates, times or averages rather than money: never summed into the value (a
+# segment's "share of avg ticket" measures nothing)
 NOT_MONEY = re.compile(
-    r"^num|count|freq|trx|visit|days|age|year|recency|tenure|score|rate|id$", re.IGNORECASE
+    r"^num|count|freq|trx|visit|days|age|year|recency|tenure|score|rate|id$|avg|average|mean", re.IGNORECASE
 )
 
 
@@ -169,7 +170,7 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
 
     `[data] value` when set; else PURCHASES (card tables) or monetary (purchase logs); else the columns named
     like amounts spent (Mnt*, *spend*, *sales*, ...); else the skewed non-negative features that are not counts,
-    rates or times (by name, and whole-number columns beside ones with cents). Empty when none fits.
+    rates, times or averages (by name, and whole-number columns beside ones with cents). Empty when none fits.
     """
     raw = features.raw.columns
     if configured:
@@ -191,13 +192,21 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
     )
     # names in another language escape NOT_MONEY ("Bestellungen"): beside amounts with cents, a column of
     # whole numbers is a count, and orders added to euros measure nothing
-    amounts = tuple(c for c in skewed if not _whole_numbers(features.raw.get_column(c)))
+    imputed = features.quality.imputed
+    amounts = tuple(
+        c
+        for c in skewed
+        if not _whole_numbers(features.raw.get_column(c), imputed[c].value if c in imputed else None)
+    )
     return amounts or skewed
 
 
-def _whole_numbers(column: pl.Series) -> bool:
-    """Return whether every present value of a column is a whole number."""
+def _whole_numbers(column: pl.Series, filled: float | None = None) -> bool:
+    """Return whether every present value of a column is a whole number, leaving out the median that
+    `filled` its gaps (1013.5 in a column of whole loyalty points is not a value of the table)."""
     present = column.drop_nulls()
+    if filled is not None:
+        present = present.filter(present != filled)
     return bool((present == present.round(0)).all())
 
 
@@ -228,6 +237,27 @@ def value_label(
     if len(parts) > MAX_LABEL_PARTS:
         return f"spend on {len(columns)} of {len(set(spend_columns) | set(columns))} spend columns"
     return f"{', '.join(parts[:-1])} and {parts[-1]} spend"
+
+
+def guessed_value_note(
+    columns: Sequence[str], configured: Sequence[str], column_labels: Mapping[str, str]
+) -> str | None:
+    """Return the note that says which columns the value measure was guessed from, where nothing named it:
+    no `[data] value`, no purchases or net spend, and columns not all named like amounts spent."""
+    if (
+        configured
+        or not columns
+        or set(columns) & set(KIND_VALUE)
+        or all(SPEND_NAME.search(c) for c in columns)
+    ):
+        return None
+    labels = [_mid_sentence(column_labels.get(c) or feature_label(c)) for c in columns]
+    parts = labels[0] if len(labels) == 1 else f"the sum of {', '.join(labels[:-1])} and {labels[-1]}"
+    name = value_label(columns, (), column_labels)
+    return (
+        f"What a customer is worth ({name}) was not named, so it was taken as {parts} (skewed amounts "
+        "not named like counts, rates or times); set data.value to the column(s) that measure it."
+    )
 
 
 def value_stakes(

@@ -113,9 +113,12 @@ def segment_traits(
             lift=float(stats[col].lift or 0.0),
             segment_mean=stats[col].mean,
             overall_mean=ev.overall[col],
-            text=trait_text(_capitalised(ev.label(col)), float(stats[col].lift or 0.0), direction),
+            text=flag_text(_capitalised(ev.label(col)), stats[col].mean, ev.overall[col])
+            if col in ev.flags
+            else trait_text(_capitalised(ev.label(col)), float(stats[col].lift or 0.0), direction),
             direction=direction,
             member_share=share,
+            flag=col in ev.flags,
         )
         for col, direction, share in picked[:MAX_TRAITS]
     )
@@ -150,6 +153,11 @@ def _trait_claim(
         if found is not None and claim_holds(*found):
             return found
     return None
+
+
+def flag_text(label: str, mean: float, overall: float) -> str:
+    """Return a 0/1 column's trait as shares of customers: 'Churned: 45% of the segment, 6% overall'."""
+    return f"{label}: {percent(mean, 0)} of the segment, {percent(overall, 0)} overall"
 
 
 def trait_text(label: str, lift: float, direction: str) -> str:

@@ -59,7 +59,8 @@ NAME_MEANS: dict[str, tuple[tuple[str, str], ...]] = {
     "Heavy returners": (("return_rate", "above"),),
 }
 TRAIT = re.compile(
-    r"^(?P<label>.+?) (?:(?P<lift>[0-9.]+)x the average|(?P<pct>[0-9]+)% below the average|almost none)"
+    r"^(?P<label>.+?)(?: (?P<lift>[0-9.]+)x the average| (?P<pct>[0-9]+)% below the average| almost none"
+    r"|: (?P<flag><?[0-9]+)% of the segment, <?[0-9]+% overall)"
 )
 
 
@@ -180,15 +181,22 @@ def check_summary(analysis: Analysis, document: dict[str, Any]) -> None:
             # a plain name is read back from its words: "High x", "High x and y", "High x, low y"
             assert naming["rule"] == "generic", where
             m = re.match(
-                r"^(High|Low|Many|Few)(?:-value customers| spenders| (.+?))(?:(?: and |, (high|low|many|few) )(.+))?$",
+                r"^(High|Low|Many|Few|Mostly not|Mostly)(?:-value customers| spenders| (.+?))"
+                r"(?:(?: and |, (high|low|many|few|mostly not|mostly) )(.+))?$",
                 name,
             )
             assert m is not None, where
             claims = naming["claims"]
-            first = "above" if m.group(1) in ("High", "Many") else "below"
-            second = {"high": "above", "many": "above", "low": "below", "few": "below", None: first}[
-                m.group(3)
-            ]
+            first = "above" if m.group(1) in ("High", "Many", "Mostly") else "below"
+            second = {
+                "high": "above",
+                "many": "above",
+                "mostly": "above",
+                "low": "below",
+                "few": "below",
+                "mostly not": "below",
+                None: first,
+            }[m.group(3)]
             assert claims[0]["direction"] == first, where
             if m.group(2):
                 assert name_label(claims[0]["feature"]) == m.group(2), where
@@ -205,6 +213,8 @@ def check_summary(analysis: Analysis, document: dict[str, Any]) -> None:
             m = TRAIT.match(text)
             assert m is not None, text
             direction = "above" if m.group("lift") else "below" if m.group("pct") else "almost_none"
+            if m.group("flag"):  # a 0/1 column's shares: the claim's direction is the detail's, checked below
+                direction = detail["direction"]
             assert detail["direction"] == direction, (text, detail)
             assert_claim(analysis, seg, detail["feature"], direction, f"{name}: trait {text}")
         assert sum(1 for t in naming["traits"] if t["direction"] == "almost_none") <= 1
@@ -412,3 +422,38 @@ def test_a_segment_is_named_for_what_its_spend_leans_to_not_for_what_it_lacks(
             assert profile.traits[0].text.startswith("Detergents share of combined value")
         if planted == 1:
             assert profile.name == "Low-value customers"
+
+
+def test_a_yes_no_column_reads_as_shares_of_customers(tmp_path: Path) -> None:
+    # a bank's churn flag and card flag: "High exited" / "Exited 2.7x the average" said nothing a reader can use
+    rng = np.random.default_rng(0)
+    n = 3000
+    groups = rng.integers(0, 3, n)
+    frame = pl.DataFrame(
+        {
+            "CustomerId": np.arange(15600000, 15600000 + n),
+            "Age": np.round(rng.normal(np.array([35, 48, 40])[groups], 6)),
+            "Balance": np.where(groups == 0, 0.0, np.round(rng.lognormal(11, 0.4, n), 2)),
+            "Exited": (rng.random(n) < np.array([0.05, 0.85, 0.1])[groups]).astype(int),
+            "HasCrCard": (rng.random(n) < np.array([0.7, 0.7, 0.03])[groups]).astype(int),
+        }
+    )
+    path = tmp_path / "churn.csv"
+    frame.write_csv(path)
+    features = ("Age", "Balance", "Exited", "HasCrCard")
+    settings = Settings(
+        data=DataConfig(id_column="CustomerId", features=features), clustering=ClusterConfig(k=3, n_init=3)
+    )
+    analysis = analyse(settings, path, NOV)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    check_summary(analysis, document)  # "Mostly exited" holds: two thirds of its members have the flag
+    churners = next(p for p in analysis.profiles if p.name == "Mostly exited")
+    exited = analysis.features.raw.get_column("Exited").to_numpy()
+    members = analysis.segmentation.labels == churners.id
+    trait = next(t for t in churners.traits if t.feature == "Exited")
+    assert trait.flag and trait.text == (
+        f"Exited: {round(100 * exited[members].mean())}% of the segment, {round(100 * exited.mean())}% overall"
+    )
+    for p in analysis.profiles:
+        assert all(" the average" not in t.text for t in p.traits if t.feature in ("Exited", "HasCrCard"))
+        assert not re.search(r"\b(High|Low) (exited|has cr card)", p.name, re.IGNORECASE), p.name

@@ -28,6 +28,8 @@ from reportgen.documents.report_model import (
 from reportgen.documents.report_model.prose import segment_text
 from reportgen.model import (
     Analysis,
+    CategoryHighlight,
+    CategoryProfile,
     ChartImage,
     DataQuality,
     FeatureMatrix,
@@ -280,6 +282,27 @@ def test_model_writes_segment_paragraphs_from_the_numbers() -> None:
         "Compared with the average customer: cash advance 0.1x the average; purchases 5.4x"
         in para["Big spenders"]
     )
+
+
+def test_a_segment_paragraph_says_which_group_it_leans_to() -> None:
+    # a bank's two largest segments had the same traits (has a card 1.4x the average): that one is all men and
+    # the other all women was told only in an action
+    analysis = sample_analysis()
+    women = CategoryHighlight("Gender", "Female", 1.0, 0.5, "100% Gender Female vs 50% overall")
+    leaning = analysis.profiles[1]
+    categories = CategoryProfile(("Gender",), {}, {}, {leaning.id: (women,)})
+    model = report_model(
+        replace(analysis, categories=categories),
+        sample_charts(),
+        load_brand(DEFAULT_BRAND),
+        "Report",
+        PERIOD,
+        GENERATOR,
+        Settings().as_dict(),
+    )
+    para = {p.name: p.text for p in model.paragraphs}
+    assert para[leaning.name].endswith(" It leans to one group: 100% Gender Female vs 50% overall.")
+    assert sum("leans to one group" in text for text in para.values()) == 1
 
 
 def test_tiny_shares_do_not_read_as_zero() -> None:
@@ -571,6 +594,7 @@ def test_segment_paragraph_says_total_spend_once() -> None:
     assert "62.0% of total spend," in segment_text(profile, "total spend")
     assert "of all total" not in segment_text(profile, "total spend")
     assert "62.0% of all wine and meat spend" in segment_text(profile, "wine and meat spend")
+    assert "62.0% of all MRR" in segment_text(profile, "MRR")  # an abbreviation keeps its capitals
 
 
 def test_phone_trait_bars_sit_on_the_side_of_the_average_their_ratio_says() -> None:

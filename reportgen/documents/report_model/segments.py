@@ -159,7 +159,7 @@ def segment_page(
             t.segment_mean,
             t.overall_mean,
             t.lift,
-            measure_unit(t.feature),
+            "percent" if t.flag else measure_unit(t.feature),
         )
         for t in profile.traits
     )

@@ -19,6 +19,7 @@ from operator import add
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from reportgen.analysis.cluster import ID_HASH_DIGITS
 from reportgen.analysis.preparation import nearest_segments, prepared_matrix
@@ -55,10 +56,15 @@ def sample_ids(frame: DataFrame, size: int, seed: int) -> list[str]:
 
 
 def prepared_rows(batch: pd.DataFrame, prep: Preparation) -> FloatArray:
-    """Return a batch's rows as K-Means sees them, by the shared preparation (model.json's)."""
-    return prepared_matrix(
-        {c: batch[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in prep.inputs}, prep
-    )
+    """Return a batch's rows as K-Means sees them, by the shared preparation (model.json's).
+
+    The numeric inputs come as float64 with NaN for a gap, the clustered categorical columns as text.
+    """
+    columns: dict[str, npt.ArrayLike] = {
+        c: batch[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in prep.inputs
+    }
+    columns.update({e.column: batch[e.column].to_numpy(dtype=object) for e in prep.categories})
+    return prepared_matrix(columns, prep)
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ def prepared_frame(frame: DataFrame, prep: Preparation) -> DataFrame:
             yield pd.DataFrame({f"x{j}": X[:, j] for j in range(d)})
 
     schema = ", ".join(f"x{j} double" for j in range(d))
-    return frame.select(*[f"`{c}`" for c in prep.inputs]).mapInPandas(prepare, schema)
+    return frame.select(*[f"`{c}`" for c in prep.columns_needed]).mapInPandas(prepare, schema)
 
 
 def _nearest_column(centroids: FloatArray) -> Column:
@@ -182,7 +188,7 @@ def assigned(frame: DataFrame, prep: Preparation, centroids: FloatArray) -> Data
                 {POS: batch[POS].to_numpy(), ID: batch[ID], LABEL: nearest_segments(X, centroids)}
             )
 
-    columns = [POS, ID, *[f"`{c}`" for c in prep.inputs]]
+    columns = [POS, ID, *[f"`{c}`" for c in prep.columns_needed]]
     return frame.select(*columns).mapInPandas(label, f"{POS} long, {ID} string, {LABEL} long")
 
 

@@ -4,7 +4,8 @@ Spark parses the file in parallel. The driver then receives the columns the repo
 customer, and validates them with the local loader's checks, so a bad table gets the same `error:` line on
 both engines (a CSV's places are named by line, as the local reader names them). The Spark frame the
 statistics, the fit and the assignment run on is parsed by the same rules: trimmed text, the loader's null
-tokens, numbers as float64, NaN as missing, blank rows dropped.
+tokens, numbers as float64, NaN as missing, dates as days before the period end, categories as the loader's
+text, blank rows dropped.
 """
 
 from __future__ import annotations
@@ -12,17 +13,27 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa  # the Arrow UDFs' type hints name it (PySpark reads them at run time)
 
 from reportgen.config import DataConfig
 from reportgen.errors import InputError
 from reportgen.formats import DEFAULT_LOCALE
 from reportgen.io.csv_text import NULL_TOKENS, field_separator
+from reportgen.io.dates import days_before, parsed_dates
 from reportgen.io.files import detect_format, file_sha256, first_line, format_notes
-from reportgen.io.load import _check_columns, _extra_note, _required, customers_from_frame
+from reportgen.io.load import (
+    MISSING_CATEGORY,
+    _check_columns,
+    _extra_note,
+    _required,
+    category_text,
+    customers_from_frame,
+)
 from reportgen.model import ID, LoadedTable
 
 if TYPE_CHECKING:
@@ -43,6 +54,8 @@ class SparkInput:
     where: str
     sha256: str
     notes: tuple[str, ...]
+    # a local Parquet input's timestamp columns and their time zones (Spark reads every one as UTC)
+    zones: dict[str, str] = field(default_factory=dict)
 
 
 def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInput:
@@ -76,7 +89,29 @@ def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInp
     else:
         raise InputError(f"{where}: no such file, folder or Spark table; check --data or data.path")
     renamed = frame.toDF(*[c.lstrip("\ufeff").strip() for c in frame.columns])
-    return SparkInput(frame=with_positions(renamed), fmt=fmt, where=where, sha256=digest, notes=notes)
+    zones = time_zones(source) if fmt == "parquet" and source.exists() else {}
+    return SparkInput(
+        frame=with_positions(renamed), fmt=fmt, where=where, sha256=digest, notes=notes, zones=zones
+    )
+
+
+def time_zones(source: Path) -> dict[str, str]:
+    """Return the time zone of each zoned timestamp column of a local Parquet file or folder.
+
+    Spark keeps the instant and drops the zone; the local loader takes a timestamp's date in its own zone,
+    so a date column is given back its zone before its date is taken (23:30 in New York is still that day).
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(source) if source.is_file() else pq.ParquetDataset(source).schema
+    except Exception:  # Spark read it: a schema pyarrow cannot read has no zones to give back
+        return {}
+    return {
+        f.name.lstrip("\ufeff").strip(): str(f.type.tz)
+        for f in schema
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None
+    }
 
 
 def remote_url(text: str) -> str:
@@ -99,7 +134,9 @@ def _spark_frame(spark: SparkSession, where: str, fmt: str, line: str, data: Dat
     # every cell as text, named by the header: no job to infer a schema, the loader decides the types
     header = next(csv.reader([line], delimiter=sep))
     schema = StructType([StructField(name, StringType()) for name in header])
-    reader = spark.read.options(header=True, sep=sep, encoding="UTF-8", enforceSchema=True)
+    # a quote inside a quoted field is doubled ("Big ""A"" store"), as the local reader and RFC 4180 read it;
+    # Spark's default escape is a backslash
+    reader = spark.read.options(header=True, sep=sep, encoding="UTF-8", enforceSchema=True, escape='"')
     return _read(lambda: reader.schema(schema).csv(where), where)
 
 
@@ -166,6 +203,11 @@ def driver_table(
 
     frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(
+        pl.col(c).dt.convert_time_zone(zone)
+        for c, zone in source.zones.items()
+        if isinstance(frame.schema.get(c), pl.Datetime)
+    )
     if frame.height == 0:
         expected = "from line 2" if source.fmt.startswith("csv") else ""
         what = "a header line" if source.fmt.startswith("csv") else "columns"
@@ -205,11 +247,13 @@ def _number(column: str, dtype: str) -> Column:
     return F.when(F.isnan(value), F.lit(None)).otherwise(value)
 
 
-def spark_customers(source: SparkInput, data: DataConfig, table: LoadedTable) -> DataFrame:
-    """Return the Spark frame of customers: `_pos`, `customer_id` (text) and each numeric column (double).
+def spark_customers(source: SparkInput, data: DataConfig, table: LoadedTable, period_end: date) -> DataFrame:
+    """Return the Spark frame of customers: `_pos`, `customer_id` (text), each numeric column (double) and
+    each clustered categorical column (text).
 
-    The rows are the driver table's rows, in the same order; a date column counts days before the period end
-    as the local loader does (its values are taken from the driver table's own conversion).
+    The rows are the driver table's rows, in the same order, parsed by the local loader's rules: a date
+    column counts days before `period_end` (text parsed by the loader's own function), a categorical column
+    is text normalised as the loader normalises it, and a row with nothing in any column read is dropped.
     """
     from pyspark.sql import functions as F
 
@@ -217,6 +261,7 @@ def spark_customers(source: SparkInput, data: DataConfig, table: LoadedTable) ->
     numeric = [c for c in table.features if c not in data.dates] + [
         c for c in data.value if c not in data.features and c not in data.dates
     ]
+    dates = [c for c in table.features if c in data.dates]
     columns = [F.col(POS)]
     if data.id_column:
         ids = F.col(f"`{data.id_column}`")
@@ -226,16 +271,101 @@ def spark_customers(source: SparkInput, data: DataConfig, table: LoadedTable) ->
     else:
         columns.append((F.col(POS) + 1).cast("string").alias(ID))
     columns += [_number(c, types[c]).alias(c) for c in dict.fromkeys(numeric)]
+    columns += [_days(c, types[c], data.dates[c], period_end, source.zones.get(c)).alias(c) for c in dates]
+    whole = _whole_floats(source.frame, [c for c in table.categorical if types[c] in ("float", "double")])
+    columns += [_category(c, types[c], c in whole, source.zones.get(c)).alias(c) for c in table.categorical]
     frame = source.frame.select(*columns)
+    # the loader's blank row: no id, no number, no date and every category missing
     blank = F.lit(True)
-    for c in dict.fromkeys(numeric):
+    for c in dict.fromkeys([*numeric, *dates]):
         blank = blank & F.col(f"`{c}`").isNull()
+    for c in table.categorical:
+        blank = blank & (F.col(f"`{c}`") == F.lit(MISSING_CATEGORY))
     if data.id_column:
         blank = blank & (F.col(ID).isNull() | (F.col(ID) == ""))
-    frame = frame.filter(~blank) if not data.categorical else frame
-    if data.dates:
-        raise InputError(
-            "data.dates: date columns are read by the local engine only for now; set [engine] kind = "
-            '"local" (or --engine local), or export the dates as numbers of days'
-        )
-    return frame
+    # only the clustered categorical columns go on: the profiles' shares come from the driver table
+    return frame.filter(~blank).drop(*[c for c in table.categorical if c not in table.encoded])
+
+
+def _days(column: str, dtype: str, fmt: str, period_end: date, zone: str | None = None) -> Column:
+    """Return a date column as days before the period end (double), as the local loader counts them.
+
+    `zone`: the time zone the file gave a timestamp column; its date is taken there, else in UTC.
+    """
+    from pyspark.sql import functions as F
+
+    end = F.lit(period_end)
+    col = F.col(f"`{column}`")
+    if dtype == "date" or dtype.startswith("timestamp"):  # the session's time zone is UTC
+        stamps = F.from_utc_timestamp(col, zone) if zone and dtype == "timestamp" else col
+        return F.datediff(end, F.to_date(stamps)).cast("double")
+    return _days_from_text(fmt, period_end)(F.col(f"`{column}`"))
+
+
+def _days_from_text(fmt: str, period_end: date) -> Any:
+    """Return the Arrow UDF that parses date text with the loader's own function, a batch at a time.
+
+    strftime formats have no exact Spark pattern (Polars' parser takes 1-digit days for %d, for one): the
+    same parser on both engines gives the same day counts. The driver table has already named any cell
+    that does not parse, so here such a cell cannot occur.
+    """
+    from pyspark.sql.functions import arrow_udf
+
+    def days(values: pa.Array) -> pa.Array:
+        import polars as pl
+
+        series = pl.Series(values=pa.chunked_array([values]))
+        return days_before(parsed_dates(series, fmt), period_end).to_arrow()
+
+    return arrow_udf(days, "double")  # type: ignore[call-overload]  # (the stubs want a functionType)
+
+
+def _whole_floats(frame: DataFrame, columns: list[str]) -> set[str]:
+    """Return the float columns whose values are all whole numbers (the loader reads them as integers)."""
+    from pyspark.sql import functions as F
+
+    if not columns:
+        return set()
+    aggs = []
+    for i, c in enumerate(columns):
+        col = F.col(f"`{c}`")
+        # Polars: a NaN is not whole, a null is not looked at, an all-null column is not whole
+        fraction = F.when(F.isnan(col) | (col != F.round(col, 0)), 1).otherwise(0)
+        aggs += [F.count(col).alias(f"n{i}"), F.sum(fraction).alias(f"f{i}")]
+    row = frame.agg(*aggs).first()
+    assert row is not None
+    return {c for i, c in enumerate(columns) if row[f"n{i}"] and not row[f"f{i}"]}
+
+
+def _category(column: str, dtype: str, whole: bool, zone: str | None = None) -> Column:
+    """Return a categorical column as the loader's text: trimmed, the null tokens as MISSING_CATEGORY."""
+    from pyspark.sql import functions as F
+
+    col = F.col(f"`{column}`")
+    if dtype == "string":
+        # Polars' strip_chars trims Unicode white space, as Java's (?U)\s matches it (F.trim: spaces only)
+        text = F.regexp_replace(col, r"(?U)^\s+|\s+\z", "")
+    elif dtype in ("tinyint", "smallint", "int", "bigint", "boolean") or whole:
+        # integers and booleans ("true") print as Polars prints them; whole floats as integers (1.0 -> 1)
+        text = (col.cast("long") if whole else col).cast("string")
+    else:  # other types (fractions, decimals, dates) through the loader's own function
+        return _category_from_arrow(zone)(col)
+    return F.when(text.isNull() | text.isin(*NULL_TOKENS), F.lit(MISSING_CATEGORY)).otherwise(text)
+
+
+def _category_from_arrow(zone: str | None) -> Any:
+    """Return the Arrow UDF that turns a batch of a categorical column into the loader's text (a timestamp
+    in the file's own time zone, `zone`)."""
+    from pyspark.sql.functions import arrow_udf
+
+    def text(values: pa.Array) -> pa.Array:
+        import polars as pl
+
+        series = pl.Series(values=pa.chunked_array([values]))
+        if series.dtype.is_float():  # not whole (those are cast to integers in Spark): as Polars prints them
+            series = series.cast(pl.String)
+        elif zone is not None and isinstance(series.dtype, pl.Datetime):
+            series = series.dt.convert_time_zone(zone)
+        return category_text(series).to_arrow().cast(pa.string())
+
+    return arrow_udf(text, "string")  # type: ignore[call-overload]
