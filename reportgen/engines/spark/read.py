@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa  # the Arrow UDFs' type hints name it (PySpark reads them at run time)
 
-from reportgen.config import DataConfig
+from reportgen.config import SEPARATORS, DataConfig
 from reportgen.errors import InputError
 from reportgen.formats import DEFAULT_LOCALE
-from reportgen.io.csv_text import NULL_TOKENS, field_separator
+from reportgen.io.csv_text import NULL_TOKENS, field_separator, ragged_line
 from reportgen.io.dates import days_before, parsed_dates
 from reportgen.io.files import detect_format, file_sha256, first_line, format_notes
 from reportgen.io.load import (
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 POS = "_pos"  # the data row's 0-based position in the input (file order), contiguous
+# the raw text of a CSV line whose fields do not match the header (Spark's corrupt-record column)
+CORRUPT = "_reportgen_corrupt_line"
 _TABLE_NAME = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){0,2}")
 _ROW = re.compile(r"\brow (\d+)\b")
 _URL = re.compile(r"^[A-Za-z][\w+.-]+:/")  # s3a://bucket/..., hdfs://host/..., dbfs:/mnt/...
@@ -88,7 +90,7 @@ def spark_input(spark: SparkSession, source: Path, data: DataConfig) -> SparkInp
         frame = _read(lambda: spark.table(where), where)
     else:
         raise InputError(f"{where}: no such file, folder or Spark table; check --data or data.path")
-    renamed = frame.toDF(*[c.lstrip("\ufeff").strip() for c in frame.columns])
+    renamed = frame.toDF(*[c if c == CORRUPT else c.lstrip("\ufeff").strip() for c in frame.columns])
     zones = time_zones(source) if fmt == "parquet" and source.exists() else {}
     return SparkInput(
         frame=with_positions(renamed), fmt=fmt, where=where, sha256=digest, notes=notes, zones=zones
@@ -133,10 +135,18 @@ def _spark_frame(spark: SparkSession, where: str, fmt: str, line: str, data: Dat
     sep = field_separator(line, set(_required(data)), data.separator, where)
     # every cell as text, named by the header: no job to infer a schema, the loader decides the types
     header = next(csv.reader([line], delimiter=sep))
-    schema = StructType([StructField(name, StringType()) for name in header])
+    # a line with a different number of fields keeps its text in CORRUPT, which the driver table checks
+    schema = StructType([StructField(name, StringType()) for name in (*header, CORRUPT)])
     # a quote inside a quoted field is doubled ("Big ""A"" store"), as the local reader and RFC 4180 read it;
     # Spark's default escape is a backslash
-    reader = spark.read.options(header=True, sep=sep, encoding="UTF-8", enforceSchema=True, escape='"')
+    reader = spark.read.options(
+        header=True,
+        sep=sep,
+        encoding="UTF-8",
+        enforceSchema=True,
+        escape='"',
+        columnNameOfCorruptRecord=CORRUPT,
+    )
     return _read(lambda: reader.schema(schema).csv(where), where)
 
 
@@ -195,14 +205,18 @@ def driver_table(
     source: SparkInput, data: DataConfig, period_end: date | None, path: Path, locale: str = DEFAULT_LOCALE
 ) -> LoadedTable:
     """Return the validated customer table on the driver (the local loader's checks and types)."""
-    found = [c for c in source.frame.columns if c != POS]
+    found = [c for c in source.frame.columns if c not in (POS, CORRUPT)]
     extra = _check_columns(found, data, source.where)
     needed = _required(data)
-    arrow = source.frame.select(*needed).toArrow()  # partitions in order: rows in input order
+    checked = [CORRUPT] if CORRUPT in source.frame.columns else []
+    arrow = source.frame.select(*needed, *checked).toArrow()  # partitions in order: rows in input order
     import polars as pl
 
     frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)
+    if checked:
+        _refuse_ragged(frame.get_column(CORRUPT), len(found), source.where, path, data)
+        frame = frame.drop(CORRUPT)
     frame = frame.with_columns(
         pl.col(c).dt.convert_time_zone(zone)
         for c, zone in source.zones.items()
@@ -224,6 +238,38 @@ def driver_table(
         *(n for n in table.notes if not n.startswith("ignored ")),
     )
     return replace(table, path=path, sha256=source.sha256 or None, notes=notes, name=path.name)
+
+
+def _refuse_ragged(lines: object, width: int, where: str, path: Path, data: DataConfig) -> None:
+    """Raise the local reader's error for the first CSV line with more fields than the header.
+
+    A line with fewer fields is read with the missing ones empty, as the local reader reads it. A local
+    file's line is found and named by the local reader's own function (so the message is the same); a
+    remote file's by its data row.
+    """
+    import polars as pl
+
+    assert isinstance(lines, pl.Series)
+    corrupt = lines.drop_nulls()
+    if corrupt.is_empty():
+        return
+    raw_first = _first_line(path, detect_format(path)) if path.is_file() else ""
+    sep = field_separator(raw_first, set(_required(data)), data.separator, where) if raw_first else ","
+    for row, text in zip(lines.is_not_null().arg_true().to_list(), corrupt.to_list(), strict=True):
+        count = len(next(csv.reader([str(text)], delimiter=sep), []))
+        if count <= width:
+            continue
+        if path.is_file():
+            opener = gzip.open if detect_format(path) == "csv.gz" else open
+            with opener(path, "rb") as handle:
+                line, count = ragged_line(handle.read(), width, sep)
+            place = f"line {line}"
+        else:
+            place = f"data row {row + 1}"
+        raise InputError(
+            f"{where}: {place} has {count} fields, but the header (line 1) has {width}; "
+            f"expected the same number of {SEPARATORS[sep]}-separated fields on every line"
+        )
 
 
 def _text(column: str) -> Column:

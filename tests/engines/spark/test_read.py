@@ -51,6 +51,8 @@ CSV_CASES = {
     "empty id": (f"{HEADER}\n{GOOD_ROWS},1,1\n", ("line 42", "customer id")),
     "header only": (f"{HEADER}\n", ("no data rows",)),
     "infinite value": (f"{HEADER}\n{GOOD_ROWS}C99,inf,1\n", ("line 42", "infinite")),
+    # Spark's CSV reader drops a line's extra fields without a word; the local reader refuses the line
+    "extra field": (f"{HEADER}\n{GOOD_ROWS}C99,1,2,3\n", ("line 42 has 4 fields", "header (line 1) has 3")),
 }
 
 
