@@ -28,6 +28,7 @@ with without_optional_module("pandas"):
 from reportgen.analysis.features import feature_matrix
 from reportgen.analysis.kinds import current_period, data_kind
 from reportgen.analysis.matching import (
+    comparable,
     kept_names,
     model_document,
     model_json,
@@ -39,7 +40,7 @@ from reportgen.analysis.matching import (
 )
 from reportgen.analysis.naming import configured_names
 from reportgen.analysis.preparation import segment_ids
-from reportgen.analysis.profile import segment_profiles, value_columns
+from reportgen.analysis.profile import guessed_value_note, segment_profiles, value_columns
 from reportgen.analysis.recommend import archetype_names, load_playbook, recommendations
 from reportgen.analysis.stability import segmentation_trust
 from reportgen.analysis.summary import portable_summary, segments_csv, summary_document, summary_json
@@ -267,9 +268,7 @@ def _table_analysis(
             "nothing tells them apart: check the export or data.features"
         )
     lanes = cpu_lanes()  # the K-Means sweep and the silhouettes run side by side on the cores given
-    previous_k = (
-        len(previous.ids) if previous is not None and set(previous.used) == set(features.used) else None
-    )
+    previous_k = len(previous.ids) if previous is not None and comparable(previous, features) else None
     sample = engine.scoring_rows(features, cluster.random_state)  # the same customers on every engine
     selection = k_selection(features.X, cluster, progress, lanes, previous_k, settings.report.locale, sample)
     progress(f"fitting {selection.chosen_k} segments on every customer")
@@ -280,8 +279,14 @@ def _table_analysis(
     matching = segment_matching(previous, features, fit.labels) if previous is not None else None
     kept = kept_names(matching) if matching is not None else None
     measured = engine.segment_stats(features, fit)
+    # the categorical values' shares per segment index, which a name may state ("Mostly Retail channel")
+    levels = (
+        category_shares(table.frame, table.categorical, fit.labels, tuple(range(fit.k)))
+        if table.categorical
+        else None
+    )
     profiles = segment_profiles(
-        features, fit, kind.archetypes, names, settings.data.labels, value, kept, measured
+        features, fit, kind.archetypes, names, settings.data.labels, value, kept, measured, levels
     )
     if matching is not None:
         matching = names_still_true(matching, profiles, {int(i) for i in settings.report.names})
@@ -306,6 +311,11 @@ def _table_analysis(
         [p.id for p in profiles] if seg.stability else [],
         seg.stability,
     )
+    guessed = guessed_value_note(value, settings.data.value, settings.data.labels)
+    if guessed is not None:
+        features = replace(
+            features, quality=replace(features.quality, notes=(*features.quality.notes, guessed))
+        )
     categories = None
     if table.categorical:
         shares = category_shares(table.frame, table.categorical, seg.labels, tuple(p.id for p in profiles))

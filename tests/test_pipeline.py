@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from reportgen.config import ClusterConfig, Settings
 from reportgen.dev.sample import generate_months, write_sample_csv
+from reportgen.period import Period
 from reportgen.pipeline import run
 
 SETTINGS = Settings(clustering=ClusterConfig(k_min=3, k_max=7, n_init=3))
@@ -103,3 +105,52 @@ def test_a_kept_name_that_no_longer_holds_is_replaced_and_said(two_months, tmp_p
     assert not any(m["renamed"] for i, m in matched.items() if i != 0)
     text = (tmp_path / "out" / "2026-11" / "report.html").read_text()
     assert f"Wine lovers, as it was called in October 2026, is now {honest[0]}" in text
+
+
+def test_a_guessed_value_measure_says_which_columns_it_sums(tmp_path: Path) -> None:
+    # a loyalty table: points, a lifetime value in micros and redemptions were summed into "combined value"
+    # and printed as a share of it on every page, without the report saying what it was made of
+    from reportgen.config import DataConfig
+    from reportgen.pipeline import analyse
+
+    rng = np.random.default_rng(5)
+    n = 300
+    rows = ["member_id,points_balance,lifetime_value_micros,visits"]
+    rows += [
+        f"{i},{rng.gamma(1.5, 800):.0f},{rng.gamma(2, 5e8):.0f},{rng.normal(10, 2):.3f}"
+        for i in range(1, n + 1)
+    ]
+    path = tmp_path / "loyalty.csv"
+    path.write_text("\n".join(rows) + "\n")
+    features = ("points_balance", "lifetime_value_micros", "visits")
+    cluster = ClusterConfig(k=3, n_init=2, stability_resamples=0)
+    guessed = Settings(data=DataConfig(id_column="member_id", features=features), clustering=cluster)
+    notes = analyse(guessed, path, "2026-11").features.quality.notes
+    (note,) = [n for n in notes if "data.value" in n]
+    assert "(combined value)" in note and "the sum of points balance and lifetime value micros" in note
+    named = replace(guessed, data=replace(guessed.data, value=("points_balance",)))
+    assert not any("data.value" in n for n in analyse(named, path, "2026-11").features.quality.notes)
+
+
+def test_a_column_that_holds_one_value_this_month_keeps_the_segments_identities(  # type: ignore[no-untyped-def]
+    two_months, tmp_path: Path
+) -> None:
+    # a loyalty table's monthly bonus was the same for everyone in November: dropped as constant, it changed
+    # the feature set, and every segment was reported as new, redefined from one of the same name
+    import polars as pl
+
+    from reportgen.io.period_folder import load_previous_model
+    from reportgen.pipeline import analyse
+
+    out, _ = two_months
+    november = tmp_path / "2026-11.csv"
+    frame = pl.read_csv(out.parent / "2026-11.csv", infer_schema=False)
+    frame.with_columns(pl.lit("1.0").alias("BALANCE_FREQUENCY")).write_csv(november)
+    previous = load_previous_model(out, Period(2026, 11))
+    assert previous is not None and "BALANCE_FREQUENCY" in previous.used
+    analysis = analyse(SETTINGS, november, "2026-11", previous=previous)
+    assert "BALANCE_FREQUENCY" in analysis.features.quality.dropped_columns
+    assert analysis.history is not None
+    matching = analysis.history.matching
+    assert matching.note is None and len([m for m in matching.matches if not m.new]) >= 3
+    assert analysis.selection.previous_k == len(previous.ids)

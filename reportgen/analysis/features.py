@@ -202,6 +202,17 @@ def coded_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[tuple[
     return tuple(out)
 
 
+def flag_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the numeric columns that hold only 0 and 1 (churned, has a card): a mean is a share of customers."""
+    out = []
+    for c in columns:
+        if c in FEATURE_LABELS or not frame.schema[c].is_numeric():
+            continue
+        if set(frame.get_column(c).drop_nulls().unique().to_list()) == {0, 1}:
+            out.append(c)
+    return tuple(out)
+
+
 def _coded_note(column: str, values: tuple[float, ...]) -> str:
     shown = ", ".join(f"{v:g}" for v in values)
     return (

@@ -179,14 +179,23 @@ def acceptance_radii(centroids: FloatArray) -> FloatArray:
     return np.asarray(TOLERANCE_FACTOR * d.min(axis=1), dtype=np.float64)
 
 
+def comparable(previous: PreviousModel, features: FeatureMatrix) -> bool:
+    """Return whether this month's segments can be matched to the previous model's: the same feature columns,
+    or the previous ones less those that hold one value this month (a monthly bonus paid to everyone), which
+    are still in the table and project into the previous space like any other column."""
+    if any(c not in features.clustered_frame().columns for c in previous.used):
+        return False
+    now, before = set(features.used), set(previous.used)
+    return now == before or (now < before and before - now <= set(features.quality.dropped_columns))
+
+
 def segment_matching(previous: PreviousModel, features: FeatureMatrix, labels: IntArray) -> Matching:
     """Match this month's segments to last month's on centroid distance, keeping ids and names."""
     from scipy.optimize import linear_sum_assignment  # imported here: it costs 0.3 s at start-up
 
     new_labels = sorted(int(x) for x in np.unique(labels))
     next_id = max(previous.ids) + 1
-    missing = [c for c in previous.used if c not in features.clustered_frame().columns]
-    if set(previous.used) != set(features.used) or missing:
+    if not comparable(previous, features):
         fresh = tuple(
             SegmentMatch(label=lb, id=next_id + i, name=None, distance=None, tolerance=None, new=True)
             for i, lb in enumerate(new_labels)
@@ -413,21 +422,25 @@ def month_over_month(
         migration=moves,
         matching=matching,
         changes=segment_changes(previous.summary_segments, stable.profiles),
-        redefined=redefinitions(moves),
+        redefined=redefinitions(moves, kept={m.id for m in matching.matches if not m.new}),
     )
 
 
-def redefinitions(moves: Migration) -> tuple[Redefinition, ...]:
+def redefinitions(moves: Migration, kept: Collection[int] = ()) -> tuple[Redefinition, ...]:
     """Return the segments previous segments were redefined into (the REDEFINED_SHARE rule).
 
     A previous segment whose staying customers mostly sit in a segment with another id now was merged into
-    it, or mapped onto a larger one: the segment definitions changed, not those customers' behaviour.
+    it, or mapped onto a larger one: the segment definitions changed, not those customers' behaviour. Between
+    two segments that both kept their identity (`kept`: ids matched this month) the definitions held, so
+    customers crossing from one to the other moved, however many of the source's they are.
     """
     stayers: dict[int, int] = {}
     for f in moves.flows:
         stayers[f.from_id] = stayers.get(f.from_id, 0) + f.customers
     into: dict[int, list[Flow]] = {}
     for f in moves.flows:
+        if f.from_id in kept and f.to_id in kept:
+            continue
         if f.from_id != f.to_id and f.customers > 0 and f.customers >= REDEFINED_SHARE * stayers[f.from_id]:
             into.setdefault(f.to_id, []).append(f)
     return tuple(

@@ -12,7 +12,9 @@ every feature, whose raw means are within NEAR_LIFT (1.5x) of the all-customer m
 of whose members lie within one standard deviation on average over the features (root mean square), is the
 mainstream. Otherwise candidates are the archetypes of the data kind whose
 conditions all hold (scored by how far the centroid lies from the mean on them, plus ARCHETYPE_BONUS), and
-plain names from single features ("High income") or two ("High income, low spending score"). The segment that
+plain names from single features ("High income") or two ("High income, low spending score"), and, with several
+value columns, from one column's share of the summed value ("High fresh share"); a segment that does something
+more than most others is named for it before what it does not do (ABSENCE_FACTOR). The segment that
 holds the largest share of value never takes a "low" or "moderate" name. Names are at most MAX_NAME_LENGTH
 characters; one assignment over all segments gives each a different name with the largest total score.
 """
@@ -28,9 +30,15 @@ import numpy as np
 import polars as pl
 from scipy.optimize import linear_sum_assignment
 
-from reportgen.analysis.features import coded_columns
-from reportgen.model import Claim, FeatureMatrix, IntArray, Naming, SegmentProfile
-from reportgen.model.columns import FEATURE_LABELS, feature_label
+from reportgen.analysis.features import OTHER, coded_columns, flag_columns
+from reportgen.model import CategoryProfile, Claim, FeatureMatrix, IntArray, Naming, SegmentProfile
+from reportgen.model.columns import (
+    FEATURE_LABELS,
+    VALUE_SHARE_PREFIX,
+    feature_label,
+    indicator_name,
+    value_words,
+)
 
 MEMBER_SHARE = 2 / 3
 MAINSTREAM_SD = 0.5
@@ -40,6 +48,9 @@ PAIR_STRENGTH = 0.5
 NEAR_LIFT = 1.5
 ALMOST_NONE = 0.05  # "almost none": at most 5% of the all-customer mean
 MAX_NAME_LENGTH = 28
+# A name of absences only ("Low fresh, low frozen") weighs this much of its strength where the segment also has
+# a true difference in what it does ("High detergents share"), which then names it unless much weaker.
+ABSENCE_FACTOR = 0.75
 SHARED_PENALTY = 10.0  # a plain name true of more than half the segments: only where nothing else is true
 ARCHETYPE_BONUS = 1.0
 SPECIFICITY = 0.25
@@ -85,7 +96,9 @@ class Evidence:
     """What naming needs to know about each segment, measured once."""
 
     columns: tuple[str, ...]  # columns with a scaled value (the clustering's columns)
-    inputs: tuple[str, ...]  # the input features among them (plain names use these only)
+    inputs: tuple[str, ...]  # the input features among them, and the summed value
+    mix: tuple[str, ...]  # each value column's share of a member's summed value (SHARE + column)
+    flags: frozenset[str]  # the 0/1 input columns: a mean is the share of members with the flag
     overall: dict[str, float]  # raw all-customer mean
     means: tuple[dict[str, float], ...]  # raw segment mean
     centroids: tuple[dict[str, float], ...]  # scaled segment mean (0 = all-customer mean, 1 = one SD)
@@ -97,6 +110,8 @@ class Evidence:
     correlation: dict[tuple[str, str], float]
     nonnegative: frozenset[str]
     labels: Mapping[str, str]
+    # per segment, each categorical value: (column, value, share of members, share of all customers, words)
+    levels: tuple[tuple[tuple[str, str, float, float, str], ...], ...] = ()
 
     def label(self, column: str) -> str:
         """Return the readable name of a column."""
@@ -104,6 +119,8 @@ class Evidence:
 
 
 VALUE = "@value"  # the summed value columns, measured like a column when there are several
+# one value column's share of a member's summed value ("@share:Fresh"): what a segment's value is made of
+SHARE = VALUE_SHARE_PREFIX
 
 
 def naming_evidence(
@@ -113,11 +130,15 @@ def naming_evidence(
     column_labels: Mapping[str, str],
     value: Sequence[str] = (),
     value_label: str = "value",
+    categories: CategoryProfile | None = None,
 ) -> Evidence:
     """Measure, per segment, the mean and the member shares on each side of the all-customer mean.
 
     Several value columns are also summed and measured as one more column (log1p when any part was
-    transformed, then standard scaling), so a segment can be named for its total value.
+    transformed, then standard scaling), so a segment can be named for its total value; and, when none of
+    them is negative, each one's share of a member's sum is measured too (standard scaling), so a segment
+    whose value leans to one part ("High fresh share") can be named for its mix rather than for what it
+    buys little of.
     """
     used = tuple(c for c in features.used if c in features.raw.columns)
     index = {c: j for j, c in enumerate(features.used)}
@@ -133,6 +154,20 @@ def naming_evidence(
         index[VALUE] = X.shape[1] - 1
         used = (*used, VALUE)
         column_labels = {**column_labels, VALUE: value_label}
+        mix = value_mix(features.raw, value)
+        if mix:
+            shares_of = np.column_stack([(v - v.mean()) / (float(v.std()) or 1.0) for v in mix.values()])
+            index.update({c: X.shape[1] + j for j, c in enumerate(mix)})
+            X = np.column_stack([X, shares_of])
+            raw_frame = raw_frame.with_columns(pl.Series(c, v) for c, v in mix.items())
+            used = (*used, *mix)
+            column_labels = {
+                **column_labels,
+                **{
+                    SHARE + c: f"{column_labels.get(c) or feature_label(c)} share of {value_label}"
+                    for c in value
+                },
+            }
     sizes = np.bincount(labels, minlength=k).astype(np.float64)
     safe = np.where(sizes > 0, sizes, 1.0)
 
@@ -162,7 +197,7 @@ def naming_evidence(
         for name, values in columns.items():
             for s in range(k):
                 per_seg[name][s][c] = float(values[s])
-    cols = [index[c] for c in used if c != VALUE]
+    cols = [index[c] for c in used if c != VALUE and not c.startswith(SHARE)]
     rms = np.sqrt((X[:, cols] ** 2).mean(axis=1)) if cols else np.zeros(len(labels))
     central = shares(rms <= 1.0)
     corr: dict[tuple[str, str], float] = {}
@@ -177,9 +212,13 @@ def naming_evidence(
     # the built-in card columns (TENURE in months) are measures, however few their values in a sample
     own = tuple(c for c in features.input_features if c in used and c not in FEATURE_LABELS)
     coded = {c for c, _ in coded_columns(features.raw, own)}
+    flags = frozenset(flag_columns(features.raw, own))
     return Evidence(
         columns=used,
         inputs=tuple(c for c in (*features.input_features, VALUE) if c in used and c not in coded),
+        mix=tuple(c for c in used if c.startswith(SHARE)),
+        flags=flags,
+        levels=_levels(categories, k, column_labels),
         overall=overall,
         means=tuple(per_seg["means"]),
         centroids=tuple(per_seg["centroids"]),
@@ -192,6 +231,60 @@ def naming_evidence(
         nonnegative=frozenset(nonnegative),
         labels=column_labels,
     )
+
+
+def _levels(
+    categories: CategoryProfile | None, k: int, names: Mapping[str, str]
+) -> tuple[tuple[tuple[str, str, float, float, str], ...], ...]:
+    if categories is None:
+        return ()
+    return tuple(
+        tuple(
+            (column, value, share, categories.overall[column][value], value_words(column, value, names))
+            for column, shares in categories.segments.get(seg, {}).items()
+            for value, share in shares.items()
+            if value != OTHER
+        )
+        for seg in range(k)
+    )
+
+
+def _level_candidates(ev: Evidence, seg: int) -> list[Candidate]:
+    """Return "Mostly <value>" for a categorical value two thirds of the members hold, at least TRAIT_MIN_LIFT
+    times as common as among all customers ("Mostly Retail channel": 93% against 32%)."""
+    out = []
+    for column, value, share, overall, words in ev.levels[seg] if ev.levels else ():
+        if share < MEMBER_SHARE or overall <= 0 or share / overall < TRAIT_MIN_LIFT:
+            continue
+        name = f"Mostly {lower_first(words)}"
+        if len(name) <= MAX_NAME_LENGTH:
+            text = f"{words} held by two thirds of the members or more, more often than by all customers"
+            claim = Claim(indicator_name(column, value), "level", text, True, share)
+            strength = min(math.log2(share / overall), MAX_STRENGTH)
+            out.append(
+                Candidate(name, f"level:{indicator_name(column, value)}", strength, "generic", (claim,))
+            )
+    return out
+
+
+def value_mix(raw: pl.DataFrame, value: Sequence[str]) -> dict[str, np.ndarray]:
+    """Return each value column's share of every customer's summed value (SHARE + column -> shares).
+
+    Empty unless there are several value columns and none holds a negative amount (a return makes a share
+    meaningless); a customer with no value at all has a share of 0 in every part.
+    """
+    if len(value) < 2:
+        return {}
+    parts = raw.select(pl.col(c).cast(pl.Float64).fill_null(0.0) for c in value).to_numpy()
+    if parts.size == 0 or float(parts.min()) < 0:
+        return {}
+    total = parts.sum(axis=1)
+    out = {}
+    for j, c in enumerate(value):
+        share = np.zeros(total.shape, dtype=np.float64)
+        np.divide(parts[:, j], total, out=share, where=total > 0)
+        out[SHARE + c] = share
+    return out
 
 
 def _lift(ev: Evidence, seg: int, col: str) -> float | None:
@@ -335,20 +428,27 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
     singles: list[tuple[float, str, str, Claim, float]] = []  # weight, column, direction, claim, SDs
     k = len(ev.means)
     shared: set[str] = set()
-    for col in ev.inputs:
-        for direction in ("high", "low"):
+    for col in (*ev.inputs, *ev.mix):
+        # a part's small share is the other parts' large one: a mix names a segment by what it leans to
+        for direction in ("high",) if col in ev.mix else ("high", "low"):
             found = condition_claim(ev, seg, Condition(col, direction))
             if found is not None and claim_holds(*found):
                 if _holds_in(ev, col, direction) > k / 2:
                     shared.add(f"{direction}:{col}")
                 singles.append((claim_weight(ev, seg, *found), col, direction, found[0], found[1]))
     singles.sort(key=lambda s: (-s[0], s[1]))
+    # a segment that does something more than most others is named for it before what it does not do
+    does = any(d == "high" and f"high:{c}" not in shared for _, c, d, _, _ in singles) or bool(
+        _level_candidates(ev, seg)
+    )
     out = []
     for strength, col, direction, claim, _ in singles:
-        name = f"{_level(col, direction).capitalize()} {_name_label(ev, col)}"
+        name = f"{_level(ev, col, direction).capitalize()} {_name_label(ev, col)}"
         if col == VALUE:  # what a customer is worth names a segment before any one of its parts
             name = VALUE_NAMES.get((ev.label(VALUE), direction), f"{direction.capitalize()}-value customers")
             strength += VALUE_NAME_BONUS
+        if direction == "low" and col != VALUE and does:
+            strength *= ABSENCE_FACTOR
         if f"{direction}:{col}" in shared:
             strength -= SHARED_PENALTY
         if len(name) <= MAX_NAME_LENGTH:
@@ -360,11 +460,11 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
         for s2, c2, d2, claim2, sd2 in top[i + 1 :]:
             if sd2 < PAIR_STRENGTH or abs(ev.correlation.get((c1, c2), 0.0)) > SAME_FACT_CORRELATION:
                 continue
-            if VALUE in (c1, c2):
+            if VALUE in (c1, c2) or c1 in ev.mix or c2 in ev.mix:
                 continue
             a, b = _name_label(ev, c1), _name_label(ev, c2)
             # "Low balance and cash advance" reads as "uses cash advance": two absences name both
-            w1, w2 = _level(c1, d1), _level(c2, d2)
+            w1, w2 = _level(ev, c1, d1), _level(ev, c2, d2)
             name = (
                 f"{w1.capitalize()} {a} and {b}"
                 if w1 == w2 and d1 == "high"
@@ -373,6 +473,8 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
             if len(name) <= MAX_NAME_LENGTH:
                 key = f"{d1}:{c1}+{d2}:{c2}"
                 score = _score(s1 + s2, 2)
+                if d1 == d2 == "low" and does:
+                    score *= ABSENCE_FACTOR
                 if {f"{d1}:{c1}", f"{d2}:{c2}"} <= shared:
                     score -= SHARED_PENALTY
                 out.append(Candidate(name, key, score, "generic", (claim1, claim2), "low" in (d1, d2)))
@@ -398,8 +500,11 @@ NAME_WORDS = {
 COUNT_NAME = re.compile(r"^num(?=[A-Z_])|(^|_)count(_|$)", re.IGNORECASE)
 
 
-def _level(col: str, direction: str) -> str:
-    """Return the word a name puts before a column: high / low, or many / few for a count."""
+def _level(ev: Evidence, col: str, direction: str) -> str:
+    """Return the word a name puts before a column: high / low, many / few for a count, mostly / mostly not
+    for a 0/1 flag (its claim holds when two thirds of the members have the flag, or have not)."""
+    if col in ev.flags:
+        return "mostly" if direction == "high" else "mostly not"
     if COUNT_NAME.search(col):
         return "many" if direction == "high" else "few"
     return direction
@@ -407,6 +512,8 @@ def _level(col: str, direction: str) -> str:
 
 def _name_label(ev: Evidence, col: str) -> str:
     """Return a column's label as a name uses it: mid-sentence case, without a unit in brackets."""
+    if col.startswith(SHARE):  # "High fresh share": the share of the value, which the traits spell out
+        return f"{_name_label(ev, col.removeprefix(SHARE))} share"
     if col in NAME_WORDS and col not in ev.labels:
         return NAME_WORDS[col]
     label = lower_first(ev.label(col))
@@ -427,6 +534,7 @@ def name_candidates(
         if cand is not None:
             found.append(cand)
     found += _plain_candidates(ev, seg)
+    found += _level_candidates(ev, seg)
     if top_value:  # the segment holding the most value is never "low" or "moderate"
         found = [c for c in found if not c.low_rank]
     return found

@@ -21,7 +21,15 @@ from reportgen.analysis.naming import (
 )
 from reportgen.analysis.traits import segment_traits
 from reportgen.errors import InputError
-from reportgen.model import Claim, FeatureMatrix, FeatureStat, Segmentation, SegmentProfile, ValueStake
+from reportgen.model import (
+    CategoryProfile,
+    Claim,
+    FeatureMatrix,
+    FeatureStat,
+    Segmentation,
+    SegmentProfile,
+    ValueStake,
+)
 from reportgen.model.columns import SPEND_NAME, feature_label
 
 # Amount columns whose share of the all-customer total each segment holds ("share of spend").
@@ -95,9 +103,10 @@ ARCHETYPE_NAMES: dict[str, str] = {a.key: a.name for a in CARD_ARCHETYPES}
 
 # The default value column per kind of table: card purchases, a purchase log's net spend.
 KIND_VALUE: tuple[str, ...] = ("PURCHASES", "monetary")
-# Skewed amounts that are counts, rates or times rather than money: never summed into the value.
+# Skewed amounts that are counts, rates, times or averages rather than money: never summed into the value (a
+# segment's "share of avg ticket" measures nothing)
 NOT_MONEY = re.compile(
-    r"^num|count|freq|trx|visit|days|age|year|recency|tenure|score|rate|id$", re.IGNORECASE
+    r"^num|count|freq|trx|visit|days|age|year|recency|tenure|score|rate|id$|avg|average|mean", re.IGNORECASE
 )
 
 
@@ -169,7 +178,7 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
 
     `[data] value` when set; else PURCHASES (card tables) or monetary (purchase logs); else the columns named
     like amounts spent (Mnt*, *spend*, *sales*, ...); else the skewed non-negative features that are not counts,
-    rates or times (by name, and whole-number columns beside ones with cents). Empty when none fits.
+    rates, times or averages (by name, and whole-number columns beside ones with cents). Empty when none fits.
     """
     raw = features.raw.columns
     if configured:
@@ -191,13 +200,21 @@ def value_columns(features: FeatureMatrix, configured: Sequence[str] = ()) -> tu
     )
     # names in another language escape NOT_MONEY ("Bestellungen"): beside amounts with cents, a column of
     # whole numbers is a count, and orders added to euros measure nothing
-    amounts = tuple(c for c in skewed if not _whole_numbers(features.raw.get_column(c)))
+    imputed = features.quality.imputed
+    amounts = tuple(
+        c
+        for c in skewed
+        if not _whole_numbers(features.raw.get_column(c), imputed[c].value if c in imputed else None)
+    )
     return amounts or skewed
 
 
-def _whole_numbers(column: pl.Series) -> bool:
-    """Return whether every present value of a column is a whole number."""
+def _whole_numbers(column: pl.Series, filled: float | None = None) -> bool:
+    """Return whether every present value of a column is a whole number, leaving out the median that
+    `filled` its gaps (1013.5 in a column of whole loyalty points is not a value of the table)."""
     present = column.drop_nulls()
+    if filled is not None:
+        present = present.filter(present != filled)
     return bool((present == present.round(0)).all())
 
 
@@ -228,6 +245,27 @@ def value_label(
     if len(parts) > MAX_LABEL_PARTS:
         return f"spend on {len(columns)} of {len(set(spend_columns) | set(columns))} spend columns"
     return f"{', '.join(parts[:-1])} and {parts[-1]} spend"
+
+
+def guessed_value_note(
+    columns: Sequence[str], configured: Sequence[str], column_labels: Mapping[str, str]
+) -> str | None:
+    """Return the note that says which columns the value measure was guessed from, where nothing named it:
+    no `[data] value`, no purchases or net spend, and columns not all named like amounts spent."""
+    if (
+        configured
+        or not columns
+        or set(columns) & set(KIND_VALUE)
+        or all(SPEND_NAME.search(c) for c in columns)
+    ):
+        return None
+    labels = [_mid_sentence(column_labels.get(c) or feature_label(c)) for c in columns]
+    parts = labels[0] if len(labels) == 1 else f"the sum of {', '.join(labels[:-1])} and {labels[-1]}"
+    name = value_label(columns, (), column_labels)
+    return (
+        f"What a customer is worth ({name}) was not named, so it was taken as {parts} (skewed amounts "
+        "not named like counts, rates or times); set data.value to the column(s) that measure it."
+    )
 
 
 def value_stakes(
@@ -279,11 +317,13 @@ def segment_profiles(
     value: Sequence[str] | None = None,
     kept: Mapping[int, str] | None = None,
     measured: Sequence[dict[str, FeatureStat]] | None = None,
+    categories: CategoryProfile | None = None,
 ) -> tuple[SegmentProfile, ...]:
     """Return each segment's statistics, value, traits and unique business name, in segment-id order.
 
     `kept`: per segment, the name a matching carried over from last period (kept where still true).
     `measured`: each segment's column statistics when an engine aggregated them (else measured here).
+    `categories`: the categorical values' shares per segment (by segment index), which a name may state.
     """
     labels_of = dict(column_labels or {})
     all_stats = list(measured) if measured is not None else segment_stats(features.raw, seg.labels, seg.k)[1]
@@ -292,7 +332,7 @@ def segment_profiles(
     spend_cols = [c for c in features.input_features if SPEND_NAME.search(c)]
     label = value_label(value_cols, spend_cols, labels_of) if value_cols else "value"
     stakes = value_stakes(features.raw, seg.labels, seg.k, value_cols, label)
-    evidence = naming_evidence(features, seg.labels, seg.k, labels_of, value_cols, label)
+    evidence = naming_evidence(features, seg.labels, seg.k, labels_of, value_cols, label, categories)
     named = segment_names(evidence, archetypes, names, [s.share if s else None for s in stakes], kept)
     # a lift says "x times the average" only for amounts that cannot be negative, and never of a code
     # (naming's inputs leave out the columns of a few whole numbers: "Channel 1.5x the average", F29)

@@ -428,17 +428,21 @@ def recommendations(
         leaning = highlights[0].text if highlights else None
         keys = [p.archetype, GENERIC_PLAY, "default"]
         mine: list[Recommendation] = []
-        for key in dict.fromkeys(keys):
+        # a segment the first pass left with nothing (the more valuable ones took every action it meets) takes
+        # an action built on `{traits}` again: each segment fills it with what sets it apart
+        for again, key in [(again, key) for again in (False, True) for key in dict.fromkeys(keys)]:
             play = plays.get(key)
-            if play is None:
+            if play is None or (again and mine):
                 continue
             # the role-based and default plays fill in up to MIN_ACTIONS, not beyond: a segment page holds
             # its traits, its chart and about three actions
             limit = per_segment if key == p.archetype else max(MIN_ACTIONS, len(mine))
             for i, action in enumerate(play.actions):
-                if len(mine) >= limit:
+                if len(mine) >= limit or (again and mine):
                     break
-                if (key, i) in used or not applies(action, p, roles):
+                if ((key, i) in used and not (again and "{traits}" in action.text)) or not applies(
+                    action, p, roles
+                ):
                     continue
                 text = filled_text(action.text, p, roles, labels, leaning, locale=locale, currency=currency)
                 if text is None or action_words(text) in texts or any(r.title == action.title for r in mine):

@@ -69,11 +69,13 @@ def segment_traits(
     "almost none".
     """
     lead_order = {c: i for i, c in enumerate(lead)}
-    if VALUE in lead_order and VALUE in ev.overall and ev.overall[VALUE] > 0:
-        # a name from the summed value ("High spenders") leads with that sum: "Total spend 1.8x the average"
-        mean = ev.means[seg][VALUE]
-        stats = {**stats, VALUE: FeatureStat(mean=mean, median=mean, lift=mean / ev.overall[VALUE])}
-        lift_columns = (VALUE, *lift_columns)
+    for col in (VALUE, *ev.mix):
+        if col in lead_order and col in ev.overall and ev.overall[col] > 0:
+            # a name from the summed value ("High spenders") or from a part's share of it ("High fresh
+            # share") leads with that measure: "Total spend 1.8x the average"
+            mean = ev.means[seg][col]
+            stats = {**stats, col: FeatureStat(mean=mean, median=mean, lift=mean / ev.overall[col])}
+            lift_columns = (col, *lift_columns)
     found: list[tuple[int, int, float, str, str, float]] = []  # sort keys, column, direction, member share
     for col in lift_columns:
         st = stats.get(col)
@@ -111,9 +113,12 @@ def segment_traits(
             lift=float(stats[col].lift or 0.0),
             segment_mean=stats[col].mean,
             overall_mean=ev.overall[col],
-            text=trait_text(_capitalised(ev.label(col)), float(stats[col].lift or 0.0), direction),
+            text=flag_text(_capitalised(ev.label(col)), stats[col].mean, ev.overall[col])
+            if col in ev.flags
+            else trait_text(_capitalised(ev.label(col)), float(stats[col].lift or 0.0), direction),
             direction=direction,
             member_share=share,
+            flag=col in ev.flags,
         )
         for col, direction, share in picked[:MAX_TRAITS]
     )
@@ -148,6 +153,11 @@ def _trait_claim(
         if found is not None and claim_holds(*found):
             return found
     return None
+
+
+def flag_text(label: str, mean: float, overall: float) -> str:
+    """Return a 0/1 column's trait as shares of customers: 'Churned: 45% of the segment, 6% overall'."""
+    return f"{label}: {percent(mean, 0)} of the segment, {percent(overall, 0)} overall"
 
 
 def trait_text(label: str, lift: float, direction: str) -> str:

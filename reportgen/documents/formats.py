@@ -73,10 +73,16 @@ def _escaped(name: str | None) -> bool:
     return name is None or not name.endswith((".txt.j2", ".txt"))
 
 
-@cache
 def environment(locale: str = DEFAULT_LOCALE, currency: str | None = None) -> Environment:
     """Return the Jinja2 environment of every template: HTML autoescaped, strict on undefined names, and the
     number filters of this module in one locale (and currency, for amounts)."""
+    # one environment per (locale, currency) however the call is written: its templates are compiled once
+    # (a worker compiles them while it waits for the analysis, see rendering.warm_up)
+    return _environment(locale, currency)
+
+
+@cache
+def _environment(locale: str, currency: str | None) -> Environment:
     # imported here: the analysis formats its playbook texts with this module and needs no templates
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 

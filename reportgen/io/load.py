@@ -26,6 +26,7 @@ from reportgen.io.csv_text import (
     number_format_hint,
     read_csv,
 )
+from reportgen.io.dates import date_text, days_before, parsed_dates, text_dates
 from reportgen.io.files import (
     BOM,
     SNIFF,
@@ -325,7 +326,7 @@ def _typed(
             s = _days_before(s, name, data.dates[name], where, place, frame["_row"], period_end, notes)
         columns.append(s.alias(name))
     for name in _text_columns(data):
-        columns.append(_category_text(frame[key[name]]).alias(name))
+        columns.append(category_text(frame[key[name]]).alias(name))
     return pl.DataFrame(columns)
 
 
@@ -337,8 +338,11 @@ def _id_text(ids: pl.Series) -> pl.Series:
     return ids.cast(pl.String).str.strip_chars()
 
 
-def _category_text(values: pl.Series) -> pl.Series:
-    """Return category values as trimmed text; whole-number floats (1.0, from a table with gaps) read as 1."""
+def category_text(values: pl.Series) -> pl.Series:
+    """Return category values as trimmed text; whole-number floats (1.0, from a table with gaps) read as 1.
+
+    The null tokens read as MISSING_CATEGORY. The Spark engine's workers call it too (read.spark_customers).
+    """
     if values.dtype.is_float():
         present = values.drop_nulls()
         if present.len() and bool((present.round(0) == present).all()):
@@ -363,17 +367,12 @@ def _days_before(
     """Return whole days from each date to the period end (a later date gives a negative number)."""
     if period_end is None:
         raise ValueError("date columns need the period end")
-    if values.dtype == pl.Date:
-        dates = values
-    elif isinstance(values.dtype, pl.Datetime):
-        dates = values.dt.date()
+    if values.dtype == pl.Date or isinstance(values.dtype, pl.Datetime):
+        dates = parsed_dates(values, fmt)
     else:
-        text = values.cast(pl.String).str.strip_chars()
-        text = pl.select(
-            pl.when(pl.lit(text).is_in(NULL_TOKENS)).then(None).otherwise(pl.lit(text))
-        ).to_series()
-        stamps = text.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
-        bad = text.is_not_null() & stamps.is_null()
+        text = date_text(values)
+        dates = text_dates(text, fmt)
+        bad = text.is_not_null() & dates.is_null()
         if bad.any():
             i = int(bad.arg_true()[0])
             raise InputError(
@@ -381,7 +380,6 @@ def _days_before(
                 f"format {fmt!r} (data.dates.{name}); expected a date such as "
                 f"{date(2011, 12, 9).strftime(fmt)!r}"
             )
-        dates = stamps.dt.date()
     present = dates.drop_nulls()
     if present.len():
         latest = present.max()
@@ -398,8 +396,7 @@ def _days_before(
                 f"({period_end.strftime('%Y-%m')}); days are counted to the period end, "
                 f"{period_end.isoformat()}."
             )
-    days = pl.select((pl.lit(period_end) - pl.lit(dates)).dt.total_days().cast(pl.Float64)).to_series()
-    return days.alias(name)
+    return days_before(dates, period_end).alias(name)
 
 
 def _numbered(frame: pl.DataFrame, data: DataConfig) -> pl.DataFrame:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import re
 import zlib
 from datetime import date, datetime, time
 from pathlib import Path
@@ -202,15 +203,41 @@ def _mapped_columns(scan: pl.LazyFrame, tx: TransactionConfig, where: str) -> di
     wanted = {k: getattr(tx, v) for k, v in _KEYS.items()}
     if tx.product:
         wanted[_PROD] = tx.product
-    for internal, column in wanted.items():
-        if column not in names:
-            key = "product" if internal == _PROD else _KEYS[internal]
-            hint = '; set transactions.product = "" if the log has none' if internal == _PROD else ""
-            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
-            raise InputError(
-                f"{where}: missing column '{column}' (transactions.{key}); the file has: {shown}{hint}"
-            )
+    missing = [(internal, column) for internal, column in wanted.items() if column not in names]
+    if missing:
+        keys = ["product" if internal == _PROD else _KEYS[internal] for internal, _ in missing]
+        listed = ", ".join(
+            f"'{column}' (transactions.{key})" for (_, column), key in zip(missing, keys, strict=True)
+        )
+        fixes = [
+            f'transactions.{key} = "{near}"'
+            for (_, column), key in zip(missing, keys, strict=True)
+            if (near := _near_name(column, names)) is not None
+        ]
+        hint = f"; set {', '.join(fixes)}" if fixes else ""
+        if any(internal == _PROD for internal, _ in missing) and len(fixes) < len(missing):
+            hint += '; set transactions.product = "" if the log has none'
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        plural = "s" if len(missing) > 1 else ""
+        raise InputError(f"{where}: missing column{plural} {listed}; the file has: {shown}{hint}")
     return wanted
+
+
+def _near_name(column: str, names: list[str]) -> str | None:
+    """Return the log's column that is plainly the one meant: the same letters apart from case, spaces and
+    punctuation ('Customer ID' for CustomerID), else the only one that contains it or is contained in it
+    ('Invoice' for InvoiceNo, 'Price' for UnitPrice)."""
+
+    def bare(name: str) -> str:
+        return re.sub(r"[\W_]+", "", name).lower()
+
+    want = bare(column)
+    same = [n for n in names if bare(n) == want]
+    if same:
+        return same[0]
+    # at least 5 letters in common, so that "ID" or "No" does not pass for a column
+    close = [n for n in names if min(len(bare(n)), len(want)) >= 5 and (bare(n) in want or want in bare(n))]
+    return close[0] if len(close) == 1 else None
 
 
 def _checked_rows(

@@ -97,6 +97,8 @@ AMOUNT_COLUMNS = frozenset(
         "avg_basket",
     }
 )
+# A value column's share of a customer's summed value, as naming measures it ("@share:Fresh"): a fraction of a whole.
+VALUE_SHARE_PREFIX = "@share:"
 # the card table's "frequency" columns are the share of months with the activity (0 = never, 1 = every month)
 MONTH_SHARE_COLUMNS = frozenset(
     {
@@ -113,6 +115,11 @@ MONTH_SHARE_COLUMNS = frozenset(
 SPEND_NAME = re.compile(r"^mnt(?=[A-Z_])|spend|amount|sales|revenue", re.IGNORECASE)
 
 
+def in_sentence(label: str) -> str:
+    """Return a label as it reads mid-sentence: 'Purchases' -> 'purchases'; 'MRR' and 'RFM score' kept."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 def feature_label(name: str) -> str:
     """Return the readable label of a column, falling back to a tidied column name."""
     return FEATURE_LABELS.get(name) or readable_label(name)
@@ -124,6 +131,9 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _PREFIXES = {"mnt": "{} spend", "num": "{}", "dt": "Days since {} date"}
 # Abbreviations spelled out: "MntGoldProds" reads "Gold products spend"
 _WORDS = {"prods": "products", "prod": "product"}
+# A capitalised word without a vowel is an abbreviation even in an all-capitals name (MRR, LTV, NPS): lowered,
+# "mrr" reads as a typo
+_ACRONYM = re.compile(r"^[B-DF-HJ-NP-TV-XZ]{2,}$")
 
 
 def readable_label(name: str) -> str:
@@ -140,7 +150,12 @@ def readable_label(name: str) -> str:
     if len(words) > 1 and words[0].lower() in _PREFIXES:
         pattern = _PREFIXES[words[0].lower()]
         words = words[1:]
-    kept = [w if (w.isupper() and len(w) > 1 and not shouting) else w.lower() for w in words]
+        if len(words) > 1 and words[0].lower() == "of":  # NumOfProducts: "Products", not "Of products"
+            words = words[1:]
+    kept = [
+        w if (w.isupper() and len(w) > 1 and (not shouting or _ACRONYM.match(w))) else w.lower()
+        for w in words
+    ]
     kept = [_WORDS.get(w, w) for w in kept]
     if len(kept) > 1 and kept[-1] == "month":  # NumWebVisitsMonth: visits in a month
         kept[-1] = "per month"

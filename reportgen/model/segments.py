@@ -126,6 +126,7 @@ class Trait:
     text: str  # "Purchases 7.7x the average"
     direction: str = "above"  # "above" | "below" | "almost_none": what the text claims
     member_share: float | None = None  # the share of the segment's members of whom it is true
+    flag: bool = False  # a 0/1 column: the means are shares of customers with the flag
 
 
 @dataclass(frozen=True)

@@ -415,15 +415,14 @@ class _Background:
 
 
 def _import_model() -> None:
-    """Import the typed objects before a warm-up thread imports them too (two threads importing one package
-    at once can meet each other's half-initialised modules while this one unpickles the job)."""
+    """Import the typed objects before a warm-up thread does (two importing threads meet half-made modules)."""
     import reportgen.model  # noqa: F401
 
 
-def _warm_documents() -> None:
+def _warm_documents(job_arrived: threading.Event) -> None:
     from reportgen.documents import rendering
 
-    rendering.warm_up()
+    rendering.warm_up(until=job_arrived)
 
 
 def _import_charts() -> None:
@@ -439,14 +438,16 @@ LAYOUT_GC_THRESHOLD = 50_000
 def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
     """The documents worker: start the charts worker, warm up, take the job, lay out and write documents."""
     started = time.perf_counter()
-    _import_model()
-    charts = ChartWorker()
+    charts = ChartWorker()  # first: its warm-up (the chart engine) is the longer one
     try:
-        warming = _Background(_warm_documents)
+        _import_model()
+        job_arrived = threading.Event()  # the warm-up leaves what is left to the job, at normal priority
+        warming = _Background(lambda: _warm_documents(job_arrived))
         try:
             job = _JobUnpickler(jobs).load()
         except EOFError:
             return  # the parent stopped before the analysis was done
+        job_arrived.set()
         stats = {"job_at_s": time.perf_counter() - started}
         charts.submit(job)
         warming.join()

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
@@ -19,6 +20,7 @@ from reportgen.analysis.matching import (
     migration,
     model_document,
     model_json,
+    month_over_month,
     projected_matrix,
     redefinitions,
     segment_changes,
@@ -43,6 +45,7 @@ from reportgen.model import (
     PreviousModel,
     Segmentation,
     SegmentChange,
+    SegmentMatch,
     SegmentProfile,
     VanishedSegment,
 )
@@ -506,6 +509,35 @@ def test_redefinitions_find_merges_and_leave_ordinary_moves_alone() -> None:
     assert [(r.id, r.sources, r.customers) for r in found] == [(0, (1,), 80)]
     assert found[0].as_dict() == {"id": 0, "from": [1], "customers": 80}
     assert redefinitions(_migration([f for f in flows if f[0] != 1])) == ()
+
+
+def test_customers_crossing_between_two_kept_segments_are_moves_not_a_redefinition() -> None:
+    # a purchase log's November: 4 of the 7 staying "Heavy returners" now sit in the 300-customer segment 1,
+    # while both segments kept their identity; calling segment 1 "redefined" put "51% of customers, in a
+    # redefined segment" on the cover for four customers' move
+    flows = [(0, 0, 50), (0, 1, 46), (1, 1, 38), (2, 1, 4), (2, 2, 1), (2, 0, 2)]
+    assert redefinitions(_migration(flows), kept={0, 1, 2}) == ()
+    # a previous segment that vanished (2) or a current one that is new (1) is still a redefinition
+    assert [(r.id, r.sources) for r in redefinitions(_migration(flows), kept={0, 1})] == [(1, (2,))]
+    assert [(r.id, r.sources) for r in redefinitions(_migration(flows), kept={0, 2})] == [(1, (2,))]
+    previous_ids = [0] * 96 + [1] * 38 + [2] * 7
+    current_ids = [0] * 50 + [1] * 46 + [1] * 38 + [1] * 4 + [2] * 1 + [0] * 2
+    customers = [str(i) for i in range(len(previous_ids))]
+    october = SimpleNamespace(
+        period=Period(2026, 10),
+        assignments=pl.DataFrame({ID: customers, "segment_id": previous_ids}),
+        summary_segments=(),
+    )
+    kept = tuple(SegmentMatch(i, i, None, 0.1, 1.0, new=False) for i in range(3))
+    stable = SimpleNamespace(segmentation=SimpleNamespace(labels=np.array(current_ids)), profiles=())
+    history = month_over_month(
+        october,  # type: ignore[arg-type]
+        pl.Series(customers),
+        stable,  # type: ignore[arg-type]
+        Matching(from_period=Period(2026, 10), matches=kept, vanished=()),
+    )
+    assert history.redefined == ()
+    assert "redefined" not in " ".join(change_sentences(history))
 
 
 def test_change_sentences_tell_a_redefinition_instead_of_moves_and_a_vanished_segment() -> None:

@@ -59,7 +59,8 @@ NAME_MEANS: dict[str, tuple[tuple[str, str], ...]] = {
     "Heavy returners": (("return_rate", "above"),),
 }
 TRAIT = re.compile(
-    r"^(?P<label>.+?) (?:(?P<lift>[0-9.]+)x the average|(?P<pct>[0-9]+)% below the average|almost none)"
+    r"^(?P<label>.+?)(?: (?P<lift>[0-9.]+)x the average| (?P<pct>[0-9]+)% below the average| almost none"
+    r"|: (?P<flag><?[0-9]+)% of the segment, <?[0-9]+% overall)"
 )
 
 
@@ -95,10 +96,22 @@ def run_case(tmp_path: Path, case: str, seed: int, k: int) -> Analysis:
     return analyse(_settings(tmp_path, "customers", k, features), path, NOV)
 
 
+def value_share(analysis: Analysis, column: str) -> np.ndarray:
+    """Recompute one value column's share of each customer's summed value (0 where the sum is 0)."""
+    v = analysis.profiles[0].value
+    assert v is not None and column in v.columns
+    parts = analysis.features.raw.select(v.columns).to_numpy().astype(float)
+    total = parts.sum(axis=1)
+    part = parts[:, list(v.columns).index(column)]
+    return np.where(total > 0, part / np.where(total > 0, total, 1.0), 0.0)
+
+
 def scaled(analysis: Analysis, column: str) -> np.ndarray:
     """Recompute a column on the clustering's scale from the raw values (log1p where applied, then z)."""
     fm = analysis.features
-    if column == "@value":
+    if column.startswith("@share:"):
+        raw = value_share(analysis, column.removeprefix("@share:"))
+    elif column == "@value":
         v = analysis.profiles[0].value
         assert v is not None
         raw = fm.raw.select(pl.sum_horizontal(v.columns)).to_series().to_numpy()
@@ -112,6 +125,8 @@ def scaled(analysis: Analysis, column: str) -> np.ndarray:
 
 
 def raw_values(analysis: Analysis, column: str) -> np.ndarray:
+    if column.startswith("@share:"):
+        return value_share(analysis, column.removeprefix("@share:"))
     if column == "@value":
         v = analysis.profiles[0].value
         assert v is not None
@@ -134,6 +149,8 @@ def assert_claim(analysis: Analysis, seg: int, feature: str, direction: str, whe
 
 
 def name_label(column: str) -> str:
+    if column.startswith("@share:"):
+        return f"{name_label(column.removeprefix('@share:'))} share"
     if column in NAME_WORDS:
         return NAME_WORDS[column]
     label = feature_label(column)
@@ -160,19 +177,34 @@ def check_summary(analysis: Analysis, document: dict[str, Any]) -> None:
             assert name in NAME_MEANS, where
             for feature, direction in NAME_MEANS[name]:
                 assert_claim(analysis, seg, feature, direction, where)
+        elif naming["claims"][0]["direction"] == "level":
+            # "Mostly retail channel": two thirds of the members hold the value, more than all customers do
+            column, value = naming["claims"][0]["feature"].split("=", 1)
+            held = analysis.table.frame.get_column(column).cast(pl.String).str.strip_chars() == value
+            members = analysis.segmentation.labels == seg
+            share = held.to_numpy()[members].mean()
+            assert share >= MEMBER_SHARE and share > held.mean(), where
+            assert name.startswith("Mostly ") and value.lower() in name.lower(), where
         else:
             # a plain name is read back from its words: "High x", "High x and y", "High x, low y"
             assert naming["rule"] == "generic", where
             m = re.match(
-                r"^(High|Low|Many|Few)(?:-value customers| spenders| (.+?))(?:(?: and |, (high|low|many|few) )(.+))?$",
+                r"^(High|Low|Many|Few|Mostly not|Mostly)(?:-value customers| spenders| (.+?))"
+                r"(?:(?: and |, (high|low|many|few|mostly not|mostly) )(.+))?$",
                 name,
             )
             assert m is not None, where
             claims = naming["claims"]
-            first = "above" if m.group(1) in ("High", "Many") else "below"
-            second = {"high": "above", "many": "above", "low": "below", "few": "below", None: first}[
-                m.group(3)
-            ]
+            first = "above" if m.group(1) in ("High", "Many", "Mostly") else "below"
+            second = {
+                "high": "above",
+                "many": "above",
+                "mostly": "above",
+                "low": "below",
+                "few": "below",
+                "mostly not": "below",
+                None: first,
+            }[m.group(3)]
             assert claims[0]["direction"] == first, where
             if m.group(2):
                 assert name_label(claims[0]["feature"]) == m.group(2), where
@@ -189,6 +221,8 @@ def check_summary(analysis: Analysis, document: dict[str, Any]) -> None:
             m = TRAIT.match(text)
             assert m is not None, text
             direction = "above" if m.group("lift") else "below" if m.group("pct") else "almost_none"
+            if m.group("flag"):  # a 0/1 column's shares: the claim's direction is the detail's, checked below
+                direction = detail["direction"]
             assert detail["direction"] == direction, (text, detail)
             assert_claim(analysis, seg, detail["feature"], direction, f"{name}: trait {text}")
         assert sum(1 for t in naming["traits"] if t["direction"] == "almost_none") <= 1
@@ -352,3 +386,109 @@ def test_a_matched_segment_keeps_last_months_name_only_while_it_is_true(tmp_path
     # a name no rule finds true of it (no wine column at all) is not kept: the segment gets its true name
     stale = segment_names(ev, CARD_ARCHETYPES, ARCHETYPE_NAMES, [None] * fit.k, {0: "Wine lovers"})
     assert [name for _, name, _ in stale] == fresh
+
+
+def mix_table(seed: int, n: int = 600) -> tuple[pl.DataFrame, np.ndarray]:
+    """Return four spend columns with three planted groups: big buyers of everything, small accounts that buy
+    mostly fresh, and mid-sized accounts whose spend leans to detergents and grocery, with little fresh."""
+    rng = np.random.default_rng(seed)
+    centres = {0: (3000, 3000, 3000, 3000), 1: (900, 80, 80, 60), 2: (300, 2500, 2200, 150)}
+    groups = rng.integers(0, 3, n)
+    cols = {}
+    for j, name in enumerate(("Fresh", "Detergents", "Grocery", "Frozen")):
+        base = np.array([centres[int(g)][j] for g in groups], dtype=float)
+        cols[name] = np.round(base * rng.lognormal(0, 0.35, n), 2)
+    return pl.DataFrame({"CUST_ID": [f"M{i:04d}" for i in range(n)], **cols}), groups
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_segment_is_named_for_what_its_spend_leans_to_not_for_what_it_lacks(
+    tmp_path: Path, seed: int
+) -> None:
+    frame, groups = mix_table(seed)
+    path = tmp_path / "mix.csv"
+    frame.write_csv(path)
+    spend = ("Fresh", "Detergents", "Grocery", "Frozen")
+    settings = Settings(
+        data=DataConfig(id_column="CUST_ID", features=spend, value=spend),
+        clustering=ClusterConfig(k=3, n_init=3),
+    )
+    analysis = analyse(settings, path, NOV)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    check_summary(analysis, document)  # every name, share claim and trait holds for the mean and most members
+    for profile in analysis.profiles:
+        members = analysis.segmentation.labels == profile.id
+        planted = int(np.bincount(groups[members], minlength=3).argmax())
+        assert profile.naming is not None
+        directions = {c.direction for c in profile.naming.claims}
+        if planted == 2:
+            # it buys little fresh, but what it does is spend mostly on detergents: the name says that
+            assert directions == {"above"} and profile.naming.claims[0].feature == "@share:Detergents", (
+                profile.name
+            )
+            assert profile.name == "High detergents share"
+            assert profile.traits[0].text.startswith("Detergents share of combined value")
+        if planted == 1:
+            assert profile.name == "Low-value customers"
+
+
+def test_a_yes_no_column_reads_as_shares_of_customers(tmp_path: Path) -> None:
+    # a bank's churn flag and card flag: "High exited" / "Exited 2.7x the average" said nothing a reader can use
+    rng = np.random.default_rng(0)
+    n = 3000
+    groups = rng.integers(0, 3, n)
+    frame = pl.DataFrame(
+        {
+            "CustomerId": np.arange(15600000, 15600000 + n),
+            "Age": np.round(rng.normal(np.array([35, 48, 40])[groups], 6)),
+            "Balance": np.where(groups == 0, 0.0, np.round(rng.lognormal(11, 0.4, n), 2)),
+            "Exited": (rng.random(n) < np.array([0.05, 0.85, 0.1])[groups]).astype(int),
+            "HasCrCard": (rng.random(n) < np.array([0.7, 0.7, 0.03])[groups]).astype(int),
+        }
+    )
+    path = tmp_path / "churn.csv"
+    frame.write_csv(path)
+    features = ("Age", "Balance", "Exited", "HasCrCard")
+    settings = Settings(
+        data=DataConfig(id_column="CustomerId", features=features), clustering=ClusterConfig(k=3, n_init=3)
+    )
+    analysis = analyse(settings, path, NOV)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    check_summary(analysis, document)  # "Mostly exited" holds: two thirds of its members have the flag
+    churners = next(p for p in analysis.profiles if p.name == "Mostly exited")
+    exited = analysis.features.raw.get_column("Exited").to_numpy()
+    members = analysis.segmentation.labels == churners.id
+    trait = next(t for t in churners.traits if t.feature == "Exited")
+    assert trait.flag and trait.text == (
+        f"Exited: {round(100 * exited[members].mean())}% of the segment, {round(100 * exited.mean())}% overall"
+    )
+    for p in analysis.profiles:
+        assert all(" the average" not in t.text for t in p.traits if t.feature in ("Exited", "HasCrCard"))
+        assert not re.search(r"\b(High|Low) (exited|has cr card)", p.name, re.IGNORECASE), p.name
+
+
+def test_a_segment_most_of_whose_members_hold_one_category_value_may_be_named_for_it(tmp_path: Path) -> None:
+    # a SaaS export: the Team plan's accounts stand apart on every number, and what they are is "Team"
+    rng = np.random.default_rng(0)
+    n = 3000
+    plan = rng.choice(["Free", "Pro", "Team"], n, p=[0.6, 0.3, 0.1])
+    group = np.searchsorted(["Free", "Pro", "Team"], plan)
+    frame = pl.DataFrame(
+        {
+            "account": [f"A{i}" for i in range(n)],
+            "plan": plan,
+            "mrr": np.where(group == 0, 0.0, np.round(rng.lognormal(np.array([0, 4, 6])[group], 0.3), 2)),
+            "logins_last_30d": np.round(rng.lognormal(np.array([1, 2.5, 3])[group], 0.5)),
+            "seats": np.where(group == 2, rng.integers(5, 50, n), 1),
+        }
+    )
+    path = tmp_path / "saas.csv"
+    frame.write_csv(path)
+    data = DataConfig(
+        id_column="account", features=("mrr", "logins_last_30d", "seats", "plan"), categorical=("plan",)
+    )
+    analysis = analyse(Settings(data=data, clustering=ClusterConfig(k=3, n_init=3)), path, NOV)
+    document = summary_document(analysis, period=NOV, generator="t", input_label="t.csv")
+    check_summary(analysis, document)  # every "Mostly <value>" is read back from the table
+    named = [p.name for p in analysis.profiles]
+    assert "Mostly plan Team" in named, named

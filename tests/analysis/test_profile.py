@@ -216,6 +216,29 @@ def test_default_value_leaves_out_a_count_beside_amounts_with_cents() -> None:
     assert value_columns(whole) == ("Fresh", "Milk")
 
 
+def test_a_count_with_gaps_and_an_average_are_not_summed_into_the_value() -> None:
+    # a loyalty table: whole points with 5% gaps filled by their median (1013.5) were summed with an amount in
+    # euros and cents into "combined value", because the filled median has a fraction
+    rng = np.random.default_rng(5)
+    points = [None if i % 20 == 0 else float(v) for i, v in enumerate(np.round(rng.gamma(1.5, 800, 400)))]
+    frame = pl.DataFrame(
+        {
+            ID: [f"c{i}" for i in range(400)],
+            "points_balance": pl.Series(points, dtype=pl.Float64),
+            "charged": np.round(rng.lognormal(4, 1, 400), 2),
+        }
+    )
+    table = LoadedTable(Path("t.csv"), "0", frame, ("points_balance", "charged"), 400)
+    fm = feature_matrix(table, FeatureConfig(engineered=False))
+    filled = fm.quality.imputed["points_balance"].value
+    assert filled != round(filled)  # the median of an even count of whole numbers, halfway between two
+    assert value_columns(fm) == ("charged",)
+    # beside a total, an average per purchase is not summed into what a customer is worth
+    spend = np.round(rng.lognormal(6, 1, 400), 2)
+    shop = _matrix({"total_charged": spend, "avg_ticket": np.round(rng.gamma(3, 10, 400), 2)})
+    assert value_columns(shop) == ("total_charged",)
+
+
 def test_a_segment_at_half_the_raw_average_is_not_called_mainstream() -> None:
     # a long-tailed spend column: after log1p the bulk sits within half an SD of the mean, but its raw mean is
     # about half the all-customer mean, which the report prints beside the name

@@ -460,3 +460,30 @@ def test_how_often_they_buy_sums_the_purchase_channels() -> None:
     assert again, [r.title for r in recs]
     total_lift = (3.6 + 0.4 + 3.0) / (4.0 + 2.5 + 6.0)  # 0.56x
     assert f"(purchases in all channels {total_lift:.1f}x the average)" in again[0].text
+
+
+def test_a_segment_the_others_left_without_actions_gets_an_offer_built_on_its_own_traits() -> None:
+    # a loyalty table's fourth and fifth segments got no action at all: the more valuable ones had taken every
+    # action they met, the traits-built offer included
+    generic = load_playbook(GENERIC_PLAYBOOK)
+
+    def plain(id_: int, column: str, lift: float) -> SegmentProfile:
+        trait = Trait(column, column.title(), lift, lift * 2, 1.0, f"{column.title()} {lift}x the average")
+        return SegmentProfile(
+            id=id_,
+            name=f"High {column}",
+            archetype=f"high:{column}",
+            size=500 - id_,
+            share=0.2,
+            stats={column: FeatureStat(mean=lift * 2, median=lift * 2, lift=lift)},
+            value_shares={},
+            traits=(trait,),
+        )
+
+    profiles = tuple(plain(i, c, 1.5 + i / 10) for i, c in enumerate(["visits", "points", "opens", "tier"]))
+    recs = recommendations(profiles, {}, generic)
+    for p in profiles:
+        mine = [r for r in recs if r.segment_id == p.id]
+        assert mine, p.name
+        assert p.traits[0].text.lower() in " ".join(r.text for r in mine).lower()
+    assert len({action_words(r.text) for r in recs}) == len(recs)  # still no two segments with the same words

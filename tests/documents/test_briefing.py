@@ -265,7 +265,10 @@ def test_briefing_content_from_an_analysis() -> None:
         change_sentences=("One sentence.",),
     )
     # the news in the subject: the largest segment (no value measure here) and the new segment
-    assert b.subject == "November 2026 – Savers hold 70% of customers; new segment: Savers (70% of customers)"
+    assert (
+        b.subject
+        == "November 2026 – Savers: 70% of customers, the largest segment; new segment: Savers (70% of customers)"
+    )
     assert b.report_url == "https://intranet.example.com/segments/2026-11/report.html"
     assert [s.name for s in b.segments] == ["Savers", "High spenders"]  # largest first
     assert [s.change for s in b.segments] == ["new this month", "+10 (+50%)"]

@@ -28,6 +28,8 @@ from reportgen.documents.report_model import (
 from reportgen.documents.report_model.prose import segment_text
 from reportgen.model import (
     Analysis,
+    CategoryHighlight,
+    CategoryProfile,
     ChartImage,
     DataQuality,
     FeatureMatrix,
@@ -282,6 +284,27 @@ def test_model_writes_segment_paragraphs_from_the_numbers() -> None:
     )
 
 
+def test_a_segment_paragraph_says_which_group_it_leans_to() -> None:
+    # a bank's two largest segments had the same traits (has a card 1.4x the average): that one is all men and
+    # the other all women was told only in an action
+    analysis = sample_analysis()
+    women = CategoryHighlight("Gender", "Female", 1.0, 0.5, "100% Gender Female vs 50% overall")
+    leaning = analysis.profiles[1]
+    categories = CategoryProfile(("Gender",), {}, {}, {leaning.id: (women,)})
+    model = report_model(
+        replace(analysis, categories=categories),
+        sample_charts(),
+        load_brand(DEFAULT_BRAND),
+        "Report",
+        PERIOD,
+        GENERATOR,
+        Settings().as_dict(),
+    )
+    para = {p.name: p.text for p in model.paragraphs}
+    assert para[leaning.name].endswith(" It leans to one group: 100% Gender Female vs 50% overall.")
+    assert sum("leans to one group" in text for text in para.values()) == 1
+
+
 def test_tiny_shares_do_not_read_as_zero() -> None:
     assert percent(0.00011) == "<0.1%"
     assert percent(0.0) == "0.0%"
@@ -295,6 +318,26 @@ def test_shares_and_rates_show_as_percentages_and_days_as_whole_days() -> None:
     assert trait.unit == "percent"
     assert "55.0%" in html  # Big spenders' PRC_FULL_PAYMENT mean 0.55, not "0.55"
     assert measure(52.9, "days") == "53" and measure(0.014, "percent") == "1.4%"
+
+
+def test_a_share_of_the_value_shows_as_a_percentage(wholesale_path: Path) -> None:
+    # "High detergents paper share": the trait row reads "16.5%" against "7.4%", not "0.16" against "0.07"
+    from reportgen.config import DataConfig
+    from reportgen.documents.report_model.segments import segment_page
+    from reportgen.period import parse_period
+    from reportgen.pipeline import analyse
+
+    spend = ("Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen")
+    settings = Settings(data=DataConfig(id_column="", features=spend, value=spend))
+    analysis = analyse(settings, wholesale_path, parse_period("2026-11"))
+    rows = [
+        t
+        for p in analysis.profiles
+        for t in segment_page(analysis, p.id + 1, p, {}, "combined value").traits
+        if " share of " in t.label
+    ]
+    assert rows and all(t.unit == "percent" for t in rows)
+    assert measure(rows[0].segment_mean, rows[0].unit).endswith("%")
 
 
 def test_top_actions_never_repeat_a_title() -> None:
@@ -551,6 +594,7 @@ def test_segment_paragraph_says_total_spend_once() -> None:
     assert "62.0% of total spend," in segment_text(profile, "total spend")
     assert "of all total" not in segment_text(profile, "total spend")
     assert "62.0% of all wine and meat spend" in segment_text(profile, "wine and meat spend")
+    assert "62.0% of all MRR" in segment_text(profile, "MRR")  # an abbreviation keeps its capitals
 
 
 def test_phone_trait_bars_sit_on_the_side_of_the_average_their_ratio_says() -> None:

@@ -68,7 +68,10 @@ def test_key_message_gives_the_concentration_of_value() -> None:
     many = SimpleNamespace(profiles=tuple(profile(i, n, 0.1, 0.15) for i, n in enumerate("ABCDE")))
     assert key_message(many, "Spend").startswith("A, B and C: 30% of customers make 45% of spend")  # type: ignore[arg-type]
     none = SimpleNamespace(profiles=(profile(0, "A", 0.7, None), profile(1, "B", 0.3, None)))
-    assert key_message(none, "spend") == "A hold 70% of customers"  # type: ignore[arg-type]
+    # a name need not be a plural ("Mixed behaviour hold 35%"): no verb agrees with it
+    assert key_message(none, "spend") == "A: 70% of customers, the largest segment"  # type: ignore[arg-type]
+    # an abbreviation stays one: a SaaS table's headline and e-mail subject read "73% of mrr"
+    assert key_message(one, "MRR") == "High spenders: 12% of customers make 65% of MRR"  # type: ignore[arg-type]
 
 
 def test_deltas_carry_sign_size_and_direction() -> None:

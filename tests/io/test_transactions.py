@@ -217,6 +217,13 @@ def test_common_timestamp_formats_are_read(tmp_path: Path, stamp: str) -> None:
     assert (row["recency_days"], row["tenure_days"]) == (0, 4)
 
 
+def test_a_time_zone_offset_keeps_the_day_as_written(tmp_path: Path) -> None:
+    # 23:30 at -05:00 is 04:30 the next day in UTC: the README says the time is taken as written
+    log = f"{HEADER}\n1,A,1,2011-12-01T09:00:00-05:00,2.0,5,UK\n2,A,1,2011-12-05T23:30:00-05:00,2.0,5,UK\n"
+    row = customer(load(write(tmp_path, log)), "5")
+    assert (row["recency_days"], row["tenure_days"]) == (0, 4)
+
+
 def test_mixed_formats_in_one_column_are_each_read(tmp_path: Path) -> None:
     log = f"{HEADER}\n1,A,1,12/1/2011 9:00,2.0,5,UK\n2,A,1,2011-12-05T10:00,2.0,5,UK\n"
     table = load_transactions(write(tmp_path, log), TX, PERIOD_END)
@@ -273,6 +280,29 @@ def test_a_log_in_memory_is_the_files_log_without_a_file_hash(tmp_path: Path, ha
     assert table.sha256 is None and table.name == "orders" and hand.name == "log.csv"
     with pytest.raises(InputError, match=r"^orders: missing column 'InvoiceNo'"):
         purchase_log_from_frame(frame.drop("InvoiceNo"), TX, PERIOD_END, "orders")
+
+
+def test_every_missing_column_is_named_with_the_log_column_it_plainly_means(tmp_path: Path) -> None:
+    # the UCI "Online Retail II" names: one error per run named only CustomerID, then InvoiceNo, then UnitPrice
+    log = (
+        "Invoice,StockCode,Quantity,InvoiceDate,Price,Customer ID,Country\n1,A,1,2011-12-01 09:00,2.0,5,UK\n"
+    )
+    with pytest.raises(InputError) as err:
+        load(write(tmp_path, log))
+    message = str(err.value)
+    for column, key in (("CustomerID", "customer"), ("InvoiceNo", "invoice"), ("UnitPrice", "unit_price")):
+        assert f"'{column}' (transactions.{key})" in message
+    assert 'set transactions.customer = "Customer ID", transactions.invoice = "Invoice", ' in message
+    assert 'transactions.unit_price = "Price"' in message and "\n" not in message
+    # nothing close: no guess ("Qty" is too short to stand for Quantity)
+    odd = "InvoiceNo,StockCode,Qty,InvoiceDate,UnitPrice,CustomerID\n1,A,1,2011-12-01 09:00,2.0,5\n"
+    with pytest.raises(
+        InputError, match=r"missing column 'Quantity' \(transactions\.quantity\); the file has: "
+    ):
+        load(write(tmp_path, odd))
+    with pytest.raises(InputError) as err:
+        load(write(tmp_path, odd))
+    assert "set transactions" not in str(err.value)
 
 
 def test_parquet_timezone_aware_and_date_columns(tmp_path: Path) -> None:

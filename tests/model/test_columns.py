@@ -36,3 +36,20 @@ def test_marketing_column_names_read_as_words() -> None:
     assert readable_label("NumWebPurchases") == "Web purchases"
     assert readable_label("Dt_Customer") == "Days since customer date"
     assert readable_label("NumStorePurchases") == "Store purchases"
+    assert readable_label("NumOfProducts") == "Products"  # a bank churn table's column read "Of products"
+
+
+@pytest.mark.parametrize(
+    ("column", "label"),
+    [
+        ("MRR", "MRR"),
+        ("NPS_SCORE", "NPS score"),
+        ("TOTAL_MRR", "Total MRR"),
+        ("AGE", "Age"),
+        ("SKY_HIGH", "Sky high"),
+    ],
+)
+def test_an_abbreviation_keeps_its_capitals_in_an_all_capitals_name(column: str, label: str) -> None:
+    # a SaaS table's MRR read "Mrr 7.6x the average" and "73% of mrr": a vowel-less capitalised word is an
+    # abbreviation, while a word such as AGE is still a word
+    assert readable_label(column) == label

@@ -12,7 +12,7 @@ from reportgen.model import (
     spend_share,
     structure_reading,
 )
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import feature_label, in_sentence
 
 
 def _axis_phrase(loadings: Mapping[str, tuple[float, float]], axis: int, labels: Mapping[str, str]) -> str:
@@ -67,11 +67,15 @@ def _in_sentence(text: str) -> str:
     return text
 
 
-def segment_text(profile: SegmentProfile, spend_label: str, traits_shown: int = 3) -> str:
+def segment_text(
+    profile: SegmentProfile, spend_label: str, traits_shown: int = 3, leaning: str | None = None
+) -> str:
+    """Return a segment's paragraph: size, share of value, strongest traits and the group it leans to
+    (`leaning`: its strongest category highlight, "100% Gender Female vs 50% overall")."""
     _, spend = spend_share(profile)
     parts = [f"{thousands(profile.size)} customers ({percent(profile.share)} of the base)"]
     if spend is not None:
-        label = spend_label.lower()
+        label = in_sentence(spend_label)
         # "of all total spend" says "total" twice
         parts.append(
             f"account for {percent(spend)} of {label if label.startswith('total') else 'all ' + label}"
@@ -83,6 +87,9 @@ def segment_text(profile: SegmentProfile, spend_label: str, traits_shown: int = 
     traits = [_in_sentence(t.text) for t in profile.traits[:traits_shown]]
     if traits:
         text += " Compared with the average customer: " + "; ".join(traits) + "."
+    if leaning:
+        # two segments alike in every number can differ in who they are: say so beside the numbers
+        text += f" It leans to one group: {leaning}."
     return text[:1].upper() + text[1:]
 
 

@@ -162,7 +162,11 @@ def report_model(
         headlines=headline_figures(analysis, spend_label, period),
         verdict=analysis.trust.verdict if analysis.trust is not None else "",
         paragraphs=tuple(
-            SegmentParagraph(s.anchor, s.name, segment_text(p, spend_label, summary_traits(len(segments))))
+            SegmentParagraph(
+                s.anchor,
+                s.name,
+                segment_text(p, spend_label, summary_traits(len(segments)), _leaning(analysis, p.id)),
+            )
             for s, p in zip(segments, analysis.profiles, strict=True)
         ),
         actions=action_items(analysis),
@@ -196,3 +200,11 @@ def _with_key_figures(changes: Changes, analysis: Analysis, labels: Mapping[str,
         return changes
     units = {f: measure_unit(f) for c in analysis.history.changes for f in (g.feature for g in c.figures)}
     return replace(changes, key_figures=key_figure_table(analysis.history, labels, units, analysis.profiles))
+
+
+def _leaning(analysis: Analysis, segment_id: int) -> str | None:
+    """Return the group a segment over-represents most, in words, or None."""
+    if analysis.categories is None:
+        return None
+    highlights = analysis.categories.highlights.get(segment_id, ())
+    return highlights[0].text if highlights else None

@@ -23,7 +23,13 @@ from reportgen.model import (
     SegmentProfile,
     spend_share,
 )
-from reportgen.model.columns import AMOUNT_COLUMNS, MONTH_SHARE_COLUMNS, feature_label, value_words
+from reportgen.model.columns import (
+    AMOUNT_COLUMNS,
+    MONTH_SHARE_COLUMNS,
+    VALUE_SHARE_PREFIX,
+    feature_label,
+    value_words,
+)
 
 # Measures that are fractions of a whole read as percentages ("23.0%", not "0.23"); day counts as whole days.
 PERCENT_FEATURES = frozenset({"PRC_FULL_PAYMENT", "INSTALLMENT_SHARE", "return_rate"})
@@ -35,7 +41,11 @@ DAY_FEATURES = frozenset({"recency_days", "tenure_days"})
 def measure_unit(feature: str, amounts: frozenset[str] = AMOUNT_COLUMNS) -> str:
     """Return how a measure's values are shown: 'percent', 'days', 'amount' (in the report's currency) or
     'number' (picks the template filter). `amounts`: the columns that are money."""
-    if feature in PERCENT_FEATURES or feature in MONTH_SHARE_COLUMNS:
+    if (
+        feature in PERCENT_FEATURES
+        or feature in MONTH_SHARE_COLUMNS
+        or feature.startswith(VALUE_SHARE_PREFIX)
+    ):
         return "percent"
     if feature in DAY_FEATURES:
         return "days"
@@ -149,7 +159,7 @@ def segment_page(
             t.segment_mean,
             t.overall_mean,
             t.lift,
-            measure_unit(t.feature),
+            "percent" if t.flag else measure_unit(t.feature),
         )
         for t in profile.traits
     )

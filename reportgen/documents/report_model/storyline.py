@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reportgen.documents.formats import amount, decimal, percent, thousands
 from reportgen.documents.labels import value_label
 from reportgen.model import Analysis, MonthOverMonth, SegmentChange, SegmentProfile, spend_share
-from reportgen.model.columns import feature_label
+from reportgen.model.columns import feature_label, in_sentence
 
 UP, DOWN = "▲", "▼"
 
@@ -133,7 +133,7 @@ def key_message(analysis: Analysis, spend_label: str) -> str:
     report, the e-mail subject and the archive all say this sentence.
     """
     valued = _value_segments(analysis.profiles)
-    label = spend_label.lower()
+    label = in_sentence(spend_label)
     if valued and sum(v for _, v in valued) > 0:
         customers = value = 0.0
         names: list[str] = []
@@ -146,7 +146,8 @@ def key_message(analysis: Analysis, spend_label: str) -> str:
                 break
         return f"{_names(names)}: {percent(customers, 0)} of customers make {percent(value, 0)} of {label}"
     largest = max(analysis.profiles, key=lambda p: (p.size, -p.id))
-    return f"{largest.name} hold {percent(largest.share, 0)} of customers"
+    # "Mixed behaviour hold" and "High has cr card hold": a name need not be a plural, so no verb follows it
+    return f"{largest.name}: {percent(largest.share, 0)} of customers, the largest segment"
 
 
 def headline(analysis: Analysis, user_labels: Mapping[str, str]) -> str:
@@ -159,7 +160,7 @@ def segment_message(profile: SegmentProfile, spend_label: str) -> str:
     _, value = spend_share(profile)
     shares = f"{percent(profile.share, 0)} of customers"
     if value is not None:
-        shares += f" and {percent(value, 0)} of {spend_label.lower()}"
+        shares += f" and {percent(value, 0)} of {in_sentence(spend_label)}"
     if profile.traits:
         trait = profile.traits[0].text
         return f"{trait[0].upper()}{trait[1:]}; {shares}"
@@ -180,7 +181,7 @@ def cover_figures(analysis: Analysis, spend_label: str, from_label: str | None) 
     top = None
     if valued:
         top, share = max(valued, key=lambda pv: (pv[1], pv[0].size, -pv[0].id))
-        out.append(CoverFigure(percent(share, 0), f"of {spend_label.lower()}", top.name))
+        out.append(CoverFigure(percent(share, 0), f"of {in_sentence(spend_label)}", top.name))
     news = headline_change(tuple(changes.values()), _redefined(analysis.history))
     if news is not None:
         moved, kind = news
@@ -254,7 +255,7 @@ def this_month(
             before = figure.previous_mean * (change.previous_size or 0)
             relative = f" ({ratio_text(diff / before)})" if before else ""
             lines.append(
-                f"Largest change in total {spend_label.lower()}: {change.name}, "
+                f"Largest change in total {in_sentence(spend_label)}: {change.name}, "
                 f"{_signed(diff, amount(abs(diff), locale, currency))}{relative}; per customer "
                 f"{amount(figure.previous_mean, locale, currency)} then, {amount(figure.mean, locale, currency)} now."
             )

@@ -10,6 +10,7 @@ from reportgen.model import (
     spend_share,
     top_actions,
 )
+from reportgen.model.columns import in_sentence
 from reportgen.period import Period, period_of
 
 # Which value share is "share of spend", in order of preference (customers table, transaction log).
@@ -73,7 +74,9 @@ def headline_figures(
     if valued:
         top = max(valued, key=lambda p: (spend_share(p)[1] or 0.0, p.size, -p.id))
         out.append(
-            Headline(f"Top share of {spend_label.lower()}", spend_share(top)[1] or 0.0, "percent", top.name)
+            Headline(
+                f"Top share of {in_sentence(spend_label)}", spend_share(top)[1] or 0.0, "percent", top.name
+            )
         )
     # in a second month the fourth figure is the news: the segment whose size moved most
     history = analysis.history

@@ -7,7 +7,8 @@ choice, Lloyd's passes on every row, the nearest-centroid assignment of every cu
 
 On the driver: the validated customer table (one row per customer: the local loader's checks, and the
 per-customer work of the documents: naming evidence, the segment map, categories, month-to-month matching),
-choosing k on the sample with the local code, names, advice, charts and documents.
+the categorical features' levels and indicator scaling (the local functions on that table, which holds every
+customer), choosing k on the sample with the local code, names, advice, charts and documents.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from reportgen.config import ClusterConfig, FeatureConfig, Settings
 from reportgen.engines.spark.fit import LABEL, assigned, lloyd_refinement, profile_aggregates, sample_ids
 from reportgen.engines.spark.read import POS, driver_table, spark_customers, spark_input
 from reportgen.engines.spark.session import spark_failures, spark_session
-from reportgen.engines.spark.stats import Measured, preparation
+from reportgen.engines.spark.stats import Measured, preparation, with_categories
 from reportgen.engines.spark.transactions import spark_transactions
 from reportgen.errors import InputError
 from reportgen.model import (
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 class SparkEngine:
     """The Spark side of one run: the customers' Spark frame and what was computed on it."""
 
-    customers: DataFrame  # _pos, customer_id and the numeric input columns: one row per driver-table row
+    customers: DataFrame  # _pos, customer_id, the input columns (categories as text): one row per customer
     measured: Measured | None = None
     ready: DataFrame | None = None  # filled and engineered, raw units (the profiles' values)
     labels: DataFrame | None = None  # _pos, segment (numbered as in the report) and the profiles' columns
@@ -62,16 +63,9 @@ class SparkEngine:
 
     def feature_matrix(self, table: LoadedTable, cfg: FeatureConfig, locale: str) -> FeatureMatrix:
         """Return the prepared matrix from statistics measured by Spark, applied to the driver table."""
-        if table.encoded:
-            raise InputError(
-                f"data.features: categorical columns ({', '.join(table.encoded)}) are clustered by the local "
-                'engine only for now; set engine.kind = "local" (or --engine local), or list them in '
-                "data.categorical alone"
-            )
         with spark_failures():
-            self.measured, self.ready = preparation(
-                self.customers, table.features, cfg.engineered, cfg.transform
-            )
+            measured, self.ready = preparation(self.customers, table.features, cfg.engineered, cfg.transform)
+        self.measured = with_categories(measured, table)
         return matrix_from_measured(table, cfg, self.measured, locale)
 
     def scoring_rows(self, features: FeatureMatrix, seed: int) -> IntArray | None:
@@ -182,7 +176,7 @@ def matrix_from_measured(
     return FeatureMatrix(
         customer_ids=table.frame.get_column(ID),
         raw=frame.select(table.features + engineered),
-        indicators=None,
+        indicators=measured.indicators,
         input_features=table.features,
         used=prep.used,
         engineered=engineered,
@@ -221,8 +215,9 @@ def engine_table(
             table = with_rfm_scores(loaded)
         else:
             raw = spark_input(spark, source, settings.data)
-            table = driver_table(raw, settings.data, (period or current_period()).last_day, source, locale)
-            customers = spark_customers(raw, settings.data, table).cache()
+            end = (period or current_period()).last_day
+            table = driver_table(raw, settings.data, end, source, locale)
+            customers = spark_customers(raw, settings.data, table, end).cache()
             count = customers.count()
             if count != table.frame.height:
                 raise AssertionError(
@@ -249,11 +244,6 @@ def assigned_segments(
     functions, in Spark's workers. The rows come in the table's order, as on the local engine.
     """
     prep = model.preparation
-    if prep.categories:
-        raise InputError(
-            f"{model.path}: the model clusters categorical columns, which the Spark engine does not prepare "
-            'yet; assign with engine.kind = "local" (or --engine local)'
-        )
     table, engine = engine_table(settings, source, model.period, None if label == "DataFrame" else label)
     absent = [c for c in prep.columns_needed if c not in engine.customers.columns]
     if absent:

@@ -19,6 +19,7 @@ from operator import add
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from reportgen.analysis.cluster import ID_HASH_DIGITS
 from reportgen.analysis.preparation import nearest_segments, prepared_matrix
@@ -56,10 +57,15 @@ def sample_ids(frame: DataFrame, size: int, seed: int) -> list[str]:
 
 
 def prepared_rows(batch: pd.DataFrame, prep: Preparation) -> FloatArray:
-    """Return a batch's rows as K-Means sees them, by the shared preparation (model.json's)."""
-    return prepared_matrix(
-        {c: batch[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in prep.inputs}, prep
-    )
+    """Return a batch's rows as K-Means sees them, by the shared preparation (model.json's).
+
+    The numeric inputs come as float64 with NaN for a gap, the clustered categorical columns as text.
+    """
+    columns: dict[str, npt.ArrayLike] = {
+        c: batch[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in prep.inputs
+    }
+    columns.update({e.column: batch[e.column].to_numpy(dtype=object) for e in prep.categories})
+    return prepared_matrix(columns, prep)
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ def prepared_frame(frame: DataFrame, prep: Preparation) -> DataFrame:
             yield pd.DataFrame({f"x{j}": X[:, j] for j in range(d)})
 
     schema = ", ".join(f"x{j} double" for j in range(d))
-    return frame.select(*[f"`{c}`" for c in prep.inputs]).mapInPandas(prepare, schema)
+    return frame.select(*[f"`{c}`" for c in prep.columns_needed]).mapInPandas(prepare, schema)
 
 
 def _nearest_column(distances: list[Column]) -> Column:
@@ -200,7 +206,7 @@ def assigned(
 
     def label(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            X = prepared_rows(batch.select(list(prep.inputs)).to_pandas(), prep)
+            X = prepared_rows(batch.select(list(prep.columns_needed)).to_pandas(), prep)
             columns = [batch.column(POS), pa.array(nearest_segments(X, centroids), pa.int64())]
             columns += [batch.column(c) for c in kept]
             yield pa.RecordBatch.from_arrays(columns, names=[POS, LABEL, *kept])
@@ -209,7 +215,7 @@ def assigned(
     schema = StructType(
         [StructField(POS, LongType()), StructField(LABEL, LongType()), *[fields[c] for c in kept]]
     )
-    wanted = dict.fromkeys([POS, *prep.inputs, *kept])
+    wanted = dict.fromkeys([POS, *prep.columns_needed, *kept])
     return frame.select(*[f"`{c}`" for c in wanted]).mapInArrow(label, schema)
 
 

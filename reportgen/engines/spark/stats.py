@@ -5,18 +5,23 @@
 - Means and standard deviations: Spark's aggregates in float64 (the local ones agree to about 1e-13).
 - Skewness: Spark's `skewness` is the population (biased) skewness, Polars' `skew(bias=True)`.
 - Scaling: the mean and population standard deviation of each transformed column (numpy's `X.std()`).
+- Categorical features: their levels, the rare ones' grouping and the indicators' centre and scale come from
+  the driver table, which holds every customer (the engine checks it has as many rows as Spark), by the local
+  functions themselves: counts of whole numbers and their shares are exact whoever computes them, and the
+  level order (count, then text) and the grouping rule are then the local code's by construction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+import polars as pl
 
-from reportgen.analysis.features import SKEW_THRESHOLD
+from reportgen.analysis.features import SKEW_THRESHOLD, indicator_frame, indicator_scale
 from reportgen.engines.spark.quantiles import measured_quantiles
-from reportgen.model import ColumnStats, Imputation
+from reportgen.model import ColumnStats, Imputation, LoadedTable
 from reportgen.model.columns import ENGINEERED_RATIOS
 from reportgen.model.preparation import Preparation
 
@@ -33,6 +38,7 @@ class Measured:
     engineered: tuple[str, ...]  # the engineered ratios added
     constant: tuple[str, ...]  # candidate columns without variation (dropped)
     model: Preparation  # the shared preparation (model.json's), which the workers apply to raw columns
+    indicators: pl.DataFrame | None = None  # the clustered categories' 0/1 columns, in driver-table order
 
 
 def _q(name: str) -> str:
@@ -183,3 +189,29 @@ def _ratio(numerator: Column, denominator: Column) -> Column:
     from pyspark.sql import functions as F
 
     return F.when(denominator.isNull() | (denominator == 0), F.lit(0.0)).otherwise(numerator / denominator)
+
+
+def with_categories(measured: Measured, table: LoadedTable) -> Measured:
+    """Return the preparation with the clustered categorical columns' indicators after the numeric columns.
+
+    As analysis.features does: rare values grouped as "other", one indicator per level, each centred on its
+    share and scaled so that a column's indicators carry one unit of variance; a column with a single value
+    is dropped as constant.
+    """
+    if not table.encoded:
+        return measured
+    indicators, owners, encodings = indicator_frame(table.frame, table.encoded)
+    constant = (*measured.constant, *(c for c in table.encoded if c not in owners))
+    if not encodings:
+        return replace(measured, constant=constant)
+    prep = measured.model
+    scale = indicator_scale(indicators, owners)
+    scale[scale == 0] = 1.0
+    model = replace(
+        prep,
+        used=(*prep.used, *indicators.columns),
+        categories=encodings,
+        center=np.concatenate([prep.center, indicators.to_numpy().mean(axis=0)]),
+        scale=np.concatenate([prep.scale, scale]),
+    )
+    return replace(measured, constant=constant, model=model, indicators=indicators)
