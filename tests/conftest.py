@@ -130,4 +130,51 @@ def spark() -> Iterator[Any]:
 
     session = spark_session("local[2]", driver_memory="1g", shuffle_partitions=4)
     yield session
+    SPARK_PART["peak_mb"] = _session_peak_mb()
     session.stop()
+
+
+# what the Spark part of the run cost (issue 15: at most 4 minutes and 3 GB), printed at the end of the run
+SPARK_PART: dict[str, float] = {"seconds": 0.0, "tests": 0, "peak_mb": 0.0}
+
+
+def _session_peak_mb() -> float:
+    """Return the peak resident memory (MB) of the JVM Spark started and its Python workers, plus this process's:
+    each process's own peak (VmHWM), summed, so at most what they held together."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                children.setdefault(int(stat[stat.rindex(")") + 2 :].split()[1]), []).append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    total, todo = 0.0, list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next(
+            (int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0.0
+        )
+    return own + total
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "spark" in report.keywords:
+        SPARK_PART["seconds"] += report.duration  # setup (the session's start), call and teardown
+        SPARK_PART["tests"] += report.when == "call"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SPARK_PART["tests"]:
+        terminalreporter.write_line(
+            f"Spark part: {SPARK_PART['tests']:.0f} tests in {SPARK_PART['seconds']:.0f} s, peak memory "
+            f"{SPARK_PART['peak_mb']:,.0f} MB (this process, the JVM and Spark's Python workers)"
+        )

@@ -146,6 +146,9 @@ def _spark_frame(spark: SparkSession, where: str, fmt: str, line: str, data: Dat
         enforceSchema=True,
         escape='"',
         columnNameOfCorruptRecord=CORRUPT,
+        # a quoted field may hold a line break (a free-text note), as the local reader reads it; without
+        # this Spark splits the record in two at the break (each file is then parsed by one task)
+        multiLine=True,
     )
     return _read(lambda: reader.schema(schema).csv(where), where)
 

@@ -217,3 +217,17 @@ def test_spark_reads_quoted_category_text_as_the_local_loader_does(spark: Any, t
     on_spark = [r["Shop"] for r in engine.customers.orderBy(POS).select("Shop").collect()]
     assert table.frame.equals(local.frame) and on_spark == local.frame["Shop"].to_list()
     assert on_spark[:5] == ['Big "A" store', "North, East", "back\\slash", "plain", "(missing)"]
+
+
+def test_a_quoted_line_break_is_one_field_on_both_engines(
+    spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a free-text note with a line break: Spark's reader split the record and invented a customer 'lines"'
+    rows = "".join(f'C{i},{i * 10.5},{i % 7},"note {i}"\n' for i in range(40))
+    data = tmp_path / "notes.csv"
+    data.write_text(f'{HEADER},NOTE\nC900,5,1,"two\nlines"\n{rows}', encoding="utf-8")
+    found = errors(capsys, tmp_path, data, CONFIG + "[clustering]\nk = 2\n")
+    assert found["local"][0] == found["spark"][0] == 0, found
+    local, spark_run = (tmp_path / e / "2026-11" / "segments.csv" for e in ("local", "spark"))
+    assert spark_run.read_bytes() == local.read_bytes()
+    assert len(local.read_text().splitlines()) == 42  # the header and 41 customers
