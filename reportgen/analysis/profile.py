@@ -12,13 +12,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import polars as pl
 
-from reportgen.analysis.naming import (
-    VALUE,
-    Archetype,
-    Condition,
-    naming_evidence,
-    segment_names,
-)
+from reportgen.analysis.evidence import VALUE, naming_evidence
+from reportgen.analysis.naming import Archetype, Condition, segment_names
 from reportgen.analysis.traits import segment_traits
 from reportgen.errors import InputError
 from reportgen.model import (

@@ -9,14 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from reportgen.analysis.evidence import ALMOST_NONE, VALUE, Evidence
 from reportgen.analysis.naming import (
-    ALMOST_NONE,
     MAX_TRAITS,
     SAME_FACT_CORRELATION,
     TRAIT_MIN_LIFT,
-    VALUE,
     Condition,
-    Evidence,
     claim_holds,
     claim_weight,
     condition_claim,

@@ -12,13 +12,13 @@ import numpy as np
 import polars as pl
 import pytest
 
+from reportgen.analysis.evidence import naming_evidence
 from reportgen.analysis.naming import (
     MAINSTREAM_SD,
     MAX_NAME_LENGTH,
     MEMBER_SHARE,
     NAME_WORDS,
     name_candidates,
-    naming_evidence,
     segment_names,
 )
 from reportgen.analysis.profile import ARCHETYPE_NAMES, CARD_ARCHETYPES

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reportgen.analysis.naming import MEMBER_SHARE, naming_evidence
+from reportgen.analysis.evidence import naming_evidence
+from reportgen.analysis.naming import MEMBER_SHARE
 from reportgen.analysis.profile import segment_stats
 from reportgen.analysis.traits import segment_traits, trait_text
 from reportgen.config import ClusterConfig, DataConfig, Settings
