@@ -187,7 +187,12 @@ def spark_transactions(
     if kind == "parquet":
         raw = spark.read.parquet(str(path))
     else:
-        raw = spark.read.options(header=True, sep=sep, inferSchema=False, encoding="UTF-8").csv(str(path))
+        # as the local reader reads a CSV: a doubled quote inside a quoted field is one quote ("12"" RULER"),
+        # and a quoted field may hold a line break (Spark's defaults are a backslash escape and one line a record)
+        reader = spark.read.options(
+            header=True, sep=sep, inferSchema=False, encoding="UTF-8", escape='"', multiLine=True
+        )
+        raw = reader.csv(str(path))
     raw = raw.toDF(*[c.lstrip("\ufeff") for c in raw.columns])
     columns = _mapped_columns(pl.LazyFrame(schema=dict.fromkeys(raw.columns, pl.String)), tx, where)
     raw = with_positions(raw.select(*[f"`{c}`" for c in dict.fromkeys(columns.values())]))

@@ -100,3 +100,21 @@ def test_a_parquet_log_with_datetimes_gives_the_local_table(spark: Any, tmp_path
     table, _ = spark_transactions(spark, path, TransactionConfig(), None)
     assert table.frame.equals(local.frame)
     assert table.rules == local.rules and table.notes == local.notes and table.last_day == local.last_day
+
+
+def test_quotes_and_line_breaks_in_a_description_read_as_on_the_local_engine(
+    spark: Any, tmp_path: Path
+) -> None:
+    # Online Retail's descriptions hold doubled quotes ("12"" RULER"); a note may hold a line break
+    header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+    lines = "".join(
+        f'5{i:05d},A,"{i}"" RULER",{1 + i % 3},12/{1 + i % 28}/2011 10:00,2.50,{17000 + i % 9},UK\n'
+        for i in range(60)
+    )
+    path = tmp_path / "log.csv"
+    path.write_text(
+        f'{header}\n{lines}599999,B,"TWO\nLINES",2,12/5/2011 10:00,1.25,17003,UK\n', encoding="utf-8"
+    )
+    local = purchase_table(read_purchase_log(path, TransactionConfig(), date(2011, 12, 31)))
+    table, _ = spark_transactions(spark, path, TransactionConfig(), date(2011, 12, 31))
+    assert table.frame.equals(local.frame) and table.rows == local.rows == 61
