@@ -317,9 +317,11 @@ def _table_analysis(
             features, quality=replace(features.quality, notes=(*features.quality.notes, guessed))
         )
     categories = None
-    if table.categorical:
-        shares = category_shares(table.frame, table.categorical, seg.labels, tuple(p.id for p in profiles))
-        categories = category_highlights(shares, settings.data.labels, settings.report.locale)
+    if levels is not None:
+        if history is not None and matching is not None:  # measured by segment index, shown by stable id
+            stable_ids = {matching.ids[i]: v for i, v in levels.segments.items()}
+            levels = replace(levels, segments={p.id: stable_ids[p.id] for p in profiles})
+        categories = category_highlights(levels, settings.data.labels, settings.report.locale)
     return Analysis(
         trust=trust,
         table=table,

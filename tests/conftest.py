@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,16 @@ def _shared_data() -> Path:
         if (base / "cc_general.csv").is_file():
             return base
     return ROOT.parent / "shared" / "data"
+
+
+def readme_config(table: str) -> str:
+    """Return the README's configuration for one of the shared tables ("marketing_campaign.csv"), as written
+    there: the first TOML block after the line that introduces the table, so the tests run the README's
+    example literally."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(rf"^`{re.escape(table)}` .*?```toml\n(.*?)```", text, re.MULTILINE | re.DOTALL)
+    assert found is not None, f"README: no TOML example for {table}"
+    return found.group(1)
 
 
 CC_GENERAL = _shared_data() / "cc_general.csv"

@@ -16,22 +16,17 @@ from reportgen.api import SegmentReport, settings_of
 from reportgen.cli import main
 from reportgen.config import Settings
 from reportgen.errors import InputError
+from tests.conftest import readme_config
 
 PERIOD = "2014-06"
 # the README's configuration for marketing_campaign.csv as distributed: TAB-separated, a dd-mm-yyyy date,
 # two text categories (one clustered on), 24 missing incomes, the user's own labels and value columns
-TOML = """[data]
-id_column = "ID"
-features = ["Income", "Recency", "MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts",
-            "MntSweetProducts", "MntGoldProds", "NumDealsPurchases", "NumWebPurchases",
-            "NumCatalogPurchases", "NumStorePurchases", "NumWebVisitsMonth", "Dt_Customer", "Education"]
-categorical = ["Education", "Marital_Status"]
-dates = { Dt_Customer = "%d-%m-%Y" }
-labels = { MntWines = "Wine spend", NumStorePurchases = "Store purchases" }
-value = ["MntWines", "MntMeatProducts"]
-[clustering]
+TOML = (
+    readme_config("marketing_campaign.csv")
+    + """[clustering]
 k_max = 4
 """
+)
 SETTINGS = tomllib.loads(TOML)
 
 

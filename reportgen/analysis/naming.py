@@ -232,12 +232,13 @@ def _holds_in(ev: Evidence, col: str, direction: str) -> int:
     return count
 
 
-def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
+def _plain_candidates(ev: Evidence, seg: int, held: bool = False) -> list[Candidate]:
     """Return names from one or two features whose difference holds for the mean and most members.
 
     A name sets its segment apart: a claim true of more than half the segments ("Low cash advance" where
     three of five segments draw almost none) is shared, and a name resting on shared claims only is the
-    last resort (SHARED_PENALTY), taken only where nothing true sets the segment apart.
+    last resort (SHARED_PENALTY), taken only where nothing true sets the segment apart. `held`: most members
+    hold a categorical value that can name the segment (something it is, beside what it does).
     """
     singles: list[tuple[float, str, str, Claim, float]] = []  # weight, column, direction, claim, SDs
     k = len(ev.means)
@@ -252,9 +253,7 @@ def _plain_candidates(ev: Evidence, seg: int) -> list[Candidate]:
                 singles.append((claim_weight(ev, seg, *found), col, direction, found[0], found[1]))
     singles.sort(key=lambda s: (-s[0], s[1]))
     # a segment that does something more than most others is named for it before what it does not do
-    does = any(d == "high" and f"high:{c}" not in shared for _, c, d, _, _ in singles) or bool(
-        _level_candidates(ev, seg)
-    )
+    does = held or any(d == "high" and f"high:{c}" not in shared for _, c, d, _, _ in singles)
     out = []
     for strength, col, direction, claim, _ in singles:
         name = f"{_level(ev, col, direction).capitalize()} {_name_label(ev, col)}"
@@ -347,8 +346,9 @@ def name_candidates(
         cand = _archetype_candidate(ev, seg, arch, display.get(arch.key, arch.name))
         if cand is not None:
             found.append(cand)
-    found += _plain_candidates(ev, seg)
-    found += _level_candidates(ev, seg)
+    levels = _level_candidates(ev, seg)
+    found += _plain_candidates(ev, seg, bool(levels))
+    found += levels
     if top_value:  # the segment holding the most value is never "low" or "moderate"
         found = [c for c in found if not c.low_rank]
     return found

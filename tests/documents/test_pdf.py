@@ -23,6 +23,7 @@ from reportgen.documents.fonts import font_files
 from reportgen.documents.html import render_html
 from reportgen.documents.pdf import AssetFetcher, asset_roots, pdf_bytes, pdf_metadata, warm_pdf_engine
 from reportgen.documents.report_model import chart_lookup
+from tests.conftest import readme_config
 from tests.documents.test_report_model import SEGMENTS, sample_charts, sample_model
 
 
@@ -351,23 +352,8 @@ def section_ends(pdf: Path) -> set[int]:
 
 
 # the README's "Your own table" examples: coded and text categories, no id column, a TAB file with dates
-WHOLESALE_CONFIG = """[data]
-id_column = ""
-features = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
-categorical = ["Channel", "Region"]
-labels = { "Channel=1" = "Horeca channel", "Channel=2" = "Retail channel", "Region=1" = "Lisbon", "Region=2" = "Oporto" }
-value = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
-"""
-MARKETING_CONFIG = """[data]
-id_column = "ID"
-features = ["Income", "Recency", "MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts",
-            "MntSweetProducts", "MntGoldProds", "NumDealsPurchases", "NumWebPurchases",
-            "NumCatalogPurchases", "NumStorePurchases", "NumWebVisitsMonth", "Dt_Customer", "Education"]
-categorical = ["Education", "Marital_Status"]
-dates = { Dt_Customer = "%d-%m-%Y" }
-labels = { MntWines = "Wine spend", NumStorePurchases = "Store purchases" }
-value = ["MntWines", "MntMeatProducts"]
-"""
+WHOLESALE_CONFIG = readme_config("wholesale_customers.csv")
+MARKETING_CONFIG = readme_config("marketing_campaign.csv")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import tomllib
 import zlib
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -258,6 +259,13 @@ def sample_model(title: str = "Customer Segmentation Report", brand: Brand | Non
     )
 
 
+def model_of(analysis: Analysis, settings: dict[str, Any] | None = None) -> ReportModel:
+    """Return the report model of an analysis with the sample's charts and the default brand."""
+    return report_model(
+        analysis, sample_charts(), load_brand(DEFAULT_BRAND), "Report", PERIOD, GENERATOR, settings or {}
+    )
+
+
 def test_filters_format_numbers_as_a_reader_expects() -> None:
     assert thousands(8950) == "8,950"
     assert thousands(1234567.6) == "1,234,568"
@@ -291,15 +299,7 @@ def test_a_segment_paragraph_says_which_group_it_leans_to() -> None:
     women = CategoryHighlight("Gender", "Female", 1.0, 0.5, "100% Gender Female vs 50% overall")
     leaning = analysis.profiles[1]
     categories = CategoryProfile(("Gender",), {}, {}, {leaning.id: (women,)})
-    model = report_model(
-        replace(analysis, categories=categories),
-        sample_charts(),
-        load_brand(DEFAULT_BRAND),
-        "Report",
-        PERIOD,
-        GENERATOR,
-        Settings().as_dict(),
-    )
+    model = model_of(replace(analysis, categories=categories), Settings().as_dict())
     para = {p.name: p.text for p in model.paragraphs}
     assert para[leaning.name].endswith(" It leans to one group: 100% Gender Female vs 50% overall.")
     assert sum("leans to one group" in text for text in para.values()) == 1
@@ -349,15 +349,7 @@ def test_top_actions_never_repeat_a_title() -> None:
         )
         for r in analysis.recommendations
     )
-    model = report_model(
-        replace(analysis, recommendations=same),
-        sample_charts(),
-        load_brand(DEFAULT_BRAND),
-        "Report",
-        PERIOD,
-        GENERATOR,
-        {},
-    )
+    model = model_of(replace(analysis, recommendations=same))
     titles = [a.title for a in model.actions]
     assert len(titles) == len(set(titles)) == 3
     assert "Second action for Big spenders" in titles
@@ -445,24 +437,21 @@ def test_dates_come_from_the_period_only() -> None:
     )
 
 
-def test_what_changed_section_appears_only_with_migration_data() -> None:
-    assert 'id="changes"' not in render_html(sample_model(), target="html")
+def second_month_model(flows: tuple[Flow, ...]) -> ReportModel:
+    """Return the sample's report model with an October 2026 behind it: these migration flows, no changes."""
     october = Period(2026, 10)
     history = MonthOverMonth(
         from_period=october,
-        migration=Migration(october, 950, 50, 40, (Flow(0, 0, 100), Flow(2, 1, 31))),
+        migration=Migration(october, 950, 50, 40, flows),
         matching=Matching(october, (), ()),
         changes=(),
     )
-    model = report_model(
-        replace(sample_analysis(), history=history),
-        sample_charts(),
-        load_brand(DEFAULT_BRAND),
-        "Report",
-        PERIOD,
-        GENERATOR,
-        {},
-    )
+    return model_of(replace(sample_analysis(), history=history))
+
+
+def test_what_changed_section_appears_only_with_migration_data() -> None:
+    assert 'id="changes"' not in render_html(sample_model(), target="html")
+    model = second_month_model((Flow(0, 0, 100), Flow(2, 1, 31)))
     html = render_html(model, target="html")
     assert 'id="changes"' in html and "October 2026" in html
     assert "<td>Low activity</td><td>Heavy cash-advance users</td>" in html
@@ -475,22 +464,7 @@ def test_the_cover_says_monthly_only_where_the_data_is_known_to_be_the_months() 
     assert not first.monthly
     kicker = re.compile(r'<p class="cover-kicker">([^<]*)</p>')
     assert kicker.findall(render_html(first, target="pdf")) == ["Segment analysis"]
-    october = Period(2026, 10)
-    history = MonthOverMonth(
-        from_period=october,
-        migration=Migration(october, 950, 50, 40, (Flow(0, 0, 100),)),
-        matching=Matching(october, (), ()),
-        changes=(),
-    )
-    second = report_model(
-        replace(sample_analysis(), history=history),
-        sample_charts(),
-        load_brand(DEFAULT_BRAND),
-        "Customer Segmentation Report",
-        PERIOD,
-        GENERATOR,
-        {},
-    )
+    second = second_month_model((Flow(0, 0, 100),))
     assert second.monthly
     assert kicker.findall(render_html(second, target="pdf")) == ["Monthly report"]
 
@@ -555,15 +529,7 @@ def test_overview_figures_carry_their_reading_guides() -> None:
         np.zeros(3), np.zeros(3), np.zeros(3), (0.4, 0.2), {"PURCHASES": (0.5, 0.0), "BALANCE": (0.0, 0.5)}
     )
     analysis = replace(sample_analysis(), pca=pca)
-    model = report_model(
-        analysis,
-        sample_charts(),
-        load_brand(DEFAULT_BRAND),
-        "Report",
-        PERIOD,
-        GENERATOR,
-        Settings().as_dict(),
-    )
+    model = model_of(analysis, Settings().as_dict())
     for target in ("html", "pdf"):
         page = render_html(model, target=target)
         captions = re.findall(r"<figcaption>(.*?)</figcaption>", page, re.S)

@@ -26,6 +26,7 @@ from reportgen.analysis.cluster import SCORING_SAMPLE
 from reportgen.config import ClusterConfig, DataConfig, EngineConfig, Settings, load_settings
 from reportgen.dev.sample_transactions import generate_transactions, write_transactions
 from reportgen.pipeline import analyse, assignments, assignments_csv, run
+from tests.conftest import readme_config
 
 pytestmark = pytest.mark.spark
 
@@ -106,17 +107,7 @@ def test_purchase_log_gives_the_same_report_on_both_engines(spark: Any, tmp_path
     assert_same_answer(local, on_spark)
 
 
-MARKETING = """
-[data]
-id_column = "ID"
-features = ["Income", "Recency", "MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts",
-            "MntSweetProducts", "MntGoldProds", "NumDealsPurchases", "NumWebPurchases",
-            "NumCatalogPurchases", "NumStorePurchases", "NumWebVisitsMonth", "Dt_Customer", "Education"]
-categorical = ["Education", "Marital_Status"]
-dates = { Dt_Customer = "%d-%m-%Y" }
-labels = { MntWines = "Wine spend", NumStorePurchases = "Store purchases" }
-value = ["MntWines", "MntMeatProducts"]
-"""
+MARKETING = readme_config("marketing_campaign.csv")
 
 
 @pytest.fixture(scope="module")
