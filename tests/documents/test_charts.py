@@ -551,7 +551,6 @@ def test_report_charts_renders_the_whole_set(profiles, selection) -> None:
     names = [i.name for i in images]
     # in the order the report shows them, which is the order a PDF being laid out asks for them
     assert names == [
-        "sizes",
         "map",
         "heatmap",
         "segment-0",

@@ -146,7 +146,7 @@ def report_model(
     labels = with_indicator_labels(analysis.features.used, labels)
     captions = {"map": map_caption(analysis, labels), "heatmap": heatmap_caption(analysis)}
     overview = tuple(
-        figure(by_name[n], captions.get(n, "")) for n in ("sizes", "map", "heatmap") if n in by_name
+        figure(by_name[n], captions.get(n, "")) for n in ("map", "heatmap") if n in by_name
     )
     return ReportModel(
         title=" ".join(title.split()),
