@@ -47,6 +47,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from reportgen.errors import InputError
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, forget, on_stop
+from reportgen.parallel.jobs import JobPickler, JobUnpickler
 from reportgen.parallel.runtime import resume_collector, temp_base
 
 if TYPE_CHECKING:
@@ -60,48 +61,6 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the 
 ROLES = ("documents", "charts")
 STOP_TIMEOUT = 2.0  # seconds a worker gets to clean up after SIGTERM before it is killed
 TEMP_ENV = "REPORTGEN_WORKER_TEMP"  # the worker's own temporary folder, made and deleted by its parent
-
-
-class LeftOut:
-    """Stands in, inside a worker, for a per-customer table the documents never read: only its column names.
-
-    `Analysis.report_view()` empties those tables; sending them as stand-ins spares the workers loading
-    Polars (0.1 s of CPU each, while the analysis needs both cores). Anything beyond the column names is an
-    error, which the tests comparing worker and in-process output would show.
-    """
-
-    def __init__(self, columns: tuple[str, ...]) -> None:
-        self.columns = list(columns)
-
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"a render worker has no per-customer rows (asked for {name!r})")
-
-
-class _JobPickler(pickle.Pickler):
-    """Pickles a job with its Polars tables (and their stand-ins) reduced to column names."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        super().__init__(stream, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def persistent_id(self, obj: Any) -> tuple[str, tuple[str, ...]] | None:
-        """Return the reference a table is sent as, or None for everything else."""
-        kind = type(obj)
-        if isinstance(obj, LeftOut):
-            return ("left-out", tuple(obj.columns))
-        if kind.__module__.split(".")[0] == "polars" and kind.__name__ in ("DataFrame", "Series"):
-            columns = tuple(obj.columns) if kind.__name__ == "DataFrame" else ()
-            return ("left-out", columns)
-        return None
-
-
-class _JobUnpickler(pickle.Unpickler):
-    """Reads a job pickled by `_JobPickler`: its tables come back as `LeftOut` stand-ins."""
-
-    def persistent_load(self, pid: Any) -> LeftOut:
-        """Return the stand-in of a table."""
-        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "left-out":
-            return LeftOut(tuple(pid[1]))
-        raise pickle.UnpicklingError(f"unknown reference in a job: {pid!r}")
 
 
 class RenderWorkerError(RuntimeError):
@@ -163,7 +122,7 @@ class _Worker:
         assert stdin is not None
         try:
             with stdin:
-                _JobPickler(stdin).dump(job)
+                JobPickler(stdin).dump(job)
         except (OSError, ValueError):
             pass  # the worker already stopped (or is being stopped): its reply, if any, says why
         except Exception as exc:  # the job itself cannot be sent: nothing to wait for
@@ -416,12 +375,8 @@ class _Background:
 
 
 def _import_model(imported: threading.Event) -> None:
-    """Import the typed objects a job is made of (numpy included: 0.15 s), then set `imported`.
-
-    Called first in a warm-up thread, at its lower priority: at normal priority the two workers' imports
-    took CPU from the first process's own imports. The job is unpickled only once this is done, so no
-    two threads import the same modules at once (they would meet half-made modules).
-    """
+    """Import the typed objects of a job (numpy too: 0.15 s) in a warm-up thread, at its lower priority (at
+    normal priority both workers' imports slowed the first process's), then set `imported`."""
     try:
         import reportgen.model  # noqa: F401
     finally:
@@ -429,13 +384,13 @@ def _import_model(imported: threading.Event) -> None:
 
 
 def _job(jobs: IO[bytes], imported: threading.Event) -> ReportJob | None:
-    """Return the job the parent sends (None if it closes the pipe without one: it stopped), once the
-    typed objects are imported."""
+    """Return the job (None: the parent closed the pipe without one), unpickled once the typed objects are
+    imported: two threads importing the same modules would meet half-made ones."""
     data = jobs.read()  # the parent closes the pipe after the job
     if not data:
         return None
     imported.wait()
-    job: ReportJob = _JobUnpickler(io.BytesIO(data)).load()
+    job: ReportJob = JobUnpickler(io.BytesIO(data)).load()
     return job
 
 
