@@ -23,6 +23,9 @@ $(VENV)/bin/python:
 $(STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# the package's bytecode, as a regular install writes it: with PYTHONDONTWRITEBYTECODE set (containers),
+	@# Python would otherwise compile every module at every start, in each of a run's processes
+	$(PY) -m compileall -q reportgen >/dev/null
 	@touch $(STAMP)
 
 $(SYSSTAMP): scripts/sysdeps.sh | $(VENV)/bin/python

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportgen.dev.bench_against import Comparison, Run, checkout_python, describe, paired_runs
+from reportgen.dev.bench_against import Comparison, Run, against_python, describe, paired_runs
 from reportgen.dev.bench_plain import plain_job
 
 REAL_TABLE = Path("/work/shared/data/cc_general.csv")
@@ -471,7 +471,7 @@ def bench(args: argparse.Namespace) -> int:
     """Run the selected scenarios and print the table."""
     cache: Path = args.cache
     scenarios = selected(args.only, args.quick)
-    there = checkout_python(args.against) if args.against is not None else None
+    there = against_python(args.against) if args.against is not None else None
 
     def say(message: str) -> None:
         print(f"  .. {message}", file=sys.stderr, flush=True)

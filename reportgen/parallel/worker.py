@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import os
 import pickle
 import select
@@ -46,6 +47,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from reportgen.errors import InputError
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, forget, on_stop
+from reportgen.parallel.jobs import JobPickler, JobUnpickler
 from reportgen.parallel.runtime import resume_collector, temp_base
 
 if TYPE_CHECKING:
@@ -59,48 +61,6 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the 
 ROLES = ("documents", "charts")
 STOP_TIMEOUT = 2.0  # seconds a worker gets to clean up after SIGTERM before it is killed
 TEMP_ENV = "REPORTGEN_WORKER_TEMP"  # the worker's own temporary folder, made and deleted by its parent
-
-
-class LeftOut:
-    """Stands in, inside a worker, for a per-customer table the documents never read: only its column names.
-
-    `Analysis.report_view()` empties those tables; sending them as stand-ins spares the workers loading
-    Polars (0.1 s of CPU each, while the analysis needs both cores). Anything beyond the column names is an
-    error, which the tests comparing worker and in-process output would show.
-    """
-
-    def __init__(self, columns: tuple[str, ...]) -> None:
-        self.columns = list(columns)
-
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"a render worker has no per-customer rows (asked for {name!r})")
-
-
-class _JobPickler(pickle.Pickler):
-    """Pickles a job with its Polars tables (and their stand-ins) reduced to column names."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        super().__init__(stream, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def persistent_id(self, obj: Any) -> tuple[str, tuple[str, ...]] | None:
-        """Return the reference a table is sent as, or None for everything else."""
-        kind = type(obj)
-        if isinstance(obj, LeftOut):
-            return ("left-out", tuple(obj.columns))
-        if kind.__module__.split(".")[0] == "polars" and kind.__name__ in ("DataFrame", "Series"):
-            columns = tuple(obj.columns) if kind.__name__ == "DataFrame" else ()
-            return ("left-out", columns)
-        return None
-
-
-class _JobUnpickler(pickle.Unpickler):
-    """Reads a job pickled by `_JobPickler`: its tables come back as `LeftOut` stand-ins."""
-
-    def persistent_load(self, pid: Any) -> LeftOut:
-        """Return the stand-in of a table."""
-        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "left-out":
-            return LeftOut(tuple(pid[1]))
-        raise pickle.UnpicklingError(f"unknown reference in a job: {pid!r}")
 
 
 class RenderWorkerError(RuntimeError):
@@ -162,7 +122,7 @@ class _Worker:
         assert stdin is not None
         try:
             with stdin:
-                _JobPickler(stdin).dump(job)
+                JobPickler(stdin).dump(job)
         except (OSError, ValueError):
             pass  # the worker already stopped (or is being stopped): its reply, if any, says why
         except Exception as exc:  # the job itself cannot be sent: nothing to wait for
@@ -414,18 +374,35 @@ class _Background:
             raise self._error
 
 
-def _import_model() -> None:
-    """Import the typed objects before a warm-up thread does (two importing threads meet half-made modules)."""
-    import reportgen.model  # noqa: F401
+def _import_model(imported: threading.Event) -> None:
+    """Import the typed objects of a job (numpy too: 0.15 s) in a warm-up thread, at its lower priority (at
+    normal priority both workers' imports slowed the first process's), then set `imported`."""
+    try:
+        import reportgen.model  # noqa: F401
+    finally:
+        imported.set()  # on a failure too: unpickling the job imports them again and reports the error
 
 
-def _warm_documents(job_arrived: threading.Event) -> None:
+def _job(jobs: IO[bytes], imported: threading.Event) -> ReportJob | None:
+    """Return the job (None: the parent closed the pipe without one), unpickled once the typed objects are
+    imported: two threads importing the same modules would meet half-made ones."""
+    data = jobs.read()  # the parent closes the pipe after the job
+    if not data:
+        return None
+    imported.wait()
+    job: ReportJob = JobUnpickler(io.BytesIO(data)).load()
+    return job
+
+
+def _warm_documents(imported: threading.Event, job_arrived: threading.Event) -> None:
+    _import_model(imported)
     from reportgen.documents import rendering
 
     rendering.warm_up(until=job_arrived)
 
 
-def _import_charts() -> None:
+def _import_charts(imported: threading.Event) -> None:
+    _import_model(imported)
     import reportgen.documents.charts  # noqa: F401  (Altair and the chart builders: the bulk of the start-up)
 
 
@@ -440,12 +417,11 @@ def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
     started = time.perf_counter()
     charts = ChartWorker()  # first: its warm-up (the chart engine) is the longer one
     try:
-        _import_model()
+        imported = threading.Event()
         job_arrived = threading.Event()  # the warm-up leaves what is left to the job, at normal priority
-        warming = _Background(lambda: _warm_documents(job_arrived))
-        try:
-            job = _JobUnpickler(jobs).load()
-        except EOFError:
+        warming = _Background(lambda: _warm_documents(imported, job_arrived))
+        job = _job(jobs, imported)
+        if job is None:
             return  # the parent stopped before the analysis was done
         job_arrived.set()
         stats = {"job_at_s": time.perf_counter() - started}
@@ -473,17 +449,16 @@ def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
 
 def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
     """The charts worker: warm the chart engine, take the job, send the plan, then each chart as it is drawn."""
-    _import_model()
     try:
-        importing = _Background(_import_charts)
+        imported = threading.Event()
+        importing = _Background(lambda: _import_charts(imported))
         # the chart engine's threads start with the thread that first uses it, and inherit its priority:
         # start it from this one, which keeps normal priority for the drawing
         from reportgen.documents.fonts import warm_chart_engine
 
         warm_chart_engine()
-        try:
-            job = _JobUnpickler(jobs).load()
-        except EOFError:
+        job = _job(jobs, imported)
+        if job is None:
             return
         importing.join()
         resume_collector()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.dev.bench_against import Comparison, Run, checkout_python, cli_run
+from reportgen.dev.bench_against import Comparison, Run, checkout_python, cli_run, compile_sources
 
 
 def test_lines_give_median_ratios_and_the_verdict() -> None:
@@ -32,6 +32,17 @@ def test_a_failed_run_is_named_and_left_out_of_the_medians() -> None:
 def test_a_checkout_without_a_venv_is_an_error_line(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match=r"^error: --against .*run `make install`"):
         checkout_python(tmp_path)
+
+
+def test_both_checkouts_run_from_bytecode(tmp_path: Path) -> None:
+    # where PYTHONDONTWRITEBYTECODE is set, only this step writes it: neither side compiles at every start
+    package = tmp_path / "reportgen"
+    (package / "analysis").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "analysis" / "cluster.py").write_text("K = 5\n")
+    compile_sources(Path(sys.executable), tmp_path)
+    assert list((package / "analysis" / "__pycache__").glob("cluster.*.pyc"))
+    assert list((package / "__pycache__").glob("__init__.*.pyc"))
 
 
 def test_a_run_is_timed_from_outside_and_its_failure_reported(tmp_path: Path) -> None:

@@ -252,7 +252,7 @@ def test_heatmap_colours_log2_lift_around_zero(profiles) -> None:
     assert colour["scale"]["range"] == list(THEME.diverging)
     half = next(r for r in rows if r["feature"] == "Balance" and "Instalment" in r["segment"])
     assert half["log2_lift"] == pytest.approx(math.log2(0.6), abs=1e-6)
-    text = _layers(spec)[2]
+    text = _layers(spec)[-1]
     assert text["mark"]["type"] == "text" and text["encoding"]["text"]["field"] == "text"
 
 
@@ -551,7 +551,6 @@ def test_report_charts_renders_the_whole_set(profiles, selection) -> None:
     names = [i.name for i in images]
     # in the order the report shows them, which is the order a PDF being laid out asks for them
     assert names == [
-        "sizes",
         "map",
         "heatmap",
         "segment-0",
@@ -683,6 +682,22 @@ def test_traits_axis_stops_at_a_sixteenth_and_sixteen_times_and_labels_clipped_b
         assert f">{label}<" in image.svg
 
 
+def test_traits_chart_has_a_layer_only_for_the_labels_and_arrows_that_occur() -> None:
+    traits = (Trait("A", "Above", 2.0, 2.0, 1.0, "x"), Trait("B", "Below", 0.5, 0.5, 1.0, "x"))
+    spec = charts.segment_traits_chart(dataclasses.replace(_profile(0), traits=traits), THEME).to_dict()
+    # bars, the labels beside an above and a below bar, the average line: no empty layers to draw
+    assert [layer["mark"]["type"] for layer in _layers(spec)] == ["bar", "text", "text", "rule"]
+    image = charts.to_svg_image(
+        charts.segment_traits_chart(dataclasses.replace(_profile(0), traits=traits), THEME),
+        "t",
+        "t",
+        "t",
+        640,
+        200,
+    )
+    assert image.svg is not None and ">2.0x<" in image.svg and ">0.5x<" in image.svg
+
+
 def test_wrap_breaks_before_the_qualifier_then_between_words() -> None:
     name = "Cash-advance users · higher one-off purchase frequency"
     assert charts.wrapped_label("High spenders", 200, 11) == "High spenders"
@@ -808,15 +823,15 @@ def test_heatmap_text_reaches_4_5_to_1_on_the_painted_cell(lifts: tuple[tuple[fl
             for j, f in enumerate(FEATURES)
         }
         profiles.append(dataclasses.replace(p, stats=stats))
-    image = charts.to_svg_image(
-        charts.profile_heatmap(profiles, FEATURES, LABELS, THEME), "heatmap", "h", "h", 640, 300
-    )
+    chart = charts.profile_heatmap(profiles, FEATURES, LABELS, THEME)
+    text_layer = len(_layers(chart.to_dict())) - 1  # the cells, the absent cells if any, the text
+    image = charts.to_svg_image(chart, "heatmap", "h", "h", 640, 300)
     assert image.svg is not None
-    cells = _painted_cells(image.svg, (0, 1))
+    cells = _painted_cells(image.svg, tuple(range(text_layer)))
     assert len(cells) == len(FEATURES) * 4
     texts = re.findall(
         r'<text[^>]*transform="translate\(([\d.]+),([\d.]+)\)"[^>]*fill="([^"]+)">([^<]+)</text>',
-        image.svg[image.svg.index("layer_2_marks") :],
+        image.svg[image.svg.index(f"layer_{text_layer}_marks") :],
     )
     measured = []
     for x, y, ink, label in texts:

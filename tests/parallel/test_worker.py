@@ -234,8 +234,8 @@ def test_worker_progress_reaches_the_caller_and_the_files_match(tmp_path: Path, 
 
 WORKER_SIDE = """
 import sys
-from reportgen.parallel.worker import _JobUnpickler
-job = _JobUnpickler(sys.stdin.buffer).load()
+from reportgen.parallel.jobs import JobUnpickler
+job = JobUnpickler(sys.stdin.buffer).load()
 from reportgen.documents.charts import job_charts
 from reportgen.documents.rendering import DrawnCharts, report_files
 files = report_files(job, DrawnCharts(job), lambda message: None)
@@ -248,11 +248,11 @@ def test_a_job_reaches_a_worker_without_its_tables_and_without_polars(
 ) -> None:
     import io
 
-    from reportgen.parallel.worker import _JobPickler
+    from reportgen.parallel.jobs import JobPickler
 
     view = replace(job, analysis=analysis.report_view())
     sent = io.BytesIO()
-    _JobPickler(sent).dump(view)
+    JobPickler(sent).dump(view)
     # the per-customer tables travel as their column names only
     assert len(sent.getvalue()) < 1_000_000
     columns = list(analysis.features.raw.columns)

@@ -216,11 +216,13 @@ def profile_heatmap(
     text = base.mark_text(baseline="middle").encode(
         text=alt.Text("text:N"), color=alt.Color("ink:N", scale=None)
     )
+    # the absent cells' layer only where there are some: an empty layer costs the chart engine time too
+    layers = [cells, absent, text] if any(r["absent"] for r in rows) else [cells, text]
     subtitle = (
         "Segment mean over the all-customer mean; 1x = average; rows by how much they separate segments"
     )
     # the text colour is a literal per cell, not the lift scale
-    layered = layer_chart(cells, absent, text, data=inline_data(rows)).resolve_scale(color="independent")
+    layered = layer_chart(*layers, data=inline_data(rows)).resolve_scale(color="independent")
     return finished(layered, theme, "How segments differ from the average customer", subtitle)
 
 

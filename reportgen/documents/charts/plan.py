@@ -71,22 +71,16 @@ class PlannedChart:
 
 
 def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str]) -> tuple[PlannedChart, ...]:
-    """Return every chart of the report in the order the report shows them: sizes, map (PNG), heatmap,
-    segment-<id>, migration, elbow, silhouette."""
+    """Return every chart of the report in the order the report shows them: map (PNG), heatmap,
+    segment-<id>, migration, elbow, silhouette.
+
+    The segment sizes are bars in the overview table (and a chart in the briefing only): a report chart of
+    them would be drawn for nothing (0.15 s of the chart engine, on the path to the finished PDF)."""
     profiles = by_id(analysis.profiles)
     features = heatmap_features(analysis)
     selection = analysis.selection
     names = [p.name for p in profiles]
     plan = [
-        PlannedChart(
-            "sizes",
-            "Segment sizes",
-            segment_sizes_alt(profiles),
-            FULL_WIDTH,
-            sizes_height(profiles),
-            False,
-            lambda: segment_sizes_chart(profiles, theme),
-        ),
         PlannedChart(
             "map",
             "Customer map",

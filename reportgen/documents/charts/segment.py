@@ -111,6 +111,9 @@ def segment_traits_chart(
             legend=alt.Legend(orient="top", title=None, direction="horizontal"),
         )
     )
+    # a layer per kind of label that occurs (outside or inside the bar, above or below the average): the
+    # chart engine's time grows with its layers, empty ones included (five segment charts: about 0.1 s)
+    occurring = {(bool(r["inside"]), float(r["log2_lift"]) < 0) for r in rows}
     labels = [
         base.transform_filter(f"{'' if inside else '!'}datum.inside && datum.log2_lift {side} 0")
         .mark_text(
@@ -122,13 +125,16 @@ def segment_traits_chart(
         .encode(text=alt.Text("text:N"))
         for inside in (False, True)
         for side in (">=", "<")
+        if (inside, side == "<") in occurring
     ]
     # a clamped bar ends in an arrow head pointing off the axis: the bar is cut, the label gives the true value
+    clamped = {float(r["log2_lift"]) < 0 for r in rows if r["clamped"]}
     marks = [
         base.transform_filter(f"datum.clamped && datum.log2_lift {side} 0").mark_point(
             shape=shape, filled=True, size=70, color=theme.foreground, opacity=1
         )
         for side, shape in ((">=", "triangle-right"), ("<", "triangle-left"))
+        if (side == "<") in clamped
     ]
     average = (
         alt.Chart(inline_data([{"x": 0, "label": "average"}]))

@@ -145,9 +145,7 @@ def report_model(
     # the clustered 0/1 columns of categorical features read "Channel 2", or by the user's label for the value
     labels = with_indicator_labels(analysis.features.used, labels)
     captions = {"map": map_caption(analysis, labels), "heatmap": heatmap_caption(analysis)}
-    overview = tuple(
-        figure(by_name[n], captions.get(n, "")) for n in ("sizes", "map", "heatmap") if n in by_name
-    )
+    overview = tuple(figure(by_name[n], captions.get(n, "")) for n in ("map", "heatmap") if n in by_name)
     return ReportModel(
         title=" ".join(title.split()),
         period=str(period),
