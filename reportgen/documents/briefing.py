@@ -15,7 +15,7 @@ from reportgen.documents.archive import PageColours, page_colours
 from reportgen.documents.formats import DASH, current_locale, environment, month_label, percent, thousands
 from reportgen.documents.labels import value_label as value_measure
 from reportgen.documents.report_model.storyline import headline as key_message_of
-from reportgen.documents.report_model.storyline import headline_change
+from reportgen.documents.report_model.storyline import headline_change, ratio_text
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share, top_actions
 from reportgen.period import Period
@@ -167,8 +167,8 @@ def _count_change(change: SegmentChange) -> str:
     count = _signed(change.size_change, thousands(abs(change.size_change)))
     if not change.previous_size:
         return count
-    ratio = change.size_change / change.previous_size
-    return f"{count} ({_signed(round(ratio * 100), percent(abs(ratio), 0))})"
+    # the report's rule for a relative change ("+0.2%", "-4%"): the same figure in every channel
+    return f"{count} ({ratio_text(change.size_change / change.previous_size)})"
 
 
 def _customers_change(changes: Sequence[SegmentChange]) -> str:
@@ -176,7 +176,10 @@ def _customers_change(changes: Sequence[SegmentChange]) -> str:
     before = sum(c.previous_size or 0 for c in changes)
     after = sum(c.size for c in changes)
     diff = after - before
-    return _signed(diff, thousands(abs(diff)))
+    count = _signed(diff, thousands(abs(diff)))
+    return (
+        f"{count}, {ratio_text(diff / before)}" if before else count
+    )  # with its relative size, as on the cover
 
 
 def _change_text(change: SegmentChange | None) -> str | None:

@@ -184,7 +184,7 @@ def test_every_action_carries_a_kpi_and_the_value_at_stake() -> None:
     # review2 #6: each action is valued in the measure it acts on, and says which
     stakes = {r.title: r.value_at_stake for r in recs}
     assert stakes == {
-        "Convert cash advances into lower-cost credit": "the segment's 50.0% of cash advance (2,000,000)",
+        "Move cash advances onto a lower-rate card plan": "the segment's 50.0% of cash advance (2,000,000)",
         "Watch credit risk early": "the segment's 40.0% of balance (2,500,000)",
     }
     shop = recommendations(
@@ -487,3 +487,14 @@ def test_a_segment_the_others_left_without_actions_gets_an_offer_built_on_its_ow
         assert mine, p.name
         assert p.traits[0].text.lower() in " ".join(r.text for r in mine).lower()
     assert len({action_words(r.text) for r in recs}) == len(recs)  # still no two segments with the same words
+
+
+def test_the_two_cash_advance_segments_are_offered_different_products() -> None:
+    # review3 F4: both got "a personal loan" first; the segment that also buys keeps its cash on the card
+    book = load_playbook(DEFAULT_PLAYBOOK)
+    texts = {
+        key: " ".join(a.title + " " + a.text for a in book[key].actions).lower()
+        for key in ("cash_advance_only", "cash_advance_users")
+    }
+    assert "loan" in texts["cash_advance_only"] and "loan" not in texts["cash_advance_users"]
+    assert "on the card" in texts["cash_advance_users"]

@@ -26,6 +26,7 @@ from reportgen.documents.briefing import (
     eml_bytes,
     safe_url,
 )
+from reportgen.documents.report_model.storyline import count_delta
 from reportgen.errors import InputError
 from reportgen.model import ChartImage, FeatureStat, Recommendation, SegmentChange, SegmentProfile
 from reportgen.period import Period
@@ -288,6 +289,24 @@ def test_briefing_content_from_an_analysis() -> None:
     assert b2.subject.endswith("; Savers -30 (-43%)")
     assert dict(b2.headline)["Largest change in customers"] == "Savers -30 (-43%)"
     assert b.preheader == "One sentence. Top action: Reward loyalty (High spenders)."
+    # a small change reads as in the report ("+1 (+0.2%)", storyline.count_delta), not "+1 (<1%)"
+    small = (
+        replace(changes[0], size=541, previous_size=540, size_change=1),
+        replace(changes[1], new=False, size=2474, previous_size=2460, previous_share=0.7, size_change=14),
+    )
+    b3 = briefing_content(
+        analysis,  # type: ignore[arg-type]
+        Period(2026, 11),
+        brand_name="Meridian",
+        archive_url="https://intranet.example.com/segments",
+        changes=small,
+    )
+    assert [s.change for s in b3.segments] == ["+14 (+0.6%)", "+1 (+0.2%)"]
+    assert [s.change for s in b3.segments] == [
+        count_delta(c.size_change, c.previous_size).text.split(" ", 1)[1]  # type: ignore[union-attr]
+        for c in (small[1], small[0])
+    ]
+    assert dict(b3.headline)["Customers"].endswith("(+15, +0.5%)")  # 3,015 against 3,000, as on the cover
     valued = replace(profiles[0], value_shares={"PURCHASES": 0.65})
     analysis.profiles = (valued, profiles[1])
     b = briefing_content(

@@ -150,5 +150,17 @@ def test_the_web_report_fits_a_phone_and_wide_tables_scroll_inside_the_page(
         ".map(b => [b.getBoundingClientRect().width, getComputedStyle(b.parentElement).overflowX])"
     )
     assert charts and all(w >= 450 and box in ("auto", "scroll") for w, box in charts), charts
+    # and says so (review3 F9): each chart wider than the screen shows a "swipe sideways" line
+    hinted = (
+        "Array.from(document.querySelectorAll('figure.chart'))"
+        ".filter(f => !f.closest('.segment') && f.querySelector('.chart-body'))"  # the drawn ones, not tables
+    )
+    shown = ".map(f => [f.scrollWidth > f.clientWidth + 1, getComputedStyle(f.querySelector('.swipe-hint')).display])"
+    swipes = browser.evaluate(hinted + shown)
+    assert swipes and all(wider and display != "none" for wider, display in swipes), swipes
     _key_traits_fit_the_phone(browser)
     _shot(browser, "report-390.png", tmp_path)
+    # on a desktop every chart fits its box: no hint
+    page_width(browser, page.as_uri(), 1366)
+    swipes = browser.evaluate(hinted + shown)
+    assert swipes and all(not wider and display == "none" for wider, display in swipes), swipes
