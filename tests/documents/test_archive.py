@@ -92,6 +92,8 @@ def test_index_lists_periods_newest_first_with_headline_figures(archive: Path) -
     assert "Silhouette" not in html  # a statistician's number does not lead a manager's page
     assert "+300 new, 268 no longer in the extract" in html
     assert "2026-12" not in html and "notes" not in html
+    # review3 F13: a table need not be monthly; the archive counts reports, not months
+    assert "Since the previous report" in html and "first report" in html and "month</" not in html
 
 
 def test_index_is_self_contained_with_relative_links_only(archive: Path) -> None:

@@ -890,3 +890,19 @@ def test_charts_call_columns_by_the_users_labels_as_the_tables_do(profiles, sele
     assert "Money owed" in rows and "BALANCE" not in rows and "Balance" not in rows
     assert "Cash advance" in rows and "CASH_ADVANCE" not in rows
     assert "Money owed" in heatmap.alt
+
+
+def test_a_traits_chart_beside_categories_is_drawn_short_not_shrunk() -> None:
+    # review3 F10: report.css gives it 40 mm (about 151 px) on paper; drawn 240 px tall it printed its
+    # 11 px labels at 5 pt. Drawn near that height, its labels keep at least 80% of their size.
+    from types import SimpleNamespace
+
+    from reportgen.documents.charts.plan import traits_height
+
+    traits = tuple(Trait(f"C{i}", f"Trait {i}", 2.0, 2.0, 1.0, "x") for i in range(5))
+    profile = dataclasses.replace(_profile(0), traits=traits)
+    plain = SimpleNamespace(categories=None)
+    listed = SimpleNamespace(categories=SimpleNamespace(segments={0: {"Education": {"PhD": 0.4}}}))
+    assert traits_height(profile, plain) >= 220  # type: ignore[arg-type]
+    box = 40 / 25.4 * 96
+    assert box / traits_height(profile, listed) >= 0.8  # type: ignore[arg-type]

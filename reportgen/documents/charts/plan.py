@@ -70,6 +70,18 @@ class PlannedChart:
         )
 
 
+# a segment page that lists its categories gives its chart 40 mm (report.css), about 150 px: the chart is drawn
+# about that tall, with thinner bars, so the page does not shrink its text to 5 pt
+COMPACT_HEIGHT = 150
+
+
+def traits_height(profile: SegmentProfile, analysis: Analysis) -> float:
+    """Return the height of a segment's traits chart: room per trait, compact beside a categories block."""
+    if analysis.categories is not None and analysis.categories.segments.get(profile.id):
+        return max(COMPACT_HEIGHT, 60 + 24 * len(profile.traits))
+    return max(SEGMENT_HEIGHT, 90 + 30 * len(profile.traits))
+
+
 def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str]) -> tuple[PlannedChart, ...]:
     """Return every chart of the report in the order the report shows them: map (PNG), heatmap,
     segment-<id>, migration, elbow, silhouette.
@@ -108,7 +120,7 @@ def chart_plan(analysis: Analysis, theme: ChartTheme, labels: Mapping[str, str])
                 f"{p.name}: key traits",
                 segment_traits_alt(p),
                 FULL_WIDTH,
-                max(SEGMENT_HEIGHT, 90 + 30 * len(p.traits)),
+                traits_height(p, analysis),
                 False,
                 functools.partial(segment_traits_chart, p, theme, traits_domain),
             )
