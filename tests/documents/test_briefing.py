@@ -257,14 +257,17 @@ def test_briefing_content_from_an_analysis() -> None:
             figures=(),
         ),
     )
-    b = briefing_content(
-        analysis,  # type: ignore[arg-type]
-        Period(2026, 11),
-        brand_name="Meridian",
-        archive_url="https://intranet.example.com/segments",
-        changes=changes,
-        change_sentences=("One sentence.",),
-    )
+
+    def brief(**given: Any) -> Any:
+        return briefing_content(
+            analysis,  # type: ignore[arg-type]
+            Period(2026, 11),
+            brand_name="Meridian",
+            archive_url="https://intranet.example.com/segments",
+            **given,
+        )
+
+    b = brief(changes=changes, change_sentences=("One sentence.",))
     # the news in the subject: the largest segment (no value measure here) and the new segment
     assert (
         b.subject
@@ -279,13 +282,7 @@ def test_briefing_content_from_an_analysis() -> None:
         replace(changes[0], size=60, previous_size=40, size_change=20),
         replace(changes[1], new=False, size=40, previous_size=70, previous_share=0.7, size_change=-30),
     )
-    b2 = briefing_content(
-        analysis,  # type: ignore[arg-type]
-        Period(2026, 11),
-        brand_name="Meridian",
-        archive_url="https://intranet.example.com/segments",
-        changes=matched,
-    )
+    b2 = brief(changes=matched)
     assert b2.subject.endswith("; Savers -30 (-43%)")
     assert dict(b2.headline)["Largest change in customers"] == "Savers -30 (-43%)"
     assert b.preheader == "One sentence. Top action: Reward loyalty (High spenders)."
@@ -294,13 +291,7 @@ def test_briefing_content_from_an_analysis() -> None:
         replace(changes[0], size=541, previous_size=540, size_change=1),
         replace(changes[1], new=False, size=2474, previous_size=2460, previous_share=0.7, size_change=14),
     )
-    b3 = briefing_content(
-        analysis,  # type: ignore[arg-type]
-        Period(2026, 11),
-        brand_name="Meridian",
-        archive_url="https://intranet.example.com/segments",
-        changes=small,
-    )
+    b3 = brief(changes=small)
     assert [s.change for s in b3.segments] == ["+14 (+0.6%)", "+1 (+0.2%)"]
     assert [s.change for s in b3.segments] == [
         count_delta(c.size_change, c.previous_size).text.split(" ", 1)[1]  # type: ignore[union-attr]
@@ -309,12 +300,7 @@ def test_briefing_content_from_an_analysis() -> None:
     assert dict(b3.headline)["Customers"].endswith("(+15, +0.5%)")  # 3,015 against 3,000, as on the cover
     valued = replace(profiles[0], value_shares={"PURCHASES": 0.65})
     analysis.profiles = (valued, profiles[1])
-    b = briefing_content(
-        analysis,  # type: ignore[arg-type]
-        Period(2026, 11),
-        brand_name="Meridian",
-        archive_url="https://intranet.example.com/segments",
-    )
+    b = brief()
     # the report's key message, word for word (storyline.headline)
     assert b.subject == "November 2026 – High spenders: 30% of customers make 65% of purchases"
     assert [s.value_share for s in b.segments] == [None, 0.65] and b.value_label == "purchases"
