@@ -171,7 +171,7 @@ def _levels(
     return tuple(
         tuple(
             (column, value, share, categories.overall[column][value], value_words(column, value, names))
-            for column, shares in categories.segments.get(seg, {}).items()
+            for column, shares in categories.shares_of(seg).items()
             for value, share in shares.items()
             if value != OTHER
         )

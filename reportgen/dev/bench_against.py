@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportgen.config import PROJECT_ROOT
+
 
 @dataclass(frozen=True)
 class Run:
@@ -58,7 +60,7 @@ def compile_sources(python: Path, root: Path) -> None:
 def against_python(root: Path) -> Path:
     """Return the interpreter of the checkout to compare with, once both checkouts have their bytecode."""
     python = checkout_python(root)
-    compile_sources(Path(sys.executable), Path(__file__).resolve().parents[2])  # this checkout
+    compile_sources(Path(sys.executable), PROJECT_ROOT)  # this checkout
     compile_sources(python, root)
     return python
 

@@ -14,8 +14,8 @@ from typing import Any
 from reportgen.documents.archive import PageColours, page_colours
 from reportgen.documents.formats import DASH, current_locale, environment, month_label, percent, thousands
 from reportgen.documents.labels import value_label as value_measure
+from reportgen.documents.report_model.storyline import count_change, headline_change, ratio_text, signed_count
 from reportgen.documents.report_model.storyline import headline as key_message_of
-from reportgen.documents.report_model.storyline import headline_change, ratio_text
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share, top_actions
 from reportgen.period import Period
@@ -154,21 +154,13 @@ def _pct(share: float | None) -> str:
     return percent(share, 0)
 
 
-def _signed(value: float, text: str) -> str:
-    return f"+{text}" if value > 0 else f"-{text}" if value < 0 else text
-
-
 def _count_change(change: SegmentChange) -> str:
     """Return a segment's change in customers with its relative size: "-30 (-4%)", "+5 (+1%)", "new"."""
     if change.new:
         return "new"
     if change.size_change is None:
         return DASH
-    count = _signed(change.size_change, thousands(abs(change.size_change)))
-    if not change.previous_size:
-        return count
-    # the report's rule for a relative change ("+0.2%", "-4%"): the same figure in every channel
-    return f"{count} ({ratio_text(change.size_change / change.previous_size)})"
+    return count_change(change.size_change, change.previous_size)
 
 
 def _customers_change(changes: Sequence[SegmentChange]) -> str:
@@ -176,10 +168,8 @@ def _customers_change(changes: Sequence[SegmentChange]) -> str:
     before = sum(c.previous_size or 0 for c in changes)
     after = sum(c.size for c in changes)
     diff = after - before
-    count = _signed(diff, thousands(abs(diff)))
-    return (
-        f"{count}, {ratio_text(diff / before)}" if before else count
-    )  # with its relative size, as on the cover
+    # with its relative size, as on the cover; a comma, as it is already in brackets: "3,015 (+15, +0.5%)"
+    return f"{signed_count(diff)}, {ratio_text(diff / before)}" if before else signed_count(diff)
 
 
 def _change_text(change: SegmentChange | None) -> str | None:

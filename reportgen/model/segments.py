@@ -213,3 +213,7 @@ class CategoryProfile:
     overall: dict[str, dict[str, float]]  # column -> value -> share of all customers
     segments: dict[int, dict[str, dict[str, float]]]  # segment id -> column -> value -> share
     highlights: dict[int, tuple[CategoryHighlight, ...]]  # segment id -> strongest over-representations
+
+    def shares_of(self, segment: int) -> dict[str, dict[str, float]]:
+        """Return a segment's value shares per column (empty for a segment with none): what its page lists."""
+        return self.segments.get(segment, {})

@@ -898,11 +898,13 @@ def test_a_traits_chart_beside_categories_is_drawn_short_not_shrunk() -> None:
     from types import SimpleNamespace
 
     from reportgen.documents.charts.plan import traits_height
+    from reportgen.model import CategoryProfile
 
     traits = tuple(Trait(f"C{i}", f"Trait {i}", 2.0, 2.0, 1.0, "x") for i in range(5))
     profile = dataclasses.replace(_profile(0), traits=traits)
     plain = SimpleNamespace(categories=None)
-    listed = SimpleNamespace(categories=SimpleNamespace(segments={0: {"Education": {"PhD": 0.4}}}))
+    shares = {"Education": {"PhD": 0.4}}
+    listed = SimpleNamespace(categories=CategoryProfile(("Education",), shares, {0: shares}, {}))
     assert traits_height(profile, plain) >= 220  # type: ignore[arg-type]
     box = 40 / 25.4 * 96
     assert box / traits_height(profile, listed) >= 0.8  # type: ignore[arg-type]

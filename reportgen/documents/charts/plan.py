@@ -77,7 +77,7 @@ COMPACT_HEIGHT = 150
 
 def traits_height(profile: SegmentProfile, analysis: Analysis) -> float:
     """Return the height of a segment's traits chart: room per trait, compact beside a categories block."""
-    if analysis.categories is not None and analysis.categories.segments.get(profile.id):
+    if analysis.categories is not None and analysis.categories.shares_of(profile.id):
         return max(COMPACT_HEIGHT, 60 + 24 * len(profile.traits))
     return max(SEGMENT_HEIGHT, 90 + 30 * len(profile.traits))
 

@@ -202,7 +202,7 @@ def category_rows(analysis: Analysis, segment: int, labels: Mapping[str, str]) -
     if cats is None:
         return ()
     rows = []
-    for column, shares in cats.segments.get(segment, {}).items():
+    for column, shares in cats.shares_of(segment).items():
         ranked = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
         shown = [
             f"{value_words(column, value, labels, bare=True)} {percent(share, 0)} "

@@ -65,12 +65,22 @@ def ratio_text(ratio: float) -> str:
     return _signed(ratio, percent(abs(ratio), digits))
 
 
+def signed_count(change: int) -> str:
+    """Format a change in a count: 120 -> '+120', -1234 -> '-1,234', 0 -> '0'."""
+    return _signed(change, thousands(abs(change)))
+
+
+def count_change(change: int, before: int | None) -> str:
+    """Format a change in customers with its size relative to `before`: "+120 (+3%)", "+1 (+0.2%)"; the
+    count alone without a base. Every channel writes a change this way (the e-mail too)."""
+    return f"{signed_count(change)} ({ratio_text(change / before)})" if before else signed_count(change)
+
+
 def count_delta(change: int | None, before: int | None) -> Delta | None:
     """Return a change in customers: "▲ +120 (+3%)"; None when there is nothing to compare with."""
     if change is None:
         return None
-    count = _signed(change, thousands(abs(change)))
-    text = count if not before else f"{count} ({ratio_text(change / before)})"
+    text = count_change(change, before)
     if change == 0:
         return Delta(f"= {text}", "flat")
     return Delta(f"{UP if change > 0 else DOWN} {text}", "up" if change > 0 else "down")
