@@ -25,6 +25,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reportgen.config import PROJECT_ROOT, TEMPLATES_DIR
+from reportgen.documents import svg_text
 from reportgen.documents.fonts import font_directory
 from reportgen.documents.report_model import CHART_SCHEME, ReportModel
 
@@ -251,6 +252,7 @@ def pdf_bytes(
             raise
 
     fetcher = AssetFetcher(asset_roots(), images, chart)
+    svg_text.install()  # the charts' labels drawn a label at a time, not a character at a time
     with _quiet_weasyprint():
         document = HTML(
             string=light_html, base_url=TEMPLATES_DIR.resolve().as_uri() + "/", url_fetcher=fetcher
