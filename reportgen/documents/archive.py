@@ -16,6 +16,8 @@ from reportgen.documents.formats import current_locale, environment, month_label
 from reportgen.model.columns import SPEND_COLUMNS, feature_label
 from reportgen.period import Period, period_or_none
 
+ARCHIVE_TEMPLATE = "index.html.j2"
+
 # only plain colour literals may reach a style attribute: anything else could smuggle CSS (e.g. url(...))
 _COLOUR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
 
@@ -209,6 +211,12 @@ def page_colours(colors: Mapping[str, str] | None) -> PageColours:
     )
 
 
+def ready_archive(locale: str) -> None:
+    """Compile the archive page's template in `locale` ahead of `archive_index` (a run does it while its
+    documents are being made: Jinja2 and the template otherwise cost the run's last 0.03 s)."""
+    environment(locale).get_template(ARCHIVE_TEMPLATE)
+
+
 def archive_index(
     out_dir: Path,
     brand_name: str,
@@ -220,7 +228,7 @@ def archive_index(
 
     `logo_src` is the brand logo as a data: URI; the page carries the report's font (Lato) inline.
     """
-    template = environment(current_locale()).get_template("index.html.j2")
+    template = environment(current_locale()).get_template(ARCHIVE_TEMPLATE)
     return template.render(
         brand_name=brand_name,
         title=title,

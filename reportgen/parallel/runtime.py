@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gc
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,6 +34,38 @@ def without_optional_module(name: str) -> Iterator[None]:
     finally:
         if sys.modules.get(name, 0) is None:
             del sys.modules[name]
+
+
+WARM_UP_NICENESS = 10  # background work's's share of a core against the analysis: about a tenth
+
+
+class Background:
+    """Work run in a thread of lower priority, whose failure is raised where it is joined.
+
+    On Linux the nice value belongs to the thread, so a worker's warm-up (imports, first use of the
+    libraries) yields the CPU to the analysis process while the thread that renders the job keeps normal
+    priority, and the first process readies what it needs after the documents without slowing them.
+    """
+
+    def __init__(self, work: Callable[[], None], niceness: int = WARM_UP_NICENESS) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            with contextlib.suppress(OSError):
+                os.nice(niceness)
+            try:
+                work()
+            except BaseException as exc:  # handed to join()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="warm-up", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        """Wait for the work; raise what it raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def cpu_lanes() -> int:

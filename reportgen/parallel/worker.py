@@ -48,7 +48,7 @@ from typing import IO, TYPE_CHECKING, Any
 from reportgen.errors import InputError
 from reportgen.interrupts import RENDER_TIME_LIMIT_S, critical, forget, on_stop
 from reportgen.parallel.jobs import JobPickler, JobUnpickler
-from reportgen.parallel.runtime import resume_collector, temp_base
+from reportgen.parallel.runtime import Background, resume_collector, temp_base
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -343,37 +343,6 @@ def _failure_frame(exc: BaseException) -> Frame:
     return ("failed", "internal", message)
 
 
-WARM_UP_NICENESS = 10  # the warm-up's share of a core against the analysis: about a tenth
-
-
-class _Background:
-    """Work run in a thread of lower priority, whose failure is raised where it is joined.
-
-    On Linux the nice value belongs to the thread, so the warm-up (imports, first use of the libraries)
-    yields the CPU to the analysis process while the thread that renders the job keeps normal priority.
-    """
-
-    def __init__(self, work: Callable[[], None], niceness: int = WARM_UP_NICENESS) -> None:
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            with contextlib.suppress(OSError):
-                os.nice(niceness)
-            try:
-                work()
-            except BaseException as exc:  # handed to join()
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="warm-up", daemon=True)
-        self._thread.start()
-
-    def join(self) -> None:
-        """Wait for the work; raise what it raised."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-
 def _import_model(imported: threading.Event) -> None:
     """Import the typed objects of a job (numpy too: 0.15 s) in a warm-up thread, at its lower priority (at
     normal priority both workers' imports slowed the first process's), then set `imported`."""
@@ -419,7 +388,7 @@ def serve_documents(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
     try:
         imported = threading.Event()
         job_arrived = threading.Event()  # the warm-up leaves what is left to the job, at normal priority
-        warming = _Background(lambda: _warm_documents(imported, job_arrived))
+        warming = Background(lambda: _warm_documents(imported, job_arrived))
         job = _job(jobs, imported)
         if job is None:
             return  # the parent stopped before the analysis was done
@@ -451,7 +420,7 @@ def serve_charts(jobs: IO[bytes], send: Callable[[Frame], None]) -> None:
     """The charts worker: warm the chart engine, take the job, send the plan, then each chart as it is drawn."""
     try:
         imported = threading.Event()
-        importing = _Background(lambda: _import_charts(imported))
+        importing = Background(lambda: _import_charts(imported))
         # the chart engine's threads start with the thread that first uses it, and inherit its priority:
         # start it from this one, which keeps normal priority for the drawing
         from reportgen.documents.fonts import warm_chart_engine
