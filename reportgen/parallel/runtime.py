@@ -36,7 +36,7 @@ def without_optional_module(name: str) -> Iterator[None]:
             del sys.modules[name]
 
 
-WARM_UP_NICENESS = 10  # background work's's share of a core against the analysis: about a tenth
+WARM_UP_NICENESS = 10  # background work's share of a core against the analysis: about a tenth
 
 
 class Background:
