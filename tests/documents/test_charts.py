@@ -873,6 +873,32 @@ def test_every_segments_traits_chart_shares_one_axis_and_marks_cut_bars(profiles
     assert any(layer.get("mark", {}).get("shape") == "triangle-left" for layer in _layers(spec))
 
 
+def test_a_cut_bars_arrow_head_stands_clear_of_its_row_label_and_value(profiles) -> None:
+    from reportgen.documents.charts.drawing import to_svg_image
+
+    cut = (
+        Trait("BALANCE", "Balance", 0.0004, 0.1, 100.0, "x"),
+        Trait("PURCHASES", "Purchases", 40.0, 0.1, 1.0, "x"),
+    )
+    tiny = dataclasses.replace(_profile(0), traits=cut)
+    svg = to_svg_image(charts.segment_traits_chart(tiny, THEME, (4, 3)), "t", "t", "t", 640, 200).svg
+    texts = {
+        html.unescape(text): float(x)
+        for x, text in re.findall(r'<text[^>]*transform="translate\(([-\d.]+),[-\d.]+\)"[^>]*>([^<]*)<', svg)
+    }
+    arrows = [
+        (float(x), [float(v) for v in re.findall(r"[ML](-?[\d.]+),", d)])
+        for x, d in re.findall(r'<path[^>]*transform="translate\(([-\d.]+),[-\d.]+\)" d="(M[^"]*Z)"', svg)
+        if d.count("L") == 2  # a triangle
+    ]
+    left = min(arrows)  # at the axis's left edge: the cut bar below the average
+    reach = (left[0] + min(left[1]), left[0] + max(left[1]))
+    assert texts["Balance"] <= reach[0] - 3  # the row label ends (text-anchor end) before the arrow head
+    assert texts["<0.01x"] >= reach[1] + 3  # the value label inside the bar starts after it
+    right = max(arrows)  # at the right edge: the cut bar above the average, its label ends before the arrow
+    assert texts["40.0x"] <= right[0] + min(right[1]) - 3
+
+
 def test_charts_call_columns_by_the_users_labels_as_the_tables_do(profiles, selection) -> None:
     from reportgen.config import DataConfig, Settings
     from reportgen.documents.brand import load_brand

@@ -43,13 +43,19 @@ ABOVE, BELOW = (
 )  # Okabe-Ito blue and a darkened vermillion: apart under every colour blindness
 
 
+ARROW_SIZE = 70  # the arrow head's area in px² (Vega's symbol size): 7.2 px wide, centred on the edge
+ARROW_REACH = 4  # px an arrow head reaches either side of the axis edge it sits on
+LABEL_GAP = 4  # px between a bar's end (or an arrow head) and its label
+
+
 def _traits_room(profile: SegmentProfile, theme: ChartTheme) -> tuple[list[float], list[float], float]:
     traits = sorted(profile.traits, key=lambda t: -t.lift)
     logs = [log2_lift(t.lift) for t in traits]
     size = theme.label_size - 1
     room = [text_px(formats.lift(t.lift), size) + 8 for t in traits]
     label_px = min(230.0, max((text_px(t.label, theme.label_size) for t in traits), default=0))
-    return logs, room, FULL_WIDTH - 16 - label_px - 8
+    # the plot is what the row labels and their padding (clear of an arrow head) leave of the width
+    return logs, room, FULL_WIDTH - 16 - label_px - (ARROW_REACH + LABEL_GAP) - 4
 
 
 def shared_lift_domain(profiles: Sequence[SegmentProfile], theme: ChartTheme) -> tuple[int, int]:
@@ -96,7 +102,13 @@ def segment_traits_chart(
     ]
     ticks = list(range(-low, high + 1))
     base = alt.Chart().encode(
-        y=alt.Y("trait:N", sort=[t.label for t in traits], title=None, axis=alt.Axis(labelLimit=230)),
+        # the labels stand clear of an arrow head at the axis's left edge (it reaches ARROW_REACH px past it)
+        y=alt.Y(
+            "trait:N",
+            sort=[t.label for t in traits],
+            title=None,
+            axis=alt.Axis(labelLimit=230, labelPadding=ARROW_REACH + LABEL_GAP),
+        ),
         x=alt.X(
             "log2_lift:Q",
             title="Compared with the average customer (the same scale on every segment's page)",
@@ -113,25 +125,30 @@ def segment_traits_chart(
     )
     # a layer per kind of label that occurs (outside or inside the bar, above or below the average): the
     # chart engine's time grows with its layers, empty ones included (five segment charts: about 0.1 s)
-    occurring = {(bool(r["inside"]), float(r["log2_lift"]) < 0) for r in rows}
+    # a label inside a clamped bar starts clear of the arrow head at the bar's end
+    occurring = {(bool(r["inside"]), float(r["log2_lift"]) < 0, bool(r["clamped"])) for r in rows}
     labels = [
-        base.transform_filter(f"{'' if inside else '!'}datum.inside && datum.log2_lift {side} 0")
+        base.transform_filter(
+            f"{'' if inside else '!'}datum.inside && datum.log2_lift {side} 0"
+            f" && {'' if cut else '!'}datum.clamped"
+        )
         .mark_text(
             align="right" if (side == "<") != inside else "left",
             baseline="middle",
-            dx=-4 if (side == "<") != inside else 4,
+            dx=(-1 if (side == "<") != inside else 1) * ((ARROW_REACH if cut else 0) + LABEL_GAP),
             color=ink_on(BELOW if side == "<" else ABOVE, theme) if inside else theme.foreground,
         )
         .encode(text=alt.Text("text:N"))
         for inside in (False, True)
         for side in (">=", "<")
-        if (inside, side == "<") in occurring
+        for cut in (False, True)
+        if (inside, side == "<", cut) in occurring
     ]
     # a clamped bar ends in an arrow head pointing off the axis: the bar is cut, the label gives the true value
     clamped = {float(r["log2_lift"]) < 0 for r in rows if r["clamped"]}
     marks = [
         base.transform_filter(f"datum.clamped && datum.log2_lift {side} 0").mark_point(
-            shape=shape, filled=True, size=70, color=theme.foreground, opacity=1
+            shape=shape, filled=True, size=ARROW_SIZE, color=theme.foreground, opacity=1
         )
         for side, shape in ((">=", "triangle-right"), ("<", "triangle-left"))
         if (side == "<") in clamped
