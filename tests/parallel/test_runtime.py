@@ -7,7 +7,15 @@ import os
 import subprocess
 import sys
 
-from reportgen.parallel.runtime import collector_paused, cpu_lanes, resume_collector, without_optional_module
+import pytest
+
+from reportgen.parallel.runtime import (
+    Background,
+    collector_paused,
+    cpu_lanes,
+    resume_collector,
+    without_optional_module,
+)
 from tests.conftest import ROOT
 
 
@@ -64,3 +72,19 @@ def test_resuming_freezes_what_was_made_and_collects_at_the_threshold_given() ->
 
 def test_cpu_lanes_counts_the_cores_this_process_may_use() -> None:
     assert 1 <= cpu_lanes() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's nice value is Linux's")
+def test_background_work_runs_at_lower_priority_and_its_failure_is_raised_at_join() -> None:
+    mine = os.getpriority(os.PRIO_PROCESS, 0)  # on Linux: this thread's nice value
+    seen: list[int] = []
+    Background(lambda: seen.append(os.getpriority(os.PRIO_PROCESS, 0)), niceness=5).join()
+    assert seen == [min(mine + 5, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # the calling thread keeps its own priority
+
+    def fail() -> None:
+        raise ValueError("no template")
+
+    failing = Background(fail)
+    with pytest.raises(ValueError, match="no template"):
+        failing.join()
