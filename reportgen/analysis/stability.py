@@ -145,15 +145,18 @@ _STRUCTURE_WORDS = {
 def segment_sentence(reading: str) -> str:
     """Return what a segment's stability reading means, in one sentence for its page."""
     if reading == "stable":
-        return "Stable: this segment reappears largely unchanged when the customers are resampled."
+        return (
+            "Stable: this segment reappears largely unchanged when the segmentation is re-run on random samples "
+            "of the customers."
+        )
     if reading == "fairly stable":
         return (
-            "Fairly stable: its core reappears when the customers are resampled but its borders shift; "
-            "check customers near the border before acting on them one by one."
+            "Fairly stable: its core reappears when the segmentation is re-run on random samples of the "
+            "customers, but its borders shift; check customers near the border before acting on them one by one."
         )
     return (
-        "Unstable: this segment does not reappear consistently when the customers are resampled; "
-        "treat it as tentative."
+        "Unstable: this segment does not reappear consistently when the segmentation is re-run on random "
+        "samples of the customers; treat it as tentative."
     )
 
 
@@ -171,8 +174,8 @@ def trust_verdict(structure: str, readings: Sequence[str]) -> str:
     if structure == "none" and stability in ("stable segments", "mostly stable segments"):
         # never more permissive than "weak": resampling shows the slices are repeatable, not that they are apart
         use = (
-            "the customers do not fall into well-apart groups, but these segments come back when the data "
-            "is resampled; treat them as slices for planning messages and campaign tests, not as distinct "
+            "the customers do not fall into well-apart groups, but these segments come back when the "
+            "segmentation is re-run on random samples of the customers; treat them as slices for planning messages and campaign tests, not as distinct "
             "customer types, and do not use them for eligibility rules or decisions about individual customers"
         )
     elif structure == "none":
