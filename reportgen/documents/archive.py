@@ -12,7 +12,8 @@ from typing import Any
 from markupsafe import Markup
 
 from reportgen.documents.fonts import font_face_css
-from reportgen.documents.formats import current_locale, environment, month_label, percent, signed
+from reportgen.documents.formats import current_locale, environment, month_label
+from reportgen.documents.report_model.storyline import NO_CHANGE, ratio_text, signed_count
 from reportgen.model.columns import SPEND_COLUMNS, feature_label
 from reportgen.period import Period, period_or_none
 
@@ -61,11 +62,11 @@ class Headline:
         """Return the change in customers with its relative size: '-8 customers, -4%' (None without one)."""
         if self.size_change is None:
             return None
-        text = f"{signed(self.size_change)} customers"
-        if self.size_change_pct is None:
-            return text
-        pct = percent(self.size_change_pct, 0)
-        return f"{text}, {pct if self.size_change_pct < 0 else '+' + pct}"
+        if self.size_change == 0:
+            return f"{NO_CHANGE} in customers"
+        text = f"{signed_count(self.size_change)} customers"
+        # a comma, not brackets: the archive shows it in brackets already (as the e-mail does)
+        return text if self.size_change_pct is None else f"{text}, {ratio_text(self.size_change_pct)}"
 
 
 @dataclass(frozen=True)

@@ -205,13 +205,11 @@ def test_bad_arguments_raise_input_error(kwargs: dict[str, object], message: str
         generate_customers(**kwargs)  # type: ignore[arg-type]
 
 
-def test_a_million_rows_are_fast() -> None:
-    import time
-
-    start = time.perf_counter()
+def test_a_million_rows_are_made_whole() -> None:
+    # how fast is `make bench`'s concern (its 1M-customer scenario generates them), not a timed test's
     frame = generate_customers(1_000_000, seed=1).frame
     assert frame.height == 1_000_000
-    assert time.perf_counter() - start < 10.0
+    assert frame.get_column(frame.columns[0]).n_unique() == 1_000_000  # one row per customer id
 
 
 # --- planted groups are recoverable by the product's default method ---------------------------------------------

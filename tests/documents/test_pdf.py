@@ -516,7 +516,10 @@ def test_a_second_months_overview_shows_every_share_whole(second_month: Path) ->
     ).stdout
     start = text.index("Share of customers")
     rows = [line for line in text[start:].splitlines()[1:] if line.strip()][:3]
-    assert rows and all(len(re.findall(r"\d%", row)) >= 1 and "(" in row for row in rows), rows
+    # each row: its shares and its change in customers ("+7 (+2%)", or "no change")
+    assert rows and all(
+        len(re.findall(r"\d%", row)) >= 1 and ("(" in row or "no change" in row) for row in rows
+    )
     # every row ends in a share with its "%": nothing cut at the page edge
     assert all(row.rstrip().endswith("%") for row in rows), rows
 

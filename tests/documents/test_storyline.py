@@ -18,6 +18,7 @@ from reportgen.documents.report_model.storyline import (
     key_figure_table,
     key_message,
     points_delta,
+    ratio_delta,
     ratio_text,
     this_month,
 )
@@ -78,6 +79,11 @@ def test_deltas_carry_sign_size_and_direction() -> None:
     assert count_delta(-30, 750) is not None and count_delta(-30, 750).text == "▼ -30 (-4%)"  # type: ignore[union-attr]
     assert count_delta(120, 4000).text == "▲ +120 (+3%)"  # type: ignore[union-attr]
     assert count_delta(0, 10).direction == "flat"  # type: ignore[union-attr]
+    assert count_delta(0, 10).text == "= no change"  # type: ignore[union-attr]
+    # a relative change that prints as 0% carries no arrow: "▼ 0.0%" would contradict its number
+    assert ratio_delta(-0.0).text == ratio_delta(0.0004).text == "= no change"
+    assert ratio_delta(-0.0004).direction == "flat" and ratio_delta(0.004).text == "▲ +0.4%"
+    assert ratio_delta(-0.04).text == "▼ -4%" and ratio_delta(-0.04).direction == "down"
     assert count_delta(None, None) is None
     assert points_delta(0.25, 0.262).text == "▼ -1.2 pts"  # type: ignore[union-attr]
     assert ratio_text(0.004) == "+0.4%" and ratio_text(0.0) == "0%" and ratio_text(-0.5) == "-50%"
@@ -98,8 +104,11 @@ def test_second_month_shows_changes_on_every_segment_page(second_month: Path) ->
             assert "new this month" in text
             continue
         change, before = seg["size_change"], seg["previous_size"]
-        arrow = "▲" if change > 0 else "▼" if change < 0 else "="
-        sign = "+" if change > 0 else "-" if change < 0 else ""
+        if change == 0:
+            assert "= no change" in text, seg["name"]
+            continue
+        arrow = "▲" if change > 0 else "▼"
+        sign = "+" if change > 0 else "-"
         assert f"{arrow} {sign}{abs(change):,} ({ratio_text(change / before)})" in text, seg["name"]
     # the overview's table carries the same change beside each segment
     overview = _text(html[html.index('id="overview"') : html.index('id="segment-')])
@@ -208,6 +217,26 @@ def test_this_month_says_what_it_ranks_with_the_amount() -> None:
     assert any(
         line.startswith("Largest change in customers among last month's segments: One-off") for line in lines
     )
+
+
+def test_a_month_whose_totals_print_as_no_change_names_no_largest_change() -> None:
+    # the same extract run again: 2,168 x 2.4 against 2,168 x 2.40004 (the stored mean's last digits)
+    same = change(
+        0, "Cash advance, no purchases", 2168, 2168, (FigureChange("PURCHASES", 2.40004, 2.4, 0.0, -0.00002),)
+    )
+    other = change(1, "High spenders", 500, 500, (FigureChange("PURCHASES", 50.0, 50.0, 0.0, 0.0),))
+    lines = this_month(_analysis(history((same, other))), "Purchases")  # type: ignore[arg-type]
+    assert not any(line.startswith("Largest change") for line in lines)
+    assert "No segment's total purchases changed by 0.1% or more." in lines
+    table = key_figure_table(history((same, other)), {}, {})
+    assert table is not None
+    assert [c.delta.text for r in table.rows for c in r.cells if c is not None and c.delta] == [
+        "= no change"
+    ] * 2
+    # one segment that did change is the largest change, however small the others' are
+    moved = change(1, "High spenders", 500, 500, (FigureChange("PURCHASES", 50.0, 52.0, 2.0, 0.04),))
+    lines = this_month(_analysis(history((same, moved))), "Purchases")  # type: ignore[arg-type]
+    assert lines[0].startswith("Largest change in total purchases: High spenders, +1,000 (+4%)")
 
 
 def test_key_figures_of_a_new_segment_show_its_current_values() -> None:

@@ -56,13 +56,21 @@ def _signed(value: float, text: str) -> str:
     return f"+{text}" if value > 0 else f"-{text}" if value < 0 else text
 
 
-def ratio_text(ratio: float) -> str:
-    """Format a relative change: 0.043 -> '+4%', -0.004 -> '-0.4%', 0 -> '0%'."""
+def _ratio_digits(ratio: float) -> int:
     size = abs(ratio) * 100
-    digits = 1 if 0 < size < 1 else 0
-    if round(size, digits) == 0:
-        return percent(0, digits)
-    return _signed(ratio, percent(abs(ratio), digits))
+    return 1 if 0 < size < 1 else 0
+
+
+def prints_as_zero(ratio: float) -> bool:
+    """Return whether a relative change shows as 0% (under 0.05%): no news, and no arrow."""
+    return round(abs(ratio) * 100, _ratio_digits(ratio)) == 0
+
+
+def ratio_text(ratio: float) -> str:
+    """Format a relative change: 0.043 -> '+4%', -0.004 -> '-0.4%', 0 (or under 0.05%) -> '0%'."""
+    if prints_as_zero(ratio):
+        return percent(0, 0)
+    return _signed(ratio, percent(abs(ratio), _ratio_digits(ratio)))
 
 
 def signed_count(change: int) -> str:
@@ -70,20 +78,34 @@ def signed_count(change: int) -> str:
     return _signed(change, thousands(abs(change)))
 
 
+NO_CHANGE = "no change"
+
+
 def count_change(change: int, before: int | None) -> str:
-    """Format a change in customers with its size relative to `before`: "+120 (+3%)", "+1 (+0.2%)"; the
-    count alone without a base. Every channel writes a change this way (the e-mail too)."""
+    """Format a change in customers with its size relative to `before`: "+120 (+3%)", "+1 (+0.2%)", "no
+    change"; the count alone without a base. Every channel writes a change this way (e-mail, archive too)."""
+    if change == 0:
+        return NO_CHANGE
     return f"{signed_count(change)} ({ratio_text(change / before)})" if before else signed_count(change)
 
 
 def count_delta(change: int | None, before: int | None) -> Delta | None:
-    """Return a change in customers: "▲ +120 (+3%)"; None when there is nothing to compare with."""
+    """Return a change in customers: "▲ +120 (+3%)", "= no change"; None when there is nothing to compare
+    with."""
     if change is None:
         return None
     text = count_change(change, before)
     if change == 0:
         return Delta(f"= {text}", "flat")
     return Delta(f"{UP if change > 0 else DOWN} {text}", "up" if change > 0 else "down")
+
+
+def ratio_delta(ratio: float) -> Delta:
+    """Return a relative change with its arrow: "▲ +4%", "▼ -0.4%"; "= no change" when it shows as 0% (no
+    arrow for a change too small to print), as a count that did not change."""
+    if prints_as_zero(ratio):
+        return Delta(f"= {NO_CHANGE}", "flat")
+    return Delta(f"{UP if ratio > 0 else DOWN} {ratio_text(ratio)}", "up" if ratio > 0 else "down")
 
 
 def points_delta(now: float, before: float | None) -> Delta | None:
@@ -246,6 +268,16 @@ def _value_change(change: SegmentChange, key: str) -> float | None:
     return figure.mean * change.size - figure.previous_mean * change.previous_size
 
 
+def _total_before(change: SegmentChange, key: str) -> float:
+    figure = next(f for f in change.figures if f.feature == key)
+    return figure.previous_mean * (change.previous_size or 0)
+
+
+def _prints_as_change(diff: float, before: float) -> bool:
+    """Return whether a change in a total shows as one: not "0%" against its total before (not 0 without)."""
+    return not prints_as_zero(diff / before) if before else diff != 0
+
+
 def this_month(
     analysis: Analysis, spend_label: str, *, locale: str | None = None, currency: str | None = None
 ) -> tuple[str, ...]:
@@ -259,16 +291,20 @@ def this_month(
     key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
     if key is not None:
         totals = [(c, v) for c in changes if not c.new and (v := _value_change(c, key)) is not None]
-        if totals:
-            change, diff = max(totals, key=lambda cv: (abs(cv[1]), -cv[0].id))
+        # a change that prints as 0% (a re-run of the same extract) is no news, and no "largest change"
+        shown = [(c, v) for c, v in totals if _prints_as_change(v, _total_before(c, key))]
+        if shown:
+            change, diff = max(shown, key=lambda cv: (abs(cv[1]), -cv[0].id))
             figure = next(f for f in change.figures if f.feature == key)
-            before = figure.previous_mean * (change.previous_size or 0)
+            before = _total_before(change, key)
             relative = f" ({ratio_text(diff / before)})" if before else ""
             lines.append(
                 f"Largest change in total {in_sentence(spend_label)}: {change.name}, "
                 f"{_signed(diff, amount(abs(diff), locale, currency))}{relative}; per customer "
                 f"{amount(figure.previous_mean, locale, currency)} then, {amount(figure.mean, locale, currency)} now."
             )
+        elif totals:
+            lines.append(f"No segment's total {in_sentence(spend_label)} changed by 0.1% or more.")
     redefined = history.redefined_ids()
     new = [c for c in changes if c.new and c.id not in redefined]
     if new:
@@ -321,11 +357,7 @@ def key_figure_table(
             if f is None:
                 cells.append(None)
                 continue
-            delta = None
-            if f.change_pct is not None:
-                arrow = UP if f.change_pct > 0 else DOWN if f.change_pct < 0 else "="
-                direction = "up" if f.change_pct > 0 else "down" if f.change_pct < 0 else "flat"
-                delta = Delta(f"{arrow} {ratio_text(f.change_pct)}", direction)
+            delta = ratio_delta(f.change_pct) if f.change_pct is not None else None
             cells.append(KeyFigureCell(f.mean, f.change_pct, delta, units.get(feature, "number")))
         rows.append(KeyFigureRow(change.name, change.size, size_delta(change), tuple(cells)))
     return KeyFigureTable(tuple(labels.get(f, feature_label(f)) for f in features), tuple(rows))
