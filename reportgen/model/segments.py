@@ -172,6 +172,11 @@ class SegmentProfile:
     naming: Naming | None = None
     value: ValueStake | None = None  # None when the table has no value column
 
+    def traits_by_lift(self) -> tuple[Trait, ...]:
+        """Return the traits largest ratio to the average first: the one order of the traits chart, the
+        table beside it and its text alternative (`traits` keeps the naming's order, defining trait first)."""
+        return tuple(sorted(self.traits, key=lambda t: -t.lift))
+
 
 def spend_share(profile: SegmentProfile) -> tuple[str | None, float | None]:
     """Return the column that counts as spend and the segment's share of its total (first value share else)."""

@@ -579,3 +579,16 @@ def test_phone_trait_bars_sit_on_the_side_of_the_average_their_ratio_says() -> N
     assert not cash.above and cash.start == 0.0 and cash.start + cash.size == 0.5  # ends at the 1x line
     far = trait_bars((TraitRow("Fees", 100.0, 1.0, 100.0),), (2, 2))[0]
     assert far.start + far.size == 1.0  # beyond the axis: stops at the edge, never outside the track
+
+
+def test_a_segments_trait_table_reads_in_its_charts_order() -> None:
+    # one order: the table beside the chart, the chart and the phone's bars all list the largest ratio first
+    from reportgen.documents.report_model.segments import trait_bars
+
+    model = sample_model()
+    assert any(len(s.traits) > 1 for s in model.segments)
+    for page in model.segments:
+        lifts = [t.lift for t in page.traits]
+        assert lifts == sorted(lifts, key=lambda v: -(v if v is not None else 0.0)), page.name
+        assert [b.label for b in page.bars] == [t.label for t in page.traits if t.lift is not None]
+        assert [b.label for b in trait_bars(page.traits, (4, 4))] == [b.label for b in page.bars]

@@ -49,7 +49,7 @@ LABEL_GAP = 4  # px between a bar's end (or an arrow head) and its label
 
 
 def _traits_room(profile: SegmentProfile, theme: ChartTheme) -> tuple[list[float], list[float], float]:
-    traits = sorted(profile.traits, key=lambda t: -t.lift)
+    traits = profile.traits_by_lift()
     logs = [log2_lift(t.lift) for t in traits]
     size = theme.label_size - 1
     room = [text_px(formats.lift(t.lift), size) + 8 for t in traits]
@@ -82,7 +82,7 @@ def segment_traits_chart(
     `domain`: whole powers of two (low, high) shared by every segment's chart (`shared_lift_domain`); above
     the average is blue, below is orange; a bar beyond the axis ends in an arrow head at the edge.
     """
-    traits = sorted(profile.traits, key=lambda t: -t.lift)
+    traits = profile.traits_by_lift()
     texts = [formats.lift(t.lift) for t in traits]
     logs, room, plot_px = _traits_room(profile, theme)
     # whole powers of two on a log2 axis: 0.5x and 2x sit at equal distances from the average;
@@ -167,7 +167,7 @@ def segment_traits_chart(
 
 def segment_traits_alt(profile: SegmentProfile) -> str:
     """Return the text alternative of a segment's traits chart."""
-    traits = sorted(profile.traits, key=lambda t: -t.lift)
+    traits = profile.traits_by_lift()
     listed = ", ".join(f"{t.label} {formats.lift(t.lift)}" for t in traits) or "no distinctive traits"
     return (
         f"Bar chart of the key traits of {profile.name} ({formats.percent_compact(profile.share)} of customers) against the "

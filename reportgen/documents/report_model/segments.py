@@ -153,6 +153,7 @@ def segment_page(
     labels = labels or {}
     chart = charts.get(f"segment-{profile.id}")
     change = segment_changes(analysis.history).get(profile.id)
+    # in the chart's order, so the table reads beside the chart
     traits = tuple(
         TraitRow(
             measure_label(t.feature, labels.get(t.feature, t.label)),
@@ -161,7 +162,7 @@ def segment_page(
             t.lift,
             "percent" if t.flag else measure_unit(t.feature),
         )
-        for t in profile.traits
+        for t in profile.traits_by_lift()
     )
     return SegmentPage(
         id=profile.id,
