@@ -873,6 +873,25 @@ def test_every_segments_traits_chart_shares_one_axis_and_marks_cut_bars(profiles
     assert any(layer.get("mark", {}).get("shape") == "triangle-left" for layer in _layers(spec))
 
 
+def test_the_traits_legend_names_only_the_directions_drawn_in_their_fixed_colours() -> None:
+    from reportgen.documents.charts import segment as segment_chart
+
+    above = (
+        Trait("PURCHASES", "Purchases", 3.0, 1.0, 1.0, "x"),
+        Trait("BALANCE", "Balance", 1.5, 1.0, 1.0, "x"),
+    )
+    spec = charts.segment_traits_chart(
+        dataclasses.replace(_profile(0), traits=above), THEME, (4, 3)
+    ).to_dict()
+    scale = _layer_with(spec, "bar")[0]["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["above average"] and scale["range"] == [segment_chart.ABOVE]
+    both = (*above, Trait("CASH_ADVANCE", "Cash advance", 0.2, 1.0, 1.0, "x"))
+    spec = charts.segment_traits_chart(dataclasses.replace(_profile(0), traits=both), THEME, (4, 3)).to_dict()
+    scale = _layer_with(spec, "bar")[0]["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["above average", "below average"]
+    assert scale["range"] == [segment_chart.ABOVE, segment_chart.BELOW]
+
+
 def test_a_cut_bars_arrow_head_stands_clear_of_its_row_label_and_value(profiles) -> None:
     from reportgen.documents.charts.drawing import to_svg_image
 

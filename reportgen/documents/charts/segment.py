@@ -116,10 +116,13 @@ def segment_traits_chart(
             axis=alt.Axis(values=ticks, labelExpr=TIMES_LABEL, grid=True),
         ),
     )
+    drawn = {str(r["direction"]) for r in rows}
+    directions = [(d, c) for d, c in (("above average", ABOVE), ("below average", BELOW)) if d in drawn]
     bars = base.mark_bar(height={"band": 0.65}, cornerRadiusEnd=2).encode(
         color=alt.Color(
             "direction:N",
-            scale=alt.Scale(domain=["above average", "below average"], range=[ABOVE, BELOW]),
+            # the legend names only the directions the bars take; each keeps its colour on every page
+            scale=alt.Scale(domain=[d for d, _ in directions], range=[colour for _, colour in directions]),
             legend=alt.Legend(orient="top", title=None, direction="horizontal"),
         )
     )
