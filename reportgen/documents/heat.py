@@ -22,6 +22,14 @@ def log2_lift(lift: float) -> float:
     return round(min(max(value, -LOG2_LIMIT), LOG2_LIMIT), 6)
 
 
+def cut_at_axis(lift: float, low: int, high: int) -> bool:
+    """Return whether a lift's bar is cut at the edge of a log2 axis from 1/2^low to 2^high (or the lift is
+    zero, or beyond 1/16x-16x): its bar stops at the edge and is marked there."""
+    if lift <= 0 or abs(math.log2(lift)) > LOG2_LIMIT:
+        return True
+    return not -low <= log2_lift(lift) <= high
+
+
 def segment_lift(profile: SegmentProfile, feature: str) -> float | None:
     """Return a segment's mean over the all-customer mean of a feature (None where it has none)."""
     stat = profile.stats.get(feature)

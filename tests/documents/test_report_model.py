@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import struct
 import tomllib
@@ -579,6 +580,22 @@ def test_phone_trait_bars_sit_on_the_side_of_the_average_their_ratio_says() -> N
     assert not cash.above and cash.start == 0.0 and cash.start + cash.size == 0.5  # ends at the 1x line
     far = trait_bars((TraitRow("Fees", 100.0, 1.0, 100.0),), (2, 2))[0]
     assert far.start + far.size == 1.0  # beyond the axis: stops at the edge, never outside the track
+    assert far.cut and not any(b.cut for b in bars)  # and is marked as cut there (4x exactly is not)
+    none = trait_bars((TraitRow("Purchases", 0.0, 1.0, 0.0),), (2, 2))[0]
+    assert none.cut and not none.above and none.start == 0.0
+
+
+def test_the_phone_view_marks_a_cut_bar_as_the_chart_does() -> None:
+    from reportgen.documents.html import render_html
+
+    model = sample_model()
+    # the page, past its stylesheet: the sample's bars all fit the axis
+    assert "trait-bar-cut" not in render_html(model, target="html").split("</style>")[-1]
+    first = model.segments[0]
+    bars = (dataclasses.replace(first.bars[0], cut=True), *first.bars[1:])
+    cut = dataclasses.replace(model, segments=(dataclasses.replace(first, bars=bars), *model.segments[1:]))
+    html = render_html(cut, target="html").split("</style>")[-1]
+    assert html.count("trait-bar-cut") == 1 and 'trait-bar-above trait-bar-cut"' in html
 
 
 def test_a_segments_trait_table_reads_in_its_charts_order() -> None:

@@ -24,6 +24,7 @@ from reportgen.documents.charts.theme import (
     ChartTheme,
     ink_on,
 )
+from reportgen.documents.heat import cut_at_axis
 from reportgen.model import SegmentProfile
 
 
@@ -68,11 +69,6 @@ def shared_lift_domain(profiles: Sequence[SegmentProfile], theme: ChartTheme) ->
     return low, high
 
 
-def _clamped(lift: float) -> bool:
-    """Return whether a lift lies beyond the axes (or is zero): its bar stops at the edge and is marked."""
-    return lift <= 0 or abs(math.log2(lift)) > LOG2_LIMIT
-
-
 @unvalidated
 def segment_traits_chart(
     profile: SegmentProfile, theme: ChartTheme, domain: tuple[int, int] | None = None
@@ -96,7 +92,7 @@ def segment_traits_chart(
             "text": text,
             "direction": "above average" if v >= 0 else "below average",
             "inside": (v - r / unit < -low) if v < 0 else (v + r / unit > high),
-            "clamped": _clamped(t.lift) or v < -low or v > high,
+            "clamped": cut_at_axis(t.lift, low, high),
         }
         for t, v, text, r in zip(traits, logs, texts, room, strict=True)
     ]

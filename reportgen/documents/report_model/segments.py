@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reportgen.documents.formats import percent
-from reportgen.documents.heat import LOG2_LIMIT, log2_lift
+from reportgen.documents.heat import LOG2_LIMIT, cut_at_axis, log2_lift
 from reportgen.documents.report_model.figures import Figure, figure
 from reportgen.documents.report_model.prose import segment_text
 from reportgen.documents.report_model.storyline import (
@@ -78,6 +78,7 @@ class TraitBar:
     start: float  # 0..1 of the track: where the bar begins
     size: float  # 0..1 of the track: how long it is
     centre: float  # 0..1 of the track: where the 1x line is
+    cut: bool = False  # the bar stops at the track's edge (its ratio lies beyond): marked with an arrow head
 
 
 def lift_domain(profiles: Sequence[SegmentProfile]) -> tuple[int, int]:
@@ -100,7 +101,10 @@ def trait_bars(rows: Sequence[TraitRow], domain: tuple[int, int]) -> tuple[Trait
             continue
         v = max(-low, min(high, log2_lift(row.lift)))
         size = abs(v) / span
-        bars.append(TraitBar(row.label, row.lift, v >= 0, centre if v >= 0 else centre - size, size, centre))
+        start = centre if v >= 0 else centre - size
+        bars.append(
+            TraitBar(row.label, row.lift, v >= 0, start, size, centre, cut_at_axis(row.lift, low, high))
+        )
     return tuple(bars)
 
 
