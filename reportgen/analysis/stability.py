@@ -175,8 +175,9 @@ def trust_verdict(structure: str, readings: Sequence[str]) -> str:
         # never more permissive than "weak": resampling shows the slices are repeatable, not that they are apart
         use = (
             "the customers do not fall into well-apart groups, but these segments come back when the "
-            "segmentation is re-run on random samples of the customers; treat them as slices for planning messages and campaign tests, not as distinct "
-            "customer types, and do not use them for eligibility rules or decisions about individual customers"
+            "segmentation is re-run on random samples of the customers; treat them as slices for planning "
+            "messages and campaign tests, not as distinct customer types, and do not use them for eligibility "
+            "rules or decisions about individual customers"
         )
     elif structure == "none":
         use = (

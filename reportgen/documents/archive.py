@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from reportgen.documents.fonts import font_face_css
 from reportgen.documents.formats import current_locale, environment, month_label
-from reportgen.documents.report_model.storyline import NO_CHANGE, ratio_text, signed_count
+from reportgen.documents.report_model.storyline import count_change
 from reportgen.model.columns import SPEND_COLUMNS, feature_label
 from reportgen.period import Period, period_or_none
 
@@ -53,7 +53,7 @@ class Headline:
     value_label: str  # "purchases", "spend"
     share: float | None  # of customers
     size_change: int | None  # customers, None in a first month or for a new segment
-    size_change_pct: float | None
+    previous_size: int | None  # customers in the previous period
     new: bool
     text: str | None = None  # the report's key message as summary.json gives it; None in older folders
 
@@ -62,11 +62,8 @@ class Headline:
         """Return the change in customers with its relative size: '-8 customers, -4%' (None without one)."""
         if self.size_change is None:
             return None
-        if self.size_change == 0:
-            return f"{NO_CHANGE} in customers"
-        text = f"{signed_count(self.size_change)} customers"
         # a comma, not brackets: the archive shows it in brackets already (as the e-mail does)
-        return text if self.size_change_pct is None else f"{text}, {ratio_text(self.size_change_pct)}"
+        return count_change(self.size_change, self.previous_size, noun="customers", bracketed=False)
 
 
 @dataclass(frozen=True)
@@ -157,7 +154,7 @@ def _headline(segments: list[Any], message: Any = None) -> Headline | None:
         value_label=label,
         share=_num(top.get("share")),
         size_change=change,
-        size_change_pct=change / before if change is not None and before else None,
+        previous_size=before,
         new=top.get("new") is True,
         text=message if isinstance(message, str) and message else None,
     )

@@ -14,13 +14,7 @@ from typing import Any
 from reportgen.documents.archive import PageColours, page_colours
 from reportgen.documents.formats import DASH, current_locale, environment, month_label, percent, thousands
 from reportgen.documents.labels import value_label as value_measure
-from reportgen.documents.report_model.storyline import (
-    NO_CHANGE,
-    count_change,
-    headline_change,
-    ratio_text,
-    signed_count,
-)
+from reportgen.documents.report_model.storyline import count_change, headline_change
 from reportgen.documents.report_model.storyline import headline as key_message_of
 from reportgen.errors import InputError
 from reportgen.model import Analysis, ChartImage, SegmentChange, spend_share, top_actions
@@ -175,9 +169,7 @@ def _customers_change(changes: Sequence[SegmentChange]) -> str:
     after = sum(c.size for c in changes)
     diff = after - before
     # with its relative size, as on the cover; a comma, as it is already in brackets: "3,015 (+15, +0.5%)"
-    if diff == 0:
-        return NO_CHANGE
-    return f"{signed_count(diff)}, {ratio_text(diff / before)}" if before else signed_count(diff)
+    return count_change(diff, before, bracketed=False)
 
 
 def _change_text(change: SegmentChange | None) -> str | None:

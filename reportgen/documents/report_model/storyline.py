@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from reportgen.documents.formats import amount, decimal, percent, thousands
+from reportgen.documents.formats import amount, decimal, percent, signed, thousands
 from reportgen.documents.labels import value_label
-from reportgen.model import Analysis, MonthOverMonth, SegmentChange, SegmentProfile, spend_share
+from reportgen.model import Analysis, FigureChange, MonthOverMonth, SegmentChange, SegmentProfile, spend_share
 from reportgen.model.columns import feature_label, in_sentence
 
 UP, DOWN = "▲", "▼"
@@ -74,19 +74,24 @@ def ratio_text(ratio: float) -> str:
 
 
 def signed_count(change: int) -> str:
-    """Format a change in a count: 120 -> '+120', -1234 -> '-1,234', 0 -> '0'."""
-    return _signed(change, thousands(abs(change)))
+    """Format a change in a count: 120 -> '+120', -1234 -> '-1,234', 0 -> '0' (no sign on none)."""
+    return signed(change) if change else thousands(0)
 
 
 NO_CHANGE = "no change"
 
 
-def count_change(change: int, before: int | None) -> str:
-    """Format a change in customers with its size relative to `before`: "+120 (+3%)", "+1 (+0.2%)", "no
-    change"; the count alone without a base. Every channel writes a change this way (e-mail, archive too)."""
+def count_change(change: int, before: int | None, *, noun: str = "", bracketed: bool = True) -> str:
+    """Format a change in a count with its size relative to `before`: "+120 (+3%)", "no change"; the count
+    alone without a base. Every channel writes a change this way: `noun` follows the count ("-8 customers
+    (-4%)"), and where the text already sits in brackets the relative size follows a comma ("+15, +0.5%")."""
     if change == 0:
-        return NO_CHANGE
-    return f"{signed_count(change)} ({ratio_text(change / before)})" if before else signed_count(change)
+        return f"{NO_CHANGE} in {noun}" if noun else NO_CHANGE
+    count = f"{signed_count(change)} {noun}" if noun else signed_count(change)
+    if not before:
+        return count
+    relative = ratio_text(change / before)
+    return f"{count} ({relative})" if bracketed else f"{count}, {relative}"
 
 
 def count_delta(change: int | None, before: int | None) -> Delta | None:
@@ -260,17 +265,14 @@ def _redefined(history: MonthOverMonth | None) -> set[int]:
     return history.redefined_ids() if history is not None else set()
 
 
-def _value_change(change: SegmentChange, key: str) -> float | None:
-    """Return the change in a segment's total of a value column: mean x customers, now against before."""
+def _total_change(change: SegmentChange, key: str) -> tuple[FigureChange, float, float] | None:
+    """Return a segment's figure of a value column and the change in its total (mean x customers), with the
+    total before; None where it has no such figure or no earlier period."""
     figure = next((f for f in change.figures if f.feature == key), None)
     if figure is None or change.previous_size is None:
         return None
-    return figure.mean * change.size - figure.previous_mean * change.previous_size
-
-
-def _total_before(change: SegmentChange, key: str) -> float:
-    figure = next(f for f in change.figures if f.feature == key)
-    return figure.previous_mean * (change.previous_size or 0)
+    before = figure.previous_mean * change.previous_size
+    return figure, figure.mean * change.size - before, before
 
 
 def _prints_as_change(diff: float, before: float) -> bool:
@@ -290,13 +292,11 @@ def this_month(
     lines: list[str] = []
     key = next((k for p in analysis.profiles if (k := spend_share(p)[0]) is not None), None)
     if key is not None:
-        totals = [(c, v) for c in changes if not c.new and (v := _value_change(c, key)) is not None]
+        totals = [(c, *t) for c in changes if not c.new and (t := _total_change(c, key)) is not None]
         # a change that prints as 0% (a re-run of the same extract) is no news, and no "largest change"
-        shown = [(c, v) for c, v in totals if _prints_as_change(v, _total_before(c, key))]
+        shown = [row for row in totals if _prints_as_change(row[2], row[3])]
         if shown:
-            change, diff = max(shown, key=lambda cv: (abs(cv[1]), -cv[0].id))
-            figure = next(f for f in change.figures if f.feature == key)
-            before = _total_before(change, key)
+            change, figure, diff, before = max(shown, key=lambda row: (abs(row[2]), -row[0].id))
             relative = f" ({ratio_text(diff / before)})" if before else ""
             lines.append(
                 f"Largest change in total {in_sentence(spend_label)}: {change.name}, "
