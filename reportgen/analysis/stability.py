@@ -174,10 +174,9 @@ def trust_verdict(structure: str, readings: Sequence[str]) -> str:
     if structure == "none" and stability in ("stable segments", "mostly stable segments"):
         # never more permissive than "weak": resampling shows the slices are repeatable, not that they are apart
         use = (
-            "the customers do not fall into well-apart groups, but these segments come back when the "
-            "segmentation is re-run on random samples of the customers; treat them as slices for planning "
-            "messages and campaign tests, not as distinct customer types, and do not use them for eligibility "
-            "rules or decisions about individual customers"
+            "the customers do not fall into well-apart groups, but these segments come back when re-run on "
+            "random samples; treat them as slices for planning messages and campaign tests, not as distinct "
+            "customer types, and do not use them for eligibility rules or decisions about individual customers"
         )
     elif structure == "none":
         use = (

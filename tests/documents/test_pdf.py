@@ -408,6 +408,14 @@ def test_the_appendix_does_not_end_on_a_few_stray_lines(real_reports: dict[str, 
     assert ("engineered = true" in appendix) == (table in ("sample", "cc_general")), table
 
 
+@pytest.mark.parametrize("table", ["sample", "cc_general", "wholesale", "marketing_campaign"])
+def test_the_executive_summary_keeps_to_one_page(real_reports: dict[str, Path], table: str) -> None:
+    # a longer verdict once pushed marketing_campaign's third top action onto a page of its own
+    texts = [page.extract_text() or "" for page in PdfReader(real_reports[table]).pages]
+    assert "Executive summary" in texts[1], table
+    assert "segment overview" in texts[2].lower() and "Top actions" not in texts[2], table
+
+
 @pytest.mark.parametrize("table", ["wholesale", "marketing_campaign"])
 def test_a_segment_with_categories_keeps_to_one_page(real_reports: dict[str, Path], table: str) -> None:
     # F20: the categories block pushed the top segment's second action onto a page of its own
